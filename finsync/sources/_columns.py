@@ -1,0 +1,222 @@
+"""Declaring a table's columns once, and turning upstream records into Arrow batches of that shape.
+
+A `Table` is the single declaration of a warehouse table: its upstream field names, warehouse names
+(dlt's snake_case), exact types and which fields are personal. The resources build their Arrow
+batches from it, the dlt column hints come from it, and the sandbox and tests read their expectations
+from it.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timezone, tzinfo
+from decimal import ROUND_HALF_EVEN, Decimal, InvalidOperation
+from enum import Enum
+from typing import Any, Literal
+
+import pyarrow as pa
+from dlt.common.normalizers.naming.snake_case import NamingConvention
+
+from finsync.errors import DataError
+
+PiiMode = Literal["mask", "drop"]
+PII_MODES: tuple[str, ...] = ("mask", "drop")
+
+_naming = NamingConvention()
+
+
+class Kind(Enum):
+    """Warehouse types. Money is DECIMAL(19,4): exact cents, room for sub-cent unit prices."""
+
+    TEXT = ("text", pa.string())
+    INT = ("bigint", pa.int64())
+    MONEY = ("decimal", pa.decimal128(19, 4))
+    RATE = ("decimal", pa.decimal128(18, 8))
+    TIMESTAMP = ("timestamp", pa.timestamp("us", tz="UTC"))
+    BOOL = ("bool", pa.bool_())
+
+    @property
+    def dlt_type(self) -> str:
+        return self.value[0]
+
+    @property
+    def arrow(self) -> pa.DataType:
+        return self.value[1]
+
+
+class Sensitivity(Enum):
+    NONE = "none"
+    PERSONAL = "personal"  # names, addresses, emails, phones: dropped under pii = "drop"
+    CARD = "card"  # card numbers: masked to the last four digits, or dropped under pii = "drop"
+
+
+@dataclass(frozen=True)
+class Column:
+    source: str
+    kind: Kind = Kind.TEXT
+    sensitivity: Sensitivity = Sensitivity.NONE
+    nullable: bool = True
+    name: str = field(default="", compare=False)
+
+    def __post_init__(self) -> None:
+        if not self.name:
+            object.__setattr__(self, "name", _naming.normalize_identifier(self.source))
+
+
+@dataclass(frozen=True)
+class Table:
+    name: str
+    primary_key: str
+    columns: tuple[Column, ...]
+
+    def __post_init__(self) -> None:
+        names = [c.name for c in self.columns]
+        if len(set(names)) != len(names) or self.primary_key not in names:
+            raise ValueError(f"table {self.name}: duplicate columns or unknown primary key")
+
+    def kept(self, pii: PiiMode) -> tuple[Column, ...]:
+        if pii == "drop":
+            return tuple(c for c in self.columns if c.sensitivity is Sensitivity.NONE)
+        return self.columns
+
+    def column(self, name: str) -> Column:
+        return next(c for c in self.columns if c.name == name or c.source == name)
+
+    def arrow_schema(self, pii: PiiMode = "mask") -> pa.Schema:
+        return pa.schema(
+            [pa.field(c.name, c.kind.arrow, nullable=c.nullable and c.name != self.primary_key) for c in self.kept(pii)]
+        )
+
+    def dlt_columns(self, pii: PiiMode = "mask") -> dict[str, dict[str, Any]]:
+        """Column hints for `@dlt.resource(columns=...)`, matching the Arrow schema exactly."""
+        hints: dict[str, dict[str, Any]] = {}
+        for c in self.kept(pii):
+            hint: dict[str, Any] = {"data_type": c.kind.dlt_type, "nullable": c.name != self.primary_key}
+            if c.kind.arrow.id == pa.decimal128(1, 0).id:
+                hint.update(precision=c.kind.arrow.precision, scale=c.kind.arrow.scale)
+            if c.kind is Kind.TIMESTAMP:
+                hint.update(timezone=True, precision=6)
+            if c.name == self.primary_key:
+                hint["primary_key"] = True
+            hints[c.name] = hint
+        return hints
+
+    def from_rows(self, rows: Sequence[Mapping[str, Any]], naive_tz: tzinfo, pii: PiiMode = "mask") -> pa.Table:
+        """Arrow batch from upstream records (dicts keyed by upstream field names)."""
+        return self.from_columns({c.source: [r.get(c.source) for r in rows] for c in self.kept(pii)}, naive_tz, pii)
+
+    def from_columns(self, columns: Mapping[str, Sequence[Any]], naive_tz: tzinfo, pii: PiiMode = "mask") -> pa.Table:
+        """Arrow batch from column lists keyed by upstream field names; absent fields become NULL."""
+        kept = self.kept(pii)
+        length = max((len(v) for v in columns.values()), default=0)
+        arrays = []
+        for c in kept:
+            values = columns.get(c.source)
+            if values is None:
+                values = [None] * length
+            if c.sensitivity is Sensitivity.CARD:
+                values = [mask_card(v) for v in values]
+            arrays.append(_convert(self.name, c, values, naive_tz))
+        return pa.Table.from_arrays(arrays, schema=self.arrow_schema(pii))
+
+
+def mask_card(value: object) -> str | None:
+    """Keep only the last four digits of a card number: `****1234`."""
+    if value is None or str(value).strip() == "":
+        return None
+    digits = re.sub(r"\D", "", str(value))
+    return "****" + digits[-4:] if len(digits) >= 4 else "****"
+
+
+_FRACTION = re.compile(r"(\.\d{1,6})\d*")
+
+
+def parse_timestamp(value: object, naive_tz: tzinfo) -> datetime | None:
+    """ISO-8601 (7 fraction digits, `Z`, space separator allowed) to an aware UTC datetime.
+
+    A value without an offset is read in `naive_tz` (YM sends server-local times); year 1 is the
+    .NET DateTime.MinValue that YM uses for "no date", so it is NULL.
+    """
+    if value is None:
+        return None
+    if isinstance(value, datetime):
+        parsed = value
+    else:
+        text = str(value).strip()
+        if not text:
+            return None
+        text = _FRACTION.sub(r"\1", text.replace("Z", "+00:00").replace("z", "+00:00"), count=1)
+        parsed = datetime.fromisoformat(text)
+    if parsed.year == 1:
+        return None
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=naive_tz)
+    return parsed.astimezone(timezone.utc)
+
+
+def _decimal(value: object, quantum: Decimal) -> Decimal | None:
+    if value is None or value == "":
+        return None
+    number = value if isinstance(value, Decimal) else Decimal(str(value).strip())
+    if not number.is_finite():
+        raise InvalidOperation
+    return (
+        number.quantize(quantum, rounding=ROUND_HALF_EVEN)
+        if number.as_tuple().exponent < quantum.as_tuple().exponent
+        else number
+    )
+
+
+def _int(value: object) -> int | None:
+    if value is None or value == "":
+        return None
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value
+    number = Decimal(str(value).strip())
+    if number != number.to_integral_value():
+        raise ValueError(f"{value!r} is not a whole number")
+    return int(number)
+
+
+def _bool(value: object) -> bool | None:
+    if value is None or value == "":
+        return None
+    if isinstance(value, bool):
+        return value
+    text = str(value).strip().lower()
+    if text in ("true", "1", "yes", "y"):
+        return True
+    if text in ("false", "0", "no", "n"):
+        return False
+    raise ValueError(f"{value!r} is not a boolean")
+
+
+def _text(value: object) -> str | None:
+    if value is None:
+        return None
+    return value if isinstance(value, str) else str(value)
+
+
+def _convert(table: str, column: Column, values: Iterable[Any], naive_tz: tzinfo) -> pa.Array:
+    kind = column.kind
+    try:
+        if kind is Kind.MONEY or kind is Kind.RATE:
+            quantum = Decimal(1).scaleb(-kind.arrow.scale)
+            converted: list[Any] = [_decimal(v, quantum) for v in values]
+        elif kind is Kind.INT:
+            converted = [_int(v) for v in values]
+        elif kind is Kind.TIMESTAMP:
+            converted = [parse_timestamp(v, naive_tz) for v in values]
+        elif kind is Kind.BOOL:
+            converted = [_bool(v) for v in values]
+        else:
+            converted = [_text(v) for v in values]
+        return pa.array(converted, type=kind.arrow)
+    except (ValueError, TypeError, InvalidOperation, ArithmeticError, pa.ArrowException) as error:
+        raise DataError(
+            f"{table}.{column.name} (upstream field {column.source}) holds a value that is not a valid "
+            f"{kind.name.lower()}: {error}. Nothing from this batch was written; report the record upstream "
+            "or rerun once it is corrected."
+        ) from None

@@ -1,0 +1,16 @@
+"""The one HTTP layer both upstream clients share: policy (timeouts, retries), redaction, concurrency."""
+
+from .concurrency import Outcome, bounded_map
+from .policy import HttpClient, HttpSettings, Reply
+from .redact import install_log_redaction, redact, register_secret
+
+__all__ = [
+    "HttpClient",
+    "HttpSettings",
+    "Outcome",
+    "Reply",
+    "bounded_map",
+    "install_log_redaction",
+    "redact",
+    "register_secret",
+]

@@ -1,0 +1,49 @@
+"""Bounded parallelism for independent HTTP work (batch exports, pages of a known count)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from dataclasses import dataclass
+from typing import Generic, TypeVar
+
+T = TypeVar("T")
+R = TypeVar("R")
+
+
+@dataclass(frozen=True)
+class Outcome(Generic[T, R]):
+    """The result of `fn(item)`, or the exception it raised; one item's failure never stops the others."""
+
+    item: T
+    result: R | None = None
+    error: BaseException | None = None
+
+
+def bounded_map(fn: Callable[[T], R], items: Iterable[T], max_workers: int) -> Iterator[Outcome[T, R]]:
+    """Run `fn` over `items` on at most `max_workers` threads, yielding outcomes as they complete.
+
+    Items are submitted lazily, so no more than `max_workers` results are ever held at once: memory
+    stays flat however many items there are. httpx clients are thread-safe, and the work is I/O bound.
+    """
+    pending: dict[Future[R], T] = {}
+    source = iter(items)
+    with ThreadPoolExecutor(max_workers=max(1, max_workers), thread_name_prefix="finsync") as pool:
+        try:
+            while True:
+                while len(pending) < max_workers:
+                    try:
+                        item = next(source)
+                    except StopIteration:
+                        break
+                    pending[pool.submit(fn, item)] = item
+                if not pending:
+                    return
+                done, _ = wait(pending, return_when=FIRST_COMPLETED)
+                for future in done:
+                    item = pending.pop(future)
+                    error = future.exception()
+                    yield Outcome(item, None if error else future.result(), error)
+        finally:
+            for future in pending:
+                future.cancel()

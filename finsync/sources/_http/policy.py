@@ -1,0 +1,230 @@
+"""The HTTP policy every upstream client uses: timeouts, retries with backoff, readable redacted errors."""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from decimal import Decimal
+from email.utils import parsedate_to_datetime
+from typing import Any, Literal
+
+import httpx
+from tenacity import (
+    RetryCallState,
+    Retrying,
+    retry_if_exception,
+    stop_after_attempt,
+    wait_random_exponential,
+)
+
+from finsync.errors import UpstreamError
+
+from .redact import redact
+
+logger = logging.getLogger(__name__)
+
+RETRYABLE_STATUSES = frozenset({408, 425, 429, 500, 502, 503, 504})
+
+
+@dataclass(frozen=True)
+class HttpSettings:
+    """Timeouts and retry budget; the same knobs for every upstream."""
+
+    timeout: float = 30.0
+    connect_timeout: float = 10.0
+    max_attempts: int = 5
+    backoff_initial: float = 0.5
+    backoff_max: float = 30.0
+    retry_after_max: float = 120.0
+
+
+@dataclass(frozen=True)
+class Reply:
+    """A successful (or deliberately accepted) response, its body already read and parsed."""
+
+    status: int
+    headers: httpx.Headers
+    body: Any
+
+
+class RetryableStatus(Exception):
+    """A status worth retrying (429, 5xx); carries the server's Retry-After when it sent one."""
+
+    def __init__(self, response: httpx.Response) -> None:
+        self.status = response.status_code
+        self.retry_after = _retry_after_seconds(response.headers.get("Retry-After"))
+        super().__init__(f"HTTP {response.status_code} {response.reason_phrase}")
+
+
+class TruncatedBody(Exception):
+    """The body ended before the JSON did (a dropped or truncated response)."""
+
+
+def _retry_after_seconds(value: str | None) -> float | None:
+    if not value:
+        return None
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:
+        from datetime import datetime, timezone
+
+        return max(0.0, (parsedate_to_datetime(value) - datetime.now(timezone.utc)).total_seconds())
+    except (TypeError, ValueError):
+        return None
+
+
+def _is_retryable(error: BaseException) -> bool:
+    return isinstance(error, (RetryableStatus, TruncatedBody, httpx.TransportError))
+
+
+def parse_json(response: httpx.Response) -> Any:
+    """JSON with exact decimals: a float would already have lost the cents' exactness."""
+    try:
+        return json.loads(response.content, parse_float=Decimal)
+    except json.JSONDecodeError as error:
+        raise TruncatedBody(f"unreadable JSON body ({error.msg} at byte {error.pos})") from error
+
+
+class HttpClient:
+    """An httpx client bound to one upstream, applying the shared policy to every request.
+
+    Tests hand a `transport` (or let respx patch httpx); nothing else in finsync talks HTTP directly.
+    """
+
+    def __init__(
+        self,
+        system: str,
+        base_url: str,
+        settings: HttpSettings | None = None,
+        *,
+        headers: Mapping[str, str] | None = None,
+        transport: httpx.BaseTransport | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self.system = system
+        self.settings = settings or HttpSettings()
+        self._sleep = sleep
+        self._client = httpx.Client(
+            base_url=base_url.rstrip("/"),
+            headers=dict(headers or {}),
+            timeout=httpx.Timeout(self.settings.timeout, connect=self.settings.connect_timeout),
+            transport=transport,
+            follow_redirects=True,
+        )
+
+    @property
+    def base_url(self) -> httpx.URL:
+        return self._client.base_url
+
+    def request(
+        self,
+        method: str,
+        url: str,
+        *,
+        params: Mapping[str, Any] | None = None,
+        json_body: Any = None,
+        headers: Mapping[str, str] | None = None,
+        body: Literal["json", "bytes"] = "json",
+        accept: frozenset[int] = frozenset(),
+        before_attempt: Callable[[], Mapping[str, str]] | None = None,
+    ) -> Reply:
+        """Send with retries; return the parsed reply for 2xx and for the statuses in `accept`.
+
+        `before_attempt` supplies per-attempt headers (a session that may have been refreshed).
+        Any other status raises `UpstreamError` with a redacted, readable message.
+        """
+        parse = parse_json if body == "json" else (lambda response: response.content)
+
+        def attempt() -> Reply:
+            extra = dict(before_attempt()) if before_attempt else {}
+            response = self._client.request(
+                method, url, params=params, json=json_body, headers={**(headers or {}), **extra}
+            )
+            status = response.status_code
+            if status in accept and not 200 <= status < 300:
+                return Reply(status, response.headers, _maybe_json(response))
+            if status in RETRYABLE_STATUSES:
+                raise RetryableStatus(response)
+            if not 200 <= status < 300:
+                raise self._rejected(method, url, response)
+            return Reply(status, response.headers, parse(response))
+
+        retrying = Retrying(
+            stop=stop_after_attempt(self.settings.max_attempts),
+            wait=self._wait,
+            retry=retry_if_exception(_is_retryable),
+            before_sleep=lambda state: self._log_retry(method, url, state),
+            sleep=self._sleep,
+            reraise=True,
+        )
+        try:
+            return retrying(attempt)
+        except (RetryableStatus, TruncatedBody, httpx.TransportError) as error:
+            raise UpstreamError(
+                self.system,
+                f"{method} {self.describe(url)} failed after {self.settings.max_attempts} attempts "
+                f"({redact(_describe_error(error))}). The service is unavailable, overloaded or "
+                "dropping connections; rerun later: nothing already loaded is lost.",
+                status=getattr(error, "status", None),
+            ) from None
+
+    def _wait(self, state: RetryCallState) -> float:
+        error = state.outcome.exception() if state.outcome else None
+        if isinstance(error, RetryableStatus) and error.retry_after is not None:
+            return min(error.retry_after, self.settings.retry_after_max)
+        jitter = wait_random_exponential(multiplier=self.settings.backoff_initial, max=self.settings.backoff_max)
+        return float(jitter(state))
+
+    def _log_retry(self, method: str, url: str, state: RetryCallState) -> None:
+        error = state.outcome.exception() if state.outcome else None
+        logger.warning(
+            "%s %s %s: attempt %d failed (%s); retrying in %.1fs",
+            self.system,
+            method,
+            self.describe(url),
+            state.attempt_number,
+            _describe_error(error) if error else "?",
+            state.next_action.sleep if state.next_action else 0.0,
+        )
+
+    def _rejected(self, method: str, url: str, response: httpx.Response) -> UpstreamError:
+        detail = response.text[:300].strip().replace("\n", " ")
+        return UpstreamError(
+            self.system,
+            f"{method} {self.describe(url)} was rejected with HTTP {response.status_code} "
+            f"{response.reason_phrase}: {redact(detail) or '(empty body)'}",
+            status=response.status_code,
+        )
+
+    def describe(self, url: str) -> str:
+        """The request target as it may appear in logs: path only, secrets masked."""
+        return redact(httpx.URL(url).path if "://" in url else url)
+
+    def close(self) -> None:
+        self._client.close()
+
+    def __enter__(self) -> HttpClient:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def _maybe_json(response: httpx.Response) -> Any:
+    try:
+        return json.loads(response.content, parse_float=Decimal)
+    except (json.JSONDecodeError, UnicodeDecodeError):
+        return response.text
+
+
+def _describe_error(error: BaseException) -> str:
+    if isinstance(error, httpx.TimeoutException):
+        return f"timed out: {type(error).__name__}"
+    if isinstance(error, httpx.TransportError):
+        return f"connection problem: {type(error).__name__}: {error}"
+    return str(error)
