@@ -1,0 +1,26 @@
+"""YM source defaults. Each one can be overridden under `[sources.ym]` (or `SOURCES__YM__<NAME>`)."""
+
+DEFAULT_BASE_URL = "https://ws.yourmembership.com"
+DEFAULT_SERVER_TIMEZONE = "America/New_York"
+# Reads start here on a first run (server-local date); also sent as InvoiceItems' required DateFrom.
+DEFAULT_START_DATE = "2000-01-01"
+
+DEFAULT_INVOICE_ITEMS_PAGE_SIZE = 1000
+DEFAULT_FINANCE_BATCHES_PAGE_SIZE = 100
+DEFAULT_DETAILS_PAGE_SIZE = 1000
+# InvoiceItems is served "with cache": re-read this trailing window of entry dates on every run.
+DEFAULT_OVERLAP_HOURS = 48.0
+
+BATCH_ITEMS_MODES = ("export", "details")
+DEFAULT_BATCH_ITEMS_MODE = "export"
+DEFAULT_EXPORT_CONCURRENCY = 8
+DEFAULT_EXPORT_POLL_INTERVAL = 3.0
+DEFAULT_EXPORT_TIMEOUT = 900.0
+# There is no documented REST route for the legacy Sa.Export.Status; tenants may expose another one.
+DEFAULT_EXPORT_STATUS_ROUTE = "/Ams/{client_id}/ExportStatus/{export_id}"
+
+# Sessions expire after 15 minutes idle; renew a little before that.
+DEFAULT_SESSION_REFRESH_SECONDS = 840.0
+
+# Safety stop for paging loops whose end the API does not signal reliably.
+MAX_PAGES = 100_000
