@@ -1,0 +1,83 @@
+"""`finsync sandbox serve`: run the sandbox in the foreground for demos and manual runs."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+from rich.console import Console
+
+from .config import SCALE_KEYS, SandboxConfig
+from .faults import FAULT_GRAMMAR, parse_fault_spec
+from .server import SandboxServer, loopback_host
+from .server import serve as serve_forever
+from .state import Sandbox
+
+sandbox_app = typer.Typer(
+    help="A local emulation of the upstream APIs (YourMembership), with their traps, over generated data.",
+    no_args_is_help=True,
+)
+
+
+@sandbox_app.callback()
+def _group() -> None:
+    """A local emulation of the upstream APIs, with their traps, over generated data."""
+
+
+@sandbox_app.command(epilog="Fault grammar: " + FAULT_GRAMMAR.replace("\n", " "))
+def serve(
+    host: str = typer.Option("127.0.0.1", help="Loopback address to listen on."),
+    port: int = typer.Option(0, help="Port to listen on; 0 picks a free one."),
+    seed: int = typer.Option(SandboxConfig.seed, help="Seed of the generated data; equal seeds, equal data."),
+    scale: str = typer.Option(
+        "",
+        help=f"Dataset size as key=value pairs, comma-separated (keys: {', '.join(SCALE_KEYS)}), "
+        "e.g. ym_items=100000,batch_size=500.",
+    ),
+    faults: str = typer.Option(
+        "",
+        help="Faults armed at start, ';'-separated, e.g. 'ym.invoice_items:status=503:times=2;"
+        "ym.export_status:slow=3' (grammar below).",
+    ),
+    env_file: Path | None = typer.Option(None, help="Also write the YM settings to this file as KEY=VALUE lines."),
+    export_latency: float | None = typer.Option(
+        None, help="Seconds an export stays WORKING before it completes.", min=0
+    ),
+) -> None:
+    """Serve the sandbox until Ctrl-C, printing the settings that point finsync at it."""
+    try:
+        loopback_host(host)
+    except ValueError as error:
+        raise typer.BadParameter(str(error), param_hint="--host") from None
+    try:
+        config = SandboxConfig(seed=seed).scaled(scale)
+    except ValueError as error:
+        raise typer.BadParameter(str(error), param_hint="--scale") from None
+    if export_latency is not None:
+        config.export_latency_seconds = export_latency
+    try:
+        armed = parse_fault_spec(faults)
+    except ValueError as error:
+        raise typer.BadParameter(str(error), param_hint="--faults") from None
+    sandbox = Sandbox(config)
+    for fault in armed:
+        sandbox.faults.add(fault)
+    console = Console()
+
+    def announce(server: SandboxServer) -> None:
+        console.print(
+            f"[bold]finsync sandbox[/] listening on {server.url} (seed {config.seed}, "
+            f"{config.ym_items} YM items in batches of {config.batch_size}); controls at {server.url}/_sandbox"
+        )
+        for key, value in server.ym_settings.items():
+            console.print(f"export {key}={value}", highlight=False, soft_wrap=True)
+        if env_file is not None:
+            env_file.write_text("".join(f"{k}={v}\n" for k, v in server.ym_settings.items()), encoding="utf-8")
+            console.print(f"Settings written to {env_file}")
+        console.print("Press Ctrl-C to stop.")
+
+    try:
+        serve_forever(sandbox, host=host, port=port, on_ready=announce)
+    except OSError as error:
+        console.print(f"[red]Cannot listen on {host}:{port}: {error}[/]")
+        raise typer.Exit(1) from None

@@ -1,0 +1,59 @@
+"""Sandbox settings: fixed credentials, dataset scale, and how the emulated APIs behave."""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from typing import Literal
+
+StatusStyle = Literal["number", "name", "mixed"]
+STATUS_STYLES: tuple[str, ...] = ("number", "name", "mixed")
+
+# Dataset sizes that `--scale` may set.
+SCALE_KEYS: tuple[str, ...] = ("ym_items", "batch_size")
+
+
+@dataclass
+class SandboxConfig:
+    """Everything a sandbox needs to know; mutable so a test can change behaviour mid-run
+    (e.g. `sandbox.config.export_latency_seconds = 0`). Scale and seed are read once, when the
+    dataset is built."""
+
+    client_id: int = 24680
+    api_key: str = "sandbox-api-key"
+    api_password: str = "sandbox-api-password"
+    seed: int = 7
+    ym_items: int = 5000
+    batch_size: int = 250
+    # An export reports WORKING for this long after it was started, then COMPLETE.
+    export_latency_seconds: float = 0.2
+    # The export file answers 404 this many times after the export completed.
+    export_not_ready_count: int = 1
+    session_idle_seconds: float = 900.0
+    # How ExportStatus writes Status: -1/0/1/2, FAILURE/UNKNOWN/WORKING/COMPLETE, or alternating.
+    status_style: StatusStyle = "number"
+    # YM's date-times carry no offset; they are in this zone.
+    server_timezone: str = "America/New_York"
+    # InvoiceItems and FinanceBatchDetails silently cap PageSize at this.
+    max_page_size: int = 5000
+    default_page_size: int = 100
+
+    def __post_init__(self) -> None:
+        if self.status_style not in STATUS_STYLES:
+            raise ValueError(f"status_style must be one of {STATUS_STYLES}, not {self.status_style!r}")
+        if self.ym_items < 0 or self.batch_size < 1:
+            raise ValueError("ym_items must be >= 0 and batch_size >= 1")
+
+    def scaled(self, spec: str) -> SandboxConfig:
+        """A copy with the sizes of a `key=value,key=value` spec, e.g. `ym_items=100000,batch_size=500`."""
+        sizes: dict[str, int] = {}
+        for part in filter(None, (p.strip() for p in spec.split(","))):
+            key, sep, value = part.partition("=")
+            key = key.strip()
+            if not sep or key not in SCALE_KEYS:
+                raise ValueError(f"unknown scale setting {part!r}; expected key=value with key one of {SCALE_KEYS}")
+            try:
+                sizes[key] = int(value.strip().replace("_", ""))
+            except ValueError:
+                raise ValueError(f"scale setting {key} needs a whole number, not {value.strip()!r}") from None
+        return dataclasses.replace(self, **sizes)

@@ -1,0 +1,81 @@
+"""The control API under `/_sandbox`: health, expectations, time, request counts and faults.
+
+Everything here is also reachable in-process on the `Sandbox` object; these routes exist for the demo,
+for tests that drive a sandbox in another process, and for benchmarks.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from .faults import Fault
+from .routes import ROUTE_NAMES
+from .state import Sandbox
+
+
+def control_routes(sandbox: Sandbox) -> list[Route]:
+    async def health(request: Request) -> Response:
+        return JSONResponse({"status": "ok", "ym_items": sandbox.dataset.items})
+
+    async def expected(request: Request) -> Response:
+        # Summing money over millions of items takes a moment the first time: keep the loop free.
+        return JSONResponse(await run_in_threadpool(sandbox.expected))
+
+    async def advance(request: Request) -> Response:
+        body = await _json_object(request)
+        if isinstance(body, Response):
+            return body
+        unknown = set(body) - {"ym_items"}
+        items = body.get("ym_items", 0)
+        if unknown or type(items) is not int or items < 0:
+            return _problem('expected {"ym_items": <whole number >= 0>}')
+        added = sandbox.dataset.advance(items)
+        return JSONResponse({"ym_items": sandbox.dataset.items, "new_batch_ids": [b.batch_id for b in added]})
+
+    async def requests(request: Request) -> Response:
+        if request.method == "DELETE":
+            sandbox.requests.clear()
+        return JSONResponse({name: sandbox.requests[name] for name in ROUTE_NAMES})
+
+    async def faults(request: Request) -> Response:
+        if request.method == "DELETE":
+            sandbox.faults.clear()
+        elif request.method == "POST":
+            body = await _json_object(request, allow_list=True)
+            if isinstance(body, Response):
+                return body
+            try:
+                armed = [Fault.from_mapping(f) for f in (body if isinstance(body, list) else [body])]
+            except (ValueError, TypeError, AttributeError) as error:
+                return _problem(str(error))
+            for fault in armed:
+                sandbox.faults.add(fault)
+        return JSONResponse({"pending": [f.as_dict() for f in sandbox.faults.pending()]})
+
+    return [
+        Route("/health", health, methods=["GET"]),
+        Route("/expected", expected, methods=["GET"]),
+        Route("/advance", advance, methods=["POST"]),
+        Route("/requests", requests, methods=["GET", "DELETE"]),
+        Route("/faults", faults, methods=["GET", "POST", "DELETE"]),
+    ]
+
+
+async def _json_object(request: Request, *, allow_list: bool = False) -> Any:
+    try:
+        body = json.loads(await request.body() or b"{}")
+    except ValueError:
+        return _problem("the body is not valid JSON")
+    if isinstance(body, dict) or (allow_list and isinstance(body, list)):
+        return body
+    return _problem("expected a JSON object")
+
+
+def _problem(message: str) -> Response:
+    return JSONResponse({"error": message}, status_code=400)

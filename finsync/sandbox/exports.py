@@ -1,0 +1,73 @@
+"""Finance batch exports: started by POST FinanceBatches, polled by ExportStatus, then downloaded.
+
+An export is WORKING for `export_latency_seconds` after it started (its very first poll may say
+UNKNOWN), then COMPLETE, or FAILURE when a fault asked for one. Its file answers 404 for the first
+`export_not_ready_count` downloads after completion, as YM's export URIs are reported to do.
+"""
+
+from __future__ import annotations
+
+import itertools
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from enum import IntEnum
+
+from .dataset import Batch
+
+
+class ExportState(IntEnum):
+    """Sa.Export.Status codes."""
+
+    FAILURE = -1
+    UNKNOWN = 0
+    WORKING = 1
+    COMPLETE = 2
+
+
+@dataclass
+class Export:
+    export_id: str
+    batch: Batch
+    ready_at: float
+    failed: bool
+    polls: int = 0
+    not_ready_left: int | None = None  # counted down from the first download after completion
+
+
+class Exports:
+    FIRST_EXPORT_ID = 90_001
+
+    def __init__(self, clock: Callable[[], float]) -> None:
+        self._clock = clock
+        self._lock = threading.Lock()
+        self._ids = itertools.count(self.FIRST_EXPORT_ID)
+        self._exports: dict[str, Export] = {}
+
+    def start(self, batch: Batch, latency: float, failed: bool) -> Export:
+        with self._lock:
+            export = Export(str(next(self._ids)), batch, self._clock() + latency, failed)
+            self._exports[export.export_id] = export
+        return export
+
+    def get(self, export_id: str) -> Export | None:
+        return self._exports.get(export_id)
+
+    def poll(self, export: Export) -> ExportState:
+        with self._lock:
+            export.polls += 1
+            if self._clock() < export.ready_at:
+                return ExportState.UNKNOWN if export.polls == 1 else ExportState.WORKING
+            return ExportState.FAILURE if export.failed else ExportState.COMPLETE
+
+    def claim_file(self, export: Export, not_ready_count: int) -> bool:
+        """Whether a download of the export's file succeeds now (False: answer 404)."""
+        with self._lock:
+            if export.failed or self._clock() < export.ready_at:
+                return False
+            if export.not_ready_left is None:
+                export.not_ready_left = not_ready_count
+            if export.not_ready_left > 0:
+                export.not_ready_left -= 1
+                return False
+            return True

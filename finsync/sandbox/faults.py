@@ -1,0 +1,177 @@
+"""Injected faults: what goes wrong, on which route, for how many requests.
+
+A fault applies to the next `times` requests of its route, after letting `after` of them through, and
+then disappears. Several faults on one route each count the requests they skip; one fires per request.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import threading
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from .routes import ROUTE_NAMES, YM_EXPORT_START
+
+STATUS = "status"  # answer with an HTTP error status (optionally with Retry-After)
+DROP = "drop"  # send the headers and half the body, then close the connection
+TRUNCATE = "truncate"  # send half the body, with a Content-Length that matches it
+SLOW = "slow"  # wait `delay` seconds, then answer normally
+EXPIRE_SESSIONS = "expire_sessions"  # invalidate every live session (now, or when the route is hit)
+EXPORT_FAILURE = "export_failure"  # the next export (of `batch_id`, if given) reports FAILURE
+
+FAULT_KINDS: tuple[str, ...] = (STATUS, DROP, TRUNCATE, SLOW, EXPIRE_SESSIONS, EXPORT_FAILURE)
+
+FAULT_GRAMMAR = """\
+Faults are separated by ';'. Each is [ROUTE:]KIND[=VALUE] followed by any :OPTION=VALUE.
+KIND is one of: status=CODE, drop, truncate, slow=SECONDS, expire_sessions, export_failure[=BATCH_ID].
+OPTION is one of: times=N (default 1), after=N (requests let through first), retry_after=SECONDS,
+delay=SECONDS, status=CODE, batch_id=ID.
+ROUTE is one of: {routes}. It is required for status, drop, truncate and slow; expire_sessions
+without a route acts at once; export_failure applies to ym.export_start.
+Example: ym.invoice_items:status=503:times=2:retry_after=1;ym.export_status:slow=3;export_failure=1003
+""".format(routes=", ".join(ROUTE_NAMES))
+
+
+@dataclass
+class Fault:
+    kind: str
+    route: str | None = None
+    times: int = 1
+    after: int = 0
+    status: int | None = None
+    retry_after: float | None = None
+    delay: float = 0.0
+    batch_id: str | None = None
+
+    def __post_init__(self) -> None:
+        if self.kind not in FAULT_KINDS:
+            raise ValueError(f"unknown fault kind {self.kind!r}; expected one of {FAULT_KINDS}")
+        if self.kind == EXPORT_FAILURE:
+            self.route = self.route or YM_EXPORT_START
+        if self.route is not None and self.route not in ROUTE_NAMES:
+            raise ValueError(f"unknown route {self.route!r}; expected one of {ROUTE_NAMES}")
+        if self.route is None and self.kind not in (EXPIRE_SESSIONS, EXPORT_FAILURE):
+            raise ValueError(f"a {self.kind} fault needs a route")
+        if self.kind == EXPORT_FAILURE and self.route != YM_EXPORT_START:
+            raise ValueError(f"an export_failure fault applies to {YM_EXPORT_START}")
+        if self.kind == STATUS and not (self.status and 400 <= self.status <= 599):
+            raise ValueError("a status fault needs an HTTP error status (400-599)")
+        if self.kind == SLOW and self.delay <= 0:
+            raise ValueError("a slow fault needs a positive delay")
+        if self.times < 1 or self.after < 0:
+            raise ValueError("times must be >= 1 and after >= 0")
+        if self.batch_id is not None:
+            self.batch_id = str(self.batch_id)
+
+    @classmethod
+    def from_mapping(cls, data: Mapping[str, Any]) -> Fault:
+        """From a JSON object of the control API (same field names)."""
+        names = {f.name for f in dataclasses.fields(cls)}
+        unknown = set(data) - names
+        if unknown:
+            raise ValueError(f"unknown fault fields {sorted(unknown)}; expected some of {sorted(names)}")
+        if "kind" not in data:
+            raise ValueError("a fault needs a kind")
+        try:
+            return cls(
+                kind=str(data["kind"]),
+                route=None if data.get("route") is None else str(data["route"]),
+                times=int(data.get("times", 1)),
+                after=int(data.get("after", 0)),
+                status=None if data.get("status") is None else int(data["status"]),
+                retry_after=None if data.get("retry_after") is None else float(data["retry_after"]),
+                delay=float(data.get("delay", 0.0)),
+                batch_id=None if data.get("batch_id") is None else str(data["batch_id"]),
+            )
+        except (TypeError, ValueError) as error:
+            raise ValueError(f"invalid fault {dict(data)}: {error}") from None
+
+    def as_dict(self) -> dict[str, Any]:
+        return {k: v for k, v in dataclasses.asdict(self).items() if v is not None}
+
+
+class FaultBook:
+    """The pending faults. Thread-safe: tests add faults while the server thread consumes them."""
+
+    def __init__(self, on_expire_sessions: Callable[[], object]) -> None:
+        self._expire_sessions = on_expire_sessions
+        self._lock = threading.Lock()
+        self._pending: list[Fault] = []
+
+    def add(self, fault: Fault | None = None, /, **fields: Any) -> Fault:
+        """Arm a fault, given as a Fault or as its fields: `add(kind="status", route=..., status=503)`.
+
+        `expire_sessions` without a route takes effect at once and is not kept.
+        """
+        fault = fault if fault is not None else Fault.from_mapping(fields)
+        if fault.kind == EXPIRE_SESSIONS and fault.route is None:
+            self._expire_sessions()
+            return fault
+        with self._lock:
+            self._pending.append(dataclasses.replace(fault))
+        return fault
+
+    def clear(self) -> None:
+        with self._lock:
+            self._pending.clear()
+
+    def pending(self) -> list[Fault]:
+        with self._lock:
+            return [dataclasses.replace(f) for f in self._pending]
+
+    def take(self, route: str) -> Fault | None:
+        """The fault that hits this request of `route`, if any (export failures are taken separately)."""
+        fault = self._take(lambda f: f.route == route and f.kind != EXPORT_FAILURE)
+        if fault is not None and fault.kind == EXPIRE_SESSIONS:
+            self._expire_sessions()
+        return fault
+
+    def take_export_failure(self, batch_id: str) -> bool:
+        """Whether this export of `batch_id` is to fail."""
+        return self._take(lambda f: f.kind == EXPORT_FAILURE and f.batch_id in (None, batch_id)) is not None
+
+    def _take(self, matches: Callable[[Fault], bool]) -> Fault | None:
+        with self._lock:
+            fired: Fault | None = None
+            for fault in self._pending:
+                if not matches(fault):
+                    continue
+                if fault.after > 0:
+                    fault.after -= 1
+                elif fired is None:
+                    fired = fault
+            if fired is None:
+                return None
+            taken = dataclasses.replace(fired)
+            fired.times -= 1
+            if fired.times == 0:
+                self._pending.remove(fired)
+            return taken
+
+
+def parse_fault_spec(spec: str) -> list[Fault]:
+    """Faults from the command-line grammar (FAULT_GRAMMAR)."""
+    faults: list[Fault] = []
+    for text in filter(None, (part.strip() for part in spec.split(";"))):
+        tokens = [t.strip() for t in text.split(":")]
+        fields: dict[str, Any] = {}
+        if tokens[0] in ROUTE_NAMES:
+            fields["route"] = tokens.pop(0)
+        if not tokens:
+            raise ValueError(f"fault {text!r} names no kind")
+        kind, _, value = tokens.pop(0).partition("=")
+        fields["kind"] = kind
+        if value:
+            main = {STATUS: "status", SLOW: "delay", EXPORT_FAILURE: "batch_id"}.get(kind)
+            if main is None:
+                raise ValueError(f"fault kind {kind!r} takes no value (in {text!r})")
+            fields[main] = value
+        for token in tokens:
+            key, sep, value = token.partition("=")
+            if not sep or key in ("kind", "route"):
+                raise ValueError(f"expected OPTION=VALUE, not {token!r} (in {text!r})")
+            fields[key] = value
+        faults.append(Fault.from_mapping(fields))
+    return faults

@@ -1,0 +1,21 @@
+"""Stable names of the emulated routes: request counters and faults are keyed by them."""
+
+from __future__ import annotations
+
+YM_AUTHENTICATE = "ym.authenticate"
+YM_FINANCE_BATCHES = "ym.finance_batches"
+YM_EXPORT_START = "ym.export_start"
+YM_EXPORT_STATUS = "ym.export_status"
+YM_EXPORT_DOWNLOAD = "ym.export_download"
+YM_BATCH_DETAILS = "ym.batch_details"
+YM_INVOICE_ITEMS = "ym.invoice_items"
+
+ROUTE_NAMES: tuple[str, ...] = (
+    YM_AUTHENTICATE,
+    YM_FINANCE_BATCHES,
+    YM_EXPORT_START,
+    YM_EXPORT_STATUS,
+    YM_EXPORT_DOWNLOAD,
+    YM_BATCH_DETAILS,
+    YM_INVOICE_ITEMS,
+)

@@ -1,0 +1,60 @@
+"""The sandbox's state, shared by the HTTP routes and by tests that hold the object directly."""
+
+from __future__ import annotations
+
+import time
+from collections import Counter
+from collections.abc import Callable
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from .config import SandboxConfig
+from .dataset import Money, YMDataset
+from .exports import Exports
+from .faults import FaultBook
+from .sessions import Sessions
+
+
+class Sandbox:
+    """Dataset, faults, request counters and settings of one emulated tenant.
+
+    `clock` (seconds, monotonic) drives session expiry and export latency; a test may pass its own to
+    move time without sleeping.
+    """
+
+    def __init__(self, config: SandboxConfig | None = None, *, clock: Callable[[], float] = time.monotonic) -> None:
+        self.config = config or SandboxConfig()
+        self.clock = clock
+        self.server_zone = ZoneInfo(self.config.server_timezone)
+        self.dataset = YMDataset(self.config.seed, self.config.ym_items, self.config.batch_size)
+        # Requests per route name, counted before faults or authentication are applied.
+        self.requests: Counter[str] = Counter()
+        self.sessions = Sessions(lambda: self.config.session_idle_seconds, clock)
+        self.exports = Exports(clock)
+        self.faults = FaultBook(on_expire_sessions=self.sessions.expire_all)
+
+    def expected(self) -> dict[str, Any]:
+        """What a correct warehouse holds after a full sync, per table; money as exact decimal strings."""
+        ds = self.dataset
+        batches = ds.batches()
+        closed = [b for b in batches if not b.is_open]
+        return {
+            "ym": {
+                "invoice_items": _money_summary(ds.expected_money(ds.expected_invoice_item_ids())),
+                "finance_batch_items": _money_summary(ds.expected_money(ds.expected_batch_item_ids())),
+                "finance_batches": {
+                    "rows": len(batches),
+                    "closed": len(closed),
+                    "newest_closed_batch_id": closed[-1].batch_id if closed else None,
+                    "open_batch_id": batches[-1].batch_id if batches and batches[-1].is_open else None,
+                },
+            }
+        }
+
+
+def _money_summary(money: Money) -> dict[str, Any]:
+    return {
+        "rows": money.count,
+        "line_total": str(money.line_total),
+        "line_item_amount": str(money.line_item_amount),
+    }

@@ -1,0 +1,450 @@
+"""The YourMembership REST API as the sandbox serves it (mounted under `/ym`), traps included.
+
+Each route follows the published ServiceStack DTOs (PascalCase JSON, a `ResponseStatus` in every reply)
+and reproduces what clients of the real API have run into:
+
+- a failed sign-in is HTTP 401 whose body says `ErrorCode: "None"`;
+- the session travels only in the `X-SS-ID` header and dies after 15 idle minutes;
+- FinanceBatches ignores paging and returns the full list for every PageNumber;
+- exporting an unknown or still-open batch is an error inside an HTTP 200;
+- an export's file URI answers 404 for a while after the export reports COMPLETE;
+- InvoiceItems requires DateFrom, returns no total, and silently caps PageSize.
+
+Query parameter and body field names are matched case-insensitively, as ServiceStack does.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import csv
+import io
+import itertools
+import json
+from collections.abc import Awaitable, Callable, Iterator, Mapping
+from http import HTTPStatus
+from typing import Any
+from urllib.parse import parse_qsl
+
+from starlette.requests import Request
+from starlette.responses import PlainTextResponse, Response, StreamingResponse
+from starlette.routing import Route
+from starlette.types import Receive, Scope, Send
+
+from finsync.sources._columns import Kind
+from finsync.sources.ym.schema import DETAILS_FIELD_NAMES, INVOICE_ITEM_COLUMNS
+
+from .dataset import Batch
+from .exports import ExportState
+from .faults import DROP, SLOW, STATUS, TRUNCATE
+from .formats import NO_DATE, RecordEncoder, json_body, parse_server_time
+from .routes import (
+    YM_AUTHENTICATE,
+    YM_BATCH_DETAILS,
+    YM_EXPORT_DOWNLOAD,
+    YM_EXPORT_START,
+    YM_EXPORT_STATUS,
+    YM_FINANCE_BATCHES,
+    YM_INVOICE_ITEMS,
+)
+from .state import Sandbox
+
+# Envelope fields every reply carries; fixed so that equal seeds give byte-identical replies.
+SERVER_ID = "WS-6-183-431"
+APP_INIT_TIME = "2024-05-03T01:24:34.3184733-04:00"
+
+BAD_LOGIN: dict[str, Any] = {
+    "ClientID": 0,
+    "MemberID": 0,
+    "FailedLoginReason": "None",
+    "ResponseStatus": {"ErrorCode": "None", "Message": "Invalid username/password combination."},
+}
+UNAUTHORIZED: dict[str, Any] = {
+    "ResponseStatus": {"ErrorCode": "Unauthorized", "Message": "Session expired or invalid"}
+}
+
+_DETAIL_NAMES = {item: detail for detail, item in DETAILS_FIELD_NAMES.items()}
+# FinanceBatchDetailData has the card expiry as strings.
+_EXPIRY_FIELDS = (
+    "OriginalInvoiceCardExpMonth",
+    "OriginalInvoiceCardExpYear",
+    "PaymentCardExpMonth",
+    "PaymentCardExpYear",
+)
+_CSV_HEADER = [c.source for c in INVOICE_ITEM_COLUMNS]
+_CSV_TIMES = frozenset(c.source for c in INVOICE_ITEM_COLUMNS if c.kind is Kind.TIMESTAMP)
+_CSV_CHUNK = 256 * 1024
+
+Handler = Callable[[Request], Awaitable[Response]]
+
+
+class _Reject(Exception):
+    """Ends a handler early with `response` (validation and authorization failures)."""
+
+    def __init__(self, response: Response) -> None:
+        self.response = response
+
+
+class YMApi:
+    def __init__(self, sandbox: Sandbox) -> None:
+        self.sandbox = sandbox
+        self._items = RecordEncoder([(c.source, c.source) for c in INVOICE_ITEM_COLUMNS])
+        self._details = RecordEncoder([(c.source, _DETAIL_NAMES.get(c.source, c.source)) for c in INVOICE_ITEM_COLUMNS])
+        self._status_polls = itertools.count()
+
+    def routes(self) -> list[Route]:
+        def route(path: str, name: str, handler: Handler, method: str) -> Route:
+            return Route(path, self._guarded(name, handler), methods=[method], name=name)
+
+        return [
+            route("/Ams/Authenticate", YM_AUTHENTICATE, self.authenticate, "POST"),
+            route("/Ams/{client_id}/FinanceBatches", YM_FINANCE_BATCHES, self.finance_batches, "GET"),
+            route("/Ams/{client_id}/FinanceBatches", YM_EXPORT_START, self.export_start, "POST"),
+            route("/Ams/{client_id}/ExportStatus/{export_id}", YM_EXPORT_STATUS, self.export_status, "GET"),
+            route("/Ams/{client_id}/FinanceBatchDetails", YM_BATCH_DETAILS, self.batch_details, "GET"),
+            route("/Ams/{client_id}/InvoiceItems", YM_INVOICE_ITEMS, self.invoice_items, "GET"),
+            route("/exports/{export_id}.csv", YM_EXPORT_DOWNLOAD, self.export_download, "GET"),
+        ]
+
+    def _guarded(self, name: str, handler: Handler) -> Handler:
+        """Count the request, apply the fault armed for it, then answer."""
+
+        async def endpoint(request: Request) -> Response:
+            self.sandbox.requests[name] += 1
+            fault = self.sandbox.faults.take(name)
+            if fault is not None and fault.kind == STATUS:
+                assert fault.status is not None
+                headers = {"Retry-After": f"{fault.retry_after:g}"} if fault.retry_after is not None else None
+                phrase = HTTPStatus(fault.status).phrase
+                return _json(_status(phrase.replace(" ", "").replace("-", ""), phrase), fault.status, headers)
+            if fault is not None and fault.kind == SLOW:
+                await asyncio.sleep(fault.delay)
+            try:
+                response = await handler(request)
+            except _Reject as rejected:
+                response = rejected.response
+            if fault is not None and fault.kind in (DROP, TRUNCATE):
+                return await _broken(response, dropped=fault.kind == DROP)
+            return response
+
+        return endpoint
+
+    # -- helpers ---------------------------------------------------------------------------------------
+
+    def _envelope(self, fields: Mapping[str, Any], status: Mapping[str, Any] | None = None) -> dict[str, Any]:
+        return {
+            **fields,
+            "ClientID": self.sandbox.config.client_id,
+            "ServerID": SERVER_ID,
+            "AppInitTime": APP_INIT_TIME,
+            "UsingRedis": True,
+            "BypassCache": False,
+            "DateCached": NO_DATE,
+            "ResponseStatus": dict(status or {}),
+        }
+
+    def _authorize(self, request: Request) -> None:
+        """The `/Ams/{ClientID}/…` routes need a live session of that client in `X-SS-ID`; a
+        `?SessionId=` query parameter does not count."""
+        try:
+            client_id = int(request.path_params["client_id"])
+        except ValueError:
+            raise _Reject(_json(UNAUTHORIZED, 401)) from None
+        if not self.sandbox.sessions.touch(request.headers.get("x-ss-id"), client_id):
+            raise _Reject(_json(UNAUTHORIZED, 401))
+
+    def _time_param(self, query: Mapping[str, str], name: str) -> int | None:
+        text = query.get(name.lower(), "").strip()
+        if not text:
+            return None
+        try:
+            return parse_server_time(text, self.sandbox.server_zone)
+        except ValueError:
+            raise _Reject(_binding_error(name, text)) from None
+
+    def _paging(self, query: Mapping[str, str]) -> tuple[int, int, int, int]:
+        """(page size, page number, offset, items to skip). PageNumber is 1-based; an OffSet, when
+        given, replaces it. PageSize is capped without notice."""
+        config = self.sandbox.config
+        size = _int_param(query, "PageSize", config.default_page_size)
+        size = min(size if size > 0 else config.default_page_size, config.max_page_size)
+        number = max(_int_param(query, "PageNumber", 1), 1)
+        offset = max(_int_param(query, "OffSet", 0), 0)
+        return size, number, offset, offset if offset else (number - 1) * size
+
+    # -- routes ----------------------------------------------------------------------------------------
+
+    async def authenticate(self, request: Request) -> Response:
+        fields = {k.lower(): v for k, v in (await _body_fields(request)).items()}
+        missing = [name for name in ("Username", "Password") if not fields.get(name.lower())]
+        if missing:
+            raise _Reject(_not_null(*missing))
+        config = self.sandbox.config
+        client_id = fields.get("clientid")
+        # ClientID must be a JSON number; the string form is refused like a wrong one.
+        valid = (
+            type(client_id) is int
+            and client_id == config.client_id
+            and str(fields.get("usertype", "")).lower() == "admin"
+            and fields.get("username") == config.api_key
+            and fields.get("password") == config.api_password
+        )
+        if not valid:
+            return _json(BAD_LOGIN, 401)
+        session = self.sandbox.sessions.open(config.client_id)
+        return _json(
+            self._envelope(
+                {
+                    "MemberID": 0,
+                    "FailedLoginReason": "None",
+                    "UserId": "",
+                    "SessionId": session,
+                    "UserName": config.api_key,
+                    "DisplayName": "Sandbox API",
+                }
+            )
+        )
+
+    async def finance_batches(self, request: Request) -> Response:
+        self._authorize(request)
+        query = _query(request)
+        page_size = _int_param(query, "PageSize", 0)
+        page_number = _int_param(query, "PageNumber", 1)
+        start = query.get("startbatchid", "").strip()
+        since = self._time_param(query, "Timestamp")
+        batches = self.sandbox.dataset.batches()
+        if start:
+            batches = [b for b in batches if start.isdigit() and int(b.batch_id) >= int(start)]
+        elif since is not None:
+            batches = [b for b in batches if b.create_ticks >= since]
+        # Paging is broken upstream: every PageNumber returns this same full list, PageSize ignored.
+        return _json(
+            self._envelope(
+                {
+                    "FinanceBatchList": [b.record() for b in batches],
+                    "BatchID": None,
+                    "ItemCount": None,
+                    "CommerceType": query.get("commercetype"),
+                    "Timestamp": query.get("timestamp"),
+                    "StartBatchID": query.get("startbatchid"),
+                    "PageSize": page_size,
+                    "PageNumber": page_number,
+                }
+            )
+        )
+
+    async def export_start(self, request: Request) -> Response:
+        self._authorize(request)
+        fields = {**_query(request), **{k.lower(): v for k, v in (await _body_fields(request)).items()}}
+        batch_id = str(fields.get("batchid") or fields.get("startbatchid") or "").strip()
+        if not batch_id:
+            raise _Reject(_not_null("BatchID"))
+        batch = self.sandbox.dataset.batch(batch_id)
+        # Errors here come back in an HTTP 200; only ResponseStatus tells.
+        if batch is None:
+            status = _status("NotFound", f"Finance batch {batch_id} was not found.")
+            return _json(self._envelope({"ExportID": None, "BatchID": batch_id}, status))
+        if batch.is_open:
+            status = _status(
+                "BatchNotClosed", f"Finance batch {batch_id} is open; only closed batches can be exported."
+            )
+            return _json(self._envelope({"ExportID": None, "BatchID": batch_id}, status))
+        config = self.sandbox.config
+        failed = self.sandbox.faults.take_export_failure(batch.batch_id)
+        export = self.sandbox.exports.start(batch, config.export_latency_seconds, failed)
+        return _json(
+            self._envelope(
+                {
+                    "ExportID": export.export_id,
+                    "BatchID": batch.batch_id,
+                    "ItemCount": batch.item_count,
+                    "FinanceBatchList": [],
+                }
+            )
+        )
+
+    async def export_status(self, request: Request) -> Response:
+        self._authorize(request)
+        export_id = request.path_params["export_id"]
+        export = self.sandbox.exports.get(export_id)
+        if export is None:
+            return _json(_status("NotFound", f"Export {export_id} was not found."), 404)
+        state = self.sandbox.exports.poll(export)
+        fields: dict[str, Any] = {"ExportID": export.export_id, "Status": self._status_value(state)}
+        if state is ExportState.COMPLETE:
+            mount = request.scope.get("root_path", "")
+            fields["ExportURI"] = str(request.url.replace(path=f"{mount}/exports/{export.export_id}.csv", query=""))
+        return _json(self._envelope(fields))
+
+    def _status_value(self, state: ExportState) -> int | str:
+        style = self.sandbox.config.status_style
+        if style == "mixed":
+            style = "number" if next(self._status_polls) % 2 == 0 else "name"
+        return int(state) if style == "number" else state.name
+
+    async def export_download(self, request: Request) -> Response:
+        """The export file. A plain file URL: no session needed."""
+        export = self.sandbox.exports.get(request.path_params["export_id"])
+        if export is None or not self.sandbox.exports.claim_file(export, self.sandbox.config.export_not_ready_count):
+            return PlainTextResponse("Not Found", 404)
+        return StreamingResponse(
+            self._csv_chunks(export.batch),
+            media_type="text/csv; charset=utf-8",
+            headers={"Content-Disposition": f'attachment; filename="FinanceBatch_{export.batch.batch_id}.csv"'},
+        )
+
+    def _csv_chunks(self, batch: Batch) -> Iterator[bytes]:
+        buffer = io.StringIO()
+        writer = csv.writer(buffer)
+        writer.writerow(_CSV_HEADER)
+        for record in self.sandbox.dataset.records(batch.first_item, batch.last_item):
+            writer.writerow([_csv_cell(name, record[name]) for name in _CSV_HEADER])
+            if buffer.tell() >= _CSV_CHUNK:
+                yield buffer.getvalue().encode("utf-8")
+                buffer.seek(0)
+                buffer.truncate()
+        yield buffer.getvalue().encode("utf-8")
+
+    async def batch_details(self, request: Request) -> Response:
+        self._authorize(request)
+        query = _query(request)
+        batch_id = query.get("batchid", "").strip()
+        if not batch_id:
+            raise _Reject(_not_null("BatchId"))
+        size, number, offset, skip = self._paging(query)
+        echo = {"BatchId": batch_id, "PageSize": size, "PageNumber": number, "OffSet": offset}
+        batch = self.sandbox.dataset.batch(batch_id)
+        if batch is None:
+            status = _status("NotFound", f"Finance batch {batch_id} was not found.")
+            return _json(self._envelope({"FinanceBatchDetailsList": [], **echo}, status))
+        first = batch.first_item + skip
+        records = self.sandbox.dataset.records(first, min(first + size - 1, batch.last_item))
+        listed = self._details.encode_list(_as_detail(r) for r in records)
+        return _json(self._envelope(echo), raw={"FinanceBatchDetailsList": listed})
+
+    async def invoice_items(self, request: Request) -> Response:
+        self._authorize(request)
+        query = _query(request)
+        dated_from = self._time_param(query, "DateFrom")
+        if dated_from is None:
+            raise _Reject(_not_null("DateFrom"))
+        entered_from = self._time_param(query, "LineItemDateEnteredFrom")
+        size, number, offset, skip = self._paging(query)
+        dataset = self.sandbox.dataset
+        # Both dates grow with the item number, so the first match is a binary search away.
+        first = dataset.first_dated_at_or_after(dated_from)
+        if entered_from is not None:
+            first = max(first, dataset.first_entered_at_or_after(entered_from))
+        first += skip
+        listed = self._items.encode_list(dataset.records(first, first + size - 1))
+        echo = {
+            "DateFrom": query.get("datefrom"),
+            "InvoiceItemType": query.get("invoiceitemtype"),
+            "LineItemDateEnteredFrom": query.get("lineitemdateenteredfrom"),
+            "PageSize": size,
+            "PageNumber": number,
+            "OffSet": offset,
+        }
+        return _json(self._envelope(echo), raw={"InvoiceItemsList": listed})
+
+
+# -- replies -------------------------------------------------------------------------------------------
+
+
+def _json(
+    body: Mapping[str, Any],
+    status_code: int = 200,
+    headers: Mapping[str, str] | None = None,
+    raw: Mapping[str, str] | None = None,
+) -> Response:
+    return Response(json_body(body, raw), status_code, headers, media_type="application/json; charset=utf-8")
+
+
+def _status(code: str, message: str, errors: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+    status: dict[str, Any] = {"ErrorCode": code, "Message": message}
+    if errors:
+        status["Errors"] = errors
+    return status
+
+
+def _not_null(*fields: str) -> Response:
+    errors = [
+        {"ErrorCode": "NotNull", "FieldName": f, "Message": f"The {f} is missing.", "Meta": {"PropertyName": f}}
+        for f in fields
+    ]
+    return _json({"ResponseStatus": _status("NotNull", f"'{fields[0]}' must not be empty.", errors)}, 400)
+
+
+def _binding_error(name: str, value: str) -> Response:
+    message = f"Unable to bind to request '{name}': {value!r} is not a valid value."
+    return _json({"ResponseStatus": _status("RequestBindingException", message)}, 400)
+
+
+async def _broken(response: Response, *, dropped: bool) -> Response:
+    """The reply cut in half: with a matching Content-Length (truncated), or with the full length and
+    the connection closed mid-body (dropped)."""
+    if isinstance(response, StreamingResponse):
+        chunks = [c if isinstance(c, bytes) else str(c).encode() async for c in response.body_iterator]
+        body = b"".join(chunks)
+    else:
+        body = bytes(response.body)
+    headers = {k: v for k, v in response.headers.items() if k.lower() != "content-length"}
+    if dropped:
+        return _DroppedResponse(body, response.status_code, headers)
+    return Response(body[: len(body) // 2], response.status_code, headers)
+
+
+class _DroppedResponse(Response):
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        await send({"type": "http.response.start", "status": self.status_code, "headers": self.raw_headers})
+        await send({"type": "http.response.body", "body": self.body[: len(self.body) // 2], "more_body": True})
+        # Returning with the body unfinished makes the server close the connection.
+
+
+# -- request parsing -----------------------------------------------------------------------------------
+
+
+def _query(request: Request) -> dict[str, str]:
+    return {k.lower(): v for k, v in request.query_params.multi_items()}
+
+
+def _int_param(query: Mapping[str, str], name: str, default: int) -> int:
+    text = query.get(name.lower(), "").strip()
+    if not text:
+        return default
+    try:
+        return int(text)
+    except ValueError:
+        raise _Reject(_binding_error(name, text)) from None
+
+
+async def _body_fields(request: Request) -> dict[str, Any]:
+    """A JSON object body, or a form-encoded one (the published content type)."""
+    raw = await request.body()
+    if not raw.strip():
+        return {}
+    if request.headers.get("content-type", "").startswith("application/x-www-form-urlencoded"):
+        return dict(parse_qsl(raw.decode("utf-8", "replace")))
+    try:
+        parsed = json.loads(raw)
+    except ValueError:
+        raise _Reject(
+            _json({"ResponseStatus": _status("SerializationException", "The request body is not valid JSON.")}, 400)
+        ) from None
+    return parsed if isinstance(parsed, dict) else {}
+
+
+def _as_detail(record: dict[str, Any]) -> dict[str, Any]:
+    for name in _EXPIRY_FIELDS:
+        value = record[name]
+        if value is not None:
+            record[name] = f"{value:02d}" if name.endswith("Month") else str(value)
+    return record
+
+
+def _csv_cell(name: str, value: Any) -> str:
+    """As the export file writes values: `2024-05-03 01:24:34`, empty for no date, plain numbers."""
+    if value is None:
+        return ""
+    if name in _CSV_TIMES:
+        return "" if value.startswith("0001-01-01") else value.replace("T", " ", 1)
+    return str(value)
