@@ -76,6 +76,9 @@ class Table:
         if len(set(names)) != len(names) or self.primary_key not in names:
             raise ValueError(f"table {self.name}: duplicate columns or unknown primary key")
 
+    def _nullable(self, column: Column) -> bool:
+        return column.nullable and column.name != self.primary_key
+
     def kept(self, pii: PiiMode) -> tuple[Column, ...]:
         if pii == "drop":
             return tuple(c for c in self.columns if c.sensitivity is Sensitivity.NONE)
@@ -85,15 +88,13 @@ class Table:
         return next(c for c in self.columns if c.name == name or c.source == name)
 
     def arrow_schema(self, pii: PiiMode = "mask") -> pa.Schema:
-        return pa.schema(
-            [pa.field(c.name, c.kind.arrow, nullable=c.nullable and c.name != self.primary_key) for c in self.kept(pii)]
-        )
+        return pa.schema([pa.field(c.name, c.kind.arrow, nullable=self._nullable(c)) for c in self.kept(pii)])
 
     def dlt_columns(self, pii: PiiMode = "mask") -> dict[str, dict[str, Any]]:
         """Column hints for `@dlt.resource(columns=...)`, matching the Arrow schema exactly."""
         hints: dict[str, dict[str, Any]] = {}
         for c in self.kept(pii):
-            hint: dict[str, Any] = {"data_type": c.kind.dlt_type, "nullable": c.name != self.primary_key}
+            hint: dict[str, Any] = {"data_type": c.kind.dlt_type, "nullable": self._nullable(c)}
             if c.kind.arrow.id == pa.decimal128(1, 0).id:
                 hint.update(precision=c.kind.arrow.precision, scale=c.kind.arrow.scale)
             if c.kind is Kind.TIMESTAMP:

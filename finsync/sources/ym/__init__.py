@@ -70,6 +70,7 @@ def ym(
     Nothing is read from YM here; the resources read lazily when the pipeline runs.
     """
     zone = _zone(server_timezone)
+    client_id = _whole_number(client_id, "sources.ym.client_id")
     _check(client_id > 0, "sources.ym.client_id", f"must be the positive numeric YM ClientID, not {client_id}")
     _check(bool(api_key.strip()), "sources.ym.api_key", "is empty")
     _check(bool(api_password.strip()), "sources.ym.api_password", "is empty")
@@ -113,30 +114,30 @@ def ym(
         details_page_size=details_page_size,
     )
     batches = finance_batches(client, zone, _server_local(start, zone), finance_batches_page_size)
-    return (
-        batches,
-        batches | finance_batch_items(reader, export_concurrency),
-        invoice_items(
-            client,
-            zone,
-            pii,  # type: ignore[arg-type]
-            date_from=_server_local(start, zone),
-            page_size=invoice_items_page_size,
-            entered=dlt.sources.incremental(
-                "line_item_date_entered",
-                initial_value=start,
-                lag=overlap_hours * 3600,
-                on_cursor_value_missing="include",
-            ),
+    items = invoice_items(
+        client,
+        zone,
+        pii,  # type: ignore[arg-type]
+        date_from=_server_local(start, zone),
+        page_size=invoice_items_page_size,
+        entered=dlt.sources.incremental(
+            "line_item_date_entered",
+            initial_value=start,
+            lag=overlap_hours * 3600,
+            on_cursor_value_missing="include",
         ),
     )
+    batch_items = batches | finance_batch_items(reader, export_concurrency)
+    # Column hints follow the pii mode: a declared column is created even when no row fills it.
+    for resource, table in ((batches, FINANCE_BATCHES), (batch_items, FINANCE_BATCH_ITEMS), (items, INVOICE_ITEMS)):
+        resource.apply_hints(columns=table.dlt_columns(pii))  # type: ignore[arg-type]
+    return batches, batch_items, items
 
 
 @dlt.resource(
     name="finance_batches",
     write_disposition="merge",
     primary_key="batch_id",
-    columns=FINANCE_BATCHES.dlt_columns(),
 )
 def finance_batches(client: YMClient, zone: tzinfo, since: str, page_size: int) -> Iterator[pa.Table]:
     """Batches from the oldest one not yet fully loaded (StartBatchID), so open batches are re-read
@@ -151,7 +152,6 @@ def finance_batches(client: YMClient, zone: tzinfo, since: str, page_size: int) 
     name="finance_batch_items",
     write_disposition="merge",
     primary_key="line_item_id",
-    columns=FINANCE_BATCH_ITEMS.dlt_columns(),
 )
 def finance_batch_items(batches: pa.Table, reader: BatchReader, concurrency: int) -> Iterator[pa.Table]:
     """Items of every closed batch not loaded before, read concurrently.
@@ -185,7 +185,6 @@ def finance_batch_items(batches: pa.Table, reader: BatchReader, concurrency: int
     name="invoice_items",
     write_disposition="merge",
     primary_key="line_item_id",
-    columns=INVOICE_ITEMS.dlt_columns(),
 )
 def invoice_items(
     client: YMClient,
@@ -220,6 +219,13 @@ def _zone(name: str) -> ZoneInfo:
             f"names no known time zone ({name!r})",
             "Use an IANA name such as America/New_York.",
         ) from None
+
+
+def _whole_number(value: object, key: str) -> int:
+    try:
+        return int(str(value).strip())
+    except ValueError:
+        raise ConfigurationError(key, f"must be a whole number, not {value!r}") from None
 
 
 def _check(ok: bool, key: str, problem: str) -> None:

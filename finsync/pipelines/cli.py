@@ -1,0 +1,159 @@
+"""The `finsync` command line: run, demo, sandbox."""
+
+from __future__ import annotations
+
+import logging
+import sys
+import time
+from collections import Counter
+from enum import Enum
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.live import Live
+from rich.table import Table as RichTable
+from rich.text import Text
+
+from finsync.errors import FinsyncError
+from finsync.sources._http import install_log_redaction
+
+from .runner import DEFAULT_DUCKDB_PATH, SOURCES, SyncReport, Warehouse, sync
+
+app = typer.Typer(
+    name="finsync",
+    help="Keep a finance warehouse in sync with YourMembership and Younium.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+console = Console(stderr=True)
+out = Console()
+
+
+class SourceChoice(str, Enum):
+    ym = "ym"
+    all = "all"
+
+
+class DestinationChoice(str, Enum):
+    duckdb = "duckdb"
+    postgres = "postgres"
+
+
+DuckdbPath = Annotated[Path, typer.Option("--duckdb-path", help="DuckDB file to load into.")]
+
+
+class ProgressView(logging.Handler):
+    """Turns the sources' progress log records into one live status line; warnings are printed."""
+
+    LABELS = {"page": "pages read", "poll": "exports polled", "batch": "batches loaded"}
+
+    def __init__(self) -> None:
+        super().__init__(logging.INFO)
+        self.counts: Counter[str] = Counter()
+        self.source = ""
+        self.live: Live | None = None
+
+    def emit(self, record: logging.LogRecord) -> None:
+        kind = getattr(record, "progress", None)
+        if kind:
+            self.counts[kind] += 1
+            if self.live:
+                self.live.update(self.render())
+        elif record.levelno >= logging.WARNING:
+            console.print(f"[yellow]warning[/]: {record.getMessage()}", highlight=False)
+
+    def render(self) -> Text:
+        done = ", ".join(f"{self.counts[k]} {label}" for k, label in self.LABELS.items())
+        return Text(f"syncing {self.source}: {done}")
+
+
+def _sync_all(sources: list[str], warehouse: Warehouse, full_refresh: bool, settings: dict[str, dict[str, Any]]) -> int:
+    view = ProgressView()
+    logging.getLogger("finsync").addHandler(view)
+    logging.getLogger("finsync").setLevel(logging.INFO)
+    exit_code = 0
+    reports: list[SyncReport] = []
+    try:
+        for name in sources:
+            view.source, view.counts = name, Counter()
+            try:
+                with Live(view.render(), console=console, transient=True, refresh_per_second=8) as live:
+                    view.live = live
+                    reports.append(sync(name, warehouse, full_refresh=full_refresh, settings=settings.get(name)))
+            except FinsyncError as error:
+                console.print(f"[red]error[/] ({name}): {error}", highlight=False)
+                exit_code = max(exit_code, error.exit_code)
+            finally:
+                view.live = None
+    finally:
+        logging.getLogger("finsync").removeHandler(view)
+    if reports:
+        out.print(_summary(reports))
+    return exit_code
+
+
+def _summary(reports: list[SyncReport]) -> RichTable:
+    table = RichTable(title="finsync: rows per table", title_justify="left")
+    for column in ("source", "table", "loaded this run", "in warehouse"):
+        table.add_column(column, justify="right" if column not in ("source", "table") else "left")
+    for report in reports:
+        for name in sorted(set(report.table_rows) | set(report.rows_loaded)):
+            table.add_row(
+                report.source, name, str(report.rows_loaded.get(name, 0)), str(report.table_rows.get(name, 0))
+            )
+    seconds = sum(r.seconds for r in reports)
+    table.caption = f"into {reports[0].warehouse} in {seconds:.1f}s"
+    return table
+
+
+@app.command()
+def run(
+    source: Annotated[SourceChoice, typer.Option(help="Which upstream system to sync.")] = SourceChoice.all,
+    destination: Annotated[DestinationChoice, typer.Option(help="Which warehouse to load.")] = DestinationChoice.duckdb,
+    duckdb_path: DuckdbPath = DEFAULT_DUCKDB_PATH,
+    full_refresh: Annotated[
+        bool, typer.Option("--full-refresh", help="Drop the source's tables and state, then reload everything.")
+    ] = False,
+) -> None:
+    """Sync incrementally from the configured tenants (settings: env vars or .dlt/*.toml)."""
+    names = list(SOURCES) if source is SourceChoice.all else [source.value]
+    warehouse = Warehouse(destination.value, duckdb_path)  # type: ignore[arg-type]
+    raise typer.Exit(_sync_all(names, warehouse, full_refresh, {}))
+
+
+@app.command()
+def demo(duckdb_path: DuckdbPath = DEFAULT_DUCKDB_PATH) -> None:
+    """Start the bundled sandbox, sync every source from it into DuckDB, and print a summary."""
+    from finsync.sandbox import SandboxConfig, SandboxServer
+
+    started = time.monotonic()
+    with SandboxServer(SandboxConfig()) as sandbox:
+        console.print(f"sandbox listening on {sandbox.url}", highlight=False)
+        settings = {"ym": sandbox.ym_source_settings()}
+        code = _sync_all(list(SOURCES), Warehouse("duckdb", duckdb_path), False, settings)
+    console.print(
+        f"demo finished in {time.monotonic() - started:.1f}s; query {duckdb_path} with DuckDB.", highlight=False
+    )
+    raise typer.Exit(code)
+
+
+def _register_subcommands() -> None:
+    from finsync.sandbox.cli import sandbox_app
+
+    app.add_typer(sandbox_app, name="sandbox", help="The local emulator of both APIs.")
+
+
+_register_subcommands()
+
+
+def main() -> None:
+    install_log_redaction()
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    try:
+        app()
+    except FinsyncError as error:  # raised outside a sync, e.g. while reading settings
+        console.print(f"[red]error[/]: {error}", highlight=False)
+        sys.exit(error.exit_code)

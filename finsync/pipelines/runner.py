@@ -1,0 +1,198 @@
+"""Running a source into a warehouse: one dlt pipeline per upstream system, one dataset each."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+import dlt
+from dlt.common.configuration.exceptions import ConfigFieldMissingException, ConfigurationValueError
+from dlt.common.destination.reference import Destination
+from dlt.extract.source import DltSource
+from dlt.pipeline.exceptions import PipelineStepFailed
+
+from finsync.errors import BatchExportError, ConfigurationError, FinsyncError, SyncError
+from finsync.sources import ym as ym_source
+from finsync.sources._http import redact
+
+logger = logging.getLogger(__name__)
+
+DestinationKind = Literal["duckdb", "postgres"]
+DEFAULT_DUCKDB_PATH = Path("finsync.duckdb")
+
+
+@dataclass(frozen=True)
+class SourceSpec:
+    """How finsync runs one upstream system."""
+
+    name: str
+    factory: Callable[..., DltSource]
+    failures: Callable[[dict[str, Any]], dict[str, str]] = lambda _state: {}
+
+    @property
+    def pipeline_name(self) -> str:
+        return f"finsync_{self.name}"
+
+
+SOURCES: dict[str, SourceSpec] = {
+    "ym": SourceSpec("ym", ym_source.ym, ym_source.failed_batches),
+}
+
+
+@dataclass(frozen=True)
+class Warehouse:
+    """Where the data goes: the embedded DuckDB file, or the shared PostgreSQL."""
+
+    kind: DestinationKind = "duckdb"
+    duckdb_path: Path = DEFAULT_DUCKDB_PATH
+    postgres_credentials: str | None = None  # None: dlt resolves DESTINATION__POSTGRES__CREDENTIALS
+
+    def destination(self) -> Destination:
+        if self.kind == "duckdb":
+            return dlt.destinations.duckdb(str(self.duckdb_path.resolve()))
+        return dlt.destinations.postgres(credentials=self.postgres_credentials)
+
+    def identity(self) -> str:
+        """Names this warehouse without secrets, to keep each warehouse's working data apart."""
+        if self.kind == "duckdb":
+            return f"duckdb:{self.duckdb_path.resolve()}"
+        credentials = self.postgres_credentials or dlt.secrets.get("destination.postgres.credentials")
+        if isinstance(credentials, Mapping):
+            host, port, database = credentials.get("host"), credentials.get("port"), credentials.get("database")
+            return f"postgres:{host}:{port}/{database}"
+        from dlt.common.configuration.specs import ConnectionStringCredentials
+
+        parsed = ConnectionStringCredentials(str(credentials or ""))
+        return f"postgres:{parsed.host}:{parsed.port}/{parsed.database}"
+
+    def describe(self) -> str:
+        return str(self.duckdb_path) if self.kind == "duckdb" else "PostgreSQL"
+
+
+@dataclass
+class SyncReport:
+    source: str
+    warehouse: str
+    seconds: float = 0.0
+    rows_loaded: dict[str, int] = field(default_factory=dict)
+    table_rows: dict[str, int] = field(default_factory=dict)
+    failures: dict[str, str] = field(default_factory=dict)
+    resumed_pending: bool = False
+
+
+def pipelines_dir(warehouse: Warehouse) -> Path:
+    """Working data lives per warehouse, so a pending load can only ever land where it was meant to."""
+    digest = hashlib.sha256(warehouse.identity().encode()).hexdigest()[:16]
+    return Path(dlt.current.run_context().data_dir) / "finsync" / digest
+
+
+def make_pipeline(spec: SourceSpec, warehouse: Warehouse) -> dlt.Pipeline:
+    # Arrow rows get no load id unless asked; every table keeps one, so each row says which load wrote it.
+    dlt.config["normalize.parquet_normalizer.add_dlt_load_id"] = True
+    return dlt.pipeline(
+        pipeline_name=spec.pipeline_name,
+        destination=warehouse.destination(),
+        dataset_name=spec.name,
+        pipelines_dir=str(pipelines_dir(warehouse)),
+    )
+
+
+def sync(
+    source: str,
+    warehouse: Warehouse,
+    *,
+    full_refresh: bool = False,
+    settings: Mapping[str, Any] | None = None,
+) -> SyncReport:
+    """Load one source incrementally; raise a `FinsyncError` that says what to do when it cannot.
+
+    `settings` are explicit source arguments (the demo passes the sandbox's); everything else comes
+    from dlt's config providers (env vars, .dlt/config.toml, .dlt/secrets.toml).
+    """
+    spec = SOURCES[source]
+    started = time.monotonic()
+    report = SyncReport(source, warehouse.describe())
+    try:
+        pipeline = make_pipeline(spec, warehouse)
+        if pipeline.has_pending_data:
+            # A previous run extracted data it did not finish loading: load it before reading more.
+            logger.warning("%s: finishing the load a previous run left pending", source)
+            pipeline.run()
+            report.resumed_pending = True
+        else:
+            # Adopt the warehouse's own state, never a stale local copy (the warehouse may have been
+            # replaced or restored): the cursor in the warehouse is the one committed with its data.
+            pipeline = pipeline.drop()
+        data = spec.factory(**dict(settings or {}))
+        info = pipeline.run(data, refresh="drop_sources" if full_refresh else None)
+        info.raise_on_failed_jobs()
+        normalize = pipeline.last_trace.last_normalize_info if pipeline.last_trace else None
+        if normalize:
+            report.rows_loaded = {t: n for t, n in normalize.row_counts.items() if not t.startswith("_dlt")}
+        report.table_rows = table_rows(pipeline)
+        report.failures = spec.failures(pipeline.state.get("sources", {}).get(source, {}))
+    except Exception as error:  # translated into one readable error; nothing else escapes
+        raise explain(error, source, warehouse) from None
+    finally:
+        report.seconds = time.monotonic() - started
+    if report.failures:
+        raise BatchExportError(report.failures)
+    return report
+
+
+def table_rows(pipeline: dlt.Pipeline) -> dict[str, int]:
+    """Rows now in each of the source's tables in the warehouse."""
+    names = sorted(pipeline.default_schema.data_table_names())
+    counts: dict[str, int] = {}
+    with pipeline.sql_client() as client:
+        for name in names:
+            try:
+                rows = client.execute_sql(f"SELECT count(*) FROM {client.make_qualified_table_name(name)}")
+            except Exception:  # a declared table that never received rows does not exist yet
+                continue
+            counts[name] = int(rows[0][0]) if rows else 0
+    return counts
+
+
+def explain(error: BaseException, source: str, warehouse: Warehouse) -> FinsyncError:
+    """The one readable error for anything a sync raised: ours as is, dlt's translated."""
+    cause = _find(error, FinsyncError)
+    if cause is not None:
+        return cause
+    missing = _find(error, ConfigFieldMissingException)
+    if missing is not None:
+        field_name = missing.fields[0] if missing.fields else "?"
+        return ConfigurationError(
+            f"sources.{source}.{field_name}",
+            "is not set",
+            "Set it in the environment, in .dlt/secrets.toml (secrets) or .dlt/config.toml.",
+        )
+    bad_value = _find(error, ConfigurationValueError)
+    if bad_value is not None:
+        return SyncError(f"A setting could not be read: {redact(str(bad_value))}")
+    step = getattr(_find(error, PipelineStepFailed), "step", None)
+    text = redact(f"{type(error).__name__}: {error}").splitlines()[0][:500]
+    if step == "load":
+        return SyncError(
+            f"Loading {source} into {warehouse.describe()} failed ({text}). The extracted data is kept and "
+            "the next run loads it first; check that the warehouse is reachable and writable."
+        )
+    return SyncError(f"The {source} sync failed ({text}). Nothing was half-applied; rerun to resume.")
+
+
+def _find(error: BaseException | None, kind: type[Any]) -> Any:
+    seen: set[int] = set()
+    while error is not None and id(error) not in seen:
+        seen.add(id(error))
+        if isinstance(error, kind):
+            return error
+        nested = getattr(error, "exception", None)
+        if isinstance(nested, BaseException) and isinstance(nested, kind):
+            return nested
+        error = error.__cause__ or error.__context__ or (nested if isinstance(nested, BaseException) else None)
+    return None
