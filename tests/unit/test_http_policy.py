@@ -86,7 +86,7 @@ def test_accepted_statuses_are_returned_to_the_caller() -> None:
 def test_registered_secrets_and_secret_shaped_fields_are_masked() -> None:
     register_secret("s3cr3t-passw0rd")
     text = redact(
-        'login with s3cr3t-passw0rd; headers X-SS-ID: abc123def, Authorization: Bearer eyJhbGciOi.xyz.sig; '
+        "login with s3cr3t-passw0rd; headers X-SS-ID: abc123def, Authorization: Bearer eyJhbGciOi.xyz.sig; "
         '{"Password": "other-pass", "access_token": "tok-999"}'
     )
     for secret in ("s3cr3t-passw0rd", "abc123def", "eyJhbGciOi", "other-pass", "tok-999"):

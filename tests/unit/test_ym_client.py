@@ -56,7 +56,9 @@ def sessions(*ids: str) -> respx.Route:
 @respx.mock
 def test_signs_in_as_admin_with_a_numeric_client_id_and_sends_the_session_header() -> None:
     login = sessions("sess-1")
-    data = respx.get(f"{BASE}/Ams/{CID}/InvoiceItems").mock(return_value=httpx.Response(200, json={"InvoiceItemsList": []}))
+    data = respx.get(f"{BASE}/Ams/{CID}/InvoiceItems").mock(
+        return_value=httpx.Response(200, json={"InvoiceItemsList": []})
+    )
     list(make_client().invoice_items(date_from="2020-01-01", entered_from="2020-01-01T00:00:00", page_size=10))
     sent = json.loads(login.calls[0].request.content)
     assert sent == {"ClientID": CID, "UserType": "Admin", "Username": "api-key-1234", "Password": "api-password-5678"}
@@ -67,7 +69,9 @@ def test_signs_in_as_admin_with_a_numeric_client_id_and_sends_the_session_header
 def test_the_session_is_renewed_before_the_idle_expiry() -> None:
     clock = Clock()
     login = sessions("sess-1", "sess-2")
-    data = respx.get(f"{BASE}/Ams/{CID}/FinanceBatches").mock(return_value=httpx.Response(200, json={"FinanceBatchList": []}))
+    data = respx.get(f"{BASE}/Ams/{CID}/FinanceBatches").mock(
+        return_value=httpx.Response(200, json={"FinanceBatchList": []})
+    )
     client = make_client(clock, session_refresh_seconds=840)
     client.finance_batches(start_batch_id="1", since="2020-01-01", page_size=10)
     clock.now += 600  # still within the idle window: same session
@@ -82,7 +86,10 @@ def test_the_session_is_renewed_before_the_idle_expiry() -> None:
 def test_a_401_signs_in_again_once_and_retries() -> None:
     sessions("sess-1", "sess-2")
     data = respx.get(f"{BASE}/Ams/{CID}/FinanceBatches").mock(
-        side_effect=[httpx.Response(401, json={"ResponseStatus": {"ErrorCode": "Unauthorized"}}), httpx.Response(200, json={})]
+        side_effect=[
+            httpx.Response(401, json={"ResponseStatus": {"ErrorCode": "Unauthorized"}}),
+            httpx.Response(200, json={}),
+        ]
     )
     make_client().finance_batches(start_batch_id="1", since="2020-01-01", page_size=10)
     assert [c.request.headers["X-SS-ID"] for c in data.calls] == ["sess-1", "sess-2"]
@@ -143,18 +150,31 @@ def test_invoice_items_page_until_a_short_page_with_the_required_date_from() -> 
     sessions("sess-1")
     pages = [{"InvoiceItemsList": [{"LineItemID": i} for i in range(n)]} for n in (2, 2, 1)]
     route = respx.get(f"{BASE}/Ams/{CID}/InvoiceItems").mock(side_effect=[httpx.Response(200, json=p) for p in pages])
-    got = list(make_client().invoice_items(date_from="2020-01-01T00:00:00", entered_from="2024-03-01T10:00:00", page_size=2))
+    got = list(
+        make_client().invoice_items(date_from="2020-01-01T00:00:00", entered_from="2024-03-01T10:00:00", page_size=2)
+    )
     assert [len(p) for p in got] == [2, 2, 1]
     params = [c.request.url.params for c in route.calls]
     assert [p["PageNumber"] for p in params] == ["1", "2", "3"]
-    assert params[0]["DateFrom"] == "2020-01-01T00:00:00" and params[0]["LineItemDateEnteredFrom"] == "2024-03-01T10:00:00"
+    assert (
+        params[0]["DateFrom"] == "2020-01-01T00:00:00" and params[0]["LineItemDateEnteredFrom"] == "2024-03-01T10:00:00"
+    )
 
 
 @pytest.mark.parametrize(
     ("sent", "state"),
-    [(2, ExportState.COMPLETE), ("2", ExportState.COMPLETE), ("COMPLETE", ExportState.COMPLETE), (1, ExportState.WORKING),
-     ("working", ExportState.WORKING), (-1, ExportState.FAILURE), ("FAILURE", ExportState.FAILURE), (0, ExportState.UNKNOWN),
-     ("UNKNOWN", ExportState.UNKNOWN), (None, ExportState.UNKNOWN)],
+    [
+        (2, ExportState.COMPLETE),
+        ("2", ExportState.COMPLETE),
+        ("COMPLETE", ExportState.COMPLETE),
+        (1, ExportState.WORKING),
+        ("working", ExportState.WORKING),
+        (-1, ExportState.FAILURE),
+        ("FAILURE", ExportState.FAILURE),
+        (0, ExportState.UNKNOWN),
+        ("UNKNOWN", ExportState.UNKNOWN),
+        (None, ExportState.UNKNOWN),
+    ],
 )
 def test_export_status_is_read_as_a_number_or_by_name(sent: object, state: ExportState) -> None:
     assert ExportState.parse(sent) is state
@@ -165,9 +185,15 @@ CSV_HEADER = ",".join(c.source for c in INVOICE_ITEM_COLUMNS)
 
 def csv_row(item_id: int, total: str, card: str = "4111111111111111") -> str:
     values = {c.source: "" for c in INVOICE_ITEM_COLUMNS}
-    values.update(LineItemID=str(item_id), LineTotal=total, LineItemAmount=total, PaymentCardNumber=card,
-                  LineItemDateEntered="2024-03-01 10:00:00", DateInvoiceLastSent="0001-01-01 00:00:00",
-                  LineItemDescription='Dues, "gold" level')
+    values.update(
+        LineItemID=str(item_id),
+        LineTotal=total,
+        LineItemAmount=total,
+        PaymentCardNumber=card,
+        LineItemDateEntered="2024-03-01 10:00:00",
+        DateInvoiceLastSent="0001-01-01 00:00:00",
+        LineItemDescription='Dues, "gold" level',
+    )
     return ",".join(f'"{v.replace(chr(34), chr(34) * 2)}"' if "," in v or '"' in v else v for v in values.values())
 
 
@@ -175,10 +201,15 @@ def export_routes(statuses: list[object], downloads: list[int], uri: str = f"{BA
     sessions("sess-1", "sess-2")
     respx.post(f"{BASE}/Ams/{CID}/FinanceBatches").mock(return_value=httpx.Response(200, json={"ExportID": "e1"}))
     respx.get(f"{BASE}/Ams/{CID}/ExportStatus/e1").mock(
-        side_effect=[httpx.Response(200, json={"Status": s, "ExportURI": uri if s in (2, "COMPLETE") else None}) for s in statuses]
+        side_effect=[
+            httpx.Response(200, json={"Status": s, "ExportURI": uri if s in (2, "COMPLETE") else None})
+            for s in statuses
+        ]
     )
     body = "\n".join([CSV_HEADER, csv_row(1, "10.10"), csv_row(2, "0.20")]).encode()
-    return respx.get(uri).mock(side_effect=[httpx.Response(code, content=body if code == 200 else b"") for code in downloads])
+    return respx.get(uri).mock(
+        side_effect=[httpx.Response(code, content=body if code == 200 else b"") for code in downloads]
+    )
 
 
 def reader(**kwargs: object) -> BatchReader:
@@ -210,8 +241,9 @@ def test_an_export_that_never_completes_gives_up_at_the_timeout() -> None:
     export_routes([1] * 50, [])
     clock = iter(float(i) for i in range(1000))
     with pytest.raises(ExportFailed, match="export_timeout"):
-        BatchReader(make_client(), NY, "mask", poll_interval=1.0, timeout=5.0, sleep=lambda _s: None,
-                    clock=lambda: next(clock)).read_export("1001")
+        BatchReader(
+            make_client(), NY, "mask", poll_interval=1.0, timeout=5.0, sleep=lambda _s: None, clock=lambda: next(clock)
+        ).read_export("1001")
 
 
 @respx.mock
