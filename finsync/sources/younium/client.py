@@ -1,0 +1,383 @@
+"""Younium REST client (API 2.1): personal-token auth, the required headers, the paged list envelope."""
+
+from __future__ import annotations
+
+import logging
+import re
+import threading
+import time
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from typing import Any
+from urllib.parse import quote
+
+import httpx
+
+from finsync.errors import AuthenticationError, ConfigurationError, UpstreamError
+
+from .._http import HttpClient, HttpSettings, Reply, bounded_map, redact, register_secret
+from .settings import (
+    ACCOUNTS_PATH,
+    DEFAULT_API_VERSION,
+    DEFAULT_AUTH_PATH,
+    DEFAULT_CONCURRENCY,
+    DEFAULT_PAGE_SIZE,
+    DEFAULT_TOKEN_LIFETIME_SECONDS,
+    DEFAULT_TOKEN_REFRESH_MARGIN_SECONDS,
+    INVOICE_BATCHES_PATH,
+    INVOICES_PATH,
+    MAX_PAGE_SIZE,
+    MAX_PAGES,
+    PAYMENTS_PATH,
+)
+
+logger = logging.getLogger(__name__)
+
+SYSTEM = "Younium"
+JsonObject = dict[str, Any]
+
+CREDENTIALS_HINT = (
+    "Check sources.younium.client_id (SOURCES__YOUNIUM__CLIENT_ID) and sources.younium.secret "
+    "(SOURCES__YOUNIUM__SECRET): the Client ID and Secret Key of a personal token (Younium: Privacy & "
+    "Security > Personal Tokens; the secret is shown only once, generate a new token if it is lost)."
+)
+
+# "No accounts could be found", "Invoice batch could not be found": API 2.1's way of saying "empty".
+_NOTHING_FOUND = re.compile(r"could\s+(?:not\s+)?be\s+found", re.IGNORECASE)
+
+
+def error_texts(body: object) -> list[str]:
+    """The human-readable messages of an error body: `errors.message`, an `errors` list, title, detail."""
+    if isinstance(body, str):
+        return [body] if body.strip() else []
+    if not isinstance(body, dict):
+        return []
+    found: list[str] = []
+    errors = body.get("errors")
+    found += _strings(errors.get("message") if isinstance(errors, dict) else errors)
+    for key in ("title", "detail", "message"):
+        found += _strings(body.get(key))
+    return found
+
+
+def is_nothing_found(body: object) -> bool:
+    """API 2.1 answers a list with no matching records with HTTP 400 "No X could be found"."""
+    return any(_NOTHING_FOUND.search(text) for text in error_texts(body))
+
+
+def _strings(value: object) -> list[str]:
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, list):
+        return [str(v) for v in value if isinstance(v, (str, int, float))]
+    return []
+
+
+def error_summary(body: object) -> str:
+    """An error body's messages in one redacted line, for error messages."""
+    texts = error_texts(body)
+    return redact("; ".join(texts)[:300]) if texts else "no reason given"
+
+
+def _whole(value: object) -> int | None:
+    try:
+        return int(str(value)) if value is not None else None
+    except ValueError:
+        return None
+
+
+def iso_utc(moment: datetime) -> str:
+    """ModifiedAfter's form: ISO-8601 in UTC with `Z` (a naive moment is taken to be UTC)."""
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=timezone.utc)
+    return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+@dataclass(frozen=True)
+class Page:
+    """One page of the list envelope {pageNumber, pageSize, totalPages, totalCount, nextPage, data}."""
+
+    number: int
+    rows: list[JsonObject]
+    total_pages: int | None
+    has_next: bool
+
+    @property
+    def is_last(self) -> bool:
+        return not self.rows or not self.has_next or (self.total_pages is not None and self.number >= self.total_pages)
+
+    @classmethod
+    def parse(cls, body: object, requested: int, what: str) -> Page:
+        if isinstance(body, list):  # an endpoint answering a bare list has no further pages
+            return cls(requested, [r for r in body if isinstance(r, dict)], None, False)
+        if not isinstance(body, dict):
+            raise UpstreamError(SYSTEM, f"{what} returned {type(body).__name__}, not the paged JSON envelope")
+        data = body.get("data")
+        # BatchLog declares `data` as one object rather than a list.
+        rows = [data] if isinstance(data, dict) else [r for r in data or [] if isinstance(r, dict)]
+        return cls(
+            _whole(body.get("pageNumber")) or requested,
+            rows,
+            _whole(body.get("totalPages")),
+            bool(body.get("nextPage")),
+        )
+
+
+class YouniumClient:
+    """One bearer token shared by every thread of a sync.
+
+    The token is requested on first use, renewed a few minutes before it expires, and renewed once
+    more if Younium answers 401 anyway. Every data call carries `api-version` and, when configured,
+    `legal-entity`.
+    """
+
+    def __init__(
+        self,
+        base_url: str,
+        client_id: str,
+        secret: str,
+        *,
+        legal_entity: str | None = None,
+        api_version: str = DEFAULT_API_VERSION,
+        auth_path: str = DEFAULT_AUTH_PATH,
+        page_size: int = DEFAULT_PAGE_SIZE,
+        concurrency: int = DEFAULT_CONCURRENCY,
+        sequential: bool = False,
+        http_settings: HttpSettings | None = None,
+        refresh_margin_seconds: float = DEFAULT_TOKEN_REFRESH_MARGIN_SECONDS,
+        transport: httpx.BaseTransport | None = None,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        if not 1 <= page_size <= MAX_PAGE_SIZE:
+            raise ConfigurationError(
+                "sources.younium.page_size",
+                f"must be between 1 and {MAX_PAGE_SIZE} (the API's maximum), not {page_size}",
+            )
+        register_secret(client_id)
+        register_secret(secret)
+        self._credentials = {"clientId": client_id, "secret": secret}
+        self.legal_entity = legal_entity.strip() if legal_entity and legal_entity.strip() else None
+        self._static_headers = {"api-version": api_version}
+        if self.legal_entity:
+            self._static_headers["legal-entity"] = self.legal_entity
+        self._auth_path = auth_path
+        self.page_size = page_size
+        self.concurrency = max(1, concurrency)
+        self.sequential = sequential
+        self._refresh_margin = refresh_margin_seconds
+        self._clock = clock
+        self._http = HttpClient(
+            SYSTEM, base_url, http_settings, headers={"Accept": "application/json"}, transport=transport
+        )
+        self._lock = threading.Lock()
+        self._token: str | None = None
+        self._renew_at = 0.0
+
+    # -- token ---------------------------------------------------------------------------------
+
+    def _authenticate(self) -> tuple[str, float]:
+        reply = self._http.request(
+            "POST", self._auth_path, json_body=self._credentials, accept=frozenset({400, 401, 403, 404})
+        )
+        if reply.status == 404:
+            raise AuthenticationError(
+                SYSTEM,
+                f"the token endpoint {self._http.describe(self._auth_path)} does not exist (HTTP 404). Check "
+                "sources.younium.auth_path (SOURCES__YOUNIUM__AUTH_PATH): /auth/v2/token, or /auth/token for v1; "
+                "and sources.younium.base_url (SOURCES__YOUNIUM__BASE_URL).",
+                status=404,
+            )
+        if reply.status in (400, 401, 403):
+            raise AuthenticationError(
+                SYSTEM,
+                f"the token request was refused (HTTP {reply.status}: {error_summary(reply.body)}). {CREDENTIALS_HINT}",
+                status=reply.status,
+            )
+        body = reply.body if isinstance(reply.body, dict) else {}
+        # The v2 endpoint answers access_token/expires_in, the v1 endpoint accessToken/expiresIn.
+        token = body.get("access_token") or body.get("accessToken")
+        if not token:
+            raise AuthenticationError(
+                SYSTEM, f"the token endpoint answered without an access token. {CREDENTIALS_HINT}"
+            )
+        register_secret(token)
+        for refresh in (body.get("refresh_token"), body.get("refreshToken")):
+            register_secret(refresh)
+        lifetime = _whole(body.get("expires_in", body.get("expiresIn"))) or DEFAULT_TOKEN_LIFETIME_SECONDS
+        logger.debug("Younium token obtained, valid for %ss", lifetime)
+        # Renew ahead of expiry; a short-lived token is renewed half-way through its life instead.
+        return str(token), self._clock() + max(lifetime - self._refresh_margin, lifetime / 2)
+
+    def _headers(self, used: list[str]) -> dict[str, str]:
+        with self._lock:
+            if self._token is None or self._clock() >= self._renew_at:
+                self._token, self._renew_at = self._authenticate()
+            used.append(self._token)
+            return {"Authorization": f"Bearer {self._token}", **self._static_headers}
+
+    def _drop_token(self, token: str) -> None:
+        with self._lock:
+            if self._token == token:
+                self._token = None
+
+    # -- calls ---------------------------------------------------------------------------------
+
+    def call(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: Mapping[str, Any] | None = None,
+        json_body: Any = None,
+        headers: Mapping[str, str] | None = None,
+        accept: frozenset[int] = frozenset(),
+    ) -> Reply:
+        """An authenticated call; statuses in `accept` are returned for the caller to read."""
+        for attempt in (1, 2):
+            used: list[str] = []
+            reply = self._http.request(
+                method,
+                path,
+                params=params,
+                json_body=json_body,
+                headers=headers,
+                accept=accept | {401, 403},
+                before_attempt=lambda used=used: self._headers(used),
+            )
+            if reply.status == 401:
+                self._drop_token(used[-1])
+                if attempt == 1:
+                    logger.info("Younium answered 401 on %s; requesting a new token", self._http.describe(path))
+                    continue
+                raise AuthenticationError(
+                    SYSTEM,
+                    f"{method} {self._http.describe(path)} is still unauthorized with a new token. {CREDENTIALS_HINT}",
+                    status=401,
+                )
+            if reply.status == 403:
+                raise self._forbidden(method, path, reply.body)
+            return reply
+        raise AssertionError("unreachable")
+
+    def _forbidden(self, method: str, path: str, body: object) -> AuthenticationError:
+        current = f"now {self.legal_entity!r}" if self.legal_entity else "now not set"
+        return AuthenticationError(
+            SYSTEM,
+            f"{method} {self._http.describe(path)} was refused with HTTP 403 Forbidden ({error_summary(body)}). "
+            "The token is valid, but either the legal entity is wrong or missing, or the API user lacks a "
+            f"permission. Set sources.younium.legal_entity (SOURCES__YOUNIUM__LEGAL_ENTITY; {current}) to the "
+            "legal entity's id or name (required when the tenant has several), and give the token's user the "
+            "read permissions for this data (e.g. Invoice Read, Account View).",
+            status=403,
+        )
+
+    def get(self, path: str, params: Mapping[str, Any] | None = None) -> Any:
+        return self.call("GET", path, params=params).body
+
+    # -- paging --------------------------------------------------------------------------------
+
+    def page(self, path: str, params: Mapping[str, Any], number: int, page_size: int | None = None) -> Page:
+        """One page; an HTTP 400 "No … could be found" is an empty page, any other 400 an error."""
+        size = page_size or self.page_size
+        what = f"GET {self._http.describe(path)} page {number}"
+        reply = self.call(
+            "GET", path, params={**params, "PageSize": size, "PageNumber": number}, accept=frozenset({400})
+        )
+        if reply.status == 400:
+            if is_nothing_found(reply.body):
+                return Page(number, [], None, False)
+            raise UpstreamError(SYSTEM, f"{what} was rejected with HTTP 400: {error_summary(reply.body)}", status=400)
+        return Page.parse(reply.body, number, what)
+
+    def pages(
+        self,
+        path: str,
+        params: Mapping[str, Any] | None = None,
+        *,
+        page_size: int | None = None,
+        concurrency: int | None = None,
+        sequential: bool | None = None,
+    ) -> Iterator[list[JsonObject]]:
+        """Every page of a list endpoint, as lists of records.
+
+        Each request is built here with the same filters: `nextPage` is never followed, as it is not
+        known to keep ModifiedAfter. Once page 1 tells the page count, pages 2..N are read concurrently
+        and yielded as they arrive (callers merge by id, so order does not matter).
+        """
+        filters = dict(params or {})
+        workers = self.concurrency if concurrency is None else max(1, concurrency)
+        one_by_one = self.sequential if sequential is None else sequential
+
+        def fetch(number: int) -> Page:
+            page = self.page(path, filters, number, page_size)
+            logger.info(
+                "Younium %s page %d/%s: %d rows",
+                self._http.describe(path),
+                page.number,
+                page.total_pages or "?",
+                len(page.rows),
+                extra={"progress": "page"},
+            )
+            return page
+
+        page = fetch(1)
+        if page.rows:
+            yield page.rows
+        if page.is_last:
+            return
+        number = 2
+        if not one_by_one and page.total_pages is not None and workers > 1:
+            last = page.total_pages
+            tail = page
+            for outcome in bounded_map(fetch, range(2, last + 1), workers):
+                if outcome.error is not None:
+                    raise outcome.error
+                assert outcome.result is not None
+                if outcome.result.rows:
+                    yield outcome.result.rows
+                if outcome.item == last:
+                    tail = outcome.result
+            if tail.is_last:
+                return
+            number = last + 1  # the list grew while it was read: carry on one page at a time
+        while number < MAX_PAGES:
+            page = fetch(number)
+            if page.rows:
+                yield page.rows
+            if page.is_last:
+                return
+            number += 1
+
+    # -- endpoints -----------------------------------------------------------------------------
+
+    def _modified(self, path: str, modified_after: datetime | None) -> Iterator[list[JsonObject]]:
+        return self.pages(path, {"ModifiedAfter": iso_utc(modified_after)} if modified_after else {})
+
+    def invoice_batches(self, modified_after: datetime | None = None) -> Iterator[list[JsonObject]]:
+        return self._modified(INVOICE_BATCHES_PATH, modified_after)
+
+    def invoices(self, modified_after: datetime | None = None) -> Iterator[list[JsonObject]]:
+        """Invoices with their `invoiceLines`; with ModifiedAfter the API may filter the lines too."""
+        return self._modified(INVOICES_PATH, modified_after)
+
+    def accounts(self, modified_after: datetime | None = None) -> Iterator[list[JsonObject]]:
+        return self._modified(ACCOUNTS_PATH, modified_after)
+
+    def payments(self) -> Iterator[list[JsonObject]]:
+        """Every payment: they have no modified field, so there is nothing to read incrementally by."""
+        return self.pages(PAYMENTS_PATH)
+
+    def batch_log(self, batch: str) -> list[JsonObject]:
+        """The whole log of one invoice batch (by id or reference), read page by page."""
+        path = f"{INVOICE_BATCHES_PATH}/{quote(str(batch), safe='')}/BatchLog"
+        return [row for rows in self.pages(path, sequential=True) for row in rows]
+
+    def close(self) -> None:
+        self._http.close()
+
+    def __enter__(self) -> YouniumClient:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()

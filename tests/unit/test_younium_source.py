@@ -1,0 +1,218 @@
+"""The Younium dlt source end to end against mocked HTTP, loading into a throwaway DuckDB file."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import dlt
+import httpx
+import pytest
+import respx
+
+from finsync.sources.younium import younium
+
+BASE = "https://younium.example.test"
+NOTHING = {"errors": {"message": ["No records could be found"]}, "status": 400}
+
+
+def envelope(rows: object) -> dict[str, Any]:
+    return {"pageNumber": 1, "pageSize": 100, "totalPages": 1, "totalCount": 1, "nextPage": None, "data": rows}
+
+
+def line(line_id: str, total: str, modified: str) -> dict[str, Any]:
+    return {
+        "id": line_id,
+        "invoiceLineNumber": 1,
+        "productName": "Seat licence",
+        "quantity": 3,
+        "price": total,
+        "total": total,
+        "taxRate": 25,
+        "recognizedRevenue": {"code": "3010", "name": "Revenue"},
+        "deferredRevenue": {"code": "2970"},
+        "accountsReceivable": {"code": "1510"},
+        "modified": modified,
+    }
+
+
+BATCH = {
+    "id": "b-1",
+    "batchNumber": "IB-1",
+    "targetDate": "2024-03-31T00:00:00",
+    "batchGroups": ["monthly", "monthly", "annual"],
+    "invoices": [
+        {"id": "i-1", "invoiceNumber": "1001", "subtotal": 100.10, "totalAmount": 125.13},
+        {"id": "i-2", "invoiceNumber": "1002", "subtotal": 0.1, "totalAmount": 0.13},
+    ],
+    "created": "2024-03-01T08:00:00Z",
+    "modified": "2024-03-01T09:00:00Z",
+}
+INVOICE = {
+    "id": "i-1",
+    "invoiceNumber": "1001",
+    "account": {"id": "a-1", "accountNumber": "A-100", "name": "Acme AB"},
+    "currency": "SEK",
+    "subtotal": 100.10,
+    "totalAmount": 125.13,
+    "yourReference": "Anna Andersson",
+    "invoiceDate": "2024-03-31T00:00:00",
+    "invoiceLines": [line("l-1", "33.37", "2024-03-01T09:00:00Z"), line("l-2", "66.73", "2024-03-01T09:00:00Z")],
+    "modified": "2024-03-01T10:00:00Z",
+}
+ACCOUNT = {
+    "id": "a-1",
+    "accountNumber": "A-100",
+    "name": "Acme AB",
+    "inactive": False,
+    "invoiceEmailAddress": "billing@acme.test",
+    "modified": "2024-02-01T00:00:00",
+}
+PAYMENT = {
+    "id": "p-1",
+    "payerName": "Acme AB",
+    "paymentDate": "2024-04-10T00:00:00",
+    "amount": {"amount": 125.13, "currencyCode": "SEK"},
+    "paymentSettlements": [{"amount": {"amount": 125.13, "currencyCode": "SEK"}, "invoice": {"id": "i-1"}}],
+}
+
+
+class Upstream:
+    """What the mocked Younium answers; tests change it between runs."""
+
+    def __init__(self) -> None:
+        self.batches: list[dict[str, Any]] = [BATCH]
+        self.invoices: list[dict[str, Any]] = [INVOICE]
+        self.accounts: list[dict[str, Any]] = [ACCOUNT]
+        self.payments: list[dict[str, Any]] = [PAYMENT]
+        self.log: object = {"entityId": "i-3", "errorMessage": "Account a-9 has no currency", "created": "2024-03-01"}
+
+    def install(self, mock: respx.MockRouter) -> dict[str, respx.Route]:
+        mock.post(f"{BASE}/auth/v2/token").mock(
+            return_value=httpx.Response(200, json={"access_token": "tok-1234", "expires_in": 86400})
+        )
+        return {
+            "batches": mock.get(f"{BASE}/InvoiceBatches").mock(side_effect=lambda _r: self.answer(self.batches)),
+            "log": mock.get(f"{BASE}/InvoiceBatches/b-1/BatchLog").mock(side_effect=lambda _r: self.answer(self.log)),
+            "invoices": mock.get(f"{BASE}/Invoices").mock(side_effect=lambda _r: self.answer(self.invoices)),
+            "accounts": mock.get(f"{BASE}/Accounts").mock(side_effect=lambda _r: self.answer(self.accounts)),
+            "payments": mock.get(f"{BASE}/Payments").mock(side_effect=lambda _r: self.answer(self.payments)),
+        }
+
+    @staticmethod
+    def answer(rows: object) -> httpx.Response:
+        return httpx.Response(200, json=envelope(rows)) if rows else httpx.Response(400, json=NOTHING)
+
+
+@pytest.fixture
+def pipeline(tmp_path: Path) -> dlt.Pipeline:
+    return dlt.pipeline(
+        "younium_test",
+        destination=dlt.destinations.duckdb(str(tmp_path / "w.duckdb")),
+        dataset_name="younium",
+        pipelines_dir=str(tmp_path / "pipelines"),
+    )
+
+
+def run(pipeline: dlt.Pipeline, upstream: Upstream, **settings: Any) -> dict[str, respx.Route]:
+    with respx.mock(assert_all_called=False) as mock:
+        routes = upstream.install(mock)
+        info = pipeline.run(younium(client_id="cid-1", secret="secret-1", base_url=BASE, **settings))
+        info.raise_on_failed_jobs()
+    return routes
+
+
+def rows(pipeline: dlt.Pipeline, sql: str) -> list[tuple[Any, ...]]:
+    with pipeline.sql_client() as client:
+        return [tuple(r) for r in client.execute_sql(sql)]
+
+
+def test_a_first_run_loads_every_table_with_exact_amounts(pipeline: dlt.Pipeline) -> None:
+    run(pipeline, Upstream())
+    assert rows(pipeline, "SELECT id, batch_number, invoice_count FROM invoice_batches") == [("b-1", "IB-1", 2)]
+    assert rows(pipeline, "SELECT invoice_batch_id, id, subtotal FROM invoice_batches__invoices ORDER BY id") == [
+        ("b-1", "i-1", Decimal("100.1000")),
+        ("b-1", "i-2", Decimal("0.1000")),
+    ]
+    assert rows(pipeline, "SELECT batch_group FROM invoice_batches__batch_groups ORDER BY 1") == [
+        ("annual",),
+        ("monthly",),
+    ]
+    assert rows(pipeline, "SELECT invoice_batch_id, entity_id, error_message FROM invoice_batch_log") == [
+        ("b-1", "i-3", "Account a-9 has no currency")
+    ]
+    assert rows(pipeline, "SELECT id, account_id, account_number, account_name, total_amount FROM invoices") == [
+        ("i-1", "a-1", "A-100", "Acme AB", Decimal("125.1300"))
+    ]
+    assert rows(
+        pipeline,
+        "SELECT id, invoice_id, total, tax_rate, recognized_revenue_code, deferred_revenue_code, "
+        "accounts_receivable_code FROM invoice_lines ORDER BY id",
+    ) == [
+        ("l-1", "i-1", Decimal("33.3700"), Decimal("25.00000000"), "3010", "2970", "1510"),
+        ("l-2", "i-1", Decimal("66.7300"), Decimal("25.00000000"), "3010", "2970", "1510"),
+    ]
+    assert rows(pipeline, "SELECT id, account_number, inactive FROM accounts") == [("a-1", "A-100", False)]
+    assert rows(pipeline, "SELECT id, amount, currency FROM payments") == [("p-1", Decimal("125.1300"), "SEK")]
+    assert rows(pipeline, "SELECT payment_id, invoice_id, amount FROM payment_settlements") == [
+        ("p-1", "i-1", Decimal("125.1300"))
+    ]
+    columns = pipeline.default_schema.tables["invoices"]["columns"]
+    assert columns["total_amount"]["data_type"] == "decimal" and columns["invoice_date"]["timezone"] is True
+
+
+def test_the_next_run_rereads_the_overlap_and_never_deletes_lines_left_out(pipeline: dlt.Pipeline) -> None:
+    upstream = Upstream()
+    run(pipeline, upstream)
+    # Younium filters embedded lines by ModifiedAfter: the invoice comes back with its changed line only.
+    upstream.invoices = [
+        {**INVOICE, "invoiceLines": [line("l-2", "70.00", "2024-03-02T09:00:00Z")], "modified": "2024-03-02T09:00:00Z"}
+    ]
+    routes = run(pipeline, upstream, overlap_minutes=60)
+    assert routes["invoices"].calls[0].request.url.params["ModifiedAfter"] == "2024-03-01T09:00:00Z"
+    assert routes["batches"].calls[0].request.url.params["ModifiedAfter"] == "2024-03-01T08:00:00Z"
+    assert rows(pipeline, "SELECT id, total FROM invoice_lines ORDER BY id") == [
+        ("l-1", Decimal("33.3700")),
+        ("l-2", Decimal("70.0000")),
+    ]
+
+
+def test_a_batch_read_again_replaces_its_invoice_list_and_groups(pipeline: dlt.Pipeline) -> None:
+    upstream = Upstream()
+    run(pipeline, upstream)
+    upstream.batches = [
+        {**BATCH, "invoices": BATCH["invoices"][:1], "batchGroups": ["annual"], "modified": "2024-03-05T00:00:00Z"}
+    ]
+    run(pipeline, upstream)
+    assert rows(pipeline, "SELECT id FROM invoice_batches__invoices") == [("i-1",)]
+    assert rows(pipeline, "SELECT batch_group FROM invoice_batches__batch_groups") == [("annual",)]
+    assert rows(pipeline, "SELECT invoice_count FROM invoice_batches") == [(1,)]
+
+
+def test_payments_are_replaced_on_every_run(pipeline: dlt.Pipeline) -> None:
+    upstream = Upstream()
+    run(pipeline, upstream)
+    upstream.payments = [{**PAYMENT, "id": "p-2", "paymentSettlements": []}]
+    run(pipeline, upstream)
+    assert rows(pipeline, "SELECT id FROM payments") == [("p-2",)]
+    assert rows(pipeline, "SELECT count(*) FROM payment_settlements") == [(0,)]
+    upstream.payments = []
+    run(pipeline, upstream)
+    assert rows(pipeline, "SELECT count(*) FROM payments") == [(0,)]
+
+
+def test_pii_drop_keeps_personal_fields_out_of_the_warehouse(pipeline: dlt.Pipeline) -> None:
+    run(pipeline, Upstream(), pii="drop")
+    tables = pipeline.default_schema.tables
+    assert "your_reference" not in tables["invoices"]["columns"]
+    assert "invoice_email_address" not in tables["accounts"]["columns"]
+    assert "payer_name" not in tables["payments"]["columns"]
+    assert rows(pipeline, "SELECT id FROM accounts") == [("a-1",)]
+
+
+def test_an_empty_tenant_loads_without_error(pipeline: dlt.Pipeline) -> None:
+    upstream = Upstream()
+    upstream.batches, upstream.invoices, upstream.accounts, upstream.payments = [], [], [], []
+    routes = run(pipeline, upstream)
+    assert routes["log"].call_count == 0
