@@ -19,7 +19,7 @@ from rich.text import Text
 from finsync.errors import FinsyncError
 from finsync.sources._http import install_log_redaction
 
-from .runner import DEFAULT_DUCKDB_PATH, SOURCES, SyncReport, Warehouse, sync
+from .runner import DEFAULT_DUCKDB_PATH, SOURCES, SyncReport, Warehouse, settings_from_env, sync
 
 app = typer.Typer(
     name="finsync",
@@ -34,6 +34,7 @@ out = Console()
 
 class SourceChoice(str, Enum):
     ym = "ym"
+    younium = "younium"
     all = "all"
 
 
@@ -46,7 +47,7 @@ DuckdbPath = Annotated[Path, typer.Option("--duckdb-path", help="DuckDB file to 
 
 
 class ProgressView(logging.Handler):
-    """Turns the sources' progress log records into one live status line; warnings are printed."""
+    """Turns the sources' progress log records into one live status line."""
 
     LABELS = {"page": "pages read", "poll": "exports polled", "batch": "batches loaded"}
 
@@ -62,8 +63,6 @@ class ProgressView(logging.Handler):
             self.counts[kind] += 1
             if self.live:
                 self.live.update(self.render())
-        elif record.levelno >= logging.WARNING:
-            console.print(f"[yellow]warning[/]: {record.getMessage()}", highlight=False)
 
     def render(self) -> Text:
         done = ", ".join(f"{self.counts[k]} {label}" for k, label in self.LABELS.items())
@@ -130,10 +129,11 @@ def demo(duckdb_path: DuckdbPath = DEFAULT_DUCKDB_PATH) -> None:
     from finsync.sandbox import SandboxConfig, SandboxServer
 
     started = time.monotonic()
-    with SandboxServer(SandboxConfig()) as sandbox:
+    with SandboxServer(config=SandboxConfig()) as sandbox:
         console.print(f"sandbox listening on {sandbox.url}", highlight=False)
-        settings = {"ym": sandbox.ym_source_settings()}
-        code = _sync_all(list(SOURCES), Warehouse("duckdb", duckdb_path), False, settings)
+        settings = settings_from_env(sandbox.ym_settings)
+        settings["ym"]["export_poll_interval"] = 0.1  # the sandbox's exports finish in a fraction of a second
+        code = _sync_all(list(settings), Warehouse("duckdb", duckdb_path), False, settings)
     console.print(
         f"demo finished in {time.monotonic() - started:.1f}s; query {duckdb_path} with DuckDB.", highlight=False
     )
@@ -151,7 +151,10 @@ _register_subcommands()
 
 def main() -> None:
     install_log_redaction()
-    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    handler = logging.StreamHandler()
+    handler.setLevel(logging.WARNING)  # progress records are for the live status line only
+    handler.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
+    logging.basicConfig(level=logging.WARNING, handlers=[handler])
     try:
         app()
     except FinsyncError as error:  # raised outside a sync, e.g. while reading settings

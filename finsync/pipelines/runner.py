@@ -18,6 +18,7 @@ from dlt.pipeline.exceptions import PipelineStepFailed
 
 from finsync.errors import BatchExportError, ConfigurationError, FinsyncError, SyncError
 from finsync.sources import ym as ym_source
+from finsync.sources import younium as younium_source
 from finsync.sources._http import redact
 
 logger = logging.getLogger(__name__)
@@ -41,6 +42,7 @@ class SourceSpec:
 
 SOURCES: dict[str, SourceSpec] = {
     "ym": SourceSpec("ym", ym_source.ym, ym_source.failed_batches),
+    "younium": SourceSpec("younium", younium_source.younium),
 }
 
 
@@ -83,6 +85,16 @@ class SyncReport:
     table_rows: dict[str, int] = field(default_factory=dict)
     failures: dict[str, str] = field(default_factory=dict)
     resumed_pending: bool = False
+
+
+def settings_from_env(env: Mapping[str, str]) -> dict[str, dict[str, Any]]:
+    """`{"SOURCES__YM__BASE_URL": …}` -> `{"ym": {"base_url": …}}`: the same settings as source arguments."""
+    settings: dict[str, dict[str, Any]] = {}
+    for key, value in env.items():
+        section, source, name = [*key.lower().split("__", 2), "", ""][:3]
+        if section == "sources" and source in SOURCES and name:
+            settings.setdefault(source, {})[name] = value
+    return settings
 
 
 def pipelines_dir(warehouse: Warehouse) -> Path:

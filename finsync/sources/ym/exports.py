@@ -22,6 +22,8 @@ from .schema import DETAILS_FIELD_NAMES, FINANCE_BATCH_ITEMS
 
 logger = logging.getLogger(__name__)
 
+FIRST_POLL_DELAY = 0.25
+
 
 class ExportFailed(SyncError):
     """One batch's export did not produce a readable file; other batches are unaffected."""
@@ -58,10 +60,12 @@ class BatchReader:
                 raise ExportFailed(f"YM reported FAILURE for export {export_id}")
             if status.state is ExportState.COMPLETE and status.uri:
                 break
-            self._wait_or_give_up(deadline, f"export {export_id} still {status.state.name} after {polls} polls")
+            self._wait_or_give_up(deadline, polls, f"export {export_id} still {status.state.name} after {polls} polls")
+        tries = 0
         while (content := self.client.download(status.uri)) is None:
             # The file may 404 for a while after the export reports COMPLETE.
-            self._wait_or_give_up(deadline, f"export file of {export_id} still answers 404")
+            tries += 1
+            self._wait_or_give_up(deadline, tries, f"export file of {export_id} still answers 404")
         return read_export_csv(content, batch_id, self.naive_tz, self.pii)
 
     def read_details(self, batch_id: str) -> pa.Table:
@@ -73,12 +77,15 @@ class BatchReader:
             tables.append(FINANCE_BATCH_ITEMS.from_rows(renamed, self.naive_tz, self.pii))
         return pa.concat_tables(tables) if tables else FINANCE_BATCH_ITEMS.arrow_schema(self.pii).empty_table()
 
-    def _wait_or_give_up(self, deadline: float, what: str) -> None:
-        if self.clock() + self.poll_interval > deadline:
+    def _wait_or_give_up(self, deadline: float, attempt: int, what: str) -> None:
+        """Wait before asking again: quickly at first (small exports finish in moments), then backing
+        off to `poll_interval` so long exports are not hammered."""
+        delay = min(self.poll_interval, FIRST_POLL_DELAY * 2 ** (attempt - 1))
+        if self.clock() + delay > deadline:
             raise ExportFailed(
                 f"{what}; gave up after {self.timeout:.0f}s (sources.ym.export_timeout). It is retried next run."
             )
-        self.sleep(self.poll_interval)
+        self.sleep(delay)
 
 
 def read_export_csv(content: bytes, batch_id: str, naive_tz: tzinfo, pii: PiiMode) -> pa.Table:

@@ -1,0 +1,5 @@
+"""`python -m finsync` is the `finsync` command."""
+
+from finsync.pipelines.cli import main
+
+main()

@@ -1,0 +1,144 @@
+"""The `finsync` command as a user runs it: separate processes, settings only from the environment."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from decimal import Decimal
+from pathlib import Path
+
+import httpx
+import pytest
+
+from finsync.pipelines.runner import Warehouse
+from finsync.sandbox import SandboxConfig, SandboxServer
+
+from .conftest import query
+
+pytestmark = pytest.mark.slow
+
+FINSYNC = [sys.executable, "-m", "finsync"]
+
+
+def finsync_env(tmp_path: Path, settings: dict[str, str]) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("SOURCES__", "DESTINATION__"))}
+    return {**env, "DLT_DATA_DIR": str(tmp_path / "dlt"), **settings}
+
+
+def run_finsync(
+    args: list[str], env: dict[str, str], cwd: Path, timeout: float = 120
+) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([*FINSYNC, *args], env=env, cwd=cwd, capture_output=True, text=True, timeout=timeout)
+
+
+def test_sandbox_serve_and_run_configured_only_by_environment_variables(tmp_path: Path) -> None:
+    env_file = tmp_path / "sandbox.env"
+    serve = subprocess.Popen(
+        [
+            *FINSYNC,
+            "sandbox",
+            "serve",
+            "--port",
+            "0",
+            "--env-file",
+            str(env_file),
+            "--scale",
+            "ym_items=2000,batch_size=100",
+        ],
+        env=finsync_env(tmp_path, {}),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        deadline = time.monotonic() + 30
+        while not env_file.exists() and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert env_file.exists(), "sandbox serve did not write its settings"
+        settings = dict(line.split("=", 1) for line in env_file.read_text().splitlines() if line.strip())
+        ym_only = {k: v for k, v in settings.items() if k.startswith("SOURCES__YM__")}
+        assert set(ym_only) >= {"SOURCES__YM__BASE_URL", "SOURCES__YM__CLIENT_ID", "SOURCES__YM__API_KEY"}
+
+        result = run_finsync(
+            ["run", "--source", "ym", "--duckdb-path", "w.duckdb"], finsync_env(tmp_path, ym_only), tmp_path
+        )
+
+        assert result.returncode == 0, result.stderr
+        assert "invoice_items" in result.stdout
+        base = ym_only["SOURCES__YM__BASE_URL"].rsplit("/ym", 1)[0]
+        expected = httpx.get(f"{base}/_sandbox/expected").json()["ym"]
+        warehouse = Warehouse("duckdb", tmp_path / "w.duckdb")
+        for table in ("invoice_items", "finance_batch_items"):
+            rows, total = query(warehouse, f"SELECT count(*), sum(line_total) FROM ym.{table}")[0]
+            assert (rows, total) == (expected[table]["rows"], Decimal(expected[table]["line_total"]))
+    finally:
+        serve.send_signal(signal.SIGINT)
+        serve.wait(timeout=15)
+
+
+@pytest.fixture
+def sandbox() -> SandboxServer:
+    with SandboxServer(config=SandboxConfig(ym_items=3000, batch_size=200, export_latency_seconds=0.05)) as server:
+        yield server
+
+
+def test_wrong_credentials_exit_2_naming_the_settings_without_revealing_them(
+    sandbox: SandboxServer, tmp_path: Path
+) -> None:
+    settings = {**sandbox.ym_settings, "SOURCES__YM__API_PASSWORD": "wrong-password-123"}
+    result = run_finsync(["run", "--source", "ym"], finsync_env(tmp_path, settings), tmp_path)
+    assert result.returncode == 2
+    assert "SOURCES__YM__API_PASSWORD" in result.stderr and "Traceback" not in result.stderr
+    assert "wrong-password-123" not in result.stderr + result.stdout
+
+
+def test_a_bad_setting_exits_2_naming_it(sandbox: SandboxServer, tmp_path: Path) -> None:
+    settings = {**sandbox.ym_settings, "SOURCES__YM__BATCH_ITEMS_MODE": "fax"}
+    result = run_finsync(["run", "--source", "ym"], finsync_env(tmp_path, settings), tmp_path)
+    assert result.returncode == 2 and "SOURCES__YM__BATCH_ITEMS_MODE" in result.stderr
+
+
+def test_an_upstream_that_keeps_failing_exits_1_and_says_a_rerun_is_safe(
+    sandbox: SandboxServer, tmp_path: Path
+) -> None:
+    sandbox.sandbox.faults.add(kind="status", route="ym.invoice_items", status=503, times=100)
+    settings = {**sandbox.ym_settings, "SOURCES__YM__MAX_ATTEMPTS": "2", "SOURCES__YM__EXPORT_POLL_INTERVAL": "0.05"}
+    result = run_finsync(["run", "--source", "ym"], finsync_env(tmp_path, settings), tmp_path)
+    assert result.returncode == 1
+    assert "HTTP 503" in result.stderr and "rerun" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_a_sync_killed_midway_then_rerun_ends_with_exactly_the_expected_data(
+    sandbox: SandboxServer, tmp_path: Path
+) -> None:
+    settings = {
+        **sandbox.ym_settings,
+        "SOURCES__YM__EXPORT_POLL_INTERVAL": "0.05",
+        "SOURCES__YM__INVOICE_ITEMS_PAGE_SIZE": "200",
+    }
+    env = finsync_env(tmp_path, settings)
+    sandbox.sandbox.faults.add(kind="slow", route="ym.invoice_items", delay=0.3, times=100, after=3)
+    process = subprocess.Popen(
+        [*FINSYNC, "run", "--source", "ym"], env=env, cwd=tmp_path, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
+    deadline = time.monotonic() + 60
+    while sandbox.sandbox.requests["ym.invoice_items"] < 6 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    process.send_signal(signal.SIGKILL)
+    process.wait(timeout=10)
+    sandbox.sandbox.faults.clear()
+
+    result = run_finsync(["run", "--source", "ym"], env, tmp_path)
+
+    assert result.returncode == 0, result.stderr
+    dataset = sandbox.sandbox.dataset
+    warehouse = Warehouse("duckdb", tmp_path / "finsync.duckdb")
+    for table, ids in (
+        ("invoice_items", dataset.expected_invoice_item_ids()),
+        ("finance_batch_items", dataset.expected_batch_item_ids()),
+    ):
+        rows = query(warehouse, f"SELECT count(*), count(DISTINCT line_item_id), sum(line_total) FROM ym.{table}")[0]
+        assert rows == (len(ids), len(ids), dataset.expected_money(ids).line_total)
