@@ -17,6 +17,7 @@ from enum import Enum
 from typing import Any, Literal
 
 import pyarrow as pa
+import pyarrow.compute as pc
 from dlt.common.normalizers.naming.snake_case import NamingConvention
 
 from finsync.errors import DataError
@@ -106,7 +107,34 @@ class Table:
 
     def from_rows(self, rows: Sequence[Mapping[str, Any]], naive_tz: tzinfo, pii: PiiMode = "mask") -> pa.Table:
         """Arrow batch from upstream records (dicts keyed by upstream field names)."""
-        return self.from_columns({c.source: [r.get(c.source) for r in rows] for c in self.kept(pii)}, naive_tz, pii)
+        try:
+            wire = pa.Table.from_pylist(list(rows), schema=self._wire_schema(pii))
+        except (pa.ArrowInvalid, pa.ArrowTypeError, OverflowError, TypeError):
+            return self.from_columns({c.source: [r.get(c.source) for r in rows] for c in self.kept(pii)}, naive_tz, pii)
+        return self.from_arrays({name: wire.column(name) for name in wire.column_names}, naive_tz, pii)
+
+    def from_arrays(
+        self, arrays: Mapping[str, pa.Array | pa.ChunkedArray], naive_tz: tzinfo, pii: PiiMode = "mask"
+    ) -> pa.Table:
+        """Arrow batch from Arrow columns keyed by upstream field names (strings or wire types).
+
+        Whole columns are converted with Arrow compute; a column holding anything the fast path does
+        not read exactly as the per-value path would (an offset in a date, an odd number) sends the
+        batch through `from_columns`, which also names the offending value.
+        """
+        length = max((len(a) for a in arrays.values()), default=0)
+        try:
+            converted = [
+                _convert_array(c, arrays.get(c.source, pa.nulls(length, pa.string())), naive_tz) for c in self.kept(pii)
+            ]
+            return pa.Table.from_arrays(converted, schema=self.arrow_schema(pii))
+        except (_Inexact, pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError):
+            columns = {name: array.to_pylist() for name, array in arrays.items()}
+            return self.from_columns(columns, naive_tz, pii)
+
+    def _wire_schema(self, pii: PiiMode) -> pa.Schema:
+        """How upstream JSON values arrive: text as text (dates too), numbers as wide decimals."""
+        return pa.schema([pa.field(c.source, _WIRE_TYPES.get(c.kind, c.kind.arrow)) for c in self.kept(pii)])
 
     def from_columns(self, columns: Mapping[str, Sequence[Any]], naive_tz: tzinfo, pii: PiiMode = "mask") -> pa.Table:
         """Arrow batch from column lists keyed by upstream field names; absent fields become NULL."""
@@ -121,6 +149,55 @@ class Table:
                 values = [mask_card(v) for v in values]
             arrays.append(_convert(self.name, c, values, naive_tz))
         return pa.Table.from_arrays(arrays, schema=self.arrow_schema(pii))
+
+
+_WIDE_DECIMAL = pa.decimal128(38, 10)
+_WIRE_TYPES = {Kind.MONEY: _WIDE_DECIMAL, Kind.RATE: _WIDE_DECIMAL, Kind.TIMESTAMP: pa.string()}
+_OFFSET = r"([zZ]|[+-]\d\d:?\d\d)$"
+
+
+class _Inexact(Exception):
+    """The fast path cannot promise the per-value path's result for this column."""
+
+
+def _convert_array(column: Column, array: pa.Array | pa.ChunkedArray, naive_tz: tzinfo) -> pa.ChunkedArray:
+    kind = column.kind
+    if pa.types.is_string(array.type) and kind is not Kind.TEXT:
+        array = pc.if_else(pc.equal(array, ""), pa.scalar(None, array.type), array)
+    if kind is Kind.TEXT:
+        if column.sensitivity is Sensitivity.CARD:
+            return _mask_cards(array)
+        return array.cast(pa.string())
+    if kind is Kind.MONEY or kind is Kind.RATE:
+        wide = array.cast(_WIDE_DECIMAL)
+        return pc.round(wide, ndigits=kind.arrow.scale, round_mode="half_to_even").cast(kind.arrow)
+    if kind is Kind.TIMESTAMP:
+        return _timestamps(array, naive_tz)
+    return array.cast(kind.arrow)
+
+
+def _mask_cards(array: pa.Array | pa.ChunkedArray) -> pa.ChunkedArray:
+    text = array.cast(pa.string())
+    text = pc.if_else(pc.equal(pc.utf8_trim_whitespace(text), ""), pa.scalar(None, pa.string()), text)
+    digits = pc.replace_substring_regex(text, r"\D", "")
+    last_four = pc.binary_join_element_wise("****", pc.utf8_slice_codeunits(digits, -4), "")
+    return pc.if_else(
+        pc.greater_equal(pc.utf8_length(digits), 4), last_four, pc.if_else(pc.is_null(text), None, "****")
+    )
+
+
+def _timestamps(array: pa.Array | pa.ChunkedArray, naive_tz: tzinfo) -> pa.ChunkedArray:
+    if not pa.types.is_string(array.type):
+        raise _Inexact
+    zone = "UTC" if naive_tz is timezone.utc else getattr(naive_tz, "key", None)
+    if zone is None or pc.any(pc.match_substring_regex(array, _OFFSET)).as_py():
+        raise _Inexact  # offsets, or a zone Arrow cannot name: the per-value path reads those
+    naive = pc.replace_substring_regex(array, r"(\.\d{6})\d+", r"\1").cast(pa.timestamp("us"))
+    naive = pc.if_else(pc.equal(pc.year(naive), 1), pa.scalar(None, naive.type), naive)  # .NET MinValue: no date
+    # Ambiguous local times take the earlier offset, as datetime(fold=0) does; nonexistent ones are
+    # left to the per-value path (Arrow would shift them differently).
+    local = pc.assume_timezone(naive, zone, ambiguous="earliest", nonexistent="raise")
+    return local.cast(Kind.TIMESTAMP.arrow)
 
 
 def mask_card(value: object) -> str | None:

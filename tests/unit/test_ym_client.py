@@ -270,3 +270,20 @@ def test_server_local_times_are_stored_in_utc() -> None:
     content = "\n".join([CSV_HEADER, csv_row(1, "1.00")]).encode()
     entered = read_export_csv(content, "1001", NY, "mask").column("line_item_date_entered").to_pylist()[0]
     assert entered.isoformat() == "2024-03-01T15:00:00+00:00"  # 10:00 in New York in winter
+
+
+@respx.mock
+def test_invoice_item_pages_are_read_ahead_concurrently_and_stop_at_the_short_page() -> None:
+    sessions("sess-1")
+    sizes = {1: 2, 2: 2, 3: 2, 4: 2, 5: 1}
+
+    def page(request: httpx.Request) -> httpx.Response:
+        number = int(request.url.params["PageNumber"])
+        return httpx.Response(200, json={"InvoiceItemsList": [{"LineItemID": number}] * sizes.get(number, 0)})
+
+    route = respx.get(f"{BASE}/Ams/{CID}/InvoiceItems").mock(side_effect=page)
+    client = make_client(page_concurrency=4)
+    pages = list(client.invoice_items(date_from="2020-01-01", entered_from="2020-01-01T00:00:00", page_size=2))
+    assert [p[0]["LineItemID"] for p in pages] == [1, 2, 3, 4, 5]
+    # windows of 1, 2 and 4 pages: the last window asked for pages 4-7 at once
+    assert sorted(int(c.request.url.params["PageNumber"]) for c in route.calls) == [1, 2, 3, 4, 5, 6, 7]

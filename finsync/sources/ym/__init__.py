@@ -31,6 +31,7 @@ from .settings import (
     DEFAULT_FINANCE_BATCHES_PAGE_SIZE,
     DEFAULT_INVOICE_ITEMS_PAGE_SIZE,
     DEFAULT_OVERLAP_HOURS,
+    DEFAULT_PAGE_CONCURRENCY,
     DEFAULT_SERVER_TIMEZONE,
     DEFAULT_SESSION_REFRESH_SECONDS,
     DEFAULT_START_DATE,
@@ -59,6 +60,7 @@ def ym(
     invoice_items_page_size: int = DEFAULT_INVOICE_ITEMS_PAGE_SIZE,
     finance_batches_page_size: int = DEFAULT_FINANCE_BATCHES_PAGE_SIZE,
     details_page_size: int = DEFAULT_DETAILS_PAGE_SIZE,
+    page_concurrency: int = DEFAULT_PAGE_CONCURRENCY,
     overlap_hours: float = DEFAULT_OVERLAP_HOURS,
     pii: str = "mask",
     session_refresh_seconds: float = DEFAULT_SESSION_REFRESH_SECONDS,
@@ -84,6 +86,7 @@ def ym(
         ("invoice_items_page_size", invoice_items_page_size),
         ("finance_batches_page_size", finance_batches_page_size),
         ("details_page_size", details_page_size),
+        ("page_concurrency", page_concurrency),
         ("max_attempts", max_attempts),
     ):
         _check(value >= 1, f"sources.ym.{key}", f"must be at least 1, not {value}")
@@ -103,6 +106,7 @@ def ym(
         http_settings=HttpSettings(timeout=request_timeout, max_attempts=max_attempts),
         session_refresh_seconds=session_refresh_seconds,
         export_status_route=export_status_route,
+        page_concurrency=page_concurrency,
     )
     reader = BatchReader(
         client,

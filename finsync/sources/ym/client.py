@@ -14,8 +14,8 @@ import httpx
 
 from finsync.errors import AuthenticationError, UpstreamError
 
-from .._http import HttpClient, HttpSettings, register_secret
-from .settings import DEFAULT_EXPORT_STATUS_ROUTE, DEFAULT_SESSION_REFRESH_SECONDS, MAX_PAGES
+from .._http import HttpClient, HttpSettings, bounded_map, register_secret
+from .settings import DEFAULT_EXPORT_STATUS_ROUTE, DEFAULT_PAGE_CONCURRENCY, DEFAULT_SESSION_REFRESH_SECONDS, MAX_PAGES
 
 logger = logging.getLogger(__name__)
 
@@ -87,6 +87,7 @@ class YMClient:
         http_settings: HttpSettings | None = None,
         session_refresh_seconds: float = DEFAULT_SESSION_REFRESH_SECONDS,
         export_status_route: str = DEFAULT_EXPORT_STATUS_ROUTE,
+        page_concurrency: int = DEFAULT_PAGE_CONCURRENCY,
         transport: httpx.BaseTransport | None = None,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
@@ -96,6 +97,7 @@ class YMClient:
         self._credentials = {"ClientID": client_id, "UserType": "Admin", "Username": api_key, "Password": api_password}
         self._refresh_after = session_refresh_seconds
         self._export_status_route = export_status_route
+        self._page_concurrency = max(1, page_concurrency)
         self._clock = clock
         self._http = HttpClient(
             SYSTEM, base_url, http_settings, headers={"Accept": "application/json"}, transport=transport
@@ -200,15 +202,35 @@ class YMClient:
         return list(batches.values())
 
     def _pages(self, path: str, list_field: str, params: dict[str, Any], page_size: int) -> Iterator[list[JsonObject]]:
-        """PageSize/PageNumber (1-based) paging that ends on a short page; YM returns no total."""
-        for page_number in range(1, MAX_PAGES):
-            page = self.call("GET", path, params={**params, "PageSize": page_size, "PageNumber": page_number})
-            rows = page.get(list_field) or []
-            logger.info("YM %s page %d: %d rows", path, page_number, len(rows), extra={"progress": "page"})
-            if rows:
-                yield rows
-            if len(rows) < page_size:
-                return
+        """PageSize/PageNumber (1-based) paging that ends on a short page; YM returns no total.
+
+        Pages are read ahead in windows that grow from one page to `page_concurrency`, so a run with
+        little new data costs one request while a long read keeps several in flight.
+        """
+        first, window = 1, 1
+        while first < MAX_PAGES:
+            numbers = range(first, first + window)
+            pages = {
+                o.item: o
+                for o in bounded_map(lambda n: self._page(path, list_field, params, page_size, n), numbers, window)
+            }
+            for number in numbers:
+                outcome = pages[number]
+                if outcome.error is not None:
+                    raise outcome.error
+                rows = outcome.result or []
+                logger.info("YM %s page %d: %d rows", path, number, len(rows), extra={"progress": "page"})
+                if rows:
+                    yield rows
+                if len(rows) < page_size:
+                    return
+            first, window = first + window, min(window * 2, self._page_concurrency)
+
+    def _page(
+        self, path: str, list_field: str, params: dict[str, Any], page_size: int, number: int
+    ) -> list[JsonObject]:
+        page = self.call("GET", path, params={**params, "PageSize": page_size, "PageNumber": number})
+        return list(page.get(list_field) or [])
 
     def invoice_items(self, *, date_from: str, entered_from: str, page_size: int) -> Iterator[list[JsonObject]]:
         """Invoice items entered at or after `entered_from` (DateFrom is required by the API)."""

@@ -121,6 +121,6 @@ def read_export_csv(content: bytes, batch_id: str, naive_tz: tzinfo, pii: PiiMod
         )
     except pa.ArrowInvalid as error:
         raise DataError(f"export file of batch {batch_id} is not valid CSV: {error}") from None
-    columns = {name: parsed.column(name).to_pylist() for name in parsed.column_names}
-    columns["BatchID"] = [batch_id] * parsed.num_rows
-    return FINANCE_BATCH_ITEMS.from_columns(columns, naive_tz, pii)
+    columns = {name: parsed.column(name) for name in parsed.column_names}
+    columns["BatchID"] = pa.array([batch_id] * parsed.num_rows, pa.string())
+    return FINANCE_BATCH_ITEMS.from_arrays(columns, naive_tz, pii)

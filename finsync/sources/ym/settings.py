@@ -8,6 +8,8 @@ DEFAULT_START_DATE = "2000-01-01"
 DEFAULT_INVOICE_ITEMS_PAGE_SIZE = 1000
 DEFAULT_FINANCE_BATCHES_PAGE_SIZE = 100
 DEFAULT_DETAILS_PAGE_SIZE = 1000
+# InvoiceItems and FinanceBatchDetails pages read ahead at once (YM gives no total to plan with).
+DEFAULT_PAGE_CONCURRENCY = 4
 # InvoiceItems is served "with cache": re-read this trailing window of entry dates on every run.
 DEFAULT_OVERLAP_HOURS = 48.0
 

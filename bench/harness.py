@@ -1,0 +1,113 @@
+"""Shared benchmark plumbing: a sandbox in its own process, measurements in fresh child processes, results
+written to bench/RESULTS.md (one section per benchmark) and a plot per benchmark."""
+
+from __future__ import annotations
+
+import contextlib
+import multiprocessing
+import os
+import re
+import resource
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import dlt
+
+from finsync.pipelines.runner import SOURCES, Warehouse, make_pipeline, settings_from_env
+
+BENCH_DIR = Path(__file__).parent
+RESULTS = BENCH_DIR / "RESULTS.md"
+
+
+@contextlib.contextmanager
+def sandbox_process(scale: str, *extra: str) -> Iterator[dict[str, dict[str, Any]]]:
+    """`finsync sandbox serve` in its own process (so it does not share a GIL with the measured sync)."""
+    with tempfile.TemporaryDirectory() as tmp:
+        env_file = Path(tmp) / "sandbox.env"
+        process = subprocess.Popen(
+            [sys.executable, "-m", "finsync", "sandbox", "serve", "--port", "0", "--scale", scale, "--env-file",
+             str(env_file), *extra],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        try:
+            deadline = time.monotonic() + 60
+            while not env_file.exists():
+                if time.monotonic() > deadline or process.poll() is not None:
+                    raise RuntimeError("the sandbox did not start")
+                time.sleep(0.1)
+            env = dict(line.split("=", 1) for line in env_file.read_text().splitlines() if "=" in line)
+            yield settings_from_env(env)
+        finally:
+            process.send_signal(signal.SIGINT)
+            process.wait(timeout=30)
+
+
+def _measure_child(queue: Any, source: str, settings: dict[str, Any], resources: list[str], data_factory: Any) -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        os.environ["DLT_DATA_DIR"] = tmp
+        warehouse = Warehouse("duckdb", Path(tmp) / "bench.duckdb")
+        pipeline = make_pipeline(SOURCES[source], warehouse)
+        data = data_factory(settings) if data_factory else SOURCES[source].factory(**settings).with_resources(*resources)
+        started = time.perf_counter()
+        pipeline.run(data)
+        seconds = time.perf_counter() - started
+        rows = pipeline.last_trace.last_normalize_info.row_counts
+        peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        queue.put({"seconds": seconds, "rows": {k: v for k, v in rows.items() if not k.startswith("_dlt")},
+                   "peak_rss_mb": peak_mb})
+
+
+def measure(
+    source: str,
+    settings: dict[str, Any],
+    resources: list[str],
+    data_factory: Callable[[dict[str, Any]], Any] | None = None,
+) -> dict[str, Any]:
+    """Run the given resources once into a fresh DuckDB in a fresh process; wall time, rows, peak memory."""
+    context = multiprocessing.get_context("spawn")
+    queue = context.Queue()
+    child = context.Process(target=_measure_child, args=(queue, source, settings, resources, data_factory))
+    child.start()
+    result = queue.get(timeout=3600)
+    child.join()
+    return result
+
+
+def write_section(name: str, markdown: str) -> None:
+    """Replace this benchmark's section of RESULTS.md, keeping the others."""
+    text = RESULTS.read_text() if RESULTS.exists() else "# Benchmark results\n\nWritten by the scripts in bench/.\n"
+    begin, end = f"<!-- {name}:begin -->", f"<!-- {name}:end -->"
+    section = f"{begin}\n{markdown.strip()}\n{end}"
+    if begin in text:
+        text = re.sub(re.escape(begin) + ".*?" + re.escape(end), lambda _m: section, text, flags=re.S)
+    else:
+        text = text.rstrip() + "\n\n" + section + "\n"
+    RESULTS.write_text(text)
+
+
+def bar_chart(path: Path, title: str, labels: list[str], values: list[float], unit: str) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    figure, axis = plt.subplots(figsize=(7, 0.6 + 0.5 * len(labels)))
+    axis.barh(labels, values, color="#3b6ea5")
+    axis.set_xlabel(unit)
+    axis.set_title(title)
+    for y, value in enumerate(values):
+        axis.text(value, y, f" {value:,.1f}", va="center")
+    figure.tight_layout()
+    figure.savefig(path, dpi=110)
+    plt.close(figure)
+
+
+def machine() -> str:
+    return f"{os.cpu_count()} cores, Python {sys.version.split()[0]}, dlt {dlt.__version__}"

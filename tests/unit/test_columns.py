@@ -1,0 +1,59 @@
+"""Column declarations: the vectorized conversion must give exactly what the per-value conversion gives."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from finsync.errors import DataError
+from finsync.sandbox.dataset import YMDataset
+from finsync.sources.ym.schema import INVOICE_ITEMS
+
+NY = ZoneInfo("America/New_York")
+
+EDGE_CASES = [
+    {"LineItemID": 1, "LineItemDateEntered": "2024-05-03T01:24:34.3184733", "LineTotal": Decimal("12.5")},
+    {"LineItemID": 2, "DateInvoiceLastSent": "0001-01-01T00:00:00", "LineTotal": 3},
+    {"LineItemID": 3, "LineItemDateEntered": "2024-11-03T01:30:00", "PaymentCardNumber": "4111 1111 1111 1234"},
+    {"LineItemID": 4, "LineTotal": Decimal("1.23456"), "LineItemTaxVATRate": Decimal("0.0825"), "PaymentCardNumber": ""},
+    {"LineItemID": 5, "OriginalInvoiceCardNumber": "12", "LineItemDate": "2024-01-02 00:00:00"},
+]
+
+
+def exact(rows: list[dict[str, object]], pii: str = "mask") -> list[dict[str, object]]:
+    columns = {c.source: [r.get(c.source) for r in rows] for c in INVOICE_ITEMS.kept(pii)}  # type: ignore[arg-type]
+    return INVOICE_ITEMS.from_columns(columns, NY, pii).to_pylist()  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("pii", ["mask", "drop"])
+def test_the_fast_path_equals_the_exact_path_on_generated_records(pii: str) -> None:
+    rows = list(YMDataset(seed=3, items=400, batch_size=50).records(1, 400))
+    assert INVOICE_ITEMS.from_rows(rows, NY, pii).to_pylist() == exact(rows, pii)  # type: ignore[arg-type]
+
+
+def test_the_fast_path_equals_the_exact_path_on_edge_cases() -> None:
+    fast = INVOICE_ITEMS.from_rows(EDGE_CASES, NY).to_pylist()
+    assert fast == exact(EDGE_CASES)
+    assert fast[0]["line_item_date_entered"].isoformat() == "2024-05-03T05:24:34.318473+00:00"
+    assert fast[1]["date_invoice_last_sent"] is None
+    assert fast[2]["line_item_date_entered"].isoformat() == "2024-11-03T05:30:00+00:00"  # ambiguous: first one
+    assert fast[2]["payment_card_number"] == "****1234"
+    assert fast[3]["line_total"] == Decimal("1.2346") and fast[3]["payment_card_number"] is None
+    assert fast[4]["original_invoice_card_number"] == "****"
+
+
+def test_offsets_and_nonexistent_local_times_are_read_exactly() -> None:
+    rows = [
+        {"LineItemID": 1, "LineItemDateEntered": "2024-05-03T01:24:34-04:00"},
+        {"LineItemID": 2, "LineItemDateEntered": "2024-03-10T02:30:00"},  # skipped by the DST change
+        {"LineItemID": 3, "LineItemDateEntered": "2024-05-03T05:24:34Z"},
+    ]
+    got = [r["line_item_date_entered"].isoformat() for r in INVOICE_ITEMS.from_rows(rows, NY).to_pylist()]
+    assert got == ["2024-05-03T05:24:34+00:00", "2024-03-10T07:30:00+00:00", "2024-05-03T05:24:34+00:00"]
+
+
+def test_a_value_of_the_wrong_type_is_a_data_error_naming_the_column() -> None:
+    with pytest.raises(DataError, match=r"invoice_items\.line_total \(upstream field LineTotal\)"):
+        INVOICE_ITEMS.from_rows([{"LineItemID": 1, "LineTotal": "twelve"}], NY)
