@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import hashlib
 import logging
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -129,6 +131,38 @@ def sync(
     spec = SOURCES[source]
     started = time.monotonic()
     report = SyncReport(source, warehouse.describe())
+    with exclusive_run(spec, warehouse):
+        _sync(spec, warehouse, report, full_refresh, settings)
+    report.seconds = time.monotonic() - started
+    if report.failures:
+        raise BatchExportError(report.failures)
+    return report
+
+
+@contextlib.contextmanager
+def exclusive_run(spec: SourceSpec, warehouse: Warehouse) -> Iterator[None]:
+    """One run per source and warehouse at a time: two would share, and corrupt, one working directory."""
+    directory = pipelines_dir(warehouse)
+    directory.mkdir(parents=True, exist_ok=True)
+    with open(directory / f"{spec.pipeline_name}.lock", "w") as lock:
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise SyncError(
+                f"Another finsync run of {spec.name} into {warehouse.describe()} is in progress; "
+                "let it finish (or stop it) and run again."
+            ) from None
+        yield
+
+
+def _sync(
+    spec: SourceSpec,
+    warehouse: Warehouse,
+    report: SyncReport,
+    full_refresh: bool,
+    settings: Mapping[str, Any] | None,
+) -> None:
+    source = spec.name
     try:
         pipeline = make_pipeline(spec, warehouse)
         if pipeline.has_pending_data:
@@ -150,11 +184,6 @@ def sync(
         report.failures = spec.failures(pipeline.state.get("sources", {}).get(source, {}))
     except Exception as error:  # translated into one readable error; nothing else escapes
         raise explain(error, source, warehouse) from None
-    finally:
-        report.seconds = time.monotonic() - started
-    if report.failures:
-        raise BatchExportError(report.failures)
-    return report
 
 
 def table_rows(pipeline: dlt.Pipeline) -> dict[str, int]:
