@@ -10,11 +10,10 @@ import time
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 import dlt
 from dlt.common.configuration.exceptions import ConfigFieldMissingException, ConfigurationValueError
-from dlt.common.destination.reference import Destination
 from dlt.extract.source import DltSource
 from dlt.pipeline.exceptions import PipelineStepFailed
 
@@ -23,10 +22,12 @@ from finsync.sources import ym as ym_source
 from finsync.sources import younium as younium_source
 from finsync.sources._http import redact
 
-logger = logging.getLogger(__name__)
+from .views import refresh_views
+from .warehouse import DEFAULT_DUCKDB_PATH, Warehouse
 
-DestinationKind = Literal["duckdb", "postgres"]
-DEFAULT_DUCKDB_PATH = Path("finsync.duckdb")
+__all__ = ["DEFAULT_DUCKDB_PATH", "SOURCES", "SourceSpec", "SyncReport", "Warehouse", "sync"]
+
+logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -48,36 +49,6 @@ SOURCES: dict[str, SourceSpec] = {
 }
 
 
-@dataclass(frozen=True)
-class Warehouse:
-    """Where the data goes: the embedded DuckDB file, or the shared PostgreSQL."""
-
-    kind: DestinationKind = "duckdb"
-    duckdb_path: Path = DEFAULT_DUCKDB_PATH
-    postgres_credentials: str | None = None  # None: dlt resolves DESTINATION__POSTGRES__CREDENTIALS
-
-    def destination(self) -> Destination:
-        if self.kind == "duckdb":
-            return dlt.destinations.duckdb(str(self.duckdb_path.resolve()))
-        return dlt.destinations.postgres(credentials=self.postgres_credentials)
-
-    def identity(self) -> str:
-        """Names this warehouse without secrets, to keep each warehouse's working data apart."""
-        if self.kind == "duckdb":
-            return f"duckdb:{self.duckdb_path.resolve()}"
-        credentials = self.postgres_credentials or dlt.secrets.get("destination.postgres.credentials")
-        if isinstance(credentials, Mapping):
-            host, port, database = credentials.get("host"), credentials.get("port"), credentials.get("database")
-            return f"postgres:{host}:{port}/{database}"
-        from dlt.common.configuration.specs import ConnectionStringCredentials
-
-        parsed = ConnectionStringCredentials(str(credentials or ""))
-        return f"postgres:{parsed.host}:{parsed.port}/{parsed.database}"
-
-    def describe(self) -> str:
-        return str(self.duckdb_path) if self.kind == "duckdb" else "PostgreSQL"
-
-
 @dataclass
 class SyncReport:
     source: str
@@ -87,6 +58,7 @@ class SyncReport:
     table_rows: dict[str, int] = field(default_factory=dict)
     failures: dict[str, str] = field(default_factory=dict)
     resumed_pending: bool = False
+    views: dict[str, list[str]] = field(default_factory=dict)
 
 
 def settings_from_env(env: Mapping[str, str]) -> dict[str, dict[str, Any]]:
@@ -175,13 +147,16 @@ def _sync(
             # replaced or restored): the cursor in the warehouse is the one committed with its data.
             pipeline = pipeline.drop()
         data = spec.factory(**dict(settings or {}))
-        info = pipeline.run(data, refresh="drop_sources" if full_refresh else None)
+        info = pipeline.run(
+            data, refresh="drop_sources" if full_refresh else None, loader_file_format=warehouse.loader_file_format
+        )
         info.raise_on_failed_jobs()
         normalize = pipeline.last_trace.last_normalize_info if pipeline.last_trace else None
         if normalize:
             report.rows_loaded = {t: n for t, n in normalize.row_counts.items() if not t.startswith("_dlt")}
         report.table_rows = table_rows(pipeline)
         report.failures = spec.failures(pipeline.state.get("sources", {}).get(source, {}))
+        report.views = refresh_views(warehouse)
     except Exception as error:  # translated into one readable error; nothing else escapes
         raise explain(error, source, warehouse) from None
 
