@@ -1,0 +1,152 @@
+"""The warehouse side: PostgreSQL equals DuckDB, the analytics views, `check` and `status`, on both."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import pytest
+from typer.testing import CliRunner
+
+from finsync.pipelines.cli import app
+from finsync.pipelines.runner import sync
+from finsync.pipelines.warehouse import Warehouse, existing_tables, query
+from finsync.sandbox import SandboxServer
+
+from .conftest import ym_settings
+
+pytestmark = pytest.mark.slow
+
+DSN_VARIABLE = "FINSYNC_TEST_POSTGRES_DSN"
+
+
+@pytest.fixture
+def postgres(tmp_path: Path) -> Iterator[Warehouse]:
+    """A fresh PostgreSQL database per test on the server named by FINSYNC_TEST_POSTGRES_DSN."""
+    dsn = os.environ.get(DSN_VARIABLE)
+    if not dsn:
+        pytest.skip(f"NO POSTGRESQL: set {DSN_VARIABLE}=postgresql://user:password@host:port/db to run this test")
+    import psycopg2
+
+    name = f"finsync_test_{uuid.uuid4().hex[:12]}"
+    admin = psycopg2.connect(dsn)
+    admin.autocommit = True
+    admin.cursor().execute(f"CREATE DATABASE {name}")
+    try:
+        yield Warehouse("postgres", postgres_credentials=dsn.rsplit("/", 1)[0] + f"/{name}")
+    finally:
+        admin.cursor().execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+        admin.close()
+
+
+def sync_sources(server: SandboxServer, warehouse: Warehouse) -> None:
+    sync("ym", warehouse, settings=ym_settings(server))
+
+
+def fingerprint(warehouse: Warehouse) -> dict[str, Any]:
+    """Per table and view: row count, key set, and the exact sum of every money column."""
+    result: dict[str, Any] = {}
+    with warehouse.connect() as connection:
+        tables = sorted(t for t in existing_tables(connection) if t.split(".")[0] in ("ym", "younium", "analytics"))
+        for table in tables:
+            schema, name = table.split(".")
+            if name.startswith("_dlt"):
+                continue
+            columns = query(
+                connection,
+                "SELECT column_name, data_type FROM information_schema.columns "
+                f"WHERE table_schema = '{schema}' AND table_name = '{name}' ORDER BY column_name",
+            )
+            money = [c for c, t in columns if t.lower().startswith(("decimal", "numeric"))]
+            key = next(c for c in ("line_item_id", "batch_id", "id", "key", "line_id") if c in dict(columns))
+            sums = ", ".join(f"SUM({c})" for c in money) or "0"
+            count, *totals = query(connection, f"SELECT COUNT(*), {sums} FROM {table}")[0]
+            keys = query(connection, f"SELECT CAST({key} AS VARCHAR) FROM {table} ORDER BY 1")
+            result[table] = (count, [Decimal(t or 0) for t in totals], [k[0] for k in keys])
+    return result
+
+
+def test_postgres_holds_exactly_what_duckdb_holds_in_every_table_and_view(
+    sandbox: SandboxServer, warehouse: Warehouse, postgres: Warehouse
+) -> None:
+    sync_sources(sandbox, warehouse)
+    sync_sources(sandbox, postgres)
+    duck, pg = fingerprint(warehouse), fingerprint(postgres)
+    assert set(duck) == set(pg)
+    assert {"analytics.invoice_lines", "analytics.batches", "ym.invoice_items"} <= set(duck)
+    for table in duck:
+        assert duck[table] == pg[table], f"{table} differs between DuckDB and PostgreSQL"
+    with postgres.connect() as connection:
+        types = dict(
+            query(
+                connection,
+                "SELECT column_name, data_type FROM information_schema.columns "
+                "WHERE table_schema = 'ym' AND table_name = 'invoice_items'",
+            )
+        )
+    assert types["line_total"] == "numeric" and types["line_item_date_entered"] == "timestamp with time zone"
+
+
+@pytest.fixture(params=["duckdb", "postgres"])
+def any_warehouse(request: pytest.FixtureRequest, warehouse: Warehouse) -> Warehouse:
+    return request.getfixturevalue("postgres") if request.param == "postgres" else warehouse
+
+
+def cli_args(warehouse: Warehouse) -> list[str]:
+    if warehouse.kind == "duckdb":
+        return ["--duckdb-path", str(warehouse.duckdb_path)]
+    return ["--destination", "postgres"]
+
+
+def run_cli(warehouse: Warehouse, monkeypatch: pytest.MonkeyPatch, *args: str) -> Any:
+    if warehouse.kind == "postgres":
+        monkeypatch.setenv("DESTINATION__POSTGRES__CREDENTIALS", warehouse.postgres_dsn())
+    return CliRunner().invoke(app, [*args, *cli_args(warehouse)])
+
+
+def test_check_passes_on_a_clean_sync_and_names_the_batch_when_an_item_is_deleted(
+    sandbox: SandboxServer, any_warehouse: Warehouse, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    sync_sources(sandbox, any_warehouse)
+    clean = run_cli(any_warehouse, monkeypatch, "check")
+    assert clean.exit_code == 0, clean.output
+    assert "All batches reconcile" in clean.output
+
+    victim = sandbox.sandbox.dataset.batches()[2].batch_id
+    with any_warehouse.connect() as connection:
+        query(
+            connection,
+            "DELETE FROM ym.finance_batch_items WHERE line_item_id = "
+            f"(SELECT MIN(line_item_id) FROM ym.finance_batch_items WHERE batch_id = '{victim}')",
+        )
+
+    broken = run_cli(any_warehouse, monkeypatch, "check")
+    assert broken.exit_code == 1
+    assert "incomplete batch" in broken.output and victim in broken.output
+
+
+def test_status_shows_the_last_load_cursors_and_rows(
+    sandbox: SandboxServer, any_warehouse: Warehouse, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    sync_sources(sandbox, any_warehouse)
+    result = run_cli(any_warehouse, monkeypatch, "status")
+    assert result.exit_code == 0, result.output
+    assert "line_item_date_entered" in result.output and "start_batch_id" in result.output
+    assert f"{sandbox.sandbox.dataset.items:,}" in result.output
+
+
+def test_the_invoice_lines_view_carries_every_line_with_its_money(sandbox: SandboxServer, warehouse: Warehouse) -> None:
+    sync_sources(sandbox, warehouse)
+    dataset = sandbox.sandbox.dataset
+    with warehouse.connect() as connection:
+        rows, total, batched = query(
+            connection,
+            "SELECT COUNT(*), SUM(line_total), COUNT(batch_id) FROM analytics.invoice_lines WHERE source_system = 'ym'",
+        )[0]
+    assert rows == dataset.items
+    assert total == dataset.expected_money(dataset.expected_invoice_item_ids()).line_total
+    assert batched == len(dataset.expected_batch_item_ids())
