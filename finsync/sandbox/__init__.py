@@ -5,14 +5,21 @@ included (401 logins with `ErrorCode "None"`, FinanceBatches pages that repeat, 
 replies, export files that 404 at first, a required DateFrom, capped page sizes), over a deterministic
 dataset generated from a seed that scales to millions of invoice items without storing them.
 
+It emulates Younium's API 2.1 (under `/younium`) the same way (two token answer spellings, required
+api-version and legal-entity headers, HTTP 400 for an empty list, `nextPage` links that drop
+ModifiedAfter, invoice lines filtered by ModifiedAfter, a BatchLog whose `data` may be one object, batch
+jobs that take time, idempotent POSTs), over seeded accounts, invoices and lines, invoice batches and
+payments, linked to one another.
+
 Control routes under `/_sandbox` (and the same operations on the in-process `Sandbox` object) advance
 time, inject faults (error statuses with Retry-After, dropped connections, truncated bodies, slow
-replies, session expiry, export failures), count requests per route, and state exactly what a correct
-warehouse must contain. The demo, the end-to-end and reliability tests and the benchmarks run against it.
+replies, session and token expiry, export and job failures), count requests per route, and state
+exactly what a correct warehouse must contain. The demo, the end-to-end and reliability tests and the
+benchmarks run against it.
 
-    with SandboxServer(config=SandboxConfig(ym_items=20_000)) as server:
-        os.environ.update(server.ym_settings)
-        ...  # run a sync, then compare with server.sandbox.dataset.expected_*()
+    with SandboxServer(config=SandboxConfig(ym_items=20_000, younium_invoices=5_000)) as server:
+        os.environ.update(server.settings)
+        ...  # run a sync, then compare with server.sandbox.expected()
 """
 
 from __future__ import annotations
@@ -23,5 +30,22 @@ from .dataset import Batch, Money, YMDataset
 from .faults import Fault
 from .server import SandboxServer, serve
 from .state import Sandbox
+from .younium_dataset import Advanced, InvoiceBatch, Window, YouniumDataset
+from .younium_tenant import YouniumTenant
 
-__all__ = ["Batch", "Fault", "Money", "Sandbox", "SandboxConfig", "SandboxServer", "YMDataset", "build_app", "serve"]
+__all__ = [
+    "Advanced",
+    "Batch",
+    "Fault",
+    "InvoiceBatch",
+    "Money",
+    "Sandbox",
+    "SandboxConfig",
+    "SandboxServer",
+    "Window",
+    "YMDataset",
+    "YouniumDataset",
+    "YouniumTenant",
+    "build_app",
+    "serve",
+]

@@ -8,17 +8,19 @@ from starlette.routing import Mount
 from .control import control_routes
 from .state import Sandbox
 from .ym import YMApi
+from .younium import YouniumApi
 
 YM_MOUNT = "/ym"
+YOUNIUM_MOUNT = "/younium"
 CONTROL_MOUNT = "/_sandbox"
 
 
 def build_app(sandbox: Sandbox) -> Starlette:
-    """The app serving `sandbox`: YM under `/ym`, controls under `/_sandbox` (Younium will get its own
-    mount next to YM's)."""
+    """The app serving `sandbox`: YM under `/ym`, Younium under `/younium`, controls under `/_sandbox`."""
     app = Starlette(
         routes=[
             Mount(YM_MOUNT, routes=YMApi(sandbox).routes(), name="ym"),
+            Mount(YOUNIUM_MOUNT, routes=YouniumApi(sandbox).routes(), name="younium"),
             Mount(CONTROL_MOUNT, routes=control_routes(sandbox), name="sandbox"),
         ]
     )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shlex
 from pathlib import Path
 
 import typer
@@ -14,7 +15,7 @@ from .server import serve as serve_forever
 from .state import Sandbox
 
 sandbox_app = typer.Typer(
-    help="A local emulation of the upstream APIs (YourMembership), with their traps, over generated data.",
+    help="A local emulation of the upstream APIs (YourMembership, Younium), with their traps, over generated data.",
     no_args_is_help=True,
 )
 
@@ -32,16 +33,21 @@ def serve(
     scale: str = typer.Option(
         "",
         help=f"Dataset size as key=value pairs, comma-separated (keys: {', '.join(SCALE_KEYS)}), "
-        "e.g. ym_items=100000,batch_size=500.",
+        "e.g. ym_items=100000,batch_size=500,younium_invoices=20000.",
     ),
     faults: str = typer.Option(
         "",
         help="Faults armed at start, ';'-separated, e.g. 'ym.invoice_items:status=503:times=2;"
         "ym.export_status:slow=3' (grammar below).",
     ),
-    env_file: Path | None = typer.Option(None, help="Also write the YM settings to this file as KEY=VALUE lines."),
+    env_file: Path | None = typer.Option(
+        None, help="Also write both sources' settings to this file as KEY=VALUE lines."
+    ),
     export_latency: float | None = typer.Option(
-        None, help="Seconds an export stays WORKING before it completes.", min=0
+        None, help="Seconds a YM export stays WORKING before it completes.", min=0
+    ),
+    job_seconds: float | None = typer.Option(
+        None, help="Seconds a Younium batch job stays Pending before it finishes.", min=0
     ),
 ) -> None:
     """Serve the sandbox until Ctrl-C, printing the settings that point finsync at it."""
@@ -55,6 +61,8 @@ def serve(
         raise typer.BadParameter(str(error), param_hint="--scale") from None
     if export_latency is not None:
         config.export_latency_seconds = export_latency
+    if job_seconds is not None:
+        config.younium_job_seconds = job_seconds
     try:
         armed = parse_fault_spec(faults)
     except ValueError as error:
@@ -66,13 +74,19 @@ def serve(
 
     def announce(server: SandboxServer) -> None:
         console.print(
-            f"[bold]finsync sandbox[/] listening on {server.url} (seed {config.seed}, "
-            f"{config.ym_items} YM items in batches of {config.batch_size}); controls at {server.url}/_sandbox"
+            f"[bold]finsync sandbox[/] listening on {server.url} (seed {config.seed}; YM: {config.ym_items} "
+            f"items in batches of {config.batch_size}; Younium: {config.younium_invoices} invoices of "
+            f"{config.lines_per_invoice} lines, {config.younium_accounts} accounts); controls at {server.url}/_sandbox"
         )
-        for key, value in server.ym_settings.items():
-            console.print(f"export {key}={value}", highlight=False, soft_wrap=True)
+        settings = server.settings
+        for key, value in settings.items():
+            # Quoted for the shell (the legal entity has a space); the env file below holds raw values.
+            console.print(f"export {key}={shlex.quote(value)}", highlight=False, soft_wrap=True, markup=False)
         if env_file is not None:
-            env_file.write_text("".join(f"{k}={v}\n" for k, v in server.ym_settings.items()), encoding="utf-8")
+            # Written whole and then renamed, so that a reader waiting for the file never sees half of it.
+            partial = env_file.with_name(env_file.name + ".partial")
+            partial.write_text("".join(f"{k}={v}\n" for k, v in settings.items()), encoding="utf-8")
+            partial.replace(env_file)
             console.print(f"Settings written to {env_file}")
         console.print("Press Ctrl-C to stop.")
 

@@ -6,11 +6,13 @@ import dataclasses
 from dataclasses import dataclass
 from typing import Literal
 
+MAX_LINES_PER_INVOICE = 1000
+
 StatusStyle = Literal["number", "name", "mixed"]
 STATUS_STYLES: tuple[str, ...] = ("number", "name", "mixed")
 
 # Dataset sizes that `--scale` may set.
-SCALE_KEYS: tuple[str, ...] = ("ym_items", "batch_size")
+SCALE_KEYS: tuple[str, ...] = ("ym_items", "batch_size", "younium_accounts", "younium_invoices", "lines_per_invoice")
 
 
 @dataclass
@@ -38,14 +40,32 @@ class SandboxConfig:
     max_page_size: int = 5000
     default_page_size: int = 100
 
+    # -- Younium (API 2.1, under /younium) --
+    younium_client_id: str = "sandbox-younium-client"
+    younium_secret: str = "sandbox-younium-secret"
+    # The tenant's one legal entity: a `legal-entity` header must name it (or its id), or be left out.
+    younium_legal_entity: str = "Sandbox AB"
+    younium_accounts: int = 50
+    younium_invoices: int = 600
+    lines_per_invoice: int = 5
+    # Invoice batches already generated over the oldest invoices; all but the newest are posted.
+    younium_batches: int = 4
+    younium_token_seconds: float = 86_400.0
+    # A generate or post job reports Pending for this long, then Succeeded (or Failed, when a fault says so).
+    younium_job_seconds: float = 0.2
+
     def __post_init__(self) -> None:
         if self.status_style not in STATUS_STYLES:
             raise ValueError(f"status_style must be one of {STATUS_STYLES}, not {self.status_style!r}")
         if self.ym_items < 0 or self.batch_size < 1:
             raise ValueError("ym_items must be >= 0 and batch_size >= 1")
+        if self.younium_accounts < 1 or self.younium_invoices < 0 or self.younium_batches < 0:
+            raise ValueError("younium_accounts must be >= 1, younium_invoices and younium_batches >= 0")
+        if not 1 <= self.lines_per_invoice <= MAX_LINES_PER_INVOICE:
+            raise ValueError(f"lines_per_invoice must be between 1 and {MAX_LINES_PER_INVOICE}")
 
     def scaled(self, spec: str) -> SandboxConfig:
-        """A copy with the sizes of a `key=value,key=value` spec, e.g. `ym_items=100000,batch_size=500`."""
+        """A copy with the sizes of a `key=value,key=value` spec, e.g. `ym_items=100000,younium_invoices=20000`."""
         sizes: dict[str, int] = {}
         for part in filter(None, (p.strip() for p in spec.split(","))):
             key, sep, value = part.partition("=")

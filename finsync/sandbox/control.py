@@ -1,4 +1,4 @@
-"""The control API under `/_sandbox`: health, expectations, time, request counts and faults.
+"""The control API under `/_sandbox`: health, expectations, time, request counts and faults, for both APIs.
 
 Everything here is also reachable in-process on the `Sandbox` object; these routes exist for the demo,
 for tests that drive a sandbox in another process, and for benchmarks.
@@ -18,6 +18,8 @@ from .faults import Fault
 from .routes import ROUTE_NAMES
 from .state import Sandbox
 
+YOUNIUM_ADVANCE_KEYS: tuple[str, ...] = ("new_invoices", "modified_invoices", "new_accounts")
+
 
 def control_routes(sandbox: Sandbox) -> list[Route]:
     async def health(request: Request) -> Response:
@@ -28,15 +30,25 @@ def control_routes(sandbox: Sandbox) -> list[Route]:
         return JSONResponse(await run_in_threadpool(sandbox.expected))
 
     async def advance(request: Request) -> Response:
+        """`{"ym_items": N}` and/or Younium's `{"new_invoices": N, "modified_invoices": N, "new_accounts": N}`."""
         body = await _json_object(request)
         if isinstance(body, Response):
             return body
-        unknown = set(body) - {"ym_items"}
-        items = body.get("ym_items", 0)
-        if unknown or type(items) is not int or items < 0:
-            return _problem('expected {"ym_items": <whole number >= 0>}')
-        added = sandbox.dataset.advance(items)
-        return JSONResponse({"ym_items": sandbox.dataset.items, "new_batch_ids": [b.batch_id for b in added]})
+        unknown = set(body) - {"ym_items", *YOUNIUM_ADVANCE_KEYS}
+        if unknown or any(type(v) is not int or v < 0 for v in body.values()):
+            keys = ", ".join(f'"{k}"' for k in ("ym_items", *YOUNIUM_ADVANCE_KEYS))
+            return _problem(f"expected an object of whole numbers >= 0 under some of {keys}")
+        younium = {k: body[k] for k in YOUNIUM_ADVANCE_KEYS if k in body}
+        if younium:
+            try:
+                advanced = await run_in_threadpool(sandbox.younium.advance, **younium)
+            except ValueError as error:
+                return _problem(str(error))
+        added = sandbox.dataset.advance(body.get("ym_items", 0))
+        reply: dict[str, Any] = {"ym_items": sandbox.dataset.items, "new_batch_ids": [b.batch_id for b in added]}
+        if younium:
+            reply["younium"] = advanced.as_dict()
+        return JSONResponse(reply)
 
     async def requests(request: Request) -> Response:
         if request.method == "DELETE":

@@ -12,25 +12,34 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from .routes import ROUTE_NAMES, YM_EXPORT_START
+from .routes import ROUTE_NAMES, YM_EXPORT_START, YOUNIUM_GENERATE, YOUNIUM_POST
 
 STATUS = "status"  # answer with an HTTP error status (optionally with Retry-After)
 DROP = "drop"  # send the headers and half the body, then close the connection
 TRUNCATE = "truncate"  # send half the body, with a Content-Length that matches it
 SLOW = "slow"  # wait `delay` seconds, then answer normally
-EXPIRE_SESSIONS = "expire_sessions"  # invalidate every live session (now, or when the route is hit)
+# invalidate every live YM session and Younium token (now, or when the route is hit)
+EXPIRE_SESSIONS = "expire_sessions"
 EXPORT_FAILURE = "export_failure"  # the next export (of `batch_id`, if given) reports FAILURE
+# the next Younium batch job (generate or post; of `batch_id`, a batch id or number, if given) reports Failed
+JOB_FAILURE = "job_failure"
 
-FAULT_KINDS: tuple[str, ...] = (STATUS, DROP, TRUNCATE, SLOW, EXPIRE_SESSIONS, EXPORT_FAILURE)
+FAULT_KINDS: tuple[str, ...] = (STATUS, DROP, TRUNCATE, SLOW, EXPIRE_SESSIONS, EXPORT_FAILURE, JOB_FAILURE)
+# Faults consumed by the work they spoil rather than by the next request of their route.
+_OUTCOME_KINDS = (EXPORT_FAILURE, JOB_FAILURE)
+_JOB_ROUTES = (YOUNIUM_GENERATE, YOUNIUM_POST)
 
 FAULT_GRAMMAR = """\
 Faults are separated by ';'. Each is [ROUTE:]KIND[=VALUE] followed by any :OPTION=VALUE.
-KIND is one of: status=CODE, drop, truncate, slow=SECONDS, expire_sessions, export_failure[=BATCH_ID].
+KIND is one of: status=CODE, drop, truncate, slow=SECONDS, expire_sessions, export_failure[=BATCH_ID],
+job_failure[=BATCH].
 OPTION is one of: times=N (default 1), after=N (requests let through first), retry_after=SECONDS,
 delay=SECONDS, status=CODE, batch_id=ID.
 ROUTE is one of: {routes}. It is required for status, drop, truncate and slow; expire_sessions
-without a route acts at once; export_failure applies to ym.export_start.
-Example: ym.invoice_items:status=503:times=2:retry_after=1;ym.export_status:slow=3;export_failure=1003
+(YM sessions and Younium tokens) without a route acts at once; export_failure applies to ym.export_start;
+job_failure fails the next Younium batch job, or only the next one of younium.generate or younium.post.
+Example: ym.invoice_items:status=503:times=2:retry_after=1;ym.export_status:slow=3;export_failure=1003;
+younium.post:job_failure
 """.format(routes=", ".join(ROUTE_NAMES))
 
 
@@ -52,10 +61,12 @@ class Fault:
             self.route = self.route or YM_EXPORT_START
         if self.route is not None and self.route not in ROUTE_NAMES:
             raise ValueError(f"unknown route {self.route!r}; expected one of {ROUTE_NAMES}")
-        if self.route is None and self.kind not in (EXPIRE_SESSIONS, EXPORT_FAILURE):
+        if self.route is None and self.kind not in (EXPIRE_SESSIONS, *_OUTCOME_KINDS):
             raise ValueError(f"a {self.kind} fault needs a route")
         if self.kind == EXPORT_FAILURE and self.route != YM_EXPORT_START:
             raise ValueError(f"an export_failure fault applies to {YM_EXPORT_START}")
+        if self.kind == JOB_FAILURE and self.route not in (None, *_JOB_ROUTES):
+            raise ValueError(f"a job_failure fault applies to {' or '.join(_JOB_ROUTES)}")
         if self.kind == STATUS and not (self.status and 400 <= self.status <= 599):
             raise ValueError("a status fault needs an HTTP error status (400-599)")
         if self.kind == SLOW and self.delay <= 0:
@@ -122,8 +133,8 @@ class FaultBook:
             return [dataclasses.replace(f) for f in self._pending]
 
     def take(self, route: str) -> Fault | None:
-        """The fault that hits this request of `route`, if any (export failures are taken separately)."""
-        fault = self._take(lambda f: f.route == route and f.kind != EXPORT_FAILURE)
+        """The fault that hits this request of `route`, if any (export and job failures are taken separately)."""
+        fault = self._take(lambda f: f.route == route and f.kind not in _OUTCOME_KINDS)
         if fault is not None and fault.kind == EXPIRE_SESSIONS:
             self._expire_sessions()
         return fault
@@ -131,6 +142,15 @@ class FaultBook:
     def take_export_failure(self, batch_id: str) -> bool:
         """Whether this export of `batch_id` is to fail."""
         return self._take(lambda f: f.kind == EXPORT_FAILURE and f.batch_id in (None, batch_id)) is not None
+
+    def take_job_failure(self, route: str, batch_refs: tuple[str, ...]) -> bool:
+        """Whether this Younium job (started on `route`, for the batch known by `batch_refs`) is to fail."""
+        return (
+            self._take(
+                lambda f: f.kind == JOB_FAILURE and f.route in (None, route) and f.batch_id in (None, *batch_refs)
+            )
+            is not None
+        )
 
     def _take(self, matches: Callable[[Fault], bool]) -> Fault | None:
         with self._lock:
@@ -164,7 +184,7 @@ def parse_fault_spec(spec: str) -> list[Fault]:
         kind, _, value = tokens.pop(0).partition("=")
         fields["kind"] = kind
         if value:
-            main = {STATUS: "status", SLOW: "delay", EXPORT_FAILURE: "batch_id"}.get(kind)
+            main = {STATUS: "status", SLOW: "delay", EXPORT_FAILURE: "batch_id", JOB_FAILURE: "batch_id"}.get(kind)
             if main is None:
                 raise ValueError(f"fault kind {kind!r} takes no value (in {text!r})")
             fields[main] = value

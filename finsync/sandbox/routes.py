@@ -10,6 +10,16 @@ YM_EXPORT_DOWNLOAD = "ym.export_download"
 YM_BATCH_DETAILS = "ym.batch_details"
 YM_INVOICE_ITEMS = "ym.invoice_items"
 
+YOUNIUM_TOKEN = "younium.token"
+YOUNIUM_INVOICE_BATCHES = "younium.invoice_batches"
+YOUNIUM_BATCH_LOG = "younium.batch_log"
+YOUNIUM_INVOICES = "younium.invoices"
+YOUNIUM_ACCOUNTS = "younium.accounts"
+YOUNIUM_PAYMENTS = "younium.payments"
+YOUNIUM_GENERATE = "younium.generate"
+YOUNIUM_POST = "younium.post"
+YOUNIUM_JOB_STATUS = "younium.job_status"
+
 ROUTE_NAMES: tuple[str, ...] = (
     YM_AUTHENTICATE,
     YM_FINANCE_BATCHES,
@@ -18,4 +28,13 @@ ROUTE_NAMES: tuple[str, ...] = (
     YM_EXPORT_DOWNLOAD,
     YM_BATCH_DETAILS,
     YM_INVOICE_ITEMS,
+    YOUNIUM_TOKEN,
+    YOUNIUM_INVOICE_BATCHES,
+    YOUNIUM_BATCH_LOG,
+    YOUNIUM_INVOICES,
+    YOUNIUM_ACCOUNTS,
+    YOUNIUM_PAYMENTS,
+    YOUNIUM_GENERATE,
+    YOUNIUM_POST,
+    YOUNIUM_JOB_STATUS,
 )

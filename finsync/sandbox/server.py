@@ -11,7 +11,7 @@ from types import TracebackType
 
 import uvicorn
 
-from .app import YM_MOUNT, build_app
+from .app import YM_MOUNT, YOUNIUM_MOUNT, build_app
 from .config import SandboxConfig
 from .state import Sandbox
 
@@ -35,7 +35,7 @@ class SandboxServer:
     """A sandbox served by uvicorn in a background thread.
 
     with SandboxServer() as server:
-        os.environ.update(server.ym_settings)
+        os.environ.update(server.settings)  # or ym_settings / younium_settings
         ...
         server.sandbox.faults.add(kind="status", route="ym.invoice_items", status=503)
     """
@@ -81,6 +81,26 @@ class SandboxServer:
             "SOURCES__YM__API_KEY": config.api_key,
             "SOURCES__YM__API_PASSWORD": config.api_password,
         }
+
+    @property
+    def younium_base_url(self) -> str:
+        return self.url + YOUNIUM_MOUNT
+
+    @property
+    def younium_settings(self) -> dict[str, str]:
+        """The environment settings that point finsync's Younium source (and its batch commands) at this sandbox."""
+        config = self.sandbox.config
+        return {
+            "SOURCES__YOUNIUM__BASE_URL": self.younium_base_url,
+            "SOURCES__YOUNIUM__CLIENT_ID": config.younium_client_id,
+            "SOURCES__YOUNIUM__SECRET": config.younium_secret,
+            "SOURCES__YOUNIUM__LEGAL_ENTITY": config.younium_legal_entity,
+        }
+
+    @property
+    def settings(self) -> dict[str, str]:
+        """Both sources' settings."""
+        return {**self.ym_settings, **self.younium_settings}
 
     # -- lifecycle -----------------------------------------------------------------------------------
 

@@ -13,13 +13,15 @@ from .dataset import Money, YMDataset
 from .exports import Exports
 from .faults import FaultBook
 from .sessions import Sessions
+from .younium_tenant import YouniumTenant
 
 
 class Sandbox:
-    """Dataset, faults, request counters and settings of one emulated tenant.
+    """Datasets, faults, request counters and settings of the emulated tenants: YM's (`dataset`,
+    `sessions`, `exports`) and Younium's (`younium`: its dataset, tokens and batch jobs).
 
-    `clock` (seconds, monotonic) drives session expiry and export latency; a test may pass its own to
-    move time without sleeping.
+    `clock` (seconds, monotonic) drives session and token expiry, export latency and job durations; a
+    test may pass its own to move time without sleeping.
     """
 
     def __init__(self, config: SandboxConfig | None = None, *, clock: Callable[[], float] = time.monotonic) -> None:
@@ -31,10 +33,16 @@ class Sandbox:
         self.requests: Counter[str] = Counter()
         self.sessions = Sessions(lambda: self.config.session_idle_seconds, clock)
         self.exports = Exports(clock)
-        self.faults = FaultBook(on_expire_sessions=self.sessions.expire_all)
+        self.younium = YouniumTenant(self.config, clock)
+        self.faults = FaultBook(on_expire_sessions=self._expire_sessions)
+
+    def _expire_sessions(self) -> int:
+        """What an `expire_sessions` fault does: end every YM session and every Younium token."""
+        return self.sessions.expire_all() + self.younium.tokens.expire_all()
 
     def expected(self) -> dict[str, Any]:
-        """What a correct warehouse holds after a full sync, per table; money as exact decimal strings."""
+        """What a correct warehouse holds after a full sync, per system and table; money as exact decimal
+        strings."""
         ds = self.dataset
         batches = ds.batches()
         closed = [b for b in batches if not b.is_open]
@@ -48,7 +56,8 @@ class Sandbox:
                     "newest_closed_batch_id": closed[-1].batch_id if closed else None,
                     "open_batch_id": batches[-1].batch_id if batches and batches[-1].is_open else None,
                 },
-            }
+            },
+            "younium": self.younium.expected(),
         }
 
 

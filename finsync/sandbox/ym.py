@@ -15,12 +15,11 @@ Query parameter and body field names are matched case-insensitively, as ServiceS
 
 from __future__ import annotations
 
-import asyncio
 import csv
 import io
 import itertools
 import json
-from collections.abc import Awaitable, Callable, Iterator, Mapping
+from collections.abc import Iterator, Mapping
 from http import HTTPStatus
 from typing import Any
 from urllib.parse import parse_qsl
@@ -28,15 +27,15 @@ from urllib.parse import parse_qsl
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response, StreamingResponse
 from starlette.routing import Route
-from starlette.types import Receive, Scope, Send
 
 from finsync.sources._columns import Kind
 from finsync.sources.ym.schema import DETAILS_FIELD_NAMES, INVOICE_ITEM_COLUMNS
 
 from .dataset import Batch
 from .exports import ExportState
-from .faults import DROP, SLOW, STATUS, TRUNCATE
+from .faults import Fault
 from .formats import NO_DATE, RecordEncoder, json_body, parse_server_time
+from .guard import Handler, Reject, guarded
 from .routes import (
     YM_AUTHENTICATE,
     YM_BATCH_DETAILS,
@@ -74,15 +73,6 @@ _CSV_HEADER = [c.source for c in INVOICE_ITEM_COLUMNS]
 _CSV_TIMES = frozenset(c.source for c in INVOICE_ITEM_COLUMNS if c.kind is Kind.TIMESTAMP)
 _CSV_CHUNK = 256 * 1024
 
-Handler = Callable[[Request], Awaitable[Response]]
-
-
-class _Reject(Exception):
-    """Ends a handler early with `response` (validation and authorization failures)."""
-
-    def __init__(self, response: Response) -> None:
-        self.response = response
-
 
 class YMApi:
     def __init__(self, sandbox: Sandbox) -> None:
@@ -106,27 +96,7 @@ class YMApi:
         ]
 
     def _guarded(self, name: str, handler: Handler) -> Handler:
-        """Count the request, apply the fault armed for it, then answer."""
-
-        async def endpoint(request: Request) -> Response:
-            self.sandbox.requests[name] += 1
-            fault = self.sandbox.faults.take(name)
-            if fault is not None and fault.kind == STATUS:
-                assert fault.status is not None
-                headers = {"Retry-After": f"{fault.retry_after:g}"} if fault.retry_after is not None else None
-                phrase = HTTPStatus(fault.status).phrase
-                return _json(_status(phrase.replace(" ", "").replace("-", ""), phrase), fault.status, headers)
-            if fault is not None and fault.kind == SLOW:
-                await asyncio.sleep(fault.delay)
-            try:
-                response = await handler(request)
-            except _Reject as rejected:
-                response = rejected.response
-            if fault is not None and fault.kind in (DROP, TRUNCATE):
-                return await _broken(response, dropped=fault.kind == DROP)
-            return response
-
-        return endpoint
+        return guarded(self.sandbox, name, handler, _status_fault)
 
     # -- helpers ---------------------------------------------------------------------------------------
 
@@ -148,9 +118,9 @@ class YMApi:
         try:
             client_id = int(request.path_params["client_id"])
         except ValueError:
-            raise _Reject(_json(UNAUTHORIZED, 401)) from None
+            raise Reject(_json(UNAUTHORIZED, 401)) from None
         if not self.sandbox.sessions.touch(request.headers.get("x-ss-id"), client_id):
-            raise _Reject(_json(UNAUTHORIZED, 401))
+            raise Reject(_json(UNAUTHORIZED, 401))
 
     def _time_param(self, query: Mapping[str, str], name: str) -> int | None:
         text = query.get(name.lower(), "").strip()
@@ -159,7 +129,7 @@ class YMApi:
         try:
             return parse_server_time(text, self.sandbox.server_zone)
         except ValueError:
-            raise _Reject(_binding_error(name, text)) from None
+            raise Reject(_binding_error(name, text)) from None
 
     def _paging(self, query: Mapping[str, str]) -> tuple[int, int, int, int]:
         """(page size, page number, offset, items to skip). PageNumber is 1-based; an OffSet, when
@@ -177,7 +147,7 @@ class YMApi:
         fields = {k.lower(): v for k, v in (await _body_fields(request)).items()}
         missing = [name for name in ("Username", "Password") if not fields.get(name.lower())]
         if missing:
-            raise _Reject(_not_null(*missing))
+            raise Reject(_not_null(*missing))
         config = self.sandbox.config
         client_id = fields.get("clientid")
         # ClientID must be a JSON number; the string form is refused like a wrong one.
@@ -237,7 +207,7 @@ class YMApi:
         fields = {**_query(request), **{k.lower(): v for k, v in (await _body_fields(request)).items()}}
         batch_id = str(fields.get("batchid") or fields.get("startbatchid") or "").strip()
         if not batch_id:
-            raise _Reject(_not_null("BatchID"))
+            raise Reject(_not_null("BatchID"))
         batch = self.sandbox.dataset.batch(batch_id)
         # Errors here come back in an HTTP 200; only ResponseStatus tells.
         if batch is None:
@@ -309,7 +279,7 @@ class YMApi:
         query = _query(request)
         batch_id = query.get("batchid", "").strip()
         if not batch_id:
-            raise _Reject(_not_null("BatchId"))
+            raise Reject(_not_null("BatchId"))
         size, number, offset, skip = self._paging(query)
         echo = {"BatchId": batch_id, "PageSize": size, "PageNumber": number, "OffSet": offset}
         batch = self.sandbox.dataset.batch(batch_id)
@@ -326,7 +296,7 @@ class YMApi:
         query = _query(request)
         dated_from = self._time_param(query, "DateFrom")
         if dated_from is None:
-            raise _Reject(_not_null("DateFrom"))
+            raise Reject(_not_null("DateFrom"))
         entered_from = self._time_param(query, "LineItemDateEnteredFrom")
         size, number, offset, skip = self._paging(query)
         dataset = self.sandbox.dataset
@@ -379,25 +349,12 @@ def _binding_error(name: str, value: str) -> Response:
     return _json({"ResponseStatus": _status("RequestBindingException", message)}, 400)
 
 
-async def _broken(response: Response, *, dropped: bool) -> Response:
-    """The reply cut in half: with a matching Content-Length (truncated), or with the full length and
-    the connection closed mid-body (dropped)."""
-    if isinstance(response, StreamingResponse):
-        chunks = [c if isinstance(c, bytes) else str(c).encode() async for c in response.body_iterator]
-        body = b"".join(chunks)
-    else:
-        body = bytes(response.body)
-    headers = {k: v for k, v in response.headers.items() if k.lower() != "content-length"}
-    if dropped:
-        return _DroppedResponse(body, response.status_code, headers)
-    return Response(body[: len(body) // 2], response.status_code, headers)
-
-
-class _DroppedResponse(Response):
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        await send({"type": "http.response.start", "status": self.status_code, "headers": self.raw_headers})
-        await send({"type": "http.response.body", "body": self.body[: len(self.body) // 2], "more_body": True})
-        # Returning with the body unfinished makes the server close the connection.
+def _status_fault(fault: Fault) -> Response:
+    """An injected error status, worded as ServiceStack words its errors."""
+    assert fault.status is not None
+    headers = {"Retry-After": f"{fault.retry_after:g}"} if fault.retry_after is not None else None
+    phrase = HTTPStatus(fault.status).phrase
+    return _json(_status(phrase.replace(" ", "").replace("-", ""), phrase), fault.status, headers)
 
 
 # -- request parsing -----------------------------------------------------------------------------------
@@ -414,7 +371,7 @@ def _int_param(query: Mapping[str, str], name: str, default: int) -> int:
     try:
         return int(text)
     except ValueError:
-        raise _Reject(_binding_error(name, text)) from None
+        raise Reject(_binding_error(name, text)) from None
 
 
 async def _body_fields(request: Request) -> dict[str, Any]:
@@ -427,7 +384,7 @@ async def _body_fields(request: Request) -> dict[str, Any]:
     try:
         parsed = json.loads(raw)
     except ValueError:
-        raise _Reject(
+        raise Reject(
             _json({"ResponseStatus": _status("SerializationException", "The request body is not valid JSON.")}, 400)
         ) from None
     return parsed if isinstance(parsed, dict) else {}

@@ -1,0 +1,73 @@
+"""What every emulated route does around its handler: count the request, apply the fault armed for it.
+
+Both APIs share this; each supplies how it words an injected error status (YM's ResponseStatus, Younium's
+ProblemDetails).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING
+
+from starlette.requests import Request
+from starlette.responses import Response, StreamingResponse
+from starlette.types import Receive, Scope, Send
+
+from .faults import DROP, SLOW, STATUS, TRUNCATE, Fault
+
+if TYPE_CHECKING:
+    from .state import Sandbox
+
+Handler = Callable[[Request], Awaitable[Response]]
+
+
+class Reject(Exception):
+    """Ends a handler early with `response` (validation and authorization failures)."""
+
+    def __init__(self, response: Response) -> None:
+        self.response = response
+
+
+def guarded(sandbox: Sandbox, name: str, handler: Handler, status_reply: Callable[[Fault], Response]) -> Handler:
+    """`handler` counted under `name`, with that route's faults applied: an error status (`status_reply`)
+    instead of the handler, a delay before it, or its reply cut short after it ran (so a dropped reply
+    still had its effect, as on a real server)."""
+
+    async def endpoint(request: Request) -> Response:
+        sandbox.requests[name] += 1
+        fault = sandbox.faults.take(name)
+        if fault is not None and fault.kind == STATUS:
+            return status_reply(fault)
+        if fault is not None and fault.kind == SLOW:
+            await asyncio.sleep(fault.delay)
+        try:
+            response = await handler(request)
+        except Reject as rejected:
+            response = rejected.response
+        if fault is not None and fault.kind in (DROP, TRUNCATE):
+            return await broken(response, dropped=fault.kind == DROP)
+        return response
+
+    return endpoint
+
+
+async def broken(response: Response, *, dropped: bool) -> Response:
+    """The reply cut in half: with a matching Content-Length (truncated), or with the full length and
+    the connection closed mid-body (dropped)."""
+    if isinstance(response, StreamingResponse):
+        chunks = [c if isinstance(c, bytes) else str(c).encode() async for c in response.body_iterator]
+        body = b"".join(chunks)
+    else:
+        body = bytes(response.body)
+    headers = {k: v for k, v in response.headers.items() if k.lower() != "content-length"}
+    if dropped:
+        return _DroppedResponse(body, response.status_code, headers)
+    return Response(body[: len(body) // 2], response.status_code, headers)
+
+
+class _DroppedResponse(Response):
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        await send({"type": "http.response.start", "status": self.status_code, "headers": self.raw_headers})
+        await send({"type": "http.response.body", "body": self.body[: len(self.body) // 2], "more_body": True})
+        # Returning with the body unfinished makes the server close the connection.
