@@ -119,8 +119,7 @@ def run(
 ) -> None:
     """Sync incrementally from the configured tenants (settings: env vars or .dlt/*.toml)."""
     names = list(SOURCES) if source is SourceChoice.all else [source.value]
-    warehouse = Warehouse(destination.value, duckdb_path)  # type: ignore[arg-type]
-    raise typer.Exit(_sync_all(names, warehouse, full_refresh, {}))
+    raise typer.Exit(_sync_all(names, _warehouse(destination, duckdb_path), full_refresh, {}))
 
 
 @app.command()
@@ -140,10 +139,76 @@ def demo(duckdb_path: DuckdbPath = DEFAULT_DUCKDB_PATH) -> None:
     raise typer.Exit(code)
 
 
+def _warehouse(destination: DestinationChoice, duckdb_path: Path) -> Warehouse:
+    return Warehouse(destination.value, duckdb_path)  # type: ignore[arg-type]
+
+
+@app.command()
+def status(
+    destination: Annotated[DestinationChoice, typer.Option(help="Which warehouse to read.")] = DestinationChoice.duckdb,
+    duckdb_path: DuckdbPath = DEFAULT_DUCKDB_PATH,
+) -> None:
+    """Per source: last successful load, cursor positions, rows per table, pending or failed work."""
+    from .status import all_statuses
+
+    statuses = all_statuses(_warehouse(destination, duckdb_path))
+    loads = RichTable(title="finsync status", title_justify="left")
+    for column in ("source", "last successful load (UTC)", "loads", "pending packages", "failed batches"):
+        loads.add_column(column)
+    cursors = RichTable(title="cursors", title_justify="left")
+    tables = RichTable(title="rows per table", title_justify="left")
+    for table, columns in ((cursors, ("source", "cursor", "position")), (tables, ("table", "rows"))):
+        for column in columns:
+            table.add_column(column, justify="right" if column == "rows" else "left")
+    for s in statuses:
+        last = f"{s.last_load_at:%Y-%m-%d %H:%M:%S}" if s.last_load_at else "never"
+        failed = ", ".join(sorted(s.failed_batches)) or "-"
+        loads.add_row(s.source, last, str(s.loads), str(s.pending_packages), failed)
+        for name, value in s.cursors.items():
+            cursors.add_row(s.source, name, value)
+        for name, rows in s.tables.items():
+            tables.add_row(f"{s.source}.{name}", f"{rows:,}")
+    out.print(loads, cursors, tables)
+
+
+@app.command()
+def check(
+    destination: Annotated[
+        DestinationChoice, typer.Option(help="Which warehouse to check.")
+    ] = DestinationChoice.duckdb,
+    duckdb_path: DuckdbPath = DEFAULT_DUCKDB_PATH,
+) -> None:
+    """Reconcile: batch item counts against what was loaded, orphaned items, money per batch. Exit 1 if off."""
+    from .reconcile import reconcile
+
+    result = reconcile(_warehouse(destination, duckdb_path))
+    summary = RichTable(title="batches", title_justify="left")
+    for column in ("source", "batches", "complete", "open or draft", "items loaded", "total amount"):
+        summary.add_column(column, justify="left" if column == "source" else "right")
+    for s in result.summaries:
+        summary.add_row(
+            s.source, str(s.batches), str(s.complete), str(s.pending), f"{s.items:,}", f"{s.total_amount:,}"
+        )
+    out.print(summary)
+    if result.ok:
+        out.print("[green]All batches reconcile.[/]")
+        return
+    findings = RichTable(title=f"{len(result.findings)} problem(s)", title_justify="left")
+    for column in ("problem", "source", "batch", "detail"):
+        findings.add_column(column)
+    for f in result.findings:
+        findings.add_row(f.kind, f.source, f.batch_id, f.detail)
+    out.print(findings)
+    raise typer.Exit(1)
+
+
 def _register_subcommands() -> None:
     from finsync.sandbox.cli import sandbox_app
 
+    from .younium_cli import younium_app
+
     app.add_typer(sandbox_app, name="sandbox", help="The local emulator of both APIs.")
+    app.add_typer(younium_app, name="younium", help="Younium invoice-batch jobs (generate, post): they write to it.")
 
 
 _register_subcommands()

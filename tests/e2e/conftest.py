@@ -34,6 +34,24 @@ def ym_settings(server: SandboxServer, **overrides: Any) -> dict[str, Any]:
     return settings
 
 
+@pytest.fixture
+def younium_sandbox() -> Iterator[SandboxServer]:
+    """A sandbox sized for Younium tests: a few hundred invoices, jobs that finish in a blink."""
+    config = SandboxConfig(ym_items=100, younium_invoices=400, younium_accounts=30, younium_job_seconds=0.05)
+    with SandboxServer(config=config) as server:
+        yield server
+
+
+def younium_settings(server: SandboxServer, **overrides: Any) -> dict[str, Any]:
+    """Younium source arguments pointing at the sandbox."""
+    settings: dict[str, Any] = {
+        key.removeprefix("SOURCES__YOUNIUM__").lower(): value for key, value in server.younium_settings.items()
+    }
+    settings.update(max_attempts=4)
+    settings.update(overrides)
+    return settings
+
+
 def query(warehouse: Warehouse, sql: str) -> list[tuple[Any, ...]]:
     with duckdb.connect(str(warehouse.duckdb_path), read_only=True) as connection:
         return connection.execute(sql).fetchall()

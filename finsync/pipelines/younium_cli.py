@@ -1,0 +1,239 @@
+"""`finsync younium …`: run Younium's invoice-batch jobs (generate a batch, post it) from the command line.
+
+These write to Younium, so they run only when asked, never as part of `finsync run`. Each invocation
+sends one idempotency key with its POST and prints it first: the HTTP layer's retries reuse it, and so
+can a rerun (`--idempotency-key`) after an interruption, which then follows the job already started
+instead of starting a second one (Younium keeps the key for 48 hours).
+
+Exit codes: 0 the job succeeded; 1 it failed, timed out or Younium could not be reached; 2 a setting is
+missing or wrong (credentials, legal entity): the message names it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import date
+from decimal import Decimal, InvalidOperation
+from enum import Enum
+from pathlib import Path
+from typing import Annotated, Literal
+
+import typer
+from rich.console import Console
+from rich.live import Live
+from rich.table import Table as RichTable
+from rich.text import Text
+
+from finsync.errors import FinsyncError
+from finsync.sources.younium import (
+    BatchJob,
+    BatchJobError,
+    JobProgress,
+    JobResult,
+    YouniumClient,
+    batch_log_errors,
+    client_from_config,
+    generate_batch,
+    new_idempotency_key,
+    post_batch,
+    wait_for_job,
+)
+from finsync.sources.younium.settings import DEFAULT_JOB_POLL_INTERVAL, DEFAULT_JOB_TIMEOUT
+
+from .runner import DEFAULT_DUCKDB_PATH, Warehouse, sync
+
+younium_app = typer.Typer(
+    help="Younium invoice-batch jobs: generate a batch, post it. These write to Younium.",
+    no_args_is_help=True,
+)
+console = Console(stderr=True)
+out = Console()
+
+
+class Destination(str, Enum):
+    duckdb = "duckdb"
+    postgres = "postgres"
+
+
+IdempotencyKey = Annotated[
+    str | None,
+    typer.Option(
+        "--idempotency-key",
+        help="The key printed by an earlier invocation: resume that job rather than start another "
+        "(Younium keeps keys 48 hours). Default: a new key.",
+    ),
+]
+PollInterval = Annotated[
+    float, typer.Option("--poll-interval", min=0.01, help="Seconds between two polls of the job's status.")
+]
+Timeout = Annotated[float, typer.Option("--timeout", min=0.0, help="Give up waiting (exit 1) after this many seconds.")]
+SyncAfter = Annotated[bool, typer.Option("--sync", help="Once the job succeeded, sync Younium into the warehouse.")]
+DestinationOption = Annotated[Destination, typer.Option("--destination", help="Warehouse that --sync loads.")]
+DuckdbPath = Annotated[Path, typer.Option("--duckdb-path", help="DuckDB file that --sync loads.")]
+
+
+@younium_app.callback()
+def _group() -> None:
+    """Younium invoice-batch jobs: generate a batch, post it. These write to Younium."""
+
+
+@younium_app.command("generate-batch")
+def generate_batch_command(
+    target_date: Annotated[
+        str, typer.Option("--target-date", help="Invoice every draft dated up to this day (YYYY-MM-DD).")
+    ],
+    invoice_date: Annotated[
+        str | None, typer.Option("--invoice-date", help="Date printed on the invoices (YYYY-MM-DD).")
+    ] = None,
+    account: Annotated[
+        list[str] | None, typer.Option("--account", help="Only this account (id); repeat for several. Default: all.")
+    ] = None,
+    batch_group: Annotated[
+        list[str] | None,
+        typer.Option("--batch-group", help="Only this invoice batch group (id); repeat for several. Default: all."),
+    ] = None,
+    minimum_amount: Annotated[
+        str | None, typer.Option("--minimum-amount", help="Leave out invoices whose total is below this amount.")
+    ] = None,
+    idempotency_key: IdempotencyKey = None,
+    poll_interval: PollInterval = DEFAULT_JOB_POLL_INTERVAL,
+    timeout: Timeout = DEFAULT_JOB_TIMEOUT,
+    sync_after: SyncAfter = False,
+    destination: DestinationOption = Destination.duckdb,
+    duckdb_path: DuckdbPath = DEFAULT_DUCKDB_PATH,
+) -> None:
+    """Generate an invoice batch of the draft invoices due by --target-date, and wait until it is done."""
+    target = _day(target_date, "--target-date")
+    printed = _day(invoice_date, "--invoice-date") if invoice_date else None
+    minimum = _amount(minimum_amount) if minimum_amount is not None else None
+
+    def start(client: YouniumClient, key: str) -> BatchJob:
+        return generate_batch(
+            client,
+            target_date=target,
+            invoice_date=printed,
+            accounts=account or None,
+            batch_groups=batch_group or None,
+            minimum_amount=minimum,
+            idempotency_key=key,
+        )
+
+    _run("Generated", start, idempotency_key, poll_interval, timeout)
+    if sync_after:
+        _sync(Warehouse(destination.value, duckdb_path))  # type: ignore[arg-type]
+
+
+@younium_app.command("post-batch")
+def post_batch_command(
+    batch_id: Annotated[str, typer.Argument(help="Id of the invoice batch to post.")],
+    idempotency_key: IdempotencyKey = None,
+    poll_interval: PollInterval = DEFAULT_JOB_POLL_INTERVAL,
+    timeout: Timeout = DEFAULT_JOB_TIMEOUT,
+    sync_after: SyncAfter = False,
+    destination: DestinationOption = Destination.duckdb,
+    duckdb_path: DuckdbPath = DEFAULT_DUCKDB_PATH,
+) -> None:
+    """Post an invoice batch (its invoices become Posted), and wait until it is done."""
+    _run("Posted", lambda client, key: post_batch(client, batch_id, key), idempotency_key, poll_interval, timeout)
+    if sync_after:
+        _sync(Warehouse(destination.value, duckdb_path))  # type: ignore[arg-type]
+
+
+def _run(
+    kind: Literal["Generated", "Posted"],
+    start: Callable[[YouniumClient, str], BatchJob],
+    idempotency_key: str | None,
+    poll_interval: float,
+    timeout: float,
+) -> None:
+    """Start the job with one idempotency key, follow it to the end, report the batch and its log errors."""
+    verb = "generate" if kind == "Generated" else "post"
+    key = idempotency_key or new_idempotency_key()
+    console.print(
+        f"idempotency key: {key} (to resume this job after an interruption, rerun with --idempotency-key {key})",
+        highlight=False,
+        soft_wrap=True,
+    )
+    job: BatchJob | None = None
+    try:
+        with client_from_config() as client:
+            job = start(client, key)
+            batch = f"invoice batch {job.batch_number or job.batch_id or '?'}"
+            console.print(
+                f"{verb} job for {batch} started (reference {job.reference})", highlight=False, soft_wrap=True
+            )
+            result = _follow(client, job, kind, poll_interval, timeout)
+            batch_id = result.batch_id or job.batch_id
+            number = result.batch_number or job.batch_number
+            done = "generated" if kind == "Generated" else "posted"
+            message = result.message or "done"
+            out.print(f"Invoice batch {number} ({batch_id}) {done}: {message}", highlight=False, soft_wrap=True)
+            if batch_id:
+                _print_log_errors(client, batch_id)
+    except BatchJobError as error:
+        console.print(f"[red]error[/]: {error}", highlight=False, soft_wrap=True)
+        raise typer.Exit(error.exit_code) from None
+    except FinsyncError as error:
+        console.print(f"[red]error[/]: {error}", highlight=False, soft_wrap=True)
+        raise typer.Exit(error.exit_code) from None
+    except KeyboardInterrupt:
+        console.print(
+            f"interrupted; the {verb} job may still finish in Younium: rerun with --idempotency-key {key} to follow it",
+            highlight=False,
+        )
+        raise typer.Exit(130) from None
+
+
+def _follow(
+    client: YouniumClient, job: BatchJob, kind: Literal["Generated", "Posted"], every: float, timeout: float
+) -> JobResult:
+    """Poll the job with one live progress line."""
+    with Live(Text(f"{job.reference}: {job.result_status or 'Pending'}"), console=console, transient=True) as live:
+
+        def show(progress: JobProgress) -> None:
+            polled = f"poll {progress.polls}, {progress.elapsed:.1f}s"
+            live.update(Text(f"{kind.lower()} job {progress.reference}: {progress.status} ({polled})"))
+
+        return wait_for_job(client, job.reference, kind, poll_interval=every, timeout=timeout, on_progress=show)
+
+
+def _print_log_errors(client: YouniumClient, batch_id: str) -> None:
+    errors = batch_log_errors(client, batch_id)
+    if not errors:
+        out.print("batch log: no errors")
+        return
+    out.print(f"batch log: {len(errors)} error(s)")
+    for entry in errors:
+        about = entry.get("reference") or entry.get("entityId") or "?"
+        out.print(f"  - {about}: {entry.get('errorMessage')}", highlight=False, soft_wrap=True)
+
+
+def _sync(warehouse: Warehouse) -> None:
+    try:
+        report = sync("younium", warehouse)
+    except FinsyncError as error:
+        console.print(f"[red]error[/] (younium sync): {error}", highlight=False, soft_wrap=True)
+        raise typer.Exit(error.exit_code) from None
+    table = RichTable(title=f"younium: rows loaded into {report.warehouse}", title_justify="left")
+    for column in ("table", "loaded this run", "in warehouse"):
+        table.add_column(column, justify="left" if column == "table" else "right")
+    for name in sorted(set(report.table_rows) | set(report.rows_loaded)):
+        table.add_row(name, str(report.rows_loaded.get(name, 0)), str(report.table_rows.get(name, 0)))
+    out.print(table)
+
+
+def _day(text: str, option: str) -> date:
+    try:
+        return date.fromisoformat(text.strip())
+    except ValueError:
+        raise typer.BadParameter(f"expected a date such as 2025-03-31, not {text!r}", param_hint=option) from None
+
+
+def _amount(text: str) -> Decimal:
+    try:
+        amount = Decimal(text.strip())
+    except InvalidOperation:
+        amount = Decimal("NaN")
+    if not amount.is_finite() or amount < 0:
+        raise typer.BadParameter(f"expected an amount of 0 or more, not {text!r}", param_hint="--minimum-amount")
+    return amount
