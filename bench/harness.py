@@ -31,8 +31,20 @@ def sandbox_process(scale: str, *extra: str) -> Iterator[dict[str, dict[str, Any
     with tempfile.TemporaryDirectory() as tmp:
         env_file = Path(tmp) / "sandbox.env"
         process = subprocess.Popen(
-            [sys.executable, "-m", "finsync", "sandbox", "serve", "--port", "0", "--scale", scale, "--env-file",
-             str(env_file), *extra],
+            [
+                sys.executable,
+                "-m",
+                "finsync",
+                "sandbox",
+                "serve",
+                "--port",
+                "0",
+                "--scale",
+                scale,
+                "--env-file",
+                str(env_file),
+                *extra,
+            ],
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )
@@ -49,19 +61,32 @@ def sandbox_process(scale: str, *extra: str) -> Iterator[dict[str, dict[str, Any
             process.wait(timeout=30)
 
 
-def _measure_child(queue: Any, source: str, settings: dict[str, Any], resources: list[str], data_factory: Any) -> None:
+def _measure_child(
+    queue: Any, source: str, settings: dict[str, Any], resources: list[str], data_factory: Any, postgres: str | None
+) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         os.environ["DLT_DATA_DIR"] = tmp
-        warehouse = Warehouse("duckdb", Path(tmp) / "bench.duckdb")
+        warehouse = (
+            Warehouse("postgres", postgres_credentials=postgres)
+            if postgres
+            else Warehouse("duckdb", Path(tmp) / "b.duckdb")
+        )
         pipeline = make_pipeline(SOURCES[source], warehouse)
-        data = data_factory(settings) if data_factory else SOURCES[source].factory(**settings).with_resources(*resources)
+        data = (
+            data_factory(settings) if data_factory else SOURCES[source].factory(**settings).with_resources(*resources)
+        )
         started = time.perf_counter()
-        pipeline.run(data)
+        pipeline.run(data, loader_file_format=warehouse.loader_file_format)
         seconds = time.perf_counter() - started
         rows = pipeline.last_trace.last_normalize_info.row_counts
         peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-        queue.put({"seconds": seconds, "rows": {k: v for k, v in rows.items() if not k.startswith("_dlt")},
-                   "peak_rss_mb": peak_mb})
+        queue.put(
+            {
+                "seconds": seconds,
+                "rows": {k: v for k, v in rows.items() if not k.startswith("_dlt")},
+                "peak_rss_mb": peak_mb,
+            }
+        )
 
 
 def measure(
@@ -69,15 +94,34 @@ def measure(
     settings: dict[str, Any],
     resources: list[str],
     data_factory: Callable[[dict[str, Any]], Any] | None = None,
+    postgres: str | None = None,
 ) -> dict[str, Any]:
-    """Run the given resources once into a fresh DuckDB in a fresh process; wall time, rows, peak memory."""
+    """Run the given resources once into a fresh warehouse (DuckDB, or the PostgreSQL database `postgres`
+    names) in a fresh process; wall time, rows, peak memory."""
     context = multiprocessing.get_context("spawn")
     queue = context.Queue()
-    child = context.Process(target=_measure_child, args=(queue, source, settings, resources, data_factory))
+    child = context.Process(target=_measure_child, args=(queue, source, settings, resources, data_factory, postgres))
     child.start()
     result = queue.get(timeout=3600)
     child.join()
     return result
+
+
+@contextlib.contextmanager
+def postgres_database(dsn: str) -> Iterator[str]:
+    """A scratch database on the server `dsn` names, dropped afterwards."""
+    import psycopg2
+
+    name = f"finsync_bench_{os.getpid()}"
+    admin = psycopg2.connect(dsn)
+    admin.autocommit = True
+    admin.cursor().execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+    admin.cursor().execute(f"CREATE DATABASE {name}")
+    try:
+        yield dsn.rsplit("/", 1)[0] + f"/{name}"
+    finally:
+        admin.cursor().execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+        admin.close()
 
 
 def write_section(name: str, markdown: str) -> None:

@@ -17,7 +17,12 @@ EDGE_CASES = [
     {"LineItemID": 1, "LineItemDateEntered": "2024-05-03T01:24:34.3184733", "LineTotal": Decimal("12.5")},
     {"LineItemID": 2, "DateInvoiceLastSent": "0001-01-01T00:00:00", "LineTotal": 3},
     {"LineItemID": 3, "LineItemDateEntered": "2024-11-03T01:30:00", "PaymentCardNumber": "4111 1111 1111 1234"},
-    {"LineItemID": 4, "LineTotal": Decimal("1.23456"), "LineItemTaxVATRate": Decimal("0.0825"), "PaymentCardNumber": ""},
+    {
+        "LineItemID": 4,
+        "LineTotal": Decimal("1.23456"),
+        "LineItemTaxVATRate": Decimal("0.0825"),
+        "PaymentCardNumber": "",
+    },
     {"LineItemID": 5, "OriginalInvoiceCardNumber": "12", "LineItemDate": "2024-01-02 00:00:00"},
 ]
 
