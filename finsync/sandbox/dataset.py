@@ -26,10 +26,12 @@ from finsync.sources.ym.schema import INVOICE_ITEM_COLUMNS
 
 from .formats import NO_DATE, TICKS_PER_SECOND, format_ticks, money, ticks_of
 
-# Entry dates: item n is entered (n - 1) * 97 s after this, plus up to 40 s of jitter, so entry dates
-# strictly increase with n (binary search relies on that).
+# Entry dates: item n is entered (n - 1) * spacing after this, plus up to 40 s of jitter, so entry dates
+# strictly increase with n (binary search relies on that). The spacing spreads the initial items over
+# about ten months (monthly reports have something to show), and is never under 97 s.
 FIRST_ENTERED = ticks_of(datetime(2024, 1, 1, 8, 0, 0))
 ITEM_SPACING_SECONDS = 97
+SPREAD_SECONDS = 300 * 86_400
 _MAX_JITTER_SECONDS = 40
 _DAY = 86_400 * TICKS_PER_SECOND
 
@@ -198,6 +200,7 @@ class YMDataset:
         self.seed = seed
         self.batch_size = batch_size
         self._key = hashlib.blake2b(f"finsync-sandbox-ym:{seed}".encode(), digest_size=32).digest()
+        self._spacing = max(ITEM_SPACING_SECONDS, SPREAD_SECONDS // max(items, 1))
         self._layout = _Layout(items, tuple(range(1, items + 1, batch_size)))
         self._lock = threading.Lock()
         self._money_blocks: dict[int, tuple[int, int]] = {}
@@ -229,9 +232,8 @@ class YMDataset:
     def _digest(self, person: bytes, number: int) -> bytes:
         return hashlib.blake2b(number.to_bytes(8, "little"), key=self._key, person=person, digest_size=48).digest()
 
-    @staticmethod
-    def _entered(n: int, d: bytes) -> int:
-        seconds = (n - 1) * ITEM_SPACING_SECONDS + d[0] % (_MAX_JITTER_SECONDS + 1)
+    def _entered(self, n: int, d: bytes) -> int:
+        seconds = (n - 1) * self._spacing + d[0] % (_MAX_JITTER_SECONDS + 1)
         # One item in three carries YM's seven fraction digits.
         fraction = int.from_bytes(d[2:5], "little") % TICKS_PER_SECOND if d[1] % 3 == 0 else 0
         return FIRST_ENTERED + seconds * TICKS_PER_SECOND + fraction

@@ -42,9 +42,11 @@ DAY = 24 * HOUR
 _MS_PER_DAY = DAY
 _UNIX_DAY_ORDINAL = date(1970, 1, 1).toordinal()
 
-# Invoice n was created (n - 1) x 23m17s after this, plus up to 9 minutes: creation times strictly increase.
+# Invoice n was created (n - 1) x spacing after this, plus up to 9 minutes: creation times strictly
+# increase. The spacing spreads the seeded invoices over about ten months, and is never under 23m17s.
 FIRST_CREATED = int(datetime(2024, 1, 2, 7, 30, tzinfo=timezone.utc).timestamp()) * SECOND
 INVOICE_SPACING = 23 * MINUTE + 17 * SECOND
+SPREAD = 300 * DAY
 _INVOICE_JITTER = 9 * MINUTE
 # The seeded accounts were all created before the first invoice, 3h17m apart.
 ACCOUNT_SPACING = 3 * HOUR + 17 * MINUTE
@@ -384,7 +386,8 @@ class YouniumDataset:
         self._account_json: dict[int, _AccountJson] = {}
         self._add_accounts(accounts)
         # Invoices: the static part comes from the seed, the rest is kept here, indexed by invoice number.
-        self._invoice_segments = [_Segment(1, FIRST_CREATED, INVOICE_SPACING, accounts)]
+        self._spacing = max(INVOICE_SPACING, SPREAD // max(invoices, 1))
+        self._invoice_segments = [_Segment(1, FIRST_CREATED, self._spacing, accounts)]
         self._ids: list[str] = [""]
         self._invoice_accounts = array("l", [0])
         self._created = array("q", [0])
@@ -1028,7 +1031,7 @@ class YouniumDataset:
             first_invoice = len(self._ids)
             if new_invoices:
                 start_at = at + (new_accounts + 2) * MINUTE
-                self._invoice_segments.append(_Segment(first_invoice, start_at, INVOICE_SPACING, len(self._accounts)))
+                self._invoice_segments.append(_Segment(first_invoice, start_at, self._spacing, len(self._accounts)))
                 self._add_invoices(new_invoices)
                 self._order.extend(range(first_invoice, len(self._ids)))
                 self._now = max(self._now, self._created[-1])

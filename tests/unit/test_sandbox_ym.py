@@ -106,10 +106,12 @@ def test_the_same_seed_serves_byte_identical_pages_and_another_seed_does_not() -
     assert page != other.get("InvoiceItems", **params).content
 
 
-def test_every_item_is_a_pure_function_of_its_number() -> None:
+def test_every_item_is_a_pure_function_of_its_number_and_advancing_never_rewrites_one() -> None:
     dataset = YMDataset(seed=3, items=3000)
     assert list(dataset.records(1200, 1210)) == [dataset.item(n) for n in range(1200, 1211)]
-    assert dataset.item(1500) == YMDataset(seed=3, items=1_000_000).item(1500)
+    grown = YMDataset(seed=3, items=3000)
+    grown.advance(500)
+    assert grown.item(1500) == dataset.item(1500) == YMDataset(seed=3, items=3000).item(1500)
 
 
 def test_items_look_like_ym_invoice_items() -> None:
