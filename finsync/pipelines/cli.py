@@ -130,7 +130,7 @@ def demo(duckdb_path: DuckdbPath = DEFAULT_DUCKDB_PATH) -> None:
     started = time.monotonic()
     with SandboxServer(config=SandboxConfig()) as sandbox:
         console.print(f"sandbox listening on {sandbox.url}", highlight=False)
-        settings = settings_from_env(sandbox.ym_settings)
+        settings = settings_from_env(sandbox.settings)
         settings["ym"]["export_poll_interval"] = 0.1  # the sandbox's exports finish in a fraction of a second
         code = _sync_all(list(settings), Warehouse("duckdb", duckdb_path), False, settings)
     console.print(
@@ -159,7 +159,7 @@ def status(
     tables = RichTable(title="rows per table", title_justify="left")
     for table, columns in ((cursors, ("source", "cursor", "position")), (tables, ("table", "rows"))):
         for column in columns:
-            table.add_column(column, justify="right" if column == "rows" else "left")
+            table.add_column(column, justify="right" if column == "rows" else "left", overflow="fold")
     for s in statuses:
         last = f"{s.last_load_at:%Y-%m-%d %H:%M:%S}" if s.last_load_at else "never"
         failed = ", ".join(sorted(s.failed_batches)) or "-"

@@ -17,7 +17,7 @@ from finsync.pipelines.runner import sync
 from finsync.pipelines.warehouse import Warehouse, existing_tables, query
 from finsync.sandbox import SandboxServer
 
-from .conftest import ym_settings
+from .conftest import ym_settings, younium_settings
 
 pytestmark = pytest.mark.slow
 
@@ -45,6 +45,7 @@ def postgres(tmp_path: Path) -> Iterator[Warehouse]:
 
 def sync_sources(server: SandboxServer, warehouse: Warehouse) -> None:
     sync("ym", warehouse, settings=ym_settings(server))
+    sync("younium", warehouse, settings=younium_settings(server))
 
 
 def fingerprint(warehouse: Warehouse) -> dict[str, Any]:
@@ -77,7 +78,7 @@ def test_postgres_holds_exactly_what_duckdb_holds_in_every_table_and_view(
     sync_sources(sandbox, postgres)
     duck, pg = fingerprint(warehouse), fingerprint(postgres)
     assert set(duck) == set(pg)
-    assert {"analytics.invoice_lines", "analytics.batches", "ym.invoice_items"} <= set(duck)
+    assert {"analytics.invoice_lines", "analytics.batches", "ym.invoice_items", "younium.invoice_lines"} <= set(duck)
     for table in duck:
         assert duck[table] == pg[table], f"{table} differs between DuckDB and PostgreSQL"
     with postgres.connect() as connection:
@@ -132,21 +133,41 @@ def test_check_passes_on_a_clean_sync_and_names_the_batch_when_an_item_is_delete
 def test_status_shows_the_last_load_cursors_and_rows(
     sandbox: SandboxServer, any_warehouse: Warehouse, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    from finsync.pipelines.status import all_statuses
+
     sync_sources(sandbox, any_warehouse)
+    statuses = {s.source: s for s in all_statuses(any_warehouse)}
+    ym, younium = statuses["ym"], statuses["younium"]
+    assert ym.loads == 1 and ym.last_load_at is not None and ym.pending_packages == 0
+    assert {"invoice_items.line_item_date_entered", "finance_batches.start_batch_id"} <= set(ym.cursors)
+    assert ym.tables["invoice_items"] == sandbox.sandbox.dataset.items
+    assert any(cursor.endswith(".modified") for cursor in younium.cursors)
+    assert younium.tables["invoice_lines"] == sandbox.sandbox.younium.expected()["invoice_lines"]["rows"]
+
     result = run_cli(any_warehouse, monkeypatch, "status")
     assert result.exit_code == 0, result.output
-    assert "line_item_date_entered" in result.output and "start_batch_id" in result.output
-    assert f"{sandbox.sandbox.dataset.items:,}" in result.output
+    assert "finsync status" in result.output and f"{sandbox.sandbox.dataset.items:,}" in result.output
 
 
-def test_the_invoice_lines_view_carries_every_line_with_its_money(sandbox: SandboxServer, warehouse: Warehouse) -> None:
+def test_the_views_carry_every_line_and_batch_of_both_systems_with_their_money(
+    sandbox: SandboxServer, warehouse: Warehouse
+) -> None:
     sync_sources(sandbox, warehouse)
     dataset = sandbox.sandbox.dataset
+    younium = sandbox.sandbox.younium.expected()
     with warehouse.connect() as connection:
-        rows, total, batched = query(
-            connection,
-            "SELECT COUNT(*), SUM(line_total), COUNT(batch_id) FROM analytics.invoice_lines WHERE source_system = 'ym'",
-        )[0]
-    assert rows == dataset.items
-    assert total == dataset.expected_money(dataset.expected_invoice_item_ids()).line_total
-    assert batched == len(dataset.expected_batch_item_ids())
+        lines = dict(
+            (system, (rows, total, batched))
+            for system, rows, total, batched in query(
+                connection,
+                "SELECT source_system, COUNT(*), SUM(line_total), COUNT(batch_id) "
+                "FROM analytics.invoice_lines GROUP BY source_system",
+            )
+        )
+        batches = dict(query(connection, "SELECT source_system, COUNT(*) FROM analytics.batches GROUP BY 1"))
+        younium_lines = query(connection, "SELECT COUNT(*), SUM(subtotal) FROM younium.invoice_lines")[0]
+    ym_money = dataset.expected_money(dataset.expected_invoice_item_ids())
+    assert lines["ym"] == (dataset.items, ym_money.line_total, len(dataset.expected_batch_item_ids()))
+    assert lines["younium"][:2] == younium_lines
+    assert younium_lines == (younium["invoice_lines"]["rows"], Decimal(younium["invoice_lines"]["subtotal"]))
+    assert batches == {"ym": len(dataset.batches()), "younium": younium["invoice_batches"]["rows"]}
