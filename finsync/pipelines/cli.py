@@ -7,7 +7,6 @@ import sys
 import time
 from collections import Counter
 from enum import Enum
-from pathlib import Path
 from typing import Annotated, Any
 
 import typer
@@ -19,6 +18,7 @@ from rich.text import Text
 from finsync.errors import FinsyncError
 from finsync.sources._http import install_log_redaction
 
+from .options import DestinationChoice, DestinationOption, DuckdbPath, warehouse
 from .runner import DEFAULT_DUCKDB_PATH, SOURCES, SyncReport, Warehouse, settings_from_env, sync
 
 app = typer.Typer(
@@ -36,14 +36,6 @@ class SourceChoice(str, Enum):
     ym = "ym"
     younium = "younium"
     all = "all"
-
-
-class DestinationChoice(str, Enum):
-    duckdb = "duckdb"
-    postgres = "postgres"
-
-
-DuckdbPath = Annotated[Path, typer.Option("--duckdb-path", help="DuckDB file to load into.")]
 
 
 class ProgressView(logging.Handler):
@@ -111,7 +103,7 @@ def _summary(reports: list[SyncReport]) -> RichTable:
 @app.command()
 def run(
     source: Annotated[SourceChoice, typer.Option(help="Which upstream system to sync.")] = SourceChoice.all,
-    destination: Annotated[DestinationChoice, typer.Option(help="Which warehouse to load.")] = DestinationChoice.duckdb,
+    destination: DestinationOption = DestinationChoice.duckdb,
     duckdb_path: DuckdbPath = DEFAULT_DUCKDB_PATH,
     full_refresh: Annotated[
         bool, typer.Option("--full-refresh", help="Drop the source's tables and state, then reload everything.")
@@ -119,7 +111,7 @@ def run(
 ) -> None:
     """Sync incrementally from the configured tenants (settings: env vars or .dlt/*.toml)."""
     names = list(SOURCES) if source is SourceChoice.all else [source.value]
-    raise typer.Exit(_sync_all(names, _warehouse(destination, duckdb_path), full_refresh, {}))
+    raise typer.Exit(_sync_all(names, warehouse(destination, duckdb_path), full_refresh, {}))
 
 
 @app.command()
@@ -139,19 +131,15 @@ def demo(duckdb_path: DuckdbPath = DEFAULT_DUCKDB_PATH) -> None:
     raise typer.Exit(code)
 
 
-def _warehouse(destination: DestinationChoice, duckdb_path: Path) -> Warehouse:
-    return Warehouse(destination.value, duckdb_path)  # type: ignore[arg-type]
-
-
 @app.command()
 def status(
-    destination: Annotated[DestinationChoice, typer.Option(help="Which warehouse to read.")] = DestinationChoice.duckdb,
+    destination: DestinationOption = DestinationChoice.duckdb,
     duckdb_path: DuckdbPath = DEFAULT_DUCKDB_PATH,
 ) -> None:
     """Per source: last successful load, cursor positions, rows per table, pending or failed work."""
     from .status import all_statuses
 
-    statuses = all_statuses(_warehouse(destination, duckdb_path))
+    statuses = all_statuses(warehouse(destination, duckdb_path))
     loads = RichTable(title="finsync status", title_justify="left")
     for column in ("source", "last successful load (UTC)", "loads", "pending packages", "failed batches"):
         loads.add_column(column)
@@ -173,15 +161,13 @@ def status(
 
 @app.command()
 def check(
-    destination: Annotated[
-        DestinationChoice, typer.Option(help="Which warehouse to check.")
-    ] = DestinationChoice.duckdb,
+    destination: DestinationOption = DestinationChoice.duckdb,
     duckdb_path: DuckdbPath = DEFAULT_DUCKDB_PATH,
 ) -> None:
     """Reconcile: batch item counts against what was loaded, orphaned items, money per batch. Exit 1 if off."""
     from .reconcile import reconcile
 
-    result = reconcile(_warehouse(destination, duckdb_path))
+    result = reconcile(warehouse(destination, duckdb_path))
     summary = RichTable(title="batches", title_justify="left")
     for column in ("source", "batches", "complete", "open or draft", "items loaded", "total amount"):
         summary.add_column(column, justify="left" if column == "source" else "right")

@@ -14,8 +14,6 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import date
 from decimal import Decimal, InvalidOperation
-from enum import Enum
-from pathlib import Path
 from typing import Annotated, Literal
 
 import typer
@@ -40,6 +38,7 @@ from finsync.sources.younium import (
 )
 from finsync.sources.younium.settings import DEFAULT_JOB_POLL_INTERVAL, DEFAULT_JOB_TIMEOUT
 
+from .options import DestinationChoice, DestinationOption, DuckdbPath, warehouse
 from .runner import DEFAULT_DUCKDB_PATH, Warehouse, sync
 
 younium_app = typer.Typer(
@@ -48,11 +47,6 @@ younium_app = typer.Typer(
 )
 console = Console(stderr=True)
 out = Console()
-
-
-class Destination(str, Enum):
-    duckdb = "duckdb"
-    postgres = "postgres"
 
 
 IdempotencyKey = Annotated[
@@ -68,8 +62,6 @@ PollInterval = Annotated[
 ]
 Timeout = Annotated[float, typer.Option("--timeout", min=0.0, help="Give up waiting (exit 1) after this many seconds.")]
 SyncAfter = Annotated[bool, typer.Option("--sync", help="Once the job succeeded, sync Younium into the warehouse.")]
-DestinationOption = Annotated[Destination, typer.Option("--destination", help="Warehouse that --sync loads.")]
-DuckdbPath = Annotated[Path, typer.Option("--duckdb-path", help="DuckDB file that --sync loads.")]
 
 
 @younium_app.callback()
@@ -99,7 +91,7 @@ def generate_batch_command(
     poll_interval: PollInterval = DEFAULT_JOB_POLL_INTERVAL,
     timeout: Timeout = DEFAULT_JOB_TIMEOUT,
     sync_after: SyncAfter = False,
-    destination: DestinationOption = Destination.duckdb,
+    destination: DestinationOption = DestinationChoice.duckdb,
     duckdb_path: DuckdbPath = DEFAULT_DUCKDB_PATH,
 ) -> None:
     """Generate an invoice batch of the draft invoices due by --target-date, and wait until it is done."""
@@ -120,7 +112,7 @@ def generate_batch_command(
 
     _run("Generated", start, idempotency_key, poll_interval, timeout)
     if sync_after:
-        _sync(Warehouse(destination.value, duckdb_path))  # type: ignore[arg-type]
+        _sync(warehouse(destination, duckdb_path))
 
 
 @younium_app.command("post-batch")
@@ -130,13 +122,13 @@ def post_batch_command(
     poll_interval: PollInterval = DEFAULT_JOB_POLL_INTERVAL,
     timeout: Timeout = DEFAULT_JOB_TIMEOUT,
     sync_after: SyncAfter = False,
-    destination: DestinationOption = Destination.duckdb,
+    destination: DestinationOption = DestinationChoice.duckdb,
     duckdb_path: DuckdbPath = DEFAULT_DUCKDB_PATH,
 ) -> None:
     """Post an invoice batch (its invoices become Posted), and wait until it is done."""
     _run("Posted", lambda client, key: post_batch(client, batch_id, key), idempotency_key, poll_interval, timeout)
     if sync_after:
-        _sync(Warehouse(destination.value, duckdb_path))  # type: ignore[arg-type]
+        _sync(warehouse(destination, duckdb_path))
 
 
 def _run(

@@ -1,12 +1,13 @@
 """The one HTTP layer both upstream clients share: policy (timeouts, retries), redaction, concurrency."""
 
 from .concurrency import Outcome, bounded_map
-from .policy import HttpClient, HttpSettings, Reply
+from .policy import HttpClient, HttpSettings, JsonObject, Reply
 from .redact import install_log_redaction, redact, register_secret
 
 __all__ = [
     "HttpClient",
     "HttpSettings",
+    "JsonObject",
     "Outcome",
     "Reply",
     "bounded_map",

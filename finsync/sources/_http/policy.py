@@ -26,6 +26,8 @@ from .redact import redact
 
 logger = logging.getLogger(__name__)
 
+JsonObject = dict[str, Any]
+
 RETRYABLE_STATUSES = frozenset({408, 425, 429, 500, 502, 503, 504})
 
 

@@ -13,7 +13,8 @@ import pyarrow as pa
 from dlt.extract.resource import DltResource
 
 from finsync.errors import ConfigurationError
-from finsync.sources._columns import PII_MODES, PiiMode, parse_timestamp
+from finsync.sources._columns import PII_MODES, PiiMode
+from finsync.sources._settings import require, start_moment, whole_number
 
 from .._http import HttpSettings, bounded_map
 from .client import YMClient
@@ -72,15 +73,15 @@ def ym(
     Nothing is read from YM here; the resources read lazily when the pipeline runs.
     """
     zone = _zone(server_timezone)
-    client_id = _whole_number(client_id, "sources.ym.client_id")
-    _check(client_id > 0, "sources.ym.client_id", f"must be the positive numeric YM ClientID, not {client_id}")
-    _check(bool(api_key.strip()), "sources.ym.api_key", "is empty")
-    _check(bool(api_password.strip()), "sources.ym.api_password", "is empty")
-    _check(
+    client_id = whole_number(client_id, "sources.ym.client_id")
+    require(client_id > 0, "sources.ym.client_id", f"must be the positive numeric YM ClientID, not {client_id}")
+    require(bool(api_key.strip()), "sources.ym.api_key", "is empty")
+    require(bool(api_password.strip()), "sources.ym.api_password", "is empty")
+    require(
         base_url.startswith(("http://", "https://")), "sources.ym.base_url", f"must be an http(s) URL, not {base_url!r}"
     )
-    _check(batch_items_mode in BATCH_ITEMS_MODES, "sources.ym.batch_items_mode", f"must be one of {BATCH_ITEMS_MODES}")
-    _check(pii in PII_MODES, "sources.ym.pii", f"must be one of {PII_MODES}, not {pii!r}")
+    require(batch_items_mode in BATCH_ITEMS_MODES, "sources.ym.batch_items_mode", f"must be one of {BATCH_ITEMS_MODES}")
+    require(pii in PII_MODES, "sources.ym.pii", f"must be one of {PII_MODES}, not {pii!r}")
     for key, value in (
         ("export_concurrency", export_concurrency),
         ("invoice_items_page_size", invoice_items_page_size),
@@ -89,14 +90,10 @@ def ym(
         ("page_concurrency", page_concurrency),
         ("max_attempts", max_attempts),
     ):
-        _check(value >= 1, f"sources.ym.{key}", f"must be at least 1, not {value}")
+        require(value >= 1, f"sources.ym.{key}", f"must be at least 1, not {value}")
     for key, number in (("export_timeout", export_timeout), ("request_timeout", request_timeout)):
-        _check(number > 0, f"sources.ym.{key}", f"must be a positive number of seconds, not {number}")
-    try:
-        start = parse_timestamp(start_date, zone)
-    except ValueError:
-        start = None
-    _check(start is not None, "sources.ym.start_date", f"must be an ISO date such as 2020-01-01, not {start_date!r}")
+        require(number > 0, f"sources.ym.{key}", f"must be a positive number of seconds, not {number}")
+    start = start_moment(start_date, zone, "sources.ym.start_date")
 
     client = YMClient(
         base_url,
@@ -223,15 +220,3 @@ def _zone(name: str) -> ZoneInfo:
             f"names no known time zone ({name!r})",
             "Use an IANA name such as America/New_York.",
         ) from None
-
-
-def _whole_number(value: object, key: str) -> int:
-    try:
-        return int(str(value).strip())
-    except ValueError:
-        raise ConfigurationError(key, f"must be a whole number, not {value!r}") from None
-
-
-def _check(ok: bool, key: str, problem: str) -> None:
-    if not ok:
-        raise ConfigurationError(key, problem)

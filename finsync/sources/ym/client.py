@@ -14,13 +14,12 @@ import httpx
 
 from finsync.errors import AuthenticationError, UpstreamError
 
-from .._http import HttpClient, HttpSettings, bounded_map, register_secret
+from .._http import HttpClient, HttpSettings, JsonObject, bounded_map, register_secret
 from .settings import DEFAULT_EXPORT_STATUS_ROUTE, DEFAULT_PAGE_CONCURRENCY, DEFAULT_SESSION_REFRESH_SECONDS, MAX_PAGES
 
 logger = logging.getLogger(__name__)
 
 SYSTEM = "YM"
-JsonObject = dict[str, Any]
 
 CREDENTIALS_HINT = (
     "Check sources.ym.client_id (SOURCES__YM__CLIENT_ID), sources.ym.api_key (SOURCES__YM__API_KEY) and "

@@ -12,8 +12,9 @@ import dlt
 import pyarrow as pa
 from dlt.extract.resource import DltResource
 
-from finsync.errors import ConfigurationError, DataError
+from finsync.errors import DataError
 from finsync.sources._columns import PII_MODES, PiiMode, Table, parse_timestamp
+from finsync.sources._settings import require, start_moment
 
 from .._http import HttpSettings, bounded_map
 from .client import JsonObject, YouniumClient
@@ -93,36 +94,30 @@ def younium(
 
     Nothing is read from Younium here; the resources read lazily when the pipeline runs.
     """
-    _check(bool(str(client_id).strip()), "sources.younium.client_id", "is empty")
-    _check(bool(str(secret).strip()), "sources.younium.secret", "is empty")
-    _check(
+    require(bool(str(client_id).strip()), "sources.younium.client_id", "is empty")
+    require(bool(str(secret).strip()), "sources.younium.secret", "is empty")
+    require(
         base_url.startswith(("http://", "https://")),
         "sources.younium.base_url",
         f"must be an http(s) URL, not {base_url!r}",
     )
-    _check(bool(api_version.strip()), "sources.younium.api_version", "is empty (Younium's current version is 2.1)")
-    _check(
+    require(bool(api_version.strip()), "sources.younium.api_version", "is empty (Younium's current version is 2.1)")
+    require(
         auth_path.startswith("/"),
         "sources.younium.auth_path",
         f"must be a path such as /auth/v2/token, not {auth_path!r}",
     )
-    _check(
+    require(
         1 <= page_size <= MAX_PAGE_SIZE,
         "sources.younium.page_size",
         f"must be between 1 and {MAX_PAGE_SIZE} (the API's maximum), not {page_size}",
     )
     for key, value in (("concurrency", concurrency), ("max_attempts", max_attempts)):
-        _check(value >= 1, f"sources.younium.{key}", f"must be at least 1, not {value}")
-    _check(request_timeout > 0, "sources.younium.request_timeout", f"must be a positive number, not {request_timeout}")
-    _check(overlap_minutes >= 0, "sources.younium.overlap_minutes", f"must not be negative, not {overlap_minutes}")
-    _check(pii in PII_MODES, "sources.younium.pii", f"must be one of {PII_MODES}, not {pii!r}")
-    try:
-        start = parse_timestamp(start_date, UTC)
-    except ValueError:
-        start = None
-    _check(
-        start is not None, "sources.younium.start_date", f"must be an ISO date such as 2020-01-01, not {start_date!r}"
-    )
+        require(value >= 1, f"sources.younium.{key}", f"must be at least 1, not {value}")
+    require(request_timeout > 0, "sources.younium.request_timeout", f"must be a positive number, not {request_timeout}")
+    require(overlap_minutes >= 0, "sources.younium.overlap_minutes", f"must not be negative, not {overlap_minutes}")
+    require(pii in PII_MODES, "sources.younium.pii", f"must be one of {PII_MODES}, not {pii!r}")
+    start = start_moment(start_date, UTC, "sources.younium.start_date")
 
     client = YouniumClient(
         base_url,
@@ -321,8 +316,3 @@ def _log_row(batch_id: str, entry: JsonObject) -> dict[str, Any]:
     digest = hashlib.sha256(str(entry.get("errorMessage") or "").encode()).hexdigest()[:12]
     parts = (batch_id, entry.get("entityId"), entry.get("reference"), stamp, digest)
     return {**entry, "invoiceBatchId": batch_id, "key": "|".join(str(p or "") for p in parts)}
-
-
-def _check(ok: bool, key: str, problem: str) -> None:
-    if not ok:
-        raise ConfigurationError(key, problem)

@@ -16,7 +16,7 @@ import httpx
 
 from finsync.errors import AuthenticationError, ConfigurationError, UpstreamError
 
-from .._http import HttpClient, HttpSettings, Reply, bounded_map, redact, register_secret
+from .._http import HttpClient, HttpSettings, JsonObject, Reply, bounded_map, redact, register_secret
 from .settings import (
     ACCOUNTS_PATH,
     DEFAULT_API_VERSION,
@@ -35,7 +35,6 @@ from .settings import (
 logger = logging.getLogger(__name__)
 
 SYSTEM = "Younium"
-JsonObject = dict[str, Any]
 
 CREDENTIALS_HINT = (
     "Check sources.younium.client_id (SOURCES__YOUNIUM__CLIENT_ID) and sources.younium.secret "
