@@ -3,23 +3,21 @@
 from __future__ import annotations
 
 import logging
+import os
 import sys
 import time
-from collections import Counter
 from enum import Enum
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
-from rich.console import Console
-from rich.live import Live
 from rich.table import Table as RichTable
-from rich.text import Text
 
 from finsync.errors import FinsyncError
-from finsync.sources._http import install_log_redaction
+from finsync.sources._http import install_log_redaction, redact
 
+from .display import console, out, sync_with_progress
 from .options import DestinationChoice, DestinationOption, DuckdbPath, warehouse
-from .runner import DEFAULT_DUCKDB_PATH, SOURCES, SyncReport, Warehouse, settings_from_env, sync
+from .runner import DEFAULT_DUCKDB_PATH, SOURCES, Warehouse, settings_from_env
 
 app = typer.Typer(
     name="finsync",
@@ -28,76 +26,12 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
-console = Console(stderr=True)
-out = Console()
 
 
 class SourceChoice(str, Enum):
     ym = "ym"
     younium = "younium"
     all = "all"
-
-
-class ProgressView(logging.Handler):
-    """Turns the sources' progress log records into one live status line."""
-
-    LABELS = {"page": "pages read", "poll": "exports polled", "batch": "batches loaded"}
-
-    def __init__(self) -> None:
-        super().__init__(logging.INFO)
-        self.counts: Counter[str] = Counter()
-        self.source = ""
-        self.live: Live | None = None
-
-    def emit(self, record: logging.LogRecord) -> None:
-        kind = getattr(record, "progress", None)
-        if kind:
-            self.counts[kind] += 1
-            if self.live:
-                self.live.update(self.render())
-
-    def render(self) -> Text:
-        done = ", ".join(f"{self.counts[k]} {label}" for k, label in self.LABELS.items())
-        return Text(f"syncing {self.source}: {done}")
-
-
-def _sync_all(sources: list[str], warehouse: Warehouse, full_refresh: bool, settings: dict[str, dict[str, Any]]) -> int:
-    view = ProgressView()
-    logging.getLogger("finsync").addHandler(view)
-    logging.getLogger("finsync").setLevel(logging.INFO)
-    exit_code = 0
-    reports: list[SyncReport] = []
-    try:
-        for name in sources:
-            view.source, view.counts = name, Counter()
-            try:
-                with Live(view.render(), console=console, transient=True, refresh_per_second=8) as live:
-                    view.live = live
-                    reports.append(sync(name, warehouse, full_refresh=full_refresh, settings=settings.get(name)))
-            except FinsyncError as error:
-                console.print(f"[red]error[/] ({name}): {error}", highlight=False)
-                exit_code = max(exit_code, error.exit_code)
-            finally:
-                view.live = None
-    finally:
-        logging.getLogger("finsync").removeHandler(view)
-    if reports:
-        out.print(_summary(reports))
-    return exit_code
-
-
-def _summary(reports: list[SyncReport]) -> RichTable:
-    table = RichTable(title="finsync: rows per table", title_justify="left")
-    for column in ("source", "table", "loaded this run", "in warehouse"):
-        table.add_column(column, justify="right" if column not in ("source", "table") else "left")
-    for report in reports:
-        for name in sorted(set(report.table_rows) | set(report.rows_loaded)):
-            table.add_row(
-                report.source, name, str(report.rows_loaded.get(name, 0)), str(report.table_rows.get(name, 0))
-            )
-    seconds = sum(r.seconds for r in reports)
-    table.caption = f"into {reports[0].warehouse} in {seconds:.1f}s"
-    return table
 
 
 @app.command()
@@ -111,7 +45,7 @@ def run(
 ) -> None:
     """Sync incrementally from the configured tenants (settings: env vars or .dlt/*.toml)."""
     names = list(SOURCES) if source is SourceChoice.all else [source.value]
-    raise typer.Exit(_sync_all(names, warehouse(destination, duckdb_path), full_refresh, {}))
+    raise typer.Exit(sync_with_progress(names, warehouse(destination, duckdb_path), full_refresh, {}))
 
 
 @app.command()
@@ -124,7 +58,7 @@ def demo(duckdb_path: DuckdbPath = DEFAULT_DUCKDB_PATH) -> None:
         console.print(f"sandbox listening on {sandbox.url}", highlight=False)
         settings = settings_from_env(sandbox.settings)
         settings["ym"]["export_poll_interval"] = 0.1  # the sandbox's exports finish in a fraction of a second
-        code = _sync_all(list(settings), Warehouse("duckdb", duckdb_path), False, settings)
+        code = sync_with_progress(list(settings), Warehouse("duckdb", duckdb_path), False, settings)
     console.print(
         f"demo finished in {time.monotonic() - started:.1f}s; query {duckdb_path} with DuckDB.", highlight=False
     )
@@ -211,3 +145,12 @@ def main() -> None:
     except FinsyncError as error:  # raised outside a sync, e.g. while reading settings
         console.print(f"[red]error[/]: {error}", highlight=False)
         sys.exit(error.exit_code)
+    except Exception as error:  # a defect: still one readable, redacted paragraph rather than a traceback
+        if os.environ.get("FINSYNC_DEBUG"):
+            raise
+        console.print(
+            f"[red]error[/]: finsync stopped on an unexpected {type(error).__name__}: {redact(str(error))}. "
+            "Nothing was half-applied and a rerun resumes; run again with FINSYNC_DEBUG=1 to see the traceback.",
+            highlight=False,
+        )
+        sys.exit(1)

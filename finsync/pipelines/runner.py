@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import dlt
-from dlt.common.configuration.exceptions import ConfigFieldMissingException, ConfigurationValueError
+from dlt.common.configuration.exceptions import ConfigFieldMissingException, ConfigValueCannotBeCoercedException
 from dlt.extract.source import DltSource
 from dlt.pipeline.exceptions import PipelineStepFailed
 
@@ -21,9 +21,10 @@ from finsync.errors import BatchExportError, ConfigurationError, FinsyncError, S
 from finsync.sources import ym as ym_source
 from finsync.sources import younium as younium_source
 from finsync.sources._http import redact
+from finsync.sources._settings import missing_setting
 
 from .views import refresh_views
-from .warehouse import DEFAULT_DUCKDB_PATH, Warehouse
+from .warehouse import DEFAULT_DUCKDB_PATH, Warehouse, count_rows
 
 __all__ = ["DEFAULT_DUCKDB_PATH", "SOURCES", "SourceSpec", "SyncReport", "Warehouse", "sync"]
 
@@ -57,8 +58,6 @@ class SyncReport:
     rows_loaded: dict[str, int] = field(default_factory=dict)
     table_rows: dict[str, int] = field(default_factory=dict)
     failures: dict[str, str] = field(default_factory=dict)
-    resumed_pending: bool = False
-    views: dict[str, list[str]] = field(default_factory=dict)
 
 
 def settings_from_env(env: Mapping[str, str]) -> dict[str, dict[str, Any]]:
@@ -141,7 +140,6 @@ def _sync(
             # A previous run extracted data it did not finish loading: load it before reading more.
             logger.warning("%s: finishing the load a previous run left pending", source)
             pipeline.run()
-            report.resumed_pending = True
         else:
             # Adopt the warehouse's own state, never a stale local copy (the warehouse may have been
             # replaced or restored): the cursor in the warehouse is the one committed with its data.
@@ -154,25 +152,12 @@ def _sync(
         normalize = pipeline.last_trace.last_normalize_info if pipeline.last_trace else None
         if normalize:
             report.rows_loaded = {t: n for t, n in normalize.row_counts.items() if not t.startswith("_dlt")}
-        report.table_rows = table_rows(pipeline)
         report.failures = spec.failures(pipeline.state.get("sources", {}).get(source, {}))
-        report.views = refresh_views(warehouse)
+        with warehouse.connect() as connection:
+            report.table_rows = count_rows(connection, source)
+        refresh_views(warehouse)
     except Exception as error:  # translated into one readable error; nothing else escapes
         raise explain(error, source, warehouse) from None
-
-
-def table_rows(pipeline: dlt.Pipeline) -> dict[str, int]:
-    """Rows now in each of the source's tables in the warehouse."""
-    names = sorted(pipeline.default_schema.data_table_names())
-    counts: dict[str, int] = {}
-    with pipeline.sql_client() as client:
-        for name in names:
-            try:
-                rows = client.execute_sql(f"SELECT count(*) FROM {client.make_qualified_table_name(name)}")
-            except Exception:  # a declared table that never received rows does not exist yet
-                continue
-            counts[name] = int(rows[0][0]) if rows else 0
-    return counts
 
 
 def explain(error: BaseException, source: str, warehouse: Warehouse) -> FinsyncError:
@@ -182,15 +167,11 @@ def explain(error: BaseException, source: str, warehouse: Warehouse) -> FinsyncE
         return cause
     missing = _find(error, ConfigFieldMissingException)
     if missing is not None:
-        field_name = missing.fields[0] if missing.fields else "?"
-        return ConfigurationError(
-            f"sources.{source}.{field_name}",
-            "is not set",
-            "Set it in the environment, in .dlt/secrets.toml (secrets) or .dlt/config.toml.",
-        )
-    bad_value = _find(error, ConfigurationValueError)
-    if bad_value is not None:
-        return SyncError(f"A setting could not be read: {redact(str(bad_value))}")
+        return missing_setting(missing, source)
+    wrong_type = _find(error, ConfigValueCannotBeCoercedException)
+    if wrong_type is not None:
+        expected = getattr(wrong_type.hint, "__name__", str(wrong_type.hint))
+        return ConfigurationError(f"sources.{source}.{wrong_type.field_name}", f"must be of type {expected}")
     step = getattr(_find(error, PipelineStepFailed), "step", None)
     text = redact(f"{type(error).__name__}: {error}").splitlines()[0][:500]
     if step == "load":

@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Any
 
 from .runner import SOURCES, SourceSpec, make_pipeline
-from .warehouse import Warehouse, existing_tables, query
+from .warehouse import Warehouse, count_rows, existing_tables, query
 
 
 @dataclass
@@ -30,9 +30,7 @@ def source_status(spec: SourceSpec, warehouse: Warehouse) -> SourceStatus:
         status.loads, status.last_load_at = query(
             connection, f"SELECT COUNT(*), MAX(inserted_at) FROM {spec.name}._dlt_loads WHERE status = 0"
         )[0]
-        for name in sorted(t.split(".", 1)[1] for t in tables if t.startswith(f"{spec.name}.")):
-            if not name.startswith("_dlt"):
-                status.tables[name] = int(query(connection, f"SELECT COUNT(*) FROM {spec.name}.{name}")[0][0])
+        status.tables = count_rows(connection, spec.name)
     pipeline = make_pipeline(spec, warehouse)
     status.pending_packages = len(pipeline.list_extracted_load_packages()) + len(
         pipeline.list_normalized_load_packages()

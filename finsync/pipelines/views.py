@@ -40,9 +40,8 @@ def view_parts() -> list[ViewPart]:
     return parts
 
 
-def refresh_views(warehouse: Warehouse) -> dict[str, list[str]]:
-    """(Re)create every analytics view over the sources present; returns each view's sources."""
-    created: dict[str, list[str]] = {}
+def refresh_views(warehouse: Warehouse) -> None:
+    """(Re)create every analytics view over the sources present."""
     try:
         with warehouse.connect() as connection:
             tables = existing_tables(connection)
@@ -53,7 +52,6 @@ def refresh_views(warehouse: Warehouse) -> dict[str, list[str]]:
                 if present:
                     union = "\nUNION ALL\n".join(f"({p.sql})" for p in present)
                     query(connection, f"CREATE VIEW {SCHEMA}.{view} AS\n{union}")
-                    created[view] = [p.source for p in present]
     except SyncError:
         raise
     except Exception as error:
@@ -61,4 +59,3 @@ def refresh_views(warehouse: Warehouse) -> dict[str, list[str]]:
             f"The data loaded, but refreshing the {SCHEMA} views failed ({redact(str(error)).strip()}); "
             "the next run tries again."
         ) from None
-    return created

@@ -110,3 +110,13 @@ def existing_tables(connection: Any) -> set[str]:
     """`schema.table` of every table and view in the warehouse."""
     rows = query(connection, "SELECT table_schema, table_name FROM information_schema.tables")
     return {f"{schema}.{table}" for schema, table in rows}
+
+
+def count_rows(connection: Any, schema: str) -> dict[str, int]:
+    """Rows in each data table of `schema` (dlt's own `_dlt_*` tables left out)."""
+    names = sorted(t.split(".", 1)[1] for t in existing_tables(connection) if t.startswith(f"{schema}."))
+    return {
+        name: int(query(connection, f"SELECT COUNT(*) FROM {schema}.{name}")[0][0])
+        for name in names
+        if not name.startswith("_dlt")
+    }

@@ -17,15 +17,12 @@ from decimal import Decimal, InvalidOperation
 from typing import Annotated, Literal
 
 import typer
-from rich.console import Console
 from rich.live import Live
-from rich.table import Table as RichTable
 from rich.text import Text
 
 from finsync.errors import FinsyncError
 from finsync.sources.younium import (
     BatchJob,
-    BatchJobError,
     JobProgress,
     JobResult,
     YouniumClient,
@@ -38,15 +35,14 @@ from finsync.sources.younium import (
 )
 from finsync.sources.younium.settings import DEFAULT_JOB_POLL_INTERVAL, DEFAULT_JOB_TIMEOUT
 
+from .display import console, out, sync_with_progress
 from .options import DestinationChoice, DestinationOption, DuckdbPath, warehouse
-from .runner import DEFAULT_DUCKDB_PATH, Warehouse, sync
+from .runner import DEFAULT_DUCKDB_PATH, Warehouse
 
 younium_app = typer.Typer(
     help="Younium invoice-batch jobs: generate a batch, post it. These write to Younium.",
     no_args_is_help=True,
 )
-console = Console(stderr=True)
-out = Console()
 
 
 IdempotencyKey = Annotated[
@@ -162,9 +158,6 @@ def _run(
             out.print(f"Invoice batch {number} ({batch_id}) {done}: {message}", highlight=False, soft_wrap=True)
             if batch_id:
                 _print_log_errors(client, batch_id)
-    except BatchJobError as error:
-        console.print(f"[red]error[/]: {error}", highlight=False, soft_wrap=True)
-        raise typer.Exit(error.exit_code) from None
     except FinsyncError as error:
         console.print(f"[red]error[/]: {error}", highlight=False, soft_wrap=True)
         raise typer.Exit(error.exit_code) from None
@@ -201,17 +194,9 @@ def _print_log_errors(client: YouniumClient, batch_id: str) -> None:
 
 
 def _sync(warehouse: Warehouse) -> None:
-    try:
-        report = sync("younium", warehouse)
-    except FinsyncError as error:
-        console.print(f"[red]error[/] (younium sync): {error}", highlight=False, soft_wrap=True)
-        raise typer.Exit(error.exit_code) from None
-    table = RichTable(title=f"younium: rows loaded into {report.warehouse}", title_justify="left")
-    for column in ("table", "loaded this run", "in warehouse"):
-        table.add_column(column, justify="left" if column == "table" else "right")
-    for name in sorted(set(report.table_rows) | set(report.rows_loaded)):
-        table.add_row(name, str(report.rows_loaded.get(name, 0)), str(report.table_rows.get(name, 0)))
-    out.print(table)
+    code = sync_with_progress(["younium"], warehouse, False, {})
+    if code:
+        raise typer.Exit(code)
 
 
 def _day(text: str, option: str) -> date:

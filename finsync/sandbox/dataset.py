@@ -167,10 +167,6 @@ class Batch:
     def item_count(self) -> int:
         return self.last_item - self.first_item + 1
 
-    @property
-    def item_numbers(self) -> range:
-        return range(self.first_item, self.last_item + 1)
-
     def record(self) -> dict[str, Any]:
         """As a FinanceBatch of the FinanceBatches reply."""
         return {

@@ -505,10 +505,6 @@ class YouniumDataset:
 
     # -- accounts --------------------------------------------------------------------------------------
 
-    @property
-    def accounts_count(self) -> int:
-        return len(self._accounts)
-
     def account(self, a: int) -> Account:
         return self._accounts[a - 1]
 
@@ -616,9 +612,6 @@ class YouniumDataset:
 
     def invoice_batch(self, n: int) -> InvoiceBatch | None:
         return self._batch_by_number.get(self._batch[n])
-
-    def invoice_modified(self, n: int) -> int:
-        return self._modified[n]
 
     def invoice_account(self, n: int) -> Account:
         return self.account(self._invoice_accounts[n])

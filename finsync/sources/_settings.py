@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from datetime import datetime, tzinfo
 
+from dlt.common.configuration.exceptions import ConfigFieldMissingException
+
 from finsync.errors import ConfigurationError
 
 from ._columns import parse_timestamp
@@ -31,3 +33,13 @@ def start_moment(value: str, zone: tzinfo, key: str) -> datetime:
     if moment is None:
         raise ConfigurationError(key, f"must be an ISO date such as 2020-01-01, not {value!r}")
     return moment
+
+
+def missing_setting(missing: ConfigFieldMissingException, section: str) -> ConfigurationError:
+    """dlt's report of an unresolved setting, as the message finsync gives for any bad setting."""
+    name = missing.fields[0] if missing.fields else "?"
+    return ConfigurationError(
+        f"sources.{section}.{name}",
+        "is not set",
+        "Set it in the environment, in .dlt/secrets.toml (secrets) or .dlt/config.toml.",
+    )

@@ -142,3 +142,10 @@ def test_a_sync_killed_midway_then_rerun_ends_with_exactly_the_expected_data(
     ):
         rows = query(warehouse, f"SELECT count(*), count(DISTINCT line_item_id), sum(line_total) FROM ym.{table}")[0]
         assert rows == (len(ids), len(ids), dataset.expected_money(ids).line_total)
+
+
+def test_a_setting_of_the_wrong_type_exits_2_naming_it(sandbox: SandboxServer, tmp_path: Path) -> None:
+    settings = {**sandbox.ym_settings, "SOURCES__YM__EXPORT_CONCURRENCY": "lots"}
+    result = run_finsync(["run", "--source", "ym"], finsync_env(tmp_path, settings), tmp_path)
+    assert result.returncode == 2
+    assert "SOURCES__YM__EXPORT_CONCURRENCY" in result.stderr and "Traceback" not in result.stderr

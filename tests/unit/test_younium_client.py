@@ -14,13 +14,12 @@ import respx
 
 from finsync.errors import AuthenticationError, ConfigurationError, UpstreamError
 from finsync.sources._http import HttpSettings
-from finsync.sources.younium import younium
+from finsync.sources.younium import client_from_config, younium
 from finsync.sources.younium.client import YouniumClient, iso_utc
 from finsync.sources.younium.jobs import (
     BatchJobError,
     JobProgress,
     batch_log_errors,
-    client_from_config,
     generate_batch,
     post_batch,
     wait_for_job,

@@ -10,11 +10,13 @@ from typing import Any
 
 import dlt
 import pyarrow as pa
+from dlt.common.configuration.exceptions import ConfigFieldMissingException
+from dlt.common.configuration.inject import with_config
 from dlt.extract.resource import DltResource
 
 from finsync.errors import DataError
 from finsync.sources._columns import PII_MODES, PiiMode, Table, parse_timestamp
-from finsync.sources._settings import require, start_moment
+from finsync.sources._settings import missing_setting, require, start_moment
 
 from .._http import HttpSettings, bounded_map
 from .client import JsonObject, YouniumClient
@@ -24,7 +26,6 @@ from .jobs import (
     JobProgress,
     JobResult,
     batch_log_errors,
-    client_from_config,
     generate_batch,
     new_idempotency_key,
     post_batch,
@@ -66,6 +67,7 @@ __all__ = [
     "post_batch",
     "wait_for_job",
     "younium",
+    "younium_client",
 ]
 
 # Younium sends date-times without an offset in UTC.
@@ -94,42 +96,21 @@ def younium(
 
     Nothing is read from Younium here; the resources read lazily when the pipeline runs.
     """
-    require(bool(str(client_id).strip()), "sources.younium.client_id", "is empty")
-    require(bool(str(secret).strip()), "sources.younium.secret", "is empty")
-    require(
-        base_url.startswith(("http://", "https://")),
-        "sources.younium.base_url",
-        f"must be an http(s) URL, not {base_url!r}",
-    )
-    require(bool(api_version.strip()), "sources.younium.api_version", "is empty (Younium's current version is 2.1)")
-    require(
-        auth_path.startswith("/"),
-        "sources.younium.auth_path",
-        f"must be a path such as /auth/v2/token, not {auth_path!r}",
-    )
-    require(
-        1 <= page_size <= MAX_PAGE_SIZE,
-        "sources.younium.page_size",
-        f"must be between 1 and {MAX_PAGE_SIZE} (the API's maximum), not {page_size}",
-    )
-    for key, value in (("concurrency", concurrency), ("max_attempts", max_attempts)):
-        require(value >= 1, f"sources.younium.{key}", f"must be at least 1, not {value}")
-    require(request_timeout > 0, "sources.younium.request_timeout", f"must be a positive number, not {request_timeout}")
     require(overlap_minutes >= 0, "sources.younium.overlap_minutes", f"must not be negative, not {overlap_minutes}")
     require(pii in PII_MODES, "sources.younium.pii", f"must be one of {PII_MODES}, not {pii!r}")
     start = start_moment(start_date, UTC, "sources.younium.start_date")
-
-    client = YouniumClient(
-        base_url,
-        str(client_id),
-        str(secret),
+    client = younium_client(
+        client_id=client_id,
+        secret=secret,
+        base_url=base_url,
         legal_entity=legal_entity,
-        api_version=api_version.strip(),
+        api_version=api_version,
         auth_path=auth_path,
         page_size=page_size,
         concurrency=concurrency,
         sequential=sequential,
-        http_settings=HttpSettings(timeout=request_timeout, max_attempts=max_attempts),
+        request_timeout=request_timeout,
+        max_attempts=max_attempts,
     )
     mode: PiiMode = pii  # type: ignore[assignment]
 
@@ -153,6 +134,65 @@ def younium(
         _shaped(payment_rows | payments(mode), PAYMENTS, mode),
         _shaped(payment_rows | payment_settlements(mode), PAYMENT_SETTLEMENTS, mode),
     )
+
+
+@with_config(sections=("sources", "younium"))
+def younium_client(
+    client_id: str = dlt.secrets.value,
+    secret: str = dlt.secrets.value,
+    base_url: str = DEFAULT_BASE_URL,
+    legal_entity: str | None = None,
+    api_version: str = DEFAULT_API_VERSION,
+    auth_path: str = DEFAULT_AUTH_PATH,
+    page_size: int = DEFAULT_PAGE_SIZE,
+    concurrency: int = DEFAULT_CONCURRENCY,
+    sequential: bool = False,
+    request_timeout: float = 30.0,
+    max_attempts: int = 5,
+) -> YouniumClient:
+    """A client from the `sources.younium.*` connection settings, checked: the source's, and the batch-job
+    commands' (which call it without arguments, so every setting is read from the configuration)."""
+    require(bool(str(client_id).strip()), "sources.younium.client_id", "is empty")
+    require(bool(str(secret).strip()), "sources.younium.secret", "is empty")
+    require(
+        base_url.startswith(("http://", "https://")),
+        "sources.younium.base_url",
+        f"must be an http(s) URL, not {base_url!r}",
+    )
+    require(bool(api_version.strip()), "sources.younium.api_version", "is empty (Younium's current version is 2.1)")
+    require(
+        auth_path.startswith("/"),
+        "sources.younium.auth_path",
+        f"must be a path such as /auth/v2/token, not {auth_path!r}",
+    )
+    require(
+        1 <= page_size <= MAX_PAGE_SIZE,
+        "sources.younium.page_size",
+        f"must be between 1 and {MAX_PAGE_SIZE} (the API's maximum), not {page_size}",
+    )
+    for key, value in (("concurrency", concurrency), ("max_attempts", max_attempts)):
+        require(value >= 1, f"sources.younium.{key}", f"must be at least 1, not {value}")
+    require(request_timeout > 0, "sources.younium.request_timeout", f"must be a positive number, not {request_timeout}")
+    return YouniumClient(
+        base_url,
+        str(client_id),
+        str(secret),
+        legal_entity=legal_entity,
+        api_version=api_version.strip(),
+        auth_path=auth_path,
+        page_size=page_size,
+        concurrency=concurrency,
+        sequential=sequential,
+        http_settings=HttpSettings(timeout=request_timeout, max_attempts=max_attempts),
+    )
+
+
+def client_from_config() -> YouniumClient:
+    """The client the batch-job commands use: every setting from the configuration."""
+    try:
+        return younium_client()
+    except ConfigFieldMissingException as missing:
+        raise missing_setting(missing, "younium") from None
 
 
 # -- raw records: read once, each feeding several tables ----------------------------------------------

@@ -276,9 +276,6 @@ class YouniumClient:
             status=403,
         )
 
-    def get(self, path: str, params: Mapping[str, Any] | None = None) -> Any:
-        return self.call("GET", path, params=params).body
-
     # -- paging --------------------------------------------------------------------------------
 
     def page(self, path: str, params: Mapping[str, Any], number: int, page_size: int | None = None) -> Page:

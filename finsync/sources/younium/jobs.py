@@ -17,16 +17,10 @@ from decimal import Decimal
 from typing import Any, Literal
 from urllib.parse import quote
 
-import dlt
+from finsync.errors import SyncError
 
-from finsync.errors import ConfigurationError, SyncError
-
-from .._http import HttpSettings
 from .client import SYSTEM, JsonObject, YouniumClient, error_summary, is_nothing_found, iso_utc
 from .settings import (
-    DEFAULT_API_VERSION,
-    DEFAULT_AUTH_PATH,
-    DEFAULT_BASE_URL,
     DEFAULT_JOB_DESCRIPTION,
     DEFAULT_JOB_POLL_INTERVAL,
     DEFAULT_JOB_TIMEOUT,
@@ -228,36 +222,6 @@ def wait_for_job(
 def batch_log_errors(client: YouniumClient, batch_id: str) -> list[JsonObject]:
     """The log entries of an invoice batch that carry an `errorMessage` (what kept invoices out of it)."""
     return [entry for entry in client.batch_log(batch_id) if _text(entry.get("errorMessage"))]
-
-
-def client_from_config(**overrides: Any) -> YouniumClient:
-    """A client configured from `sources.younium.*` (env, .dlt/secrets.toml, .dlt/config.toml), for commands
-    that run jobs outside a sync. Keyword `overrides` win over the configuration."""
-
-    def setting(name: str, default: Any = None, *, secret: bool = False) -> Any:
-        if name in overrides:
-            return overrides[name]
-        value = (dlt.secrets if secret else dlt.config).get(f"sources.younium.{name}")
-        return default if value is None else value
-
-    client_id = setting("client_id", secret=True)
-    secret = setting("secret", secret=True)
-    for name, value in (("client_id", client_id), ("secret", secret)):
-        if not value or not str(value).strip():
-            raise ConfigurationError(
-                f"sources.younium.{name}", "is not set", "Set it in the environment or .dlt/secrets.toml."
-            )
-    return YouniumClient(
-        str(setting("base_url", DEFAULT_BASE_URL)),
-        str(client_id),
-        str(secret),
-        legal_entity=setting("legal_entity"),
-        api_version=str(setting("api_version", DEFAULT_API_VERSION)),
-        auth_path=str(setting("auth_path", DEFAULT_AUTH_PATH)),
-        http_settings=HttpSettings(
-            timeout=float(setting("request_timeout", 30.0)), max_attempts=int(setting("max_attempts", 5))
-        ),
-    )
 
 
 def _result(status: str, message: str | None, body: object) -> JobResult:
