@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import nbformat
@@ -51,4 +50,3 @@ def test_the_finance_overview_runs_on_the_demo_warehouse_and_draws_every_chart(
         o for cell in notebook.cells if cell.cell_type == "code" for o in cell.outputs if o.output_type == "error"
     ]
     assert not errors
-    assert os.environ["FINSYNC_DUCKDB"] == str(warehouse)
