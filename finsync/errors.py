@@ -50,6 +50,15 @@ class DataError(SyncError):
     """The upstream sent data we cannot read (malformed JSON or CSV, a value of the wrong type)."""
 
 
+class BatchReadFailed(SyncError):
+    """One finance batch's items could not be read; the other batches are unaffected, and this one is read
+    again by the next run."""
+
+
+class IncompleteBatch(BatchReadFailed):
+    """A batch read returned fewer items than the batch holds, or an export file that was cut short."""
+
+
 class BatchExportError(SyncError):
     """Some finance batches could not be exported; the others were loaded."""
 

@@ -42,10 +42,17 @@ def run(
     full_refresh: Annotated[
         bool, typer.Option("--full-refresh", help="Drop the source's tables and state, then reload everything.")
     ] = False,
+    sweep: Annotated[
+        bool,
+        typer.Option(
+            "--sweep", help="Also re-read the wide window now (YM: sweep_days of invoice items), whether due or not."
+        ),
+    ] = False,
 ) -> None:
     """Sync incrementally from the configured tenants (settings: env vars or .dlt/*.toml)."""
     names = list(SOURCES) if source is SourceChoice.all else [source.value]
-    raise typer.Exit(sync_with_progress(names, warehouse(destination, duckdb_path), full_refresh, {}))
+    settings = {"ym": {"sweep": True}} if sweep else {}
+    raise typer.Exit(sync_with_progress(names, warehouse(destination, duckdb_path), full_refresh, settings))
 
 
 @app.command()

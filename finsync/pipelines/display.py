@@ -67,6 +67,9 @@ def sync_with_progress(
         logging.getLogger("finsync").removeHandler(view)
     if reports:
         out.print(summary(reports))
+        for report in reports:
+            for note in report.notes:
+                console.print(f"note ({report.source}): {note}", highlight=False)
     return exit_code
 
 

@@ -24,7 +24,7 @@ from finsync.sources._http import redact
 from finsync.sources._settings import missing_setting
 
 from .views import refresh_views
-from .warehouse import DEFAULT_DUCKDB_PATH, Warehouse, count_rows
+from .warehouse import DEFAULT_DUCKDB_PATH, Warehouse, count_rows, existing_tables, query
 
 __all__ = ["DEFAULT_DUCKDB_PATH", "SOURCES", "SourceSpec", "SyncReport", "Warehouse", "sync"]
 
@@ -38,6 +38,8 @@ class SourceSpec:
     name: str
     factory: Callable[..., DltSource]
     failures: Callable[[dict[str, Any]], dict[str, str]] = lambda _state: {}
+    # Tables each run reads whole (proven complete): rows a run did not write are marked deleted_at.
+    whole_reads: tuple[str, ...] = ()
 
     @property
     def pipeline_name(self) -> str:
@@ -46,7 +48,7 @@ class SourceSpec:
 
 SOURCES: dict[str, SourceSpec] = {
     "ym": SourceSpec("ym", ym_source.ym, ym_source.failed_batches),
-    "younium": SourceSpec("younium", younium_source.younium),
+    "younium": SourceSpec("younium", younium_source.younium, whole_reads=younium_source.WHOLE_READS),
 }
 
 
@@ -58,6 +60,7 @@ class SyncReport:
     rows_loaded: dict[str, int] = field(default_factory=dict)
     table_rows: dict[str, int] = field(default_factory=dict)
     failures: dict[str, str] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
 
 
 def settings_from_env(env: Mapping[str, str]) -> dict[str, dict[str, Any]]:
@@ -154,10 +157,29 @@ def _sync(
             report.rows_loaded = {t: n for t, n in normalize.row_counts.items() if not t.startswith("_dlt")}
         report.failures = spec.failures(pipeline.state.get("sources", {}).get(source, {}))
         with warehouse.connect() as connection:
+            mark_unseen_deleted(connection, source, spec.whole_reads, info.loads_ids)
             report.table_rows = count_rows(connection, source)
+        if not any(report.rows_loaded.values()) and any(report.table_rows.values()):
+            report.notes.append(
+                f"nothing was read from {source} this run, though the warehouse holds rows from earlier runs: "
+                "normal when nothing changed upstream; if data was expected, check the source's settings"
+            )
         refresh_views(warehouse)
     except Exception as error:  # translated into one readable error; nothing else escapes
         raise explain(error, source, warehouse) from None
+
+
+def mark_unseen_deleted(connection: Any, schema: str, tables: tuple[str, ...], load_ids: list[str]) -> None:
+    """Rows of a whole-read table that this run's loads did not write are gone upstream: mark them."""
+    present = existing_tables(connection)
+    ids = ", ".join(f"'{load_id}'" for load_id in load_ids if load_id.replace(".", "").isdigit())
+    for table in tables:
+        if ids and f"{schema}.{table}" in present:
+            query(
+                connection,
+                f"UPDATE {schema}.{table} SET deleted_at = CURRENT_TIMESTAMP "
+                f"WHERE deleted_at IS NULL AND _dlt_load_id NOT IN ({ids})",
+            )
 
 
 def explain(error: BaseException, source: str, warehouse: Warehouse) -> FinsyncError:

@@ -6,6 +6,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from finsync.sources._state import saved_cursors
+
 from .runner import SOURCES, SourceSpec, make_pipeline
 from .warehouse import Warehouse, count_rows, existing_tables, query
 
@@ -44,15 +46,11 @@ def source_status(spec: SourceSpec, warehouse: Warehouse) -> SourceStatus:
 
 
 def cursors(source_state: dict[str, Any]) -> dict[str, str]:
-    """Every incremental cursor of the source, plus the YM batch anchor, as readable text."""
-    found: dict[str, str] = {}
-    for resource, state in source_state.get("resources", {}).items():
-        for cursor, values in (state.get("incremental") or {}).items():
-            if values.get("last_value") is not None:
-                found[f"{resource}.{cursor}"] = str(values["last_value"])
+    """Every cursor of the source by table, plus the YM batch anchor, as readable text."""
+    found = saved_cursors(source_state)
     anchor = source_state.get("batches", {}).get("anchor")
     if anchor:
-        found["finance_batches.start_batch_id"] = str(anchor)
+        found["finance_batches (StartBatchID)"] = str(anchor)
     return found
 
 

@@ -19,6 +19,8 @@ from .routes import ROUTE_NAMES
 from .state import Sandbox
 
 YOUNIUM_ADVANCE_KEYS: tuple[str, ...] = ("new_invoices", "modified_invoices", "new_accounts")
+# Items imported now with entry dates `ym_backdated_days` before the newest one.
+YM_ADVANCE_KEYS: tuple[str, ...] = ("ym_items", "ym_backdated_items", "ym_backdated_days")
 
 
 def control_routes(sandbox: Sandbox) -> list[Route]:
@@ -30,13 +32,14 @@ def control_routes(sandbox: Sandbox) -> list[Route]:
         return JSONResponse(await run_in_threadpool(sandbox.expected))
 
     async def advance(request: Request) -> Response:
-        """`{"ym_items": N}` and/or Younium's `{"new_invoices": N, "modified_invoices": N, "new_accounts": N}`."""
+        """YM's `{"ym_items": N, "ym_backdated_items": N, "ym_backdated_days": D}` and/or Younium's
+        `{"new_invoices": N, "modified_invoices": N, "new_accounts": N}`."""
         body = await _json_object(request)
         if isinstance(body, Response):
             return body
-        unknown = set(body) - {"ym_items", *YOUNIUM_ADVANCE_KEYS}
+        unknown = set(body) - {*YM_ADVANCE_KEYS, *YOUNIUM_ADVANCE_KEYS}
         if unknown or any(type(v) is not int or v < 0 for v in body.values()):
-            keys = ", ".join(f'"{k}"' for k in ("ym_items", *YOUNIUM_ADVANCE_KEYS))
+            keys = ", ".join(f'"{k}"' for k in (*YM_ADVANCE_KEYS, *YOUNIUM_ADVANCE_KEYS))
             return _problem(f"expected an object of whole numbers >= 0 under some of {keys}")
         younium = {k: body[k] for k in YOUNIUM_ADVANCE_KEYS if k in body}
         if younium:
@@ -45,7 +48,10 @@ def control_routes(sandbox: Sandbox) -> list[Route]:
             except ValueError as error:
                 return _problem(str(error))
         added = sandbox.dataset.advance(body.get("ym_items", 0))
+        imported = sandbox.dataset.backdate(body.get("ym_backdated_items", 0), body.get("ym_backdated_days", 10))
         reply: dict[str, Any] = {"ym_items": sandbox.dataset.items, "new_batch_ids": [b.batch_id for b in added]}
+        if imported:
+            reply["backdated_item_ids"] = imported
         if younium:
             reply["younium"] = advanced.as_dict()
         return JSONResponse(reply)

@@ -16,7 +16,7 @@ import bisect
 import hashlib
 import itertools
 import threading
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
@@ -36,6 +36,8 @@ _MAX_JITTER_SECONDS = 40
 _DAY = 86_400 * TICKS_PER_SECOND
 
 FIRST_BATCH_ID = 1001
+# Items imported with old entry dates (`backdate`) are numbered from here.
+BACKDATED_FIRST_ID = 900_000_001
 FIRST_INVOICE_NO = 100_001
 # Invoices: every block of 10 consecutive items is split into 4 invoices of 1 to 7 items.
 _INVOICE_BLOCK = 10
@@ -200,6 +202,7 @@ class YMDataset:
         self._layout = _Layout(items, tuple(range(1, items + 1, batch_size)))
         self._lock = threading.Lock()
         self._money_blocks: dict[int, tuple[int, int]] = {}
+        self._backdated: list[tuple[int, int]] = []  # (LineItemID, entry ticks) of imported items
         self._batch_cache: dict[tuple[int, int, int, bool], Batch] = {}
 
     # -- size and time -------------------------------------------------------------------------------
@@ -276,6 +279,30 @@ class YMDataset:
         if not 1 <= n <= self.items:
             raise KeyError(n)
         return next(self._generate(n, n))
+
+    def backdate(self, count: int, days: int) -> list[int]:
+        """Import `count` items now whose entry date lies `days` before the newest item's (as an import of
+        old entries does): they get LineItemIDs of their own range and belong to no finance batch."""
+        if count < 0 or days < 0:
+            raise ValueError("count and days must be >= 0")
+        newest = self.entered_ticks(self.items) if self.items else FIRST_ENTERED
+        with self._lock:
+            for _ in range(count):
+                k = len(self._backdated)
+                self._backdated.append((BACKDATED_FIRST_ID + k, newest - days * _DAY + k * TICKS_PER_SECOND))
+            return [n for n, _ in self._backdated[-count:]] if count else []
+
+    def backdated_records(self, dated_from: int, entered_from: int | None) -> list[dict[str, Any]]:
+        """The imported items a listing with these filters holds, after every generated one (LineItemID order)."""
+        found = []
+        for n, entered in list(self._backdated):
+            dated = entered - entered % _DAY
+            if dated >= dated_from and (entered_from is None or entered >= entered_from):
+                record = next(self._generate(n, n))
+                record["LineItemDateEntered"] = format_ticks(entered)
+                record["LineItemDate"] = format_ticks(dated)
+                found.append(record)
+        return found
 
     def records(self, first: int, last: int) -> Iterator[dict[str, Any]]:
         """Items `first`..`last` (inclusive, clamped to the existing ones), in item order."""
@@ -454,9 +481,10 @@ class YMDataset:
 
     # -- what a correct warehouse holds --------------------------------------------------------------
 
-    def expected_invoice_item_ids(self) -> range:
-        """LineItemIDs of every item (the `invoice_items` table)."""
-        return range(1, self.items + 1)
+    def expected_invoice_item_ids(self) -> Sequence[int]:
+        """LineItemIDs of every item (the `invoice_items` table), imported ones included."""
+        generated = range(1, self.items + 1)
+        return [*generated, *(n for n, _ in self._backdated)] if self._backdated else generated
 
     def expected_batch_item_ids(self) -> range:
         """LineItemIDs of the items in closed batches (the `finance_batch_items` table)."""
@@ -471,6 +499,11 @@ class YMDataset:
         """
         if isinstance(ids, range) and ids.step == 1:
             count, total, amount = self._range_cents(ids.start, ids.stop - 1)
+        elif isinstance(ids, list) and ids and ids[: self.items] == range(1, self.items + 1):
+            count, total, amount = self._range_cents(1, self.items)
+            for n in ids[self.items :]:
+                line_total, line_amount = self._money_cents(n)
+                count, total, amount = count + 1, total + line_total, amount + line_amount
         else:
             count = total = amount = 0
             for n in ids:

@@ -12,7 +12,15 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from .routes import ROUTE_NAMES, YM_EXPORT_START, YOUNIUM_GENERATE, YOUNIUM_POST
+from .routes import (
+    ROUTE_NAMES,
+    YM_EXPORT_DOWNLOAD,
+    YM_EXPORT_START,
+    YM_FINANCE_BATCHES,
+    YOUNIUM_GENERATE,
+    YOUNIUM_LISTS,
+    YOUNIUM_POST,
+)
 
 STATUS = "status"  # answer with an HTTP error status (optionally with Retry-After)
 DROP = "drop"  # send the headers and half the body, then close the connection
@@ -23,8 +31,36 @@ EXPIRE_SESSIONS = "expire_sessions"
 EXPORT_FAILURE = "export_failure"  # the next export (of `batch_id`, if given) reports FAILURE
 # the next Younium batch job (generate or post; of `batch_id`, a batch id or number, if given) reports Failed
 JOB_FAILURE = "job_failure"
+SHORT_FILE = "short_file"  # an export file of the header and only `rows` rows (0: header only), cut at a row end
+EMPTY_FILE = "empty_file"  # an export file with nothing in it
+UNKNOWN_ANCHOR = "unknown_anchor"  # FinanceBatches answers a StartBatchID listing with no batch, as for an unknown id
+NOTHING_FOUND = "nothing_found"  # a Younium list page answers HTTP 400 "No … could be found"
+# `rows` draft invoices outside batches change just before this Younium list request is answered
+# (the earliest in the listing order first), so they move to the end of every list ordered by modified
+MODIFY = "modify"
 
-FAULT_KINDS: tuple[str, ...] = (STATUS, DROP, TRUNCATE, SLOW, EXPIRE_SESSIONS, EXPORT_FAILURE, JOB_FAILURE)
+FAULT_KINDS: tuple[str, ...] = (
+    STATUS,
+    DROP,
+    TRUNCATE,
+    SLOW,
+    EXPIRE_SESSIONS,
+    EXPORT_FAILURE,
+    JOB_FAILURE,
+    SHORT_FILE,
+    EMPTY_FILE,
+    UNKNOWN_ANCHOR,
+    NOTHING_FOUND,
+    MODIFY,
+)
+# Faults that only make sense on some routes.
+_ROUTES_OF = {
+    SHORT_FILE: (YM_EXPORT_DOWNLOAD,),
+    EMPTY_FILE: (YM_EXPORT_DOWNLOAD,),
+    UNKNOWN_ANCHOR: (YM_FINANCE_BATCHES,),
+    NOTHING_FOUND: YOUNIUM_LISTS,
+    MODIFY: YOUNIUM_LISTS,
+}
 # Faults consumed by the work they spoil rather than by the next request of their route.
 _OUTCOME_KINDS = (EXPORT_FAILURE, JOB_FAILURE)
 _JOB_ROUTES = (YOUNIUM_GENERATE, YOUNIUM_POST)
@@ -32,12 +68,14 @@ _JOB_ROUTES = (YOUNIUM_GENERATE, YOUNIUM_POST)
 FAULT_GRAMMAR = """\
 Faults are separated by ';'. Each is [ROUTE:]KIND[=VALUE] followed by any :OPTION=VALUE.
 KIND is one of: status=CODE, drop, truncate, slow=SECONDS, expire_sessions, export_failure[=BATCH_ID],
-job_failure[=BATCH].
+job_failure[=BATCH], short_file[=ROWS], empty_file, unknown_anchor, nothing_found, modify[=INVOICES].
 OPTION is one of: times=N (default 1), after=N (requests let through first), retry_after=SECONDS,
-delay=SECONDS, status=CODE, batch_id=ID.
-ROUTE is one of: {routes}. It is required for status, drop, truncate and slow; expire_sessions
-(YM sessions and Younium tokens) without a route acts at once; export_failure applies to ym.export_start;
-job_failure fails the next Younium batch job, or only the next one of younium.generate or younium.post.
+delay=SECONDS, status=CODE, batch_id=ID, rows=N.
+ROUTE is one of: {routes}. It is required for status, drop, truncate, slow, short_file, empty_file
+(ym.export_download), unknown_anchor (ym.finance_batches), nothing_found and modify (a Younium list);
+expire_sessions (YM sessions and Younium tokens) without a route acts at once; export_failure applies to
+ym.export_start; job_failure fails the next Younium batch job, or only the next one of younium.generate
+or younium.post.
 Example: ym.invoice_items:status=503:times=2:retry_after=1;ym.export_status:slow=3;export_failure=1003;
 younium.post:job_failure
 """.format(routes=", ".join(ROUTE_NAMES))
@@ -53,6 +91,7 @@ class Fault:
     retry_after: float | None = None
     delay: float = 0.0
     batch_id: str | None = None
+    rows: int | None = None  # short_file: rows kept (default 0); modify: invoices changed (default 1)
 
     def __post_init__(self) -> None:
         if self.kind not in FAULT_KINDS:
@@ -71,6 +110,12 @@ class Fault:
             raise ValueError("a status fault needs an HTTP error status (400-599)")
         if self.kind == SLOW and self.delay <= 0:
             raise ValueError("a slow fault needs a positive delay")
+        if self.kind in _ROUTES_OF and self.route not in _ROUTES_OF[self.kind]:
+            raise ValueError(f"a {self.kind} fault applies to {', '.join(_ROUTES_OF[self.kind])}")
+        if self.kind in (SHORT_FILE, MODIFY) and self.rows is None:
+            self.rows = 1 if self.kind == MODIFY else 0
+        if self.rows is not None and (self.rows < 0 or (self.kind == MODIFY and self.rows < 1)):
+            raise ValueError("rows must be >= 0 (>= 1 for modify)")
         if self.times < 1 or self.after < 0:
             raise ValueError("times must be >= 1 and after >= 0")
         if self.batch_id is not None:
@@ -95,6 +140,7 @@ class Fault:
                 retry_after=None if data.get("retry_after") is None else float(data["retry_after"]),
                 delay=float(data.get("delay", 0.0)),
                 batch_id=None if data.get("batch_id") is None else str(data["batch_id"]),
+                rows=None if data.get("rows") is None else int(data["rows"]),
             )
         except (TypeError, ValueError) as error:
             raise ValueError(f"invalid fault {dict(data)}: {error}") from None
@@ -184,7 +230,14 @@ def parse_fault_spec(spec: str) -> list[Fault]:
         kind, _, value = tokens.pop(0).partition("=")
         fields["kind"] = kind
         if value:
-            main = {STATUS: "status", SLOW: "delay", EXPORT_FAILURE: "batch_id", JOB_FAILURE: "batch_id"}.get(kind)
+            main = {
+                STATUS: "status",
+                SLOW: "delay",
+                EXPORT_FAILURE: "batch_id",
+                JOB_FAILURE: "batch_id",
+                SHORT_FILE: "rows",
+                MODIFY: "rows",
+            }.get(kind)
             if main is None:
                 raise ValueError(f"fault kind {kind!r} takes no value (in {text!r})")
             fields[main] = value

@@ -32,11 +32,13 @@ class Reject(Exception):
 def guarded(sandbox: Sandbox, name: str, handler: Handler, status_reply: Callable[[Fault], Response]) -> Handler:
     """`handler` counted under `name`, with that route's faults applied: an error status (`status_reply`)
     instead of the handler, a delay before it, or its reply cut short after it ran (so a dropped reply
-    still had its effect, as on a real server)."""
+    still had its effect, as on a real server). Faults about what a reply holds (a short export file, a
+    page that says "nothing found") are the handler's to apply: it finds them in `request.state.fault`."""
 
     async def endpoint(request: Request) -> Response:
         sandbox.requests[name] += 1
         fault = sandbox.faults.take(name)
+        request.state.fault = fault
         if fault is not None and fault.kind == STATUS:
             return status_reply(fault)
         if fault is not None and fault.kind == SLOW:

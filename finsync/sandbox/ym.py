@@ -33,7 +33,7 @@ from finsync.sources.ym.schema import DETAILS_FIELD_NAMES, INVOICE_ITEM_COLUMNS
 
 from .dataset import Batch
 from .exports import ExportState
-from .faults import Fault
+from .faults import EMPTY_FILE, SHORT_FILE, UNKNOWN_ANCHOR, Fault
 from .formats import NO_DATE, RecordEncoder, json_body, parse_server_time
 from .guard import Handler, Reject, guarded
 from .routes import (
@@ -182,7 +182,9 @@ class YMApi:
         start = query.get("startbatchid", "").strip()
         since = self._time_param(query, "Timestamp")
         batches = self.sandbox.dataset.batches()
-        if start:
+        if start and _fault(request, UNKNOWN_ANCHOR):
+            batches = []  # as YM answers a StartBatchID it does not know
+        elif start:
             batches = [b for b in batches if start.isdigit() and int(b.batch_id) >= int(start)]
         elif since is not None:
             batches = [b for b in batches if b.create_ticks >= since]
@@ -256,17 +258,24 @@ class YMApi:
         export = self.sandbox.exports.get(request.path_params["export_id"])
         if export is None or not self.sandbox.exports.claim_file(export, self.sandbox.config.export_not_ready_count):
             return PlainTextResponse("Not Found", 404)
+        rows = None
+        if (fault := _fault(request, SHORT_FILE, EMPTY_FILE)) is not None:
+            rows = -1 if fault.kind == EMPTY_FILE else fault.rows
         return StreamingResponse(
-            self._csv_chunks(export.batch),
+            self._csv_chunks(export.batch, rows),
             media_type="text/csv; charset=utf-8",
             headers={"Content-Disposition": f'attachment; filename="FinanceBatch_{export.batch.batch_id}.csv"'},
         )
 
-    def _csv_chunks(self, batch: Batch) -> Iterator[bytes]:
+    def _csv_chunks(self, batch: Batch, rows: int | None = None) -> Iterator[bytes]:
+        """The export file; with `rows`, cut after that many rows (-1: nothing at all, not even the header)."""
+        if rows == -1:
+            return
         buffer = io.StringIO()
         writer = csv.writer(buffer)
         writer.writerow(_CSV_HEADER)
-        for record in self.sandbox.dataset.records(batch.first_item, batch.last_item):
+        last = batch.last_item if rows is None else min(batch.last_item, batch.first_item + rows - 1)
+        for record in self.sandbox.dataset.records(batch.first_item, last):
             writer.writerow([_csv_cell(name, record[name]) for name in _CSV_HEADER])
             if buffer.tell() >= _CSV_CHUNK:
                 yield buffer.getvalue().encode("utf-8")
@@ -300,12 +309,18 @@ class YMApi:
         entered_from = self._time_param(query, "LineItemDateEnteredFrom")
         size, number, offset, skip = self._paging(query)
         dataset = self.sandbox.dataset
-        # Both dates grow with the item number, so the first match is a binary search away.
+        # Both dates grow with the item number, so the first match is a binary search away; imported items
+        # (backdated) come after every generated one.
         first = dataset.first_dated_at_or_after(dated_from)
         if entered_from is not None:
             first = max(first, dataset.first_entered_at_or_after(entered_from))
-        first += skip
-        listed = self._items.encode_list(dataset.records(first, first + size - 1))
+        generated = max(0, dataset.items - first + 1)
+        records = list(dataset.records(first + skip, min(first + skip + size - 1, dataset.items)))
+        if len(records) < size:
+            imported = dataset.backdated_records(dated_from, entered_from)
+            start = max(0, skip - generated)
+            records += imported[start : start + size - len(records)]
+        listed = self._items.encode_list(records)
         echo = {
             "DateFrom": query.get("datefrom"),
             "InvoiceItemType": query.get("invoiceitemtype"),
@@ -358,6 +373,12 @@ def _status_fault(fault: Fault) -> Response:
 
 
 # -- request parsing -----------------------------------------------------------------------------------
+
+
+def _fault(request: Request, *kinds: str) -> Fault | None:
+    """The fault armed for this request, if it is one of `kinds`."""
+    fault: Fault | None = getattr(request.state, "fault", None)
+    return fault if fault is not None and fault.kind in kinds else None
 
 
 def _query(request: Request) -> dict[str, str]:

@@ -39,7 +39,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from .faults import Fault
+from .faults import MODIFY, NOTHING_FOUND, Fault
 from .formats import dumps
 from .guard import Handler, Reject, guarded
 from .routes import (
@@ -141,6 +141,9 @@ class YouniumApi:
                 _json({"errors": [f"Legal entity '{entity}' was not found, or the user has no access to it."]}, 403)
             )
         self.tenant.settle()
+        fault: Fault | None = getattr(request.state, "fault", None)
+        if fault is not None and fault.kind == MODIFY:
+            self.tenant.dataset.touch(fault.rows)
         return {k.lower(): v for k, v in request.query_params.multi_items()}
 
     def _paging(self, query: Mapping[str, str]) -> tuple[int, int]:
@@ -230,7 +233,8 @@ class YouniumApi:
         *,
         single: bool = False,
     ) -> Response:
-        if not records:
+        fault: Fault | None = getattr(request.state, "fault", None)
+        if not records or (fault is not None and fault.kind == NOTHING_FOUND):
             raise Reject(self._validation({"message": [f"No {entity} could be found"]}))
         pages = math.ceil(total / size)
 

@@ -1009,14 +1009,7 @@ class YouniumDataset:
                 chosen = [
                     candidates[start + i * len(candidates) // modified_invoices] for i in range(modified_invoices)
                 ]
-                for n in chosen:
-                    for k in self._lines_to_edit(n):
-                        extra, _ = self._edits.get((n, k), (0, 0))
-                        self._edits[(n, k)] = (extra + 1, at)
-                        edited.append(self.line_id(n, k))
-                    self._modified[n] = at
-                    self._totals.pop(n, None)
-                self._reorder(set(chosen))
+                edited = self._edit(chosen, at)
             first_account = len(self._accounts) + 1
             if new_accounts:
                 self._account_segments.append(_Segment(first_account, at + MINUTE, MINUTE, 0))
@@ -1034,6 +1027,31 @@ class YouniumDataset:
                 tuple(self._ids[n] for n in chosen),
                 tuple(edited),
             )
+
+    def touch(self, count: int) -> list[str]:
+        """Edit the `count` draft invoices outside batches that come first in the listing order, as a user
+        editing them while a sync pages through the list would; returns their ids."""
+        with self._lock:
+            drafts = [n for n in self._order if self._status[n] == DRAFT and not self._batch[n]]
+            chosen = [n for n in drafts if n not in self._reserved][:count]
+            if chosen:
+                self._advances += 1
+                self._edit(chosen, self._tick())
+            return [self._ids[n] for n in chosen]
+
+    def _edit(self, chosen: list[int], at: int) -> list[str]:
+        """One or more (never all) of each invoice's lines get one more unit; they and the invoice are
+        modified `at`. Returns the ids of the lines edited."""
+        edited = []
+        for n in chosen:
+            for k in self._lines_to_edit(n):
+                extra, _ = self._edits.get((n, k), (0, 0))
+                self._edits[(n, k)] = (extra + 1, at)
+                edited.append(self.line_id(n, k))
+            self._modified[n] = at
+            self._totals.pop(n, None)
+        self._reorder(set(chosen))
+        return edited
 
     def _lines_to_edit(self, n: int) -> list[int]:
         count = self.lines_per_invoice

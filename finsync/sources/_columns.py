@@ -9,7 +9,7 @@ from it.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timezone, tzinfo
 from decimal import ROUND_HALF_EVEN, Decimal, InvalidOperation
@@ -67,6 +67,14 @@ class Column:
 
 
 @dataclass(frozen=True)
+class Origin:
+    """Where converted rows come from, for error messages: `YM batch 1003`, and the number of its first row."""
+
+    what: str = "the page"
+    first_row: int = 1
+
+
+@dataclass(frozen=True)
 class Table:
     name: str
     primary_key: str
@@ -105,22 +113,35 @@ class Table:
             hints[c.name] = hint
         return hints
 
-    def from_rows(self, rows: Sequence[Mapping[str, Any]], naive_tz: tzinfo, pii: PiiMode = "mask") -> pa.Table:
+    def from_rows(
+        self,
+        rows: Sequence[Mapping[str, Any]],
+        naive_tz: tzinfo,
+        pii: PiiMode = "mask",
+        *,
+        origin: Origin | None = None,
+    ) -> pa.Table:
         """Arrow batch from upstream records (dicts keyed by upstream field names)."""
         try:
             wire = pa.Table.from_pylist(list(rows), schema=self._wire_schema(pii))
         except (pa.ArrowInvalid, pa.ArrowTypeError, OverflowError, TypeError):
-            return self.from_columns({c.source: [r.get(c.source) for r in rows] for c in self.kept(pii)}, naive_tz, pii)
-        return self.from_arrays({name: wire.column(name) for name in wire.column_names}, naive_tz, pii)
+            columns = {c.source: [r.get(c.source) for r in rows] for c in self.kept(pii)}
+            return self.from_columns(columns, naive_tz, pii, origin=origin)
+        return self.from_arrays({name: wire.column(name) for name in wire.column_names}, naive_tz, pii, origin=origin)
 
     def from_arrays(
-        self, arrays: Mapping[str, pa.Array | pa.ChunkedArray], naive_tz: tzinfo, pii: PiiMode = "mask"
+        self,
+        arrays: Mapping[str, pa.Array | pa.ChunkedArray],
+        naive_tz: tzinfo,
+        pii: PiiMode = "mask",
+        *,
+        origin: Origin | None = None,
     ) -> pa.Table:
         """Arrow batch from Arrow columns keyed by upstream field names (strings or wire types).
 
         Whole columns are converted with Arrow compute; a column holding anything the fast path does
         not read exactly as the per-value path would (an offset in a date, an odd number) sends the
-        batch through `from_columns`, which also names the offending value.
+        batch through `from_columns`, which also names the offending row and column.
         """
         length = max((len(a) for a in arrays.values()), default=0)
         try:
@@ -130,13 +151,20 @@ class Table:
             return pa.Table.from_arrays(converted, schema=self.arrow_schema(pii))
         except (_Inexact, pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError):
             columns = {name: array.to_pylist() for name, array in arrays.items()}
-            return self.from_columns(columns, naive_tz, pii)
+            return self.from_columns(columns, naive_tz, pii, origin=origin)
 
     def _wire_schema(self, pii: PiiMode) -> pa.Schema:
         """How upstream JSON values arrive: text as text (dates too), numbers as wide decimals."""
         return pa.schema([pa.field(c.source, _WIRE_TYPES.get(c.kind, c.kind.arrow)) for c in self.kept(pii)])
 
-    def from_columns(self, columns: Mapping[str, Sequence[Any]], naive_tz: tzinfo, pii: PiiMode = "mask") -> pa.Table:
+    def from_columns(
+        self,
+        columns: Mapping[str, Sequence[Any]],
+        naive_tz: tzinfo,
+        pii: PiiMode = "mask",
+        *,
+        origin: Origin | None = None,
+    ) -> pa.Table:
         """Arrow batch from column lists keyed by upstream field names; absent fields become NULL."""
         kept = self.kept(pii)
         length = max((len(v) for v in columns.values()), default=0)
@@ -147,7 +175,7 @@ class Table:
                 values = [None] * length
             if c.sensitivity is Sensitivity.CARD:
                 values = [mask_card(v) for v in values]
-            arrays.append(_convert(self.name, c, values, naive_tz))
+            arrays.append(_convert(self.name, c, values, naive_tz, origin or Origin()))
         return pa.Table.from_arrays(arrays, schema=self.arrow_schema(pii))
 
 
@@ -277,24 +305,43 @@ def _text(value: object) -> str | None:
     return value if isinstance(value, str) else str(value)
 
 
-def _convert(table: str, column: Column, values: Iterable[Any], naive_tz: tzinfo) -> pa.Array:
+def _convert(table: str, column: Column, values: Sequence[Any], naive_tz: tzinfo, origin: Origin) -> pa.Array:
     kind = column.kind
+    convert = _converter(kind, naive_tz)
     try:
-        if kind is Kind.MONEY or kind is Kind.RATE:
-            quantum = Decimal(1).scaleb(-kind.arrow.scale)
-            converted: list[Any] = [_decimal(v, quantum) for v in values]
-        elif kind is Kind.INT:
-            converted = [_int(v) for v in values]
-        elif kind is Kind.TIMESTAMP:
-            converted = [parse_timestamp(v, naive_tz) for v in values]
-        elif kind is Kind.BOOL:
-            converted = [_bool(v) for v in values]
-        else:
-            converted = [_text(v) for v in values]
-        return pa.array(converted, type=kind.arrow)
-    except (ValueError, TypeError, InvalidOperation, ArithmeticError, pa.ArrowException) as error:
-        raise DataError(
-            f"{table}.{column.name} (upstream field {column.source}) holds a value that is not a valid "
-            f"{kind.name.lower()}: {error}. Nothing from this batch was written; report the record upstream "
-            "or rerun once it is corrected."
-        ) from None
+        return pa.array([convert(v) for v in values], type=kind.arrow)
+    except _CONVERSION_ERRORS:
+        pass
+    for index, value in enumerate(values):  # the slow path, only to say which value it was
+        try:
+            pa.array([convert(value)], type=kind.arrow)
+        except _CONVERSION_ERRORS:
+            # A personal field's content never goes into a message: it would reach logs and saved state.
+            shown = "(value withheld: personal data)" if column.sensitivity is not Sensitivity.NONE else _shown(value)
+            raise DataError(
+                f"{origin.what}, row {origin.first_row + index}: {table}.{column.name} (upstream field "
+                f"{column.source}) is not a valid {kind.name.lower()}: {shown}. Nothing of {origin.what} was "
+                "written; report the record upstream, or rerun once it is corrected."
+            ) from None
+    raise DataError(f"{origin.what}: {table}.{column.name} could not be converted")  # pragma: no cover
+
+
+_CONVERSION_ERRORS = (ValueError, TypeError, InvalidOperation, ArithmeticError, pa.ArrowException)
+
+
+def _converter(kind: Kind, naive_tz: tzinfo) -> Callable[[Any], Any]:
+    if kind is Kind.MONEY or kind is Kind.RATE:
+        quantum = Decimal(1).scaleb(-kind.arrow.scale)
+        return lambda v: _decimal(v, quantum)
+    if kind is Kind.INT:
+        return _int
+    if kind is Kind.TIMESTAMP:
+        return lambda v: parse_timestamp(v, naive_tz)
+    if kind is Kind.BOOL:
+        return _bool
+    return _text
+
+
+def _shown(value: object) -> str:
+    text = repr(value)
+    return text if len(text) <= 40 else text[:37] + "..."

@@ -2,18 +2,21 @@
 
 from __future__ import annotations
 
+import csv
 import json
 from decimal import Decimal
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import httpx
+import pyarrow as pa
 import pytest
 import respx
 
-from finsync.errors import AuthenticationError, DataError, UpstreamError
+from finsync.errors import AuthenticationError, BatchReadFailed, DataError, IncompleteBatch, UpstreamError
 from finsync.sources._http import HttpSettings
-from finsync.sources.ym.client import ExportState, YMClient
-from finsync.sources.ym.exports import BatchReader, ExportFailed, read_export_csv
+from finsync.sources.ym.client import SESSION_ATTEMPTS, ExportState, YMClient
+from finsync.sources.ym.exports import BatchItems, BatchReader, ListedBatch, read_export_file
 from finsync.sources.ym.schema import INVOICE_ITEM_COLUMNS
 
 BASE = "https://ym.example.test"
@@ -36,7 +39,7 @@ class Clock:
 
 
 def make_client(clock: Clock | None = None, **kwargs: object) -> YMClient:
-    return YMClient(
+    client = YMClient(
         BASE,
         CID,
         "api-key-1234",
@@ -45,6 +48,8 @@ def make_client(clock: Clock | None = None, **kwargs: object) -> YMClient:
         clock=clock or Clock(),
         **kwargs,  # type: ignore[arg-type]
     )
+    client._http._sleep = lambda _seconds: None  # no test waits on a backoff
+    return client
 
 
 def sessions(*ids: str) -> respx.Route:
@@ -96,11 +101,24 @@ def test_a_401_signs_in_again_once_and_retries() -> None:
 
 
 @respx.mock
-def test_a_second_401_after_signing_in_again_is_an_authentication_error() -> None:
-    sessions("sess-1", "sess-2")
+def test_sessions_dropped_right_after_signing_in_are_retried_and_are_not_a_credentials_error() -> None:
+    sessions(*(f"sess-{i}" for i in range(1, SESSION_ATTEMPTS + 2)))
+    unauthorized = httpx.Response(401, json={})
+    data = respx.get(f"{BASE}/Ams/{CID}/FinanceBatches").mock(
+        side_effect=[unauthorized, unauthorized, httpx.Response(200, json={})]
+    )
+    make_client().finance_batches(start_batch_id="1", since="2020-01-01", page_size=10)
+    assert [c.request.headers["X-SS-ID"] for c in data.calls] == ["sess-1", "sess-2", "sess-3"]
+
+
+@respx.mock
+def test_fresh_sessions_refused_every_time_fail_the_run_with_exit_1_not_2() -> None:
+    login = sessions(*(f"sess-{i}" for i in range(1, SESSION_ATTEMPTS + 1)))
     respx.get(f"{BASE}/Ams/{CID}/FinanceBatches").mock(return_value=httpx.Response(401, json={}))
-    with pytest.raises(AuthenticationError):
+    with pytest.raises(UpstreamError) as raised:
         make_client().finance_batches(start_batch_id="1", since="2020-01-01", page_size=10)
+    assert not isinstance(raised.value, AuthenticationError) and raised.value.exit_code == 1
+    assert login.call_count == SESSION_ATTEMPTS and "sign-ins in a row" in str(raised.value)
 
 
 @respx.mock
@@ -146,19 +164,30 @@ def test_finance_batches_survive_pages_that_repeat_the_full_list() -> None:
 
 
 @respx.mock
-def test_invoice_items_page_until_a_short_page_with_the_required_date_from() -> None:
+def test_invoice_items_page_until_a_short_page_confirmed_by_an_empty_one_with_the_required_date_from() -> None:
     sessions("sess-1")
-    pages = [{"InvoiceItemsList": [{"LineItemID": i} for i in range(n)]} for n in (2, 2, 1)]
+    pages = [{"InvoiceItemsList": [{"LineItemID": i} for i in range(n)]} for n in (2, 2, 1, 0)]
     route = respx.get(f"{BASE}/Ams/{CID}/InvoiceItems").mock(side_effect=[httpx.Response(200, json=p) for p in pages])
     got = list(
         make_client().invoice_items(date_from="2020-01-01T00:00:00", entered_from="2024-03-01T10:00:00", page_size=2)
     )
     assert [len(p) for p in got] == [2, 2, 1]
     params = [c.request.url.params for c in route.calls]
-    assert [p["PageNumber"] for p in params] == ["1", "2", "3"]
+    assert [p["PageNumber"] for p in params] == ["1", "2", "3", "4"]
     assert (
         params[0]["DateFrom"] == "2020-01-01T00:00:00" and params[0]["LineItemDateEnteredFrom"] == "2024-03-01T10:00:00"
     )
+
+
+@respx.mock
+def test_a_server_that_caps_the_page_size_fails_the_read_instead_of_ending_it_after_one_page() -> None:
+    sessions("sess-1")
+    # Asked for 10 a page, YM serves 4: the "short" first page is followed by more, so it was a cap.
+    respx.get(f"{BASE}/Ams/{CID}/InvoiceItems").mock(
+        return_value=httpx.Response(200, json={"InvoiceItemsList": [{"LineItemID": 1}] * 4})
+    )
+    with pytest.raises(UpstreamError, match=r"caps its page size.*to 4 or less"):
+        list(make_client().invoice_items(date_from="2020-01-01", entered_from="2020-01-01T00:00:00", page_size=10))
 
 
 @pytest.mark.parametrize(
@@ -197,7 +226,9 @@ def csv_row(item_id: int, total: str, card: str = "4111111111111111") -> str:
     return ",".join(f'"{v.replace(chr(34), chr(34) * 2)}"' if "," in v or '"' in v else v for v in values.values())
 
 
-def export_routes(statuses: list[object], downloads: list[int], uri: str = f"{BASE}/files/e1.csv") -> respx.Route:
+def export_routes(
+    statuses: list[object], downloads: list[int], uri: str = f"{BASE}/files/e1.csv", bodies: list[bytes] | None = None
+) -> respx.Route:
     sessions("sess-1", "sess-2")
     respx.post(f"{BASE}/Ams/{CID}/FinanceBatches").mock(return_value=httpx.Response(200, json={"ExportID": "e1"}))
     respx.get(f"{BASE}/Ams/{CID}/ExportStatus/e1").mock(
@@ -206,70 +237,167 @@ def export_routes(statuses: list[object], downloads: list[int], uri: str = f"{BA
             for s in statuses
         ]
     )
-    body = "\n".join([CSV_HEADER, csv_row(1, "10.10"), csv_row(2, "0.20")]).encode()
+    files = iter(bodies or [])
     return respx.get(uri).mock(
-        side_effect=[httpx.Response(code, content=body if code == 200 else b"") for code in downloads]
+        side_effect=[httpx.Response(code, content=next(files, TWO_ROWS) if code == 200 else b"") for code in downloads]
     )
+
+
+def export_file(*rows: str, end: str = "\r\n") -> bytes:
+    return ("\r\n".join([CSV_HEADER, *rows]) + end).encode()
+
+
+TWO_ROWS = export_file(csv_row(1, "10.10"), csv_row(2, "0.20"))
 
 
 def reader(**kwargs: object) -> BatchReader:
     return BatchReader(make_client(), NY, "mask", poll_interval=0.0, sleep=lambda _s: None, **kwargs)  # type: ignore[arg-type]
 
 
+def read(items: BatchItems) -> pa.Table:
+    return pa.concat_tables(items.tables())
+
+
+def parse(tmp_path: Path, content: bytes, item_count: int | None = 1, pii: str = "mask") -> pa.Table:
+    source = tmp_path / "export.csv"
+    source.write_bytes(content)
+    target = tmp_path / "items.arrow"
+    read_export_file(source, ListedBatch("1001", item_count), NY, pii, target)  # type: ignore[arg-type]
+    return read(BatchItems("1001", 0, target))
+
+
 @respx.mock
-def test_an_export_is_polled_until_complete_and_its_file_read_even_if_it_404s_first() -> None:
+def test_an_export_is_polled_until_complete_and_its_file_read_even_if_it_404s_first(tmp_path: Path) -> None:
     download = export_routes([0, 1, "WORKING", 2], [404, 404, 200])
-    table = reader().read_export("1001")
-    assert download.call_count == 3
+    items = reader()(ListedBatch("1001", 2), tmp_path)
+    table = read(items)
+    assert download.call_count == 3 and items.rows == 2
     assert table.column("line_item_id").to_pylist() == [1, 2]
     assert table.column("batch_id").to_pylist() == ["1001", "1001"]
     assert sum(table.column("line_total").to_pylist()) == Decimal("10.30")
     assert table.column("payment_card_number").to_pylist() == ["****1111", "****1111"]
     assert table.column("line_item_description").to_pylist()[0] == 'Dues, "gold" level'
     assert table.column("date_invoice_last_sent").to_pylist() == [None, None]
+    assert [p.name for p in tmp_path.iterdir()] == ["batch-1001.arrow"], "the downloaded file is not kept"
 
 
 @respx.mock
-def test_an_export_that_reports_failure_fails_that_batch() -> None:
+def test_an_export_that_reports_failure_fails_that_batch(tmp_path: Path) -> None:
     export_routes([1, -1], [])
-    with pytest.raises(ExportFailed, match="FAILURE"):
-        reader().read_export("1001")
+    with pytest.raises(BatchReadFailed, match="FAILURE"):
+        reader()(ListedBatch("1001", 2), tmp_path)
 
 
 @respx.mock
-def test_an_export_that_never_completes_gives_up_at_the_timeout() -> None:
+def test_an_export_that_never_completes_gives_up_at_the_timeout(tmp_path: Path) -> None:
     export_routes([1] * 50, [])
     clock = iter(float(i) for i in range(1000))
-    with pytest.raises(ExportFailed, match="export_timeout"):
-        BatchReader(
-            make_client(), NY, "mask", poll_interval=1.0, timeout=5.0, sleep=lambda _s: None, clock=lambda: next(clock)
-        ).read_export("1001")
+    slow = BatchReader(
+        make_client(), NY, "mask", poll_interval=1.0, timeout=5.0, sleep=lambda _s: None, clock=lambda: next(clock)
+    )
+    with pytest.raises(BatchReadFailed, match="export_timeout"):
+        slow(ListedBatch("1001", 2), tmp_path)
 
 
 @respx.mock
-def test_the_session_header_is_never_sent_to_a_foreign_export_host() -> None:
+def test_the_session_header_is_never_sent_to_a_foreign_export_host(tmp_path: Path) -> None:
     download = export_routes([2], [200], uri="https://files.elsewhere.test/e1.csv")
-    reader().read_export("1001")
+    reader()(ListedBatch("1001", 2), tmp_path)
     assert "X-SS-ID" not in download.calls[0].request.headers
 
 
-def test_a_malformed_export_file_is_a_data_error_naming_the_batch() -> None:
-    content = "\n".join([CSV_HEADER, "1,2,3"]).encode()
+@respx.mock
+def test_a_file_cut_short_is_downloaded_again_and_loaded_once_whole(tmp_path: Path) -> None:
+    cut = TWO_ROWS[: len(TWO_ROWS) - 30]
+    download = export_routes([2], [200, 200], bodies=[cut, TWO_ROWS])
+    items = reader()(ListedBatch("1001", 2), tmp_path)
+    assert download.call_count == 2 and items.rows == 2
+
+
+@respx.mock
+def test_a_file_that_stays_short_fails_the_batch_after_the_download_attempts(tmp_path: Path) -> None:
+    one_row = export_file(csv_row(1, "10.10"))
+    download = export_routes([2], [200] * 3, bodies=[one_row] * 3)
+    with pytest.raises(IncompleteBatch, match="holds 1 items, but YM lists the batch with ItemCount 2"):
+        reader()(ListedBatch("1001", 2), tmp_path)
+    assert download.call_count == 3
+    assert list(tmp_path.iterdir()) == [], "nothing of a failed batch is kept"
+
+
+@pytest.mark.parametrize(
+    ("content", "problem"),
+    [
+        (b"", "is empty"),
+        (export_file(), "holds 0 items"),
+        (export_file(csv_row(1, "1.00"), csv_row(2, "2.00"))[:-2], "does not end with a line break"),
+        (export_file(csv_row(1, "1.00")), "holds 1 items, but YM lists the batch with ItemCount 2"),
+    ],
+    ids=["empty file", "header only", "cut inside the last row", "cut at a row boundary"],
+)
+def test_an_export_file_that_is_not_whole_is_never_accepted(tmp_path: Path, content: bytes, problem: str) -> None:
+    with pytest.raises(IncompleteBatch, match=problem):
+        parse(tmp_path, content, item_count=2)
+
+
+def test_a_batch_of_no_items_may_have_an_empty_export_file(tmp_path: Path) -> None:
+    source, target = tmp_path / "export.csv", tmp_path / "items.arrow"
+    source.write_bytes(b"")
+    assert read_export_file(source, ListedBatch("1001", 0), NY, "mask", target) == 0
+
+
+def test_a_batch_listed_without_an_item_count_cannot_be_proven_complete(tmp_path: Path) -> None:
+    with pytest.raises(BatchReadFailed, match="without an ItemCount"):
+        reader()(ListedBatch("1001", None), tmp_path)
+
+
+def test_a_malformed_row_is_named_by_number_without_quoting_its_content(tmp_path: Path) -> None:
+    content = export_file(csv_row(1, "1.00"), "Rodriguez,Siobhán,9662 Sunset Blvd")
+    with pytest.raises(IncompleteBatch) as raised:
+        parse(tmp_path, content, item_count=2)
+    message = str(raised.value)
+    assert "batch 1001" in message and "row 2 has 3 fields" in message
+    assert "Rodriguez" not in message and "Sunset" not in message
+
+
+def test_a_bad_value_in_a_personal_field_is_named_by_row_and_column_but_never_shown(tmp_path: Path) -> None:
+    header = CSV_HEADER.split(",")  # a name where a card expiry month belongs:
+    cells = next(csv.reader([csv_row(1, "1.00")]))
+    cells[header.index("PaymentCardExpMonth")] = "Siobhán"
+    row = ",".join(f'"{c}"' if "," in c or '"' in c else c for c in [c.replace('"', '""') for c in cells])
+    with pytest.raises(DataError) as raised:
+        parse(tmp_path, export_file(row), item_count=1)
+    message = str(raised.value)
+    assert "row 1" in message and "payment_card_exp_month" in message and "batch 1001" in message
+    assert "Siobhán" not in message and "withheld" in message
+
+
+def test_a_file_without_a_line_item_id_column_is_a_data_error_naming_the_batch(tmp_path: Path) -> None:
     with pytest.raises(DataError, match="batch 1001"):
-        read_export_csv(content, "1001", NY, "mask")
+        parse(tmp_path, b"Foo,Bar\r\n1,2\r\n")
 
 
-def test_pii_drop_removes_every_personal_field_from_export_rows() -> None:
-    content = "\n".join([CSV_HEADER, csv_row(1, "1.00")]).encode()
-    table = read_export_csv(content, "1001", NY, "drop")
+def test_pii_drop_removes_every_personal_field_from_export_rows(tmp_path: Path) -> None:
+    table = parse(tmp_path, export_file(csv_row(1, "1.00")), pii="drop")
     assert not {"payment_card_number", "email_address", "invoice_name_last", "address1"} & set(table.column_names)
     assert table.column("line_total").to_pylist() == [Decimal("1.0000")]
 
 
-def test_server_local_times_are_stored_in_utc() -> None:
-    content = "\n".join([CSV_HEADER, csv_row(1, "1.00")]).encode()
-    entered = read_export_csv(content, "1001", NY, "mask").column("line_item_date_entered").to_pylist()[0]
+def test_server_local_times_are_stored_in_utc(tmp_path: Path) -> None:
+    entered = parse(tmp_path, export_file(csv_row(1, "1.00"))).column("line_item_date_entered").to_pylist()[0]
     assert entered.isoformat() == "2024-03-01T15:00:00+00:00"  # 10:00 in New York in winter
+
+
+@respx.mock
+def test_details_mode_must_return_the_batch_item_count(tmp_path: Path) -> None:
+    sessions("sess-1")
+    respx.get(f"{BASE}/Ams/{CID}/FinanceBatchDetails").mock(
+        side_effect=[
+            httpx.Response(200, json={"FinanceBatchDetailsList": [{"LineItemID": 1}, {"LineItemID": 2}]}),
+            httpx.Response(200, json={"FinanceBatchDetailsList": []}),
+        ]
+    )
+    with pytest.raises(IncompleteBatch, match=r"FinanceBatchDetails of YM batch 1001 holds 2 items.*ItemCount 3"):
+        reader(mode="details", details_page_size=5)(ListedBatch("1001", 3), tmp_path)
 
 
 @respx.mock
@@ -285,5 +413,7 @@ def test_invoice_item_pages_are_read_ahead_concurrently_and_stop_at_the_short_pa
     client = make_client(page_concurrency=4)
     pages = list(client.invoice_items(date_from="2020-01-01", entered_from="2020-01-01T00:00:00", page_size=2))
     assert [p[0]["LineItemID"] for p in pages] == [1, 2, 3, 4, 5]
-    # windows of 1, 2 and 4 pages: the last window asked for pages 4-7 at once
-    assert sorted(int(c.request.url.params["PageNumber"]) for c in route.calls) == [1, 2, 3, 4, 5, 6, 7]
+    # The window of pages in flight widens 1, 2, 4 and slides: page 6 confirms the short page 5, and
+    # no more than 4 pages past the last full one were ever asked for.
+    asked = sorted(int(c.request.url.params["PageNumber"]) for c in route.calls)
+    assert asked[:6] == [1, 2, 3, 4, 5, 6] and max(asked) <= 8

@@ -15,7 +15,7 @@ import respx
 from finsync.errors import AuthenticationError, ConfigurationError, UpstreamError
 from finsync.sources._http import HttpSettings
 from finsync.sources.younium import client_from_config, younium
-from finsync.sources.younium.client import YouniumClient, iso_utc
+from finsync.sources.younium.client import READ_ATTEMPTS, TOKEN_ATTEMPTS, Window, YouniumClient, iso_utc
 from finsync.sources.younium.jobs import (
     BatchJobError,
     JobProgress,
@@ -46,7 +46,7 @@ class Clock:
 
 
 def make_client(clock: Clock | None = None, **kwargs: object) -> YouniumClient:
-    return YouniumClient(
+    client = YouniumClient(
         BASE,
         CLIENT_ID,
         SECRET,
@@ -54,6 +54,8 @@ def make_client(clock: Clock | None = None, **kwargs: object) -> YouniumClient:
         clock=clock or Clock(),
         **kwargs,  # type: ignore[arg-type]
     )
+    client._http._sleep = lambda _seconds: None  # no test waits on a backoff
+    return client
 
 
 def tokens(*values: str, expires_in: int = 86400, path: str = "/auth/v2/token") -> respx.Route:
@@ -62,8 +64,13 @@ def tokens(*values: str, expires_in: int = 86400, path: str = "/auth/v2/token") 
     )
 
 
-def envelope(rows: object, number: int = 1, total: int | None = 1, next_page: str | None = None) -> dict:
-    body = {"pageNumber": number, "pageSize": 100, "totalCount": 0, "nextPage": next_page, "data": rows}
+def envelope(
+    rows: object, number: int = 1, total: int | None = 1, next_page: str | None = None, count: int | None = None
+) -> dict:
+    """A page of the list envelope; `count` (totalCount) defaults to pages x this page's rows."""
+    if count is None:
+        count = (len(rows) if isinstance(rows, list) else 1) * (total or 1)
+    body = {"pageNumber": number, "pageSize": 100, "totalCount": count, "nextPage": next_page, "data": rows}
     if total is not None:
         body["totalPages"] = total
     return body
@@ -125,11 +132,23 @@ def test_a_401_requests_a_new_token_once_and_retries() -> None:
 
 
 @respx.mock
-def test_a_second_401_with_a_new_token_is_an_authentication_error() -> None:
-    tokens("token-1111", "token-2222")
+def test_a_token_refused_again_right_after_it_was_issued_is_retried_with_another() -> None:
+    tokens("token-1111", "token-2222", "token-3333")
+    data = respx.get(f"{BASE}/Accounts").mock(
+        side_effect=[httpx.Response(401), httpx.Response(401), ok(envelope([{"id": "a1"}]))]
+    )
+    assert read_all(make_client(), "/Accounts") == [{"id": "a1"}]
+    assert data.calls[-1].request.headers["Authorization"] == "Bearer token-3333"
+
+
+@respx.mock
+def test_fresh_tokens_refused_every_time_fail_the_run_with_exit_1_not_2() -> None:
+    login = tokens(*(f"token-{i:04d}" for i in range(TOKEN_ATTEMPTS)))
     respx.get(f"{BASE}/Accounts").mock(return_value=httpx.Response(401))
-    with pytest.raises(AuthenticationError, match="still unauthorized"):
+    with pytest.raises(UpstreamError, match="new tokens in a row") as raised:
         read_all(make_client(), "/Accounts")
+    assert not isinstance(raised.value, AuthenticationError) and raised.value.exit_code == 1
+    assert login.call_count == TOKEN_ATTEMPTS
 
 
 @respx.mock
@@ -232,12 +251,13 @@ def test_every_page_is_requested_with_the_same_filters_even_when_next_page_drops
             for n in (1, 2, 3)
         ]
     )
-    since = datetime(2024, 3, 1, 10, 30, tzinfo=timezone.utc)
-    rows = [row for page in make_client(sequential=True).invoices(since) for row in page]
+    window = Window(datetime(2024, 3, 1, 10, 30, tzinfo=timezone.utc), datetime(2024, 3, 2, tzinfo=timezone.utc))
+    rows = [row for page in make_client(sequential=True).invoices(window) for row in page]
     assert [r["id"] for r in rows] == ["1", "2", "3"]
     params = [c.request.url.params for c in route.calls]
     assert [p["PageNumber"] for p in params] == ["1", "2", "3"]
     assert {p["ModifiedAfter"] for p in params} == {"2024-03-01T10:30:00Z"}
+    assert {p["ModifiedBefore"] for p in params} == {"2024-03-02T00:00:00Z"}, "the window is closed at its end"
     assert {p["PageSize"] for p in params} == {"100"}
     assert elsewhere.call_count == 0
 
@@ -254,6 +274,34 @@ def test_a_400_saying_nothing_could_be_found_is_an_empty_result() -> None:
     route = respx.get(f"{BASE}/Invoices").mock(return_value=httpx.Response(400, json=NOTHING))
     assert read_all(make_client()) == []
     assert route.call_count == 1
+
+
+@respx.mock
+def test_nothing_found_on_a_later_page_of_a_list_that_announced_records_is_never_an_empty_end() -> None:
+    tokens("token-1111")
+    pages = {1: ok(envelope([{"id": "1"}], 1, total=3)), 2: httpx.Response(400, json=NOTHING)}
+
+    def serve(request: httpx.Request) -> httpx.Response:
+        return pages.get(int(request.url.params["PageNumber"]), ok(envelope([{"id": "3"}], 3, total=3)))
+
+    route = respx.get(f"{BASE}/Payments").mock(side_effect=serve)
+    with pytest.raises(UpstreamError, match=r"page 1 announced 3 records, the pages then held [12]") as raised:
+        read_all(make_client(), "/Payments")
+    assert "Nothing of this run was loaded" in str(raised.value)
+    first_pages = [c.request.url.params["PageNumber"] for c in route.calls].count("1")
+    assert first_pages == READ_ATTEMPTS, "the whole list was read again before giving up"
+
+
+@respx.mock
+def test_a_read_that_comes_up_short_is_read_again_and_ends_complete() -> None:
+    tokens("token-1111")
+    # Between pages 1 and 2, record 2 changed and moved to the end: record 3 slid back onto page 1.
+    page_1 = ok(envelope([{"id": "1"}, {"id": "2"}], 1, total=2, count=4, next_page="more"))
+    first = [page_1, ok(envelope([{"id": "4"}, {"id": "2"}], 2, total=2, count=4))]
+    again = [page_1, ok(envelope([{"id": "3"}, {"id": "4"}], 2, total=2, count=4))]
+    route = respx.get(f"{BASE}/Invoices").mock(side_effect=first + again)
+    rows = read_all(make_client(sequential=True))
+    assert {r["id"] for r in rows} == {"1", "2", "3", "4"} and route.call_count == 4
 
 
 @respx.mock

@@ -1,17 +1,18 @@
-"""The Younium dlt source end to end against mocked HTTP, loading into a throwaway DuckDB file."""
+"""The Younium source run by finsync's runner against mocked HTTP, loading into a throwaway DuckDB file."""
 
 from __future__ import annotations
 
+from datetime import datetime, timezone
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-import dlt
+import duckdb
 import httpx
 import pytest
 import respx
 
-from finsync.sources.younium import younium
+from finsync.pipelines.runner import Warehouse, sync
 
 BASE = "https://younium.example.test"
 NOTHING = {"errors": {"message": ["No records could be found"]}, "status": 400}
@@ -106,29 +107,34 @@ class Upstream:
 
 
 @pytest.fixture
-def pipeline(tmp_path: Path) -> dlt.Pipeline:
-    return dlt.pipeline(
-        "younium_test",
-        destination=dlt.destinations.duckdb(str(tmp_path / "w.duckdb")),
-        dataset_name="younium",
-        pipelines_dir=str(tmp_path / "pipelines"),
-    )
+def pipeline(tmp_path: Path) -> Warehouse:
+    return Warehouse("duckdb", tmp_path / "w.duckdb")
 
 
-def run(pipeline: dlt.Pipeline, upstream: Upstream, **settings: Any) -> dict[str, respx.Route]:
+def run(warehouse: Warehouse, upstream: Upstream, **settings: Any) -> dict[str, respx.Route]:
     with respx.mock(assert_all_called=False) as mock:
         routes = upstream.install(mock)
-        info = pipeline.run(younium(client_id="cid-1", secret="secret-1", base_url=BASE, **settings))
-        info.raise_on_failed_jobs()
+        sync("younium", warehouse, settings={"client_id": "cid-1", "secret": "secret-1", "base_url": BASE, **settings})
     return routes
 
 
-def rows(pipeline: dlt.Pipeline, sql: str) -> list[tuple[Any, ...]]:
-    with pipeline.sql_client() as client:
-        return [tuple(r) for r in client.execute_sql(sql)]
+def rows(warehouse: Warehouse, sql: str) -> list[tuple[Any, ...]]:
+    with duckdb.connect(str(warehouse.duckdb_path), read_only=True) as connection:
+        connection.execute("SET search_path = 'younium'")
+        return [tuple(r) for r in connection.execute(sql).fetchall()]
 
 
-def test_a_first_run_loads_every_table_with_exact_amounts(pipeline: dlt.Pipeline) -> None:
+def columns(warehouse: Warehouse, table: str) -> dict[str, str]:
+    return dict(
+        rows(
+            warehouse,
+            "SELECT column_name, data_type FROM information_schema.columns "
+            f"WHERE table_schema = 'younium' AND table_name = '{table}'",
+        )
+    )
+
+
+def test_a_first_run_loads_every_table_with_exact_amounts(pipeline: Warehouse) -> None:
     run(pipeline, Upstream())
     assert rows(pipeline, "SELECT id, batch_number, invoice_count FROM invoice_batches") == [("b-1", "IB-1", 2)]
     assert rows(pipeline, "SELECT invoice_batch_id, id, subtotal FROM invoice_batches__invoices ORDER BY id") == [
@@ -158,19 +164,24 @@ def test_a_first_run_loads_every_table_with_exact_amounts(pipeline: dlt.Pipeline
     assert rows(pipeline, "SELECT payment_id, invoice_id, amount FROM payment_settlements") == [
         ("p-1", "i-1", Decimal("125.1300"))
     ]
-    columns = pipeline.default_schema.tables["invoices"]["columns"]
-    assert columns["total_amount"]["data_type"] == "decimal" and columns["invoice_date"]["timezone"] is True
+    types = columns(pipeline, "invoices")
+    assert types["total_amount"] == "DECIMAL(19,4)" and types["invoice_date"] == "TIMESTAMP WITH TIME ZONE"
 
 
-def test_the_next_run_rereads_the_overlap_and_never_deletes_lines_left_out(pipeline: dlt.Pipeline) -> None:
+def test_the_next_run_reads_a_closed_window_from_the_overlap_and_never_deletes_lines_left_out(
+    pipeline: Warehouse,
+) -> None:
     upstream = Upstream()
     run(pipeline, upstream)
     # Younium filters embedded lines by ModifiedAfter: the invoice comes back with its changed line only.
     upstream.invoices = [
         {**INVOICE, "invoiceLines": [line("l-2", "70.00", "2024-03-02T09:00:00Z")], "modified": "2024-03-02T09:00:00Z"}
     ]
+    before = datetime.now(timezone.utc).replace(microsecond=0)
     routes = run(pipeline, upstream, overlap_minutes=60)
-    assert routes["invoices"].calls[0].request.url.params["ModifiedAfter"] == "2024-03-01T09:00:00Z"
+    params = routes["invoices"].calls[0].request.url.params
+    assert params["ModifiedAfter"] == "2024-03-01T09:00:00Z"
+    assert before <= datetime.fromisoformat(params["ModifiedBefore"]) <= datetime.now(timezone.utc)
     assert routes["batches"].calls[0].request.url.params["ModifiedAfter"] == "2024-03-01T08:00:00Z"
     assert rows(pipeline, "SELECT id, total FROM invoice_lines ORDER BY id") == [
         ("l-1", Decimal("33.3700")),
@@ -178,7 +189,7 @@ def test_the_next_run_rereads_the_overlap_and_never_deletes_lines_left_out(pipel
     ]
 
 
-def test_a_batch_read_again_replaces_its_invoice_list_and_groups(pipeline: dlt.Pipeline) -> None:
+def test_a_batch_read_again_replaces_its_invoice_list_and_groups(pipeline: Warehouse) -> None:
     upstream = Upstream()
     run(pipeline, upstream)
     upstream.batches = [
@@ -190,28 +201,46 @@ def test_a_batch_read_again_replaces_its_invoice_list_and_groups(pipeline: dlt.P
     assert rows(pipeline, "SELECT invoice_count FROM invoice_batches") == [(1,)]
 
 
-def test_payments_are_replaced_on_every_run(pipeline: dlt.Pipeline) -> None:
+def test_payments_no_longer_listed_are_marked_deleted_never_removed(pipeline: Warehouse) -> None:
     upstream = Upstream()
     run(pipeline, upstream)
+    upstream.payments = [PAYMENT, {**PAYMENT, "id": "p-2", "paymentSettlements": []}]
+    run(pipeline, upstream)
+    assert rows(pipeline, "SELECT id, deleted_at IS NULL FROM payments ORDER BY id") == [("p-1", True), ("p-2", True)]
     upstream.payments = [{**PAYMENT, "id": "p-2", "paymentSettlements": []}]
     run(pipeline, upstream)
-    assert rows(pipeline, "SELECT id FROM payments") == [("p-2",)]
-    assert rows(pipeline, "SELECT count(*) FROM payment_settlements") == [(0,)]
+    assert rows(pipeline, "SELECT id, deleted_at IS NULL FROM payments ORDER BY id") == [("p-1", False), ("p-2", True)]
+    assert rows(pipeline, "SELECT payment_id, deleted_at IS NULL FROM payment_settlements") == [("p-1", False)]
     upstream.payments = []
     run(pipeline, upstream)
-    assert rows(pipeline, "SELECT count(*) FROM payments") == [(0,)]
+    assert rows(pipeline, "SELECT count(*), count(deleted_at) FROM payments") == [(2, 2)]
+    upstream.payments = [PAYMENT]
+    run(pipeline, upstream)
+    assert rows(pipeline, "SELECT id FROM payments WHERE deleted_at IS NULL") == [("p-1",)], "back when listed again"
 
 
-def test_pii_drop_keeps_personal_fields_out_of_the_warehouse(pipeline: dlt.Pipeline) -> None:
+def test_a_settlement_removed_from_a_payment_is_gone_with_the_payment_read_again(pipeline: Warehouse) -> None:
+    upstream = Upstream()
+    two = [
+        PAYMENT["paymentSettlements"][0],
+        {"amount": {"amount": 1.00, "currencyCode": "SEK"}, "invoice": {"id": "i-2"}},
+    ]
+    upstream.payments = [{**PAYMENT, "paymentSettlements": two}]
+    run(pipeline, upstream)
+    upstream.payments = [PAYMENT]
+    run(pipeline, upstream)
+    assert rows(pipeline, "SELECT invoice_id FROM payment_settlements") == [("i-1",)]
+
+
+def test_pii_drop_keeps_personal_fields_out_of_the_warehouse(pipeline: Warehouse) -> None:
     run(pipeline, Upstream(), pii="drop")
-    tables = pipeline.default_schema.tables
-    assert "your_reference" not in tables["invoices"]["columns"]
-    assert "invoice_email_address" not in tables["accounts"]["columns"]
-    assert "payer_name" not in tables["payments"]["columns"]
+    assert "your_reference" not in columns(pipeline, "invoices")
+    assert "invoice_email_address" not in columns(pipeline, "accounts")
+    assert "payer_name" not in columns(pipeline, "payments")
     assert rows(pipeline, "SELECT id FROM accounts") == [("a-1",)]
 
 
-def test_an_empty_tenant_loads_without_error(pipeline: dlt.Pipeline) -> None:
+def test_an_empty_tenant_loads_without_error(pipeline: Warehouse) -> None:
     upstream = Upstream()
     upstream.batches, upstream.invoices, upstream.accounts, upstream.payments = [], [], [], []
     routes = run(pipeline, upstream)

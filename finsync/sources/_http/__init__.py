@@ -1,6 +1,6 @@
 """The one HTTP layer both upstream clients share: policy (timeouts, retries), redaction, concurrency."""
 
-from .concurrency import Outcome, bounded_map
+from .concurrency import Outcome, bounded_map, read_ahead
 from .policy import HttpClient, HttpSettings, JsonObject, Reply
 from .redact import install_log_redaction, redact, register_secret
 
@@ -12,6 +12,7 @@ __all__ = [
     "Reply",
     "bounded_map",
     "install_log_redaction",
+    "read_ahead",
     "redact",
     "register_secret",
 ]

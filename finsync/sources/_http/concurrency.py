@@ -47,3 +47,35 @@ def bounded_map(fn: Callable[[T], R], items: Iterable[T], max_workers: int) -> I
         finally:
             for future in pending:
                 future.cancel()
+
+
+def read_ahead(
+    fetch: Callable[[int], R], first: int, max_workers: int, widen: Callable[[R], bool]
+) -> Iterator[tuple[int, R]]:
+    """`fetch(first)`, `fetch(first + 1)`, … yielded in order while later ones are already in flight.
+
+    For lists whose length is unknown until their end: the window of requests in flight starts at one
+    (a short list costs one request) and doubles, up to `max_workers`, each time a result for which
+    `widen` is true comes back. It slides: as soon as the oldest result is handed over, the next number
+    is requested, so the consumer never waits on a whole window. The consumer stops by closing the
+    iterator (or breaking out of its loop); requests still in flight are abandoned.
+    """
+    window = 1
+    pending: dict[int, Future[R]] = {}
+    following = first
+    pool = ThreadPoolExecutor(max_workers=max(1, max_workers), thread_name_prefix="finsync-page")
+    try:
+        number = first
+        while True:
+            while len(pending) < window:
+                pending[following] = pool.submit(fetch, following)
+                following += 1
+            result = pending.pop(number).result()
+            if widen(result):
+                window = min(window * 2, max(1, max_workers))
+            yield number, result
+            number += 1
+    finally:
+        for future in pending.values():
+            future.cancel()
+        pool.shutdown(wait=False, cancel_futures=True)

@@ -9,7 +9,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 from email.utils import parsedate_to_datetime
-from typing import Any, Literal
+from pathlib import Path
+from typing import Any, Literal, TypeVar
 
 import httpx
 from tenacity import (
@@ -27,6 +28,7 @@ from .redact import redact
 logger = logging.getLogger(__name__)
 
 JsonObject = dict[str, Any]
+T = TypeVar("T")
 
 RETRYABLE_STATUSES = frozenset({408, 425, 429, 500, 502, 503, 504})
 
@@ -156,6 +158,40 @@ class HttpClient:
                 raise self._rejected(method, url, response)
             return Reply(status, response.headers, parse(response))
 
+        return self._retrying(method, url)(attempt)
+
+    def download(
+        self,
+        url: str,
+        target: Path,
+        *,
+        missing: frozenset[int] = frozenset({404}),
+        before_attempt: Callable[[], Mapping[str, str]] | None = None,
+    ) -> bool:
+        """Stream a file to `target` (never whole in memory), with the same retries as `request`.
+
+        Returns False, leaving `target` empty, when the server answers one of the `missing` statuses. A
+        body that ends before its Content-Length is a dropped connection, retried like one.
+        """
+
+        def attempt() -> bool:
+            extra = dict(before_attempt()) if before_attempt else {}
+            with self._client.stream("GET", url, headers=extra) as response, target.open("wb") as file:
+                status = response.status_code
+                if status in missing:
+                    return False
+                if status in RETRYABLE_STATUSES:
+                    raise RetryableStatus(response)
+                if not 200 <= status < 300:
+                    response.read()
+                    raise self._rejected("GET", url, response)
+                for chunk in response.iter_bytes(1 << 20):
+                    file.write(chunk)
+            return True
+
+        return self._retrying("GET", url)(attempt)
+
+    def _retrying(self, method: str, url: str) -> Callable[[Callable[[], T]], T]:
         retrying = Retrying(
             stop=stop_after_attempt(self.settings.max_attempts),
             wait=self._wait,
@@ -164,16 +200,23 @@ class HttpClient:
             sleep=self._sleep,
             reraise=True,
         )
-        try:
-            return retrying(attempt)
-        except (RetryableStatus, TruncatedBody, httpx.TransportError) as error:
-            raise UpstreamError(
-                self.system,
-                f"{method} {self.describe(url)} failed after {self.settings.max_attempts} attempts "
-                f"({redact(_describe_error(error))}). The service is unavailable, overloaded or "
-                "dropping connections; rerun later: nothing already loaded is lost.",
-                status=getattr(error, "status", None),
-            ) from None
+
+        def run(attempt: Callable[[], T]) -> T:
+            try:
+                return retrying(attempt)
+            except (RetryableStatus, TruncatedBody, httpx.TransportError) as error:
+                raise UpstreamError(
+                    self.system,
+                    f"{method} {self.describe(url)} failed after {self.settings.max_attempts} attempts "
+                    f"({redact(_describe_error(error))}). The service is unavailable, overloaded or "
+                    "dropping connections; rerun later: nothing already loaded is lost.",
+                    status=getattr(error, "status", None),
+                ) from None
+
+        return run
+
+    def sleep(self, seconds: float) -> None:
+        self._sleep(seconds)
 
     def _wait(self, state: RetryCallState) -> float:
         error = state.outcome.exception() if state.outcome else None

@@ -3,22 +3,26 @@
 from __future__ import annotations
 
 import logging
+import tempfile
 from collections.abc import Iterator, Sequence
-from datetime import datetime, tzinfo
+from datetime import datetime, timedelta, timezone, tzinfo
+from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import dlt
 import pyarrow as pa
+import pyarrow.compute as pc
 from dlt.extract.resource import DltResource
 
-from finsync.errors import ConfigurationError
-from finsync.sources._columns import PII_MODES, PiiMode
+from finsync.errors import AuthenticationError, ConfigurationError
+from finsync.sources._columns import PII_MODES, Origin, PiiMode
 from finsync.sources._settings import require, start_moment, whole_number
+from finsync.sources._state import cursor, set_cursor, sweep_due, swept
 
 from .._http import HttpSettings, bounded_map
 from .client import YMClient
-from .exports import BatchReader
+from .exports import BatchItems, BatchReader, ListedBatch
 from .schema import FINANCE_BATCH_ITEMS, FINANCE_BATCHES, INVOICE_ITEMS
 from .settings import (
     BATCH_ITEMS_MODES,
@@ -36,6 +40,9 @@ from .settings import (
     DEFAULT_SERVER_TIMEZONE,
     DEFAULT_SESSION_REFRESH_SECONDS,
     DEFAULT_START_DATE,
+    DEFAULT_SWEEP_DAYS,
+    DEFAULT_SWEEP_INTERVAL_HOURS,
+    MIN_OVERLAP_HOURS,
 )
 
 __all__ = ["YMClient", "failed_batches", "ym"]
@@ -63,14 +70,18 @@ def ym(
     details_page_size: int = DEFAULT_DETAILS_PAGE_SIZE,
     page_concurrency: int = DEFAULT_PAGE_CONCURRENCY,
     overlap_hours: float = DEFAULT_OVERLAP_HOURS,
+    sweep_days: float = DEFAULT_SWEEP_DAYS,
+    sweep_interval_hours: float = DEFAULT_SWEEP_INTERVAL_HOURS,
     pii: str = "mask",
     session_refresh_seconds: float = DEFAULT_SESSION_REFRESH_SECONDS,
     request_timeout: float = 30.0,
     max_attempts: int = 5,
+    sweep: bool = False,
 ) -> Sequence[DltResource]:
     """The YM tables: `finance_batches`, `finance_batch_items` and `invoice_items`.
 
-    Nothing is read from YM here; the resources read lazily when the pipeline runs.
+    `sweep` (what `finsync run --sweep` sets) re-reads `sweep_days` of invoice items now, whether or not
+    the sweep is due. Nothing is read from YM here; the resources read lazily when the pipeline runs.
     """
     zone = _zone(server_timezone)
     client_id = whole_number(client_id, "sources.ym.client_id")
@@ -93,6 +104,19 @@ def ym(
         require(value >= 1, f"sources.ym.{key}", f"must be at least 1, not {value}")
     for key, number in (("export_timeout", export_timeout), ("request_timeout", request_timeout)):
         require(number > 0, f"sources.ym.{key}", f"must be a positive number of seconds, not {number}")
+    require(
+        overlap_hours >= MIN_OVERLAP_HOURS,
+        "sources.ym.overlap_hours",
+        f"must be at least {MIN_OVERLAP_HOURS:g} (InvoiceItems is cached, clocks differ), not {overlap_hours}",
+    )
+    require(
+        sweep_days * 24 >= overlap_hours,
+        "sources.ym.sweep_days",
+        f"must cover at least the overlap ({overlap_hours:g} hours), not {sweep_days}",
+    )
+    require(
+        sweep_interval_hours > 0, "sources.ym.sweep_interval_hours", f"must be positive, not {sweep_interval_hours}"
+    )
     start = start_moment(start_date, zone, "sources.ym.start_date")
 
     client = YMClient(
@@ -114,19 +138,15 @@ def ym(
         timeout=export_timeout,
         details_page_size=details_page_size,
     )
-    batches = finance_batches(client, zone, _server_local(start, zone), finance_batches_page_size)
+    batches = finance_batches(client, zone, start, finance_batches_page_size)
     items = invoice_items(
         client,
         zone,
         pii,  # type: ignore[arg-type]
-        date_from=_server_local(start, zone),
+        start=start,
         page_size=invoice_items_page_size,
-        entered=dlt.sources.incremental(
-            "line_item_date_entered",
-            initial_value=start,
-            lag=overlap_hours * 3600,
-            on_cursor_value_missing="include",
-        ),
+        overlap=timedelta(hours=overlap_hours),
+        sweep=InvoiceItemsSweep(timedelta(days=sweep_days), timedelta(hours=sweep_interval_hours), bool(sweep)),
     )
     batch_items = batches | finance_batch_items(reader, export_concurrency)
     # Column hints follow the pii mode: a declared column is created even when no row fills it.
@@ -140,13 +160,25 @@ def ym(
     write_disposition="merge",
     primary_key="batch_id",
 )
-def finance_batches(client: YMClient, zone: tzinfo, since: str, page_size: int) -> Iterator[pa.Table]:
+def finance_batches(client: YMClient, zone: tzinfo, start: datetime, page_size: int) -> Iterator[pa.Table]:
     """Batches from the oldest one not yet fully loaded (StartBatchID), so open batches are re-read
     until they close and a batch whose export failed is offered again."""
-    anchor = dlt.current.source_state().get(BATCH_STATE, {}).get("anchor")
+    state = dlt.current.source_state().get(BATCH_STATE, {})
+    anchor = state.get("anchor")
+    since = _server_local(start, zone)
     listed = client.finance_batches(start_batch_id=anchor, since=since, page_size=page_size)
+    if anchor and not listed:
+        # The anchor batch itself is always part of a listing from it: YM no longer knows that id.
+        created = state.get("anchor_created") or since
+        logger.warning(
+            "YM lists no batch from StartBatchID %s (the oldest batch not fully loaded); listing the batches "
+            "created since %s instead",
+            anchor,
+            created,
+        )
+        listed = client.finance_batches(start_batch_id=None, since=created, page_size=page_size)
     if listed:
-        yield FINANCE_BATCHES.from_rows(listed, zone)
+        yield FINANCE_BATCHES.from_rows(listed, zone, origin=Origin("YM FinanceBatches"))
 
 
 @dlt.transformer(
@@ -155,31 +187,50 @@ def finance_batches(client: YMClient, zone: tzinfo, since: str, page_size: int) 
     primary_key="line_item_id",
 )
 def finance_batch_items(batches: pa.Table, reader: BatchReader, concurrency: int) -> Iterator[pa.Table]:
-    """Items of every closed batch not loaded before, read concurrently.
+    """Items of every closed batch not loaded before, read concurrently, each proven complete.
 
     A batch is recorded as loaded in the same state commit as its rows, so it is never exported twice;
-    a batch whose export fails is recorded as failed, the others still load, and the next run retries it.
+    a batch that cannot be read whole is recorded as failed, the others still load, and the next run
+    retries it.
     """
     state = dlt.current.source_state().setdefault(BATCH_STATE, {})
     loaded: set[str] = set(state.get("loaded", []))
-    listed = batches.select(["batch_id", "closed_date"]).to_pylist()
-    todo = [b["batch_id"] for b in listed if b["closed_date"] is not None and b["batch_id"] not in loaded]
+    listed = batches.select(["batch_id", "closed_date", "item_count", "create_date_time"]).to_pylist()
+    todo = [
+        ListedBatch(b["batch_id"], b["item_count"])
+        for b in listed
+        if b["closed_date"] is not None and b["batch_id"] not in loaded
+    ]
     failed: dict[str, str] = {}
-    for outcome in bounded_map(reader, todo, concurrency):
-        if outcome.error is not None:
-            failed[outcome.item] = str(outcome.error)
-            logger.warning("YM batch %s could not be read: %s", outcome.item, outcome.error)
-            continue
-        loaded.add(outcome.item)
-        logger.info("YM batch %s: %d items", outcome.item, outcome.result.num_rows, extra={"progress": "batch"})
-        if outcome.result.num_rows:
-            yield outcome.result
+    with tempfile.TemporaryDirectory(prefix="finsync-ym-") as spool:
+        for outcome in bounded_map(lambda batch: reader(batch, Path(spool)), todo, concurrency):
+            batch_id = outcome.item.batch_id
+            if isinstance(outcome.error, AuthenticationError):
+                raise outcome.error
+            if outcome.error is not None:
+                failed[batch_id] = str(outcome.error)
+                logger.warning("YM batch %s could not be read: %s", batch_id, outcome.error)
+                continue
+            items: BatchItems = outcome.result  # type: ignore[assignment]
+            logger.info("YM batch %s: %d items", batch_id, items.rows, extra={"progress": "batch"})
+            yield from items.tables()
+            items.discard()
+            loaded.add(batch_id)
     # Next run starts at the oldest batch still open or not loaded; older ones are done for good.
     pending = [i for i, b in enumerate(listed) if b["closed_date"] is None or b["batch_id"] not in loaded]
     start = pending[0] if pending else len(listed) - 1
     state["anchor"] = listed[start]["batch_id"]
+    created = listed[start]["create_date_time"]
+    state["anchor_created"] = _server_local(created, reader.naive_tz) if created else None
     state["loaded"] = [b["batch_id"] for b in listed[start:] if b["batch_id"] in loaded]
     state["failed"] = failed
+
+
+class InvoiceItemsSweep:
+    """When a run re-reads `days` of invoice items instead of the overlap: on request, or every `every`."""
+
+    def __init__(self, days: timedelta, every: timedelta, requested: bool) -> None:
+        self.days, self.every, self.requested = days, every, requested
 
 
 @dlt.resource(
@@ -191,14 +242,44 @@ def invoice_items(
     client: YMClient,
     zone: tzinfo,
     pii: PiiMode,
-    date_from: str,
+    start: datetime,
     page_size: int,
-    entered: dlt.sources.incremental[datetime] = dlt.sources.incremental("line_item_date_entered"),
+    overlap: timedelta,
+    sweep: InvoiceItemsSweep,
 ) -> Iterator[pa.Table]:
-    """Invoice items by entry date; each run re-reads the overlap window (`lag`) and merges by LineItemID."""
-    since = _server_local(entered.start_value, zone)
-    for rows in client.invoice_items(date_from=date_from, entered_from=since, page_size=page_size):
-        yield INVOICE_ITEMS.from_rows(rows, zone, pii)
+    """Invoice items by entry date, from the cursor less the overlap (or, when a sweep is due, from
+    `sweep.days` ago), merged by LineItemID.
+
+    Every row YM returns is loaded, whatever its entry date: finsync filters nothing itself. The cursor
+    becomes the newest entry date read, never later than the moment the run started.
+    """
+    run_started = datetime.now(timezone.utc)
+    last = cursor("invoice_items")
+    since = start if last is None else max(start, last - overlap)
+    sweeping = last is None or sweep.requested or sweep_due("invoice_items", sweep.every, run_started)
+    if sweeping:
+        since = max(start, min(since, run_started - sweep.days))
+    newest = last
+    requests = rows = 0
+    for page, records in enumerate(
+        client.invoice_items(
+            date_from=_server_local(start, zone), entered_from=_server_local(since, zone), page_size=page_size
+        ),
+        start=1,
+    ):
+        table = INVOICE_ITEMS.from_rows(records, zone, pii, origin=Origin(f"YM InvoiceItems page {page}"))
+        entered = pc.max(table.column("line_item_date_entered")).as_py()
+        if entered is not None and (newest is None or entered > newest):
+            newest = entered
+        requests, rows = page, rows + table.num_rows
+        yield table
+    if newest is not None:
+        set_cursor("invoice_items", min(newest, run_started))
+    if sweeping:
+        swept("invoice_items", run_started)
+        logger.info(
+            "YM invoice items swept from %s: %d rows in %d pages", since.isoformat(timespec="seconds"), rows, requests
+        )
 
 
 def failed_batches(source_state: dict[str, Any]) -> dict[str, str]:

@@ -8,18 +8,22 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from enum import Enum
+from pathlib import Path
 from typing import Any
 
 import httpx
 
 from finsync.errors import AuthenticationError, UpstreamError
 
-from .._http import HttpClient, HttpSettings, JsonObject, bounded_map, register_secret
+from .._http import HttpClient, HttpSettings, JsonObject, read_ahead, register_secret
 from .settings import DEFAULT_EXPORT_STATUS_ROUTE, DEFAULT_PAGE_CONCURRENCY, DEFAULT_SESSION_REFRESH_SECONDS, MAX_PAGES
 
 logger = logging.getLogger(__name__)
 
 SYSTEM = "YM"
+# Sign-ins tried for one call whose fresh sessions keep answering 401, the waits between them doubling.
+SESSION_ATTEMPTS = 4
+SESSION_RETRY_DELAY = 0.5
 
 CREDENTIALS_HINT = (
     "Check sources.ym.client_id (SOURCES__YM__CLIENT_ID), sources.ym.api_key (SOURCES__YM__API_KEY) and "
@@ -149,10 +153,16 @@ class YMClient:
     def call(
         self, method: str, path: str, *, params: dict[str, Any] | None = None, json_body: Any = None
     ) -> JsonObject:
-        """An authenticated call; `path` is relative to `/Ams/{ClientID}` unless it starts with `/Ams`."""
+        """An authenticated call; `path` is relative to `/Ams/{ClientID}` unless it starts with `/Ams`.
+
+        A 401 means the session died (YM can invalidate sessions server-side): sign in again and retry.
+        Sessions can die again right after a sign-in (another integration signing in with the same API
+        user), so that is retried a few times, waiting longer each time; a refused sign-in is the only
+        authentication error.
+        """
         if not path.startswith("/Ams"):
             path = f"/Ams/{self.client_id}/{path.lstrip('/')}"
-        for attempt in (1, 2):
+        for attempt in range(1, SESSION_ATTEMPTS + 1):
             used: list[str] = []
             reply = self._http.request(
                 method,
@@ -162,23 +172,26 @@ class YMClient:
                 accept=frozenset({401}),
                 before_attempt=lambda used=used: self._session_header(used),
             )
-            if reply.status == 401:
-                self._drop_session(used[-1])
-                if attempt == 1:
-                    logger.info("YM answered 401 on %s; signing in again", path)
-                    continue
-                raise AuthenticationError(
-                    SYSTEM,
-                    f"{method} {path} is still unauthorized after signing in again. {CREDENTIALS_HINT}",
-                    status=401,
-                )
-            problem = error_in_envelope(reply.body)
-            if problem:
-                raise UpstreamError(SYSTEM, f"{method} {path} returned an error in a successful reply: {problem}")
-            if not isinstance(reply.body, dict):
-                raise UpstreamError(SYSTEM, f"{method} {path} returned {type(reply.body).__name__}, not a JSON object")
-            return reply.body
-        raise AssertionError("unreachable")
+            if reply.status != 401:
+                problem = error_in_envelope(reply.body)
+                if problem:
+                    raise UpstreamError(SYSTEM, f"{method} {path} returned an error in a successful reply: {problem}")
+                if not isinstance(reply.body, dict):
+                    raise UpstreamError(
+                        SYSTEM, f"{method} {path} returned {type(reply.body).__name__}, not a JSON object"
+                    )
+                return reply.body
+            self._drop_session(used[-1])
+            if attempt > 1:
+                self._http.sleep(SESSION_RETRY_DELAY * 2 ** (attempt - 2))
+            logger.info("YM answered 401 on %s; signing in again", path)
+        raise UpstreamError(
+            SYSTEM,
+            f"{method} {path} was refused with HTTP 401 after {SESSION_ATTEMPTS} fresh sign-ins in a row: YM accepts "
+            "the credentials but drops each new session at once. Another integration signing in with the same API "
+            "user can cause that; rerun later, and give finsync an API user of its own if it persists.",
+            status=401,
+        )
 
     def finance_batches(self, *, start_batch_id: str | None, since: str, page_size: int) -> list[JsonObject]:
         """Every batch from `start_batch_id` on (or created since `since`), in chronological order.
@@ -201,35 +214,37 @@ class YMClient:
         return list(batches.values())
 
     def _pages(self, path: str, list_field: str, params: dict[str, Any], page_size: int) -> Iterator[list[JsonObject]]:
-        """PageSize/PageNumber (1-based) paging that ends on a short page; YM returns no total.
+        """PageSize/PageNumber (1-based) paging; YM returns no total, so the end is a short page.
 
-        Pages are read ahead in windows that grow from one page to `page_concurrency`, so a run with
-        little new data costs one request while a long read keeps several in flight.
+        A short page is only believed once the page after it comes back empty: a server that caps
+        PageSize below what was asked would otherwise end every read after its first page. Pages are
+        read ahead (see `read_ahead`), so in a long read that confirmation is already in flight.
         """
-        first, window = 1, 1
-        while first < MAX_PAGES:
-            numbers = range(first, first + window)
-            pages = {
-                o.item: o
-                for o in bounded_map(lambda n: self._page(path, list_field, params, page_size, n), numbers, window)
-            }
-            for number in numbers:
-                outcome = pages[number]
-                if outcome.error is not None:
-                    raise outcome.error
-                rows = outcome.result or []
-                logger.info("YM %s page %d: %d rows", path, number, len(rows), extra={"progress": "page"})
-                if rows:
-                    yield rows
-                if len(rows) < page_size:
-                    return
-            first, window = first + window, min(window * 2, self._page_concurrency)
 
-    def _page(
-        self, path: str, list_field: str, params: dict[str, Any], page_size: int, number: int
-    ) -> list[JsonObject]:
-        page = self.call("GET", path, params={**params, "PageSize": page_size, "PageNumber": number})
-        return list(page.get(list_field) or [])
+        def fetch(number: int) -> list[JsonObject]:
+            page = self.call("GET", path, params={**params, "PageSize": page_size, "PageNumber": number})
+            return list(page.get(list_field) or [])
+
+        short: tuple[int, int] | None = None  # (page number, rows) of a short page
+        for number, rows in read_ahead(fetch, 1, self._page_concurrency, lambda rows: len(rows) >= page_size):
+            logger.info("YM %s page %d: %d rows", path, number, len(rows), extra={"progress": "page"})
+            if short is not None:
+                if rows:
+                    raise UpstreamError(
+                        SYSTEM,
+                        f"GET {path} answered page {short[0]} with {short[1]} rows where {page_size} were asked, "
+                        f"then page {number} with more: YM caps its page size. Set the page size setting of this "
+                        f"list (e.g. sources.ym.invoice_items_page_size) to {short[1]} or less.",
+                    )
+                return
+            if rows:
+                yield rows
+            if len(rows) < page_size:
+                if not rows:
+                    return
+                short = (number, len(rows))
+            if number >= MAX_PAGES:
+                raise UpstreamError(SYSTEM, f"GET {path} did not end after {MAX_PAGES} pages")
 
     def invoice_items(self, *, date_from: str, entered_from: str, page_size: int) -> Iterator[list[JsonObject]]:
         """Invoice items entered at or after `entered_from` (DateFrom is required by the API)."""
@@ -262,26 +277,18 @@ class YMClient:
         uri = reply.get("ExportURI") or None
         return ExportStatus(ExportState.parse(reply.get("Status")), str(uri) if uri else None)
 
-    def download(self, uri: str) -> bytes | None:
-        """The export file, or None while it is not there yet (the URI may 404 at first).
+    def download(self, uri: str, target: Path) -> bool:
+        """The export file, streamed to `target`; False while it is not there yet (the URI may 404 at first).
 
         The session header goes only to YM's own host: an export URI elsewhere must not receive it.
         """
-        target = self._http.base_url.join(uri)
-        same_host = (target.scheme, target.host, target.port) == (
-            self._http.base_url.scheme,
-            self._http.base_url.host,
-            self._http.base_url.port,
-        )
+        url = self._http.base_url.join(uri)
+        base = self._http.base_url
+        same_host = (url.scheme, url.host, url.port) == (base.scheme, base.host, base.port)
         used: list[str] = []
-        reply = self._http.request(
-            "GET",
-            str(target),
-            body="bytes",
-            accept=frozenset({404}),
-            before_attempt=(lambda: self._session_header(used)) if same_host else None,
+        return self._http.download(
+            str(url), target, before_attempt=(lambda: self._session_header(used)) if same_host else None
         )
-        return None if reply.status == 404 else reply.body
 
     def close(self) -> None:
         self._http.close()

@@ -1,5 +1,11 @@
-"""Reading one finance batch's items: the export flow (POST → poll status → download CSV) or, for
-tenants without exports, the paged FinanceBatchDetails route."""
+"""Reading one closed finance batch's items, proven complete: the export flow (POST → poll status →
+download CSV) or, for tenants without exports, the paged FinanceBatchDetails route.
+
+A batch is complete only when it holds exactly the `ItemCount` its listing announced and, for an export,
+the file is a whole CSV. Anything less fails that batch alone (it is read again next run); it is never
+loaded short. Items are converted as they stream in and spooled to an Arrow file on disk, so memory stays
+flat whatever the size of the export.
+"""
 
 from __future__ import annotations
 
@@ -7,15 +13,16 @@ import csv
 import io
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import tzinfo
+from pathlib import Path
 
 import pyarrow as pa
 import pyarrow.csv as pacsv
 
-from finsync.errors import DataError, SyncError
-from finsync.sources._columns import PiiMode
+from finsync.errors import BatchReadFailed, DataError, IncompleteBatch
+from finsync.sources._columns import Origin, PiiMode
 
 from .client import ExportState, YMClient
 from .schema import DETAILS_FIELD_NAMES, FINANCE_BATCH_ITEMS
@@ -23,15 +30,57 @@ from .schema import DETAILS_FIELD_NAMES, FINANCE_BATCH_ITEMS
 logger = logging.getLogger(__name__)
 
 FIRST_POLL_DELAY = 0.25
+# A file that arrives cut short is downloaded again this many times before the batch is given up.
+DOWNLOAD_ATTEMPTS = 3
+# Bytes of CSV parsed per block: about 20k rows, converted and spooled at a time.
+CSV_BLOCK_BYTES = 16 << 20
 
 
-class ExportFailed(SyncError):
-    """One batch's export did not produce a readable file; other batches are unaffected."""
+@dataclass(frozen=True)
+class ListedBatch:
+    """A closed batch as FinanceBatches listed it: what a complete read must hold."""
+
+    batch_id: str
+    item_count: int | None
+
+
+@dataclass(frozen=True)
+class BatchItems:
+    """A batch's items, converted and verified, waiting on disk to be handed to the load."""
+
+    batch_id: str
+    rows: int
+    path: Path
+
+    def tables(self) -> Iterator[pa.Table]:
+        with pa.memory_map(str(self.path)) as source:
+            reader = pa.ipc.open_file(source)
+            for index in range(reader.num_record_batches):
+                yield pa.Table.from_batches([reader.get_batch(index)])
+
+    def discard(self) -> None:
+        self.path.unlink(missing_ok=True)
+
+
+class _Spool:
+    """Arrow batches of `finance_batch_items` appended to a file as they are converted."""
+
+    def __init__(self, path: Path, schema: pa.Schema) -> None:
+        self.path = path
+        self.rows = 0
+        self._writer = pa.ipc.new_file(str(path), schema)
+
+    def add(self, table: pa.Table) -> None:
+        self._writer.write_table(table)
+        self.rows += table.num_rows
+
+    def close(self) -> None:
+        self._writer.close()
 
 
 @dataclass(frozen=True)
 class BatchReader:
-    """Reads a closed batch into an Arrow table of `finance_batch_items` rows."""
+    """Reads a closed batch into verified `finance_batch_items` rows, spooled under `spool_dir`."""
 
     client: YMClient
     naive_tz: tzinfo
@@ -43,75 +92,122 @@ class BatchReader:
     sleep: Callable[[float], None] = time.sleep
     clock: Callable[[], float] = time.monotonic
 
-    def __call__(self, batch_id: str) -> pa.Table:
-        return self.read_details(batch_id) if self.mode == "details" else self.read_export(batch_id)
+    def __call__(self, batch: ListedBatch, spool_dir: Path) -> BatchItems:
+        if batch.item_count is None:
+            raise BatchReadFailed(
+                f"YM listed batch {batch.batch_id} without an ItemCount, so a read of it cannot be proven complete"
+            )
+        target = spool_dir / f"batch-{batch.batch_id}.arrow"
+        try:
+            if self.mode == "details":
+                rows = self._read_details(batch, target)
+            else:
+                rows = self._read_export(batch, spool_dir, target)
+        except BaseException:
+            target.unlink(missing_ok=True)
+            raise
+        return BatchItems(batch.batch_id, rows, target)
 
-    def read_export(self, batch_id: str) -> pa.Table:
-        export_id = self.client.start_export(batch_id)
+    # -- export --------------------------------------------------------------------------------------
+
+    def _read_export(self, batch: ListedBatch, spool_dir: Path, target: Path) -> int:
+        export_id = self.client.start_export(batch.batch_id)
         deadline = self.clock() + self.timeout
         polls = 0
         while True:
             status = self.client.export_status(export_id)
             polls += 1
             logger.info(
-                "YM export %s of batch %s: %s", export_id, batch_id, status.state.name, extra={"progress": "poll"}
+                "YM export %s of batch %s: %s", export_id, batch.batch_id, status.state.name, extra={"progress": "poll"}
             )
             if status.state is ExportState.FAILURE:
-                raise ExportFailed(f"YM reported FAILURE for export {export_id}")
+                raise BatchReadFailed(f"YM reported FAILURE for export {export_id}")
             if status.state is ExportState.COMPLETE and status.uri:
                 break
             self._wait_or_give_up(deadline, polls, f"export {export_id} still {status.state.name} after {polls} polls")
-        tries = 0
-        while (content := self.client.download(status.uri)) is None:
-            # The file may 404 for a while after the export reports COMPLETE.
-            tries += 1
-            self._wait_or_give_up(deadline, tries, f"export file of {export_id} still answers 404")
-        return read_export_csv(content, batch_id, self.naive_tz, self.pii)
-
-    def read_details(self, batch_id: str) -> pa.Table:
-        tables = []
-        for rows in self.client.batch_details(batch_id, page_size=self.details_page_size):
-            renamed = [
-                {DETAILS_FIELD_NAMES.get(k, k): v for k, v in row.items()} | {"BatchID": batch_id} for row in rows
-            ]
-            tables.append(FINANCE_BATCH_ITEMS.from_rows(renamed, self.naive_tz, self.pii))
-        return pa.concat_tables(tables) if tables else FINANCE_BATCH_ITEMS.arrow_schema(self.pii).empty_table()
+        download = spool_dir / f"batch-{batch.batch_id}.csv"
+        try:
+            for attempt in range(1, DOWNLOAD_ATTEMPTS + 1):
+                tries = 0
+                while not self.client.download(status.uri, download):
+                    # The file may 404 for a while after the export reports COMPLETE.
+                    tries += 1
+                    self._wait_or_give_up(deadline, tries, f"export file of {export_id} still answers 404")
+                try:
+                    return read_export_file(download, batch, self.naive_tz, self.pii, target)
+                except IncompleteBatch as error:
+                    if attempt == DOWNLOAD_ATTEMPTS:
+                        raise
+                    logger.warning("%s; downloading it again (attempt %d)", error, attempt + 1)
+        finally:
+            download.unlink(missing_ok=True)
+        raise AssertionError("unreachable")  # pragma: no cover
 
     def _wait_or_give_up(self, deadline: float, attempt: int, what: str) -> None:
         """Wait before asking again: quickly at first (small exports finish in moments), then backing
         off to `poll_interval` so long exports are not hammered."""
         delay = min(self.poll_interval, FIRST_POLL_DELAY * 2 ** (attempt - 1))
         if self.clock() + delay > deadline:
-            raise ExportFailed(
+            raise BatchReadFailed(
                 f"{what}; gave up after {self.timeout:.0f}s (sources.ym.export_timeout). It is retried next run."
             )
         self.sleep(delay)
 
+    # -- FinanceBatchDetails -------------------------------------------------------------------------
 
-def read_export_csv(content: bytes, batch_id: str, naive_tz: tzinfo, pii: PiiMode) -> pa.Table:
-    """Parse an export file: CSV whose header row names InvoiceItemData fields.
+    def _read_details(self, batch: ListedBatch, target: Path) -> int:
+        spool = _Spool(target, FINANCE_BATCH_ITEMS.arrow_schema(self.pii))
+        try:
+            pages = self.client.batch_details(batch.batch_id, page_size=self.details_page_size)
+            for rows in pages:
+                renamed = [
+                    {DETAILS_FIELD_NAMES.get(k, k): v for k, v in row.items()} | {"BatchID": batch.batch_id}
+                    for row in rows
+                ]
+                origin = Origin(f"YM batch {batch.batch_id} (FinanceBatchDetails)", spool.rows + 1)
+                spool.add(FINANCE_BATCH_ITEMS.from_rows(renamed, self.naive_tz, self.pii, origin=origin))
+        finally:
+            spool.close()
+        _verify_count(batch, spool.rows, "FinanceBatchDetails")
+        return spool.rows
 
-    Every column is read as text and converted by the table declaration, so leading zeros, empty
-    cells and YM's date formats are handled exactly as in the JSON routes.
+
+def read_export_file(path: Path, batch: ListedBatch, naive_tz: tzinfo, pii: PiiMode, target: Path) -> int:
+    """Parse an export file (CSV whose header row names InvoiceItemData fields) into `target`; return its rows.
+
+    Every column is read as text and converted by the table declaration, so leading zeros, empty cells
+    and YM's date formats are handled exactly as in the JSON routes. The file must be whole: a header
+    with LineItemID, every row as wide as the header, a line break after the last row (a file cut inside
+    a row lacks it), and exactly `ItemCount` rows (a file cut at a row boundary is short).
     """
-    text_head = content[:65536].decode("utf-8-sig", errors="replace")
-    try:
-        header = next(csv.reader(io.StringIO(text_head)))
-    except StopIteration:
-        header = []
+    where = f"the export file of YM batch {batch.batch_id}"
+    size = path.stat().st_size
+    header = _header(path)
     if not header:
-        return FINANCE_BATCH_ITEMS.arrow_schema(pii).empty_table()
-    header = [name.strip().lstrip("\ufeff") for name in header]
-    known = {c.source for c in FINANCE_BATCH_ITEMS.columns}
+        if batch.item_count == 0:
+            return _empty(target, pii)
+        raise IncompleteBatch(f"{where} is empty, but YM lists the batch with ItemCount {batch.item_count}")
     if "LineItemID" not in header:
-        raise DataError(
-            f"export file of batch {batch_id} has no LineItemID column (header: {', '.join(header[:8])}, …)"
-        )
+        raise DataError(f"{where} has no LineItemID column (it starts {', '.join(header[:6])}, …)")
+    with path.open("rb") as file:
+        file.seek(max(size - 1, 0))
+        if file.read(1) not in (b"\n", b"\r"):
+            raise IncompleteBatch(f"{where} does not end with a line break: it was cut inside a row")
+    known = {c.source for c in FINANCE_BATCH_ITEMS.columns}
+    bad_row: list[pacsv.InvalidRow] = []
+
+    def refuse(row: pacsv.InvalidRow) -> str:
+        bad_row.append(row)
+        return "error"
+
+    spool = _Spool(target, FINANCE_BATCH_ITEMS.arrow_schema(pii))
     try:
-        parsed = pacsv.read_csv(
-            io.BytesIO(content),
-            read_options=pacsv.ReadOptions(column_names=header, skip_rows=1, encoding="utf-8"),
-            parse_options=pacsv.ParseOptions(newlines_in_values=True),
+        reader = pacsv.open_csv(
+            str(path),
+            read_options=pacsv.ReadOptions(
+                column_names=header, skip_rows=1, encoding="utf-8", use_threads=False, block_size=CSV_BLOCK_BYTES
+            ),
+            parse_options=pacsv.ParseOptions(newlines_in_values=True, invalid_row_handler=refuse),
             convert_options=pacsv.ConvertOptions(
                 column_types={name: pa.string() for name in header},
                 include_columns=[name for name in header if name in known],
@@ -119,8 +215,45 @@ def read_export_csv(content: bytes, batch_id: str, naive_tz: tzinfo, pii: PiiMod
                 null_values=[""],
             ),
         )
+        for record_batch in reader:
+            columns = {name: record_batch.column(name) for name in record_batch.schema.names}
+            columns["BatchID"] = pa.array([batch.batch_id] * record_batch.num_rows, pa.string())
+            spool.add(FINANCE_BATCH_ITEMS.from_arrays(columns, naive_tz, pii, origin=Origin(where, spool.rows + 1)))
     except pa.ArrowInvalid as error:
-        raise DataError(f"export file of batch {batch_id} is not valid CSV: {error}") from None
-    columns = {name: parsed.column(name) for name in parsed.column_names}
-    columns["BatchID"] = pa.array([batch_id] * parsed.num_rows, pa.string())
-    return FINANCE_BATCH_ITEMS.from_arrays(columns, naive_tz, pii)
+        # Arrow's message quotes the row, which holds names and addresses: say where, never what.
+        if bad_row:
+            row = bad_row[0]
+            number = f"row {row.number - 1}" if row.number else "a row"
+            raise IncompleteBatch(
+                f"{where} is not a whole CSV: {number} has {row.actual_columns} fields where the header has "
+                f"{row.expected_columns}"
+            ) from None
+        reason = str(error).split(":", 1)[0]
+        raise IncompleteBatch(f"{where} is not valid CSV ({reason})") from None
+    finally:
+        spool.close()
+    _verify_count(batch, spool.rows, "export file")
+    return spool.rows
+
+
+def _verify_count(batch: ListedBatch, rows: int, what: str) -> None:
+    if rows != batch.item_count:
+        raise IncompleteBatch(
+            f"the {what} of YM batch {batch.batch_id} holds {rows} items, but YM lists the batch with ItemCount "
+            f"{batch.item_count}: the read was cut short or the batch changed since it was listed"
+        )
+
+
+def _header(path: Path) -> list[str]:
+    with path.open("rb") as file:
+        head = file.read(65536).decode("utf-8-sig", errors="replace")
+    try:
+        header = next(csv.reader(io.StringIO(head)))
+    except StopIteration:
+        return []
+    return [name.strip().lstrip("\ufeff") for name in header]
+
+
+def _empty(target: Path, pii: PiiMode) -> int:
+    _Spool(target, FINANCE_BATCH_ITEMS.arrow_schema(pii)).close()
+    return 0

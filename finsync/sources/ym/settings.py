@@ -12,6 +12,12 @@ DEFAULT_DETAILS_PAGE_SIZE = 1000
 DEFAULT_PAGE_CONCURRENCY = 4
 # InvoiceItems is served "with cache": re-read this trailing window of entry dates on every run.
 DEFAULT_OVERLAP_HOURS = 48.0
+# Never less: entries can appear after later ones (the cache), and the two hosts' clocks differ.
+MIN_OVERLAP_HOURS = 1.0
+# The sweep re-reads this many days of InvoiceItems, for entries back-dated past the overlap (imports),
+# every `sweep_interval_hours` (and on `finsync run --sweep`).
+DEFAULT_SWEEP_DAYS = 35.0
+DEFAULT_SWEEP_INTERVAL_HOURS = 24.0
 
 BATCH_ITEMS_MODES = ("export", "details")
 DEFAULT_BATCH_ITEMS_MODE = "export"

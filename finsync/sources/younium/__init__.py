@@ -4,8 +4,8 @@ accounts and payments."""
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterator, Sequence
-from datetime import datetime, timezone
+from collections.abc import Callable, Iterator, Sequence
+from datetime import datetime, timedelta, timezone
 from typing import Any
 
 import dlt
@@ -14,12 +14,12 @@ from dlt.common.configuration.exceptions import ConfigFieldMissingException
 from dlt.common.configuration.inject import with_config
 from dlt.extract.resource import DltResource
 
-from finsync.errors import DataError
-from finsync.sources._columns import PII_MODES, PiiMode, Table, parse_timestamp
+from finsync.sources._columns import PII_MODES, Origin, PiiMode, Table, parse_timestamp
 from finsync.sources._settings import missing_setting, require, start_moment
+from finsync.sources._state import cursor, set_cursor
 
 from .._http import HttpSettings, bounded_map
-from .client import JsonObject, YouniumClient
+from .client import JsonObject, Window, YouniumClient
 from .jobs import (
     BatchJob,
     BatchJobError,
@@ -52,9 +52,11 @@ from .settings import (
     DEFAULT_PAGE_SIZE,
     DEFAULT_START_DATE,
     MAX_PAGE_SIZE,
+    MIN_OVERLAP_MINUTES,
 )
 
 __all__ = [
+    "WHOLE_READS",
     "BatchJob",
     "BatchJobError",
     "JobProgress",
@@ -72,6 +74,9 @@ __all__ = [
 
 # Younium sends date-times without an offset in UTC.
 UTC = timezone.utc
+# Tables read whole on every run, from a read proven complete: rows a run did not see are marked
+# `deleted_at` after it loaded (never removed).
+WHOLE_READS = ("payments", "payment_settlements")
 
 
 @dlt.source(name="younium", section="younium", max_table_nesting=0)
@@ -96,7 +101,12 @@ def younium(
 
     Nothing is read from Younium here; the resources read lazily when the pipeline runs.
     """
-    require(overlap_minutes >= 0, "sources.younium.overlap_minutes", f"must not be negative, not {overlap_minutes}")
+    require(
+        overlap_minutes >= MIN_OVERLAP_MINUTES,
+        "sources.younium.overlap_minutes",
+        f"must be at least {MIN_OVERLAP_MINUTES:g} (ModifiedAfter is floored to the second, late commits and clock "
+        f"drift need room), not {overlap_minutes}",
+    )
     require(pii in PII_MODES, "sources.younium.pii", f"must be one of {PII_MODES}, not {pii!r}")
     start = start_moment(start_date, UTC, "sources.younium.start_date")
     client = younium_client(
@@ -113,15 +123,9 @@ def younium(
         max_attempts=max_attempts,
     )
     mode: PiiMode = pii  # type: ignore[assignment]
-
-    def modified() -> dlt.sources.incremental[datetime]:
-        # Every run re-reads the overlap (`lag`) before the last cursor and merges by id.
-        return dlt.sources.incremental(
-            "modified", initial_value=start, lag=overlap_minutes * 60, on_cursor_value_missing="include"
-        )
-
-    batches = invoice_batch_records(client, modified=modified())
-    invoice_rows = invoice_records(client, modified=modified())
+    reads = ModifiedWindows(start, timedelta(minutes=overlap_minutes))
+    batches = invoice_batch_records(client, reads)
+    invoice_rows = invoice_records(client, reads)
     payment_rows = payment_records(client)
     return (
         _shaped(batches | invoice_batches(mode), INVOICE_BATCHES, mode),
@@ -130,7 +134,7 @@ def younium(
         _shaped(batches | invoice_batch_log(client, concurrency), INVOICE_BATCH_LOG, mode),
         _shaped(invoice_rows | invoices(mode), INVOICES, mode),
         _shaped(invoice_rows | invoice_lines(mode), INVOICE_LINES, mode),
-        _shaped(accounts(client, mode, modified=modified()), ACCOUNTS, mode),
+        _shaped(accounts(client, mode, reads), ACCOUNTS, mode),
         _shaped(payment_rows | payments(mode), PAYMENTS, mode),
         _shaped(payment_rows | payment_settlements(mode), PAYMENT_SETTLEMENTS, mode),
     )
@@ -198,24 +202,40 @@ def client_from_config() -> YouniumClient:
 # -- raw records: read once, each feeding several tables ----------------------------------------------
 
 
+class ModifiedWindows:
+    """Closed windows over `modified`: each read covers (its cursor less the overlap, the moment it
+    started), and its cursor becomes the newest `modified` it read, never past that moment. Records are
+    merged by id, so the overlap's re-read rows change nothing."""
+
+    def __init__(self, start: datetime, overlap: timedelta) -> None:
+        self.start, self.overlap = start, overlap
+
+    def read(self, table: str, pages: Callable[[Window], Iterator[list[JsonObject]]]) -> Iterator[list[JsonObject]]:
+        last = cursor(table)
+        window = Window(
+            self.start if last is None else max(self.start, last - self.overlap),
+            datetime.now(UTC).replace(microsecond=0),
+        )
+        newest = last
+        for rows in pages(window):
+            stamps = [moment for row in rows if (moment := _modified(row)) is not None]
+            if stamps and (newest is None or max(stamps) > newest):
+                newest = max(stamps)
+            yield rows
+        if newest is not None:
+            set_cursor(table, min(newest, window.before))
+
+
 @dlt.resource(name="invoice_batch_records", selected=False)
-def invoice_batch_records(
-    client: YouniumClient,
-    modified: dlt.sources.incremental[datetime] = dlt.sources.incremental("modified"),
-) -> Iterator[list[JsonObject]]:
-    """Invoice batches modified since the cursor (less the overlap), as Younium sends them."""
-    for rows in client.invoice_batches(modified.start_value):
-        yield [_with_cursor(row, "invoice batch") for row in rows]
+def invoice_batch_records(client: YouniumClient, reads: ModifiedWindows) -> Iterator[list[JsonObject]]:
+    """Invoice batches modified within the window, as Younium sends them."""
+    yield from reads.read("invoice_batches", client.invoice_batches)
 
 
 @dlt.resource(name="invoice_records", selected=False)
-def invoice_records(
-    client: YouniumClient,
-    modified: dlt.sources.incremental[datetime] = dlt.sources.incremental("modified"),
-) -> Iterator[list[JsonObject]]:
-    """Invoices, with their lines, modified since the cursor (less the overlap)."""
-    for rows in client.invoices(modified.start_value):
-        yield [_with_cursor(row, "invoice") for row in rows]
+def invoice_records(client: YouniumClient, reads: ModifiedWindows) -> Iterator[list[JsonObject]]:
+    """Invoices, with their lines, modified within the window."""
+    yield from reads.read("invoices", client.invoices)
 
 
 @dlt.resource(name="payment_records", selected=False)
@@ -295,21 +315,18 @@ def invoice_lines(records: list[JsonObject], pii: PiiMode) -> Iterator[pa.Table]
 
 
 @dlt.resource(name="accounts", write_disposition="merge", primary_key="id")
-def accounts(
-    client: YouniumClient,
-    pii: PiiMode,
-    modified: dlt.sources.incremental[datetime] = dlt.sources.incremental("modified"),
-) -> Iterator[pa.Table]:
-    for rows in client.accounts(modified.start_value):
-        yield ACCOUNTS.from_rows([flatten(row) for row in rows], UTC, pii)
+def accounts(client: YouniumClient, pii: PiiMode, reads: ModifiedWindows) -> Iterator[pa.Table]:
+    for rows in reads.read("accounts", client.accounts):
+        yield ACCOUNTS.from_rows([flatten(row) for row in rows], UTC, pii, origin=Origin("Younium accounts"))
 
 
-@dlt.transformer(name="payments", write_disposition="replace", primary_key="id")
+@dlt.transformer(name="payments", write_disposition="merge", primary_key="id")
 def payments(records: list[JsonObject], pii: PiiMode) -> Iterator[pa.Table]:
-    yield PAYMENTS.from_rows([flatten(payment) for payment in records], UTC, pii)
+    yield PAYMENTS.from_rows([flatten(payment) for payment in records], UTC, pii, origin=Origin("Younium payments"))
 
 
-@dlt.transformer(name="payment_settlements", write_disposition="replace", primary_key="key")
+# A payment's settlements are replaced with the payment (merge key): they come whole, never filtered.
+@dlt.transformer(name="payment_settlements", write_disposition="merge", primary_key="key", merge_key="payment_id")
 def payment_settlements(records: list[JsonObject], pii: PiiMode) -> Iterator[pa.Table]:
     rows = [
         flatten(settlement) | {"paymentId": payment["id"], "position": position, "key": f"{payment['id']}:{position}"}
@@ -331,20 +348,13 @@ def _shaped(resource: DltResource, table: Table, pii: PiiMode) -> DltResource:
     return resource
 
 
-def _with_cursor(row: JsonObject, what: str) -> JsonObject:
-    """The record with `modified` as a UTC datetime, the incremental cursor (absent when Younium omits it)."""
-    row = dict(row)
-    raw = row.pop("modified", None)
+def _modified(row: JsonObject) -> datetime | None:
+    """A record's `modified` as a UTC datetime; an unreadable one is left for the table's conversion to
+    report, with its row and column."""
     try:
-        moment = parse_timestamp(raw, UTC)
+        return parse_timestamp(row.get("modified"), UTC)
     except ValueError:
-        raise DataError(
-            f"{what} {row.get('id')} has an unreadable modified time ({raw!r}); nothing from "
-            "this page was written: report the record upstream or rerun once it is corrected."
-        ) from None
-    if moment is not None:
-        row["modified"] = moment
-    return row
+        return None
 
 
 def _log_row(batch_id: str, entry: JsonObject) -> dict[str, Any]:

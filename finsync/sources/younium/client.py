@@ -42,6 +42,12 @@ CREDENTIALS_HINT = (
     "Security > Personal Tokens; the secret is shown only once, generate a new token if it is lost)."
 )
 
+# A list read that returns fewer records than its page 1 announced is read again, this many times in all.
+READ_ATTEMPTS = 3
+# New tokens tried for one call whose fresh tokens keep answering 401, the waits between them doubling.
+TOKEN_ATTEMPTS = 4
+TOKEN_RETRY_DELAY = 0.5
+
 # "No accounts could be found", "Invoice batch could not be found": API 2.1's way of saying "empty".
 _NOTHING_FOUND = re.compile(r"could\s+(?:not\s+)?be\s+found", re.IGNORECASE)
 
@@ -99,13 +105,31 @@ def iso_utc(moment: datetime) -> str:
 
 
 @dataclass(frozen=True)
+class Window:
+    """An incremental read's closed window: records modified after `after` and before `before`. Its end
+    is fixed when the run starts, so a record that changes while the run reads is left to the next run."""
+
+    after: datetime
+    before: datetime
+
+    def params(self) -> dict[str, str]:
+        return {"ModifiedAfter": iso_utc(self.after), "ModifiedBefore": iso_utc(self.before)}
+
+
+@dataclass(frozen=True)
 class Page:
     """One page of the list envelope {pageNumber, pageSize, totalPages, totalCount, nextPage, data}."""
 
     number: int
     rows: list[JsonObject]
     total_pages: int | None
+    total_count: int | None
     has_next: bool
+
+    @property
+    def gone(self) -> bool:
+        """An empty page from "nothing found" (a real page always holds records)."""
+        return not self.rows and self.total_count is None
 
     @property
     def is_last(self) -> bool:
@@ -114,7 +138,8 @@ class Page:
     @classmethod
     def parse(cls, body: object, requested: int, what: str) -> Page:
         if isinstance(body, list):  # an endpoint answering a bare list has no further pages
-            return cls(requested, [r for r in body if isinstance(r, dict)], None, False)
+            rows = [r for r in body if isinstance(r, dict)]
+            return cls(requested, rows, 1, len(rows), False)
         if not isinstance(body, dict):
             raise UpstreamError(SYSTEM, f"{what} returned {type(body).__name__}, not the paged JSON envelope")
         data = body.get("data")
@@ -124,6 +149,7 @@ class Page:
             _whole(body.get("pageNumber")) or requested,
             rows,
             _whole(body.get("totalPages")),
+            _whole(body.get("totalCount")),
             bool(body.get("nextPage")),
         )
 
@@ -237,8 +263,13 @@ class YouniumClient:
         headers: Mapping[str, str] | None = None,
         accept: frozenset[int] = frozenset(),
     ) -> Reply:
-        """An authenticated call; statuses in `accept` are returned for the caller to read."""
-        for attempt in (1, 2):
+        """An authenticated call; statuses in `accept` are returned for the caller to read.
+
+        A 401 means the token died: request a new one and retry. A token can be refused again right
+        after it was issued (revoked, rotated elsewhere), so that is retried a few times, waiting longer
+        each time; a refused token request is the only authentication error.
+        """
+        for attempt in range(1, TOKEN_ATTEMPTS + 1):
             used: list[str] = []
             reply = self._http.request(
                 method,
@@ -249,20 +280,21 @@ class YouniumClient:
                 accept=accept | {401, 403},
                 before_attempt=lambda used=used: self._headers(used),
             )
-            if reply.status == 401:
-                self._drop_token(used[-1])
-                if attempt == 1:
-                    logger.info("Younium answered 401 on %s; requesting a new token", self._http.describe(path))
-                    continue
-                raise AuthenticationError(
-                    SYSTEM,
-                    f"{method} {self._http.describe(path)} is still unauthorized with a new token. {CREDENTIALS_HINT}",
-                    status=401,
-                )
             if reply.status == 403:
                 raise self._forbidden(method, path, reply.body)
-            return reply
-        raise AssertionError("unreachable")
+            if reply.status != 401:
+                return reply
+            self._drop_token(used[-1])
+            if attempt > 1:
+                self._http.sleep(TOKEN_RETRY_DELAY * 2 ** (attempt - 2))
+            logger.info("Younium answered 401 on %s; requesting a new token", self._http.describe(path))
+        raise UpstreamError(
+            SYSTEM,
+            f"{method} {self._http.describe(path)} was refused with HTTP 401 after {TOKEN_ATTEMPTS} new tokens in a "
+            "row: Younium issues tokens for these credentials but does not accept them. Rerun later; if it persists, "
+            "generate a new personal token.",
+            status=401,
+        )
 
     def _forbidden(self, method: str, path: str, body: object) -> AuthenticationError:
         current = f"now {self.legal_entity!r}" if self.legal_entity else "now not set"
@@ -287,7 +319,7 @@ class YouniumClient:
         )
         if reply.status == 400:
             if is_nothing_found(reply.body):
-                return Page(number, [], None, False)
+                return Page(number, [], None, None, False)
             raise UpstreamError(SYSTEM, f"{what} was rejected with HTTP 400: {error_summary(reply.body)}", status=400)
         return Page.parse(reply.body, number, what)
 
@@ -296,17 +328,66 @@ class YouniumClient:
         path: str,
         params: Mapping[str, Any] | None = None,
         *,
+        key: str | None = "id",
         page_size: int | None = None,
         concurrency: int | None = None,
         sequential: bool | None = None,
     ) -> Iterator[list[JsonObject]]:
-        """Every page of a list endpoint, as lists of records.
+        """Every page of a list endpoint, as lists of records, proven complete.
 
-        Each request is built here with the same filters: `nextPage` is never followed, as it is not
-        known to keep ModifiedAfter. Once page 1 tells the page count, pages 2..N are read concurrently
-        and yielded as they arrive (callers merge by id, so order does not matter).
+        Page 1 announces how many records the list holds (`totalCount`). A read is complete when it has
+        returned that many distinct records (by `key`; rows when there is no key). Offset paging over a
+        list that changes while it is read can skip a record (one that changed moves, the others slide
+        back onto a page already read), so a read that comes up short is read again from page 1, and
+        fails after `READ_ATTEMPTS`. Records already handed over may come again: callers merge by key.
         """
         filters = dict(params or {})
+        shortfall = ""
+        for attempt in range(1, READ_ATTEMPTS + 1):
+            seen: set[object] = set()
+            rows_read = 0
+            announced: int | None = None
+            for page in self._read_once(path, filters, page_size, concurrency, sequential):
+                if page.number == 1:
+                    announced = page.total_count
+                elif page.gone:
+                    break  # "nothing found" past a page 1 that announced records: the list shrank
+                rows_read += len(page.rows)
+                if key:
+                    seen.update(row.get(key) for row in page.rows)
+                if page.rows:
+                    yield page.rows
+            got = len(seen) if key else rows_read
+            if announced is None or got >= announced:
+                return
+            shortfall = f"page 1 announced {announced} records, the pages then held {got}"
+            if attempt == READ_ATTEMPTS:
+                break
+            logger.warning(
+                "Younium %s read incomplete (%s); reading it again (attempt %d of %d)",
+                self._http.describe(path),
+                shortfall,
+                attempt + 1,
+                READ_ATTEMPTS,
+            )
+        raise UpstreamError(
+            SYSTEM,
+            f"GET {self._http.describe(path)} could not be read completely: {shortfall}, {READ_ATTEMPTS} times in a "
+            "row (the list kept changing while it was read, or Younium's paging is inconsistent). Nothing of this "
+            "run was loaded; rerun to try again.",
+        )
+
+    def _read_once(
+        self,
+        path: str,
+        filters: dict[str, Any],
+        page_size: int | None,
+        concurrency: int | None,
+        sequential: bool | None,
+    ) -> Iterator[Page]:
+        """The pages of one pass over a list. Each request is built here with the same filters: `nextPage`
+        is never followed, as it is not known to keep ModifiedAfter. Once page 1 tells the page count,
+        pages 2..N are read concurrently and handed over as they arrive."""
         workers = self.concurrency if concurrency is None else max(1, concurrency)
         one_by_one = self.sequential if sequential is None else sequential
 
@@ -323,8 +404,7 @@ class YouniumClient:
             return page
 
         page = fetch(1)
-        if page.rows:
-            yield page.rows
+        yield page
         if page.is_last:
             return
         number = 2
@@ -335,8 +415,9 @@ class YouniumClient:
                 if outcome.error is not None:
                     raise outcome.error
                 assert outcome.result is not None
-                if outcome.result.rows:
-                    yield outcome.result.rows
+                yield outcome.result
+                if outcome.result.gone:
+                    return
                 if outcome.item == last:
                     tail = outcome.result
             if tail.is_last:
@@ -344,26 +425,25 @@ class YouniumClient:
             number = last + 1  # the list grew while it was read: carry on one page at a time
         while number < MAX_PAGES:
             page = fetch(number)
-            if page.rows:
-                yield page.rows
+            yield page
             if page.is_last:
                 return
             number += 1
 
     # -- endpoints -----------------------------------------------------------------------------
 
-    def _modified(self, path: str, modified_after: datetime | None) -> Iterator[list[JsonObject]]:
-        return self.pages(path, {"ModifiedAfter": iso_utc(modified_after)} if modified_after else {})
+    def _window(self, path: str, window: Window | None) -> Iterator[list[JsonObject]]:
+        return self.pages(path, window.params() if window else {})
 
-    def invoice_batches(self, modified_after: datetime | None = None) -> Iterator[list[JsonObject]]:
-        return self._modified(INVOICE_BATCHES_PATH, modified_after)
+    def invoice_batches(self, window: Window | None = None) -> Iterator[list[JsonObject]]:
+        return self._window(INVOICE_BATCHES_PATH, window)
 
-    def invoices(self, modified_after: datetime | None = None) -> Iterator[list[JsonObject]]:
-        """Invoices with their `invoiceLines`; with ModifiedAfter the API may filter the lines too."""
-        return self._modified(INVOICES_PATH, modified_after)
+    def invoices(self, window: Window | None = None) -> Iterator[list[JsonObject]]:
+        """Invoices with their `invoiceLines`; within a window the API filters the lines too."""
+        return self._window(INVOICES_PATH, window)
 
-    def accounts(self, modified_after: datetime | None = None) -> Iterator[list[JsonObject]]:
-        return self._modified(ACCOUNTS_PATH, modified_after)
+    def accounts(self, window: Window | None = None) -> Iterator[list[JsonObject]]:
+        return self._window(ACCOUNTS_PATH, window)
 
     def payments(self) -> Iterator[list[JsonObject]]:
         """Every payment: they have no modified field, so there is nothing to read incrementally by."""
@@ -372,7 +452,7 @@ class YouniumClient:
     def batch_log(self, batch: str) -> list[JsonObject]:
         """The whole log of one invoice batch (by id or reference), read page by page."""
         path = f"{INVOICE_BATCHES_PATH}/{quote(str(batch), safe='')}/BatchLog"
-        return [row for rows in self.pages(path, sequential=True) for row in rows]
+        return [row for rows in self.pages(path, key=None, sequential=True) for row in rows]
 
     def close(self) -> None:
         self._http.close()

@@ -30,6 +30,10 @@ def _external_ids() -> tuple[Column, ...]:
     return (Column("externalERPId"), Column("externalCRMId"))
 
 
+# Derived: set by finsync when a complete read of the whole list no longer has the row (never removed).
+_DELETED_AT = Column("deletedAt", Kind.TIMESTAMP, name="deleted_at")
+
+
 def _stamps() -> tuple[Column, ...]:
     return (Column("created", Kind.TIMESTAMP), Column("modified", Kind.TIMESTAMP))
 
@@ -212,7 +216,8 @@ ACCOUNTS = Table(
     ),
 )
 
-# Payments carry no created/modified fields: the table is read whole on every run.
+# Payments carry no created/modified fields: the table is read whole on every run, and a payment no longer
+# listed is marked `deleted_at`.
 PAYMENTS = Table(
     "payments",
     "id",
@@ -238,6 +243,7 @@ PAYMENTS = Table(
         Column("externalBankId"),
         Column("onlinePaymentIntentId"),
         Column("onlinePaymentChargeId"),
+        _DELETED_AT,
     ),
 )
 
@@ -256,5 +262,6 @@ PAYMENT_SETTLEMENTS = Table(
         Column("amount.currencyCode", name="currency"),
         Column("amount.baseCurrencyAmount", Kind.MONEY, name="base_amount"),
         Column("amount.baseCurrencyCode", name="base_currency"),
+        _DELETED_AT,
     ),
 )

@@ -10,6 +10,9 @@ DEFAULT_START_DATE = "2000-01-01"
 # ModifiedAfter's inclusivity and time zone are undocumented: every run re-reads this trailing window
 # (wide enough for a server reading the bound in a European zone) and merges by id.
 DEFAULT_OVERLAP_MINUTES = 180.0
+# Never less: ModifiedAfter is floored to the second, a commit can become visible after its `modified`
+# time, and the two hosts' clocks drift.
+MIN_OVERLAP_MINUTES = 10.0
 
 # API 2.1 serves at most 100 records per page.
 MAX_PAGE_SIZE = 100

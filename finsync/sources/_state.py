@@ -1,0 +1,36 @@
+"""What a source remembers between runs, in its dlt source state (committed with the rows it describes):
+per table, the cursor an incremental read continues from, and when the table was last swept."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+import dlt
+
+CURSORS = "cursors"
+SWEEPS = "sweeps"
+
+
+def cursor(table: str) -> datetime | None:
+    """Where the last complete read of `table` ended (None before the first one)."""
+    value = dlt.current.source_state().get(CURSORS, {}).get(table)
+    return datetime.fromisoformat(value) if value else None
+
+
+def set_cursor(table: str, moment: datetime) -> None:
+    dlt.current.source_state().setdefault(CURSORS, {})[table] = moment.isoformat()
+
+
+def sweep_due(table: str, every: timedelta, now: datetime) -> bool:
+    value = dlt.current.source_state().get(SWEEPS, {}).get(table)
+    return value is None or now - datetime.fromisoformat(value) >= every
+
+
+def swept(table: str, moment: datetime) -> None:
+    dlt.current.source_state().setdefault(SWEEPS, {})[table] = moment.isoformat()
+
+
+def saved_cursors(source_state: dict[str, Any]) -> dict[str, str]:
+    """The cursors in a source's state, by table, as text (for `finsync status`)."""
+    return {table: str(value) for table, value in source_state.get(CURSORS, {}).items()}
