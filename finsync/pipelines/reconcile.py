@@ -76,6 +76,16 @@ RULES = (
            WHERE i.id IS NULL GROUP BY l.invoice_id""",
     ),
     Rule(
+        "lines differ from their invoice",
+        frozenset({"younium.invoice_lines", "younium.invoices"}),
+        """SELECT 'younium', i.id,
+                  'invoice ' || i.invoice_number || ' has subtotal ' || CAST(i.subtotal AS VARCHAR)
+                  || ', its lines add up to ' || CAST(COALESCE(SUM(l.subtotal), 0) AS VARCHAR)
+           FROM younium.invoices AS i LEFT JOIN younium.invoice_lines AS l ON l.invoice_id = i.id
+           GROUP BY i.id, i.invoice_number, i.subtotal
+           HAVING COALESCE(SUM(l.subtotal), 0) <> COALESCE(i.subtotal, 0)""",
+    ),
+    Rule(
         "batch money differs",
         frozenset({"ym.finance_batch_items", "ym.invoice_items"}),
         """SELECT 'ym', b.batch_id, 'batch export totals ' || CAST(SUM(b.line_total) AS VARCHAR)

@@ -298,17 +298,14 @@ class YMDataset:
         for n, entered in list(self._backdated):
             dated = entered - entered % _DAY
             if dated >= dated_from and (entered_from is None or entered >= entered_from):
-                record = next(self._generate(n, n))
-                record["LineItemDateEntered"] = format_ticks(entered)
-                record["LineItemDate"] = format_ticks(dated)
-                found.append(record)
+                found.append(next(self._generate(n, n, entered)))
         return found
 
     def records(self, first: int, last: int) -> Iterator[dict[str, Any]]:
         """Items `first`..`last` (inclusive, clamped to the existing ones), in item order."""
         return self._generate(max(first, 1), min(last, self.items))
 
-    def _generate(self, first: int, last: int) -> Iterator[dict[str, Any]]:
+    def _generate(self, first: int, last: int, entered: int | None = None) -> Iterator[dict[str, Any]]:
         block, cuts, invoice_no, invoice = -1, (0,), 0, {}
         for n in range(first, last + 1):
             n_block, position = divmod(n - 1, _INVOICE_BLOCK)
@@ -318,16 +315,16 @@ class YMDataset:
             number = FIRST_INVOICE_NO + block * _INVOICES_PER_BLOCK + sub
             if number != invoice_no:
                 first_item = block * _INVOICE_BLOCK + 1 + (cuts[sub - 1] if sub else 0)
-                invoice_no, invoice = number, self._invoice(number, first_item)
-            yield self._record(n, invoice)
+                invoice_no, invoice = number, self._invoice(number, first_item, entered)
+            yield self._record(n, invoice, entered)
 
     def _invoice_split(self, block: int) -> tuple[int, ...]:
         """Where the block's 4 invoices start, as offsets 1..9 within its 10 items (the first starts at 0)."""
         d = self._digest(b"block", block)
         return _INVOICE_SPLITS[int.from_bytes(d[0:2], "little") % len(_INVOICE_SPLITS)]
 
-    def _invoice(self, invoice_no: int, first_item: int) -> dict[str, Any]:
-        """The fields every item of one invoice shares (`first_item` dates it)."""
+    def _invoice(self, invoice_no: int, first_item: int, entered: int | None = None) -> dict[str, Any]:
+        """The fields every item of one invoice shares (`first_item`'s entry, or `entered`, dates it)."""
         c = self._digest(b"invoice", invoice_no)
         first = _FIRST_NAMES[c[0] % len(_FIRST_NAMES)]
         last = _LAST_NAMES[c[1] % len(_LAST_NAMES)]
@@ -357,7 +354,8 @@ class YMDataset:
         processor_id, processor, nickname = _PROCESSORS[c[26] % len(_PROCESSORS)] if by_card else (None, "", "")
         member_id = 200_000 + int.from_bytes(c[27:30], "little") % 60_000
         sent = c[30] < 90
-        sent_ticks = self.entered_ticks(first_item) // TICKS_PER_SECOND * TICKS_PER_SECOND + (1 + c[31] % 14) * _DAY
+        first_entered = self.entered_ticks(first_item) if entered is None else entered
+        sent_ticks = first_entered // TICKS_PER_SECOND * TICKS_PER_SECOND + (1 + c[31] % 14) * _DAY
         billing = {f"OriginalInvoiceBilling{k}": v for k, v in address.items()}
         payment_billing = {f"PaymentBilling{k}": (v if paid_option else "") for k, v in address.items()}
         return {
@@ -409,9 +407,9 @@ class YMDataset:
             "PaymentProcessorAccountNickname": nickname,
         }
 
-    def _record(self, n: int, invoice: dict[str, Any]) -> dict[str, Any]:
+    def _record(self, n: int, invoice: dict[str, Any], entered_ticks: int | None = None) -> dict[str, Any]:
         d = self._digest(b"item", n)
-        entered = format_ticks(self._entered(n, d))
+        entered = format_ticks(self._entered(n, d) if entered_ticks is None else entered_ticks)
         category, cents, quantity = self._line(d)
         description = category.descriptions[d[11] % len(category.descriptions)]
         record = dict(invoice)

@@ -33,6 +33,7 @@ EXPORT_FAILURE = "export_failure"  # the next export (of `batch_id`, if given) r
 JOB_FAILURE = "job_failure"
 SHORT_FILE = "short_file"  # an export file of the header and only `rows` rows (0: header only), cut at a row end
 EMPTY_FILE = "empty_file"  # an export file with nothing in it
+MALFORMED_ROW = "malformed_row"  # row `rows` (default 1) of an export file loses its second half of cells
 UNKNOWN_ANCHOR = "unknown_anchor"  # FinanceBatches answers a StartBatchID listing with no batch, as for an unknown id
 NOTHING_FOUND = "nothing_found"  # a Younium list page answers HTTP 400 "No … could be found"
 # `rows` draft invoices outside batches change just before this Younium list request is answered
@@ -49,6 +50,7 @@ FAULT_KINDS: tuple[str, ...] = (
     JOB_FAILURE,
     SHORT_FILE,
     EMPTY_FILE,
+    MALFORMED_ROW,
     UNKNOWN_ANCHOR,
     NOTHING_FOUND,
     MODIFY,
@@ -57,6 +59,7 @@ FAULT_KINDS: tuple[str, ...] = (
 _ROUTES_OF = {
     SHORT_FILE: (YM_EXPORT_DOWNLOAD,),
     EMPTY_FILE: (YM_EXPORT_DOWNLOAD,),
+    MALFORMED_ROW: (YM_EXPORT_DOWNLOAD,),
     UNKNOWN_ANCHOR: (YM_FINANCE_BATCHES,),
     NOTHING_FOUND: YOUNIUM_LISTS,
     MODIFY: YOUNIUM_LISTS,
@@ -68,11 +71,12 @@ _JOB_ROUTES = (YOUNIUM_GENERATE, YOUNIUM_POST)
 FAULT_GRAMMAR = """\
 Faults are separated by ';'. Each is [ROUTE:]KIND[=VALUE] followed by any :OPTION=VALUE.
 KIND is one of: status=CODE, drop, truncate, slow=SECONDS, expire_sessions, export_failure[=BATCH_ID],
-job_failure[=BATCH], short_file[=ROWS], empty_file, unknown_anchor, nothing_found, modify[=INVOICES].
+job_failure[=BATCH], short_file[=ROWS], empty_file, malformed_row[=ROW], unknown_anchor, nothing_found,
+modify[=INVOICES].
 OPTION is one of: times=N (default 1), after=N (requests let through first), retry_after=SECONDS,
 delay=SECONDS, status=CODE, batch_id=ID, rows=N.
 ROUTE is one of: {routes}. It is required for status, drop, truncate, slow, short_file, empty_file
-(ym.export_download), unknown_anchor (ym.finance_batches), nothing_found and modify (a Younium list);
+malformed_row (ym.export_download), unknown_anchor (ym.finance_batches), nothing_found and modify (a Younium list);
 expire_sessions (YM sessions and Younium tokens) without a route acts at once; export_failure applies to
 ym.export_start; job_failure fails the next Younium batch job, or only the next one of younium.generate
 or younium.post.
@@ -112,8 +116,8 @@ class Fault:
             raise ValueError("a slow fault needs a positive delay")
         if self.kind in _ROUTES_OF and self.route not in _ROUTES_OF[self.kind]:
             raise ValueError(f"a {self.kind} fault applies to {', '.join(_ROUTES_OF[self.kind])}")
-        if self.kind in (SHORT_FILE, MODIFY) and self.rows is None:
-            self.rows = 1 if self.kind == MODIFY else 0
+        if self.kind in (SHORT_FILE, MODIFY, MALFORMED_ROW) and self.rows is None:
+            self.rows = 0 if self.kind == SHORT_FILE else 1
         if self.rows is not None and (self.rows < 0 or (self.kind == MODIFY and self.rows < 1)):
             raise ValueError("rows must be >= 0 (>= 1 for modify)")
         if self.times < 1 or self.after < 0:
@@ -236,6 +240,7 @@ def parse_fault_spec(spec: str) -> list[Fault]:
                 EXPORT_FAILURE: "batch_id",
                 JOB_FAILURE: "batch_id",
                 SHORT_FILE: "rows",
+                MALFORMED_ROW: "rows",
                 MODIFY: "rows",
             }.get(kind)
             if main is None:

@@ -33,7 +33,7 @@ from finsync.sources.ym.schema import DETAILS_FIELD_NAMES, INVOICE_ITEM_COLUMNS
 
 from .dataset import Batch
 from .exports import ExportState
-from .faults import EMPTY_FILE, SHORT_FILE, UNKNOWN_ANCHOR, Fault
+from .faults import EMPTY_FILE, MALFORMED_ROW, SHORT_FILE, UNKNOWN_ANCHOR, Fault
 from .formats import NO_DATE, RecordEncoder, json_body, parse_server_time
 from .guard import Handler, Reject, guarded
 from .routes import (
@@ -258,25 +258,30 @@ class YMApi:
         export = self.sandbox.exports.get(request.path_params["export_id"])
         if export is None or not self.sandbox.exports.claim_file(export, self.sandbox.config.export_not_ready_count):
             return PlainTextResponse("Not Found", 404)
-        rows = None
-        if (fault := _fault(request, SHORT_FILE, EMPTY_FILE)) is not None:
-            rows = -1 if fault.kind == EMPTY_FILE else fault.rows
+        rows = malformed = None
+        if (fault := _fault(request, SHORT_FILE, EMPTY_FILE, MALFORMED_ROW)) is not None:
+            if fault.kind == MALFORMED_ROW:
+                malformed = fault.rows
+            else:
+                rows = -1 if fault.kind == EMPTY_FILE else fault.rows
         return StreamingResponse(
-            self._csv_chunks(export.batch, rows),
+            self._csv_chunks(export.batch, rows, malformed),
             media_type="text/csv; charset=utf-8",
             headers={"Content-Disposition": f'attachment; filename="FinanceBatch_{export.batch.batch_id}.csv"'},
         )
 
-    def _csv_chunks(self, batch: Batch, rows: int | None = None) -> Iterator[bytes]:
-        """The export file; with `rows`, cut after that many rows (-1: nothing at all, not even the header)."""
+    def _csv_chunks(self, batch: Batch, rows: int | None = None, malformed: int | None = None) -> Iterator[bytes]:
+        """The export file; with `rows`, cut after that many rows (-1: nothing at all, not even the header);
+        with `malformed`, that row (1-based) written with only the first half of its cells."""
         if rows == -1:
             return
         buffer = io.StringIO()
         writer = csv.writer(buffer)
         writer.writerow(_CSV_HEADER)
         last = batch.last_item if rows is None else min(batch.last_item, batch.first_item + rows - 1)
-        for record in self.sandbox.dataset.records(batch.first_item, last):
-            writer.writerow([_csv_cell(name, record[name]) for name in _CSV_HEADER])
+        for number, record in enumerate(self.sandbox.dataset.records(batch.first_item, last), start=1):
+            cells = [_csv_cell(name, record[name]) for name in _CSV_HEADER]
+            writer.writerow(cells[: len(cells) // 2] if number == malformed else cells)
             if buffer.tell() >= _CSV_CHUNK:
                 yield buffer.getvalue().encode("utf-8")
                 buffer.seek(0)

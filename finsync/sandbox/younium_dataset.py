@@ -1029,14 +1029,19 @@ class YouniumDataset:
             )
 
     def touch(self, count: int) -> list[str]:
-        """Edit the `count` draft invoices outside batches that come first in the listing order, as a user
-        editing them while a sync pages through the list would; returns their ids."""
+        """Change the `count` invoices that come first in the listing order, as users (or settling payments)
+        changing them while a sync pages through the list would: drafts outside batches get an edited line,
+        the others only a new `modified`. They move to the end of the list; returns their ids."""
         with self._lock:
-            drafts = [n for n in self._order if self._status[n] == DRAFT and not self._batch[n]]
-            chosen = [n for n in drafts if n not in self._reserved][:count]
+            chosen = [n for n in self._order if n not in self._reserved][:count]
             if chosen:
                 self._advances += 1
-                self._edit(chosen, self._tick())
+                at = self._tick()
+                drafts = [n for n in chosen if self._status[n] == DRAFT and not self._batch[n]]
+                self._edit(drafts, at)
+                for n in chosen:
+                    self._modified[n] = at
+                self._reorder(set(chosen))
             return [self._ids[n] for n in chosen]
 
     def _edit(self, chosen: list[int], at: int) -> list[str]:

@@ -11,31 +11,14 @@ from finsync.pipelines.runner import Warehouse, sync
 from finsync.sandbox import SandboxServer
 
 from .conftest import query, ym_settings
+from .expect import assert_ym_matches_sandbox
 
 pytestmark = pytest.mark.slow
 
 
-def assert_warehouse_matches_sandbox(warehouse: Warehouse, server: SandboxServer) -> None:
-    dataset = server.sandbox.dataset
-    for table, ids in (
-        ("invoice_items", dataset.expected_invoice_item_ids()),
-        ("finance_batch_items", dataset.expected_batch_item_ids()),
-    ):
-        loaded = [row[0] for row in query(warehouse, f"SELECT line_item_id FROM ym.{table} ORDER BY 1")]
-        assert loaded == list(ids), f"{table}: keys differ from the sandbox"
-        money = dataset.expected_money(ids)
-        totals = query(warehouse, f"SELECT sum(line_total), sum(line_item_amount) FROM ym.{table}")[0]
-        assert totals == (money.line_total, money.line_item_amount), f"{table}: money differs"
-    batches = dataset.batches()
-    loaded_batches = query(
-        warehouse, "SELECT batch_id, item_count, closed_date IS NULL FROM ym.finance_batches ORDER BY 1"
-    )
-    assert loaded_batches == [(b.batch_id, b.item_count, b.is_open) for b in batches]
-
-
 def test_a_first_sync_loads_exactly_the_sandbox_data(sandbox: SandboxServer, warehouse: Warehouse) -> None:
     report = sync("ym", warehouse, settings=ym_settings(sandbox))
-    assert_warehouse_matches_sandbox(warehouse, sandbox)
+    assert_ym_matches_sandbox(warehouse, sandbox)
     assert report.table_rows["invoice_items"] == sandbox.sandbox.dataset.items
     types = dict(
         query(
@@ -62,7 +45,7 @@ def test_a_rerun_after_new_data_reads_only_what_is_new(sandbox: SandboxServer, w
 
     sync("ym", warehouse, settings=ym_settings(sandbox))
 
-    assert_warehouse_matches_sandbox(warehouse, sandbox)
+    assert_ym_matches_sandbox(warehouse, sandbox)
     requests = sandbox.sandbox.requests
     assert requests["ym.export_start"] == len(newly_closed), "only newly closed batches are exported"
     # 700 new items plus a one-hour overlap, at 500 a page: two or three pages, not the whole history.
@@ -81,7 +64,7 @@ def test_a_rerun_with_nothing_new_changes_nothing(sandbox: SandboxServer, wareho
     # The overlap's one short page, and the empty page after it that proves it was the last.
     assert sandbox.sandbox.requests["ym.invoice_items"] == 2
     assert report.rows_loaded.get("finance_batch_items", 0) == 0
-    assert_warehouse_matches_sandbox(warehouse, sandbox)
+    assert_ym_matches_sandbox(warehouse, sandbox)
 
 
 def test_a_sync_that_crashes_midway_leaves_nothing_half_done_and_a_rerun_completes_it(
@@ -100,7 +83,7 @@ def test_a_sync_that_crashes_midway_leaves_nothing_half_done_and_a_rerun_complet
 
     sandbox.sandbox.faults.clear()
     sync("ym", warehouse, settings=ym_settings(sandbox))
-    assert_warehouse_matches_sandbox(warehouse, sandbox)
+    assert_ym_matches_sandbox(warehouse, sandbox)
 
 
 def test_a_failed_export_is_reported_the_rest_loads_and_the_next_run_retries_it(
@@ -119,7 +102,7 @@ def test_a_failed_export_is_reported_the_rest_loads_and_the_next_run_retries_it(
     sandbox.sandbox.requests.clear()
     sync("ym", warehouse, settings=ym_settings(sandbox))
     assert sandbox.sandbox.requests["ym.export_start"] == 1, "only the failed batch is exported again"
-    assert_warehouse_matches_sandbox(warehouse, sandbox)
+    assert_ym_matches_sandbox(warehouse, sandbox)
 
 
 def test_transient_faults_sessions_expiring_and_slow_exports_do_not_change_the_result(
@@ -136,14 +119,14 @@ def test_transient_faults_sessions_expiring_and_slow_exports_do_not_change_the_r
 
     sync("ym", warehouse, settings=ym_settings(sandbox, export_concurrency=4))
 
-    assert_warehouse_matches_sandbox(warehouse, sandbox)
+    assert_ym_matches_sandbox(warehouse, sandbox)
     assert sandbox.sandbox.requests["ym.authenticate"] >= 2, "the expired session was replaced"
 
 
 def test_details_mode_loads_the_same_batch_items_without_exports(sandbox: SandboxServer, warehouse: Warehouse) -> None:
     sync("ym", warehouse, settings=ym_settings(sandbox, batch_items_mode="details", details_page_size=70))
     assert sandbox.sandbox.requests["ym.export_start"] == 0
-    assert_warehouse_matches_sandbox(warehouse, sandbox)
+    assert_ym_matches_sandbox(warehouse, sandbox)
 
 
 def test_pii_drop_keeps_no_personal_column(sandbox: SandboxServer, warehouse: Warehouse) -> None:
@@ -153,7 +136,7 @@ def test_pii_drop_keeps_no_personal_column(sandbox: SandboxServer, warehouse: Wa
         for row in query(warehouse, "SELECT column_name FROM information_schema.columns WHERE table_schema = 'ym'")
     }
     assert not columns & {"payment_card_number", "email_address", "invoice_name_last", "phone", "address1"}
-    assert_warehouse_matches_sandbox(warehouse, sandbox)
+    assert_ym_matches_sandbox(warehouse, sandbox)
 
 
 def test_no_secret_reaches_the_logs_even_at_debug_level(

@@ -5,8 +5,6 @@ from __future__ import annotations
 
 import logging
 import re
-from decimal import Decimal
-from typing import Any
 
 import pytest
 from typer.testing import CliRunner, Result
@@ -15,65 +13,13 @@ from finsync.errors import AuthenticationError
 from finsync.pipelines.cli import app
 from finsync.pipelines.runner import Warehouse, sync
 from finsync.sandbox import SandboxServer
-from finsync.sandbox.formats import money
 
 from .conftest import query, younium_settings
+from .expect import assert_younium_matches_sandbox
 
 pytestmark = pytest.mark.slow
 
 LIST_ROUTES = ("younium.invoices", "younium.accounts", "younium.invoice_batches", "younium.payments")
-
-
-def assert_warehouse_matches_sandbox(warehouse: Warehouse, server: SandboxServer) -> None:
-    tenant = server.sandbox.younium
-    expected, ids = tenant.expected(), tenant.expected_ids()
-    for table, keys in ids.items():
-        loaded = [row[0] for row in query(warehouse, f"SELECT id FROM younium.{table} ORDER BY 1")]
-        assert loaded == keys, f"{table}: keys differ from the sandbox"
-
-    def sums(sql: str) -> tuple[Any, ...]:
-        return query(warehouse, sql)[0]
-
-    invoices, lines = expected["invoices"], expected["invoice_lines"]
-    assert sums("SELECT sum(subtotal), sum(tax), sum(total_amount), sum(total_base_amount) FROM younium.invoices") == (
-        Decimal(invoices["subtotal"]),
-        Decimal(invoices["tax"]),
-        Decimal(invoices["total_amount"]),
-        Decimal(invoices["total_base_amount"]),
-    )
-    assert sums("SELECT count(*), sum(subtotal), sum(tax), sum(total), sum(quantity) FROM younium.invoice_lines") == (
-        lines["rows"],
-        Decimal(lines["subtotal"]),
-        Decimal(lines["tax"]),
-        Decimal(lines["total"]),
-        lines["quantity"],
-    )
-    batched = expected["invoice_batches__invoices"]
-    assert sums("SELECT count(*), sum(subtotal), sum(total_amount) FROM younium.invoice_batches__invoices") == (
-        batched["rows"],
-        Decimal(batched["subtotal"]),
-        Decimal(batched["total_amount"]),
-    )
-    for table in ("invoice_batch_log", "invoice_batches__batch_groups"):
-        assert sums(f"SELECT count(*) FROM younium.{table}") == (expected[table]["rows"],), table
-    for table in ("payments", "payment_settlements"):
-        assert sums(f"SELECT count(*), sum(amount) FROM younium.{table}") == (
-            expected[table]["rows"],
-            Decimal(expected[table]["amount"]),
-        ), table
-    # Row by row, each invoice's state: status, batch and total.
-    dataset = tenant.dataset
-    wanted = sorted(
-        (
-            dataset.invoice_id(n),
-            dataset.invoice_status(n),
-            batch.id if (batch := dataset.invoice_batch(n)) else None,
-            money(dataset.totals(n).total),
-        )
-        for n in range(1, dataset.invoices_count + 1)
-    )
-    loaded = query(warehouse, "SELECT id, status, invoice_batch_id, total_amount FROM younium.invoices ORDER BY id")
-    assert loaded == wanted
 
 
 def cli(monkeypatch: pytest.MonkeyPatch, server: SandboxServer, *args: str, **env: str) -> Result:
@@ -86,7 +32,7 @@ def cli(monkeypatch: pytest.MonkeyPatch, server: SandboxServer, *args: str, **en
 def test_a_first_sync_loads_exactly_the_sandbox_data(younium_sandbox: SandboxServer, warehouse: Warehouse) -> None:
     report = sync("younium", warehouse, settings=younium_settings(younium_sandbox))
 
-    assert_warehouse_matches_sandbox(warehouse, younium_sandbox)
+    assert_younium_matches_sandbox(warehouse, younium_sandbox)
     assert report.table_rows["invoice_lines"] == younium_sandbox.sandbox.younium.dataset.invoices_count * 5
     types = dict(
         query(
@@ -110,7 +56,7 @@ def test_a_rerun_after_advancing_has_the_new_and_changed_rows_and_still_every_un
 
     report = sync("younium", warehouse, settings=younium_settings(younium_sandbox))
 
-    assert_warehouse_matches_sandbox(warehouse, younium_sandbox)
+    assert_younium_matches_sandbox(warehouse, younium_sandbox)
     # Younium sent the changed invoices with their changed lines only: the rest had to be kept, not replaced.
     loaded = report.rows_loaded
     assert loaded["invoices"] >= 40 + 12 and loaded["invoice_lines"] < 5 * loaded["invoices"]
@@ -134,7 +80,7 @@ def test_a_rerun_with_nothing_new_reads_at_most_one_page_per_list(
     assert all(requests[route] <= 1 for route in LIST_ROUTES), dict(requests)
     assert requests["younium.token"] == 1
     assert query(warehouse, "SELECT count(*), sum(total) FROM younium.invoice_lines") == before
-    assert_warehouse_matches_sandbox(warehouse, younium_sandbox)
+    assert_younium_matches_sandbox(warehouse, younium_sandbox)
 
 
 def test_generate_then_post_a_batch_through_the_cli_and_sync_it_into_the_warehouse(
@@ -156,7 +102,7 @@ def test_generate_then_post_a_batch_through_the_cli_and_sync_it_into_the_warehou
         warehouse, f"SELECT i.status, count(*) FROM younium.invoices i WHERE invoice_batch_id = '{batch.id}' GROUP BY 1"
     )
     assert listed == [("Draft", len(drafts))]
-    assert_warehouse_matches_sandbox(warehouse, younium_sandbox)
+    assert_younium_matches_sandbox(warehouse, younium_sandbox)
 
     posted = cli(monkeypatch, younium_sandbox, "younium", "post-batch", batch.id, *target)
 
@@ -171,7 +117,7 @@ def test_generate_then_post_a_batch_through_the_cli_and_sync_it_into_the_warehou
         f"SELECT DISTINCT status FROM younium.invoice_batches__invoices WHERE invoice_batch_id = '{batch.id}'",
     )
     assert statuses == [("Posted",)]
-    assert_warehouse_matches_sandbox(warehouse, younium_sandbox)
+    assert_younium_matches_sandbox(warehouse, younium_sandbox)
 
 
 def test_a_generate_retried_with_the_same_idempotency_key_creates_no_second_batch(
@@ -217,7 +163,7 @@ def test_transient_faults_and_an_expired_token_do_not_change_the_result(
 
     sync("younium", warehouse, settings=younium_settings(younium_sandbox))
 
-    assert_warehouse_matches_sandbox(warehouse, younium_sandbox)
+    assert_younium_matches_sandbox(warehouse, younium_sandbox)
     assert faults.pending() == []
     assert younium_sandbox.sandbox.requests["younium.token"] >= 3, "refused once, then renewed after expiring"
 

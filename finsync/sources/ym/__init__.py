@@ -247,8 +247,8 @@ def invoice_items(
     overlap: timedelta,
     sweep: InvoiceItemsSweep,
 ) -> Iterator[pa.Table]:
-    """Invoice items by entry date, from the cursor less the overlap (or, when a sweep is due, from
-    `sweep.days` ago), merged by LineItemID.
+    """Invoice items by entry date, from the cursor less the overlap (or, when a sweep is due, less
+    `sweep.days`), merged by LineItemID.
 
     Every row YM returns is loaded, whatever its entry date: finsync filters nothing itself. The cursor
     becomes the newest entry date read, never later than the moment the run started.
@@ -257,8 +257,9 @@ def invoice_items(
     last = cursor("invoice_items")
     since = start if last is None else max(start, last - overlap)
     sweeping = last is None or sweep.requested or sweep_due("invoice_items", sweep.every, run_started)
-    if sweeping:
-        since = max(start, min(since, run_started - sweep.days))
+    if sweeping and last is not None:
+        # The days before the newest entry read: anything entered later than that is in the overlap anyway.
+        since = max(start, last - sweep.days)
     newest = last
     requests = rows = 0
     for page, records in enumerate(

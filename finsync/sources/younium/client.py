@@ -332,6 +332,7 @@ class YouniumClient:
         page_size: int | None = None,
         concurrency: int | None = None,
         sequential: bool | None = None,
+        confirm_empty: bool = False,
     ) -> Iterator[list[JsonObject]]:
         """Every page of a list endpoint, as lists of records, proven complete.
 
@@ -340,16 +341,19 @@ class YouniumClient:
         list that changes while it is read can skip a record (one that changed moves, the others slide
         back onto a page already read), so a read that comes up short is read again from page 1, and
         fails after `READ_ATTEMPTS`. Records already handed over may come again: callers merge by key.
+        With `confirm_empty` (a list read whole, whose absent records are marked deleted), an empty
+        answer is only believed when a second request says so too.
         """
         filters = dict(params or {})
         shortfall = ""
+        announced_before = 0  # what an earlier attempt's page 1 announced: an empty answer now contradicts it
         for attempt in range(1, READ_ATTEMPTS + 1):
             seen: set[object] = set()
             rows_read = 0
             announced: int | None = None
-            for page in self._read_once(path, filters, page_size, concurrency, sequential):
+            for page in self._read_once(path, filters, page_size, concurrency, sequential, confirm_empty):
                 if page.number == 1:
-                    announced = page.total_count
+                    announced = page.total_count if not page.gone else (announced_before or None)
                 elif page.gone:
                     break  # "nothing found" past a page 1 that announced records: the list shrank
                 rows_read += len(page.rows)
@@ -360,6 +364,7 @@ class YouniumClient:
             got = len(seen) if key else rows_read
             if announced is None or got >= announced:
                 return
+            announced_before = max(announced_before, announced)
             shortfall = f"page 1 announced {announced} records, the pages then held {got}"
             if attempt == READ_ATTEMPTS:
                 break
@@ -384,6 +389,7 @@ class YouniumClient:
         page_size: int | None,
         concurrency: int | None,
         sequential: bool | None,
+        confirm_empty: bool,
     ) -> Iterator[Page]:
         """The pages of one pass over a list. Each request is built here with the same filters: `nextPage`
         is never followed, as it is not known to keep ModifiedAfter. Once page 1 tells the page count,
@@ -404,6 +410,9 @@ class YouniumClient:
             return page
 
         page = fetch(1)
+        if confirm_empty and page.gone:
+            logger.info("Younium %s answered nothing found; asking once more", self._http.describe(path))
+            page = fetch(1)
         yield page
         if page.is_last:
             return
@@ -447,7 +456,7 @@ class YouniumClient:
 
     def payments(self) -> Iterator[list[JsonObject]]:
         """Every payment: they have no modified field, so there is nothing to read incrementally by."""
-        return self.pages(PAYMENTS_PATH)
+        return self.pages(PAYMENTS_PATH, confirm_empty=True)
 
     def batch_log(self, batch: str) -> list[JsonObject]:
         """The whole log of one invoice batch (by id or reference), read page by page."""

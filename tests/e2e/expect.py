@@ -1,0 +1,82 @@
+"""What a warehouse must hold after a complete sync of a sandbox, asserted table by table: keys and exact money."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from finsync.pipelines.runner import Warehouse
+from finsync.sandbox import SandboxServer
+from finsync.sandbox.formats import money
+
+from .conftest import query
+
+
+def assert_ym_matches_sandbox(warehouse: Warehouse, server: SandboxServer) -> None:
+    dataset = server.sandbox.dataset
+    for table, ids in (
+        ("invoice_items", dataset.expected_invoice_item_ids()),
+        ("finance_batch_items", dataset.expected_batch_item_ids()),
+    ):
+        loaded = [row[0] for row in query(warehouse, f"SELECT line_item_id FROM ym.{table} ORDER BY 1")]
+        assert loaded == list(ids), f"{table}: keys differ from the sandbox"
+        money = dataset.expected_money(ids)
+        totals = query(warehouse, f"SELECT sum(line_total), sum(line_item_amount) FROM ym.{table}")[0]
+        assert totals == (money.line_total, money.line_item_amount), f"{table}: money differs"
+    batches = dataset.batches()
+    loaded_batches = query(
+        warehouse, "SELECT batch_id, item_count, closed_date IS NULL FROM ym.finance_batches ORDER BY 1"
+    )
+    assert loaded_batches == [(b.batch_id, b.item_count, b.is_open) for b in batches]
+
+
+def assert_younium_matches_sandbox(warehouse: Warehouse, server: SandboxServer) -> None:
+    tenant = server.sandbox.younium
+    expected, ids = tenant.expected(), tenant.expected_ids()
+    for table, keys in ids.items():
+        loaded = [row[0] for row in query(warehouse, f"SELECT id FROM younium.{table} ORDER BY 1")]
+        assert loaded == keys, f"{table}: keys differ from the sandbox"
+
+    def sums(sql: str) -> tuple[Any, ...]:
+        return query(warehouse, sql)[0]
+
+    invoices, lines = expected["invoices"], expected["invoice_lines"]
+    assert sums("SELECT sum(subtotal), sum(tax), sum(total_amount), sum(total_base_amount) FROM younium.invoices") == (
+        Decimal(invoices["subtotal"]),
+        Decimal(invoices["tax"]),
+        Decimal(invoices["total_amount"]),
+        Decimal(invoices["total_base_amount"]),
+    )
+    assert sums("SELECT count(*), sum(subtotal), sum(tax), sum(total), sum(quantity) FROM younium.invoice_lines") == (
+        lines["rows"],
+        Decimal(lines["subtotal"]),
+        Decimal(lines["tax"]),
+        Decimal(lines["total"]),
+        lines["quantity"],
+    )
+    batched = expected["invoice_batches__invoices"]
+    assert sums("SELECT count(*), sum(subtotal), sum(total_amount) FROM younium.invoice_batches__invoices") == (
+        batched["rows"],
+        Decimal(batched["subtotal"]),
+        Decimal(batched["total_amount"]),
+    )
+    for table in ("invoice_batch_log", "invoice_batches__batch_groups"):
+        assert sums(f"SELECT count(*) FROM younium.{table}") == (expected[table]["rows"],), table
+    for table in ("payments", "payment_settlements"):
+        assert sums(f"SELECT count(*), sum(amount) FROM younium.{table}") == (
+            expected[table]["rows"],
+            Decimal(expected[table]["amount"]),
+        ), table
+    # Row by row, each invoice's state: status, batch and total.
+    dataset = tenant.dataset
+    wanted = sorted(
+        (
+            dataset.invoice_id(n),
+            dataset.invoice_status(n),
+            batch.id if (batch := dataset.invoice_batch(n)) else None,
+            money(dataset.totals(n).total),
+        )
+        for n in range(1, dataset.invoices_count + 1)
+    )
+    loaded = query(warehouse, "SELECT id, status, invoice_batch_id, total_amount FROM younium.invoices ORDER BY id")
+    assert loaded == wanted

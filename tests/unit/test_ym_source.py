@@ -1,0 +1,86 @@
+"""The YM source run by finsync's runner against mocked HTTP: its cursor, and what it never filters out."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import httpx
+import pytest
+import respx
+
+from finsync.errors import ConfigurationError
+from finsync.pipelines.runner import Warehouse, sync
+from finsync.sources.ym import ym
+from finsync.sources.younium import younium
+
+BASE = "https://ym.example.test"
+CID = 4321
+
+
+def item(item_id: int, entered: str) -> dict[str, Any]:
+    return {"LineItemID": item_id, "LineTotal": 10.5, "LineItemDateEntered": entered}
+
+
+class Upstream:
+    def __init__(self) -> None:
+        self.items: list[dict[str, Any]] = []
+
+    def install(self, mock: respx.MockRouter) -> respx.Route:
+        mock.post(f"{BASE}/Ams/Authenticate").mock(
+            return_value=httpx.Response(200, json={"SessionId": "sess-1", "ResponseStatus": {}})
+        )
+        mock.get(f"{BASE}/Ams/{CID}/FinanceBatches").mock(
+            return_value=httpx.Response(200, json={"FinanceBatchList": []})
+        )
+
+        def page(request: httpx.Request) -> httpx.Response:
+            number = int(request.url.params["PageNumber"])
+            return httpx.Response(200, json={"InvoiceItemsList": self.items if number == 1 else []})
+
+        return mock.get(f"{BASE}/Ams/{CID}/InvoiceItems").mock(side_effect=page)
+
+
+def run(warehouse: Warehouse, upstream: Upstream) -> respx.Route:
+    settings = {"client_id": CID, "api_key": "key-1234", "api_password": "password-1234", "base_url": BASE}
+    with respx.mock(assert_all_called=False) as mock:
+        route = upstream.install(mock)
+        sync("ym", warehouse, settings={**settings, "overlap_hours": 2})
+    return route
+
+
+def loaded(warehouse: Warehouse) -> list[int]:
+    with duckdb.connect(str(warehouse.duckdb_path), read_only=True) as connection:
+        return [r[0] for r in connection.execute("SELECT line_item_id FROM ym.invoice_items ORDER BY 1").fetchall()]
+
+
+def test_every_row_ym_returns_is_loaded_even_when_older_than_the_cursor_window(tmp_path: Path) -> None:
+    warehouse, upstream = Warehouse("duckdb", tmp_path / "w.duckdb"), Upstream()
+    upstream.items = [item(1, "2024-03-10T12:00:00")]
+    run(warehouse, upstream)
+    # A new entry YM serves with an entry date days before the window the run asked for.
+    upstream.items = [item(1, "2024-03-10T12:00:00"), item(2, "2024-02-01T09:00:00")]
+    route = run(warehouse, upstream)
+    assert route.calls[0].request.url.params["LineItemDateEnteredFrom"] == "2024-03-10T10:00:00"
+    assert loaded(warehouse) == [1, 2]
+
+
+def test_the_cursor_never_moves_past_the_moment_the_run_started(tmp_path: Path) -> None:
+    warehouse, upstream = Warehouse("duckdb", tmp_path / "w.duckdb"), Upstream()
+    upstream.items = [item(1, "2099-01-01T00:00:00")]  # a clock far ahead
+    run(warehouse, upstream)
+    route = run(warehouse, upstream)
+    asked = route.calls[0].request.url.params["LineItemDateEnteredFrom"]
+    assert asked < "2099", f"the next run must not start after today ({asked})"
+
+
+@pytest.mark.parametrize("hours", [0, 0.5])
+def test_a_ym_overlap_below_an_hour_is_refused_naming_the_setting(hours: float) -> None:
+    with pytest.raises(ConfigurationError, match="SOURCES__YM__OVERLAP_HOURS"):
+        ym(client_id=CID, api_key="key-1234", api_password="password-1234", overlap_hours=hours)
+
+
+def test_a_younium_overlap_below_ten_minutes_is_refused_naming_the_setting() -> None:
+    with pytest.raises(ConfigurationError, match="SOURCES__YOUNIUM__OVERLAP_MINUTES"):
+        younium(client_id="client-1234", secret="secret-1234", overlap_minutes=0)
