@@ -4,6 +4,8 @@
    measured in the same run.
 2. Invoice items end to end into DuckDB: rows/s of the Arrow path at 100k items, against a baseline of
    the same records yielded as plain dict rows, and peak memory at two volumes (flat memory check).
+3. One large batch export (300k items): peak memory against an export a tenth of its size.
+4. 1M invoice items into PostgreSQL (COPY) against DuckDB (with --postgres-dsn or FINSYNC_TEST_POSTGRES_DSN).
 """
 
 from __future__ import annotations
@@ -161,10 +163,41 @@ def bench_postgres(items: int, dsn: str) -> str:
     return "\n".join(lines)
 
 
+def bench_big_export(rows: int) -> str:
+    """One batch export of `rows` items (about 700 bytes a row of CSV) against one a tenth of its size:
+    the file is streamed to disk and converted block by block, so memory must not grow with it."""
+    lines = [
+        "## YM: one large batch export",
+        "",
+        "A closed batch exported as one CSV file, streamed to disk, checked whole (line break at the end, "
+        "ItemCount rows) and converted 16 MB at a time; each run in a fresh process.",
+        "",
+        "| batch items | export file | wall time | rows/s | peak memory |",
+        "|---:|---:|---:|---:|---:|",
+    ]
+    peaks = {}
+    for count in (rows // 10, rows):
+        with sandbox_process(f"ym_items={count + 1},batch_size={count}", "--export-latency", "0") as settings:
+            result = measure("ym", export_settings(settings["ym"], 1), ["finance_batches", "finance_batch_items"])
+        assert result["rows"]["finance_batch_items"] == count
+        peaks[count] = result["peak_rss_mb"]
+        lines.append(
+            f"| {count:,} | ~{count * 700 / 1e6:.0f} MB | {result['seconds']:.1f} s | "
+            f"{count / result['seconds']:,.0f} | {result['peak_rss_mb']:.0f} MB |"
+        )
+    lines += [
+        "",
+        f"Ten times the rows took {peaks[rows] / peaks[rows // 10]:.2f}x the peak memory "
+        f"({peaks[rows // 10]:.0f} MB at {rows // 10:,}, {peaks[rows]:.0f} MB at {rows:,}).",
+    ]
+    return "\n".join(lines)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--items", type=int, default=100_000, help="invoice items for the end-to-end run")
-    parser.add_argument("--only", choices=["exports", "items", "postgres"], help="run one benchmark")
+    parser.add_argument("--only", choices=["exports", "items", "postgres", "big-export"], help="run one benchmark")
+    parser.add_argument("--export-rows", type=int, default=300_000, help="items of the large batch export")
     parser.add_argument("--postgres-items", type=int, default=1_000_000, help="invoice items for the PostgreSQL run")
     parser.add_argument(
         "--postgres-dsn",
@@ -181,6 +214,8 @@ def main() -> None:
         write_section(
             "ym_postgres", f"_Machine: {machine()}._\n\n" + bench_postgres(args.postgres_items, args.postgres_dsn)
         )
+    if args.only in (None, "big-export"):
+        write_section("ym_big_export", f"_Machine: {machine()}._\n\n" + bench_big_export(args.export_rows))
     if sections:
         write_section("ym", f"_Machine: {machine()}._\n\n" + "\n\n".join(sections))
     print((BENCH_DIR / "RESULTS.md").read_text())

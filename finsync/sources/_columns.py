@@ -140,18 +140,22 @@ class Table:
         """Arrow batch from Arrow columns keyed by upstream field names (strings or wire types).
 
         Whole columns are converted with Arrow compute; a column holding anything the fast path does
-        not read exactly as the per-value path would (an offset in a date, an odd number) sends the
-        batch through `from_columns`, which also names the offending row and column.
+        not read exactly as the per-value path would (an offset in a date, a local time that does not
+        exist, an odd number) goes through the per-value path alone, which also names the offending
+        row and column.
         """
         length = max((len(a) for a in arrays.values()), default=0)
-        try:
-            converted = [
-                _convert_array(c, arrays.get(c.source, pa.nulls(length, pa.string())), naive_tz) for c in self.kept(pii)
-            ]
-            return pa.Table.from_arrays(converted, schema=self.arrow_schema(pii))
-        except (_Inexact, pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError):
-            columns = {name: array.to_pylist() for name, array in arrays.items()}
-            return self.from_columns(columns, naive_tz, pii, origin=origin)
+        converted = []
+        for c in self.kept(pii):
+            array = arrays.get(c.source, pa.nulls(length, pa.string()))
+            try:
+                converted.append(_convert_array(c, array, naive_tz))
+            except (_Inexact, pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError):
+                values = array.to_pylist()
+                if c.sensitivity is Sensitivity.CARD:
+                    values = [mask_card(v) for v in values]
+                converted.append(_convert(self.name, c, values, naive_tz, origin or Origin()))
+        return pa.Table.from_arrays(converted, schema=self.arrow_schema(pii))
 
     def _wire_schema(self, pii: PiiMode) -> pa.Schema:
         """How upstream JSON values arrive: text as text (dates too), numbers as wide decimals."""

@@ -32,8 +32,8 @@ logger = logging.getLogger(__name__)
 FIRST_POLL_DELAY = 0.25
 # A file that arrives cut short is downloaded again this many times before the batch is given up.
 DOWNLOAD_ATTEMPTS = 3
-# Bytes of CSV parsed per block: about 20k rows, converted and spooled at a time.
-CSV_BLOCK_BYTES = 16 << 20
+# Bytes of CSV parsed per block: about 3,000 rows, converted and spooled at a time (memory grows with it).
+CSV_BLOCK_BYTES = 2 << 20
 
 
 @dataclass(frozen=True)
