@@ -133,7 +133,7 @@ def test_a_list_that_keeps_answering_nothing_found_midway_fails_the_run_and_load
     assert_younium_matches_sandbox(warehouse, younium_sandbox)
 
 
-def test_a_spurious_nothing_found_on_the_first_page_marks_no_payment_deleted(
+def test_a_spurious_nothing_found_on_the_first_page_is_read_again_and_marks_no_payment_deleted(
     younium_sandbox: SandboxServer, warehouse: Warehouse
 ) -> None:
     settings = younium_settings(younium_sandbox)
@@ -207,10 +207,9 @@ def test_a_run_that_reads_nothing_from_a_source_with_data_says_so(
     warehouse = Warehouse("duckdb", tmp_path / "w.duckdb")
     settings = younium_settings(younium_sandbox)
     sync("younium", warehouse, settings=settings)
-    # Every list answers "nothing found" (payments twice, as their empty answer is confirmed).
-    for route in ("younium.invoices", "younium.accounts", "younium.invoice_batches"):
-        younium_sandbox.sandbox.faults.add(kind="nothing_found", route=route)
-    younium_sandbox.sandbox.faults.add(kind="nothing_found", route="younium.payments", times=2)
+    # Every list answers "nothing found", twice (an empty answer is confirmed once).
+    for route in ("younium.invoices", "younium.accounts", "younium.invoice_batches", "younium.payments"):
+        younium_sandbox.sandbox.faults.add(kind="nothing_found", route=route, times=2)
 
     report = sync("younium", warehouse, settings=settings)
 

@@ -269,11 +269,18 @@ def test_modified_after_is_sent_as_utc_with_z() -> None:
 
 
 @respx.mock
-def test_a_400_saying_nothing_could_be_found_is_an_empty_result() -> None:
+def test_a_400_saying_nothing_could_be_found_twice_is_an_empty_result() -> None:
     tokens("token-1111")
     route = respx.get(f"{BASE}/Invoices").mock(return_value=httpx.Response(400, json=NOTHING))
     assert read_all(make_client()) == []
-    assert route.call_count == 1
+    assert route.call_count == 2, "an empty answer is confirmed once"
+
+
+@respx.mock
+def test_a_spurious_nothing_found_on_the_first_page_is_not_believed() -> None:
+    tokens("token-1111")
+    respx.get(f"{BASE}/Invoices").mock(side_effect=[httpx.Response(400, json=NOTHING), ok(envelope([{"id": "1"}]))])
+    assert read_all(make_client()) == [{"id": "1"}]
 
 
 @respx.mock

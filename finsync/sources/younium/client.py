@@ -332,7 +332,6 @@ class YouniumClient:
         page_size: int | None = None,
         concurrency: int | None = None,
         sequential: bool | None = None,
-        confirm_empty: bool = False,
     ) -> Iterator[list[JsonObject]]:
         """Every page of a list endpoint, as lists of records, proven complete.
 
@@ -341,8 +340,8 @@ class YouniumClient:
         list that changes while it is read can skip a record (one that changed moves, the others slide
         back onto a page already read), so a read that comes up short is read again from page 1, and
         fails after `READ_ATTEMPTS`. Records already handed over may come again: callers merge by key.
-        With `confirm_empty` (a list read whole, whose absent records are marked deleted), an empty
-        answer is only believed when a second request says so too.
+        An empty answer ("nothing found" on page 1) is only believed when a second request says so too:
+        believed once, a spurious one would end a run without rows it should have read.
         """
         filters = dict(params or {})
         shortfall = ""
@@ -351,7 +350,7 @@ class YouniumClient:
             seen: set[object] = set()
             rows_read = 0
             announced: int | None = None
-            for page in self._read_once(path, filters, page_size, concurrency, sequential, confirm_empty):
+            for page in self._read_once(path, filters, page_size, concurrency, sequential):
                 if page.number == 1:
                     announced = page.total_count if not page.gone else (announced_before or None)
                 elif page.gone:
@@ -389,7 +388,6 @@ class YouniumClient:
         page_size: int | None,
         concurrency: int | None,
         sequential: bool | None,
-        confirm_empty: bool,
     ) -> Iterator[Page]:
         """The pages of one pass over a list. Each request is built here with the same filters: `nextPage`
         is never followed, as it is not known to keep ModifiedAfter. Once page 1 tells the page count,
@@ -410,7 +408,7 @@ class YouniumClient:
             return page
 
         page = fetch(1)
-        if confirm_empty and page.gone:
+        if page.gone:
             logger.info("Younium %s answered nothing found; asking once more", self._http.describe(path))
             page = fetch(1)
         yield page
@@ -456,7 +454,7 @@ class YouniumClient:
 
     def payments(self) -> Iterator[list[JsonObject]]:
         """Every payment: they have no modified field, so there is nothing to read incrementally by."""
-        return self.pages(PAYMENTS_PATH, confirm_empty=True)
+        return self.pages(PAYMENTS_PATH)
 
     def batch_log(self, batch: str) -> list[JsonObject]:
         """The whole log of one invoice batch (by id or reference), read page by page."""
