@@ -38,8 +38,9 @@ class SourceSpec:
     name: str
     factory: Callable[..., DltSource]
     failures: Callable[[dict[str, Any]], dict[str, str]] = lambda _state: {}
-    # Tables each run reads whole (proven complete): rows a run did not write are marked deleted_at.
-    whole_reads: tuple[str, ...] = ()
+    # Lists each run reads whole (proven complete), by the table they fill first, with all the tables they
+    # fill: rows a run did not write are marked deleted_at.
+    whole_reads: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
 
     @property
     def pipeline_name(self) -> str:
@@ -157,7 +158,7 @@ def _sync(
             report.rows_loaded = {t: n for t, n in normalize.row_counts.items() if not t.startswith("_dlt")}
         report.failures = spec.failures(pipeline.state.get("sources", {}).get(source, {}))
         with warehouse.connect() as connection:
-            mark_unseen_deleted(connection, source, spec.whole_reads, info.loads_ids)
+            mark_unseen_deleted(connection, source, spec.whole_reads, info.loads_ids, report.rows_loaded)
             report.table_rows = count_rows(connection, source)
         if not any(report.rows_loaded.values()) and any(report.table_rows.values()):
             report.notes.append(
@@ -169,10 +170,18 @@ def _sync(
         raise explain(error, source, warehouse) from None
 
 
-def mark_unseen_deleted(connection: Any, schema: str, tables: tuple[str, ...], load_ids: list[str]) -> None:
-    """Rows of a whole-read table that this run's loads did not write are gone upstream: mark them."""
+def mark_unseen_deleted(
+    connection: Any,
+    schema: str,
+    whole_reads: Mapping[str, tuple[str, ...]],
+    load_ids: list[str],
+    rows_loaded: Mapping[str, int],
+) -> None:
+    """Rows of a whole read's tables that this run's loads did not write are gone upstream: mark them. A
+    read that returned nothing marks nothing: an upstream emptied at once is far likelier to be a fault."""
     present = existing_tables(connection)
     ids = ", ".join(f"'{load_id}'" for load_id in load_ids if load_id.replace(".", "").isdigit())
+    tables = [table for read, filled in whole_reads.items() if rows_loaded.get(read) for table in filled]
     for table in tables:
         if ids and f"{schema}.{table}" in present:
             query(

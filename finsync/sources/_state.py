@@ -1,5 +1,6 @@
 """What a source remembers between runs, in its dlt source state (committed with the rows it describes):
-per table, the cursor an incremental read continues from, and when the table was last swept."""
+per table, the cursor an incremental read continues from, when the table was last swept, and how many
+records the last whole read of a table returned."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ import dlt
 
 CURSORS = "cursors"
 SWEEPS = "sweeps"
+ROWS = "rows_last_read"
 
 
 def cursor(table: str) -> datetime | None:
@@ -29,6 +31,15 @@ def sweep_due(table: str, every: timedelta, now: datetime) -> bool:
 
 def swept(table: str, moment: datetime) -> None:
     dlt.current.source_state().setdefault(SWEEPS, {})[table] = moment.isoformat()
+
+
+def last_read_rows(table: str) -> int:
+    """How many records the last complete read of a whole-read table returned (0 before the first)."""
+    return int(dlt.current.source_state().get(ROWS, {}).get(table, 0))
+
+
+def set_last_read_rows(table: str, rows: int) -> None:
+    dlt.current.source_state().setdefault(ROWS, {})[table] = rows
 
 
 def saved_cursors(source_state: dict[str, Any]) -> dict[str, str]:

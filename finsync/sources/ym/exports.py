@@ -53,7 +53,8 @@ class BatchItems:
     path: Path
 
     def tables(self) -> Iterator[pa.Table]:
-        with pa.memory_map(str(self.path)) as source:
+        # Read, not memory-mapped: mapped pages of a large file would all count as this process's memory.
+        with pa.OSFile(str(self.path)) as source:
             reader = pa.ipc.open_file(source)
             for index in range(reader.num_record_batches):
                 yield pa.Table.from_batches([reader.get_batch(index)])

@@ -16,7 +16,7 @@ from dlt.extract.resource import DltResource
 
 from finsync.sources._columns import PII_MODES, Origin, PiiMode, Table, parse_timestamp
 from finsync.sources._settings import missing_setting, require, start_moment
-from finsync.sources._state import cursor, set_cursor
+from finsync.sources._state import cursor, last_read_rows, set_cursor, set_last_read_rows
 
 from .._http import HttpSettings, bounded_map
 from .client import JsonObject, Window, YouniumClient
@@ -74,9 +74,9 @@ __all__ = [
 
 # Younium sends date-times without an offset in UTC.
 UTC = timezone.utc
-# Tables read whole on every run, from a read proven complete: rows a run did not see are marked
-# `deleted_at` after it loaded (never removed).
-WHOLE_READS = ("payments", "payment_settlements")
+# Lists read whole on every run (proven complete), and the tables each fills: rows a run did not see are
+# marked `deleted_at` after it loaded (never removed).
+WHOLE_READS = {"payments": ("payments", "payment_settlements")}
 
 
 @dlt.source(name="younium", section="younium", max_table_nesting=0)
@@ -215,6 +215,7 @@ class ModifiedWindows:
         window = Window(
             self.start if last is None else max(self.start, last - self.overlap),
             datetime.now(UTC).replace(microsecond=0),
+            resumed=last is not None,
         )
         newest = last
         for rows in pages(window):
@@ -241,7 +242,12 @@ def invoice_records(client: YouniumClient, reads: ModifiedWindows) -> Iterator[l
 @dlt.resource(name="payment_records", selected=False)
 def payment_records(client: YouniumClient) -> Iterator[list[JsonObject]]:
     """Every payment (they have no modified field to read incrementally by)."""
-    yield from client.payments()
+    before = last_read_rows("payments")
+    rows = 0
+    for page in client.payments(expect_rows=bool(before)):
+        rows += len(page)
+        yield page
+    set_last_read_rows("payments", rows)
 
 
 # -- tables ---------------------------------------------------------------------------------------------

@@ -111,6 +111,7 @@ class Window:
 
     after: datetime
     before: datetime
+    resumed: bool = False  # it continues from a cursor: its overlap re-reads records, so it is never empty
 
     def params(self) -> dict[str, str]:
         return {"ModifiedAfter": iso_utc(self.after), "ModifiedBefore": iso_utc(self.before)}
@@ -332,6 +333,7 @@ class YouniumClient:
         page_size: int | None = None,
         concurrency: int | None = None,
         sequential: bool | None = None,
+        expect_rows: bool = False,
     ) -> Iterator[list[JsonObject]]:
         """Every page of a list endpoint, as lists of records, proven complete.
 
@@ -341,7 +343,9 @@ class YouniumClient:
         back onto a page already read), so a read that comes up short is read again from page 1, and
         fails after `READ_ATTEMPTS`. Records already handed over may come again: callers merge by key.
         An empty answer ("nothing found" on page 1) is only believed when a second request says so too:
-        believed once, a spurious one would end a run without rows it should have read.
+        believed once, a spurious one would end a run without rows it should have read. With `expect_rows`
+        (an incremental window always holds the records its overlap re-reads), an empty list is read again
+        before it is accepted.
         """
         filters = dict(params or {})
         shortfall = ""
@@ -361,6 +365,12 @@ class YouniumClient:
                 if page.rows:
                     yield page.rows
             got = len(seen) if key else rows_read
+            if announced is None and not rows_read and expect_rows and attempt < READ_ATTEMPTS:
+                logger.warning(
+                    "Younium %s answered that it holds nothing, where records were expected; reading it again",
+                    self._http.describe(path),
+                )
+                continue
             if announced is None or got >= announced:
                 return
             announced_before = max(announced_before, announced)
@@ -440,7 +450,7 @@ class YouniumClient:
     # -- endpoints -----------------------------------------------------------------------------
 
     def _window(self, path: str, window: Window | None) -> Iterator[list[JsonObject]]:
-        return self.pages(path, window.params() if window else {})
+        return self.pages(path, window.params() if window else {}, expect_rows=window is not None and window.resumed)
 
     def invoice_batches(self, window: Window | None = None) -> Iterator[list[JsonObject]]:
         return self._window(INVOICE_BATCHES_PATH, window)
@@ -452,9 +462,9 @@ class YouniumClient:
     def accounts(self, window: Window | None = None) -> Iterator[list[JsonObject]]:
         return self._window(ACCOUNTS_PATH, window)
 
-    def payments(self) -> Iterator[list[JsonObject]]:
+    def payments(self, expect_rows: bool = False) -> Iterator[list[JsonObject]]:
         """Every payment: they have no modified field, so there is nothing to read incrementally by."""
-        return self.pages(PAYMENTS_PATH)
+        return self.pages(PAYMENTS_PATH, expect_rows=expect_rows)
 
     def batch_log(self, batch: str) -> list[JsonObject]:
         """The whole log of one invoice batch (by id or reference), read page by page."""
