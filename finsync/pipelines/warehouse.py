@@ -11,12 +11,16 @@ from typing import Any, Literal
 import dlt
 from dlt.common.configuration.specs import ConnectionStringCredentials
 from dlt.common.destination.reference import Destination
+from dlt.destinations.impl.duckdb.configuration import DuckDbCredentials
 
 from finsync.errors import ConfigurationError, SyncError
 from finsync.sources._http import redact
 
 DestinationKind = Literal["duckdb", "postgres"]
 DEFAULT_DUCKDB_PATH = Path("finsync.duckdb")
+# DuckDB's share of the machine during a load (settings warehouse.duckdb_memory_limit / duckdb_threads).
+DEFAULT_DUCKDB_MEMORY_LIMIT = "256MB"
+DEFAULT_DUCKDB_THREADS = 1
 POSTGRES_KEY = "destination.postgres.credentials"
 
 
@@ -30,7 +34,9 @@ class Warehouse:
 
     def destination(self) -> Destination:
         if self.kind == "duckdb":
-            return dlt.destinations.duckdb(str(self.duckdb_path.resolve()))
+            credentials = DuckDbCredentials(str(self.duckdb_path.resolve()))
+            credentials.global_config = duckdb_settings()
+            return dlt.destinations.duckdb(credentials)
         return dlt.destinations.postgres(credentials=self.postgres_dsn())
 
     @property
@@ -95,6 +101,14 @@ class Warehouse:
             raise
         finally:
             connection.close()
+
+
+def duckdb_settings() -> dict[str, Any]:
+    """What a load may take of the machine: DuckDB otherwise sizes itself to 80% of memory and every core,
+    and a large merge uses what it is given. Rows need no insertion order (finsync queries by key)."""
+    memory = dlt.config.get("warehouse.duckdb_memory_limit") or DEFAULT_DUCKDB_MEMORY_LIMIT
+    threads = dlt.config.get("warehouse.duckdb_threads") or DEFAULT_DUCKDB_THREADS
+    return {"memory_limit": str(memory), "threads": int(threads), "preserve_insertion_order": False}
 
 
 def query(connection: Any, sql: str, params: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:

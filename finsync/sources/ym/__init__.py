@@ -149,6 +149,8 @@ def ym(
         sweep=InvoiceItemsSweep(timedelta(days=sweep_days), timedelta(hours=sweep_interval_hours), bool(sweep)),
     )
     batch_items = batches | finance_batch_items(reader, export_concurrency)
+    # Each item comes once per run (see finance_batch_items): the merge need not sort rows to drop repeats.
+    batch_items.apply_hints(additional_table_hints={"x-stage-data-deduplicated": True})
     # Column hints follow the pii mode: a declared column is created even when no row fills it.
     for resource, table in ((batches, FINANCE_BATCHES), (batch_items, FINANCE_BATCH_ITEMS), (items, INVOICE_ITEMS)):
         resource.apply_hints(columns=table.dlt_columns(pii))  # type: ignore[arg-type]
@@ -202,6 +204,7 @@ def finance_batch_items(batches: pa.Table, reader: BatchReader, concurrency: int
         if b["closed_date"] is not None and b["batch_id"] not in loaded
     ]
     failed: dict[str, str] = {}
+    seen: set[int] = set()  # LineItemIDs handed over this run: the load trusts them to be unique
     with tempfile.TemporaryDirectory(prefix="finsync-ym-") as spool:
         for outcome in bounded_map(lambda batch: reader(batch, Path(spool)), todo, concurrency):
             batch_id = outcome.item.batch_id
@@ -213,7 +216,14 @@ def finance_batch_items(batches: pa.Table, reader: BatchReader, concurrency: int
                 continue
             items: BatchItems = outcome.result  # type: ignore[assignment]
             logger.info("YM batch %s: %d items", batch_id, items.rows, extra={"progress": "batch"})
-            yield from items.tables()
+            for table in items.tables():
+                ids = table.column("line_item_id").to_pylist()
+                fresh = [i not in seen for i in ids]
+                if not all(fresh):
+                    logger.warning("YM batch %s repeats items of another batch; they are loaded once", batch_id)
+                    table = table.filter(pa.array(fresh))
+                seen.update(ids)
+                yield table
             items.discard()
             loaded.add(batch_id)
     # Next run starts at the oldest batch still open or not loaded; older ones are done for good.
