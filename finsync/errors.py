@@ -1,10 +1,28 @@
-"""The errors finsync raises on purpose.
+"""Every error finsync raises on purpose, and the exit code each one means.
 
-Every error carries a message written for the person running the sync: what went wrong, and what to do.
-The CLI maps the two families to exit codes: `ConfigurationError` -> 2, `SyncError` -> 1.
+Each carries a message written for the person running finsync: what went wrong, and what to do.
+
+    FinsyncError                    1   a sync could not complete (nothing half-applied)
+    ├── ConfigurationError          2   a setting is missing or wrong: the message names it
+    │   └── WarehouseUnusable       2   the warehouse cannot be opened as given (flag, path, credentials)
+    ├── SyncError                   1   the sync failed; a rerun resumes from the last completed load
+    │   ├── UpstreamError           1   YM or Younium answered with an error, or could not be reached
+    │   │   └── AuthenticationError 2   the sign-in itself was refused: fix the credentials
+    │   ├── DataError               1   the upstream sent something unreadable (named by row and column)
+    │   ├── BatchReadFailed         1   one YM batch could not be read whole (the others loaded)
+    │   │   └── IncompleteBatch     1   ... it held fewer items than its ItemCount, or a cut file
+    │   ├── BatchExportError        1   the batches a run could not read, together
+    │   └── BatchJobError           1   a Younium invoice-batch job failed or could not start
+    ├── Busy                       75   another run holds the warehouse (or the DuckDB file): try later
+    └── Interrupted           130/143   stopped by SIGINT / SIGTERM; a rerun resumes
 """
 
 from __future__ import annotations
+
+import signal
+from typing import Any
+
+EXIT_TEMPFAIL = 75  # sysexits.h EX_TEMPFAIL: try again later
 
 
 class FinsyncError(Exception):
@@ -25,6 +43,15 @@ class ConfigurationError(FinsyncError):
         if hint:
             text += f" {hint}"
         super().__init__(text)
+
+
+class WarehouseUnusable(ConfigurationError):
+    """The warehouse cannot be used as configured: a DuckDB path that is not a writable DuckDB file, a
+    PostgreSQL server that cannot be reached or refuses the credentials. The message says what to change."""
+
+    def __init__(self, message: str) -> None:
+        FinsyncError.__init__(self, message)
+        self.key = ""
 
 
 class SyncError(FinsyncError):
@@ -60,15 +87,47 @@ class IncompleteBatch(BatchReadFailed):
 
 
 class BatchExportError(SyncError):
-    """Some finance batches could not be exported; the others were loaded."""
+    """Some finance batches could not be read; the others were loaded."""
 
-    def __init__(self, failures: dict[str, str]) -> None:
+    def __init__(self, failures: dict[str, str], report: Any = None) -> None:
         self.failures = dict(failures)
+        self.report = report  # what the run did load (a runner.SyncReport)
         listed = "; ".join(f"batch {batch_id}: {why}" for batch_id, why in sorted(self.failures.items()))
         super().__init__(
             f"{len(self.failures)} finance batch export(s) failed and will be retried by the next run "
             f"(every other batch was loaded): {listed}"
         )
+
+
+class BatchJobError(SyncError):
+    """A Younium invoice-batch job failed, could not be started, or did not finish in time."""
+
+    def __init__(self, message: str, result: Any = None) -> None:
+        self.result = result  # the job's JobResult, when it ran to an end
+        super().__init__(f"Younium: {message}")
+
+
+class Busy(FinsyncError):
+    """Another run (or program) holds what this run needs; nothing was done. Try again later."""
+
+    exit_code = EXIT_TEMPFAIL
+
+
+class Interrupted(FinsyncError):
+    """The run was asked to stop (Ctrl-C, or SIGTERM from a scheduler)."""
+
+    def __init__(self, signum: int, message: str = "") -> None:
+        self.signum = signum
+        self.exit_code = 128 + signum  # the shell's convention: 130 for SIGINT, 143 for SIGTERM
+        super().__init__(message or f"stopped by {signal_name(signum)}")
+
+
+def signal_name(signum: int) -> str:
+    try:
+        name = signal.Signals(signum).name
+    except ValueError:
+        return f"signal {signum}"
+    return "SIGINT (Ctrl-C)" if name == "SIGINT" else name
 
 
 def setting_env_var(key: str) -> str:

@@ -8,4 +8,4 @@ import pytest
 @pytest.fixture(autouse=True)
 def isolated_dlt_data(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("DLT_DATA_DIR", str(tmp_path_factory.mktemp("dlt-data")))
-    monkeypatch.setenv("RUNTIME__LOG_LEVEL", "WARNING")
+    monkeypatch.delenv("RUNTIME__LOG_LEVEL", raising=False)

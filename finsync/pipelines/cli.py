@@ -1,23 +1,36 @@
-"""The `finsync` command line: run, demo, sandbox."""
+"""The `finsync` command line: run, demo, status, check, sandbox, younium jobs.
+
+Exit codes: 0 success; 1 a sync failed (nothing half-applied); 2 bad usage, configuration or credentials;
+75 another run (or program) holds the warehouse, try later; 130 / 143 stopped by SIGINT / SIGTERM.
+"""
 
 from __future__ import annotations
 
+import contextlib
+import json
 import logging
 import os
+import signal
 import sys
+import threading
 import time
+from datetime import timedelta
 from enum import Enum
+from pathlib import Path
+from types import FrameType
 from typing import Annotated
 
 import typer
 from rich.table import Table as RichTable
 
-from finsync.errors import FinsyncError
-from finsync.sources._http import install_log_redaction, redact
+from finsync.errors import FinsyncError, Interrupted, signal_name
+from finsync.sources._http import install_log_redaction, redact, request_stop
 
-from .display import console, out, sync_with_progress
-from .options import DestinationChoice, DestinationOption, DuckdbPath, warehouse
+from .display import console, out, print_error, sync_with_progress
+from .options import DestinationChoice, DestinationOption, DuckdbPath, duration, warehouse
 from .runner import DEFAULT_DUCKDB_PATH, SOURCES, Warehouse, settings_from_env
+
+DEFAULT_DEMO_PATH = Path("finsync-demo.duckdb")
 
 app = typer.Typer(
     name="finsync",
@@ -34,9 +47,16 @@ class SourceChoice(str, Enum):
     all = "all"
 
 
+SourceOption = Annotated[SourceChoice, typer.Option(help="Which upstream system.")]
+
+
+def _names(source: SourceChoice) -> list[str]:
+    return list(SOURCES) if source is SourceChoice.all else [source.value]
+
+
 @app.command()
 def run(
-    source: Annotated[SourceChoice, typer.Option(help="Which upstream system to sync.")] = SourceChoice.all,
+    source: SourceOption = SourceChoice.all,
     destination: DestinationOption = DestinationChoice.duckdb,
     duckdb_path: DuckdbPath = DEFAULT_DUCKDB_PATH,
     full_refresh: Annotated[
@@ -50,14 +70,13 @@ def run(
     ] = False,
 ) -> None:
     """Sync incrementally from the configured tenants (settings: env vars or .dlt/*.toml)."""
-    names = list(SOURCES) if source is SourceChoice.all else [source.value]
     settings = {"ym": {"sweep": True}} if sweep else {}
-    raise typer.Exit(sync_with_progress(names, warehouse(destination, duckdb_path), full_refresh, settings))
+    raise typer.Exit(sync_with_progress(_names(source), warehouse(destination, duckdb_path), full_refresh, settings))
 
 
 @app.command()
-def demo(duckdb_path: DuckdbPath = DEFAULT_DUCKDB_PATH) -> None:
-    """Start the bundled sandbox, sync every source from it into DuckDB, and print a summary."""
+def demo(duckdb_path: DuckdbPath = DEFAULT_DEMO_PATH) -> None:
+    """Start the bundled sandbox, sync every source from it into a DuckDB file of its own, print a summary."""
     from finsync.sandbox import SandboxConfig, SandboxServer
 
     started = time.monotonic()
@@ -65,7 +84,7 @@ def demo(duckdb_path: DuckdbPath = DEFAULT_DUCKDB_PATH) -> None:
         console.print(f"sandbox listening on {sandbox.url}", highlight=False)
         settings = settings_from_env(sandbox.settings)
         settings["ym"]["export_poll_interval"] = 0.1  # the sandbox's exports finish in a fraction of a second
-        code = sync_with_progress(list(settings), Warehouse("duckdb", duckdb_path), False, settings)
+        code = sync_with_progress(list(settings), Warehouse("duckdb", duckdb_path), False, settings, sandbox=True)
     console.print(
         f"demo finished in {time.monotonic() - started:.1f}s; query {duckdb_path} with DuckDB.", highlight=False
     )
@@ -77,7 +96,7 @@ def status(
     destination: DestinationOption = DestinationChoice.duckdb,
     duckdb_path: DuckdbPath = DEFAULT_DUCKDB_PATH,
 ) -> None:
-    """Per source: last successful load, cursor positions, rows per table, pending or failed work."""
+    """Per source: last successful load, cursor positions, rows per table, pending or failed work (reads only)."""
     from .status import all_statuses
 
     statuses = all_statuses(warehouse(destination, duckdb_path))
@@ -86,7 +105,7 @@ def status(
         loads.add_column(column)
     cursors = RichTable(title="cursors", title_justify="left")
     tables = RichTable(title="rows per table", title_justify="left")
-    for table, columns in ((cursors, ("source", "cursor", "position")), (tables, ("table", "rows"))):
+    for table, columns in ((cursors, ("source", "table", "position")), (tables, ("table", "rows"))):
         for column in columns:
             table.add_column(column, justify="right" if column == "rows" else "left", overflow="fold")
     for s in statuses:
@@ -102,13 +121,25 @@ def status(
 
 @app.command()
 def check(
+    source: SourceOption = SourceChoice.all,
     destination: DestinationOption = DestinationChoice.duckdb,
     duckdb_path: DuckdbPath = DEFAULT_DUCKDB_PATH,
+    max_age: Annotated[
+        str | None,
+        typer.Option(
+            "--max-age", help="Also fail when a source's last successful load is older than this (e.g. 26h, 90m, 2d)."
+        ),
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the result as one JSON object.")] = False,
 ) -> None:
-    """Reconcile: batch item counts against what was loaded, orphaned items, money per batch. Exit 1 if off."""
+    """Gate a schedule: every selected source loaded, holds rows, is recent enough, and adds up. Exit 1 if not."""
     from .reconcile import reconcile
 
-    result = reconcile(warehouse(destination, duckdb_path))
+    limit: timedelta | None = duration(max_age, "--max-age") if max_age else None
+    result = reconcile(warehouse(destination, duckdb_path), _names(source), limit)
+    if as_json:
+        out.print_json(json.dumps(result.as_dict()))
+        raise typer.Exit(0 if result.ok else 1)
     summary = RichTable(title="batches", title_justify="left")
     for column in ("source", "batches", "complete", "open or draft", "items loaded", "total amount"):
         summary.add_column(column, justify="left" if column == "source" else "right")
@@ -118,13 +149,13 @@ def check(
         )
     out.print(summary)
     if result.ok:
-        out.print("[green]All batches reconcile.[/]")
+        out.print("[green]Every selected source is loaded and reconciles.[/]")
         return
     findings = RichTable(title=f"{len(result.findings)} problem(s)", title_justify="left")
-    for column in ("problem", "source", "batch", "detail"):
-        findings.add_column(column)
+    for column in ("problem", "source", "batch", "expected", "actual", "detail"):
+        findings.add_column(column, overflow="fold")
     for f in result.findings:
-        findings.add_row(f.kind, f.source, f.batch_id, f.detail)
+        findings.add_row(f.kind, f.source, f.batch_id, f.expected, f.actual, f.detail)
     out.print(findings)
     raise typer.Exit(1)
 
@@ -141,23 +172,66 @@ def _register_subcommands() -> None:
 _register_subcommands()
 
 
+# After a stop request, how long the run may take to wind down (a load job finishing its statement) before
+# the process exits anyway: as safe as a kill, since every load is atomic and a pending one is kept.
+STOP_GRACE_SECONDS = 3.0
+
+
+def _on_signal(signum: int, frame: FrameType | None) -> None:
+    """The first SIGINT/SIGTERM stops the run where it is (every wait ends at once); a second one exits now."""
+    if signum in _received:
+        os._exit(128 + signum)
+    _received.add(signum)
+    request_stop(signum)
+    threading.Thread(target=_exit_after_grace, args=(signum,), daemon=True).start()
+    raise Interrupted(signum)
+
+
+def _exit_after_grace(signum: int) -> None:
+    time.sleep(STOP_GRACE_SECONDS)
+    note = (
+        f"stopped by {signal_name(signum)}: a load in progress was cut short; what it had extracted is kept, and "
+        "the next run loads it first. Rerun to resume.\n"
+    )
+    with contextlib.suppress(OSError):
+        os.write(sys.stderr.fileno(), note.encode())
+    os._exit(128 + signum)
+
+
+_received: set[int] = set()
+
+
 def main() -> None:
+    # finsync reports every failure itself, in one paragraph; dlt's own log (tracebacks of load jobs it
+    # retries) is for RUNTIME__LOG_LEVEL=INFO or WARNING when wanted.
+    os.environ.setdefault("RUNTIME__LOG_LEVEL", "CRITICAL")
     install_log_redaction()
     handler = logging.StreamHandler()
     handler.setLevel(logging.WARNING)  # progress records are for the live status line only
     handler.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
     logging.basicConfig(level=logging.WARNING, handlers=[handler])
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, _on_signal)
     try:
         app()
-    except FinsyncError as error:  # raised outside a sync, e.g. while reading settings
-        console.print(f"[red]error[/]: {error}", highlight=False)
-        sys.exit(error.exit_code)
+        code = 0
+    except SystemExit as done:
+        code = done.code if isinstance(done.code, int) else (0 if done.code is None else 1)
+    except FinsyncError as error:  # raised outside a sync, e.g. while reading settings, or an interruption
+        print_error(None, error)
+        code = error.exit_code
     except Exception as error:  # a defect: still one readable, redacted paragraph rather than a traceback
         if os.environ.get("FINSYNC_DEBUG"):
             raise
         console.print(
             f"[red]error[/]: finsync stopped on an unexpected {type(error).__name__}: {redact(str(error))}. "
-            "Nothing was half-applied and a rerun resumes; run again with FINSYNC_DEBUG=1 to see the traceback.",
+            "Nothing was half-applied; run again with FINSYNC_DEBUG=1 to see the traceback.",
             highlight=False,
         )
-        sys.exit(1)
+        code = 1
+    sys.stdout.flush()
+    sys.stderr.flush()
+    if _received:
+        # Stopped: requests still in flight on worker threads would hold the exit up to their timeout.
+        os._exit(code)
+    sys.exit(code)

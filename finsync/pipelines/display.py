@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+import os
+import traceback
 from collections import Counter
 from typing import Any
 
@@ -11,11 +13,12 @@ from rich.live import Live
 from rich.table import Table as RichTable
 from rich.text import Text
 
-from finsync.errors import FinsyncError
+from finsync.errors import FinsyncError, Interrupted
+from finsync.sources._http import redact
 
 from .runner import SyncReport, Warehouse, sync
 
-console = Console(stderr=True)
+console = Console(stderr=True, soft_wrap=True)
 out = Console()
 
 
@@ -43,9 +46,17 @@ class ProgressView(logging.Handler):
 
 
 def sync_with_progress(
-    sources: list[str], warehouse: Warehouse, full_refresh: bool, settings: dict[str, dict[str, Any]]
+    sources: list[str],
+    warehouse: Warehouse,
+    full_refresh: bool,
+    settings: dict[str, dict[str, Any]],
+    *,
+    sandbox: bool = False,
 ) -> int:
-    """Sync each source with a live progress line, print rows per table, return the exit code."""
+    """Sync each source with a live progress line, print rows per table, return the exit code.
+
+    A source that fails does not stop the others, except an interruption, which stops the whole run.
+    """
     view = ProgressView()
     logging.getLogger("finsync").addHandler(view)
     logging.getLogger("finsync").setLevel(logging.INFO)
@@ -57,10 +68,22 @@ def sync_with_progress(
             try:
                 with Live(view.render(), console=console, transient=True, refresh_per_second=8) as live:
                     view.live = live
-                    reports.append(sync(name, warehouse, full_refresh=full_refresh, settings=settings.get(name)))
+                    reports.append(
+                        sync(name, warehouse, full_refresh=full_refresh, settings=settings.get(name), sandbox=sandbox)
+                    )
+            except Interrupted as error:
+                print_error(name, error)
+                exit_code = error.exit_code
+                skipped = sources[sources.index(name) + 1 :]
+                if skipped:
+                    console.print(f"not started: {', '.join(skipped)}", highlight=False)
+                break
             except FinsyncError as error:
-                console.print(f"[red]error[/] ({name}): {error}", highlight=False)
+                print_error(name, error)
                 exit_code = max(exit_code, error.exit_code)
+                report = getattr(error, "report", None)
+                if report is not None:
+                    reports.append(report)  # a source that partly loaded still shows what it loaded
             finally:
                 view.live = None
     finally:
@@ -71,6 +94,16 @@ def sync_with_progress(
             for note in report.notes:
                 console.print(f"note ({report.source}): {note}", highlight=False)
     return exit_code
+
+
+def print_error(source: str | None, error: FinsyncError) -> None:
+    """One paragraph; with FINSYNC_DEBUG=1, also the whole chain of errors behind it (redacted)."""
+    label = "stopped" if isinstance(error, Interrupted) else "error"
+    console.print(f"[red]{label}[/]{f' ({source})' if source else ''}: {error}", highlight=False)
+    original = getattr(error, "original", None)
+    if os.environ.get("FINSYNC_DEBUG") and original is not None:
+        chain = "".join(traceback.format_exception(original))
+        console.print(redact(chain), highlight=False, markup=False)
 
 
 def summary(reports: list[SyncReport]) -> RichTable:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+from datetime import timedelta
 from enum import Enum
 from pathlib import Path
 from typing import Annotated
@@ -27,3 +29,15 @@ DuckdbPath = Annotated[Path, typer.Option("--duckdb-path", help="DuckDB file of 
 
 def warehouse(destination: DestinationChoice, duckdb_path: Path) -> Warehouse:
     return Warehouse(destination.value, duckdb_path)  # type: ignore[arg-type]
+
+
+_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+
+
+def duration(text: str, option: str) -> timedelta:
+    """`90m`, `26h`, `2d`, `1h30m` or a number of seconds."""
+    cleaned = text.strip().lower().replace(" ", "")
+    parts = re.findall(r"(\d+(?:\.\d+)?)([smhd]?)", cleaned)
+    if not parts or "".join(n + u for n, u in parts) != cleaned:
+        raise typer.BadParameter(f"expected a duration such as 26h, 90m or 2d, not {text!r}", param_hint=option)
+    return timedelta(seconds=sum(float(n) * _UNITS[u or "s"] for n, u in parts))

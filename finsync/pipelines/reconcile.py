@@ -1,12 +1,18 @@
-"""`finsync check`: does what was loaded add up? Batch counts, orphans and money, on DuckDB or PostgreSQL."""
+"""`finsync check`: does what was loaded add up, and is it recent? On DuckDB or PostgreSQL.
+
+A finding names its source, the batch (or invoice) it is about, its kind, and what was expected against
+what the warehouse holds, so a schedule can gate on it and a person can act on it.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
+from datetime import datetime, timedelta, timezone
 from decimal import Decimal
+from typing import Any
 
 from .views import SCHEMA
-from .warehouse import Warehouse, existing_tables, query
+from .warehouse import Warehouse, count_rows, existing_tables, query
 
 
 @dataclass(frozen=True)
@@ -14,7 +20,12 @@ class Finding:
     kind: str
     source: str
     batch_id: str
+    expected: str
+    actual: str
     detail: str
+
+    def as_dict(self) -> dict[str, str]:
+        return asdict(self)
 
 
 @dataclass(frozen=True)
@@ -36,49 +47,63 @@ class Reconciliation:
     def ok(self) -> bool:
         return not self.findings
 
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "ok": self.ok,
+            "findings": [f.as_dict() for f in self.findings],
+            "batches": [{**asdict(s), "total_amount": str(s.total_amount)} for s in self.summaries],
+        }
+
 
 @dataclass(frozen=True)
 class Rule:
     kind: str
+    source: str
     requires: frozenset[str]
-    sql: str  # returns (source, batch_id, detail)
+    sql: str  # returns (batch or invoice id, expected, actual, detail)
 
 
 RULES = (
     Rule(
         "incomplete batch",
+        "",
         frozenset({f"{SCHEMA}.batches"}),
-        f"""SELECT source_system, batch_id,
+        f"""SELECT source_system, batch_id, CAST(expected_items AS VARCHAR), CAST(loaded_items AS VARCHAR),
                    'expected ' || CAST(expected_items AS VARCHAR) || ' items, loaded ' || CAST(loaded_items AS VARCHAR)
             FROM {SCHEMA}.batches WHERE complete = FALSE""",
     ),
     Rule(
         "items without their batch",
+        "ym",
         frozenset({"ym.finance_batch_items", "ym.finance_batches"}),
-        """SELECT 'ym', i.batch_id, CAST(COUNT(*) AS VARCHAR) || ' items of a batch missing from ym.finance_batches'
+        """SELECT 'ym', i.batch_id, '0', CAST(COUNT(*) AS VARCHAR),
+                  CAST(COUNT(*) AS VARCHAR) || ' items of a batch missing from ym.finance_batches'
            FROM ym.finance_batch_items AS i LEFT JOIN ym.finance_batches AS b ON b.batch_id = i.batch_id
            WHERE b.batch_id IS NULL GROUP BY i.batch_id""",
     ),
     Rule(
         "invoices without their batch",
+        "younium",
         frozenset({"younium.invoices", "younium.invoice_batches"}),
-        """SELECT 'younium', i.invoice_batch_id,
+        """SELECT 'younium', i.invoice_batch_id, '0', CAST(COUNT(*) AS VARCHAR),
                   CAST(COUNT(*) AS VARCHAR) || ' invoices of a batch missing from younium.invoice_batches'
            FROM younium.invoices AS i LEFT JOIN younium.invoice_batches AS b ON b.id = i.invoice_batch_id
            WHERE i.invoice_batch_id IS NOT NULL AND b.id IS NULL GROUP BY i.invoice_batch_id""",
     ),
     Rule(
         "lines without their invoice",
+        "younium",
         frozenset({"younium.invoice_lines", "younium.invoices"}),
-        """SELECT 'younium', COALESCE(l.invoice_id, '(none)'),
+        """SELECT 'younium', COALESCE(l.invoice_id, '(none)'), '0', CAST(COUNT(*) AS VARCHAR),
                   CAST(COUNT(*) AS VARCHAR) || ' invoice lines whose invoice is missing from younium.invoices'
            FROM younium.invoice_lines AS l LEFT JOIN younium.invoices AS i ON i.id = l.invoice_id
            WHERE i.id IS NULL GROUP BY l.invoice_id""",
     ),
     Rule(
         "lines differ from their invoice",
+        "younium",
         frozenset({"younium.invoice_lines", "younium.invoices"}),
-        """SELECT 'younium', i.id,
+        """SELECT 'younium', i.id, CAST(i.subtotal AS VARCHAR), CAST(COALESCE(SUM(l.subtotal), 0) AS VARCHAR),
                   'invoice ' || i.invoice_number || ' has subtotal ' || CAST(i.subtotal AS VARCHAR)
                   || ', its lines add up to ' || CAST(COALESCE(SUM(l.subtotal), 0) AS VARCHAR)
            FROM younium.invoices AS i LEFT JOIN younium.invoice_lines AS l ON l.invoice_id = i.id
@@ -87,16 +112,20 @@ RULES = (
     ),
     Rule(
         "batch money differs",
+        "ym",
         frozenset({"ym.finance_batch_items", "ym.invoice_items"}),
-        """SELECT 'ym', b.batch_id, 'batch export totals ' || CAST(SUM(b.line_total) AS VARCHAR)
+        """SELECT 'ym', b.batch_id, CAST(SUM(i.line_total) AS VARCHAR), CAST(SUM(b.line_total) AS VARCHAR),
+                  'batch export totals ' || CAST(SUM(b.line_total) AS VARCHAR)
                   || ', the same items in ym.invoice_items total ' || CAST(SUM(i.line_total) AS VARCHAR)
            FROM ym.finance_batch_items AS b JOIN ym.invoice_items AS i ON i.line_item_id = b.line_item_id
            GROUP BY b.batch_id HAVING SUM(b.line_total) <> SUM(i.line_total)""",
     ),
     Rule(
         "batch money differs",
+        "younium",
         frozenset({"younium.invoice_batches__invoices", "younium.invoices"}),
-        """SELECT 'younium', l.invoice_batch_id,
+        """SELECT 'younium', l.invoice_batch_id, CAST(SUM(l.total_amount) AS VARCHAR),
+                  CAST(SUM(i.total_amount) AS VARCHAR),
                   'batch lists invoices totalling ' || CAST(SUM(l.total_amount) AS VARCHAR)
                   || ', the loaded invoices total ' || CAST(SUM(i.total_amount) AS VARCHAR)
            FROM younium.invoice_batches__invoices AS l JOIN younium.invoices AS i ON i.id = l.id
@@ -112,18 +141,56 @@ FROM {SCHEMA}.batches GROUP BY source_system ORDER BY source_system
 """
 
 
-def reconcile(warehouse: Warehouse) -> Reconciliation:
+def reconcile(
+    warehouse: Warehouse, sources: list[str], max_age: timedelta | None = None, now: datetime | None = None
+) -> Reconciliation:
+    """Check the selected sources: each has loaded, holds rows, is no older than `max_age`, and adds up."""
     result = Reconciliation()
+    now = now or datetime.now(timezone.utc)
+    if not warehouse.exists():
+        result.findings += [Finding("never loaded", s, "", "a successful load", "no warehouse", "") for s in sources]
+        return result
     with warehouse.connect(read_only=True) as connection:
         tables = existing_tables(connection)
+        for source in sources:
+            result.findings += health(connection, tables, source, max_age, now)
         if f"{SCHEMA}.batches" in tables:
             result.summaries = [
                 BatchSummary(source, int(n), int(done or 0), int(pending or 0), int(items or 0), Decimal(total or 0))
                 for source, n, done, pending, items, total in query(connection, SUMMARY)
+                if source in sources
             ]
         for rule in RULES:
-            if rule.requires <= tables:
-                for source, batch_id, detail in query(connection, rule.sql):
-                    result.findings.append(Finding(rule.kind, str(source), str(batch_id), str(detail)))
-    result.findings.sort(key=lambda f: (f.source, f.batch_id, f.kind))
+            if rule.requires <= tables and (not rule.source or rule.source in sources):
+                for source, batch_id, expected, actual, detail in query(connection, rule.sql):
+                    if source in sources:
+                        result.findings.append(
+                            Finding(rule.kind, str(source), str(batch_id), str(expected), str(actual), str(detail))
+                        )
+    result.findings.sort(key=lambda f: (f.source, f.kind, f.batch_id))
     return result
+
+
+def health(connection: Any, tables: set[str], source: str, max_age: timedelta | None, now: datetime) -> list[Finding]:
+    """A source that never loaded, holds no rows, or last loaded longer ago than `max_age` fails the check."""
+    if f"{source}._dlt_loads" not in tables:
+        return [Finding("never loaded", source, "", "a successful load", "none", f"{source} was never loaded here")]
+    loads, last = query(connection, f"SELECT COUNT(*), MAX(inserted_at) FROM {source}._dlt_loads WHERE status = 0")[0]
+    if not loads:
+        return [Finding("never loaded", source, "", "a successful load", "none", f"no load of {source} completed")]
+    found = []
+    if not any(count_rows(connection, source).values()):
+        found.append(Finding("no rows", source, "", "rows", "0", f"{source}'s tables are all empty"))
+    last_at = last if last.tzinfo else last.replace(tzinfo=timezone.utc)
+    if max_age is not None and now - last_at > max_age:
+        found.append(
+            Finding(
+                "stale",
+                source,
+                "",
+                f"a load within {max_age}",
+                f"last load {last_at:%Y-%m-%d %H:%M:%S} UTC",
+                f"the last successful load of {source} is {now - last_at} old",
+            )
+        )
+    return found

@@ -2,33 +2,43 @@
 
 from __future__ import annotations
 
-import contextlib
-import fcntl
 import hashlib
+import json
 import logging
+import re
+import shutil
 import time
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import dlt
-from dlt.common.configuration.exceptions import ConfigFieldMissingException, ConfigValueCannotBeCoercedException
 from dlt.extract.source import DltSource
-from dlt.pipeline.exceptions import PipelineStepFailed
 
-from finsync.errors import BatchExportError, ConfigurationError, FinsyncError, SyncError
+from finsync.errors import BatchExportError, ConfigurationError, SyncError
 from finsync.sources import ym as ym_source
 from finsync.sources import younium as younium_source
-from finsync.sources._http import redact
-from finsync.sources._settings import missing_setting
+from finsync.sources._columns import Sensitivity, Table
 
-from .views import refresh_views
-from .warehouse import DEFAULT_DUCKDB_PATH, Warehouse, count_rows, existing_tables, query
+from .diagnose import explain, first_line, root_cause
+from .views import drop_views, refresh_views
+from .warehouse import (
+    DEFAULT_DUCKDB_PATH,
+    Warehouse,
+    count_rows,
+    existing_columns,
+    existing_tables,
+    mark_purpose,
+    purpose,
+    query,
+)
 
 __all__ = ["DEFAULT_DUCKDB_PATH", "SOURCES", "SourceSpec", "SyncReport", "Warehouse", "sync"]
 
 logger = logging.getLogger(__name__)
+
+SANDBOX = "sandbox"  # the purpose `finsync demo` marks its warehouse with
 
 
 @dataclass(frozen=True)
@@ -37,6 +47,7 @@ class SourceSpec:
 
     name: str
     factory: Callable[..., DltSource]
+    tables: tuple[Table, ...]
     failures: Callable[[dict[str, Any]], dict[str, str]] = lambda _state: {}
     # Lists each run reads whole (proven complete), by the table they fill first, with all the tables they
     # fill: rows a run did not write are marked deleted_at.
@@ -48,8 +59,10 @@ class SourceSpec:
 
 
 SOURCES: dict[str, SourceSpec] = {
-    "ym": SourceSpec("ym", ym_source.ym, ym_source.failed_batches),
-    "younium": SourceSpec("younium", younium_source.younium, whole_reads=younium_source.WHOLE_READS),
+    "ym": SourceSpec("ym", ym_source.ym, ym_source.TABLES, ym_source.failed_batches),
+    "younium": SourceSpec(
+        "younium", younium_source.younium, younium_source.TABLES, whole_reads=younium_source.WHOLE_READS
+    ),
 }
 
 
@@ -83,6 +96,8 @@ def pipelines_dir(warehouse: Warehouse) -> Path:
 def make_pipeline(spec: SourceSpec, warehouse: Warehouse) -> dlt.Pipeline:
     # Arrow rows get no load id unless asked; every table keeps one, so each row says which load wrote it.
     dlt.config["normalize.parquet_normalizer.add_dlt_load_id"] = True
+    # finsync's own signal handling stops a run at once (see cli); dlt's would defer it to the next step.
+    dlt.config["runtime.intercept_signals"] = False
     return dlt.pipeline(
         pipeline_name=spec.pipeline_name,
         destination=warehouse.destination(),
@@ -97,37 +112,30 @@ def sync(
     *,
     full_refresh: bool = False,
     settings: Mapping[str, Any] | None = None,
+    sandbox: bool = False,
 ) -> SyncReport:
     """Load one source incrementally; raise a `FinsyncError` that says what to do when it cannot.
 
     `settings` are explicit source arguments (the demo passes the sandbox's); everything else comes
-    from dlt's config providers (env vars, .dlt/config.toml, .dlt/secrets.toml).
+    from dlt's config providers (env vars, .dlt/config.toml, .dlt/secrets.toml). `sandbox` marks the
+    warehouse as holding the sandbox's data (and refuses one holding real data).
     """
     spec = SOURCES[source]
     started = time.monotonic()
     report = SyncReport(source, warehouse.describe())
-    with exclusive_run(spec, warehouse):
-        _sync(spec, warehouse, report, full_refresh, settings)
+    existed = warehouse.exists()
+    try:
+        warehouse.check_usable()
+        with warehouse.exclusive(spec.name):
+            _sync(spec, warehouse, report, full_refresh, dict(settings or {}), sandbox)
+    except Exception as error:  # translated into one readable error; nothing else escapes
+        if not existed:
+            remove_if_empty(warehouse)
+        raise explain(error, source, warehouse) from None
     report.seconds = time.monotonic() - started
     if report.failures:
-        raise BatchExportError(report.failures)
+        raise BatchExportError(report.failures, report)
     return report
-
-
-@contextlib.contextmanager
-def exclusive_run(spec: SourceSpec, warehouse: Warehouse) -> Iterator[None]:
-    """One run per source and warehouse at a time: two would share, and corrupt, one working directory."""
-    directory = pipelines_dir(warehouse)
-    directory.mkdir(parents=True, exist_ok=True)
-    with open(directory / f"{spec.pipeline_name}.lock", "w") as lock:
-        try:
-            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            raise SyncError(
-                f"Another finsync run of {spec.name} into {warehouse.describe()} is in progress; "
-                "let it finish (or stop it) and run again."
-            ) from None
-        yield
 
 
 def _sync(
@@ -135,39 +143,152 @@ def _sync(
     warehouse: Warehouse,
     report: SyncReport,
     full_refresh: bool,
-    settings: Mapping[str, Any] | None,
+    settings: dict[str, Any],
+    sandbox: bool,
 ) -> None:
     source = spec.name
-    try:
-        pipeline = make_pipeline(spec, warehouse)
-        if pipeline.has_pending_data:
-            # A previous run extracted data it did not finish loading: load it before reading more.
-            logger.warning("%s: finishing the load a previous run left pending", source)
-            pipeline.run()
-        else:
-            # Adopt the warehouse's own state, never a stale local copy (the warehouse may have been
-            # replaced or restored): the cursor in the warehouse is the one committed with its data.
-            pipeline = pipeline.drop()
-        data = spec.factory(**dict(settings or {}))
-        info = pipeline.run(
-            data, refresh="drop_sources" if full_refresh else None, loader_file_format=warehouse.loader_file_format
-        )
-        info.raise_on_failed_jobs()
-        normalize = pipeline.last_trace.last_normalize_info if pipeline.last_trace else None
-        if normalize:
-            report.rows_loaded = {t: n for t, n in normalize.row_counts.items() if not t.startswith("_dlt")}
-        report.failures = spec.failures(pipeline.state.get("sources", {}).get(source, {}))
+    if warehouse.exists():
         with warehouse.connect() as connection:
-            mark_unseen_deleted(connection, source, spec.whole_reads, info.loads_ids, report.rows_loaded)
-            report.table_rows = count_rows(connection, source)
-        if not any(report.rows_loaded.values()) and any(report.table_rows.values()):
-            report.notes.append(
-                f"nothing was read from {source} this run, though the warehouse holds rows from earlier runs: "
-                "normal when nothing changed upstream; if data was expected, check the source's settings"
-            )
-        refresh_views(warehouse)
-    except Exception as error:  # translated into one readable error; nothing else escapes
-        raise explain(error, source, warehouse) from None
+            check_purpose(connection, warehouse, sandbox)
+            if not full_refresh:
+                check_personal_columns(connection, spec, settings)
+    pipeline = make_pipeline(spec, warehouse)
+    # With nothing pending, adopt the warehouse's own state, never a stale local copy (the warehouse may
+    # have been replaced or restored): the cursor in the warehouse is the one committed with its data.
+    pipeline = finish_pending(pipeline, spec, warehouse, report) if pipeline.has_pending_data else pipeline.drop()
+    if full_refresh and warehouse.exists():
+        drop_views(warehouse)  # PostgreSQL refuses to drop a table a view depends on
+    data = spec.factory(**settings)
+    info = pipeline.run(
+        data, refresh="drop_sources" if full_refresh else None, loader_file_format=warehouse.loader_file_format
+    )
+    info.raise_on_failed_jobs()
+    normalize = pipeline.last_trace.last_normalize_info if pipeline.last_trace else None
+    if normalize:
+        report.rows_loaded = {t: n for t, n in normalize.row_counts.items() if not t.startswith("_dlt")}
+    report.failures = spec.failures(pipeline.state.get("sources", {}).get(source, {}))
+    with warehouse.connect() as connection:
+        mark_unseen_deleted(connection, source, spec.whole_reads, info.loads_ids, report.rows_loaded)
+        report.table_rows = count_rows(connection, source)
+        if sandbox:
+            mark_purpose(connection, SANDBOX)
+    if not any(report.rows_loaded.values()) and any(report.table_rows.values()):
+        report.notes.append(
+            f"nothing was read from {source} this run, though the warehouse holds rows from earlier runs: "
+            "normal when nothing changed upstream; if data was expected, check the source's settings"
+        )
+    refresh_views(warehouse)
+
+
+def remove_if_empty(warehouse: Warehouse) -> None:
+    """A first run that failed before loading anything leaves no warehouse behind (dlt opens the DuckDB file,
+    creating it, to look for state to adopt)."""
+    if warehouse.kind != "duckdb" or not warehouse.duckdb_path.exists():
+        return
+    try:
+        with warehouse.connect(read_only=True) as connection:
+            holds_data = any(t.split(".")[0] not in ("main", "information_schema") for t in existing_tables(connection))
+    except Exception:
+        return
+    if not holds_data:
+        for path in (warehouse.duckdb_path, warehouse.duckdb_path.with_name(warehouse.duckdb_path.name + ".wal")):
+            path.unlink(missing_ok=True)
+
+
+def check_purpose(connection: Any, warehouse: Warehouse, sandbox: bool) -> None:
+    """The demo's sandbox data and a real tenant's never share a warehouse."""
+    marked = purpose(connection)
+    if sandbox and marked != SANDBOX and any(t.split(".")[0] in SOURCES for t in existing_tables(connection)):
+        raise ConfigurationError(
+            "--duckdb-path" if warehouse.kind == "duckdb" else "destination.postgres.credentials",
+            f"names {warehouse.describe()}, which holds data that did not come from the sandbox",
+            "`finsync demo` writes only into a warehouse of its own: give it another --duckdb-path.",
+        )
+    if not sandbox and marked == SANDBOX:
+        raise ConfigurationError(
+            "--duckdb-path" if warehouse.kind == "duckdb" else "destination.postgres.credentials",
+            f"names {warehouse.describe()}, which holds the sandbox's demo data (written by `finsync demo`)",
+            "Real tenants' data must not be mixed into it: give `finsync run` another warehouse (its default is "
+            f"{DEFAULT_DUCKDB_PATH}), or delete this one.",
+        )
+
+
+def check_personal_columns(connection: Any, spec: SourceSpec, settings: Mapping[str, Any]) -> None:
+    """Under pii = "drop" the warehouse holds no personal column: one left by an earlier run in "mask" mode
+    needs a full refresh (which reloads every table without them)."""
+    mode = settings.get("pii") or dlt.config.get(f"sources.{spec.name}.pii") or "mask"
+    if mode != "drop":
+        return
+    present = existing_columns(connection, spec.name)
+    found = {
+        table.name: [
+            c.name
+            for c in table.columns
+            if c.sensitivity is not Sensitivity.NONE and c.name in present.get(table.name, ())
+        ]
+        for table in spec.tables
+    }
+    holding = {name: columns for name, columns in found.items() if columns}
+    if holding:
+        where = ", ".join(f"{spec.name}.{name} ({len(columns)})" for name, columns in holding.items())
+        example = next(iter(holding.values()))[:3]
+        raise ConfigurationError(
+            f"sources.{spec.name}.pii",
+            f'is "drop", but the warehouse still holds personal columns written under "mask", in {where} '
+            f"(such as {', '.join(example)})",
+            f"Run `finsync run --source {spec.name} --full-refresh` once: it reloads every table without them.",
+        )
+
+
+# -- loads left pending ---------------------------------------------------------------------------------------
+
+
+def finish_pending(pipeline: dlt.Pipeline, spec: SourceSpec, warehouse: Warehouse, report: SyncReport) -> dlt.Pipeline:
+    """Load what a previous run extracted but did not load, before reading anything new.
+
+    A pending load that fails twice in a row with the same error can never load as it is: it is set aside
+    (kept, for inspection) and the pipeline adopts the warehouse's state, which never saw it, so the
+    data is read again from the upstream.
+    """
+    logger.warning("%s: finishing the load a previous run left pending", spec.name)
+    pending = [*pipeline.list_extracted_load_packages(), *pipeline.list_normalized_load_packages()]
+    record = pipelines_dir(warehouse) / f"{spec.pipeline_name}.pending-failure.json"
+    if warehouse.exists():
+        drop_views(warehouse)  # the pending load may drop tables (a full refresh); the views are rebuilt after
+    try:
+        pipeline.run()
+    except Exception as error:
+        cause = first_line(root_cause(error))
+        # The same error, whichever of the package's files it named this time.
+        kind = re.sub(r"'[^']*'|\"[^\"]*\"|\d+", "_", cause)
+        previous = json.loads(record.read_text()) if record.exists() else {}
+        if previous.get("loads") != pending or previous.get("error") != kind:
+            record.write_text(json.dumps({"loads": pending, "error": kind}))
+            raise SyncError(
+                f"Loading the data a previous run of {spec.name} left pending failed: {cause}. The next run tries "
+                "once more; if it fails the same way, that load is set aside and its data read again."
+            ) from error
+        aside = set_aside(pipeline, pending)
+        report.notes.append(
+            f"a load left pending by an earlier run failed twice with the same error ({cause}); it was set aside "
+            f"in {aside}, and its data is read again from {spec.name}"
+        )
+        logger.warning("%s: %s", spec.name, report.notes[-1])
+        pipeline = pipeline.drop()
+    record.unlink(missing_ok=True)
+    return pipeline
+
+
+def set_aside(pipeline: dlt.Pipeline, load_ids: list[str]) -> Path:
+    """Move the packages of `load_ids` out of the pipeline's working directory; return where they went."""
+    target = Path(pipeline.pipelines_dir) / "set-aside" / pipeline.pipeline_name
+    target.mkdir(parents=True, exist_ok=True)
+    for load_id in load_ids:
+        for package in Path(pipeline.working_dir).rglob(load_id):
+            if package.is_dir():
+                shutil.move(str(package), str(target / f"{load_id}-{package.parent.name}"))
+    pipeline.drop_pending_packages()
+    return target
 
 
 def mark_unseen_deleted(
@@ -189,38 +310,3 @@ def mark_unseen_deleted(
                 f"UPDATE {schema}.{table} SET deleted_at = CURRENT_TIMESTAMP "
                 f"WHERE deleted_at IS NULL AND _dlt_load_id NOT IN ({ids})",
             )
-
-
-def explain(error: BaseException, source: str, warehouse: Warehouse) -> FinsyncError:
-    """The one readable error for anything a sync raised: ours as is, dlt's translated."""
-    cause = _find(error, FinsyncError)
-    if cause is not None:
-        return cause
-    missing = _find(error, ConfigFieldMissingException)
-    if missing is not None:
-        return missing_setting(missing, source)
-    wrong_type = _find(error, ConfigValueCannotBeCoercedException)
-    if wrong_type is not None:
-        expected = getattr(wrong_type.hint, "__name__", str(wrong_type.hint))
-        return ConfigurationError(f"sources.{source}.{wrong_type.field_name}", f"must be of type {expected}")
-    step = getattr(_find(error, PipelineStepFailed), "step", None)
-    text = redact(f"{type(error).__name__}: {error}").splitlines()[0][:500]
-    if step == "load":
-        return SyncError(
-            f"Loading {source} into {warehouse.describe()} failed ({text}). The extracted data is kept and "
-            "the next run loads it first; check that the warehouse is reachable and writable."
-        )
-    return SyncError(f"The {source} sync failed ({text}). Nothing was half-applied; rerun to resume.")
-
-
-def _find(error: BaseException | None, kind: type[Any]) -> Any:
-    seen: set[int] = set()
-    while error is not None and id(error) not in seen:
-        seen.add(id(error))
-        if isinstance(error, kind):
-            return error
-        nested = getattr(error, "exception", None)
-        if isinstance(nested, BaseException) and isinstance(nested, kind):
-            return nested
-        error = error.__cause__ or error.__context__ or (nested if isinstance(nested, BaseException) else None)
-    return None

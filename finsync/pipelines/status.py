@@ -1,14 +1,21 @@
-"""`finsync status`: per source, the last successful load, the cursors, rows per table, pending work."""
+"""`finsync status`: per source, the last successful load, the cursors, rows per table, pending work.
+
+It only reads: the warehouse through a read-only connection (the state a source committed with its last
+load is read from the warehouse itself), and the working directory by listing it.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from pathlib import Path
 from typing import Any
+
+from dlt.common.versioned_state import decompress_state
 
 from finsync.sources._state import saved_cursors
 
-from .runner import SOURCES, SourceSpec, make_pipeline
+from .runner import SOURCES, SourceSpec, pipelines_dir
 from .warehouse import Warehouse, count_rows, existing_tables, query
 
 
@@ -21,28 +28,39 @@ class SourceStatus:
     tables: dict[str, int] = field(default_factory=dict)
     pending_packages: int = 0
     failed_batches: dict[str, str] = field(default_factory=dict)
+    working_dir: Path | None = None
 
 
-def source_status(spec: SourceSpec, warehouse: Warehouse) -> SourceStatus:
-    status = SourceStatus(spec.name)
-    with warehouse.connect(read_only=True) as connection:
-        tables = existing_tables(connection)
-        if f"{spec.name}._dlt_loads" not in tables:
-            return status
-        status.loads, status.last_load_at = query(
-            connection, f"SELECT COUNT(*), MAX(inserted_at) FROM {spec.name}._dlt_loads WHERE status = 0"
-        )[0]
-        status.tables = count_rows(connection, spec.name)
-    pipeline = make_pipeline(spec, warehouse)
-    status.pending_packages = len(pipeline.list_extracted_load_packages()) + len(
-        pipeline.list_normalized_load_packages()
-    )
-    if not status.pending_packages:
-        pipeline.sync_destination()  # the cursors committed in the warehouse, not a local copy
-    source_state = pipeline.state.get("sources", {}).get(spec.name, {})
+def source_status(spec: SourceSpec, warehouse: Warehouse, connection: Any) -> SourceStatus:
+    status = SourceStatus(spec.name, working_dir=pipelines_dir(warehouse) / spec.pipeline_name)
+    status.pending_packages = pending_packages(status.working_dir)
+    if f"{spec.name}._dlt_loads" not in existing_tables(connection):
+        return status
+    status.loads, status.last_load_at = query(
+        connection, f"SELECT COUNT(*), MAX(inserted_at) FROM {spec.name}._dlt_loads WHERE status = 0"
+    )[0]
+    status.tables = count_rows(connection, spec.name)
+    source_state = committed_state(connection, spec).get("sources", {}).get(spec.name, {})
     status.cursors = cursors(source_state)
     status.failed_batches = spec.failures(source_state)
     return status
+
+
+def committed_state(connection: Any, spec: SourceSpec) -> dict[str, Any]:
+    """The pipeline state committed with the newest completed load (what the next run adopts)."""
+    rows = query(
+        connection,
+        f"SELECT s.state FROM {spec.name}._dlt_pipeline_state AS s "
+        f"JOIN {spec.name}._dlt_loads AS l ON l.load_id = s._dlt_load_id "
+        f"WHERE l.status = 0 AND s.pipeline_name = '{spec.pipeline_name}' ORDER BY s.created_at DESC LIMIT 1",
+    )
+    return decompress_state(rows[0][0]) if rows else {}
+
+
+def pending_packages(working_dir: Path) -> int:
+    """Loads extracted but not yet loaded (the next run loads them first)."""
+    stages = (working_dir / "normalize" / "extracted", working_dir / "load" / "normalized")
+    return sum(len([p for p in stage.iterdir() if p.is_dir()]) for stage in stages if stage.is_dir())
 
 
 def cursors(source_state: dict[str, Any]) -> dict[str, str]:
@@ -55,4 +73,7 @@ def cursors(source_state: dict[str, Any]) -> dict[str, str]:
 
 
 def all_statuses(warehouse: Warehouse) -> list[SourceStatus]:
-    return [source_status(spec, warehouse) for spec in SOURCES.values()]
+    if not warehouse.exists():
+        return [SourceStatus(spec.name) for spec in SOURCES.values()]
+    with warehouse.connect(read_only=True) as connection:
+        return [source_status(spec, warehouse, connection) for spec in SOURCES.values()]

@@ -11,7 +11,7 @@ import re
 from dataclasses import dataclass
 from importlib import resources
 
-from finsync.errors import SyncError
+from finsync.errors import FinsyncError, SyncError
 from finsync.sources._http import redact
 
 from .warehouse import Warehouse, existing_tables, query
@@ -40,6 +40,13 @@ def view_parts() -> list[ViewPart]:
     return parts
 
 
+def drop_views(warehouse: Warehouse) -> None:
+    """Drop every analytics view (before tables they read are dropped: PostgreSQL refuses otherwise)."""
+    with warehouse.connect() as connection:
+        for view in sorted({p.view for p in view_parts()}):
+            query(connection, f"DROP VIEW IF EXISTS {SCHEMA}.{view}")
+
+
 def refresh_views(warehouse: Warehouse) -> None:
     """(Re)create every analytics view over the sources present."""
     try:
@@ -52,7 +59,7 @@ def refresh_views(warehouse: Warehouse) -> None:
                 if present:
                     union = "\nUNION ALL\n".join(f"({p.sql})" for p in present)
                     query(connection, f"CREATE VIEW {SCHEMA}.{view} AS\n{union}")
-    except SyncError:
+    except FinsyncError:
         raise
     except Exception as error:
         raise SyncError(

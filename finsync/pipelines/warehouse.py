@@ -1,27 +1,53 @@
-"""The warehouse: where dlt loads (DuckDB file or PostgreSQL), and a plain connection for finsync's own SQL."""
+"""The warehouse: where dlt loads (DuckDB file or PostgreSQL), and a plain connection for finsync's own SQL.
+
+Before a run touches it, a warehouse is checked as given (a DuckDB path that can hold a DuckDB file, a
+PostgreSQL server that answers and accepts the credentials), so a mistake is named before any upstream
+is read. A run holds a lock in the warehouse itself for its source: a PostgreSQL advisory lock keyed by
+the dataset (it works across hosts), or a lock file beside the DuckDB file.
+"""
 
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator, Mapping
+import fcntl
+import hashlib
+import os
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
 import dlt
-from dlt.common.configuration.specs import ConnectionStringCredentials
+from dlt.common.configuration import configspec, resolve_configuration
+from dlt.common.configuration.exceptions import ConfigFieldMissingException
 from dlt.common.destination.reference import Destination
+from dlt.common.typing import TSecretStrValue
 from dlt.destinations.impl.duckdb.configuration import DuckDbCredentials
+from dlt.destinations.impl.postgres.configuration import PostgresCredentials
 
-from finsync.errors import ConfigurationError, SyncError
-from finsync.sources._http import redact
+from finsync.errors import Busy, ConfigurationError, SyncError, WarehouseUnusable
 
 DestinationKind = Literal["duckdb", "postgres"]
 DEFAULT_DUCKDB_PATH = Path("finsync.duckdb")
+POSTGRES_KEY = "destination.postgres.credentials"
 # DuckDB's share of the machine during a load (settings warehouse.duckdb_memory_limit / duckdb_threads).
 DEFAULT_DUCKDB_MEMORY_LIMIT = "256MB"
 DEFAULT_DUCKDB_THREADS = 1
-POSTGRES_KEY = "destination.postgres.credentials"
+# finsync's own facts about a warehouse (e.g. that it holds the sandbox's demo data).
+META_SCHEMA = "finsync_meta"
+DATASETS = ("ym", "younium", "analytics", META_SCHEMA)
+# DuckDB names a database after its file: a file named like a schema (or like DuckDB's own catalogs)
+# makes `ym.invoice_items` ambiguous between the two.
+RESERVED_DUCKDB_STEMS = frozenset({*DATASETS, "memory", "system", "temp", "main"})
+_DUCKDB_MAGIC = b"DUCK"  # bytes 8-11 of every DuckDB database file
+
+
+@configspec(init=False)
+class PostgresLogin(PostgresCredentials):
+    """dlt's PostgreSQL credentials without a required password: trust and peer auth, `PGPASSWORD` and
+    `~/.pgpass` log in without one in the DSN."""
+
+    password: TSecretStrValue | None = None
 
 
 @dataclass(frozen=True)
@@ -30,68 +56,141 @@ class Warehouse:
 
     kind: DestinationKind = "duckdb"
     duckdb_path: Path = DEFAULT_DUCKDB_PATH
-    postgres_credentials: str | None = None  # None: read from DESTINATION__POSTGRES__CREDENTIALS or secrets.toml
+    postgres_credentials: str | None = None  # None: from destination.postgres.credentials (env or secrets.toml)
+
+    # -- what dlt loads into ------------------------------------------------------------------------------
 
     def destination(self) -> Destination:
         if self.kind == "duckdb":
             credentials = DuckDbCredentials(str(self.duckdb_path.resolve()))
             credentials.global_config = duckdb_settings()
             return dlt.destinations.duckdb(credentials)
-        return dlt.destinations.postgres(credentials=self.postgres_dsn())
+        return dlt.destinations.postgres(credentials=self.postgres_login())
 
     @property
     def loader_file_format(self) -> str | None:
         """PostgreSQL loads through COPY from CSV (Arrow batches skip the row normalizer)."""
         return "csv" if self.kind == "postgres" else None
 
+    def postgres_login(self) -> PostgresLogin:
+        """The PostgreSQL credentials as users give them: a DSN (with or without a password), or dlt's split
+        `DESTINATION__POSTGRES__CREDENTIALS__HOST/PORT/DATABASE/USERNAME/PASSWORD` form."""
+        login = PostgresLogin()
+        try:
+            if self.postgres_credentials:
+                login.parse_native_representation(self.postgres_credentials)
+            else:
+                login = resolve_configuration(login, sections=("destination", "postgres", "credentials"))
+        except ConfigFieldMissingException as missing:
+            raise ConfigurationError(
+                POSTGRES_KEY,
+                f"is not set or lacks {', '.join(missing.fields) or 'fields'}",
+                "Give a postgresql://user[:password]@host:port/database connection string, or set "
+                "DESTINATION__POSTGRES__CREDENTIALS__HOST, __DATABASE and __USERNAME.",
+            ) from None
+        except Exception:
+            raise ConfigurationError(
+                POSTGRES_KEY, "is not a valid connection string", "Use postgresql://user[:password]@host:port/db."
+            ) from None
+        if not login.host or not login.database or not login.username:
+            raise ConfigurationError(
+                POSTGRES_KEY, "names no host, database or user", "Use postgresql://user[:password]@host:port/db."
+            )
+        # No password: libpq's own (PGPASSWORD, then ~/.pgpass for an empty one), or none for trust auth.
+        login.password = login.password or os.environ.get("PGPASSWORD") or ""
+        return login
+
     def postgres_dsn(self) -> str:
-        value: Any = self.postgres_credentials or dlt.secrets.get(POSTGRES_KEY)
-        if not value:
-            raise ConfigurationError(
-                POSTGRES_KEY, "is not set", "Give a postgresql://user:password@host:port/database connection string."
-            )
-        credentials = ConnectionStringCredentials(value) if isinstance(value, str) else ConnectionStringCredentials()
-        if isinstance(value, Mapping):
-            credentials.drivername = "postgresql"
-            for field in ("username", "password", "host", "port", "database"):
-                setattr(credentials, field, value.get(field))
-        if not credentials.host or not credentials.database:
-            raise ConfigurationError(
-                POSTGRES_KEY, "has no host or database", "Use postgresql://user:password@host:port/db."
-            )
-        return credentials.to_native_representation()
+        return self.postgres_login().to_native_representation()
+
+    # -- naming -------------------------------------------------------------------------------------------
 
     def identity(self) -> str:
         """Names this warehouse without secrets, to keep each warehouse's working data apart."""
         if self.kind == "duckdb":
             return f"duckdb:{self.duckdb_path.resolve()}"
-        parsed = ConnectionStringCredentials(self.postgres_dsn())
-        return f"postgres:{parsed.host}:{parsed.port or 5432}/{parsed.database}"
+        login = self.postgres_login()
+        return f"postgres:{login.host}:{login.port or 5432}/{login.database}"
 
     def describe(self) -> str:
         if self.kind == "duckdb":
             return str(self.duckdb_path)
-        parsed = ConnectionStringCredentials(self.postgres_dsn())
-        return f"PostgreSQL {parsed.host}/{parsed.database}"
+        login = self.postgres_login()
+        return f"PostgreSQL {login.host}/{login.database}"
+
+    def masked_dsn(self) -> str:
+        login = self.postgres_login()
+        secret = ":***" if login.password else ""
+        return f"postgresql://{login.username}{secret}@{login.host}:{login.port or 5432}/{login.database}"
+
+    def exists(self) -> bool:
+        """Whether there is a warehouse yet (PostgreSQL: always; DuckDB: once its file was written)."""
+        return self.kind == "postgres" or self.duckdb_path.exists()
+
+    # -- checks before a run -------------------------------------------------------------------------------
+
+    def check_usable(self) -> None:
+        """Raise `WarehouseUnusable` naming the flag or setting to change when this warehouse cannot work."""
+        if self.kind == "duckdb":
+            check_duckdb_path(self.duckdb_path)
+        else:
+            with self.connect():
+                pass
+
+    @contextlib.contextmanager
+    def exclusive(self, dataset: str) -> Iterator[None]:
+        """Hold the warehouse's lock for `dataset` (one run per source and warehouse, across hosts too)."""
+        busy = Busy(
+            f"Another finsync run of {dataset} into {self.describe()} is in progress; nothing was done. Let it "
+            "finish (or stop it) and run again: a scheduler may simply retry later."
+        )
+        if self.kind == "duckdb":
+            lock_path = self.duckdb_path.with_name(f"{self.duckdb_path.name}.{dataset}.lock")
+            with open(lock_path, "w") as lock:
+                try:
+                    fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                except BlockingIOError:
+                    raise busy from None
+                yield
+            return
+        key = int.from_bytes(hashlib.sha256(f"finsync:{dataset}".encode()).digest()[:8], "big", signed=True)
+        with self.connect() as connection:
+            connection.autocommit = True
+            cursor = connection.cursor()
+            cursor.execute("SELECT pg_try_advisory_lock(%s)", (key,))
+            if not cursor.fetchone()[0]:
+                raise busy
+            try:
+                yield
+            finally:
+                with contextlib.suppress(Exception):
+                    cursor.execute("SELECT pg_advisory_unlock(%s)", (key,))
+
+    # -- finsync's own SQL -------------------------------------------------------------------------------
 
     @contextlib.contextmanager
     def connect(self, *, read_only: bool = False) -> Iterator[Any]:
         """A DB-API connection (DuckDB or psycopg2), committed on success, rolled back on error."""
+        if self.kind == "duckdb":
+            if read_only and not self.duckdb_path.exists():
+                raise SyncError(f"There is no warehouse at {self.duckdb_path}: run `finsync run` (or demo) first.")
+            check_duckdb_path(self.duckdb_path)
         try:
             if self.kind == "duckdb":
                 import duckdb
 
-                if read_only and not self.duckdb_path.exists():
-                    raise SyncError(f"There is no warehouse at {self.duckdb_path}: run `finsync run` (or demo) first.")
                 connection = duckdb.connect(str(self.duckdb_path), read_only=read_only)
             else:
                 import psycopg2
 
-                connection = psycopg2.connect(self.postgres_dsn())
+                login = self.postgres_login()
+                connection = psycopg2.connect(login.to_native_representation())
         except (ConfigurationError, SyncError):
             raise
         except Exception as error:
-            raise SyncError(f"Cannot open the warehouse {self.describe()}: {redact(str(error)).strip()}") from None
+            from .diagnose import warehouse_error
+
+            raise warehouse_error(error, self) from None
         try:
             yield connection
             connection.commit()
@@ -101,6 +200,37 @@ class Warehouse:
             raise
         finally:
             connection.close()
+
+
+def check_duckdb_path(path: Path) -> None:
+    """A DuckDB warehouse must be a DuckDB file (or none yet) in a writable directory, not named like a schema."""
+    flag = f"--duckdb-path {path}"
+    if path.stem.lower() in RESERVED_DUCKDB_STEMS:
+        raise WarehouseUnusable(
+            f"{flag}: DuckDB names a database after its file, and `{path.stem}` is also the name of a schema "
+            f"finsync writes (or a DuckDB catalog), so `{path.stem}.<table>` would be ambiguous. Give the file "
+            f"another name, e.g. --duckdb-path {path.with_name(path.stem + '_warehouse' + path.suffix)}."
+        )
+    if path.is_dir():
+        raise WarehouseUnusable(
+            f"{flag} is a directory; give the path of a DuckDB file, e.g. {path / 'finsync.duckdb'}."
+        )
+    directory = path.resolve().parent
+    if not directory.is_dir():
+        raise WarehouseUnusable(f"{flag}: the directory {directory} does not exist; create it or choose another path.")
+    if not os.access(directory, os.W_OK) or (path.exists() and not os.access(path, os.W_OK)):
+        raise WarehouseUnusable(
+            f"{flag}: {'the file' if path.exists() else 'the directory ' + str(directory)} is not writable by this "
+            "user; fix its permissions or choose another path."
+        )
+    if path.exists() and path.stat().st_size:
+        with path.open("rb") as file:
+            header = file.read(12)
+        if header[8:12] != _DUCKDB_MAGIC:
+            raise WarehouseUnusable(
+                f"{flag}: {path} is not a DuckDB database file (it may be another kind of file, or one written by "
+                "another program); choose another path, or move that file away."
+            )
 
 
 def duckdb_settings() -> dict[str, Any]:
@@ -126,6 +256,17 @@ def existing_tables(connection: Any) -> set[str]:
     return {f"{schema}.{table}" for schema, table in rows}
 
 
+def existing_columns(connection: Any, schema: str) -> dict[str, set[str]]:
+    """The columns of every table of `schema`."""
+    rows = query(
+        connection, f"SELECT table_name, column_name FROM information_schema.columns WHERE table_schema = '{schema}'"
+    )
+    found: dict[str, set[str]] = {}
+    for table, column in rows:
+        found.setdefault(table, set()).add(column)
+    return found
+
+
 def count_rows(connection: Any, schema: str) -> dict[str, int]:
     """Rows in each data table of `schema` (dlt's own `_dlt_*` tables left out)."""
     names = sorted(t.split(".", 1)[1] for t in existing_tables(connection) if t.startswith(f"{schema}."))
@@ -134,3 +275,21 @@ def count_rows(connection: Any, schema: str) -> dict[str, int]:
         for name in names
         if not name.startswith("_dlt")
     }
+
+
+# -- the demo's mark ----------------------------------------------------------------------------------------
+
+
+def purpose(connection: Any) -> str | None:
+    """What the warehouse was marked as (`sandbox` for the demo's), if anything."""
+    if f"{META_SCHEMA}.warehouse" not in existing_tables(connection):
+        return None
+    rows = query(connection, f"SELECT value FROM {META_SCHEMA}.warehouse WHERE key = 'purpose'")
+    return str(rows[0][0]) if rows else None
+
+
+def mark_purpose(connection: Any, value: str) -> None:
+    query(connection, f"CREATE SCHEMA IF NOT EXISTS {META_SCHEMA}")
+    query(connection, f"CREATE TABLE IF NOT EXISTS {META_SCHEMA}.warehouse (key VARCHAR PRIMARY KEY, value VARCHAR)")
+    query(connection, f"DELETE FROM {META_SCHEMA}.warehouse WHERE key = 'purpose'")
+    query(connection, f"INSERT INTO {META_SCHEMA}.warehouse VALUES ('purpose', '{value}')")

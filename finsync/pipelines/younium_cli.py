@@ -20,7 +20,7 @@ import typer
 from rich.live import Live
 from rich.text import Text
 
-from finsync.errors import FinsyncError
+from finsync.errors import FinsyncError, Interrupted
 from finsync.sources.younium import (
     BatchJob,
     JobProgress,
@@ -158,15 +158,15 @@ def _run(
             out.print(f"Invoice batch {number} ({batch_id}) {done}: {message}", highlight=False, soft_wrap=True)
             if batch_id:
                 _print_log_errors(client, batch_id)
+    except Interrupted as error:
+        console.print(
+            f"{error}; the {verb} job may still finish in Younium: rerun with --idempotency-key {key} to follow it",
+            highlight=False,
+        )
+        raise typer.Exit(error.exit_code) from None
     except FinsyncError as error:
         console.print(f"[red]error[/]: {error}", highlight=False, soft_wrap=True)
         raise typer.Exit(error.exit_code) from None
-    except KeyboardInterrupt:
-        console.print(
-            f"interrupted; the {verb} job may still finish in Younium: rerun with --idempotency-key {key} to follow it",
-            highlight=False,
-        )
-        raise typer.Exit(130) from None
 
 
 def _follow(

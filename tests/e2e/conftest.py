@@ -1,7 +1,12 @@
-"""End-to-end fixtures: a sandbox on loopback and a fresh DuckDB warehouse per test."""
+"""End-to-end fixtures: a sandbox on loopback, a fresh DuckDB warehouse (or PostgreSQL database) per test,
+and `finsync` run as a separate process, as a user runs it."""
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -53,5 +58,47 @@ def younium_settings(server: SandboxServer, **overrides: Any) -> dict[str, Any]:
 
 
 def query(warehouse: Warehouse, sql: str) -> list[tuple[Any, ...]]:
-    with duckdb.connect(str(warehouse.duckdb_path), read_only=True) as connection:
-        return connection.execute(sql).fetchall()
+    """Rows of `sql` on either warehouse (DuckDB opened read-only)."""
+    if warehouse.kind == "duckdb":
+        with duckdb.connect(str(warehouse.duckdb_path), read_only=True) as connection:
+            return connection.execute(sql).fetchall()
+    with warehouse.connect() as connection:
+        cursor = connection.cursor()
+        cursor.execute(sql)
+        return [tuple(row) for row in cursor.fetchall()]
+
+
+DSN_VARIABLE = "FINSYNC_TEST_POSTGRES_DSN"
+
+
+@pytest.fixture
+def postgres(tmp_path: Path) -> Iterator[Warehouse]:
+    """A fresh PostgreSQL database per test on the server named by FINSYNC_TEST_POSTGRES_DSN."""
+    dsn = os.environ.get(DSN_VARIABLE)
+    if not dsn:
+        pytest.skip(f"NO POSTGRESQL: set {DSN_VARIABLE}=postgresql://user:password@host:port/db to run this test")
+    import psycopg2
+
+    name = f"finsync_test_{uuid.uuid4().hex[:12]}"
+    admin = psycopg2.connect(dsn)
+    admin.autocommit = True
+    admin.cursor().execute(f"CREATE DATABASE {name}")
+    try:
+        yield Warehouse("postgres", postgres_credentials=dsn.rsplit("/", 1)[0] + f"/{name}")
+    finally:
+        admin.cursor().execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+        admin.close()
+
+
+FINSYNC = [sys.executable, "-m", "finsync"]
+
+
+def finsync_env(tmp_path: Path, settings: dict[str, str]) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("SOURCES__", "DESTINATION__"))}
+    return {**env, "DLT_DATA_DIR": str(tmp_path / "dlt"), **settings}
+
+
+def run_finsync(
+    args: list[str], env: dict[str, str], cwd: Path, timeout: float = 120
+) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([*FINSYNC, *args], env=env, cwd=cwd, capture_output=True, text=True, timeout=timeout)

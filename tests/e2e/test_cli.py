@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import os
 import signal
 import subprocess
-import sys
 import time
 from decimal import Decimal
 from pathlib import Path
@@ -16,22 +14,9 @@ import pytest
 from finsync.pipelines.runner import Warehouse
 from finsync.sandbox import SandboxConfig, SandboxServer
 
-from .conftest import query
+from .conftest import FINSYNC, finsync_env, query, run_finsync
 
 pytestmark = pytest.mark.slow
-
-FINSYNC = [sys.executable, "-m", "finsync"]
-
-
-def finsync_env(tmp_path: Path, settings: dict[str, str]) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("SOURCES__", "DESTINATION__"))}
-    return {**env, "DLT_DATA_DIR": str(tmp_path / "dlt"), **settings}
-
-
-def run_finsync(
-    args: list[str], env: dict[str, str], cwd: Path, timeout: float = 120
-) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([*FINSYNC, *args], env=env, cwd=cwd, capture_output=True, text=True, timeout=timeout)
 
 
 def test_sandbox_serve_and_run_configured_only_by_environment_variables(tmp_path: Path) -> None:

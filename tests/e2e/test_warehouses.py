@@ -2,11 +2,7 @@
 
 from __future__ import annotations
 
-import os
-import uuid
-from collections.abc import Iterator
 from decimal import Decimal
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -20,27 +16,6 @@ from finsync.sandbox import SandboxServer
 from .conftest import ym_settings, younium_settings
 
 pytestmark = pytest.mark.slow
-
-DSN_VARIABLE = "FINSYNC_TEST_POSTGRES_DSN"
-
-
-@pytest.fixture
-def postgres(tmp_path: Path) -> Iterator[Warehouse]:
-    """A fresh PostgreSQL database per test on the server named by FINSYNC_TEST_POSTGRES_DSN."""
-    dsn = os.environ.get(DSN_VARIABLE)
-    if not dsn:
-        pytest.skip(f"NO POSTGRESQL: set {DSN_VARIABLE}=postgresql://user:password@host:port/db to run this test")
-    import psycopg2
-
-    name = f"finsync_test_{uuid.uuid4().hex[:12]}"
-    admin = psycopg2.connect(dsn)
-    admin.autocommit = True
-    admin.cursor().execute(f"CREATE DATABASE {name}")
-    try:
-        yield Warehouse("postgres", postgres_credentials=dsn.rsplit("/", 1)[0] + f"/{name}")
-    finally:
-        admin.cursor().execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
-        admin.close()
 
 
 def sync_sources(server: SandboxServer, warehouse: Warehouse) -> None:
@@ -115,7 +90,7 @@ def test_check_passes_on_a_clean_sync_and_names_the_batch_when_an_item_is_delete
     sync_sources(sandbox, any_warehouse)
     clean = run_cli(any_warehouse, monkeypatch, "check")
     assert clean.exit_code == 0, clean.output
-    assert "All batches reconcile" in clean.output
+    assert "Every selected source is loaded and reconciles" in clean.output
 
     victim = sandbox.sandbox.dataset.batches()[2].batch_id
     with any_warehouse.connect() as connection:

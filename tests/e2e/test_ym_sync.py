@@ -152,12 +152,3 @@ def test_no_secret_reaches_the_logs_even_at_debug_level(
     assert len(sessions) >= 2, "the session expired midway and a new one was opened"
     for secret in [sandbox.sandbox.config.api_password, sandbox.sandbox.config.api_key, *sessions]:
         assert secret not in caplog.text
-
-
-def test_a_second_run_of_the_same_source_into_the_same_warehouse_is_refused(
-    sandbox: SandboxServer, warehouse: Warehouse
-) -> None:
-    from finsync.pipelines.runner import SOURCES, exclusive_run
-
-    with exclusive_run(SOURCES["ym"], warehouse), pytest.raises(SyncError, match="in progress"):
-        sync("ym", warehouse, settings=ym_settings(sandbox))

@@ -3,6 +3,7 @@
 from .concurrency import Outcome, bounded_map, read_ahead
 from .policy import HttpClient, HttpSettings, JsonObject, Reply
 from .redact import install_log_redaction, redact, register_secret
+from .stop import pause, raise_if_stopping, request_stop
 
 __all__ = [
     "HttpClient",
@@ -12,7 +13,10 @@ __all__ = [
     "Reply",
     "bounded_map",
     "install_log_redaction",
+    "pause",
+    "raise_if_stopping",
     "read_ahead",
     "redact",
     "register_secret",
+    "request_stop",
 ]

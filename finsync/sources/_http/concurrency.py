@@ -7,7 +7,11 @@ from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from typing import Generic, TypeVar
 
+from .stop import raise_if_stopping
+
 T = TypeVar("T")
+# How often a thread waiting on others checks whether the run was asked to stop.
+_STOP_CHECK_SECONDS = 0.2
 R = TypeVar("R")
 
 
@@ -28,25 +32,30 @@ def bounded_map(fn: Callable[[T], R], items: Iterable[T], max_workers: int) -> I
     """
     pending: dict[Future[R], T] = {}
     source = iter(items)
-    with ThreadPoolExecutor(max_workers=max(1, max_workers), thread_name_prefix="finsync") as pool:
-        try:
-            while True:
-                while len(pending) < max_workers:
-                    try:
-                        item = next(source)
-                    except StopIteration:
-                        break
-                    pending[pool.submit(fn, item)] = item
-                if not pending:
-                    return
-                done, _ = wait(pending, return_when=FIRST_COMPLETED)
-                for future in done:
-                    item = pending.pop(future)
-                    error = future.exception()
-                    yield Outcome(item, None if error else future.result(), error)
-        finally:
-            for future in pending:
-                future.cancel()
+    # Not a `with` block: leaving it would wait for requests still in flight when the run is stopped.
+    pool = ThreadPoolExecutor(max_workers=max(1, max_workers), thread_name_prefix="finsync")
+    try:
+        while True:
+            while len(pending) < max_workers:
+                try:
+                    item = next(source)
+                except StopIteration:
+                    break
+                pending[pool.submit(fn, item)] = item
+            if not pending:
+                return
+            done: set[Future[R]] = set()
+            while not done:
+                raise_if_stopping()
+                done, _ = wait(pending, timeout=_STOP_CHECK_SECONDS, return_when=FIRST_COMPLETED)
+            for future in done:
+                item = pending.pop(future)
+                error = future.exception()
+                yield Outcome(item, None if error else future.result(), error)
+    finally:
+        for future in pending:
+            future.cancel()
+        pool.shutdown(wait=False, cancel_futures=True)
 
 
 def read_ahead(
@@ -70,7 +79,11 @@ def read_ahead(
             while len(pending) < window:
                 pending[following] = pool.submit(fetch, following)
                 following += 1
-            result = pending.pop(number).result()
+            future = pending.pop(number)
+            while not future.done():
+                raise_if_stopping()
+                wait([future], timeout=_STOP_CHECK_SECONDS)
+            result = future.result()
             if widen(result):
                 window = min(window * 2, max(1, max_workers))
             yield number, result

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import logging
-import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
@@ -24,6 +23,7 @@ from tenacity import (
 from finsync.errors import UpstreamError
 
 from .redact import redact
+from .stop import pause
 
 logger = logging.getLogger(__name__)
 
@@ -108,7 +108,7 @@ class HttpClient:
         *,
         headers: Mapping[str, str] | None = None,
         transport: httpx.BaseTransport | None = None,
-        sleep: Callable[[float], None] = time.sleep,
+        sleep: Callable[[float], None] = pause,
     ) -> None:
         self.system = system
         self.settings = settings or HttpSettings()

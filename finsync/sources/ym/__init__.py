@@ -15,7 +15,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from dlt.extract.resource import DltResource
 
-from finsync.errors import AuthenticationError, ConfigurationError
+from finsync.errors import AuthenticationError, ConfigurationError, Interrupted
 from finsync.sources._columns import PII_MODES, Origin, PiiMode
 from finsync.sources._settings import require, start_moment, whole_number
 from finsync.sources._state import cursor, set_cursor, sweep_due, swept
@@ -45,7 +45,9 @@ from .settings import (
     MIN_OVERLAP_HOURS,
 )
 
-__all__ = ["YMClient", "failed_batches", "ym"]
+__all__ = ["TABLES", "YMClient", "failed_batches", "ym"]
+
+TABLES = (FINANCE_BATCHES, FINANCE_BATCH_ITEMS, INVOICE_ITEMS)
 
 logger = logging.getLogger(__name__)
 
@@ -208,7 +210,7 @@ def finance_batch_items(batches: pa.Table, reader: BatchReader, concurrency: int
     with tempfile.TemporaryDirectory(prefix="finsync-ym-") as spool:
         for outcome in bounded_map(lambda batch: reader(batch, Path(spool)), todo, concurrency):
             batch_id = outcome.item.batch_id
-            if isinstance(outcome.error, AuthenticationError):
+            if isinstance(outcome.error, (AuthenticationError, Interrupted)):
                 raise outcome.error
             if outcome.error is not None:
                 failed[batch_id] = str(outcome.error)

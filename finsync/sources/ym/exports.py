@@ -24,6 +24,7 @@ import pyarrow.csv as pacsv
 from finsync.errors import BatchReadFailed, DataError, IncompleteBatch
 from finsync.sources._columns import Origin, PiiMode
 
+from .._http import pause
 from .client import ExportState, YMClient
 from .schema import DETAILS_FIELD_NAMES, FINANCE_BATCH_ITEMS
 
@@ -90,7 +91,7 @@ class BatchReader:
     poll_interval: float = 3.0
     timeout: float = 900.0
     details_page_size: int = 1000
-    sleep: Callable[[float], None] = time.sleep
+    sleep: Callable[[float], None] = pause
     clock: Callable[[], float] = time.monotonic
 
     def __call__(self, batch: ListedBatch, spool_dir: Path) -> BatchItems:

@@ -56,6 +56,7 @@ from .settings import (
 )
 
 __all__ = [
+    "TABLES",
     "WHOLE_READS",
     "BatchJob",
     "BatchJobError",
@@ -74,6 +75,17 @@ __all__ = [
 
 # Younium sends date-times without an offset in UTC.
 UTC = timezone.utc
+TABLES = (
+    INVOICE_BATCHES,
+    INVOICE_BATCH_INVOICES,
+    INVOICE_BATCH_GROUPS,
+    INVOICE_BATCH_LOG,
+    INVOICES,
+    INVOICE_LINES,
+    ACCOUNTS,
+    PAYMENTS,
+    PAYMENT_SETTLEMENTS,
+)
 # Lists read whole on every run (proven complete), and the tables each fills: rows a run did not see are
 # marked `deleted_at` after it loaded (never removed).
 WHOLE_READS = {"payments": ("payments", "payment_settlements")}

@@ -17,9 +17,10 @@ from decimal import Decimal
 from typing import Any, Literal
 from urllib.parse import quote
 
-from finsync.errors import SyncError
+from finsync.errors import BatchJobError
 
-from .client import SYSTEM, JsonObject, YouniumClient, error_summary, is_nothing_found, iso_utc
+from .._http import pause
+from .client import JsonObject, YouniumClient, error_summary, is_nothing_found, iso_utc
 from .settings import (
     DEFAULT_JOB_DESCRIPTION,
     DEFAULT_JOB_POLL_INTERVAL,
@@ -33,14 +34,6 @@ JobKind = Literal["Generated", "Posted"]
 IDEMPOTENCY_HEADER = "younium-idempotency-key"
 FINISHED = ("Succeeded", "Failed")
 _JOB_NAMES = {"Generated": "generate", "Posted": "post"}
-
-
-class BatchJobError(SyncError):
-    """A batch job failed, could not be started, or did not finish in time."""
-
-    def __init__(self, message: str, result: JobResult | None = None) -> None:
-        self.result = result
-        super().__init__(f"{SYSTEM}: {message}")
 
 
 @dataclass(frozen=True)
@@ -179,7 +172,7 @@ def wait_for_job(
     poll_interval: float = DEFAULT_JOB_POLL_INTERVAL,
     timeout: float = DEFAULT_JOB_TIMEOUT,
     on_progress: Callable[[JobProgress], None] | None = None,
-    sleep: Callable[[float], None] = time.sleep,
+    sleep: Callable[[float], None] = pause,
     clock: Callable[[], float] = time.monotonic,
 ) -> JobResult:
     """Poll GET /InvoiceBatches/BatchJobStatus/{reference}/{kind} until the job succeeds or fails.
