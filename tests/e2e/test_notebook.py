@@ -28,7 +28,7 @@ def test_the_notebook_is_stored_without_outputs() -> None:
 def test_the_finance_overview_runs_on_the_demo_warehouse_and_draws_every_chart(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    warehouse = tmp_path / "finsync.duckdb"
+    warehouse = tmp_path / "finsync-demo.duckdb"
     demo = CliRunner().invoke(app, ["demo", "--duckdb-path", str(warehouse)])
     assert demo.exit_code == 0, demo.output
 
