@@ -19,7 +19,7 @@ from typing import Any
 
 import dlt
 
-from finsync.pipelines.runner import SOURCES, Warehouse, make_pipeline, settings_from_env
+from finsync.warehouse.runner import SOURCES, Warehouse, make_pipeline, settings_from_env
 
 BENCH_DIR = Path(__file__).parent
 RESULTS = BENCH_DIR / "RESULTS.md"

@@ -34,7 +34,7 @@ sys.path.insert(0, str(Path(__file__).parent))
 
 from harness import machine, postgres_database, write_section
 
-from finsync.sandbox import SandboxConfig, SandboxServer
+from finsync_sandbox import SandboxConfig, SandboxServer
 
 FINSYNC = [sys.executable, "-m", "finsync"]
 

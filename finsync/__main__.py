@@ -1,5 +1,5 @@
 """`python -m finsync` is the `finsync` command."""
 
-from finsync.pipelines.cli import main
+from finsync.cli import main
 
 main()

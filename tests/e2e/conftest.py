@@ -14,8 +14,8 @@ from typing import Any
 import duckdb
 import pytest
 
-from finsync.pipelines.runner import Warehouse
-from finsync.sandbox import SandboxConfig, SandboxServer
+from finsync.warehouse.runner import Warehouse
+from finsync_sandbox import SandboxConfig, SandboxServer
 
 
 @pytest.fixture

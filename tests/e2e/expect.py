@@ -5,9 +5,9 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
-from finsync.pipelines.runner import Warehouse
-from finsync.sandbox import SandboxServer
-from finsync.sandbox.formats import money
+from finsync.warehouse.runner import Warehouse
+from finsync_sandbox import SandboxServer
+from finsync_sandbox.formats import money
 
 from .conftest import query
 

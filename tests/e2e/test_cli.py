@@ -11,8 +11,8 @@ from pathlib import Path
 import httpx
 import pytest
 
-from finsync.pipelines.runner import Warehouse
-from finsync.sandbox import SandboxConfig, SandboxServer
+from finsync.warehouse.runner import Warehouse
+from finsync_sandbox import SandboxConfig, SandboxServer
 
 from .conftest import FINSYNC, finsync_env, query, run_finsync
 

@@ -15,8 +15,8 @@ from pathlib import Path
 import pytest
 
 from finsync.errors import BatchExportError, SyncError
-from finsync.pipelines.runner import SOURCES, Warehouse, make_pipeline, sync
-from finsync.sandbox import SandboxServer
+from finsync.warehouse.runner import SOURCES, Warehouse, make_pipeline, sync
+from finsync_sandbox import SandboxServer
 
 from .conftest import query, ym_settings, younium_settings
 from .expect import assert_ym_matches_sandbox, assert_younium_matches_sandbox

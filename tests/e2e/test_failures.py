@@ -14,8 +14,8 @@ import duckdb
 import pytest
 
 from finsync.errors import SyncError
-from finsync.pipelines.runner import SOURCES, Warehouse, make_pipeline, sync
-from finsync.sandbox import SandboxConfig, SandboxServer
+from finsync.warehouse.runner import SOURCES, Warehouse, make_pipeline, sync
+from finsync_sandbox import SandboxConfig, SandboxServer
 
 from .conftest import DSN_VARIABLE, FINSYNC, finsync_env, query, run_finsync, ym_settings
 from .expect import assert_ym_matches_sandbox, assert_younium_matches_sandbox

@@ -9,7 +9,7 @@ import pytest
 from nbclient import NotebookClient
 from typer.testing import CliRunner
 
-from finsync.pipelines.cli import app
+from finsync.cli import app
 
 pytestmark = pytest.mark.slow
 

@@ -8,10 +8,10 @@ from typing import Any
 import pytest
 from typer.testing import CliRunner
 
-from finsync.pipelines.cli import app
-from finsync.pipelines.runner import sync
-from finsync.pipelines.warehouse import Warehouse, existing_tables, query
-from finsync.sandbox import SandboxServer
+from finsync.cli import app
+from finsync.warehouse.database import Warehouse, existing_tables, query
+from finsync.warehouse.runner import sync
+from finsync_sandbox import SandboxServer
 
 from .conftest import ym_settings, younium_settings
 
@@ -108,7 +108,7 @@ def test_check_passes_on_a_clean_sync_and_names_the_batch_when_an_item_is_delete
 def test_status_shows_the_last_load_cursors_and_rows(
     sandbox: SandboxServer, any_warehouse: Warehouse, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from finsync.pipelines.status import all_statuses
+    from finsync.warehouse.status import all_statuses
 
     sync_sources(sandbox, any_warehouse)
     statuses = {s.source: s for s in all_statuses(any_warehouse)}

@@ -7,8 +7,8 @@ import logging
 import pytest
 
 from finsync.errors import BatchExportError, SyncError
-from finsync.pipelines.runner import Warehouse, sync
-from finsync.sandbox import SandboxServer
+from finsync.warehouse.runner import Warehouse, sync
+from finsync_sandbox import SandboxServer
 
 from .conftest import query, ym_settings
 from .expect import assert_ym_matches_sandbox
@@ -142,7 +142,7 @@ def test_pii_drop_keeps_no_personal_column(sandbox: SandboxServer, warehouse: Wa
 def test_no_secret_reaches_the_logs_even_at_debug_level(
     sandbox: SandboxServer, warehouse: Warehouse, caplog: pytest.LogCaptureFixture
 ) -> None:
-    from finsync.sources._http import install_log_redaction
+    from finsync.http import install_log_redaction
 
     install_log_redaction()
     sandbox.sandbox.faults.add(kind="expire_sessions", route="ym.invoice_items", after=1)

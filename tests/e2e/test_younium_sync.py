@@ -9,10 +9,10 @@ import re
 import pytest
 from typer.testing import CliRunner, Result
 
+from finsync.cli import app
 from finsync.errors import AuthenticationError
-from finsync.pipelines.cli import app
-from finsync.pipelines.runner import Warehouse, sync
-from finsync.sandbox import SandboxServer
+from finsync.warehouse.runner import Warehouse, sync
+from finsync_sandbox import SandboxServer
 
 from .conftest import query, younium_settings
 from .expect import assert_younium_matches_sandbox
@@ -231,7 +231,7 @@ def test_missing_credentials_exit_2_naming_the_setting(
 def test_no_token_or_secret_reaches_the_logs_even_at_debug_level(
     younium_sandbox: SandboxServer, warehouse: Warehouse, caplog: pytest.LogCaptureFixture
 ) -> None:
-    from finsync.sources._http import install_log_redaction
+    from finsync.http import install_log_redaction
 
     install_log_redaction()
     younium_sandbox.sandbox.faults.add(kind="expire_sessions", route="younium.invoices", after=1)

@@ -8,8 +8,8 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from finsync.errors import DataError
-from finsync.sandbox.dataset import YMDataset
 from finsync.sources.ym.schema import INVOICE_ITEMS
+from finsync_sandbox.dataset import YMDataset
 
 NY = ZoneInfo("America/New_York")
 

@@ -9,7 +9,7 @@ import pytest
 import respx
 
 from finsync.errors import UpstreamError
-from finsync.sources._http import HttpClient, HttpSettings, install_log_redaction, redact, register_secret
+from finsync.http import HttpClient, HttpSettings, install_log_redaction, redact, register_secret
 
 BASE = "https://api.example.test"
 

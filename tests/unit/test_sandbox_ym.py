@@ -18,10 +18,10 @@ import httpx
 import pytest
 from typer.testing import CliRunner
 
-from finsync.sandbox import Sandbox, SandboxConfig, SandboxServer, YMDataset, build_app
-from finsync.sandbox.cli import sandbox_app
-from finsync.sandbox.faults import Fault, parse_fault_spec
 from finsync.sources.ym.schema import DETAILS_FIELD_NAMES, INVOICE_ITEM_COLUMNS, INVOICE_ITEMS
+from finsync_sandbox import Sandbox, SandboxConfig, SandboxServer, YMDataset, build_app
+from finsync_sandbox.cli import sandbox_app
+from finsync_sandbox.faults import Fault, parse_fault_spec
 
 with warnings.catch_warnings():
     # Starlette prefers the httpx2 fork for its test client; plain httpx still works.

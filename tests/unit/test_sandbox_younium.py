@@ -17,13 +17,13 @@ import httpx
 import pytest
 from typer.testing import CliRunner
 
-from finsync.sandbox import Sandbox, SandboxConfig, SandboxServer, YouniumDataset, build_app
-from finsync.sandbox import cli as sandbox_cli
-from finsync.sandbox.faults import parse_fault_spec
-from finsync.sandbox.formats import dumps
-from finsync.sandbox.younium import parse_moment
-from finsync.sandbox.younium_dataset import Window
 from finsync.sources.younium.schema import INVOICE_LINES, INVOICES, flatten
+from finsync_sandbox import Sandbox, SandboxConfig, SandboxServer, YouniumDataset, build_app
+from finsync_sandbox import cli as sandbox_cli
+from finsync_sandbox.faults import parse_fault_spec
+from finsync_sandbox.formats import dumps
+from finsync_sandbox.younium import parse_moment
+from finsync_sandbox.younium_dataset import Window
 
 with warnings.catch_warnings():
     warnings.simplefilter("ignore")

@@ -14,7 +14,7 @@ import pytest
 import respx
 
 from finsync.errors import AuthenticationError, BatchReadFailed, DataError, IncompleteBatch, UpstreamError
-from finsync.sources._http import HttpSettings
+from finsync.http import HttpSettings
 from finsync.sources.ym.client import SESSION_ATTEMPTS, ExportState, YMClient
 from finsync.sources.ym.exports import BatchItems, BatchReader, ListedBatch, read_export_file
 from finsync.sources.ym.schema import INVOICE_ITEM_COLUMNS

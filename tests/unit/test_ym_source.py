@@ -11,9 +11,9 @@ import pytest
 import respx
 
 from finsync.errors import ConfigurationError
-from finsync.pipelines.runner import Warehouse, sync
 from finsync.sources.ym import ym
 from finsync.sources.younium import younium
+from finsync.warehouse.runner import Warehouse, sync
 
 BASE = "https://ym.example.test"
 CID = 4321

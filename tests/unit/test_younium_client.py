@@ -13,10 +13,8 @@ import pytest
 import respx
 
 from finsync.errors import AuthenticationError, ConfigurationError, UpstreamError
-from finsync.sources._http import HttpSettings
-from finsync.sources.younium import client_from_config, younium
-from finsync.sources.younium.client import READ_ATTEMPTS, TOKEN_ATTEMPTS, Window, YouniumClient, iso_utc
-from finsync.sources.younium.jobs import (
+from finsync.http import HttpSettings
+from finsync.jobs.younium import (
     BatchJobError,
     JobProgress,
     batch_log_errors,
@@ -24,6 +22,8 @@ from finsync.sources.younium.jobs import (
     post_batch,
     wait_for_job,
 )
+from finsync.sources.younium import client_from_config, younium
+from finsync.sources.younium.client import READ_ATTEMPTS, TOKEN_ATTEMPTS, Window, YouniumClient, iso_utc
 from finsync.sources.younium.schema import INVOICES, flatten
 
 BASE = "https://younium.example.test"

@@ -12,7 +12,7 @@ import httpx
 import pytest
 import respx
 
-from finsync.pipelines.runner import Warehouse, sync
+from finsync.warehouse.runner import Warehouse, sync
 
 BASE = "https://younium.example.test"
 NOTHING = {"errors": {"message": ["No records could be found"]}, "status": 400}

@@ -16,11 +16,11 @@ import pyarrow.compute as pc
 from dlt.extract.resource import DltResource
 
 from finsync.errors import AuthenticationError, ConfigurationError, Interrupted
-from finsync.sources._columns import PII_MODES, Origin, PiiMode
-from finsync.sources._settings import require, start_moment, whole_number
-from finsync.sources._state import cursor, set_cursor, sweep_due, swept
+from finsync.http import HttpSettings, bounded_map
+from finsync.sources.checks import require, start_moment, whole_number
+from finsync.sources.state import cursor, set_cursor, sweep_due, swept
+from finsync.tables import PII_MODES, Origin, PiiMode
 
-from .._http import HttpSettings, bounded_map
 from .client import YMClient
 from .exports import BatchItems, BatchReader, ListedBatch
 from .schema import FINANCE_BATCH_ITEMS, FINANCE_BATCHES, INVOICE_ITEMS

@@ -14,8 +14,8 @@ from typing import Any
 import httpx
 
 from finsync.errors import AuthenticationError, UpstreamError
+from finsync.http import HttpClient, HttpSettings, JsonObject, read_ahead, register_secret
 
-from .._http import HttpClient, HttpSettings, JsonObject, read_ahead, register_secret
 from .settings import DEFAULT_EXPORT_STATUS_ROUTE, DEFAULT_PAGE_CONCURRENCY, DEFAULT_SESSION_REFRESH_SECONDS, MAX_PAGES
 
 logger = logging.getLogger(__name__)

@@ -22,9 +22,9 @@ import pyarrow as pa
 import pyarrow.csv as pacsv
 
 from finsync.errors import BatchReadFailed, DataError, IncompleteBatch
-from finsync.sources._columns import Origin, PiiMode
+from finsync.http import pause
+from finsync.tables import Origin, PiiMode
 
-from .._http import pause
 from .client import ExportState, YMClient
 from .schema import DETAILS_FIELD_NAMES, FINANCE_BATCH_ITEMS
 

@@ -3,7 +3,7 @@ pages of the YM REST metadata (see the seed pages); doubles there are money here
 
 from __future__ import annotations
 
-from finsync.sources._columns import Column, Kind, Sensitivity, Table
+from finsync.tables import Column, Kind, Sensitivity, Table
 
 P = Sensitivity.PERSONAL
 CARD = Sensitivity.CARD

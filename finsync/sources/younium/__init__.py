@@ -14,23 +14,12 @@ from dlt.common.configuration.exceptions import ConfigFieldMissingException
 from dlt.common.configuration.inject import with_config
 from dlt.extract.resource import DltResource
 
-from finsync.sources._columns import PII_MODES, Origin, PiiMode, Table, parse_timestamp
-from finsync.sources._settings import missing_setting, require, start_moment
-from finsync.sources._state import cursor, last_read_rows, set_cursor, set_last_read_rows
+from finsync.http import HttpSettings, bounded_map
+from finsync.sources.checks import missing_setting, require, start_moment
+from finsync.sources.state import cursor, last_read_rows, set_cursor, set_last_read_rows
+from finsync.tables import PII_MODES, Origin, PiiMode, Table, parse_timestamp
 
-from .._http import HttpSettings, bounded_map
 from .client import JsonObject, Window, YouniumClient
-from .jobs import (
-    BatchJob,
-    BatchJobError,
-    JobProgress,
-    JobResult,
-    batch_log_errors,
-    generate_batch,
-    new_idempotency_key,
-    post_batch,
-    wait_for_job,
-)
 from .schema import (
     ACCOUNTS,
     INVOICE_BATCH_GROUPS,
@@ -58,17 +47,8 @@ from .settings import (
 __all__ = [
     "TABLES",
     "WHOLE_READS",
-    "BatchJob",
-    "BatchJobError",
-    "JobProgress",
-    "JobResult",
     "YouniumClient",
-    "batch_log_errors",
     "client_from_config",
-    "generate_batch",
-    "new_idempotency_key",
-    "post_batch",
-    "wait_for_job",
     "younium",
     "younium_client",
 ]

@@ -15,8 +15,8 @@ from urllib.parse import quote
 import httpx
 
 from finsync.errors import AuthenticationError, ConfigurationError, UpstreamError
+from finsync.http import HttpClient, HttpSettings, JsonObject, Reply, bounded_map, redact, register_secret
 
-from .._http import HttpClient, HttpSettings, JsonObject, Reply, bounded_map, redact, register_secret
 from .settings import (
     ACCOUNTS_PATH,
     DEFAULT_API_VERSION,

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from finsync.sources._columns import Column, Kind, Sensitivity, Table
+from finsync.tables import Column, Kind, Sensitivity, Table
 
 P = Sensitivity.PERSONAL
 

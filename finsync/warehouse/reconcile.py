@@ -11,8 +11,8 @@ from datetime import datetime, timedelta, timezone
 from decimal import Decimal
 from typing import Any
 
+from .database import Warehouse, count_rows, existing_tables, query
 from .views import SCHEMA
-from .warehouse import Warehouse, count_rows, existing_tables, query
 
 
 @dataclass(frozen=True)

@@ -12,9 +12,9 @@ from dataclasses import dataclass
 from importlib import resources
 
 from finsync.errors import FinsyncError, SyncError
-from finsync.sources._http import redact
+from finsync.http import redact
 
-from .warehouse import Warehouse, existing_tables, query
+from .database import Warehouse, existing_tables, query
 
 SCHEMA = "analytics"
 
@@ -29,7 +29,7 @@ class ViewPart:
 
 def view_parts() -> list[ViewPart]:
     parts = []
-    for entry in sorted(resources.files("finsync.pipelines").joinpath("models").iterdir(), key=lambda e: e.name):
+    for entry in sorted(resources.files("finsync.warehouse").joinpath("models").iterdir(), key=lambda e: e.name):
         view, source, suffix = [*entry.name.split("."), "", ""][:3]
         if suffix != "sql":
             continue

@@ -16,11 +16,11 @@ from dlt.common.configuration.exceptions import ConfigFieldMissingException, Con
 from dlt.pipeline.exceptions import PipelineStepFailed
 
 from finsync.errors import Busy, ConfigurationError, FinsyncError, Interrupted, SyncError, WarehouseUnusable
-from finsync.sources._http import redact
-from finsync.sources._settings import missing_setting
+from finsync.http import redact
+from finsync.sources.checks import missing_setting
 
 if TYPE_CHECKING:
-    from .warehouse import Warehouse
+    from .database import Warehouse
 
 _LOCK_HOLDER = re.compile(r"held in (?P<program>\S+) \(PID (?P<pid>\d+)\)")
 
@@ -88,7 +88,7 @@ def _warehouse_error(error: BaseException, warehouse: Warehouse, default: Any) -
     lowered = text.lower()
     if warehouse.kind == "duckdb" and "duckdb" in type(error).__module__:
         if "OutOfMemory" in kind:
-            from .warehouse import duckdb_settings
+            from .database import duckdb_settings
 
             return ConfigurationError(
                 "warehouse.duckdb_memory_limit",

@@ -24,11 +24,11 @@ import typer
 from rich.table import Table as RichTable
 
 from finsync.errors import FinsyncError, Interrupted, signal_name
-from finsync.sources._http import install_log_redaction, redact, request_stop
+from finsync.http import install_log_redaction, redact, request_stop
+from finsync.warehouse.runner import DEFAULT_DUCKDB_PATH, SOURCES, Warehouse, settings_from_env
 
 from .display import console, out, print_error, sync_with_progress
 from .options import DestinationChoice, DestinationOption, DuckdbPath, duration, warehouse
-from .runner import DEFAULT_DUCKDB_PATH, SOURCES, Warehouse, settings_from_env
 
 DEFAULT_DEMO_PATH = Path("finsync-demo.duckdb")
 
@@ -77,7 +77,7 @@ def run(
 @app.command()
 def demo(duckdb_path: DuckdbPath = DEFAULT_DEMO_PATH) -> None:
     """Start the bundled sandbox, sync every source from it into a DuckDB file of its own, print a summary."""
-    from finsync.sandbox import SandboxConfig, SandboxServer
+    from finsync_sandbox import SandboxConfig, SandboxServer
 
     started = time.monotonic()
     with SandboxServer(config=SandboxConfig()) as sandbox:
@@ -97,7 +97,7 @@ def status(
     duckdb_path: DuckdbPath = DEFAULT_DUCKDB_PATH,
 ) -> None:
     """Per source: last successful load, cursor positions, rows per table, pending or failed work (reads only)."""
-    from .status import all_statuses
+    from finsync.warehouse.status import all_statuses
 
     statuses = all_statuses(warehouse(destination, duckdb_path))
     loads = RichTable(title="finsync status", title_justify="left")
@@ -133,7 +133,7 @@ def check(
     as_json: Annotated[bool, typer.Option("--json", help="Print the result as one JSON object.")] = False,
 ) -> None:
     """Gate a schedule: every selected source loaded, holds rows, is recent enough, and adds up. Exit 1 if not."""
-    from .reconcile import reconcile
+    from finsync.warehouse.reconcile import reconcile
 
     limit: timedelta | None = duration(max_age, "--max-age") if max_age else None
     result = reconcile(warehouse(destination, duckdb_path), _names(source), limit)
@@ -161,9 +161,9 @@ def check(
 
 
 def _register_subcommands() -> None:
-    from finsync.sandbox.cli import sandbox_app
+    from finsync_sandbox.cli import sandbox_app
 
-    from .younium_cli import younium_app
+    from .younium import younium_app
 
     app.add_typer(sandbox_app, name="sandbox", help="The local emulator of both APIs.")
     app.add_typer(younium_app, name="younium", help="Younium invoice-batch jobs (generate, post): they write to it.")

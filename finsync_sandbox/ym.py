@@ -28,8 +28,8 @@ from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response, StreamingResponse
 from starlette.routing import Route
 
-from finsync.sources._columns import Kind
 from finsync.sources.ym.schema import DETAILS_FIELD_NAMES, INVOICE_ITEM_COLUMNS
+from finsync.tables import Kind
 
 from .dataset import Batch
 from .exports import ExportState

@@ -7,8 +7,7 @@ from datetime import datetime, tzinfo
 from dlt.common.configuration.exceptions import ConfigFieldMissingException
 
 from finsync.errors import ConfigurationError
-
-from ._columns import parse_timestamp
+from finsync.tables import parse_timestamp
 
 
 def require(ok: bool, key: str, problem: str) -> None:

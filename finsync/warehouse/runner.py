@@ -19,11 +19,9 @@ from dlt.extract.source import DltSource
 from finsync.errors import BatchExportError, ConfigurationError, SyncError
 from finsync.sources import ym as ym_source
 from finsync.sources import younium as younium_source
-from finsync.sources._columns import Sensitivity, Table
+from finsync.tables import Sensitivity, Table
 
-from .diagnose import explain, first_line, root_cause
-from .views import drop_views, refresh_views
-from .warehouse import (
+from .database import (
     DEFAULT_DUCKDB_PATH,
     Warehouse,
     count_rows,
@@ -33,6 +31,8 @@ from .warehouse import (
     purpose,
     query,
 )
+from .diagnose import explain, first_line, root_cause
+from .views import drop_views, refresh_views
 
 __all__ = ["DEFAULT_DUCKDB_PATH", "SOURCES", "SourceSpec", "SyncReport", "Warehouse", "sync"]
 

@@ -1,7 +1,7 @@
 """The one HTTP layer both upstream clients share: policy (timeouts, retries), redaction, concurrency."""
 
+from .client import HttpClient, HttpSettings, JsonObject, Reply
 from .concurrency import Outcome, bounded_map, read_ahead
-from .policy import HttpClient, HttpSettings, JsonObject, Reply
 from .redact import install_log_redaction, redact, register_secret
 from .stop import pause, raise_if_stopping, request_stop
 

@@ -14,9 +14,8 @@ from rich.table import Table as RichTable
 from rich.text import Text
 
 from finsync.errors import FinsyncError, Interrupted
-from finsync.sources._http import redact
-
-from .runner import SyncReport, Warehouse, sync
+from finsync.http import redact
+from finsync.warehouse.runner import SyncReport, Warehouse, sync
 
 console = Console(stderr=True, soft_wrap=True)
 out = Console()

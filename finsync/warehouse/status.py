@@ -13,10 +13,10 @@ from typing import Any
 
 from dlt.common.versioned_state import decompress_state
 
-from finsync.sources._state import saved_cursors
+from finsync.sources.state import saved_cursors
 
+from .database import Warehouse, count_rows, existing_tables, query
 from .runner import SOURCES, SourceSpec, pipelines_dir
-from .warehouse import Warehouse, count_rows, existing_tables, query
 
 
 @dataclass

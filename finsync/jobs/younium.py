@@ -18,10 +18,9 @@ from typing import Any, Literal
 from urllib.parse import quote
 
 from finsync.errors import BatchJobError
-
-from .._http import pause
-from .client import JsonObject, YouniumClient, error_summary, is_nothing_found, iso_utc
-from .settings import (
+from finsync.http import pause
+from finsync.sources.younium.client import JsonObject, YouniumClient, error_summary, is_nothing_found, iso_utc
+from finsync.sources.younium.settings import (
     DEFAULT_JOB_DESCRIPTION,
     DEFAULT_JOB_POLL_INTERVAL,
     DEFAULT_JOB_TIMEOUT,

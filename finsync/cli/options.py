@@ -10,7 +10,7 @@ from typing import Annotated
 
 import typer
 
-from .warehouse import Warehouse
+from finsync.warehouse.database import Warehouse
 
 
 class DestinationChoice(str, Enum):

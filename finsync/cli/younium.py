@@ -21,23 +21,22 @@ from rich.live import Live
 from rich.text import Text
 
 from finsync.errors import FinsyncError, Interrupted
-from finsync.sources.younium import (
+from finsync.jobs.younium import (
     BatchJob,
     JobProgress,
     JobResult,
-    YouniumClient,
     batch_log_errors,
-    client_from_config,
     generate_batch,
     new_idempotency_key,
     post_batch,
     wait_for_job,
 )
+from finsync.sources.younium import YouniumClient, client_from_config
 from finsync.sources.younium.settings import DEFAULT_JOB_POLL_INTERVAL, DEFAULT_JOB_TIMEOUT
+from finsync.warehouse.runner import DEFAULT_DUCKDB_PATH, Warehouse
 
 from .display import console, out, sync_with_progress
 from .options import DestinationChoice, DestinationOption, DuckdbPath, warehouse
-from .runner import DEFAULT_DUCKDB_PATH, Warehouse
 
 younium_app = typer.Typer(
     help="Younium invoice-batch jobs: generate a batch, post it. These write to Younium.",

@@ -1,5 +1,0 @@
-"""`python -m finsync.sandbox serve …`, the same as `finsync sandbox serve …`."""
-
-from .cli import sandbox_app
-
-sandbox_app(prog_name="python -m finsync.sandbox")
