@@ -1,24 +1,25 @@
-"""The HTTP policy every upstream client uses: timeouts, retries with backoff, readable redacted errors."""
+"""The HTTP policy every upstream client uses: timeouts, retries with backoff, what each answer means,
+readable redacted errors.
+
+What a status means is data: each upstream gives a table of `Rule`s (status, optionally a test of the
+body, and what follows), consulted before the defaults (2xx is a reply; 408, 425, 429 and 5xx are
+retried, honouring Retry-After; any other status is refused with the server's reason).
+"""
 
 from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from datetime import datetime, timezone
 from decimal import Decimal
 from email.utils import parsedate_to_datetime
 from pathlib import Path
 from typing import Any, Literal, TypeVar
 
 import httpx
-from tenacity import (
-    RetryCallState,
-    Retrying,
-    retry_if_exception,
-    stop_after_attempt,
-    wait_random_exponential,
-)
+from tenacity import RetryCallState, Retrying, retry_if_exception, stop_after_attempt, wait_random_exponential
 
 from finsync.errors import UpstreamError
 
@@ -47,11 +48,25 @@ class HttpSettings:
 
 @dataclass(frozen=True)
 class Reply:
-    """A successful (or deliberately accepted) response, its body already read and parsed."""
+    """A response with its body read and parsed; `empty` when a rule read it as "no records"."""
 
     status: int
     headers: httpx.Headers
     body: Any
+    empty: bool = False
+
+
+@dataclass(frozen=True)
+class Rule:
+    """What an answer means: for `statuses` (and a body `when` says yes to), `then` is `"reply"` (hand it to
+    the caller as it is), `"empty"` (a reply meaning "no records") or a function giving the error to raise."""
+
+    statuses: tuple[int, ...]
+    then: Literal["reply", "empty"] | Callable[[str, Reply], Exception]
+    when: Callable[[Any], bool] | None = None
+
+    def applies(self, status: int, body: Any) -> bool:
+        return status in self.statuses and (self.when is None or self.when(body))
 
 
 class RetryableStatus(Exception):
@@ -67,38 +82,9 @@ class TruncatedBody(Exception):
     """The body ended before the JSON did (a dropped or truncated response)."""
 
 
-def _retry_after_seconds(value: str | None) -> float | None:
-    if not value:
-        return None
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        pass
-    try:
-        from datetime import datetime, timezone
-
-        return max(0.0, (parsedate_to_datetime(value) - datetime.now(timezone.utc)).total_seconds())
-    except (TypeError, ValueError):
-        return None
-
-
-def _is_retryable(error: BaseException) -> bool:
-    return isinstance(error, (RetryableStatus, TruncatedBody, httpx.TransportError))
-
-
-def parse_json(response: httpx.Response) -> Any:
-    """JSON with exact decimals: a float would already have lost the cents' exactness."""
-    try:
-        return json.loads(response.content, parse_float=Decimal)
-    except json.JSONDecodeError as error:
-        raise TruncatedBody(f"unreadable JSON body ({error.msg} at byte {error.pos})") from error
-
-
 class HttpClient:
-    """An httpx client bound to one upstream, applying the shared policy to every request.
-
-    Tests hand a `transport` (or let respx patch httpx); nothing else in finsync talks HTTP directly.
-    """
+    """An httpx client bound to one upstream, applying the shared policy and the upstream's rules to every
+    request. Tests hand a `transport` (or let respx patch httpx); nothing else in finsync talks HTTP."""
 
     def __init__(
         self,
@@ -107,11 +93,13 @@ class HttpClient:
         settings: HttpSettings | None = None,
         *,
         headers: Mapping[str, str] | None = None,
+        rules: Sequence[Rule] = (),
         transport: httpx.BaseTransport | None = None,
         sleep: Callable[[float], None] = pause,
     ) -> None:
         self.system = system
         self.settings = settings or HttpSettings()
+        self.rules = tuple(rules)
         self._sleep = sleep
         self._client = httpx.Client(
             base_url=base_url.rstrip("/"),
@@ -133,40 +121,41 @@ class HttpClient:
         params: Mapping[str, Any] | None = None,
         json_body: Any = None,
         headers: Mapping[str, str] | None = None,
-        body: Literal["json", "bytes"] = "json",
-        accept: frozenset[int] = frozenset(),
-        before_attempt: Callable[[], Mapping[str, str]] | None = None,
+        auth: httpx.Auth | None = None,
+        rules: Sequence[Rule] = (),
     ) -> Reply:
-        """Send with retries; return the parsed reply for 2xx and for the statuses in `accept`.
-
-        `before_attempt` supplies per-attempt headers (a session that may have been refreshed).
-        Any other status raises `UpstreamError` with a redacted, readable message.
-        """
-        parse = parse_json if body == "json" else (lambda response: response.content)
+        """Send with retries; return the parsed reply. `rules` (then the client's) say what a status means;
+        a status no rule names is a reply when 2xx, retried when transient, refused otherwise."""
+        what = f"{method} {self.describe(url)}"
+        applicable = (*rules, *self.rules)
 
         def attempt() -> Reply:
-            extra = dict(before_attempt()) if before_attempt else {}
             response = self._client.request(
-                method, url, params=params, json=json_body, headers={**(headers or {}), **extra}
+                method,
+                url,
+                params=params,
+                json=json_body,
+                headers=dict(headers or {}),
+                auth=auth or httpx.USE_CLIENT_DEFAULT,
             )
             status = response.status_code
-            if status in accept and not 200 <= status < 300:
-                return Reply(status, response.headers, _maybe_json(response))
+            # A 2xx body that is not whole JSON was cut short (retried); an error's may be any text.
+            body = parse_json(response) if 200 <= status < 300 else _maybe_json(response)
+            for rule in applicable:
+                if rule.applies(status, body):
+                    if rule.then == "reply" or rule.then == "empty":
+                        return Reply(status, response.headers, body, empty=rule.then == "empty")
+                    raise rule.then(what, Reply(status, response.headers, body))
             if status in RETRYABLE_STATUSES:
                 raise RetryableStatus(response)
             if not 200 <= status < 300:
-                raise self._rejected(method, url, response)
-            return Reply(status, response.headers, parse(response))
+                raise self._refused(what, response)
+            return Reply(status, response.headers, body)
 
         return self._retrying(method, url)(attempt)
 
     def download(
-        self,
-        url: str,
-        target: Path,
-        *,
-        missing: frozenset[int] = frozenset({404}),
-        before_attempt: Callable[[], Mapping[str, str]] | None = None,
+        self, url: str, target: Path, *, missing: frozenset[int] = frozenset({404}), auth: httpx.Auth | None = None
     ) -> bool:
         """Stream a file to `target` (never whole in memory), with the same retries as `request`.
 
@@ -175,8 +164,10 @@ class HttpClient:
         """
 
         def attempt() -> bool:
-            extra = dict(before_attempt()) if before_attempt else {}
-            with self._client.stream("GET", url, headers=extra) as response, target.open("wb") as file:
+            with (
+                self._client.stream("GET", url, auth=auth or httpx.USE_CLIENT_DEFAULT) as response,
+                target.open("wb") as file,
+            ):
                 status = response.status_code
                 if status in missing:
                     return False
@@ -184,12 +175,30 @@ class HttpClient:
                     raise RetryableStatus(response)
                 if not 200 <= status < 300:
                     response.read()
-                    raise self._rejected("GET", url, response)
+                    raise self._refused(f"GET {self.describe(url)}", response)
                 for chunk in response.iter_bytes(1 << 20):
                     file.write(chunk)
             return True
 
         return self._retrying("GET", url)(attempt)
+
+    def sleep(self, seconds: float) -> None:
+        self._sleep(seconds)
+
+    def describe(self, url: str) -> str:
+        """The request target as it may appear in logs: path only, secrets masked."""
+        return redact(httpx.URL(url).path if "://" in url else url)
+
+    def close(self) -> None:
+        self._client.close()
+
+    def __enter__(self) -> HttpClient:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- retries ----------------------------------------------------------------------------------------------
 
     def _retrying(self, method: str, url: str) -> Callable[[Callable[[], T]], T]:
         retrying = Retrying(
@@ -215,9 +224,6 @@ class HttpClient:
 
         return run
 
-    def sleep(self, seconds: float) -> None:
-        self._sleep(seconds)
-
     def _wait(self, state: RetryCallState) -> float:
         error = state.outcome.exception() if state.outcome else None
         if isinstance(error, RetryableStatus) and error.retry_after is not None:
@@ -237,27 +243,22 @@ class HttpClient:
             state.next_action.sleep if state.next_action else 0.0,
         )
 
-    def _rejected(self, method: str, url: str, response: httpx.Response) -> UpstreamError:
+    def _refused(self, what: str, response: httpx.Response) -> UpstreamError:
         detail = response.text[:300].strip().replace("\n", " ")
         return UpstreamError(
             self.system,
-            f"{method} {self.describe(url)} was rejected with HTTP {response.status_code} "
-            f"{response.reason_phrase}: {redact(detail) or '(empty body)'}",
+            f"{what} was rejected with HTTP {response.status_code} {response.reason_phrase}: "
+            f"{redact(detail) or '(empty body)'}",
             status=response.status_code,
         )
 
-    def describe(self, url: str) -> str:
-        """The request target as it may appear in logs: path only, secrets masked."""
-        return redact(httpx.URL(url).path if "://" in url else url)
 
-    def close(self) -> None:
-        self._client.close()
-
-    def __enter__(self) -> HttpClient:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
+def parse_json(response: httpx.Response) -> Any:
+    """JSON with exact decimals: a float would already have lost the cents' exactness."""
+    try:
+        return json.loads(response.content, parse_float=Decimal)
+    except json.JSONDecodeError as error:
+        raise TruncatedBody(f"unreadable JSON body ({error.msg} at byte {error.pos})") from error
 
 
 def _maybe_json(response: httpx.Response) -> Any:
@@ -265,6 +266,23 @@ def _maybe_json(response: httpx.Response) -> Any:
         return json.loads(response.content, parse_float=Decimal)
     except (json.JSONDecodeError, UnicodeDecodeError):
         return response.text
+
+
+def _retry_after_seconds(value: str | None) -> float | None:
+    if not value:
+        return None
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:
+        return max(0.0, (parsedate_to_datetime(value) - datetime.now(timezone.utc)).total_seconds())
+    except (TypeError, ValueError):
+        return None
+
+
+def _is_retryable(error: BaseException) -> bool:
+    return isinstance(error, (RetryableStatus, TruncatedBody, httpx.TransportError))
 
 
 def _describe_error(error: BaseException) -> str:

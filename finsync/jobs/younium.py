@@ -18,7 +18,7 @@ from typing import Any, Literal
 from urllib.parse import quote
 
 from finsync.errors import BatchJobError
-from finsync.http import pause
+from finsync.http import Rule, pause
 from finsync.sources.younium.client import JsonObject, YouniumClient, error_summary, is_nothing_found, iso_utc
 from finsync.sources.younium.settings import (
     DEFAULT_JOB_DESCRIPTION,
@@ -28,6 +28,10 @@ from finsync.sources.younium.settings import (
 )
 
 logger = logging.getLogger(__name__)
+
+# Statuses these calls read themselves: a job refused (400), or not visible yet (400 "could not be found", 404).
+ANSWERED = (Rule((400,), "reply"),)
+STATUS_ANSWERED = (Rule((400, 404), "reply"),)
 
 JobKind = Literal["Generated", "Posted"]
 IDEMPOTENCY_HEADER = "younium-idempotency-key"
@@ -153,7 +157,7 @@ def post_batch(
 
 
 def _start(client: YouniumClient, path: str, body: JsonObject, key: str, what: str) -> BatchJob:
-    reply = client.call("POST", path, json_body=body, headers={IDEMPOTENCY_HEADER: key}, accept=frozenset({400}))
+    reply = client.call("POST", path, json_body=body, headers={IDEMPOTENCY_HEADER: key}, rules=ANSWERED)
     if reply.status == 400:
         raise BatchJobError(f"refused to {what} (HTTP 400: {error_summary(reply.body)})")
     job = BatchJob.parse(reply.body, key)
@@ -185,7 +189,7 @@ def wait_for_job(
     started = clock()
     polls = 0
     while True:
-        reply = client.call("GET", path, accept=frozenset({400, 404}))
+        reply = client.call("GET", path, rules=STATUS_ANSWERED)
         polls += 1
         if reply.status == 400 and not is_nothing_found(reply.body):
             raise BatchJobError(

@@ -9,7 +9,7 @@ import pytest
 import respx
 
 from finsync.errors import UpstreamError
-from finsync.http import HttpClient, HttpSettings, install_log_redaction, redact, register_secret
+from finsync.http import HttpClient, HttpSettings, Rule, install_log_redaction, redact, register_secret
 
 BASE = "https://api.example.test"
 
@@ -78,9 +78,29 @@ def test_client_errors_are_not_retried_and_are_reported_with_their_status() -> N
 
 
 @respx.mock
-def test_accepted_statuses_are_returned_to_the_caller() -> None:
-    respx.get(f"{BASE}/file").mock(return_value=httpx.Response(404))
-    assert client([]).request("GET", "/file", body="bytes", accept=frozenset({404})).status == 404
+def test_a_rule_says_what_a_status_means_before_the_defaults() -> None:
+    respx.get(f"{BASE}/file").mock(return_value=httpx.Response(404, json={"error": "not yet"}))
+    reply = client([]).request("GET", "/file", rules=(Rule((404,), "reply"),))
+    assert reply.status == 404 and reply.body == {"error": "not yet"}
+
+
+@respx.mock
+def test_a_rule_can_read_the_body_and_call_a_reply_empty_or_raise_its_own_error() -> None:
+    respx.get(f"{BASE}/list").mock(return_value=httpx.Response(400, json={"message": "No things could be found"}))
+    respx.get(f"{BASE}/odd").mock(return_value=httpx.Response(200, json={"status": "error"}))
+    rules = (
+        Rule((400,), "empty", when=lambda body: "could be found" in body["message"]),
+        Rule(
+            (200,),
+            lambda what, reply: UpstreamError("Test", f"{what}: an error in a 200"),
+            when=lambda b: "status" in b,
+        ),
+    )
+    sleeps: list[float] = []
+    assert client(sleeps).request("GET", "/list", rules=rules).empty
+    with pytest.raises(UpstreamError, match="GET /odd: an error in a 200"):
+        client(sleeps).request("GET", "/odd", rules=rules)
+    assert sleeps == [], "neither is retried"
 
 
 def test_registered_secrets_and_secret_shaped_fields_are_masked() -> None:

@@ -15,7 +15,8 @@ import respx
 
 from finsync.errors import AuthenticationError, BatchReadFailed, DataError, IncompleteBatch, UpstreamError
 from finsync.http import HttpSettings
-from finsync.sources.ym.client import SESSION_ATTEMPTS, ExportState, YMClient
+from finsync.http.auth import SIGN_IN_ATTEMPTS as SESSION_ATTEMPTS
+from finsync.sources.ym.client import ExportState, YMClient
 from finsync.sources.ym.exports import BatchItems, BatchReader, ListedBatch, read_export_file
 from finsync.sources.ym.schema import INVOICE_ITEM_COLUMNS
 

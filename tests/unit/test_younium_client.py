@@ -14,6 +14,7 @@ import respx
 
 from finsync.errors import AuthenticationError, ConfigurationError, UpstreamError
 from finsync.http import HttpSettings
+from finsync.http.auth import SIGN_IN_ATTEMPTS as TOKEN_ATTEMPTS
 from finsync.jobs.younium import (
     BatchJobError,
     JobProgress,
@@ -23,7 +24,7 @@ from finsync.jobs.younium import (
     wait_for_job,
 )
 from finsync.sources.younium import client_from_config, younium
-from finsync.sources.younium.client import READ_ATTEMPTS, TOKEN_ATTEMPTS, Window, YouniumClient, iso_utc
+from finsync.sources.younium.client import READ_ATTEMPTS, Window, YouniumClient, iso_utc
 from finsync.sources.younium.schema import INVOICES, flatten
 
 BASE = "https://younium.example.test"
@@ -145,7 +146,7 @@ def test_a_token_refused_again_right_after_it_was_issued_is_retried_with_another
 def test_fresh_tokens_refused_every_time_fail_the_run_with_exit_1_not_2() -> None:
     login = tokens(*(f"token-{i:04d}" for i in range(TOKEN_ATTEMPTS)))
     respx.get(f"{BASE}/Accounts").mock(return_value=httpx.Response(401))
-    with pytest.raises(UpstreamError, match="new tokens in a row") as raised:
+    with pytest.raises(UpstreamError, match="fresh sign-ins in a row") as raised:
         read_all(make_client(), "/Accounts")
     assert not isinstance(raised.value, AuthenticationError) and raised.value.exit_code == 1
     assert login.call_count == TOKEN_ATTEMPTS

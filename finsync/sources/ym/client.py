@@ -1,9 +1,8 @@
-"""YourMembership REST client: session handling, ServiceStack error envelopes, the finance endpoints."""
+"""YourMembership REST client: the admin session, what YM's answers mean, the finance endpoints."""
 
 from __future__ import annotations
 
 import logging
-import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -14,16 +13,24 @@ from typing import Any
 import httpx
 
 from finsync.errors import AuthenticationError, UpstreamError
-from finsync.http import HttpClient, HttpSettings, JsonObject, read_ahead, register_secret
+from finsync.http import (
+    Credential,
+    HttpClient,
+    HttpSettings,
+    JsonObject,
+    RenewingAuth,
+    RepeatingListPaginator,
+    Reply,
+    Rule,
+    ShortPagePaginator,
+    register_secret,
+)
 
-from .settings import DEFAULT_EXPORT_STATUS_ROUTE, DEFAULT_PAGE_CONCURRENCY, DEFAULT_SESSION_REFRESH_SECONDS, MAX_PAGES
+from .settings import DEFAULT_EXPORT_STATUS_ROUTE, DEFAULT_PAGE_CONCURRENCY, DEFAULT_SESSION_REFRESH_SECONDS
 
 logger = logging.getLogger(__name__)
 
 SYSTEM = "YM"
-# Sign-ins tried for one call whose fresh sessions keep answering 401, the waits between them doubling.
-SESSION_ATTEMPTS = 4
-SESSION_RETRY_DELAY = 0.5
 
 CREDENTIALS_HINT = (
     "Check sources.ym.client_id (SOURCES__YM__CLIENT_ID), sources.ym.api_key (SOURCES__YM__API_KEY) and "
@@ -57,11 +64,7 @@ class ExportStatus:
 
 
 def error_in_envelope(body: object) -> str | None:
-    """The error a ServiceStack reply carries, if any.
-
-    YM signals some errors in an HTTP 200 with `ResponseStatus.ErrorCode` set; success has an empty
-    `ResponseStatus` or `ErrorCode: "None"`.
-    """
+    """The error a ServiceStack reply carries, if any: `ResponseStatus.ErrorCode` set, and not "None"."""
     if not isinstance(body, dict):
         return None
     status = body.get("ResponseStatus") or {}
@@ -73,12 +76,54 @@ def error_in_envelope(body: object) -> str | None:
     return f"{code}: {message}" + (f" (fields: {fields})" if fields else "")
 
 
-class YMClient:
-    """One admin session shared by every thread of a sync.
+def _refused_sign_in(what: str, reply: Reply) -> AuthenticationError:
+    body = reply.body if isinstance(reply.body, dict) else {}
+    message = error_in_envelope(body) or (body.get("ResponseStatus") or {}).get("Message") or "no reason given"
+    return AuthenticationError(
+        SYSTEM, f"sign-in was refused (HTTP {reply.status}: {message}). {CREDENTIALS_HINT}", status=reply.status
+    )
 
-    The session is created on first use, renewed before YM's 15-minute idle expiry, and renewed once
-    more if YM answers 401 anyway (sessions can be invalidated server-side).
-    """
+
+def _error_in_200(what: str, reply: Reply) -> UpstreamError:
+    return UpstreamError(SYSTEM, f"{what} returned an error in a successful reply: {error_in_envelope(reply.body)}")
+
+
+# What YM's answers mean. A failed sign-in is HTTP 401 whose body says ErrorCode "None": the status, not
+# the body, says it failed. Some errors come in an HTTP 200 with ResponseStatus.ErrorCode set.
+SIGN_IN_RULES = (Rule((400, 401, 403), _refused_sign_in),)
+RULES = (Rule((200,), _error_in_200, when=lambda body: error_in_envelope(body) is not None),)
+
+
+class YMSession(RenewingAuth):
+    """The admin session, sent as `X-SS-ID`. YM ends a session after 15 minutes idle: it is renewed after
+    `refresh_after` seconds without use (a little less), and whenever YM answers 401 anyway."""
+
+    renew_when_idle = True
+
+    def __init__(self, http: HttpClient, credentials: JsonObject, refresh_after: float, **kwargs: Any) -> None:
+        super().__init__(SYSTEM, **kwargs)
+        self._http, self._credentials, self._refresh_after = http, credentials, refresh_after
+
+    def sign_in(self) -> Credential:
+        reply = self._http.request("POST", "/Ams/Authenticate", json_body=self._credentials, rules=SIGN_IN_RULES)
+        session = reply.body.get("SessionId") if isinstance(reply.body, dict) else None
+        if not session:
+            raise AuthenticationError(SYSTEM, f"sign-in returned no session (no SessionId). {CREDENTIALS_HINT}")
+        logger.debug("YM session opened")
+        return Credential(str(session), self._refresh_after)
+
+    def apply(self, request: httpx.Request, value: str) -> None:
+        request.headers["X-SS-ID"] = value
+
+    def refused(self, request: httpx.Request) -> str:
+        return (
+            "YM accepts the credentials but drops each new session at once (another integration signing in with "
+            "the same API user can cause that)"
+        )
+
+
+class YMClient:
+    """One admin session shared by every thread of a sync, and the finance endpoints."""
 
     def __init__(
         self,
@@ -97,163 +142,57 @@ class YMClient:
         register_secret(api_key)
         register_secret(api_password)
         self.client_id = client_id
-        self._credentials = {"ClientID": client_id, "UserType": "Admin", "Username": api_key, "Password": api_password}
-        self._refresh_after = session_refresh_seconds
         self._export_status_route = export_status_route
         self._page_concurrency = max(1, page_concurrency)
-        self._clock = clock
         self._http = HttpClient(
-            SYSTEM, base_url, http_settings, headers={"Accept": "application/json"}, transport=transport
+            SYSTEM, base_url, http_settings, headers={"Accept": "application/json"}, rules=RULES, transport=transport
         )
-        self._lock = threading.Lock()
-        self._session: str | None = None
-        self._last_used = 0.0
-
-    # -- session -------------------------------------------------------------------------------
-
-    def _authenticate(self) -> str:
-        reply = self._http.request(
-            "POST", "/Ams/Authenticate", json_body=self._credentials, accept=frozenset({400, 401, 403})
-        )
-        problem = error_in_envelope(reply.body)
-        # A failed login is HTTP 401 with ErrorCode "None": the status, not the body, says it failed.
-        if reply.status in (400, 401, 403):
-            message = problem or (
-                reply.body.get("ResponseStatus", {}).get("Message") if isinstance(reply.body, dict) else None
-            )
-            raise AuthenticationError(
-                SYSTEM,
-                f"sign-in was refused (HTTP {reply.status}: {message or 'no reason given'}). {CREDENTIALS_HINT}",
-                status=reply.status,
-            )
-        session = reply.body.get("SessionId") if isinstance(reply.body, dict) else None
-        if problem or not session:
-            raise AuthenticationError(
-                SYSTEM, f"sign-in returned no session ({problem or 'no SessionId'}). {CREDENTIALS_HINT}"
-            )
-        register_secret(session)
-        logger.debug("YM session opened")
-        return str(session)
-
-    def _session_header(self, used: list[str]) -> dict[str, str]:
-        with self._lock:
-            if self._session is None or self._clock() - self._last_used > self._refresh_after:
-                self._session = self._authenticate()
-            self._last_used = self._clock()
-            used.append(self._session)
-            return {"X-SS-ID": self._session}
-
-    def _drop_session(self, session: str) -> None:
-        with self._lock:
-            if self._session == session:
-                self._session = None
-
-    # -- calls ---------------------------------------------------------------------------------
+        credentials = {"ClientID": client_id, "UserType": "Admin", "Username": api_key, "Password": api_password}
+        self._session = YMSession(self._http, credentials, session_refresh_seconds, clock=clock)
 
     def call(
         self, method: str, path: str, *, params: dict[str, Any] | None = None, json_body: Any = None
     ) -> JsonObject:
-        """An authenticated call; `path` is relative to `/Ams/{ClientID}` unless it starts with `/Ams`.
-
-        A 401 means the session died (YM can invalidate sessions server-side): sign in again and retry.
-        Sessions can die again right after a sign-in (another integration signing in with the same API
-        user), so that is retried a few times, waiting longer each time; a refused sign-in is the only
-        authentication error.
-        """
+        """An authenticated call; `path` is relative to `/Ams/{ClientID}` unless it starts with `/Ams`."""
         if not path.startswith("/Ams"):
             path = f"/Ams/{self.client_id}/{path.lstrip('/')}"
-        for attempt in range(1, SESSION_ATTEMPTS + 1):
-            used: list[str] = []
-            reply = self._http.request(
-                method,
-                path,
-                params=params,
-                json_body=json_body,
-                accept=frozenset({401}),
-                before_attempt=lambda used=used: self._session_header(used),
-            )
-            if reply.status != 401:
-                problem = error_in_envelope(reply.body)
-                if problem:
-                    raise UpstreamError(SYSTEM, f"{method} {path} returned an error in a successful reply: {problem}")
-                if not isinstance(reply.body, dict):
-                    raise UpstreamError(
-                        SYSTEM, f"{method} {path} returned {type(reply.body).__name__}, not a JSON object"
-                    )
-                return reply.body
-            self._drop_session(used[-1])
-            if attempt > 1:
-                self._http.sleep(SESSION_RETRY_DELAY * 2 ** (attempt - 2))
-            logger.info("YM answered 401 on %s; signing in again", path)
-        raise UpstreamError(
-            SYSTEM,
-            f"{method} {path} was refused with HTTP 401 after {SESSION_ATTEMPTS} fresh sign-ins in a row: YM accepts "
-            "the credentials but drops each new session at once. Another integration signing in with the same API "
-            "user can cause that; rerun later, and give finsync an API user of its own if it persists.",
-            status=401,
-        )
+        reply = self._http.request(method, path, params=params, json_body=json_body, auth=self._session)
+        if not isinstance(reply.body, dict):
+            raise UpstreamError(SYSTEM, f"{method} {path} returned {type(reply.body).__name__}, not a JSON object")
+        return reply.body
 
     def finance_batches(self, *, start_batch_id: str | None, since: str, page_size: int) -> list[JsonObject]:
-        """Every batch from `start_batch_id` on (or created since `since`), in chronological order.
-
-        FinanceBatches paging is broken upstream: every page repeats the full list. Pages are
-        deduplicated by BatchID and reading stops at the first page that adds nothing new.
-        """
+        """Every batch from `start_batch_id` on (or created since `since`), in chronological order; paging is
+        broken upstream (every page repeats the full list)."""
         params: dict[str, Any] = {"PageSize": page_size}
         params.update({"StartBatchID": start_batch_id} if start_batch_id else {"Timestamp": since})
-        batches: dict[str, JsonObject] = {}
-        for page_number in range(1, MAX_PAGES):
-            page = self.call("GET", "FinanceBatches", params={**params, "PageNumber": page_number})
-            listed = page.get("FinanceBatchList") or []
-            fresh = [b for b in listed if str(b.get("BatchID")) not in batches]
-            for batch in fresh:
-                batches[str(batch.get("BatchID"))] = batch
-            logger.info("YM finance batches page %d: %d new", page_number, len(fresh), extra={"progress": "page"})
-            if not fresh or len(listed) < page_size:
-                break
-        return list(batches.values())
 
-    def _pages(self, path: str, list_field: str, params: dict[str, Any], page_size: int) -> Iterator[list[JsonObject]]:
-        """PageSize/PageNumber (1-based) paging; YM returns no total, so the end is a short page.
+        def fetch(number: int) -> list[JsonObject]:
+            page = self.call("GET", "FinanceBatches", params={**params, "PageNumber": number})
+            return list(page.get("FinanceBatchList") or [])
 
-        A short page is only believed once the page after it comes back empty: a server that caps
-        PageSize below what was asked would otherwise end every read after its first page. Pages are
-        read ahead (see `read_ahead`), so in a long read that confirmation is already in flight.
-        """
+        return RepeatingListPaginator(SYSTEM, "FinanceBatches", "BatchID").read(fetch, page_size)
 
+    def _pages(
+        self, path: str, list_field: str, params: dict[str, Any], page_size: int, size_setting: str
+    ) -> Iterator[list[JsonObject]]:
         def fetch(number: int) -> list[JsonObject]:
             page = self.call("GET", path, params={**params, "PageSize": page_size, "PageNumber": number})
             return list(page.get(list_field) or [])
 
-        short: tuple[int, int] | None = None  # (page number, rows) of a short page
-        for number, rows in read_ahead(fetch, 1, self._page_concurrency, lambda rows: len(rows) >= page_size):
-            logger.info("YM %s page %d: %d rows", path, number, len(rows), extra={"progress": "page"})
-            if short is not None:
-                if rows:
-                    raise UpstreamError(
-                        SYSTEM,
-                        f"GET {path} answered page {short[0]} with {short[1]} rows where {page_size} were asked, "
-                        f"then page {number} with more: YM caps its page size. Set the page size setting of this "
-                        f"list (e.g. sources.ym.invoice_items_page_size) to {short[1]} or less.",
-                    )
-                return
-            if rows:
-                yield rows
-            if len(rows) < page_size:
-                if not rows:
-                    return
-                short = (number, len(rows))
-            if number >= MAX_PAGES:
-                raise UpstreamError(SYSTEM, f"GET {path} did not end after {MAX_PAGES} pages")
+        paginator = ShortPagePaginator(SYSTEM, f"GET {path}", page_size, self._page_concurrency, size_setting)
+        return paginator.pages(fetch)
 
     def invoice_items(self, *, date_from: str, entered_from: str, page_size: int) -> Iterator[list[JsonObject]]:
         """Invoice items entered at or after `entered_from` (DateFrom is required by the API)."""
         params = {"DateFrom": date_from, "LineItemDateEnteredFrom": entered_from}
-        return self._pages("InvoiceItems", "InvoiceItemsList", params, page_size)
+        return self._pages("InvoiceItems", "InvoiceItemsList", params, page_size, "sources.ym.invoice_items_page_size")
 
     def batch_details(self, batch_id: str, *, page_size: int) -> Iterator[list[JsonObject]]:
         """A finance batch's items, for tenants without exports."""
-        return self._pages("FinanceBatchDetails", "FinanceBatchDetailsList", {"BatchId": batch_id}, page_size)
+        params = {"BatchId": batch_id}
+        setting = "sources.ym.details_page_size"
+        return self._pages("FinanceBatchDetails", "FinanceBatchDetailsList", params, page_size, setting)
 
     def start_export(self, batch_id: str) -> str:
         """Start the export of a closed batch's invoice items; returns its ExportID.
@@ -285,10 +224,7 @@ class YMClient:
         url = self._http.base_url.join(uri)
         base = self._http.base_url
         same_host = (url.scheme, url.host, url.port) == (base.scheme, base.host, base.port)
-        used: list[str] = []
-        return self._http.download(
-            str(url), target, before_attempt=(lambda: self._session_header(used)) if same_host else None
-        )
+        return self._http.download(str(url), target, auth=self._session if same_host else None)
 
     def close(self) -> None:
         self._http.close()

@@ -29,6 +29,3 @@ DEFAULT_EXPORT_STATUS_ROUTE = "/Ams/{client_id}/ExportStatus/{export_id}"
 
 # Sessions expire after 15 minutes idle; renew a little before that.
 DEFAULT_SESSION_REFRESH_SECONDS = 840.0
-
-# Safety stop for paging loops whose end the API does not signal reliably.
-MAX_PAGES = 100_000

@@ -1,12 +1,12 @@
-"""Younium REST client (API 2.1): personal-token auth, the required headers, the paged list envelope."""
+"""Younium REST client (API 2.1): the personal token, the required headers, what Younium's answers mean, and
+the paged list envelope."""
 
 from __future__ import annotations
 
 import logging
 import re
-import threading
 import time
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any
@@ -15,7 +15,19 @@ from urllib.parse import quote
 import httpx
 
 from finsync.errors import AuthenticationError, ConfigurationError, UpstreamError
-from finsync.http import HttpClient, HttpSettings, JsonObject, Reply, bounded_map, redact, register_secret
+from finsync.http import (
+    CountedPaginator,
+    Credential,
+    HttpClient,
+    HttpSettings,
+    JsonObject,
+    Page,
+    RenewingAuth,
+    Reply,
+    Rule,
+    redact,
+    register_secret,
+)
 
 from .settings import (
     ACCOUNTS_PATH,
@@ -28,7 +40,6 @@ from .settings import (
     INVOICE_BATCHES_PATH,
     INVOICES_PATH,
     MAX_PAGE_SIZE,
-    MAX_PAGES,
     PAYMENTS_PATH,
 )
 
@@ -44,9 +55,6 @@ CREDENTIALS_HINT = (
 
 # A list read that returns fewer records than its page 1 announced is read again, this many times in all.
 READ_ATTEMPTS = 3
-# New tokens tried for one call whose fresh tokens keep answering 401, the waits between them doubling.
-TOKEN_ATTEMPTS = 4
-TOKEN_RETRY_DELAY = 0.5
 
 # "No accounts could be found", "Invoice batch could not be found": API 2.1's way of saying "empty".
 _NOTHING_FOUND = re.compile(r"could\s+(?:not\s+)?be\s+found", re.IGNORECASE)
@@ -117,51 +125,88 @@ class Window:
         return {"ModifiedAfter": iso_utc(self.after), "ModifiedBefore": iso_utc(self.before)}
 
 
-@dataclass(frozen=True)
-class Page:
+def parse_page(body: object, requested: int, what: str) -> Page:
     """One page of the list envelope {pageNumber, pageSize, totalPages, totalCount, nextPage, data}."""
+    if isinstance(body, list):  # an endpoint answering a bare list has no further pages
+        rows = [r for r in body if isinstance(r, dict)]
+        return Page(requested, rows, 1, len(rows))
+    if not isinstance(body, dict):
+        raise UpstreamError(SYSTEM, f"{what} returned {type(body).__name__}, not the paged JSON envelope")
+    data = body.get("data")
+    # BatchLog (and a few others) declare `data` as one object rather than a list.
+    rows = [data] if isinstance(data, dict) else [r for r in data or [] if isinstance(r, dict)]
+    return Page(
+        _whole(body.get("pageNumber")) or requested,
+        rows,
+        _whole(body.get("totalPages")),
+        _whole(body.get("totalCount")),
+        bool(body.get("nextPage")),
+    )
 
-    number: int
-    rows: list[JsonObject]
-    total_pages: int | None
-    total_count: int | None
-    has_next: bool
 
-    @property
-    def gone(self) -> bool:
-        """An empty page from "nothing found" (a real page always holds records)."""
-        return not self.rows and self.total_count is None
+def _token_refused(what: str, reply: Reply) -> AuthenticationError:
+    return AuthenticationError(
+        SYSTEM,
+        f"the token request was refused (HTTP {reply.status}: {error_summary(reply.body)}). {CREDENTIALS_HINT}",
+        status=reply.status,
+    )
 
-    @property
-    def is_last(self) -> bool:
-        return not self.rows or not self.has_next or (self.total_pages is not None and self.number >= self.total_pages)
 
-    @classmethod
-    def parse(cls, body: object, requested: int, what: str) -> Page:
-        if isinstance(body, list):  # an endpoint answering a bare list has no further pages
-            rows = [r for r in body if isinstance(r, dict)]
-            return cls(requested, rows, 1, len(rows), False)
-        if not isinstance(body, dict):
-            raise UpstreamError(SYSTEM, f"{what} returned {type(body).__name__}, not the paged JSON envelope")
-        data = body.get("data")
-        # BatchLog declares `data` as one object rather than a list.
-        rows = [data] if isinstance(data, dict) else [r for r in data or [] if isinstance(r, dict)]
-        return cls(
-            _whole(body.get("pageNumber")) or requested,
-            rows,
-            _whole(body.get("totalPages")),
-            _whole(body.get("totalCount")),
-            bool(body.get("nextPage")),
-        )
+def _no_token_route(what: str, reply: Reply) -> AuthenticationError:
+    return AuthenticationError(
+        SYSTEM,
+        f"the token endpoint ({what}) does not exist (HTTP 404). Check sources.younium.auth_path "
+        "(SOURCES__YOUNIUM__AUTH_PATH): /auth/v2/token, or /auth/token for v1; and sources.younium.base_url "
+        "(SOURCES__YOUNIUM__BASE_URL).",
+        status=404,
+    )
+
+
+def _refused(what: str, reply: Reply) -> UpstreamError:
+    return UpstreamError(
+        SYSTEM, f"{what} was rejected with HTTP {reply.status}: {error_summary(reply.body)}", status=reply.status
+    )
+
+
+# What Younium's answers mean.
+SIGN_IN_RULES = (Rule((404,), _no_token_route), Rule((400, 401, 403), _token_refused))
+# A list with no matching records is HTTP 400 "No X could be found"; any other 400 is a refusal.
+LIST_RULES = (Rule((400,), "empty", when=is_nothing_found), Rule((400,), _refused))
+
+
+class YouniumToken(RenewingAuth):
+    """The bearer token of a personal token's client id and secret. It lives 24 hours and is renewed a few
+    minutes before it expires (half-way through a short-lived one), and whenever Younium answers 401."""
+
+    def __init__(self, http: HttpClient, auth_path: str, credentials: JsonObject, margin: float, **kwargs: Any):
+        super().__init__(SYSTEM, **kwargs)
+        self._http, self._auth_path, self._credentials, self._margin = http, auth_path, credentials, margin
+
+    def sign_in(self) -> Credential:
+        reply = self._http.request("POST", self._auth_path, json_body=self._credentials, rules=SIGN_IN_RULES)
+        body = reply.body if isinstance(reply.body, dict) else {}
+        # The v2 endpoint answers access_token/expires_in, the v1 endpoint accessToken/expiresIn.
+        token = body.get("access_token") or body.get("accessToken")
+        if not token:
+            raise AuthenticationError(
+                SYSTEM, f"the token endpoint answered without an access token. {CREDENTIALS_HINT}"
+            )
+        for refresh in (body.get("refresh_token"), body.get("refreshToken")):
+            register_secret(refresh)
+        lifetime = _whole(body.get("expires_in", body.get("expiresIn"))) or DEFAULT_TOKEN_LIFETIME_SECONDS
+        logger.debug("Younium token obtained, valid for %ss", lifetime)
+        return Credential(str(token), max(lifetime - self._margin, lifetime / 2))
+
+    def apply(self, request: httpx.Request, value: str) -> None:
+        request.headers["Authorization"] = f"Bearer {value}"
+
+    def refused(self, request: httpx.Request) -> str:
+        return "Younium issues tokens for these credentials but does not accept them"
 
 
 class YouniumClient:
-    """One bearer token shared by every thread of a sync.
-
-    The token is requested on first use, renewed a few minutes before it expires, and renewed once
-    more if Younium answers 401 anyway. Every data call carries `api-version` and, when configured,
-    `legal-entity`.
-    """
+    """One bearer token shared by every thread of a sync; every data call carries `api-version` and, when
+    configured, `legal-entity`."""
 
     def __init__(
         self,
@@ -187,72 +232,35 @@ class YouniumClient:
             )
         register_secret(client_id)
         register_secret(secret)
-        self._credentials = {"clientId": client_id, "secret": secret}
         self.legal_entity = legal_entity.strip() if legal_entity and legal_entity.strip() else None
-        self._static_headers = {"api-version": api_version}
+        headers = {"Accept": "application/json", "api-version": api_version}
         if self.legal_entity:
-            self._static_headers["legal-entity"] = self.legal_entity
-        self._auth_path = auth_path
+            headers["legal-entity"] = self.legal_entity
         self.page_size = page_size
         self.concurrency = max(1, concurrency)
         self.sequential = sequential
-        self._refresh_margin = refresh_margin_seconds
-        self._clock = clock
         self._http = HttpClient(
-            SYSTEM, base_url, http_settings, headers={"Accept": "application/json"}, transport=transport
+            SYSTEM,
+            base_url,
+            http_settings,
+            headers=headers,
+            rules=(Rule((403,), self._forbidden),),
+            transport=transport,
         )
-        self._lock = threading.Lock()
-        self._token: str | None = None
-        self._renew_at = 0.0
+        credentials = {"clientId": client_id, "secret": secret}
+        self._token = YouniumToken(self._http, auth_path, credentials, refresh_margin_seconds, clock=clock)
 
-    # -- token ---------------------------------------------------------------------------------
-
-    def _authenticate(self) -> tuple[str, float]:
-        reply = self._http.request(
-            "POST", self._auth_path, json_body=self._credentials, accept=frozenset({400, 401, 403, 404})
+    def _forbidden(self, what: str, reply: Reply) -> AuthenticationError:
+        current = f"now {self.legal_entity!r}" if self.legal_entity else "now not set"
+        return AuthenticationError(
+            SYSTEM,
+            f"{what} was refused with HTTP 403 Forbidden ({error_summary(reply.body)}). The token is valid, but "
+            "either the legal entity is wrong or missing, or the API user lacks a permission. Set "
+            f"sources.younium.legal_entity (SOURCES__YOUNIUM__LEGAL_ENTITY; {current}) to the legal entity's id or "
+            "name (required when the tenant has several), and give the token's user the read permissions for this "
+            "data (e.g. Invoice Read, Account View).",
+            status=403,
         )
-        if reply.status == 404:
-            raise AuthenticationError(
-                SYSTEM,
-                f"the token endpoint {self._http.describe(self._auth_path)} does not exist (HTTP 404). Check "
-                "sources.younium.auth_path (SOURCES__YOUNIUM__AUTH_PATH): /auth/v2/token, or /auth/token for v1; "
-                "and sources.younium.base_url (SOURCES__YOUNIUM__BASE_URL).",
-                status=404,
-            )
-        if reply.status in (400, 401, 403):
-            raise AuthenticationError(
-                SYSTEM,
-                f"the token request was refused (HTTP {reply.status}: {error_summary(reply.body)}). {CREDENTIALS_HINT}",
-                status=reply.status,
-            )
-        body = reply.body if isinstance(reply.body, dict) else {}
-        # The v2 endpoint answers access_token/expires_in, the v1 endpoint accessToken/expiresIn.
-        token = body.get("access_token") or body.get("accessToken")
-        if not token:
-            raise AuthenticationError(
-                SYSTEM, f"the token endpoint answered without an access token. {CREDENTIALS_HINT}"
-            )
-        register_secret(token)
-        for refresh in (body.get("refresh_token"), body.get("refreshToken")):
-            register_secret(refresh)
-        lifetime = _whole(body.get("expires_in", body.get("expiresIn"))) or DEFAULT_TOKEN_LIFETIME_SECONDS
-        logger.debug("Younium token obtained, valid for %ss", lifetime)
-        # Renew ahead of expiry; a short-lived token is renewed half-way through its life instead.
-        return str(token), self._clock() + max(lifetime - self._refresh_margin, lifetime / 2)
-
-    def _headers(self, used: list[str]) -> dict[str, str]:
-        with self._lock:
-            if self._token is None or self._clock() >= self._renew_at:
-                self._token, self._renew_at = self._authenticate()
-            used.append(self._token)
-            return {"Authorization": f"Bearer {self._token}", **self._static_headers}
-
-    def _drop_token(self, token: str) -> None:
-        with self._lock:
-            if self._token == token:
-                self._token = None
-
-    # -- calls ---------------------------------------------------------------------------------
 
     def call(
         self,
@@ -262,67 +270,32 @@ class YouniumClient:
         params: Mapping[str, Any] | None = None,
         json_body: Any = None,
         headers: Mapping[str, str] | None = None,
-        accept: frozenset[int] = frozenset(),
+        rules: Sequence[Rule] = (),
     ) -> Reply:
-        """An authenticated call; statuses in `accept` are returned for the caller to read.
-
-        A 401 means the token died: request a new one and retry. A token can be refused again right
-        after it was issued (revoked, rotated elsewhere), so that is retried a few times, waiting longer
-        each time; a refused token request is the only authentication error.
-        """
-        for attempt in range(1, TOKEN_ATTEMPTS + 1):
-            used: list[str] = []
-            reply = self._http.request(
-                method,
-                path,
-                params=params,
-                json_body=json_body,
-                headers=headers,
-                accept=accept | {401, 403},
-                before_attempt=lambda used=used: self._headers(used),
-            )
-            if reply.status == 403:
-                raise self._forbidden(method, path, reply.body)
-            if reply.status != 401:
-                return reply
-            self._drop_token(used[-1])
-            if attempt > 1:
-                self._http.sleep(TOKEN_RETRY_DELAY * 2 ** (attempt - 2))
-            logger.info("Younium answered 401 on %s; requesting a new token", self._http.describe(path))
-        raise UpstreamError(
-            SYSTEM,
-            f"{method} {self._http.describe(path)} was refused with HTTP 401 after {TOKEN_ATTEMPTS} new tokens in a "
-            "row: Younium issues tokens for these credentials but does not accept them. Rerun later; if it persists, "
-            "generate a new personal token.",
-            status=401,
+        """An authenticated call; `rules` say what statuses besides 2xx mean for it."""
+        return self._http.request(
+            method, path, params=params, json_body=json_body, headers=headers, auth=self._token, rules=rules
         )
 
-    def _forbidden(self, method: str, path: str, body: object) -> AuthenticationError:
-        current = f"now {self.legal_entity!r}" if self.legal_entity else "now not set"
-        return AuthenticationError(
-            SYSTEM,
-            f"{method} {self._http.describe(path)} was refused with HTTP 403 Forbidden ({error_summary(body)}). "
-            "The token is valid, but either the legal entity is wrong or missing, or the API user lacks a "
-            f"permission. Set sources.younium.legal_entity (SOURCES__YOUNIUM__LEGAL_ENTITY; {current}) to the "
-            "legal entity's id or name (required when the tenant has several), and give the token's user the "
-            "read permissions for this data (e.g. Invoice Read, Account View).",
-            status=403,
-        )
-
-    # -- paging --------------------------------------------------------------------------------
+    # -- paging ----------------------------------------------------------------------------------------------
 
     def page(self, path: str, params: Mapping[str, Any], number: int, page_size: int | None = None) -> Page:
         """One page; an HTTP 400 "No … could be found" is an empty page, any other 400 an error."""
         size = page_size or self.page_size
         what = f"GET {self._http.describe(path)} page {number}"
-        reply = self.call(
-            "GET", path, params={**params, "PageSize": size, "PageNumber": number}, accept=frozenset({400})
+        reply = self.call("GET", path, params={**params, "PageSize": size, "PageNumber": number}, rules=LIST_RULES)
+        if reply.empty:
+            return Page(number, [], gone=True)
+        page = parse_page(reply.body, number, what)
+        logger.info(
+            "Younium %s page %d/%s: %d rows",
+            self._http.describe(path),
+            page.number,
+            page.total_pages or "?",
+            len(page.rows),
+            extra={"progress": "page"},
         )
-        if reply.status == 400:
-            if is_nothing_found(reply.body):
-                return Page(number, [], None, None, False)
-            raise UpstreamError(SYSTEM, f"{what} was rejected with HTTP 400: {error_summary(reply.body)}", status=400)
-        return Page.parse(reply.body, number, what)
+        return page
 
     def pages(
         self,
@@ -331,123 +304,24 @@ class YouniumClient:
         *,
         key: str | None = "id",
         page_size: int | None = None,
-        concurrency: int | None = None,
         sequential: bool | None = None,
         expect_rows: bool = False,
     ) -> Iterator[list[JsonObject]]:
-        """Every page of a list endpoint, as lists of records, proven complete.
-
-        Page 1 announces how many records the list holds (`totalCount`). A read is complete when it has
-        returned that many distinct records (by `key`; rows when there is no key). Offset paging over a
-        list that changes while it is read can skip a record (one that changed moves, the others slide
-        back onto a page already read), so a read that comes up short is read again from page 1, and
-        fails after `READ_ATTEMPTS`. Records already handed over may come again: callers merge by key.
-        An empty answer ("nothing found" on page 1) is only believed when a second request says so too:
-        believed once, a spurious one would end a run without rows it should have read. With `expect_rows`
-        (an incremental window always holds the records its overlap re-reads), an empty list is read again
-        before it is accepted.
-        """
+        """Every page of a list endpoint, as lists of records, proven complete (see `CountedPaginator`). Each
+        request is built here with the same filters: `nextPage` is never followed, as it drops ModifiedAfter."""
         filters = dict(params or {})
-        shortfall = ""
-        announced_before = 0  # what an earlier attempt's page 1 announced: an empty answer now contradicts it
-        for attempt in range(1, READ_ATTEMPTS + 1):
-            seen: set[object] = set()
-            rows_read = 0
-            announced: int | None = None
-            for page in self._read_once(path, filters, page_size, concurrency, sequential):
-                if page.number == 1:
-                    announced = page.total_count if not page.gone else (announced_before or None)
-                elif page.gone:
-                    break  # "nothing found" past a page 1 that announced records: the list shrank
-                rows_read += len(page.rows)
-                if key:
-                    seen.update(row.get(key) for row in page.rows)
-                if page.rows:
-                    yield page.rows
-            got = len(seen) if key else rows_read
-            if announced is None and not rows_read and expect_rows and attempt < READ_ATTEMPTS:
-                logger.warning(
-                    "Younium %s answered that it holds nothing, where records were expected; reading it again",
-                    self._http.describe(path),
-                )
-                continue
-            if announced is None or got >= announced:
-                return
-            announced_before = max(announced_before, announced)
-            shortfall = f"page 1 announced {announced} records, the pages then held {got}"
-            if attempt == READ_ATTEMPTS:
-                break
-            logger.warning(
-                "Younium %s read incomplete (%s); reading it again (attempt %d of %d)",
-                self._http.describe(path),
-                shortfall,
-                attempt + 1,
-                READ_ATTEMPTS,
-            )
-        raise UpstreamError(
+        paginator = CountedPaginator(
             SYSTEM,
-            f"GET {self._http.describe(path)} could not be read completely: {shortfall}, {READ_ATTEMPTS} times in a "
-            "row (the list kept changing while it was read, or Younium's paging is inconsistent). Nothing of this "
-            "run was loaded; rerun to try again.",
+            f"GET {self._http.describe(path)}",
+            self.concurrency,
+            sequential=self.sequential if sequential is None else sequential,
+            attempts=READ_ATTEMPTS,
+        )
+        return paginator.pages(
+            lambda number: self.page(path, filters, number, page_size), key=key, expect_rows=expect_rows
         )
 
-    def _read_once(
-        self,
-        path: str,
-        filters: dict[str, Any],
-        page_size: int | None,
-        concurrency: int | None,
-        sequential: bool | None,
-    ) -> Iterator[Page]:
-        """The pages of one pass over a list. Each request is built here with the same filters: `nextPage`
-        is never followed, as it is not known to keep ModifiedAfter. Once page 1 tells the page count,
-        pages 2..N are read concurrently and handed over as they arrive."""
-        workers = self.concurrency if concurrency is None else max(1, concurrency)
-        one_by_one = self.sequential if sequential is None else sequential
-
-        def fetch(number: int) -> Page:
-            page = self.page(path, filters, number, page_size)
-            logger.info(
-                "Younium %s page %d/%s: %d rows",
-                self._http.describe(path),
-                page.number,
-                page.total_pages or "?",
-                len(page.rows),
-                extra={"progress": "page"},
-            )
-            return page
-
-        page = fetch(1)
-        if page.gone:
-            logger.info("Younium %s answered nothing found; asking once more", self._http.describe(path))
-            page = fetch(1)
-        yield page
-        if page.is_last:
-            return
-        number = 2
-        if not one_by_one and page.total_pages is not None and workers > 1:
-            last = page.total_pages
-            tail = page
-            for outcome in bounded_map(fetch, range(2, last + 1), workers):
-                if outcome.error is not None:
-                    raise outcome.error
-                assert outcome.result is not None
-                yield outcome.result
-                if outcome.result.gone:
-                    return
-                if outcome.item == last:
-                    tail = outcome.result
-            if tail.is_last:
-                return
-            number = last + 1  # the list grew while it was read: carry on one page at a time
-        while number < MAX_PAGES:
-            page = fetch(number)
-            yield page
-            if page.is_last:
-                return
-            number += 1
-
-    # -- endpoints -----------------------------------------------------------------------------
+    # -- endpoints -------------------------------------------------------------------------------------------
 
     def _window(self, path: str, window: Window | None) -> Iterator[list[JsonObject]]:
         return self.pages(path, window.params() if window else {}, expect_rows=window is not None and window.resumed)
