@@ -38,7 +38,7 @@ from finsync_sandbox import SandboxConfig, SandboxServer
 
 FINSYNC = [sys.executable, "-m", "finsync"]
 
-# (weight, fault) pairs: what a step may arm. `after` values keep nothing-found off page 1, where it
+# (weight, fault) pairs: what a step may arm. "Nothing found" is aimed at a later page: on page 1 it
 # means "empty" by the API's own rule.
 FAULTS: list[tuple[int, dict[str, Any]]] = [
     (3, {"kind": "status", "route": "ym.invoice_items", "status": 429, "retry_after": 0.2}),
@@ -58,8 +58,9 @@ FAULTS: list[tuple[int, dict[str, Any]]] = [
     (2, {"kind": "short_file", "route": "ym.export_download", "rows": 0}),
     (2, {"kind": "empty_file", "route": "ym.export_download"}),
     (2, {"kind": "malformed_row", "route": "ym.export_download", "rows": 5}),
-    (3, {"kind": "nothing_found", "route": "younium.payments", "after": 1}),
-    (3, {"kind": "nothing_found", "route": "younium.invoices", "after": 1}),
+    (3, {"kind": "nothing_found", "route": "younium.payments", "page": 2, "after": 0}),
+    (3, {"kind": "nothing_found", "route": "younium.invoices", "page": 2, "after": 0}),
+    (2, {"kind": "nothing_found", "route": "younium.invoices", "page": 3, "after": 0}),
     (3, {"kind": "modify", "route": "younium.invoices", "rows": 4}),
     (2, {"kind": "unknown_anchor", "route": "ym.finance_batches"}),
 ]

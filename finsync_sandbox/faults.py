@@ -74,7 +74,7 @@ KIND is one of: status=CODE, drop, truncate, slow=SECONDS, expire_sessions, expo
 job_failure[=BATCH], short_file[=ROWS], empty_file, malformed_row[=ROW], unknown_anchor, nothing_found,
 modify[=INVOICES].
 OPTION is one of: times=N (default 1), after=N (requests let through first), retry_after=SECONDS,
-delay=SECONDS, status=CODE, batch_id=ID, rows=N.
+delay=SECONDS, status=CODE, batch_id=ID, rows=N, page=N (only requests for that PageNumber count).
 ROUTE is one of: {routes}. It is required for status, drop, truncate, slow, short_file, empty_file
 malformed_row (ym.export_download), unknown_anchor (ym.finance_batches), nothing_found and modify (a Younium list);
 expire_sessions (YM sessions and Younium tokens) without a route acts at once; export_failure applies to
@@ -96,6 +96,7 @@ class Fault:
     delay: float = 0.0
     batch_id: str | None = None
     rows: int | None = None  # short_file: rows kept (default 0); modify: invoices changed (default 1)
+    page: int | None = None  # only requests for this PageNumber count (and are hit)
 
     def __post_init__(self) -> None:
         if self.kind not in FAULT_KINDS:
@@ -145,6 +146,7 @@ class Fault:
                 delay=float(data.get("delay", 0.0)),
                 batch_id=None if data.get("batch_id") is None else str(data["batch_id"]),
                 rows=None if data.get("rows") is None else int(data["rows"]),
+                page=None if data.get("page") is None else int(data["page"]),
             )
         except (TypeError, ValueError) as error:
             raise ValueError(f"invalid fault {dict(data)}: {error}") from None
@@ -182,9 +184,10 @@ class FaultBook:
         with self._lock:
             return [dataclasses.replace(f) for f in self._pending]
 
-    def take(self, route: str) -> Fault | None:
-        """The fault that hits this request of `route`, if any (export and job failures are taken separately)."""
-        fault = self._take(lambda f: f.route == route and f.kind not in _OUTCOME_KINDS)
+    def take(self, route: str, page: int = 1) -> Fault | None:
+        """The fault that hits this request of `route` (for `page`, when the fault names one), if any (export
+        and job failures are taken separately)."""
+        fault = self._take(lambda f: f.route == route and f.kind not in _OUTCOME_KINDS and f.page in (None, page))
         if fault is not None and fault.kind == EXPIRE_SESSIONS:
             self._expire_sessions()
         return fault

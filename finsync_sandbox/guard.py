@@ -37,7 +37,8 @@ def guarded(sandbox: Sandbox, name: str, handler: Handler, status_reply: Callabl
 
     async def endpoint(request: Request) -> Response:
         sandbox.requests[name] += 1
-        fault = sandbox.faults.take(name)
+        number = next((v for k, v in request.query_params.items() if k.lower() == "pagenumber"), "1")
+        fault = sandbox.faults.take(name, int(number) if number.isdigit() else 1)
         request.state.fault = fault
         if fault is not None and fault.kind == STATUS:
             return status_reply(fault)

@@ -106,7 +106,7 @@ def test_no_personal_data_reaches_an_error_a_log_or_the_saved_state(
 def test_nothing_found_on_a_later_page_is_read_again_and_never_ends_the_list(
     younium_sandbox: SandboxServer, warehouse: Warehouse
 ) -> None:
-    younium_sandbox.sandbox.faults.add(kind="nothing_found", route="younium.payments", after=1)
+    younium_sandbox.sandbox.faults.add(kind="nothing_found", route="younium.payments", page=2)
 
     sync("younium", warehouse, settings=younium_settings(younium_sandbox, page_size=20))
 
@@ -121,7 +121,7 @@ def test_a_list_that_keeps_answering_nothing_found_midway_fails_the_run_and_load
     sync("younium", warehouse, settings=settings)
     younium_sandbox.sandbox.younium.advance(new_invoices=30)
     before = query(warehouse, "SELECT count(*), max(_dlt_load_id) FROM younium.invoices")
-    younium_sandbox.sandbox.faults.add(kind="nothing_found", route="younium.invoices", after=1, times=20)
+    younium_sandbox.sandbox.faults.add(kind="nothing_found", route="younium.invoices", page=2, times=20)
 
     with pytest.raises(SyncError, match="could not be read completely") as raised:
         sync("younium", warehouse, settings=settings)
