@@ -150,20 +150,15 @@ def ym(
         overlap=timedelta(hours=overlap_hours),
         sweep=InvoiceItemsSweep(timedelta(days=sweep_days), timedelta(hours=sweep_interval_hours), bool(sweep)),
     )
-    batch_items = batches | finance_batch_items(reader, export_concurrency)
-    # Each item comes once per run (see finance_batch_items): the merge need not sort rows to drop repeats.
-    batch_items.apply_hints(additional_table_hints={"x-stage-data-deduplicated": True})
-    # Column hints follow the pii mode: a declared column is created even when no row fills it.
-    for resource, table in ((batches, FINANCE_BATCHES), (batch_items, FINANCE_BATCH_ITEMS), (items, INVOICE_ITEMS)):
-        resource.apply_hints(columns=table.dlt_columns(pii))  # type: ignore[arg-type]
-    return batches, batch_items, items
+    mode: PiiMode = pii  # type: ignore[assignment]
+    return (
+        FINANCE_BATCHES.shape(batches, mode),
+        FINANCE_BATCH_ITEMS.shape(batches | finance_batch_items(reader, export_concurrency), mode),
+        INVOICE_ITEMS.shape(items, mode),
+    )
 
 
-@dlt.resource(
-    name="finance_batches",
-    write_disposition="merge",
-    primary_key="batch_id",
-)
+@dlt.resource(name="finance_batches")
 def finance_batches(client: YMClient, zone: tzinfo, start: datetime, page_size: int) -> Iterator[pa.Table]:
     """Batches from the oldest one not yet fully loaded (StartBatchID), so open batches are re-read
     until they close and a batch whose export failed is offered again."""
@@ -185,11 +180,7 @@ def finance_batches(client: YMClient, zone: tzinfo, start: datetime, page_size: 
         yield FINANCE_BATCHES.from_rows(listed, zone, origin=Origin("YM FinanceBatches"))
 
 
-@dlt.transformer(
-    name="finance_batch_items",
-    write_disposition="merge",
-    primary_key="line_item_id",
-)
+@dlt.transformer(name="finance_batch_items")
 def finance_batch_items(batches: pa.Table, reader: BatchReader, concurrency: int) -> Iterator[pa.Table]:
     """Items of every closed batch not loaded before, read concurrently, each proven complete.
 
@@ -245,11 +236,7 @@ class InvoiceItemsSweep:
         self.days, self.every, self.requested = days, every, requested
 
 
-@dlt.resource(
-    name="invoice_items",
-    write_disposition="merge",
-    primary_key="line_item_id",
-)
+@dlt.resource(name="invoice_items")
 def invoice_items(
     client: YMClient,
     zone: tzinfo,

@@ -76,9 +76,13 @@ INVOICE_ITEM_COLUMNS: tuple[Column, ...] = (
 
 INVOICE_ITEMS = Table("invoice_items", "line_item_id", INVOICE_ITEM_COLUMNS)
 
-# The same records, exported batch by batch, tagged with the batch they belong to.
+# The same records, exported batch by batch, tagged with the batch they belong to. Each item is handed
+# over once per run (see `finance_batch_items`), so a load never holds one twice.
 FINANCE_BATCH_ITEMS = Table(
-    "finance_batch_items", "line_item_id", (Column("BatchID", nullable=False), *INVOICE_ITEM_COLUMNS)
+    "finance_batch_items",
+    "line_item_id",
+    (Column("BatchID", nullable=False), *INVOICE_ITEM_COLUMNS),
+    unique_per_load=True,
 )
 
 FINANCE_BATCHES = Table(

@@ -120,15 +120,15 @@ def younium(
     invoice_rows = invoice_records(client, reads)
     payment_rows = payment_records(client)
     return (
-        _shaped(batches | invoice_batches(mode), INVOICE_BATCHES, mode),
-        _shaped(batches | invoice_batch_invoices(mode), INVOICE_BATCH_INVOICES, mode),
-        _shaped(batches | invoice_batch_groups(), INVOICE_BATCH_GROUPS, mode),
-        _shaped(batches | invoice_batch_log(client, concurrency), INVOICE_BATCH_LOG, mode),
-        _shaped(invoice_rows | invoices(mode), INVOICES, mode),
-        _shaped(invoice_rows | invoice_lines(mode), INVOICE_LINES, mode),
-        _shaped(accounts(client, mode, reads), ACCOUNTS, mode),
-        _shaped(payment_rows | payments(mode), PAYMENTS, mode),
-        _shaped(payment_rows | payment_settlements(mode), PAYMENT_SETTLEMENTS, mode),
+        table_of(INVOICE_BATCHES, batches, mode, batch_rows),
+        table_of(INVOICE_BATCH_INVOICES, batches, mode, batch_invoice_rows),
+        table_of(INVOICE_BATCH_GROUPS, batches, mode, batch_group_rows),
+        INVOICE_BATCH_LOG.shape(batches | invoice_batch_log(client, concurrency), mode),
+        table_of(INVOICES, invoice_rows, mode),
+        table_of(INVOICE_LINES, invoice_rows, mode, invoice_line_rows),
+        table_of(ACCOUNTS, account_records(client, reads), mode),
+        table_of(PAYMENTS, payment_rows, mode),
+        table_of(PAYMENT_SETTLEMENTS, payment_rows, mode, settlement_rows),
     )
 
 
@@ -231,6 +231,11 @@ def invoice_records(client: YouniumClient, reads: ModifiedWindows) -> Iterator[l
     yield from reads.read("invoices", client.invoices)
 
 
+@dlt.resource(name="account_records", selected=False)
+def account_records(client: YouniumClient, reads: ModifiedWindows) -> Iterator[list[JsonObject]]:
+    yield from reads.read("accounts", client.accounts)
+
+
 @dlt.resource(name="payment_records", selected=False)
 def payment_records(client: YouniumClient) -> Iterator[list[JsonObject]]:
     """Every payment (they have no modified field to read incrementally by)."""
@@ -242,48 +247,73 @@ def payment_records(client: YouniumClient) -> Iterator[list[JsonObject]]:
     set_last_read_rows("payments", rows)
 
 
-# -- tables ---------------------------------------------------------------------------------------------
+# -- tables: each is its declaration, fed by records and, where the records nest, a function to its rows --
 
 
-@dlt.transformer(name="invoice_batches", write_disposition="merge", primary_key="id")
-def invoice_batches(batches: list[JsonObject], pii: PiiMode) -> Iterator[pa.Table]:
-    rows = [flatten(batch) | {"invoiceCount": len(batch.get("invoices") or [])} for batch in batches]
-    yield INVOICE_BATCHES.from_rows(rows, UTC, pii)
+def table_of(
+    table: Table,
+    records: DltResource,
+    pii: PiiMode,
+    rows: Callable[[list[JsonObject]], list[JsonObject]] = lambda page: [flatten(record) for record in page],
+) -> DltResource:
+    """The resource filling `table` from pages of `records`, with every hint from its declaration."""
+
+    def convert(page: list[JsonObject]) -> Iterator[pa.Table]:
+        if found := rows(page):
+            yield table.from_rows(found, UTC, pii, origin=Origin(f"Younium {table.name}"))
+
+    return table.shape(records | dlt.transformer(convert, name=table.name), pii)
 
 
-# A batch's invoices and groups are replaced with the batch (merge key), as dlt does for nested lists.
-@dlt.transformer(
-    name="invoice_batches__invoices", write_disposition="merge", primary_key="key", merge_key="invoice_batch_id"
-)
-def invoice_batch_invoices(batches: list[JsonObject], pii: PiiMode) -> Iterator[pa.Table]:
-    rows = [
+def batch_rows(batches: list[JsonObject]) -> list[JsonObject]:
+    return [flatten(batch) | {"invoiceCount": len(batch.get("invoices") or [])} for batch in batches]
+
+
+def batch_invoice_rows(batches: list[JsonObject]) -> list[JsonObject]:
+    """A batch's invoices are replaced with the batch (merge key), as dlt does for nested lists."""
+    return [
         flatten(invoice) | {"invoiceBatchId": batch["id"], "key": f"{batch['id']}:{invoice.get('id')}"}
         for batch in batches
         if batch.get("id")
         for invoice in batch.get("invoices") or []
         if isinstance(invoice, dict)
     ]
-    if rows:
-        yield INVOICE_BATCH_INVOICES.from_rows(rows, UTC, pii)
 
 
-@dlt.transformer(
-    name="invoice_batches__batch_groups", write_disposition="merge", primary_key="key", merge_key="invoice_batch_id"
-)
-def invoice_batch_groups(batches: list[JsonObject]) -> Iterator[pa.Table]:
-    rows = [
+def batch_group_rows(batches: list[JsonObject]) -> list[JsonObject]:
+    return [
         {"invoiceBatchId": batch["id"], "batchGroup": group, "key": f"{batch['id']}:{group}"}
         for batch in batches
         if batch.get("id")
         for group in dict.fromkeys(batch.get("batchGroups") or [])
     ]
-    if rows:
-        yield INVOICE_BATCH_GROUPS.from_rows(rows, UTC)
 
 
-@dlt.transformer(name="invoice_batch_log", write_disposition="merge", primary_key="key")
+def invoice_line_rows(invoices: list[JsonObject]) -> list[JsonObject]:
+    """Each invoice's lines, merged by their own id and never replaced as a set: with ModifiedAfter the
+    API may leave out the lines that did not change."""
+    return [
+        flatten(line) | {"invoiceId": invoice.get("id") or line.get("invoiceId")}
+        for invoice in invoices
+        for line in invoice.get("invoiceLines") or []
+        if isinstance(line, dict)
+    ]
+
+
+def settlement_rows(payments: list[JsonObject]) -> list[JsonObject]:
+    """A payment's settlements are replaced with the payment (merge key): they come whole, never filtered."""
+    return [
+        flatten(settlement) | {"paymentId": payment["id"], "position": position, "key": f"{payment['id']}:{position}"}
+        for payment in payments
+        if payment.get("id")
+        for position, settlement in enumerate(payment.get("paymentSettlements") or [], start=1)
+        if isinstance(settlement, dict)
+    ]
+
+
+@dlt.transformer(name="invoice_batch_log")
 def invoice_batch_log(batches: list[JsonObject], client: YouniumClient, concurrency: int) -> Iterator[pa.Table]:
-    """The log of every batch read this run, several batches at a time."""
+    """The log of every batch read this run, several batches at a time (one request per batch)."""
     ids = [str(batch["id"]) for batch in batches if batch.get("id")]
     for outcome in bounded_map(client.batch_log, ids, concurrency):
         if outcome.error is not None:
@@ -293,57 +323,7 @@ def invoice_batch_log(batches: list[JsonObject], client: YouniumClient, concurre
             yield INVOICE_BATCH_LOG.from_rows(rows, UTC)
 
 
-@dlt.transformer(name="invoices", write_disposition="merge", primary_key="id")
-def invoices(records: list[JsonObject], pii: PiiMode) -> Iterator[pa.Table]:
-    yield INVOICES.from_rows([flatten(invoice) for invoice in records], UTC, pii)
-
-
-@dlt.transformer(name="invoice_lines", write_disposition="merge", primary_key="id")
-def invoice_lines(records: list[JsonObject], pii: PiiMode) -> Iterator[pa.Table]:
-    """Each invoice's lines, merged by their own id and never replaced as a set: with ModifiedAfter the
-    API may leave out the lines that did not change."""
-    rows = [
-        flatten(line) | {"invoiceId": invoice.get("id") or line.get("invoiceId")}
-        for invoice in records
-        for line in invoice.get("invoiceLines") or []
-        if isinstance(line, dict)
-    ]
-    if rows:
-        yield INVOICE_LINES.from_rows(rows, UTC, pii)
-
-
-@dlt.resource(name="accounts", write_disposition="merge", primary_key="id")
-def accounts(client: YouniumClient, pii: PiiMode, reads: ModifiedWindows) -> Iterator[pa.Table]:
-    for rows in reads.read("accounts", client.accounts):
-        yield ACCOUNTS.from_rows([flatten(row) for row in rows], UTC, pii, origin=Origin("Younium accounts"))
-
-
-@dlt.transformer(name="payments", write_disposition="merge", primary_key="id")
-def payments(records: list[JsonObject], pii: PiiMode) -> Iterator[pa.Table]:
-    yield PAYMENTS.from_rows([flatten(payment) for payment in records], UTC, pii, origin=Origin("Younium payments"))
-
-
-# A payment's settlements are replaced with the payment (merge key): they come whole, never filtered.
-@dlt.transformer(name="payment_settlements", write_disposition="merge", primary_key="key", merge_key="payment_id")
-def payment_settlements(records: list[JsonObject], pii: PiiMode) -> Iterator[pa.Table]:
-    rows = [
-        flatten(settlement) | {"paymentId": payment["id"], "position": position, "key": f"{payment['id']}:{position}"}
-        for payment in records
-        if payment.get("id")
-        for position, settlement in enumerate(payment.get("paymentSettlements") or [], start=1)
-        if isinstance(settlement, dict)
-    ]
-    if rows:
-        yield PAYMENT_SETTLEMENTS.from_rows(rows, UTC, pii)
-
-
 # -- helpers --------------------------------------------------------------------------------------------
-
-
-def _shaped(resource: DltResource, table: Table, pii: PiiMode) -> DltResource:
-    """Column hints from the table's one declaration, without the personal columns under pii = "drop"."""
-    resource.apply_hints(columns=table.dlt_columns(pii))
-    return resource
 
 
 def _modified(row: JsonObject) -> datetime | None:

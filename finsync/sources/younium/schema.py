@@ -68,6 +68,7 @@ INVOICE_BATCH_INVOICES = Table(
         Column("totalAmount", Kind.MONEY),
         *_external_ids(),
     ),
+    merge_key="invoice_batch_id",
 )
 
 # The `batchGroups` list of each batch. Derived `key` = "<invoice batch id>:<batch group>".
@@ -79,6 +80,7 @@ INVOICE_BATCH_GROUPS = Table(
         Column("invoiceBatchId", nullable=False),
         Column("batchGroup"),
     ),
+    merge_key="invoice_batch_id",
 )
 
 # GET /InvoiceBatches/{id}/BatchLog. Entries have no id: derived `key` combines the batch, entity,
@@ -264,4 +266,5 @@ PAYMENT_SETTLEMENTS = Table(
         Column("amount.baseCurrencyCode", name="base_currency"),
         _DELETED_AT,
     ),
+    merge_key="payment_id",
 )
