@@ -15,6 +15,10 @@ Each carries a message written for the person running finsync: what went wrong, 
     │   └── BatchJobError           1   a Younium invoice-batch job failed or could not start
     ├── Busy                       75   another run holds the warehouse (or the DuckDB file): try later
     └── Interrupted           130/143   stopped by SIGINT / SIGTERM; a rerun resumes
+
+Three exceptions live elsewhere because they never leave their module: `http.client`'s RetryableStatus and
+TruncatedBody (signals to the retry policy) and `values.Inexact` (a column the fast conversion path hands
+to the exact one).
 """
 
 from __future__ import annotations
@@ -38,11 +42,21 @@ class ConfigurationError(FinsyncError):
 
     def __init__(self, key: str, problem: str, hint: str = "") -> None:
         self.key = key
-        env = setting_env_var(key)
-        text = f"Setting `{key}` (env {env}) {problem}."
-        if hint:
-            text += f" {hint}"
-        super().__init__(text)
+        super().__init__(" ".join(filter(None, (_setting_problem(key, problem), hint))))
+
+    @classmethod
+    def several(cls, problems: list[tuple[str, str]], hint: str = "") -> ConfigurationError:
+        """One error naming every (setting, problem), so they can all be fixed in one go."""
+        if len(problems) == 1:
+            return cls(*problems[0], hint)
+        error = cls(*problems[0])
+        listed = " ".join(_setting_problem(key, problem) for key, problem in problems)
+        error.args = (" ".join(filter(None, (f"{len(problems)} settings need fixing: {listed}", hint))),)
+        return error
+
+
+def _setting_problem(key: str, problem: str) -> str:
+    return f"Setting `{key}` (env {setting_env_var(key)}) {problem}."
 
 
 class WarehouseUnusable(ConfigurationError):

@@ -22,6 +22,8 @@ from rich.text import Text
 
 from finsync.errors import FinsyncError, Interrupted
 from finsync.jobs.younium import (
+    DEFAULT_JOB_POLL_INTERVAL,
+    DEFAULT_JOB_TIMEOUT,
     BatchJob,
     JobProgress,
     JobResult,
@@ -31,8 +33,7 @@ from finsync.jobs.younium import (
     post_batch,
     wait_for_job,
 )
-from finsync.sources.younium import YouniumClient, client_from_config
-from finsync.sources.younium.settings import DEFAULT_JOB_POLL_INTERVAL, DEFAULT_JOB_TIMEOUT
+from finsync.sources.younium import YouniumClient, younium_client
 from finsync.warehouse.runner import DEFAULT_DUCKDB_PATH, Warehouse
 
 from .display import console, out, sync_with_progress
@@ -143,7 +144,7 @@ def _run(
     )
     job: BatchJob | None = None
     try:
-        with client_from_config() as client:
+        with younium_client() as client:
             job = start(client, key)
             batch = f"invoice batch {job.batch_number or job.batch_id or '?'}"
             console.print(

@@ -17,7 +17,7 @@ from dlt.pipeline.exceptions import PipelineStepFailed
 
 from finsync.errors import Busy, ConfigurationError, FinsyncError, Interrupted, SyncError, WarehouseUnusable
 from finsync.http import redact
-from finsync.sources.checks import missing_setting
+from finsync.sources.settings import missing_setting
 
 if TYPE_CHECKING:
     from .database import Warehouse

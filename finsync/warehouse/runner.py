@@ -19,6 +19,7 @@ from dlt.extract.source import DltSource
 from finsync.errors import BatchExportError, ConfigurationError, SyncError
 from finsync.sources import ym as ym_source
 from finsync.sources import younium as younium_source
+from finsync.sources.settings import SourceSettings
 from finsync.tables import Sensitivity, Table
 
 from .database import (
@@ -46,9 +47,15 @@ class SourceSpec:
     """How finsync runs one upstream system."""
 
     name: str
-    factory: Callable[..., DltSource]
+    factory: Callable[..., DltSource]  # (settings, **options) -> the dlt source
+    settings: type[SourceSettings]
     tables: tuple[Table, ...]
+    # From the source's saved state: what the last run could not read (by item, with the reason), and
+    # positions beside the cursors that status shows (by name, as text).
     failures: Callable[[dict[str, Any]], dict[str, str]] = lambda _state: {}
+    positions: Callable[[dict[str, Any]], dict[str, str]] = lambda _state: {}
+    # Run options the factory takes beside its settings (`finsync run --sweep`).
+    options: tuple[str, ...] = ()
     # Lists each run reads whole (proven complete), by the table they fill first, with all the tables they
     # fill: rows a run did not write are marked deleted_at.
     whole_reads: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
@@ -59,9 +66,21 @@ class SourceSpec:
 
 
 SOURCES: dict[str, SourceSpec] = {
-    "ym": SourceSpec("ym", ym_source.ym, ym_source.TABLES, ym_source.failed_batches),
+    "ym": SourceSpec(
+        "ym",
+        ym_source.ym,
+        ym_source.YMSettings,
+        ym_source.TABLES,
+        ym_source.failed_batches,
+        ym_source.batch_anchor,
+        options=("sweep",),
+    ),
     "younium": SourceSpec(
-        "younium", younium_source.younium, younium_source.TABLES, whole_reads=younium_source.WHOLE_READS
+        "younium",
+        younium_source.younium,
+        younium_source.YouniumSettings,
+        younium_source.TABLES,
+        whole_reads=younium_source.WHOLE_READS,
     ),
 }
 
@@ -147,18 +166,20 @@ def _sync(
     sandbox: bool,
 ) -> None:
     source = spec.name
+    options = {name: settings.pop(name) for name in spec.options if name in settings}
+    resolved = spec.settings.from_config(settings)
     if warehouse.exists():
         with warehouse.connect() as connection:
             check_purpose(connection, warehouse, sandbox)
             if not full_refresh:
-                check_personal_columns(connection, spec, settings)
+                check_personal_columns(connection, spec, resolved.pii)
     pipeline = make_pipeline(spec, warehouse)
     # With nothing pending, adopt the warehouse's own state, never a stale local copy (the warehouse may
     # have been replaced or restored): the cursor in the warehouse is the one committed with its data.
     pipeline = finish_pending(pipeline, spec, warehouse, report) if pipeline.has_pending_data else pipeline.drop()
     if full_refresh and warehouse.exists():
         drop_views(warehouse)  # PostgreSQL refuses to drop a table a view depends on
-    data = spec.factory(**settings)
+    data = spec.factory(resolved, **options)
     info = pipeline.run(
         data, refresh="drop_sources" if full_refresh else None, loader_file_format=warehouse.loader_file_format
     )
@@ -213,11 +234,10 @@ def check_purpose(connection: Any, warehouse: Warehouse, sandbox: bool) -> None:
         )
 
 
-def check_personal_columns(connection: Any, spec: SourceSpec, settings: Mapping[str, Any]) -> None:
+def check_personal_columns(connection: Any, spec: SourceSpec, pii: str) -> None:
     """Under pii = "drop" the warehouse holds no personal column: one left by an earlier run in "mask" mode
     needs a full refresh (which reloads every table without them)."""
-    mode = settings.get("pii") or dlt.config.get(f"sources.{spec.name}.pii") or "mask"
-    if mode != "drop":
+    if pii != "drop":
         return
     present = existing_columns(connection, spec.name)
     found = {

@@ -41,7 +41,7 @@ def source_status(spec: SourceSpec, warehouse: Warehouse, connection: Any) -> So
     )[0]
     status.tables = count_rows(connection, spec.name)
     source_state = committed_state(connection, spec).get("sources", {}).get(spec.name, {})
-    status.cursors = cursors(source_state)
+    status.cursors = saved_cursors(source_state) | spec.positions(source_state)
     status.failed_batches = spec.failures(source_state)
     return status
 
@@ -61,15 +61,6 @@ def pending_packages(working_dir: Path) -> int:
     """Loads extracted but not yet loaded (the next run loads them first)."""
     stages = (working_dir / "normalize" / "extracted", working_dir / "load" / "normalized")
     return sum(len([p for p in stage.iterdir() if p.is_dir()]) for stage in stages if stage.is_dir())
-
-
-def cursors(source_state: dict[str, Any]) -> dict[str, str]:
-    """Every cursor of the source by table, plus the YM batch anchor, as readable text."""
-    found = saved_cursors(source_state)
-    anchor = source_state.get("batches", {}).get("anchor")
-    if anchor:
-        found["finance_batches (StartBatchID)"] = str(anchor)
-    return found
 
 
 def all_statuses(warehouse: Warehouse) -> list[SourceStatus]:

@@ -68,6 +68,18 @@ def query(warehouse: Warehouse, sql: str) -> list[tuple[Any, ...]]:
         return [tuple(row) for row in cursor.fetchall()]
 
 
+def column_types(warehouse: Warehouse, table: str) -> dict[str, str]:
+    """`schema.table`'s columns and their types, as the warehouse names them."""
+    schema, name = table.split(".")
+    return dict(
+        query(
+            warehouse,
+            "SELECT column_name, data_type FROM information_schema.columns "
+            f"WHERE table_schema = '{schema}' AND table_name = '{name}'",
+        )
+    )
+
+
 DSN_VARIABLE = "FINSYNC_TEST_POSTGRES_DSN"
 
 

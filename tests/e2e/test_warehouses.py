@@ -13,7 +13,7 @@ from finsync.warehouse.database import Warehouse, existing_tables, query
 from finsync.warehouse.runner import sync
 from finsync_sandbox import SandboxServer
 
-from .conftest import ym_settings, younium_settings
+from .conftest import column_types, ym_settings, younium_settings
 
 pytestmark = pytest.mark.slow
 
@@ -56,14 +56,7 @@ def test_postgres_holds_exactly_what_duckdb_holds_in_every_table_and_view(
     assert {"analytics.invoice_lines", "analytics.batches", "ym.invoice_items", "younium.invoice_lines"} <= set(duck)
     for table in duck:
         assert duck[table] == pg[table], f"{table} differs between DuckDB and PostgreSQL"
-    with postgres.connect() as connection:
-        types = dict(
-            query(
-                connection,
-                "SELECT column_name, data_type FROM information_schema.columns "
-                "WHERE table_schema = 'ym' AND table_name = 'invoice_items'",
-            )
-        )
+    types = column_types(postgres, "ym.invoice_items")
     assert types["line_total"] == "numeric" and types["line_item_date_entered"] == "timestamp with time zone"
 
 

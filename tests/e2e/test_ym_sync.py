@@ -10,7 +10,7 @@ from finsync.errors import BatchExportError, SyncError
 from finsync.warehouse.runner import Warehouse, sync
 from finsync_sandbox import SandboxServer
 
-from .conftest import query, ym_settings
+from .conftest import column_types, query, ym_settings
 from .expect import assert_ym_matches_sandbox
 
 pytestmark = pytest.mark.slow
@@ -20,13 +20,7 @@ def test_a_first_sync_loads_exactly_the_sandbox_data(sandbox: SandboxServer, war
     report = sync("ym", warehouse, settings=ym_settings(sandbox))
     assert_ym_matches_sandbox(warehouse, sandbox)
     assert report.table_rows["invoice_items"] == sandbox.sandbox.dataset.items
-    types = dict(
-        query(
-            warehouse,
-            "SELECT column_name, data_type FROM information_schema.columns "
-            "WHERE table_schema = 'ym' AND table_name = 'invoice_items'",
-        )
-    )
+    types = column_types(warehouse, "ym.invoice_items")
     assert types["line_total"] == "DECIMAL(19,4)" and types["line_item_date_entered"] == "TIMESTAMP WITH TIME ZONE"
     cards = query(
         warehouse,

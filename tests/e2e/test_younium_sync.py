@@ -14,7 +14,7 @@ from finsync.errors import AuthenticationError
 from finsync.warehouse.runner import Warehouse, sync
 from finsync_sandbox import SandboxServer
 
-from .conftest import query, younium_settings
+from .conftest import column_types, query, younium_settings
 from .expect import assert_younium_matches_sandbox
 
 pytestmark = pytest.mark.slow
@@ -34,13 +34,7 @@ def test_a_first_sync_loads_exactly_the_sandbox_data(younium_sandbox: SandboxSer
 
     assert_younium_matches_sandbox(warehouse, younium_sandbox)
     assert report.table_rows["invoice_lines"] == younium_sandbox.sandbox.younium.dataset.invoices_count * 5
-    types = dict(
-        query(
-            warehouse,
-            "SELECT column_name, data_type FROM information_schema.columns "
-            "WHERE table_schema = 'younium' AND table_name = 'invoices'",
-        )
-    )
+    types = column_types(warehouse, "younium.invoices")
     assert types["total_amount"] == "DECIMAL(19,4)" and types["modified"] == "TIMESTAMP WITH TIME ZONE"
     logs = dict(query(warehouse, "SELECT invoice_batch_id, count(*) FROM younium.invoice_batch_log GROUP BY 1"))
     single = [b for b in younium_sandbox.sandbox.younium.dataset.batches() if len(b.log) == 1]

@@ -23,7 +23,7 @@ from finsync.jobs.younium import (
     post_batch,
     wait_for_job,
 )
-from finsync.sources.younium import client_from_config, younium
+from finsync.sources.younium import younium, younium_client
 from finsync.sources.younium.client import READ_ATTEMPTS, Window, YouniumClient, iso_utc
 from finsync.sources.younium.schema import INVOICES, flatten
 
@@ -570,11 +570,11 @@ def test_a_client_for_jobs_is_configured_from_the_same_settings_as_the_source(mo
     with respx.mock:
         tokens("token-1111")
         route = respx.get(f"{BASE}/InvoiceBatches/b-1/BatchLog").mock(return_value=ok(envelope([])))
-        client_from_config().batch_log("b-1")
+        younium_client().batch_log("b-1")
     assert route.calls[0].request.headers["legal-entity"] == "Acme AB"
 
 
 def test_a_client_for_jobs_without_credentials_names_the_missing_setting(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("SOURCES__YOUNIUM__CLIENT_ID", raising=False)
     with pytest.raises(ConfigurationError, match="SOURCES__YOUNIUM__CLIENT_ID"):
-        client_from_config()
+        younium_client()

@@ -7,45 +7,25 @@ import tempfile
 from collections.abc import Iterator, Sequence
 from datetime import datetime, timedelta, timezone, tzinfo
 from pathlib import Path
-from typing import Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from typing import Any, cast
 
 import dlt
 import pyarrow as pa
 import pyarrow.compute as pc
 from dlt.extract.resource import DltResource
+from dlt.extract.source import DltSource
 
-from finsync.errors import AuthenticationError, ConfigurationError, Interrupted
-from finsync.http import HttpSettings, bounded_map
-from finsync.sources.checks import require, start_moment, whole_number
+from finsync.errors import AuthenticationError, Interrupted
+from finsync.http import bounded_map
 from finsync.sources.state import cursor, set_cursor, sweep_due, swept
-from finsync.tables import PII_MODES, Origin, PiiMode
+from finsync.tables import Origin, PiiMode
 
 from .client import YMClient
 from .exports import BatchItems, BatchReader, ListedBatch
 from .schema import FINANCE_BATCH_ITEMS, FINANCE_BATCHES, INVOICE_ITEMS
-from .settings import (
-    BATCH_ITEMS_MODES,
-    DEFAULT_BASE_URL,
-    DEFAULT_BATCH_ITEMS_MODE,
-    DEFAULT_DETAILS_PAGE_SIZE,
-    DEFAULT_EXPORT_CONCURRENCY,
-    DEFAULT_EXPORT_POLL_INTERVAL,
-    DEFAULT_EXPORT_STATUS_ROUTE,
-    DEFAULT_EXPORT_TIMEOUT,
-    DEFAULT_FINANCE_BATCHES_PAGE_SIZE,
-    DEFAULT_INVOICE_ITEMS_PAGE_SIZE,
-    DEFAULT_OVERLAP_HOURS,
-    DEFAULT_PAGE_CONCURRENCY,
-    DEFAULT_SERVER_TIMEZONE,
-    DEFAULT_SESSION_REFRESH_SECONDS,
-    DEFAULT_START_DATE,
-    DEFAULT_SWEEP_DAYS,
-    DEFAULT_SWEEP_INTERVAL_HOURS,
-    MIN_OVERLAP_HOURS,
-)
+from .settings import YMSettings
 
-__all__ = ["TABLES", "YMClient", "failed_batches", "ym"]
+__all__ = ["TABLES", "YMClient", "YMSettings", "batch_anchor", "failed_batches", "ym"]
 
 TABLES = (FINANCE_BATCHES, FINANCE_BATCH_ITEMS, INVOICE_ITEMS)
 
@@ -54,107 +34,55 @@ logger = logging.getLogger(__name__)
 BATCH_STATE = "batches"
 
 
-@dlt.source(name="ym", section="ym", max_table_nesting=0)
-def ym(
-    client_id: int = dlt.config.value,
-    api_key: str = dlt.secrets.value,
-    api_password: str = dlt.secrets.value,
-    base_url: str = DEFAULT_BASE_URL,
-    server_timezone: str = DEFAULT_SERVER_TIMEZONE,
-    start_date: str = DEFAULT_START_DATE,
-    batch_items_mode: str = DEFAULT_BATCH_ITEMS_MODE,
-    export_concurrency: int = DEFAULT_EXPORT_CONCURRENCY,
-    export_poll_interval: float = DEFAULT_EXPORT_POLL_INTERVAL,
-    export_timeout: float = DEFAULT_EXPORT_TIMEOUT,
-    export_status_route: str = DEFAULT_EXPORT_STATUS_ROUTE,
-    invoice_items_page_size: int = DEFAULT_INVOICE_ITEMS_PAGE_SIZE,
-    finance_batches_page_size: int = DEFAULT_FINANCE_BATCHES_PAGE_SIZE,
-    details_page_size: int = DEFAULT_DETAILS_PAGE_SIZE,
-    page_concurrency: int = DEFAULT_PAGE_CONCURRENCY,
-    overlap_hours: float = DEFAULT_OVERLAP_HOURS,
-    sweep_days: float = DEFAULT_SWEEP_DAYS,
-    sweep_interval_hours: float = DEFAULT_SWEEP_INTERVAL_HOURS,
-    pii: str = "mask",
-    session_refresh_seconds: float = DEFAULT_SESSION_REFRESH_SECONDS,
-    request_timeout: float = 30.0,
-    max_attempts: int = 5,
-    sweep: bool = False,
-) -> Sequence[DltResource]:
-    """The YM tables: `finance_batches`, `finance_batch_items` and `invoice_items`.
+def ym(settings: YMSettings | None = None, sweep: bool = False, **explicit: Any) -> DltSource:
+    """The YM tables: `finance_batches`, `finance_batch_items` and `invoice_items`, from `settings` (by default
+    resolved from the configuration, with `explicit` values over it).
 
     `sweep` (what `finsync run --sweep` sets) re-reads `sweep_days` of invoice items now, whether or not
     the sweep is due. Nothing is read from YM here; the resources read lazily when the pipeline runs.
     """
-    zone = _zone(server_timezone)
-    client_id = whole_number(client_id, "sources.ym.client_id")
-    require(client_id > 0, "sources.ym.client_id", f"must be the positive numeric YM ClientID, not {client_id}")
-    require(bool(api_key.strip()), "sources.ym.api_key", "is empty")
-    require(bool(api_password.strip()), "sources.ym.api_password", "is empty")
-    require(
-        base_url.startswith(("http://", "https://")), "sources.ym.base_url", f"must be an http(s) URL, not {base_url!r}"
-    )
-    require(batch_items_mode in BATCH_ITEMS_MODES, "sources.ym.batch_items_mode", f"must be one of {BATCH_ITEMS_MODES}")
-    require(pii in PII_MODES, "sources.ym.pii", f"must be one of {PII_MODES}, not {pii!r}")
-    for key, value in (
-        ("export_concurrency", export_concurrency),
-        ("invoice_items_page_size", invoice_items_page_size),
-        ("finance_batches_page_size", finance_batches_page_size),
-        ("details_page_size", details_page_size),
-        ("page_concurrency", page_concurrency),
-        ("max_attempts", max_attempts),
-    ):
-        require(value >= 1, f"sources.ym.{key}", f"must be at least 1, not {value}")
-    for key, number in (("export_timeout", export_timeout), ("request_timeout", request_timeout)):
-        require(number > 0, f"sources.ym.{key}", f"must be a positive number of seconds, not {number}")
-    require(
-        overlap_hours >= MIN_OVERLAP_HOURS,
-        "sources.ym.overlap_hours",
-        f"must be at least {MIN_OVERLAP_HOURS:g} (InvoiceItems is cached, clocks differ), not {overlap_hours}",
-    )
-    require(
-        sweep_days * 24 >= overlap_hours,
-        "sources.ym.sweep_days",
-        f"must cover at least the overlap ({overlap_hours:g} hours), not {sweep_days}",
-    )
-    require(
-        sweep_interval_hours > 0, "sources.ym.sweep_interval_hours", f"must be positive, not {sweep_interval_hours}"
-    )
-    start = start_moment(start_date, zone, "sources.ym.start_date")
+    return ym_source(settings or YMSettings.from_config(explicit), bool(sweep))
 
+
+@dlt.source(name="ym", section="ym", max_table_nesting=0)
+def ym_source(settings: YMSettings, sweep: bool) -> Sequence[DltResource]:
+    zone, pii = settings.zone, cast(PiiMode, settings.pii)
+    start = settings.start(zone)
     client = YMClient(
-        base_url,
-        client_id,
-        api_key,
-        api_password,
-        http_settings=HttpSettings(timeout=request_timeout, max_attempts=max_attempts),
-        session_refresh_seconds=session_refresh_seconds,
-        export_status_route=export_status_route,
-        page_concurrency=page_concurrency,
+        settings.base_url,
+        settings.client_id,
+        settings.api_key,
+        settings.api_password,
+        http_settings=settings.http(),
+        session_refresh_seconds=settings.session_refresh_seconds,
+        export_status_route=settings.export_status_route,
+        page_concurrency=settings.page_concurrency,
     )
     reader = BatchReader(
         client,
         zone,
-        pii,  # type: ignore[arg-type]
-        mode=batch_items_mode,
-        poll_interval=export_poll_interval,
-        timeout=export_timeout,
-        details_page_size=details_page_size,
+        pii,
+        mode=settings.batch_items_mode,
+        poll_interval=settings.export_poll_interval,
+        timeout=settings.export_timeout,
+        details_page_size=settings.details_page_size,
     )
-    batches = finance_batches(client, zone, start, finance_batches_page_size)
+    batches = finance_batches(client, zone, start, settings.finance_batches_page_size)
     items = invoice_items(
         client,
         zone,
-        pii,  # type: ignore[arg-type]
+        pii,
         start=start,
-        page_size=invoice_items_page_size,
-        overlap=timedelta(hours=overlap_hours),
-        sweep=InvoiceItemsSweep(timedelta(days=sweep_days), timedelta(hours=sweep_interval_hours), bool(sweep)),
+        page_size=settings.invoice_items_page_size,
+        overlap=timedelta(hours=settings.overlap_hours),
+        sweep=InvoiceItemsSweep(
+            timedelta(days=settings.sweep_days), timedelta(hours=settings.sweep_interval_hours), sweep
+        ),
     )
-    mode: PiiMode = pii  # type: ignore[assignment]
     return (
-        FINANCE_BATCHES.shape(batches, mode),
-        FINANCE_BATCH_ITEMS.shape(batches | finance_batch_items(reader, export_concurrency), mode),
-        INVOICE_ITEMS.shape(items, mode),
+        FINANCE_BATCHES.shape(batches, pii),
+        FINANCE_BATCH_ITEMS.shape(batches | finance_batch_items(reader, settings.export_concurrency), pii),
+        INVOICE_ITEMS.shape(items, pii),
     )
 
 
@@ -287,17 +215,12 @@ def failed_batches(source_state: dict[str, Any]) -> dict[str, str]:
     return dict(source_state.get(BATCH_STATE, {}).get("failed", {}))
 
 
+def batch_anchor(source_state: dict[str, Any]) -> dict[str, str]:
+    """Where the next run starts listing batches: the oldest one not yet fully loaded."""
+    anchor = source_state.get(BATCH_STATE, {}).get("anchor")
+    return {"finance_batches (StartBatchID)": str(anchor)} if anchor else {}
+
+
 def _server_local(moment: datetime, zone: tzinfo) -> str:
     """YM takes date-times in its server's zone, without an offset."""
     return moment.astimezone(zone).replace(tzinfo=None).isoformat(timespec="seconds")
-
-
-def _zone(name: str) -> ZoneInfo:
-    try:
-        return ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
-        raise ConfigurationError(
-            "sources.ym.server_timezone",
-            f"names no known time zone ({name!r})",
-            "Use an IANA name such as America/New_York.",
-        ) from None

@@ -26,7 +26,7 @@ from finsync.http import (
     register_secret,
 )
 
-from .settings import DEFAULT_EXPORT_STATUS_ROUTE, DEFAULT_PAGE_CONCURRENCY, DEFAULT_SESSION_REFRESH_SECONDS
+from .settings import YMSettings
 
 logger = logging.getLogger(__name__)
 
@@ -133,9 +133,9 @@ class YMClient:
         api_password: str,
         *,
         http_settings: HttpSettings | None = None,
-        session_refresh_seconds: float = DEFAULT_SESSION_REFRESH_SECONDS,
-        export_status_route: str = DEFAULT_EXPORT_STATUS_ROUTE,
-        page_concurrency: int = DEFAULT_PAGE_CONCURRENCY,
+        session_refresh_seconds: float = YMSettings.session_refresh_seconds,
+        export_status_route: str = YMSettings.export_status_route,
+        page_concurrency: int = YMSettings.page_concurrency,
         transport: httpx.BaseTransport | None = None,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:

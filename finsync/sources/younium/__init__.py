@@ -6,18 +6,16 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Callable, Iterator, Sequence
 from datetime import datetime, timedelta, timezone
-from typing import Any
+from typing import Any, cast
 
 import dlt
 import pyarrow as pa
-from dlt.common.configuration.exceptions import ConfigFieldMissingException
-from dlt.common.configuration.inject import with_config
 from dlt.extract.resource import DltResource
+from dlt.extract.source import DltSource
 
-from finsync.http import HttpSettings, bounded_map
-from finsync.sources.checks import missing_setting, require, start_moment
+from finsync.http import bounded_map
 from finsync.sources.state import cursor, last_read_rows, set_cursor, set_last_read_rows
-from finsync.tables import PII_MODES, Origin, PiiMode, Table, parse_timestamp
+from finsync.tables import Origin, PiiMode, Table, parse_timestamp
 
 from .client import JsonObject, Window, YouniumClient
 from .schema import (
@@ -32,23 +30,13 @@ from .schema import (
     PAYMENTS,
     flatten,
 )
-from .settings import (
-    DEFAULT_API_VERSION,
-    DEFAULT_AUTH_PATH,
-    DEFAULT_BASE_URL,
-    DEFAULT_CONCURRENCY,
-    DEFAULT_OVERLAP_MINUTES,
-    DEFAULT_PAGE_SIZE,
-    DEFAULT_START_DATE,
-    MAX_PAGE_SIZE,
-    MIN_OVERLAP_MINUTES,
-)
+from .settings import YouniumSettings
 
 __all__ = [
     "TABLES",
     "WHOLE_READS",
     "YouniumClient",
-    "client_from_config",
+    "YouniumSettings",
     "younium",
     "younium_client",
 ]
@@ -71,124 +59,53 @@ TABLES = (
 WHOLE_READS = {"payments": ("payments", "payment_settlements")}
 
 
-@dlt.source(name="younium", section="younium", max_table_nesting=0)
-def younium(
-    client_id: str = dlt.secrets.value,
-    secret: str = dlt.secrets.value,
-    base_url: str = DEFAULT_BASE_URL,
-    legal_entity: str | None = None,
-    api_version: str = DEFAULT_API_VERSION,
-    auth_path: str = DEFAULT_AUTH_PATH,
-    start_date: str = DEFAULT_START_DATE,
-    overlap_minutes: float = DEFAULT_OVERLAP_MINUTES,
-    page_size: int = DEFAULT_PAGE_SIZE,
-    concurrency: int = DEFAULT_CONCURRENCY,
-    sequential: bool = False,
-    pii: str = "mask",
-    request_timeout: float = 30.0,
-    max_attempts: int = 5,
-) -> Sequence[DltResource]:
+def younium(settings: YouniumSettings | None = None, **explicit: Any) -> DltSource:
     """The Younium tables: `invoice_batches` (+ `__invoices`, `__batch_groups`), `invoice_batch_log`,
-    `invoices`, `invoice_lines`, `accounts`, `payments` and `payment_settlements`.
+    `invoices`, `invoice_lines`, `accounts`, `payments` and `payment_settlements`, from `settings` (by
+    default resolved from the configuration, with `explicit` values over it).
 
     Nothing is read from Younium here; the resources read lazily when the pipeline runs.
     """
-    require(
-        overlap_minutes >= MIN_OVERLAP_MINUTES,
-        "sources.younium.overlap_minutes",
-        f"must be at least {MIN_OVERLAP_MINUTES:g} (ModifiedAfter is floored to the second, late commits and clock "
-        f"drift need room), not {overlap_minutes}",
-    )
-    require(pii in PII_MODES, "sources.younium.pii", f"must be one of {PII_MODES}, not {pii!r}")
-    start = start_moment(start_date, UTC, "sources.younium.start_date")
-    client = younium_client(
-        client_id=client_id,
-        secret=secret,
-        base_url=base_url,
-        legal_entity=legal_entity,
-        api_version=api_version,
-        auth_path=auth_path,
-        page_size=page_size,
-        concurrency=concurrency,
-        sequential=sequential,
-        request_timeout=request_timeout,
-        max_attempts=max_attempts,
-    )
-    mode: PiiMode = pii  # type: ignore[assignment]
-    reads = ModifiedWindows(start, timedelta(minutes=overlap_minutes))
+    return younium_source(settings or YouniumSettings.from_config(explicit))
+
+
+@dlt.source(name="younium", section="younium", max_table_nesting=0)
+def younium_source(settings: YouniumSettings) -> Sequence[DltResource]:
+    client = younium_client(settings)
+    pii = cast(PiiMode, settings.pii)
+    reads = ModifiedWindows(settings.start(UTC), timedelta(minutes=settings.overlap_minutes))
     batches = invoice_batch_records(client, reads)
     invoice_rows = invoice_records(client, reads)
     payment_rows = payment_records(client)
     return (
-        table_of(INVOICE_BATCHES, batches, mode, batch_rows),
-        table_of(INVOICE_BATCH_INVOICES, batches, mode, batch_invoice_rows),
-        table_of(INVOICE_BATCH_GROUPS, batches, mode, batch_group_rows),
-        INVOICE_BATCH_LOG.shape(batches | invoice_batch_log(client, concurrency), mode),
-        table_of(INVOICES, invoice_rows, mode),
-        table_of(INVOICE_LINES, invoice_rows, mode, invoice_line_rows),
-        table_of(ACCOUNTS, account_records(client, reads), mode),
-        table_of(PAYMENTS, payment_rows, mode),
-        table_of(PAYMENT_SETTLEMENTS, payment_rows, mode, settlement_rows),
+        table_of(INVOICE_BATCHES, batches, pii, batch_rows),
+        table_of(INVOICE_BATCH_INVOICES, batches, pii, batch_invoice_rows),
+        table_of(INVOICE_BATCH_GROUPS, batches, pii, batch_group_rows),
+        INVOICE_BATCH_LOG.shape(batches | invoice_batch_log(client, settings.concurrency), pii),
+        table_of(INVOICES, invoice_rows, pii),
+        table_of(INVOICE_LINES, invoice_rows, pii, invoice_line_rows),
+        table_of(ACCOUNTS, account_records(client, reads), pii),
+        table_of(PAYMENTS, payment_rows, pii),
+        table_of(PAYMENT_SETTLEMENTS, payment_rows, pii, settlement_rows),
     )
 
 
-@with_config(sections=("sources", "younium"))
-def younium_client(
-    client_id: str = dlt.secrets.value,
-    secret: str = dlt.secrets.value,
-    base_url: str = DEFAULT_BASE_URL,
-    legal_entity: str | None = None,
-    api_version: str = DEFAULT_API_VERSION,
-    auth_path: str = DEFAULT_AUTH_PATH,
-    page_size: int = DEFAULT_PAGE_SIZE,
-    concurrency: int = DEFAULT_CONCURRENCY,
-    sequential: bool = False,
-    request_timeout: float = 30.0,
-    max_attempts: int = 5,
-) -> YouniumClient:
-    """A client from the `sources.younium.*` connection settings, checked: the source's, and the batch-job
-    commands' (which call it without arguments, so every setting is read from the configuration)."""
-    require(bool(str(client_id).strip()), "sources.younium.client_id", "is empty")
-    require(bool(str(secret).strip()), "sources.younium.secret", "is empty")
-    require(
-        base_url.startswith(("http://", "https://")),
-        "sources.younium.base_url",
-        f"must be an http(s) URL, not {base_url!r}",
-    )
-    require(bool(api_version.strip()), "sources.younium.api_version", "is empty (Younium's current version is 2.1)")
-    require(
-        auth_path.startswith("/"),
-        "sources.younium.auth_path",
-        f"must be a path such as /auth/v2/token, not {auth_path!r}",
-    )
-    require(
-        1 <= page_size <= MAX_PAGE_SIZE,
-        "sources.younium.page_size",
-        f"must be between 1 and {MAX_PAGE_SIZE} (the API's maximum), not {page_size}",
-    )
-    for key, value in (("concurrency", concurrency), ("max_attempts", max_attempts)):
-        require(value >= 1, f"sources.younium.{key}", f"must be at least 1, not {value}")
-    require(request_timeout > 0, "sources.younium.request_timeout", f"must be a positive number, not {request_timeout}")
+def younium_client(settings: YouniumSettings | None = None) -> YouniumClient:
+    """A client from the `sources.younium.*` settings: the source's, and the batch-job commands' (which
+    pass none, so every setting is read from the configuration)."""
+    settings = settings or YouniumSettings.from_config()
     return YouniumClient(
-        base_url,
-        str(client_id),
-        str(secret),
-        legal_entity=legal_entity,
-        api_version=api_version.strip(),
-        auth_path=auth_path,
-        page_size=page_size,
-        concurrency=concurrency,
-        sequential=sequential,
-        http_settings=HttpSettings(timeout=request_timeout, max_attempts=max_attempts),
+        settings.base_url,
+        settings.client_id,
+        settings.secret,
+        legal_entity=settings.legal_entity,
+        api_version=settings.api_version.strip(),
+        auth_path=settings.auth_path,
+        page_size=settings.page_size,
+        concurrency=settings.concurrency,
+        sequential=settings.sequential,
+        http_settings=settings.http(),
     )
-
-
-def client_from_config() -> YouniumClient:
-    """The client the batch-job commands use: every setting from the configuration."""
-    try:
-        return younium_client()
-    except ConfigFieldMissingException as missing:
-        raise missing_setting(missing, "younium") from None
 
 
 # -- raw records: read once, each feeding several tables ----------------------------------------------

@@ -14,7 +14,7 @@ from urllib.parse import quote
 
 import httpx
 
-from finsync.errors import AuthenticationError, ConfigurationError, UpstreamError
+from finsync.errors import AuthenticationError, UpstreamError
 from finsync.http import (
     CountedPaginator,
     Credential,
@@ -29,19 +29,17 @@ from finsync.http import (
     register_secret,
 )
 
-from .settings import (
-    ACCOUNTS_PATH,
-    DEFAULT_API_VERSION,
-    DEFAULT_AUTH_PATH,
-    DEFAULT_CONCURRENCY,
-    DEFAULT_PAGE_SIZE,
-    DEFAULT_TOKEN_LIFETIME_SECONDS,
-    DEFAULT_TOKEN_REFRESH_MARGIN_SECONDS,
-    INVOICE_BATCHES_PATH,
-    INVOICES_PATH,
-    MAX_PAGE_SIZE,
-    PAYMENTS_PATH,
-)
+from .settings import YouniumSettings
+
+INVOICE_BATCHES_PATH = "/InvoiceBatches"
+INVOICES_PATH = "/Invoices"
+ACCOUNTS_PATH = "/Accounts"
+PAYMENTS_PATH = "/Payments"
+
+# Tokens live 24 hours; renew this long before they expire.
+TOKEN_REFRESH_MARGIN_SECONDS = 300.0
+# Assumed lifetime when the token answer does not say (the documented one).
+TOKEN_LIFETIME_SECONDS = 86_400.0
 
 logger = logging.getLogger(__name__)
 
@@ -193,7 +191,7 @@ class YouniumToken(RenewingAuth):
             )
         for refresh in (body.get("refresh_token"), body.get("refreshToken")):
             register_secret(refresh)
-        lifetime = _whole(body.get("expires_in", body.get("expiresIn"))) or DEFAULT_TOKEN_LIFETIME_SECONDS
+        lifetime = _whole(body.get("expires_in", body.get("expiresIn"))) or TOKEN_LIFETIME_SECONDS
         logger.debug("Younium token obtained, valid for %ss", lifetime)
         return Credential(str(token), max(lifetime - self._margin, lifetime / 2))
 
@@ -215,21 +213,16 @@ class YouniumClient:
         secret: str,
         *,
         legal_entity: str | None = None,
-        api_version: str = DEFAULT_API_VERSION,
-        auth_path: str = DEFAULT_AUTH_PATH,
-        page_size: int = DEFAULT_PAGE_SIZE,
-        concurrency: int = DEFAULT_CONCURRENCY,
+        api_version: str = YouniumSettings.api_version,
+        auth_path: str = YouniumSettings.auth_path,
+        page_size: int = YouniumSettings.page_size,
+        concurrency: int = YouniumSettings.concurrency,
         sequential: bool = False,
         http_settings: HttpSettings | None = None,
-        refresh_margin_seconds: float = DEFAULT_TOKEN_REFRESH_MARGIN_SECONDS,
+        refresh_margin_seconds: float = TOKEN_REFRESH_MARGIN_SECONDS,
         transport: httpx.BaseTransport | None = None,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
-        if not 1 <= page_size <= MAX_PAGE_SIZE:
-            raise ConfigurationError(
-                "sources.younium.page_size",
-                f"must be between 1 and {MAX_PAGE_SIZE} (the API's maximum), not {page_size}",
-            )
         register_secret(client_id)
         register_secret(secret)
         self.legal_entity = legal_entity.strip() if legal_entity and legal_entity.strip() else None

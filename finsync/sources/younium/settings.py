@@ -1,38 +1,55 @@
-"""Younium source defaults. Each one can be overridden under `[sources.younium]` (or `SOURCES__YOUNIUM__<NAME>`)."""
+"""Younium settings, under `[sources.younium]` (or `SOURCES__YOUNIUM__<NAME>`): each default written once,
+here. The source and the invoice-batch job commands read the same settings."""
 
-DEFAULT_BASE_URL = "https://api.younium.com"
-DEFAULT_API_VERSION = "2.1"
-# /auth/v2/token answers in snake_case (access_token, expires_in); the v1 /auth/token in camelCase.
-DEFAULT_AUTH_PATH = "/auth/v2/token"
-# Reads start here on a first run (UTC).
-DEFAULT_START_DATE = "2000-01-01"
+from __future__ import annotations
 
-# ModifiedAfter's inclusivity and time zone are undocumented: every run re-reads this trailing window
-# (wide enough for a server reading the bound in a European zone) and merges by id.
-DEFAULT_OVERLAP_MINUTES = 180.0
+from collections.abc import Iterator
+from typing import ClassVar
+
+from dlt.common.configuration import configspec
+from dlt.common.typing import TSecretStrValue
+
+from finsync.sources.settings import Problem, SourceSettings, at_least_one, http_url, not_blank
+
+# API 2.1 serves at most 100 records per page.
+MAX_PAGE_SIZE = 100
 # Never less: ModifiedAfter is floored to the second, a commit can become visible after its `modified`
 # time, and the two hosts' clocks drift.
 MIN_OVERLAP_MINUTES = 10.0
 
-# API 2.1 serves at most 100 records per page.
-MAX_PAGE_SIZE = 100
-DEFAULT_PAGE_SIZE = 100
-DEFAULT_CONCURRENCY = 4
 
-# Tokens live 24 hours; renew this long before they expire.
-DEFAULT_TOKEN_REFRESH_MARGIN_SECONDS = 300.0
-# Assumed lifetime when the token answer does not say (the documented one).
-DEFAULT_TOKEN_LIFETIME_SECONDS = 86_400.0
+@configspec
+class YouniumSettings(SourceSettings):
+    section: ClassVar[str] = "younium"
 
-# Batch jobs (generate / post invoice batches): how often and how long to poll their status.
-DEFAULT_JOB_POLL_INTERVAL = 5.0
-DEFAULT_JOB_TIMEOUT = 1800.0
-DEFAULT_JOB_DESCRIPTION = "finsync"
+    client_id: TSecretStrValue = None
+    secret: TSecretStrValue = None
+    base_url: str = "https://api.younium.com"
+    legal_entity: str | None = None  # sent as the legal-entity header; required for multi-entity tenants
+    api_version: str = "2.1"
+    # /auth/v2/token answers in snake_case (access_token, expires_in); the v1 /auth/token in camelCase.
+    auth_path: str = "/auth/v2/token"
+    # ModifiedAfter's inclusivity and time zone are undocumented: every run re-reads this trailing window
+    # (wide enough for a server reading the bound in a European zone) and merges by id.
+    overlap_minutes: float = 180.0
+    page_size: int = MAX_PAGE_SIZE
+    concurrency: int = 4  # pages (and batch logs) fetched at once
+    sequential: bool = False
 
-# Safety stop for paging loops whose end the API does not signal reliably.
-MAX_PAGES = 100_000
-
-INVOICE_BATCHES_PATH = "/InvoiceBatches"
-INVOICES_PATH = "/Invoices"
-ACCOUNTS_PATH = "/Accounts"
-PAYMENTS_PATH = "/Payments"
+    def problems(self) -> Iterator[Problem]:
+        yield from not_blank(self, "client_id", "secret")
+        yield from http_url(self.base_url)
+        if not self.api_version.strip():
+            yield "api_version", "is empty (Younium's current version is 2.1)"
+        if not self.auth_path.startswith("/"):
+            yield "auth_path", f"must be a path such as /auth/v2/token, not {self.auth_path!r}"
+        if not 1 <= self.page_size <= MAX_PAGE_SIZE:
+            yield "page_size", f"must be between 1 and {MAX_PAGE_SIZE} (the API's maximum), not {self.page_size}"
+        if self.overlap_minutes < MIN_OVERLAP_MINUTES:
+            yield (
+                "overlap_minutes",
+                f"must be at least {MIN_OVERLAP_MINUTES:g} (ModifiedAfter is floored to the second, late commits "
+                f"and clock drift need room), not {self.overlap_minutes}",
+            )
+        yield from at_least_one(self, "concurrency")
+        yield from super().problems()
