@@ -16,6 +16,7 @@ import threading
 import time
 from datetime import timedelta
 from enum import Enum
+from importlib.metadata import version
 from pathlib import Path
 from types import FrameType
 from typing import Annotated
@@ -38,7 +39,26 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
+    # Plain help: flags shown as flags, every option on one line (Rich's panels show flags as taking a value).
+    rich_markup_mode=None,
+    context_settings={"help_option_names": ["-h", "--help"]},
 )
+
+
+def _print_version(asked: bool) -> None:
+    if asked:
+        out.print(f"finsync {version('finsync')}", highlight=False)
+        raise typer.Exit(0)
+
+
+@app.callback()
+def _options(
+    _version: Annotated[
+        bool,
+        typer.Option("--version", callback=_print_version, is_eager=True, help="Print finsync's version and exit."),
+    ] = False,
+) -> None:
+    """Keep a finance warehouse in sync with YourMembership and Younium."""
 
 
 class SourceChoice(str, Enum):
@@ -68,10 +88,27 @@ def run(
             "--sweep", help="Also re-read the wide window now (YM: sweep_days of invoice items), whether due or not."
         ),
     ] = False,
+    yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask before a --full-refresh.")] = False,
 ) -> None:
     """Sync incrementally from the configured tenants (settings: env vars or .dlt/*.toml)."""
+    names = _names(source)
+    if full_refresh and not yes:
+        _confirm_full_refresh(names)
     settings = {"ym": {"sweep": True}} if sweep else {}
-    raise typer.Exit(sync_with_progress(_names(source), warehouse(destination, duckdb_path), full_refresh, settings))
+    raise typer.Exit(sync_with_progress(names, warehouse(destination, duckdb_path), full_refresh, settings))
+
+
+def _confirm_full_refresh(names: list[str]) -> None:
+    """Ask on a terminal only: a schedule (no terminal) runs what it was told."""
+    if not (sys.stdin.isatty() and sys.stderr.isatty()):
+        return
+    tables = ", ".join(f"{name}.*" for name in names)
+    if not typer.confirm(
+        f"--full-refresh drops {tables} and the cursors, then reloads everything from the upstream. Continue?",
+        err=True,
+    ):
+        console.print("nothing was changed", highlight=False)
+        raise typer.Exit(1)
 
 
 @app.command()
@@ -127,7 +164,9 @@ def check(
     max_age: Annotated[
         str | None,
         typer.Option(
-            "--max-age", help="Also fail when a source's last successful load is older than this (e.g. 26h, 90m, 2d)."
+            "--max-age",
+            metavar="DURATION",
+            help="Also fail when a source's last successful load is older than this (e.g. 26h, 90m, 2d).",
         ),
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the result as one JSON object.")] = False,

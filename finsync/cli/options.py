@@ -24,7 +24,7 @@ DestinationOption = Annotated[
         "--destination", help="Warehouse: the DuckDB file, or PostgreSQL (DESTINATION__POSTGRES__CREDENTIALS)."
     ),
 ]
-DuckdbPath = Annotated[Path, typer.Option("--duckdb-path", help="DuckDB file of the warehouse.")]
+DuckdbPath = Annotated[Path, typer.Option("--duckdb-path", metavar="FILE", help="DuckDB file of the warehouse.")]
 
 
 def warehouse(destination: DestinationChoice, duckdb_path: Path) -> Warehouse:

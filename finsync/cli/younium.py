@@ -42,6 +42,7 @@ from .options import DestinationChoice, DestinationOption, DuckdbPath, warehouse
 younium_app = typer.Typer(
     help="Younium invoice-batch jobs: generate a batch, post it. These write to Younium.",
     no_args_is_help=True,
+    rich_markup_mode=None,
 )
 
 
@@ -49,14 +50,19 @@ IdempotencyKey = Annotated[
     str | None,
     typer.Option(
         "--idempotency-key",
+        metavar="KEY",
         help="The key printed by an earlier invocation: resume that job rather than start another "
         "(Younium keeps keys 48 hours). Default: a new key.",
     ),
 ]
 PollInterval = Annotated[
-    float, typer.Option("--poll-interval", min=0.01, help="Seconds between two polls of the job's status.")
+    float,
+    typer.Option("--poll-interval", min=0.01, metavar="SECONDS", help="Seconds between two polls of the job's status."),
 ]
-Timeout = Annotated[float, typer.Option("--timeout", min=0.0, help="Give up waiting (exit 1) after this many seconds.")]
+Timeout = Annotated[
+    float,
+    typer.Option("--timeout", min=0.0, metavar="SECONDS", help="Give up waiting (exit 1) after this many seconds."),
+]
 SyncAfter = Annotated[bool, typer.Option("--sync", help="Once the job succeeded, sync Younium into the warehouse.")]
 
 
@@ -68,20 +74,28 @@ def _group() -> None:
 @younium_app.command("generate-batch")
 def generate_batch_command(
     target_date: Annotated[
-        str, typer.Option("--target-date", help="Invoice every draft dated up to this day (YYYY-MM-DD).")
+        str,
+        typer.Option(
+            "--target-date", metavar="YYYY-MM-DD", help="Invoice every draft dated up to this day (YYYY-MM-DD)."
+        ),
     ],
     invoice_date: Annotated[
-        str | None, typer.Option("--invoice-date", help="Date printed on the invoices (YYYY-MM-DD).")
+        str | None,
+        typer.Option("--invoice-date", metavar="YYYY-MM-DD", help="Date printed on the invoices (YYYY-MM-DD)."),
     ] = None,
     account: Annotated[
-        list[str] | None, typer.Option("--account", help="Only this account (id); repeat for several. Default: all.")
+        list[str] | None,
+        typer.Option("--account", metavar="ID", help="Only this account (id); repeat for several. Default: all."),
     ] = None,
     batch_group: Annotated[
         list[str] | None,
-        typer.Option("--batch-group", help="Only this invoice batch group (id); repeat for several. Default: all."),
+        typer.Option(
+            "--batch-group", metavar="ID", help="Only this invoice batch group (id); repeat for several. Default: all."
+        ),
     ] = None,
     minimum_amount: Annotated[
-        str | None, typer.Option("--minimum-amount", help="Leave out invoices whose total is below this amount.")
+        str | None,
+        typer.Option("--minimum-amount", metavar="AMOUNT", help="Leave out invoices whose total is below this amount."),
     ] = None,
     idempotency_key: IdempotencyKey = None,
     poll_interval: PollInterval = DEFAULT_JOB_POLL_INTERVAL,
@@ -113,7 +127,7 @@ def generate_batch_command(
 
 @younium_app.command("post-batch")
 def post_batch_command(
-    batch_id: Annotated[str, typer.Argument(help="Id of the invoice batch to post.")],
+    batch_id: Annotated[str, typer.Argument(metavar="BATCH_ID", help="Id of the invoice batch to post.")],
     idempotency_key: IdempotencyKey = None,
     poll_interval: PollInterval = DEFAULT_JOB_POLL_INTERVAL,
     timeout: Timeout = DEFAULT_JOB_TIMEOUT,
@@ -147,6 +161,15 @@ def _run(
         with younium_client() as client:
             job = start(client, key)
             batch = f"invoice batch {job.batch_number or job.batch_id or '?'}"
+            if job.first_answered is not None:
+                console.print(
+                    f"Younium returned the job it started for this idempotency key at "
+                    f"{job.first_answered:%Y-%m-%d %H:%M} UTC (it replays a key's first answer for 48 hours): this "
+                    "command's parameters were ignored, the earlier job's apply. To start a new job, run without "
+                    "--idempotency-key.",
+                    highlight=False,
+                    soft_wrap=True,
+                )
             console.print(
                 f"{verb} job for {batch} started (reference {job.reference})", highlight=False, soft_wrap=True
             )

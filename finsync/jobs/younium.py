@@ -10,9 +10,9 @@ from __future__ import annotations
 import logging
 import time
 import uuid
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
-from datetime import date, datetime
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import date, datetime, timedelta, timezone
 from decimal import Decimal
 from typing import Any, Literal
 from urllib.parse import quote
@@ -42,6 +42,8 @@ STATUS_ANSWERED = (Rule((400, 404), "reply"),)
 JobKind = Literal["Generated", "Posted"]
 IDEMPOTENCY_HEADER = "younium-idempotency-key"
 FINISHED = ("Succeeded", "Failed")
+# An answer first made longer ago than this is a replay (clocks of the two hosts may differ by seconds).
+REPLAY_TOLERANCE = timedelta(minutes=2)
 _JOB_NAMES = {"Generated": "generate", "Posted": "post"}
 
 
@@ -57,6 +59,9 @@ class BatchJob:
     result_status: str | None
     message: str | None
     raw: JsonObject = field(repr=False, default_factory=dict)
+    # When Younium answered with the response it stored for this key (a replay), when that response was
+    # first made: the job is the one started then, and this request's parameters were not applied.
+    first_answered: datetime | None = None
 
     @property
     def reference(self) -> str:
@@ -166,11 +171,25 @@ def _start(client: YouniumClient, path: str, body: JsonObject, key: str, what: s
     reply = client.call("POST", path, json_body=body, headers={IDEMPOTENCY_HEADER: key}, rules=ANSWERED)
     if reply.status == 400:
         raise BatchJobError(f"refused to {what} (HTTP 400: {error_summary(reply.body)})")
-    job = BatchJob.parse(reply.body, key)
+    job = replace(BatchJob.parse(reply.body, key), first_answered=_replayed_at(reply.headers))
     if job.result_status == "Failed":
         raise BatchJobError(f"the job to {what} failed at once: {job.message or 'no reason given'}")
     logger.info("Younium job to %s started (reference %s, idempotency key %s)", what, job.reference, key)
     return job
+
+
+def _replayed_at(headers: Mapping[str, str]) -> datetime | None:
+    """Younium stores a key's first response for `durationinhours` and replays it; its `expires` then lies
+    less than that duration ahead (by the time since the first request). None for a fresh answer."""
+    try:
+        expires = datetime.fromisoformat(headers["younium-idempotency-expires"].replace("Z", "+00:00"))
+        duration = timedelta(hours=float(headers.get("younium-idempotency-durationinhours", 48)))
+    except (KeyError, ValueError):
+        return None
+    if expires.tzinfo is None:
+        expires = expires.replace(tzinfo=timezone.utc)
+    first = expires - duration
+    return first if datetime.now(timezone.utc) - first > REPLAY_TOLERANCE else None
 
 
 def wait_for_job(

@@ -46,7 +46,7 @@ class SourceSettings(BaseConfiguration):
         except ConfigFieldMissingException as missing:
             raise missing_setting(missing, cls.section) from None
         except ConfigValueCannotBeCoercedException as wrong:
-            raise cls._wrong_type(wrong) from None
+            raise wrong_type_setting(wrong, cls.section) from None
 
     @classmethod
     def _typed(cls, explicit: Mapping[str, Any] | None) -> dict[str, Any]:
@@ -58,11 +58,6 @@ class SourceSettings(BaseConfiguration):
             kind = extract_inner_type(hints[name])
             typed[name] = deserialize_value(name, value, kind) if isinstance(value, str) and kind is not str else value
         return typed
-
-    @classmethod
-    def _wrong_type(cls, wrong: ConfigValueCannotBeCoercedException) -> ConfigurationError:
-        expected = getattr(wrong.hint, "__name__", str(wrong.hint))
-        return ConfigurationError(f"sources.{cls.section}.{wrong.field_name}", f"must be of type {expected}")
 
     def on_resolved(self) -> None:
         problems = list(self.problems())
@@ -111,6 +106,19 @@ def settings_error(section: str, problems: list[Problem], hint: str = "") -> Con
 def missing_setting(missing: ConfigFieldMissingException, section: str) -> ConfigurationError:
     """dlt's report of unresolved settings, as the message finsync gives for any bad setting (all of them)."""
     return settings_error(section, [(name, "is not set") for name in missing.fields or ["?"]], WHERE_TO_SET)
+
+
+KIND_NAMES = {int: "a whole number", float: "a number", bool: "true or false"}
+
+
+def wrong_type_setting(wrong: ConfigValueCannotBeCoercedException, section: str) -> ConfigurationError:
+    """A value dlt could not read as its setting's type, repeated in the message (never a secret's: those
+    are text, which every value is)."""
+    kind = extract_inner_type(wrong.hint)
+    expected = KIND_NAMES.get(kind, f"of type {getattr(kind, '__name__', kind)}")
+    return ConfigurationError(
+        f"sources.{section}.{wrong.field_name}", f"is {str(wrong.field_value)!r}, which is not {expected}"
+    )
 
 
 def _moment(value: str, zone: tzinfo) -> datetime | None:

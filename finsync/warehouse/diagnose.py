@@ -17,7 +17,7 @@ from dlt.pipeline.exceptions import PipelineStepFailed
 
 from finsync.errors import Busy, ConfigurationError, FinsyncError, Interrupted, SyncError, WarehouseUnusable
 from finsync.http import redact
-from finsync.sources.settings import missing_setting
+from finsync.sources.settings import missing_setting, wrong_type_setting
 
 if TYPE_CHECKING:
     from .database import Warehouse
@@ -46,8 +46,7 @@ def _translate(error: BaseException, source: str, warehouse: Warehouse, step: st
         return missing_setting(missing, source)
     wrong_type = _find(error, ConfigValueCannotBeCoercedException)
     if wrong_type is not None:
-        expected = getattr(wrong_type.hint, "__name__", str(wrong_type.hint))
-        return ConfigurationError(f"sources.{source}.{wrong_type.field_name}", f"must be of type {expected}")
+        return wrong_type_setting(wrong_type, source)
     cause = root_cause(error)
     warehouse_problem = warehouse_error(cause, warehouse, default=None)
     if warehouse_problem is not None:

@@ -90,3 +90,9 @@ def test_settings_given_as_text_are_read_as_their_types() -> None:
 def test_a_setting_the_source_does_not_have_is_refused_by_name() -> None:
     with pytest.raises(ConfigurationError, match="SOURCES__YM__PAGESIZE"):
         YMSettings.from_config({"client_id": 1, "api_key": "k", "api_password": "p", "pagesize": 10})
+
+
+def test_a_value_that_is_not_of_its_settings_type_is_repeated_in_the_message(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SOURCES__YM__CLIENT_ID", "abc")
+    with pytest.raises(ConfigurationError, match=r"SOURCES__YM__CLIENT_ID\) is 'abc', which is not a whole number"):
+        YMSettings.from_config({"api_key": "k", "api_password": "p"})

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import threading
 import time
-from datetime import date, datetime, timezone
+from datetime import date, datetime, timedelta, timezone
 from decimal import Decimal
 
 import httpx
@@ -497,6 +497,49 @@ def test_post_batch_sends_its_idempotency_key_to_the_post_route() -> None:
     job = post_batch(make_client(), "b-1", "post-key-1")
     assert route.calls[0].request.headers["younium-idempotency-key"] == "post-key-1"
     assert job.idempotency_key == "post-key-1"
+
+
+def stored_answer(first_made: datetime) -> httpx.Response:
+    """Younium's answer to a POST with a key it saw before: the stored response, expiring 48 h after it."""
+    expires = (first_made + timedelta(hours=48)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    headers = {"younium-idempotency-durationinhours": "48", "younium-idempotency-expires": expires}
+    return httpx.Response(200, json=JOB, headers=headers)
+
+
+@respx.mock
+def test_a_replayed_answer_says_when_the_job_it_returns_was_first_started() -> None:
+    tokens("token-1111")
+    now = datetime.now(timezone.utc).replace(microsecond=0)
+    respx.post(f"{BASE}/InvoiceBatches").mock(side_effect=[stored_answer(now), stored_answer(now - timedelta(hours=3))])
+    client = make_client()
+    fresh = generate_batch(client, target_date=date(2024, 3, 31), idempotency_key="key-1")
+    replayed = generate_batch(client, target_date=date(2025, 1, 31), idempotency_key="key-1")
+    assert fresh.first_answered is None
+    assert replayed.first_answered == now - timedelta(hours=3)
+
+
+def test_generate_with_a_reused_key_says_the_new_parameters_were_ignored(monkeypatch: pytest.MonkeyPatch) -> None:
+    from typer.testing import CliRunner
+
+    from finsync.cli import app
+
+    for name, value in (("CLIENT_ID", CLIENT_ID), ("SECRET", SECRET), ("BASE_URL", BASE)):
+        monkeypatch.setenv(f"SOURCES__YOUNIUM__{name}", value)
+    with respx.mock:
+        tokens("token-1111")
+        respx.post(f"{BASE}/InvoiceBatches").mock(
+            return_value=stored_answer(datetime.now(timezone.utc) - timedelta(hours=5))
+        )
+        respx.get(f"{BASE}/InvoiceBatches/BatchJobStatus/job-1/Generated").mock(
+            return_value=job_status("Succeeded", {"id": "b-1", "batchNumber": "IB-7"})
+        )
+        respx.get(f"{BASE}/InvoiceBatches/b-1/BatchLog").mock(return_value=ok(envelope([])))
+        result = CliRunner().invoke(
+            app, ["younium", "generate-batch", "--target-date", "2031-01-31", "--idempotency-key", "key-1"]
+        )
+    assert result.exit_code == 0, result.output
+    assert "Younium returned the job it started for this idempotency key" in result.output
+    assert "parameters were ignored" in result.output
 
 
 def job_status(status: str, body: object, message: str | None = None) -> httpx.Response:
