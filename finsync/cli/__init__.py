@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import contextlib
 import json
-import logging
 import os
 import signal
 import sys
@@ -28,8 +27,9 @@ from finsync.errors import FinsyncError, Interrupted, signal_name
 from finsync.http import install_log_redaction, redact, request_stop
 from finsync.warehouse.runner import DEFAULT_DUCKDB_PATH, SOURCES, Warehouse, settings_from_env
 
-from .display import console, out, print_error, sync_with_progress
+from .display import print_error, sync_with_progress
 from .options import DestinationChoice, DestinationOption, DuckdbPath, duration, warehouse
+from .output import configure, console, out, say
 
 DEFAULT_DEMO_PATH = Path("finsync-demo.duckdb")
 
@@ -51,14 +51,32 @@ def _print_version(asked: bool) -> None:
         raise typer.Exit(0)
 
 
+class LogFormatChoice(str, Enum):
+    text = "text"
+    json = "json"
+
+
 @app.callback()
 def _options(
     _version: Annotated[
         bool,
         typer.Option("--version", callback=_print_version, is_eager=True, help="Print finsync's version and exit."),
     ] = False,
+    log_format: Annotated[
+        LogFormatChoice,
+        typer.Option(
+            "--log-format",
+            help="Lines on stderr: text, or one JSON object per line (for log shippers). A terminal gets a live "
+            "display unless json is asked for.",
+        ),
+    ] = LogFormatChoice.text,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print only errors and the summary.")] = False,
+    verbose: Annotated[
+        bool, typer.Option("--verbose", "-v", help="Also log each request and page (redacted).")
+    ] = False,
 ) -> None:
     """Keep a finance warehouse in sync with YourMembership and Younium."""
+    configure(log_format.value, quiet=quiet, verbose=verbose)  # type: ignore[arg-type]
 
 
 class SourceChoice(str, Enum):
@@ -107,7 +125,7 @@ def _confirm_full_refresh(names: list[str]) -> None:
         f"--full-refresh drops {tables} and the cursors, then reloads everything from the upstream. Continue?",
         err=True,
     ):
-        console.print("nothing was changed", highlight=False)
+        say("nothing was changed")
         raise typer.Exit(1)
 
 
@@ -118,13 +136,11 @@ def demo(duckdb_path: DuckdbPath = DEFAULT_DEMO_PATH) -> None:
 
     started = time.monotonic()
     with SandboxServer(config=SandboxConfig()) as sandbox:
-        console.print(f"sandbox listening on {sandbox.url}", highlight=False)
+        say(f"sandbox listening on {sandbox.url}")
         settings = settings_from_env(sandbox.settings)
         settings["ym"]["export_poll_interval"] = 0.1  # the sandbox's exports finish in a fraction of a second
         code = sync_with_progress(list(settings), Warehouse("duckdb", duckdb_path), False, settings, sandbox=True)
-    console.print(
-        f"demo finished in {time.monotonic() - started:.1f}s; query {duckdb_path} with DuckDB.", highlight=False
-    )
+    say(f"demo finished in {time.monotonic() - started:.1f}s; query {duckdb_path} with DuckDB.")
     raise typer.Exit(code)
 
 
@@ -245,10 +261,7 @@ def main() -> None:
     # retries) is for RUNTIME__LOG_LEVEL=INFO or WARNING when wanted.
     os.environ.setdefault("RUNTIME__LOG_LEVEL", "CRITICAL")
     install_log_redaction()
-    handler = logging.StreamHandler()
-    handler.setLevel(logging.WARNING)  # progress records are for the live status line only
-    handler.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
-    logging.basicConfig(level=logging.WARNING, handlers=[handler])
+    configure()
     for signum in (signal.SIGINT, signal.SIGTERM):
         signal.signal(signum, _on_signal)
     try:

@@ -1,47 +1,21 @@
-"""What the commands show while they sync: a live progress line, errors, rows per table."""
+"""What the commands show around a sync: its progress, its errors, and what it changed per table."""
 
 from __future__ import annotations
 
-import logging
 import os
 import traceback
-from collections import Counter
 from typing import Any
 
-from rich.console import Console
-from rich.live import Live
 from rich.table import Table as RichTable
-from rich.text import Text
 
 from finsync.errors import FinsyncError, Interrupted
 from finsync.http import redact
 from finsync.warehouse.runner import SyncReport, Warehouse, sync
 
-console = Console(stderr=True, soft_wrap=True)
-out = Console()
+from .output import console, emit, mode, out, say
+from .progress_view import ProgressDisplay
 
-
-class ProgressView(logging.Handler):
-    """Turns the sources' progress log records into one live status line."""
-
-    LABELS = {"page": "pages read", "poll": "exports polled", "batch": "batches loaded"}
-
-    def __init__(self) -> None:
-        super().__init__(logging.INFO)
-        self.counts: Counter[str] = Counter()
-        self.source = ""
-        self.live: Live | None = None
-
-    def emit(self, record: logging.LogRecord) -> None:
-        kind = getattr(record, "progress", None)
-        if kind:
-            self.counts[kind] += 1
-            if self.live:
-                self.live.update(self.render())
-
-    def render(self) -> Text:
-        done = ", ".join(f"{self.counts[k]} {label}" for k, label in self.LABELS.items())
-        return Text(f"syncing {self.source}: {done}")
+__all__ = ["console", "out", "print_error", "summary", "sync_with_progress"]
 
 
 def sync_with_progress(
@@ -52,68 +26,102 @@ def sync_with_progress(
     *,
     sandbox: bool = False,
 ) -> int:
-    """Sync each source with a live progress line, print rows per table, return the exit code.
+    """Sync each source, showing its progress; print what changed per table; return the exit code.
 
     A source that fails does not stop the others, except an interruption, which stops the whole run.
+    Every source appears in the summary, one that failed too.
     """
-    view = ProgressView()
-    logging.getLogger("finsync").addHandler(view)
-    logging.getLogger("finsync").setLevel(logging.INFO)
     exit_code = 0
     reports: list[SyncReport] = []
-    try:
-        for name in sources:
-            view.source, view.counts = name, Counter()
-            try:
-                with Live(view.render(), console=console, transient=True, refresh_per_second=8) as live:
-                    view.live = live
-                    reports.append(
-                        sync(name, warehouse, full_refresh=full_refresh, settings=settings.get(name), sandbox=sandbox)
-                    )
-            except Interrupted as error:
-                print_error(name, error)
-                exit_code = error.exit_code
-                skipped = sources[sources.index(name) + 1 :]
-                if skipped:
-                    console.print(f"not started: {', '.join(skipped)}", highlight=False)
-                break
-            except FinsyncError as error:
-                print_error(name, error)
-                exit_code = max(exit_code, error.exit_code)
-                report = getattr(error, "report", None)
-                if report is not None:
-                    reports.append(report)  # a source that partly loaded still shows what it loaded
-            finally:
-                view.live = None
-    finally:
-        logging.getLogger("finsync").removeHandler(view)
+    for name in sources:
+        try:
+            with ProgressDisplay(name):
+                report = sync(name, warehouse, full_refresh=full_refresh, settings=settings.get(name), sandbox=sandbox)
+            reports.append(report)
+        except Interrupted as error:
+            print_error(name, error)
+            reports.append(failed_report(name, warehouse, error))
+            exit_code = error.exit_code
+            skipped = sources[sources.index(name) + 1 :]
+            if skipped:
+                say(f"not started: {', '.join(skipped)}")
+            break
+        except FinsyncError as error:
+            print_error(name, error)
+            exit_code = max(exit_code, error.exit_code)
+            reports.append(failed_report(name, warehouse, error))
     if reports:
-        out.print(summary(reports))
+        if mode.log_format == "json":
+            for report in reports:
+                emit("info", "summary", f"{report.source}: {outcome(report)}", **summary_fields(report))
+        else:
+            out.print(summary(reports))
         for report in reports:
-            for note in report.notes:
-                console.print(f"note ({report.source}): {note}", highlight=False)
+            for text in report.notes:
+                say(f"note ({report.source}): {text}")
     return exit_code
+
+
+def failed_report(source: str, warehouse: Warehouse, error: FinsyncError) -> SyncReport:
+    """What the run of a source that failed did: from the sync itself when it got that far."""
+    report = getattr(error, "report", None)
+    return report if isinstance(report, SyncReport) else SyncReport(source, warehouse.describe(), failed=True)
 
 
 def print_error(source: str | None, error: FinsyncError) -> None:
     """One paragraph; with FINSYNC_DEBUG=1, also the whole chain of errors behind it (redacted)."""
     label = "stopped" if isinstance(error, Interrupted) else "error"
-    console.print(f"[red]{label}[/]{f' ({source})' if source else ''}: {error}", highlight=False)
+    if mode.log_format == "json":
+        emit("error", label, str(error), source=source, exit_code=error.exit_code)
+    else:
+        console.print(f"[red]{label}[/]{f' ({source})' if source else ''}: {redact(str(error))}", highlight=False)
     original = getattr(error, "original", None)
     if os.environ.get("FINSYNC_DEBUG") and original is not None:
         chain = "".join(traceback.format_exception(original))
         console.print(redact(chain), highlight=False, markup=False)
 
 
+def outcome(report: SyncReport) -> str:
+    if report.failed:
+        return "failed: nothing of this run was loaded (see the error above)"
+    if report.failures:
+        return f"partly loaded: {len(report.failures)} batch(es) could not be read, the next run retries them"
+    return f"loaded in {report.seconds:.1f}s"
+
+
+def summary_fields(report: SyncReport) -> dict[str, Any]:
+    tables = sorted(set(report.table_rows) | set(report.rows_loaded))
+    return {
+        "source": report.source,
+        "outcome": "failed" if report.failed else ("partial" if report.failures else "loaded"),
+        "seconds": round(report.seconds, 1),
+        "tables": {
+            t: {
+                "read": report.rows_loaded.get(t, 0),
+                "new": report.new_rows(t),
+                "in_warehouse": report.table_rows.get(t, 0),
+            }
+            for t in tables
+        },
+    }
+
+
 def summary(reports: list[SyncReport]) -> RichTable:
-    table = RichTable(title="finsync: rows per table", title_justify="left")
-    for column in ("source", "table", "loaded this run", "in warehouse"):
-        table.add_column(column, justify="right" if column not in ("source", "table") else "left")
+    """Per table: rows read this run, rows new to the warehouse (a rerun that changed nothing shows 0), rows
+    in the warehouse; a source that failed says so."""
+    table = RichTable(title="finsync: what this run changed", title_justify="left")
+    for column in ("source", "table", "read this run", "new", "in warehouse"):
+        table.add_column(column, justify="left" if column in ("source", "table") else "right")
     for report in reports:
-        for name in sorted(set(report.table_rows) | set(report.rows_loaded)):
-            table.add_row(
-                report.source, name, str(report.rows_loaded.get(name, 0)), str(report.table_rows.get(name, 0))
-            )
+        tables = sorted(set(report.table_rows) | set(report.rows_loaded))
+        if report.failed or not tables:
+            table.add_row(report.source, outcome(report), "", "", "")
+            continue
+        for name in tables:
+            read, new, held = report.rows_loaded.get(name, 0), report.new_rows(name), report.table_rows.get(name, 0)
+            table.add_row(report.source, name, f"{read:,}", f"{new:,}", f"{held:,}")
+        if report.failures:
+            table.add_row(report.source, outcome(report), "", "", "")
     seconds = sum(r.seconds for r in reports)
     table.caption = f"into {reports[0].warehouse} in {seconds:.1f}s"
     return table

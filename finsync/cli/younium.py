@@ -36,8 +36,9 @@ from finsync.jobs.younium import (
 from finsync.sources.younium import YouniumClient, younium_client
 from finsync.warehouse.runner import DEFAULT_DUCKDB_PATH, Warehouse
 
-from .display import console, out, sync_with_progress
+from .display import print_error, sync_with_progress
 from .options import DestinationChoice, DestinationOption, DuckdbPath, warehouse
+from .output import console, out, say
 
 younium_app = typer.Typer(
     help="Younium invoice-batch jobs: generate a batch, post it. These write to Younium.",
@@ -151,28 +152,20 @@ def _run(
     """Start the job with one idempotency key, follow it to the end, report the batch and its log errors."""
     verb = "generate" if kind == "Generated" else "post"
     key = idempotency_key or new_idempotency_key()
-    console.print(
-        f"idempotency key: {key} (to resume this job after an interruption, rerun with --idempotency-key {key})",
-        highlight=False,
-        soft_wrap=True,
-    )
+    say(f"idempotency key: {key} (to resume this job after an interruption, rerun with --idempotency-key {key})")
     job: BatchJob | None = None
     try:
         with younium_client() as client:
             job = start(client, key)
             batch = f"invoice batch {job.batch_number or job.batch_id or '?'}"
             if job.first_answered is not None:
-                console.print(
+                say(
                     f"Younium returned the job it started for this idempotency key at "
                     f"{job.first_answered:%Y-%m-%d %H:%M} UTC (it replays a key's first answer for 48 hours): this "
                     "command's parameters were ignored, the earlier job's apply. To start a new job, run without "
-                    "--idempotency-key.",
-                    highlight=False,
-                    soft_wrap=True,
+                    "--idempotency-key."
                 )
-            console.print(
-                f"{verb} job for {batch} started (reference {job.reference})", highlight=False, soft_wrap=True
-            )
+            say(f"{verb} job for {batch} started (reference {job.reference})")
             result = _follow(client, job, kind, poll_interval, timeout)
             batch_id = result.batch_id or job.batch_id
             number = result.batch_number or job.batch_number
@@ -182,13 +175,11 @@ def _run(
             if batch_id:
                 _print_log_errors(client, batch_id)
     except Interrupted as error:
-        console.print(
-            f"{error}; the {verb} job may still finish in Younium: rerun with --idempotency-key {key} to follow it",
-            highlight=False,
-        )
+        print_error(None, error)
+        say(f"the {verb} job may still finish in Younium: rerun with --idempotency-key {key} to follow it")
         raise typer.Exit(error.exit_code) from None
     except FinsyncError as error:
-        console.print(f"[red]error[/]: {error}", highlight=False, soft_wrap=True)
+        print_error(None, error)
         raise typer.Exit(error.exit_code) from None
 
 

@@ -10,6 +10,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
+from finsync import progress
 from finsync.errors import UpstreamError
 
 from .concurrency import bounded_map, read_ahead
@@ -50,7 +51,8 @@ class RepeatingListPaginator:
             listed = fetch(number)
             fresh = [r for r in listed if str(r.get(self.key)) not in found]
             found.update((str(r.get(self.key)), r) for r in fresh)
-            logger.info("%s %s page %d: %d new", self.system, self.what, number, len(fresh), extra={"progress": "page"})
+            logger.info("%s %s page %d: %d new", self.system, self.what, number, len(fresh))
+            progress.advance(f"{self.what} pages")
             if not fresh or len(listed) < page_size:
                 return list(found.values())
         raise UpstreamError(self.system, f"{self.what} did not end after {MAX_PAGES} pages")
@@ -70,7 +72,8 @@ class ShortPagePaginator:
         short: tuple[int, int] | None = None  # (page number, rows) of a short page
         full = self.page_size
         for number, rows in read_ahead(fetch, 1, self.concurrency, lambda rows: len(rows) >= full):
-            logger.info("%s %s page %d: %d rows", self.system, self.what, number, len(rows), extra={"progress": "page"})
+            logger.info("%s %s page %d: %d rows", self.system, self.what, number, len(rows))
+            progress.advance(f"{self.what.removeprefix('GET ')} pages")
             if short is not None:
                 if rows:
                     raise UpstreamError(

@@ -16,6 +16,7 @@ from typing import Any
 import dlt
 from dlt.extract.source import DltSource
 
+from finsync import progress
 from finsync.errors import BatchExportError, ConfigurationError, SyncError
 from finsync.sources import ym as ym_source
 from finsync.sources import younium as younium_source
@@ -94,6 +95,13 @@ class SyncReport:
     table_rows: dict[str, int] = field(default_factory=dict)
     failures: dict[str, str] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
+    # Rows per table before this run (empty for a first run or a full refresh: everything is loaded anew).
+    table_rows_before: dict[str, int] = field(default_factory=dict)
+    failed: bool = False  # the run stopped on an error (the display shows it): nothing of it was loaded
+
+    def new_rows(self, table: str) -> int:
+        """Rows this run added to the warehouse (rows merged over existing ones are not new)."""
+        return self.table_rows.get(table, 0) - self.table_rows_before.get(table, 0)
 
 
 def settings_from_env(env: Mapping[str, str]) -> dict[str, dict[str, Any]]:
@@ -112,7 +120,7 @@ def pipelines_dir(warehouse: Warehouse) -> Path:
     return Path(dlt.current.run_context().data_dir) / "finsync" / digest
 
 
-def make_pipeline(spec: SourceSpec, warehouse: Warehouse) -> dlt.Pipeline:
+def make_pipeline(spec: SourceSpec, warehouse: Warehouse, run: progress.RunProgress | None = None) -> dlt.Pipeline:
     # Arrow rows get no load id unless asked; every table keeps one, so each row says which load wrote it.
     dlt.config["normalize.parquet_normalizer.add_dlt_load_id"] = True
     # finsync's own signal handling stops a run at once (see cli); dlt's would defer it to the next step.
@@ -122,6 +130,7 @@ def make_pipeline(spec: SourceSpec, warehouse: Warehouse) -> dlt.Pipeline:
         destination=warehouse.destination(),
         dataset_name=spec.name,
         pipelines_dir=str(pipelines_dir(warehouse)),
+        progress=run,  # type: ignore[arg-type]
     )
 
 
@@ -142,15 +151,21 @@ def sync(
     spec = SOURCES[source]
     started = time.monotonic()
     report = SyncReport(source, warehouse.describe())
+    run = progress.start(source)
     existed = warehouse.exists()
     try:
+        run.enter("checking the warehouse")
         warehouse.check_usable()
         with warehouse.exclusive(spec.name):
-            _sync(spec, warehouse, report, full_refresh, dict(settings or {}), sandbox)
+            _sync(spec, warehouse, report, run, full_refresh, dict(settings or {}), sandbox)
     except Exception as error:  # translated into one readable error; nothing else escapes
         if not existed:
             remove_if_empty(warehouse)
-        raise explain(error, source, warehouse) from None
+        translated = explain(error, source, warehouse)
+        report.seconds, report.failed = time.monotonic() - started, True
+        translated.report = report  # type: ignore[attr-defined]  # every source appears in the summary
+        raise translated from None
+    run.enter("done")
     report.seconds = time.monotonic() - started
     if report.failures:
         raise BatchExportError(report.failures, report)
@@ -161,6 +176,7 @@ def _sync(
     spec: SourceSpec,
     warehouse: Warehouse,
     report: SyncReport,
+    run: progress.RunProgress,
     full_refresh: bool,
     settings: dict[str, Any],
     sandbox: bool,
@@ -173,7 +189,8 @@ def _sync(
             check_purpose(connection, warehouse, sandbox)
             if not full_refresh:
                 check_personal_columns(connection, spec, resolved.pii)
-    pipeline = make_pipeline(spec, warehouse)
+                report.table_rows_before = count_rows(connection, source)
+    pipeline = make_pipeline(spec, warehouse, run)
     # With nothing pending, adopt the warehouse's own state, never a stale local copy (the warehouse may
     # have been replaced or restored): the cursor in the warehouse is the one committed with its data.
     pipeline = finish_pending(pipeline, spec, warehouse, report) if pipeline.has_pending_data else pipeline.drop()
@@ -198,6 +215,7 @@ def _sync(
             f"nothing was read from {source} this run, though the warehouse holds rows from earlier runs: "
             "normal when nothing changed upstream; if data was expected, check the source's settings"
         )
+    run.enter("refreshing views")
     refresh_views(warehouse)
 
 

@@ -14,7 +14,12 @@ from pathlib import Path
 
 from .conftest import FINSYNC
 
-ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]|\x1b\][^\x07]*\x07|\r")
+ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]|\x1b\][^\x07]*\x07")
+
+
+def plain(drawn: str) -> str:
+    """The text drawn, without colours and cursor moves; every redraw of the live display on lines of its own."""
+    return ANSI.sub("", drawn).replace("\r\n", "\n").replace("\r", "\n")
 
 
 @dataclass
@@ -26,11 +31,11 @@ class Screen:
 
     @property
     def text(self) -> str:
-        return ANSI.sub("\n", "".join(chunk for _, chunk in self.chunks))
+        return plain("".join(chunk for _, chunk in self.chunks))
 
     def seen_while_running(self, pattern: str) -> bool:
         """Whether `pattern` was drawn before the last chunk (the summary) arrived."""
-        earlier = ANSI.sub("\n", "".join(chunk for _, chunk in self.chunks[:-1]))
+        earlier = plain("".join(chunk for _, chunk in self.chunks[:-1]))
         return re.search(pattern, earlier) is not None
 
 

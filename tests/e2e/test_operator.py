@@ -3,6 +3,12 @@ a terminal (and never without one)."""
 
 from __future__ import annotations
 
+import itertools
+import json
+import re
+import subprocess
+from collections.abc import Iterator
+from datetime import datetime
 from importlib.metadata import version
 from pathlib import Path
 from typing import Any
@@ -12,9 +18,9 @@ import typer
 from typer.testing import CliRunner
 
 from finsync.cli import app
-from finsync_sandbox import SandboxServer
+from finsync_sandbox import SandboxConfig, SandboxServer
 
-from .conftest import finsync_env, query, run_finsync
+from .conftest import FINSYNC, finsync_env, query, run_finsync
 from .terminal import run_in_terminal
 
 pytestmark = pytest.mark.slow
@@ -81,3 +87,74 @@ def query_loads(tmp_path: Path) -> int:
     from finsync.warehouse.database import Warehouse
 
     return query(Warehouse("duckdb", tmp_path / "finsync.duckdb"), "SELECT count(*) FROM ym._dlt_loads")[0][0]
+
+
+# -- progress while a run goes, and the summary after it ------------------------------------------------------
+
+
+@pytest.fixture
+def slow_exports() -> Iterator[SandboxServer]:
+    """A sandbox whose every YM export stays WORKING for a while, as on a busy tenant."""
+    with SandboxServer(config=SandboxConfig(export_latency_seconds=3.0)) as server:
+        yield server
+
+
+def test_a_terminal_shows_rows_per_table_and_the_export_total_while_running_then_the_summary(
+    slow_exports: SandboxServer, tmp_path: Path
+) -> None:
+    screen = run_in_terminal(["run"], env_for(slow_exports, tmp_path), tmp_path)
+
+    assert screen.returncode == 0, screen.text
+    exports = [(int(d), int(t)) for d, t in re.findall(r"batches read\W+(\d+)/(\d+)", screen.text)]
+    assert any(done < total for done, total in exports), "the export total is shown while exports run"
+    assert screen.seen_while_running(r"rows: invoice_items\W+[\d,]+"), screen.text
+    assert screen.seen_while_running(r"Invoices pages\W+\d+/\d+"), screen.text
+    final = screen.text[screen.text.rindex("what this run changed") :]
+    for table in ("finance_batch_items", "invoice_items", "invoice_lines", "payments"):
+        assert table in final
+
+
+def test_without_a_terminal_a_timestamped_line_comes_at_least_every_ten_seconds(tmp_path: Path) -> None:
+    with (
+        SandboxServer(config=SandboxConfig(export_latency_seconds=24.0)) as server,
+        (tmp_path / "stderr.log").open("w") as log,
+    ):
+        env = env_for(server, tmp_path)
+        done = subprocess.run(
+            [*FINSYNC, "run", "--source", "ym"], env=env, cwd=tmp_path, stderr=log, stdout=subprocess.PIPE
+        )
+    assert done.returncode == 0
+    lines = (tmp_path / "stderr.log").read_text().splitlines()
+    stamps = [datetime.strptime(line[:20], "%Y-%m-%dT%H:%M:%SZ") for line in lines]
+    assert all(" ym " in line for line in lines), lines
+    gaps = [(b - a).total_seconds() for a, b in itertools.pairwise(stamps)]
+    assert (stamps[-1] - stamps[0]).total_seconds() >= 20, lines
+    assert max(gaps) <= 11, lines
+    assert any("batches read" in line for line in lines)
+
+
+def test_json_logs_are_one_object_per_line_and_hold_no_secret(sandbox: SandboxServer, tmp_path: Path) -> None:
+    env = env_for(sandbox, tmp_path)
+    env["SOURCES__YM__API_PASSWORD"] = "wrong-password-1234"  # YM fails: its error must be a JSON line too
+    result = run_finsync(["--log-format", "json", "-v", "run"], env, tmp_path)
+    assert result.returncode == 2
+    records = [json.loads(line) for line in result.stderr.splitlines()]
+    assert {"progress", "summary", "error", "log"} <= {r["event"] for r in records}
+    assert all(set(r) >= {"time", "level", "event", "message"} for r in records)
+    summaries = {r["source"]: r["outcome"] for r in records if r["event"] == "summary"}
+    assert summaries == {"ym": "failed", "younium": "loaded"}, "every source appears in the summary"
+    secrets = [env["SOURCES__YM__API_KEY"], env["SOURCES__YOUNIUM__SECRET"], "wrong-password-1234"]
+    for secret in secrets:
+        assert secret not in result.stderr and secret not in result.stdout
+
+
+def test_a_rerun_that_changed_nothing_shows_no_new_row_in_any_table(sandbox: SandboxServer, tmp_path: Path) -> None:
+    env = env_for(sandbox, tmp_path)
+    assert run_finsync(["run"], env, tmp_path).returncode == 0
+    again = run_finsync(["--log-format", "json", "run"], env, tmp_path)
+    assert again.returncode == 0
+    summaries = [json.loads(line) for line in again.stderr.splitlines() if '"summary"' in line]
+    tables = {f"{s['source']}.{t}": figures for s in summaries for t, figures in s["tables"].items()}
+    assert len(tables) == 12
+    assert all(figures["new"] == 0 and figures["in_warehouse"] > 0 for figures in tables.values()), tables
+    assert tables["ym.invoice_items"]["read"] > 0, "the overlap was read again, and merged"

@@ -15,6 +15,7 @@ import pyarrow.compute as pc
 from dlt.extract.resource import DltResource
 from dlt.extract.source import DltSource
 
+from finsync import progress
 from finsync.errors import AuthenticationError, Interrupted
 from finsync.http import bounded_map
 from finsync.sources.state import cursor, set_cursor, sweep_due, swept
@@ -124,6 +125,7 @@ def finance_batch_items(batches: pa.Table, reader: BatchReader, concurrency: int
         for b in listed
         if b["closed_date"] is not None and b["batch_id"] not in loaded
     ]
+    progress.advance("batches read", 0, more=len(todo))
     failed: dict[str, str] = {}
     seen: set[int] = set()  # LineItemIDs handed over this run: the load trusts them to be unique
     with tempfile.TemporaryDirectory(prefix="finsync-ym-") as spool:
@@ -136,7 +138,8 @@ def finance_batch_items(batches: pa.Table, reader: BatchReader, concurrency: int
                 logger.warning("YM batch %s could not be read: %s", batch_id, outcome.error)
                 continue
             items: BatchItems = outcome.result  # type: ignore[assignment]
-            logger.info("YM batch %s: %d items", batch_id, items.rows, extra={"progress": "batch"})
+            logger.info("YM batch %s: %d items", batch_id, items.rows)
+            progress.advance("batches read")
             for table in items.tables():
                 ids = table.column("line_item_id").to_pylist()
                 fresh = [i not in seen for i in ids]

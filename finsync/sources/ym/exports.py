@@ -119,9 +119,7 @@ class BatchReader:
         while True:
             status = self.client.export_status(export_id)
             polls += 1
-            logger.info(
-                "YM export %s of batch %s: %s", export_id, batch.batch_id, status.state.name, extra={"progress": "poll"}
-            )
+            logger.info("YM export %s of batch %s: %s", export_id, batch.batch_id, status.state.name)
             if status.state is ExportState.FAILURE:
                 raise BatchReadFailed(f"YM reported FAILURE for export {export_id}")
             if status.state is ExportState.COMPLETE and status.uri:

@@ -14,6 +14,7 @@ from urllib.parse import quote
 
 import httpx
 
+from finsync import progress
 from finsync.errors import AuthenticationError, UpstreamError
 from finsync.http import (
     CountedPaginator,
@@ -286,8 +287,10 @@ class YouniumClient:
             page.number,
             page.total_pages or "?",
             len(page.rows),
-            extra={"progress": "page"},
         )
+        # Each list's first page announces how many it has: the totals of every list read add up.
+        announced = page.total_pages or 0 if page.number == 1 else 0
+        progress.advance(f"{path.rsplit('/', 1)[-1]} pages", more=announced)
         return page
 
     def pages(

@@ -1,0 +1,96 @@
+"""Where the commands write, and how: a terminal gets Rich, anything else (cron, `| tee`, a scheduler) gets
+timestamped lines, as plain text or one JSON object per line (`--log-format json`). Every line and message
+passes redaction; data goes to stdout, everything about the run to stderr."""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from typing import Any, Literal
+
+from rich.console import Console
+
+from finsync.http import redact
+
+console = Console(stderr=True, soft_wrap=True)
+out = Console()
+
+LogFormat = Literal["text", "json"]
+
+
+@dataclass
+class OutputMode:
+    log_format: LogFormat = "text"
+    quiet: bool = False  # only errors and the summary
+    verbose: bool = False  # also finsync's request-level lines
+
+    @property
+    def live(self) -> bool:
+        """A live display: on a terminal, for a person, unless asked for lines or quiet."""
+        return console.is_terminal and self.log_format == "text" and not self.quiet
+
+
+mode = OutputMode()
+
+
+def utc_now() -> str:
+    return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def emit(level: str, event: str, message: str, **fields: Any) -> None:
+    """One line on stderr: `<time> <level> <message>`, or a JSON object with the fields as well."""
+    text = redact(message)
+    if mode.log_format == "json":
+        record = {"time": utc_now(), "level": level, "event": event, "message": text, **fields}
+        console.file.write(redact(json.dumps(record, default=str)) + "\n")
+    else:
+        console.file.write(f"{utc_now()} {level.upper():<7} {text}\n")
+    console.file.flush()
+
+
+def say(text: str, event: str = "note") -> None:
+    """A message about the run for the person or the log reading stderr (a JSON line under json)."""
+    if mode.log_format == "json":
+        emit("info", event, text)
+    elif not mode.quiet:
+        console.print(redact(text), highlight=False, markup=False)
+
+
+class LineFormatter(logging.Formatter):
+    """Log records as the same lines `emit` writes."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        message = redact(record.getMessage())
+        stamp = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(record.created))
+        if mode.log_format == "json":
+            fields = {"time": stamp, "level": record.levelname.lower(), "event": "log", "logger": record.name}
+            return redact(json.dumps({**fields, "message": message}))
+        return f"{stamp} {record.levelname:<7} {record.name}: {message}"
+
+
+class StderrHandler(logging.Handler):
+    """Writes to whatever stderr is now (a live display redirects it above itself)."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        try:
+            console.file.write(self.format(record) + "\n")
+        except Exception:  # a log line must never break a run
+            self.handleError(record)
+
+
+def configure(log_format: LogFormat = "text", quiet: bool = False, verbose: bool = False) -> None:
+    """Logging as the mode asks: warnings and errors always, finsync's INFO lines (each request and page)
+    with `verbose`."""
+    mode.log_format, mode.quiet, mode.verbose = log_format, quiet, verbose
+    handler = StderrHandler()
+    handler.setFormatter(LineFormatter())
+    handler.setLevel(logging.INFO if verbose else logging.WARNING)
+    root = logging.getLogger()
+    for old in list(root.handlers):
+        root.removeHandler(old)
+    root.addHandler(handler)
+    root.setLevel(logging.WARNING)
+    logging.getLogger("finsync").setLevel(logging.INFO if verbose else logging.WARNING)
