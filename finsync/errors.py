@@ -13,6 +13,7 @@ Each carries a message written for the person running finsync: what went wrong, 
     │   │   └── IncompleteBatch     1   ... it held fewer items than its ItemCount, or a cut file
     │   ├── BatchExportError        1   the batches a run could not read, together
     │   └── BatchJobError           1   a Younium invoice-batch job failed or could not start
+    ├── ReportFailed                1   `finsync report`: the notebook stopped on an error (quoted)
     ├── Busy                       75   another run holds the warehouse (or the DuckDB file): try later
     └── Interrupted           130/143   stopped by SIGINT / SIGTERM; a rerun resumes
 
@@ -119,6 +120,10 @@ class BatchJobError(SyncError):
     def __init__(self, message: str, result: Any = None) -> None:
         self.result = result  # the job's JobResult, when it ran to an end
         super().__init__(f"Younium: {message}")
+
+
+class ReportFailed(FinsyncError):
+    """`finsync report` could not run its notebook to the end; the message quotes the error."""
 
 
 class Busy(FinsyncError):

@@ -215,6 +215,21 @@ def check(
     raise typer.Exit(1)
 
 
+@app.command()
+def report(
+    destination: DestinationOption = DestinationChoice.duckdb,
+    duckdb_path: DuckdbPath = DEFAULT_DUCKDB_PATH,
+    out_path: Annotated[
+        Path, typer.Option("--out", metavar="FILE", help="The HTML file to write (charts embedded).")
+    ] = Path("report.html"),
+) -> None:
+    """Run the finance overview notebook on the warehouse and write it as one self-contained HTML file."""
+    from finsync.report import write_report
+
+    written = write_report(warehouse(destination, duckdb_path), out_path)
+    say(f"report written to {written} ({written.stat().st_size:,} bytes)")
+
+
 def _register_subcommands() -> None:
     from finsync_sandbox.cli import sandbox_app
 

@@ -1,19 +1,37 @@
-"""The analysis notebook runs top to bottom against a demo-built warehouse, and its charts show data."""
+"""The analysis notebook runs as a user runs it (`jupyter execute` from the repository's root or from the
+directory holding the demo warehouse), draws every chart, and `finsync report` writes it as one HTML file."""
 
 from __future__ import annotations
 
+import re
+import shutil
+import subprocess
+import sys
 from pathlib import Path
 
+import duckdb
 import nbformat
 import pytest
-from nbclient import NotebookClient
 from typer.testing import CliRunner
 
 from finsync.cli import app
 
+from .conftest import finsync_env, run_finsync
+
 pytestmark = pytest.mark.slow
 
-NOTEBOOK = Path(__file__).parents[2] / "notebooks" / "finance_overview.ipynb"
+ROOT = Path(__file__).parents[2]
+NOTEBOOK = ROOT / "notebooks" / "finance_overview.ipynb"
+JUPYTER = str(Path(sys.executable).with_name("jupyter"))
+CHARTS = 4  # revenue by month, by account, batch completeness, top customers
+
+
+@pytest.fixture(scope="module")
+def demo_warehouse(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    warehouse = tmp_path_factory.mktemp("demo") / "finsync-demo.duckdb"
+    demo = CliRunner().invoke(app, ["demo", "--duckdb-path", str(warehouse)])
+    assert demo.exit_code == 0, demo.output
+    return warehouse
 
 
 def test_the_notebook_is_stored_without_outputs() -> None:
@@ -25,28 +43,60 @@ def test_the_notebook_is_stored_without_outputs() -> None:
     )
 
 
-def test_the_finance_overview_runs_on_the_demo_warehouse_and_draws_every_chart(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+def jupyter_execute(notebook: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    """What a user types in a shell (which sets PWD to where they are)."""
+    command = f"{JUPYTER} execute --output=executed {notebook}"
+    return subprocess.run(["bash", "-c", command], cwd=cwd, capture_output=True, text=True, timeout=300)
+
+
+def charts_and_errors(path: Path) -> tuple[int, list[str]]:
+    executed = nbformat.read(path, as_version=4)
+    outputs = [o for cell in executed.cells if cell.cell_type == "code" for o in cell.outputs]
+    return sum("image/png" in o.get("data", {}) for o in outputs), [
+        o.ename for o in outputs if o.output_type == "error"
+    ]
+
+
+def checkout_with(warehouse: Path, root: Path) -> Path:
+    """A copy of the repository's notebook folder, as a checkout has it, with the demo warehouse at its root."""
+    (root / "notebooks").mkdir(parents=True)
+    shutil.copyfile(NOTEBOOK, root / "notebooks" / NOTEBOOK.name)
+    shutil.copyfile(warehouse, root / warehouse.name)
+    return root
+
+
+def test_jupyter_execute_from_the_repository_root_finds_the_demo_warehouse_and_draws_every_chart(
+    demo_warehouse: Path, tmp_path: Path
 ) -> None:
-    warehouse = tmp_path / "finsync-demo.duckdb"
-    demo = CliRunner().invoke(app, ["demo", "--duckdb-path", str(warehouse)])
-    assert demo.exit_code == 0, demo.output
+    checkout = checkout_with(demo_warehouse, tmp_path / "checkout")
+    ran = jupyter_execute("notebooks/finance_overview.ipynb", checkout)
+    assert ran.returncode == 0, ran.stderr
+    assert charts_and_errors(checkout / "notebooks" / "executed.ipynb") == (CHARTS, [])
+    with duckdb.connect(str(checkout / "finsync-demo.duckdb")) as writable:  # the notebook let go of it
+        writable.execute("SELECT 1")
 
-    monkeypatch.setenv("FINSYNC_DUCKDB", str(warehouse))
-    notebook = nbformat.read(NOTEBOOK, as_version=4)
-    NotebookClient(
-        notebook, timeout=300, kernel_name="python3", resources={"metadata": {"path": str(tmp_path)}}
-    ).execute()
 
-    charts = [
-        o
-        for cell in notebook.cells
-        if cell.cell_type == "code"
-        for o in cell.outputs
-        if "image/png" in o.get("data", {})
-    ]
-    assert len(charts) == 4, "revenue by month, by account, batch completeness and top customers"
-    errors = [
-        o for cell in notebook.cells if cell.cell_type == "code" for o in cell.outputs if o.output_type == "error"
-    ]
-    assert not errors
+def test_jupyter_execute_from_elsewhere_still_finds_the_warehouse_beside_the_notebooks_folder(
+    demo_warehouse: Path, tmp_path: Path
+) -> None:
+    checkout = checkout_with(demo_warehouse, tmp_path / "checkout")
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    ran = jupyter_execute(str(checkout / "notebooks" / "finance_overview.ipynb"), elsewhere)
+    assert ran.returncode == 0, ran.stderr
+    assert charts_and_errors(checkout / "notebooks" / "executed.ipynb") == (CHARTS, [])
+
+
+def test_finsync_report_writes_one_html_file_with_every_chart_embedded(demo_warehouse: Path, tmp_path: Path) -> None:
+    target = tmp_path / "finance.html"
+    made = CliRunner().invoke(app, ["report", "--duckdb-path", str(demo_warehouse), "--out", str(target)])
+    assert made.exit_code == 0, made.output
+    html = target.read_text()
+    assert len(re.findall(r'<img[^>]+src="data:image/png;base64,', html)) == CHARTS
+    assert 'data-mime-type="application/vnd.jupyter.stderr"' not in html, "no error or warning output in the report"
+
+
+def test_finsync_report_on_a_warehouse_without_data_says_to_sync_first(tmp_path: Path) -> None:
+    made = run_finsync(["report", "--duckdb-path", "none.duckdb"], finsync_env(tmp_path, {}), tmp_path)
+    assert made.returncode == 1 and "run `finsync run`" in made.stderr
+    assert not (tmp_path / "report.html").exists()

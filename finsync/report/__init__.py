@@ -1,0 +1,65 @@
+"""`finsync report`: the finance overview notebook run against a warehouse, written as one HTML file.
+
+The notebook ships inside the package (`notebooks/finance_overview.ipynb` in the repository points at it),
+so an installed finsync can report without a checkout. Its charts are PNG outputs, which the HTML holds as
+embedded images: the file opens anywhere, with nothing beside it.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import tempfile
+from pathlib import Path
+
+from finsync.errors import ReportFailed
+from finsync.warehouse.database import Warehouse
+
+NOTEBOOK = Path(__file__).with_name("finance_overview.ipynb")
+
+
+def write_report(warehouse: Warehouse, target: Path, timeout: float = 600) -> Path:
+    """Run the notebook on `warehouse` (read-only) and write it, with its outputs, to `target`."""
+    try:
+        import nbformat
+        from jupyter_client import KernelManager
+        from nbclient import NotebookClient
+        from nbclient.exceptions import CellExecutionError
+        from nbconvert import HTMLExporter
+    except ImportError as missing:
+        raise ReportFailed(
+            f"finsync report needs the notebook tools, which are not installed ({missing.name}): "
+            "pip install 'finsync[report]'"
+        ) from None
+
+    warehouse.check_usable()
+    if not warehouse.exists():
+        raise ReportFailed(f"{warehouse.describe()} holds no data yet: run `finsync run` (or `finsync demo`) first.")
+    notebook = nbformat.read(NOTEBOOK, as_version=4)
+    variables = (
+        {"FINSYNC_POSTGRES_DSN": warehouse.postgres_dsn()}
+        if warehouse.kind == "postgres"
+        else {"FINSYNC_DUCKDB": str(warehouse.duckdb_path.resolve())}
+    )
+    saved = {name: os.environ.get(name) for name in ("FINSYNC_POSTGRES_DSN", "FINSYNC_DUCKDB")}
+    os.environ.pop("FINSYNC_POSTGRES_DSN", None)
+    os.environ.update(variables)  # the kernel inherits this process's environment
+    try:
+        with tempfile.TemporaryDirectory(prefix="finsync-report-") as sockets:
+            # The kernel talks to this process over Unix sockets in a private directory, not loopback TCP.
+            kernel = KernelManager(kernel_name="python3", transport="ipc", ip=str(Path(sockets) / "kernel"))
+            NotebookClient(notebook, km=kernel, timeout=timeout).execute()
+    except CellExecutionError as error:
+        summary = str(error).strip().splitlines()[-1] if str(error).strip() else type(error).__name__
+        raise ReportFailed(f"the report notebook stopped on an error: {summary}. No report was written.") from None
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+    exporter = HTMLExporter(template_name="lab")
+    exporter.log.setLevel(logging.ERROR)  # it asks for alt text on every chart
+    html, _resources = exporter.from_notebook_node(notebook)
+    target.write_text(html, encoding="utf-8")
+    return target
