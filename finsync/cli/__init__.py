@@ -170,6 +170,14 @@ def status(
         for name, rows in s.tables.items():
             tables.add_row(f"{s.source}.{name}", f"{rows:,}")
     out.print(loads, cursors, tables)
+    for s in statuses:
+        if s.working_dir is not None:
+            out.print(
+                f"{s.source}: working data in {s.working_dir}; dlt's own tools read it: "
+                f"dlt pipeline --pipelines-dir {s.working_dir.parent} {s.working_dir.name} info",
+                highlight=False,
+                soft_wrap=True,
+            )
 
 
 @app.command()

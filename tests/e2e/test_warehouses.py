@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import re
+import subprocess
+import sys
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -115,6 +119,15 @@ def test_status_shows_the_last_load_cursors_and_rows(
     result = run_cli(any_warehouse, monkeypatch, "status")
     assert result.exit_code == 0, result.output
     assert "finsync status" in result.output and f"{sandbox.sandbox.dataset.items:,}" in result.output
+
+    # The command status gives for dlt's own tools finds the pipeline (with its state) where finsync keeps it.
+    given = re.search(
+        r"ym: working data in .*?read it: (dlt pipeline --pipelines-dir \S+ finsync_ym info)", result.output
+    )
+    assert given is not None, result.output
+    dlt_cli = str(Path(sys.executable).with_name("dlt"))
+    shown = subprocess.run([dlt_cli, *given.group(1).split()[1:]], capture_output=True, text=True, timeout=120)
+    assert shown.returncode == 0 and "Found pipeline finsync_ym" in shown.stdout, shown.stdout + shown.stderr
 
 
 def test_the_views_carry_every_line_and_batch_of_both_systems_with_their_money(
