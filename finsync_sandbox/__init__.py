@@ -30,7 +30,9 @@ from .dataset import Batch, Money, YMDataset
 from .faults import Fault
 from .server import SandboxServer, serve
 from .state import Sandbox
-from .younium_dataset import Advanced, InvoiceBatch, Window, YouniumDataset
+from .younium_changes import Advanced
+from .younium_dataset import Window, YouniumDataset
+from .younium_seed import InvoiceBatch
 from .younium_tenant import YouniumTenant
 
 __all__ = [

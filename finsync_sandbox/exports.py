@@ -1,4 +1,4 @@
-"""Finance batch exports: started by POST FinanceBatches, polled by ExportStatus, then downloaded.
+"""Finance batch exports: started by POST FinanceBatches, polled by ExportStatus, then downloaded as CSV.
 
 An export is WORKING for `export_latency_seconds` after it started (its very first poll may say
 UNKNOWN), then COMPLETE, or FAILURE when a fault asked for one. Its file answers 404 for the first
@@ -7,13 +7,18 @@ UNKNOWN), then COMPLETE, or FAILURE when a fault asked for one. Its file answers
 
 from __future__ import annotations
 
+import csv
+import io
 import itertools
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from enum import IntEnum
 
-from .dataset import Batch
+from .dataset import Batch, YMDataset
+from .ym_fields import INVOICE_ITEM_FIELDS, csv_cell
+
+_CSV_CHUNK = 256 * 1024
 
 
 class ExportState(IntEnum):
@@ -71,3 +76,26 @@ class Exports:
                 export.not_ready_left -= 1
                 return False
             return True
+
+
+def export_file(
+    dataset: YMDataset, batch: Batch, rows: int | None = None, malformed: int | None = None
+) -> Iterator[bytes]:
+    """The export file of `batch`: a CSV with InvoiceItemData's fields as its header, in chunks.
+
+    With `rows`, cut after that many rows (-1: nothing at all, not even the header); with `malformed`,
+    that row (1-based) written with only the first half of its cells."""
+    if rows == -1:
+        return
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(INVOICE_ITEM_FIELDS)
+    last = batch.last_item if rows is None else min(batch.last_item, batch.first_item + rows - 1)
+    for number, record in enumerate(dataset.records(batch.first_item, last), start=1):
+        cells = [csv_cell(name, record[name]) for name in INVOICE_ITEM_FIELDS]
+        writer.writerow(cells[: len(cells) // 2] if number == malformed else cells)
+        if buffer.tell() >= _CSV_CHUNK:
+            yield buffer.getvalue().encode("utf-8")
+            buffer.seek(0)
+            buffer.truncate()
+    yield buffer.getvalue().encode("utf-8")

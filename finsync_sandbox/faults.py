@@ -41,20 +41,9 @@ NOTHING_FOUND = "nothing_found"  # a Younium list page answers HTTP 400 "No … 
 MODIFY = "modify"
 
 FAULT_KINDS: tuple[str, ...] = (
-    STATUS,
-    DROP,
-    TRUNCATE,
-    SLOW,
-    EXPIRE_SESSIONS,
-    EXPORT_FAILURE,
-    JOB_FAILURE,
-    SHORT_FILE,
-    EMPTY_FILE,
-    MALFORMED_ROW,
-    UNKNOWN_ANCHOR,
-    NOTHING_FOUND,
-    MODIFY,
-)
+    STATUS, DROP, TRUNCATE, SLOW, EXPIRE_SESSIONS, EXPORT_FAILURE, JOB_FAILURE, SHORT_FILE, EMPTY_FILE, MALFORMED_ROW,
+    UNKNOWN_ANCHOR, NOTHING_FOUND, MODIFY,
+)  # fmt: skip
 # Faults that only make sense on some routes.
 _ROUTES_OF = {
     SHORT_FILE: (YM_EXPORT_DOWNLOAD,),
@@ -83,6 +72,12 @@ or younium.post.
 Example: ym.invoice_items:status=503:times=2:retry_after=1;ym.export_status:slow=3;export_failure=1003;
 younium.post:job_failure
 """.format(routes=", ".join(ROUTE_NAMES))
+
+
+# How the control API's and the command line's values become Fault fields (the rest are text).
+_FIELD_TYPES: dict[str, Callable[[Any], Any]] = {
+    "times": int, "after": int, "status": int, "retry_after": float, "delay": float, "rows": int, "page": int,
+}  # fmt: skip
 
 
 @dataclass
@@ -130,6 +125,7 @@ class Fault:
     def from_mapping(cls, data: Mapping[str, Any]) -> Fault:
         """From a JSON object of the control API (same field names)."""
         names = {f.name for f in dataclasses.fields(cls)}
+        nullable = {f.name for f in dataclasses.fields(cls) if f.default is None}
         unknown = set(data) - names
         if unknown:
             raise ValueError(f"unknown fault fields {sorted(unknown)}; expected some of {sorted(names)}")
@@ -137,16 +133,7 @@ class Fault:
             raise ValueError("a fault needs a kind")
         try:
             return cls(
-                kind=str(data["kind"]),
-                route=None if data.get("route") is None else str(data["route"]),
-                times=int(data.get("times", 1)),
-                after=int(data.get("after", 0)),
-                status=None if data.get("status") is None else int(data["status"]),
-                retry_after=None if data.get("retry_after") is None else float(data["retry_after"]),
-                delay=float(data.get("delay", 0.0)),
-                batch_id=None if data.get("batch_id") is None else str(data["batch_id"]),
-                rows=None if data.get("rows") is None else int(data["rows"]),
-                page=None if data.get("page") is None else int(data["page"]),
+                **{k: None if v is None and k in nullable else _FIELD_TYPES.get(k, str)(v) for k, v in data.items()}
             )
         except (TypeError, ValueError) as error:
             raise ValueError(f"invalid fault {dict(data)}: {error}") from None

@@ -1,17 +1,17 @@
-"""How the sandbox writes values the way YM does: server-local date-times, exact money, JSON.
+"""How the sandbox draws values from its seed and writes them as the two APIs do: date-times, money, ids.
 
-Date-times are kept as .NET-style ticks (100 ns units since 0001-01-01, server-local, no zone) so that
-YM's seven fraction digits survive comparisons and round trips exactly.
+YM's date-times are kept as .NET-style ticks (100 ns units since 0001-01-01, server-local, no zone) so
+that its seven fraction digits survive comparisons and round trips exactly. Younium's are integer
+milliseconds since 1970-01-01 UTC.
 """
 
 from __future__ import annotations
 
-import json
+import hashlib
 import re
-from collections.abc import Callable, Iterable, Mapping, Sequence
-from datetime import datetime, timedelta
+import time
+from datetime import date, datetime, timedelta, timezone
 from decimal import Decimal
-from typing import Any
 from zoneinfo import ZoneInfo
 
 TICKS_PER_SECOND = 10_000_000
@@ -19,13 +19,57 @@ _EPOCH = datetime(1, 1, 1)
 # YM's "no date" is .NET DateTime.MinValue.
 NO_DATE = "0001-01-01T00:00:00"
 
-_encode_string: Callable[[str], str] = json.encoder.encode_basestring_ascii  # type: ignore[attr-defined]
+SECOND = 1000
+MINUTE = 60 * SECOND
+HOUR = 60 * MINUTE
+DAY = 24 * HOUR
+_UNIX_DAY_ORDINAL = date(1970, 1, 1).toordinal()
 
 _MOMENT = re.compile(
     r"^(\d{4})-(\d{2})-(\d{2})"
     r"(?:[T ](\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,7})\d*)?)?)?"
     r"\s*(Z|[+-]\d{2}:?\d{2})?$"
 )
+_US_MOMENT = re.compile(r"^(\d{1,2})/(\d{1,2})/(\d{4})(?:\s+(\d{1,2}):(\d{2})(?::(\d{2}))?)?$")
+
+
+# -- drawing from the seed --------------------------------------------------------------------------------
+
+
+def seed_key(system: str, seed: int) -> bytes:
+    """The key of one system's digests: equal seeds, equal data; the two systems draw independently."""
+    return hashlib.blake2b(f"finsync-sandbox-{system}:{seed}".encode(), digest_size=32).digest()
+
+
+def digest(key: bytes, person: bytes, number: int) -> bytes:
+    """48 bytes that are a pure function of (key, person, number): where every seeded value comes from."""
+    return hashlib.blake2b(number.to_bytes(8, "little"), key=key, person=person, digest_size=48).digest()
+
+
+def uuid_of(raw: bytes) -> str:
+    """A version-4 UUID made of the first 16 bytes (what `uuid.UUID(bytes=..., version=4)` makes, faster)."""
+    b = bytearray(raw[:16])
+    b[6] = (b[6] & 0x0F) | 0x40
+    b[8] = (b[8] & 0x3F) | 0x80
+    h = b.hex()
+    return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
+
+
+def luhn_digit(body: str) -> int:
+    """The Luhn check digit of `body` (card numbers, Swedish OCR references)."""
+    total = 0
+    for i, ch in enumerate(reversed(body)):
+        digit = int(ch) * (2 if i % 2 == 0 else 1)
+        total += digit - 9 if digit > 9 else digit
+    return (10 - total % 10) % 10
+
+
+def money(cents: int) -> Decimal:
+    """An exact two-decimal amount."""
+    return Decimal(cents).scaleb(-2)
+
+
+# -- YM: server-local ticks ---------------------------------------------------------------------------------
 
 
 def ticks_of(moment: datetime) -> int:
@@ -59,96 +103,40 @@ def parse_server_time(text: str, server_zone: ZoneInfo) -> int:
     return ticks_of(moment) + int((fraction or "").ljust(7, "0"))
 
 
-def money(cents: int) -> Decimal:
-    """An exact two-decimal amount."""
-    return Decimal(cents).scaleb(-2)
+# -- Younium: UTC milliseconds ------------------------------------------------------------------------------
 
 
-# -- JSON -----------------------------------------------------------------------------------------------
+def format_instant(ms: int) -> str:
+    """`2024-01-02T07:30:00.12Z`: UTC, with the milliseconds (trailing zeros dropped) when there are some."""
+    seconds, millis = divmod(ms, SECOND)
+    text = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(seconds))
+    return f"{text}.{millis:03d}".rstrip("0") + "Z" if millis else text + "Z"
 
 
-class RecordEncoder:
-    """Writes records with a fixed field list as JSON objects, fields in declaration order.
-
-    `json.dumps` cannot write a Decimal as a number, and a float could drift, so records are written
-    field by field, by value type: text as a JSON string, None as null, ints and Decimals through
-    `str` (a Decimal's exact digits). Each field is (key in the record, name in the JSON).
-    """
-
-    def __init__(self, fields: Sequence[tuple[str, str]]) -> None:
-        self._fields = [(key, _encode_string(name) + ":") for key, name in fields]
-
-    def encode(self, record: Mapping[str, Any]) -> str:
-        # One comprehension, no per-field calls: this is the hot loop of every big page.
-        return (
-            "{"
-            + ",".join(
-                [
-                    prefix
-                    + (_encode_string(v) if (v := record[key]).__class__ is str else "null" if v is None else str(v))
-                    for key, prefix in self._fields
-                ]
-            )
-            + "}"
-        )
-
-    def encode_list(self, records: Iterable[Mapping[str, Any]]) -> str:
-        return "[" + ",".join([self.encode(r) for r in records]) + "]"
+def format_day(ordinal: int) -> str:
+    """A date as Younium writes one: midnight, no offset."""
+    return date.fromordinal(ordinal).isoformat() + "T00:00:00"
 
 
-def json_body(envelope: Mapping[str, Any], raw: Mapping[str, str] | None = None) -> bytes:
-    """A reply body: `raw` fields, whose values are already-encoded JSON text (record lists from a
-    RecordEncoder), first, then the `envelope` fields through `json.dumps`."""
-    text = json.dumps(envelope, separators=(",", ":"))
-    if raw:
-        extra = ",".join(f"{_encode_string(key)}:{value}" for key, value in raw.items())
-        text = ("{" + extra + "}") if text == "{}" else ("{" + extra + "," + text[1:])
-    return text.encode("ascii")
+def day_of(ms: int) -> int:
+    """The date ordinal of a moment (UTC)."""
+    return _UNIX_DAY_ORDINAL + ms // DAY
 
 
-class RawJson(str):
-    """Text that already is JSON; `dumps` writes it as it is (for parts encoded once and reused)."""
-
-    __slots__ = ()
+def start_of_day(ordinal: int) -> int:
+    return (ordinal - _UNIX_DAY_ORDINAL) * DAY
 
 
-def dumps(value: Any) -> str:
-    """JSON text of nested dicts, lists and scalars, written as Younium writes them: members whose value
-    is None are left out, and a Decimal is written with its exact digits (never through a float)."""
-    kind = value.__class__
-    if kind is dict:
-        # The hot path of every big page: scalars are written inline, only nested values recurse.
-        parts = []
-        for key, item in value.items():
-            if item is None:
-                continue
-            prefix = _KEYS.get(key)
-            if prefix is None:
-                prefix = _KEYS[key] = _encode_string(key) + ":"
-            item_kind = item.__class__
-            if item_kind is str:
-                parts.append(prefix + _encode_string(item))
-            elif item_kind is RawJson:
-                parts.append(prefix + item)
-            elif item_kind is Decimal or item_kind is int:
-                parts.append(prefix + str(item))
-            else:
-                parts.append(prefix + dumps(item))
-        return "{" + ",".join(parts) + "}"
-    if kind is str:
-        return _encode_string(value)
-    if kind is RawJson:
-        return value
-    if kind is list or kind is tuple:
-        return "[" + ",".join([dumps(v) for v in value]) + "]"
-    if kind is bool:
-        return "true" if value else "false"
-    if kind is int or kind is Decimal:
-        return str(value)
-    if value is None:
-        return "null"
-    raise TypeError(f"cannot write {kind.__name__} as JSON exactly")
-
-
-# Object keys as encoded JSON with the colon: a handful of distinct names, written millions of times.
-_KEYS: dict[str, str] = {}
+def parse_moment(text: str) -> int:
+    """A Younium date-time parameter in ms since 1970 UTC: ISO 8601 (a date alone is midnight; no offset
+    means UTC) or US-style `03/01/2025 00:00:00` as in the API's examples. Raises ValueError."""
+    text = text.strip()
+    us = _US_MOMENT.match(text)
+    if us:
+        month, day, year, hour, minute, second = (int(g) if g else 0 for g in us.groups())
+        moment = datetime(year, month, day, hour, minute, second, tzinfo=timezone.utc)
+    else:
+        moment = datetime.fromisoformat(text.replace("Z", "+00:00").replace("z", "+00:00"))
+        if moment.tzinfo is None:
+            moment = moment.replace(tzinfo=timezone.utc)
+    return round(moment.timestamp() * 1000)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
@@ -20,6 +20,27 @@ if TYPE_CHECKING:
     from .state import Sandbox
 
 Handler = Callable[[Request], Awaitable[Response]]
+
+
+def fault_of(request: Request, *kinds: str) -> Fault | None:
+    """The fault armed for this request, if it is one of `kinds`."""
+    fault: Fault | None = getattr(request.state, "fault", None)
+    return fault if fault is not None and fault.kind in kinds else None
+
+
+def query_fields(request: Request) -> dict[str, str]:
+    """The query parameters by lower-case name: both APIs bind them case-insensitively."""
+    return {k.lower(): v for k, v in request.query_params.multi_items()}
+
+
+def lower_keys(body: object) -> dict[str, Any]:
+    """A JSON object's members by lower-case name (other bodies: none), as both APIs bind them."""
+    return {str(k).lower(): v for k, v in body.items()} if isinstance(body, dict) else {}
+
+
+def retry_headers(fault: Fault) -> dict[str, str] | None:
+    """The Retry-After header of an injected error status, if the fault gives one."""
+    return {"Retry-After": f"{fault.retry_after:g}"} if fault.retry_after is not None else None
 
 
 class Reject(Exception):

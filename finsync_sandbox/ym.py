@@ -15,11 +15,9 @@ Query parameter and body field names are matched case-insensitively, as ServiceS
 
 from __future__ import annotations
 
-import csv
-import io
 import itertools
 import json
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from http import HTTPStatus
 from typing import Any
 from urllib.parse import parse_qsl
@@ -28,14 +26,11 @@ from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response, StreamingResponse
 from starlette.routing import Route
 
-from finsync.sources.ym.schema import DETAILS_FIELD_NAMES, INVOICE_ITEM_COLUMNS
-from finsync.tables import Kind
-
-from .dataset import Batch
-from .exports import ExportState
+from .exports import ExportState, export_file
 from .faults import EMPTY_FILE, MALFORMED_ROW, SHORT_FILE, UNKNOWN_ANCHOR, Fault
-from .formats import NO_DATE, RecordEncoder, json_body, parse_server_time
-from .guard import Handler, Reject, guarded
+from .formats import NO_DATE, parse_server_time
+from .guard import Handler, Reject, fault_of, guarded, query_fields, retry_headers
+from .jsonwriter import json_response
 from .routes import (
     YM_AUTHENTICATE,
     YM_BATCH_DETAILS,
@@ -46,6 +41,7 @@ from .routes import (
     YM_INVOICE_ITEMS,
 )
 from .state import Sandbox
+from .ym_fields import FINANCE_BATCH_DETAIL_DATA, INVOICE_ITEM_DATA, as_detail
 
 # Envelope fields every reply carries; fixed so that equal seeds give byte-identical replies.
 SERVER_ID = "WS-6-183-431"
@@ -61,29 +57,15 @@ UNAUTHORIZED: dict[str, Any] = {
     "ResponseStatus": {"ErrorCode": "Unauthorized", "Message": "Session expired or invalid"}
 }
 
-_DETAIL_NAMES = {item: detail for detail, item in DETAILS_FIELD_NAMES.items()}
-# FinanceBatchDetailData has the card expiry as strings.
-_EXPIRY_FIELDS = (
-    "OriginalInvoiceCardExpMonth",
-    "OriginalInvoiceCardExpYear",
-    "PaymentCardExpMonth",
-    "PaymentCardExpYear",
-)
-_CSV_HEADER = [c.source for c in INVOICE_ITEM_COLUMNS]
-_CSV_TIMES = frozenset(c.source for c in INVOICE_ITEM_COLUMNS if c.kind is Kind.TIMESTAMP)
-_CSV_CHUNK = 256 * 1024
-
 
 class YMApi:
     def __init__(self, sandbox: Sandbox) -> None:
         self.sandbox = sandbox
-        self._items = RecordEncoder([(c.source, c.source) for c in INVOICE_ITEM_COLUMNS])
-        self._details = RecordEncoder([(c.source, _DETAIL_NAMES.get(c.source, c.source)) for c in INVOICE_ITEM_COLUMNS])
         self._status_polls = itertools.count()
 
     def routes(self) -> list[Route]:
         def route(path: str, name: str, handler: Handler, method: str) -> Route:
-            return Route(path, self._guarded(name, handler), methods=[method], name=name)
+            return Route(path, guarded(self.sandbox, name, handler, _status_fault), methods=[method], name=name)
 
         return [
             route("/Ams/Authenticate", YM_AUTHENTICATE, self.authenticate, "POST"),
@@ -94,9 +76,6 @@ class YMApi:
             route("/Ams/{client_id}/InvoiceItems", YM_INVOICE_ITEMS, self.invoice_items, "GET"),
             route("/exports/{export_id}.csv", YM_EXPORT_DOWNLOAD, self.export_download, "GET"),
         ]
-
-    def _guarded(self, name: str, handler: Handler) -> Handler:
-        return guarded(self.sandbox, name, handler, _status_fault)
 
     # -- helpers ---------------------------------------------------------------------------------------
 
@@ -176,13 +155,13 @@ class YMApi:
 
     async def finance_batches(self, request: Request) -> Response:
         self._authorize(request)
-        query = _query(request)
+        query = query_fields(request)
         page_size = _int_param(query, "PageSize", 0)
         page_number = _int_param(query, "PageNumber", 1)
         start = query.get("startbatchid", "").strip()
         since = self._time_param(query, "Timestamp")
         batches = self.sandbox.dataset.batches()
-        if start and _fault(request, UNKNOWN_ANCHOR):
+        if start and fault_of(request, UNKNOWN_ANCHOR):
             batches = []  # as YM answers a StartBatchID it does not know
         elif start:
             batches = [b for b in batches if start.isdigit() and int(b.batch_id) >= int(start)]
@@ -206,7 +185,7 @@ class YMApi:
 
     async def export_start(self, request: Request) -> Response:
         self._authorize(request)
-        fields = {**_query(request), **{k.lower(): v for k, v in (await _body_fields(request)).items()}}
+        fields = {**query_fields(request), **{k.lower(): v for k, v in (await _body_fields(request)).items()}}
         batch_id = str(fields.get("batchid") or fields.get("startbatchid") or "").strip()
         if not batch_id:
             raise Reject(_not_null("BatchID"))
@@ -259,38 +238,20 @@ class YMApi:
         if export is None or not self.sandbox.exports.claim_file(export, self.sandbox.config.export_not_ready_count):
             return PlainTextResponse("Not Found", 404)
         rows = malformed = None
-        if (fault := _fault(request, SHORT_FILE, EMPTY_FILE, MALFORMED_ROW)) is not None:
+        if (fault := fault_of(request, SHORT_FILE, EMPTY_FILE, MALFORMED_ROW)) is not None:
             if fault.kind == MALFORMED_ROW:
                 malformed = fault.rows
             else:
                 rows = -1 if fault.kind == EMPTY_FILE else fault.rows
         return StreamingResponse(
-            self._csv_chunks(export.batch, rows, malformed),
+            export_file(self.sandbox.dataset, export.batch, rows, malformed),
             media_type="text/csv; charset=utf-8",
             headers={"Content-Disposition": f'attachment; filename="FinanceBatch_{export.batch.batch_id}.csv"'},
         )
 
-    def _csv_chunks(self, batch: Batch, rows: int | None = None, malformed: int | None = None) -> Iterator[bytes]:
-        """The export file; with `rows`, cut after that many rows (-1: nothing at all, not even the header);
-        with `malformed`, that row (1-based) written with only the first half of its cells."""
-        if rows == -1:
-            return
-        buffer = io.StringIO()
-        writer = csv.writer(buffer)
-        writer.writerow(_CSV_HEADER)
-        last = batch.last_item if rows is None else min(batch.last_item, batch.first_item + rows - 1)
-        for number, record in enumerate(self.sandbox.dataset.records(batch.first_item, last), start=1):
-            cells = [_csv_cell(name, record[name]) for name in _CSV_HEADER]
-            writer.writerow(cells[: len(cells) // 2] if number == malformed else cells)
-            if buffer.tell() >= _CSV_CHUNK:
-                yield buffer.getvalue().encode("utf-8")
-                buffer.seek(0)
-                buffer.truncate()
-        yield buffer.getvalue().encode("utf-8")
-
     async def batch_details(self, request: Request) -> Response:
         self._authorize(request)
-        query = _query(request)
+        query = query_fields(request)
         batch_id = query.get("batchid", "").strip()
         if not batch_id:
             raise Reject(_not_null("BatchId"))
@@ -302,12 +263,12 @@ class YMApi:
             return _json(self._envelope({"FinanceBatchDetailsList": [], **echo}, status))
         first = batch.first_item + skip
         records = self.sandbox.dataset.records(first, min(first + size - 1, batch.last_item))
-        listed = self._details.encode_list(_as_detail(r) for r in records)
-        return _json(self._envelope(echo), raw={"FinanceBatchDetailsList": listed})
+        listed = FINANCE_BATCH_DETAIL_DATA.dumps_list(as_detail(r) for r in records)
+        return _json({"FinanceBatchDetailsList": listed, **self._envelope(echo)})
 
     async def invoice_items(self, request: Request) -> Response:
         self._authorize(request)
-        query = _query(request)
+        query = query_fields(request)
         dated_from = self._time_param(query, "DateFrom")
         if dated_from is None:
             raise Reject(_not_null("DateFrom"))
@@ -325,7 +286,7 @@ class YMApi:
             imported = dataset.backdated_records(dated_from, entered_from)
             start = max(0, skip - generated)
             records += imported[start : start + size - len(records)]
-        listed = self._items.encode_list(records)
+        listed = INVOICE_ITEM_DATA.dumps_list(records)
         echo = {
             "DateFrom": query.get("datefrom"),
             "InvoiceItemType": query.get("invoiceitemtype"),
@@ -334,19 +295,15 @@ class YMApi:
             "PageNumber": number,
             "OffSet": offset,
         }
-        return _json(self._envelope(echo), raw={"InvoiceItemsList": listed})
+        return _json({"InvoiceItemsList": listed, **self._envelope(echo)})
 
 
 # -- replies -------------------------------------------------------------------------------------------
 
 
-def _json(
-    body: Mapping[str, Any],
-    status_code: int = 200,
-    headers: Mapping[str, str] | None = None,
-    raw: Mapping[str, str] | None = None,
-) -> Response:
-    return Response(json_body(body, raw), status_code, headers, media_type="application/json; charset=utf-8")
+def _json(body: Mapping[str, Any], status_code: int = 200, headers: Mapping[str, str] | None = None) -> Response:
+    """YM writes every member, null ones too."""
+    return json_response(body, status_code, headers, nulls=True)
 
 
 def _status(code: str, message: str, errors: list[dict[str, Any]] | None = None) -> dict[str, Any]:
@@ -372,22 +329,11 @@ def _binding_error(name: str, value: str) -> Response:
 def _status_fault(fault: Fault) -> Response:
     """An injected error status, worded as ServiceStack words its errors."""
     assert fault.status is not None
-    headers = {"Retry-After": f"{fault.retry_after:g}"} if fault.retry_after is not None else None
     phrase = HTTPStatus(fault.status).phrase
-    return _json(_status(phrase.replace(" ", "").replace("-", ""), phrase), fault.status, headers)
+    return _json(_status(phrase.replace(" ", "").replace("-", ""), phrase), fault.status, retry_headers(fault))
 
 
 # -- request parsing -----------------------------------------------------------------------------------
-
-
-def _fault(request: Request, *kinds: str) -> Fault | None:
-    """The fault armed for this request, if it is one of `kinds`."""
-    fault: Fault | None = getattr(request.state, "fault", None)
-    return fault if fault is not None and fault.kind in kinds else None
-
-
-def _query(request: Request) -> dict[str, str]:
-    return {k.lower(): v for k, v in request.query_params.multi_items()}
 
 
 def _int_param(query: Mapping[str, str], name: str, default: int) -> int:
@@ -414,20 +360,3 @@ async def _body_fields(request: Request) -> dict[str, Any]:
             _json({"ResponseStatus": _status("SerializationException", "The request body is not valid JSON.")}, 400)
         ) from None
     return parsed if isinstance(parsed, dict) else {}
-
-
-def _as_detail(record: dict[str, Any]) -> dict[str, Any]:
-    for name in _EXPIRY_FIELDS:
-        value = record[name]
-        if value is not None:
-            record[name] = f"{value:02d}" if name.endswith("Month") else str(value)
-    return record
-
-
-def _csv_cell(name: str, value: Any) -> str:
-    """As the export file writes values: `2024-05-03 01:24:34`, empty for no date, plain numbers."""
-    if value is None:
-        return ""
-    if name in _CSV_TIMES:
-        return "" if value.startswith("0001-01-01") else value.replace("T", " ", 1)
-    return str(value)

@@ -1,5 +1,4 @@
-"""The emulated Younium tenant: its dataset plus what moves around it (bearer tokens, batch jobs, stored
-replies of idempotent POSTs).
+"""The emulated Younium tenant: its dataset, its tokens and stored replies, and the batch jobs that change it.
 
 Jobs run on the sandbox's clock: a job started now reports Pending for `younium_job_seconds`, then
 Succeeded (its batch generated or posted, at that moment) or Failed. Nothing runs in the background:
@@ -9,98 +8,28 @@ expectation does first.
 
 from __future__ import annotations
 
-import base64
-import hashlib
 import itertools
-import secrets
 import threading
 import time
-import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any, Literal
 
 from .config import SandboxConfig
-from .younium_dataset import Advanced, InvoiceBatch, YouniumDataset
+from .formats import money, uuid_of
+from .younium_auth import IdempotencyStore, Tokens
+from .younium_changes import Advanced, advance, touch
+from .younium_dataset import YouniumDataset
+from .younium_expected import expected, expected_ids
+from .younium_records import YouniumRecords
+from .younium_seed import InvoiceBatch, LogEntry, invoice_number
 
 JobKind = Literal["Generated", "Posted"]
 JOB_KINDS: tuple[str, ...] = ("Generated", "Posted")
 PENDING, SUCCEEDED, FAILED = "Pending", "Succeeded", "Failed"
 # How long Younium keeps the reply of an idempotent POST, unless the request asks otherwise.
 IDEMPOTENCY_HOURS = 48
-
-
-class Tokens:
-    """Bearer tokens handed out by the token endpoints; each lives `lifetime()` seconds."""
-
-    def __init__(self, lifetime: Callable[[], float], clock: Callable[[], float]) -> None:
-        self._lifetime = lifetime
-        self._clock = clock
-        self._lock = threading.Lock()
-        self._expiry: dict[str, float] = {}
-        # Every token and refresh token ever handed out, so tests can check that none of them leaks into logs.
-        self.issued: list[str] = []
-
-    def issue(self) -> tuple[str, str, float]:
-        """(access token, refresh token, lifetime in seconds)."""
-        lifetime = self._lifetime()
-        header = base64.urlsafe_b64encode(b'{"alg":"HS256","typ":"JWT"}').rstrip(b"=").decode()
-        token = f"{header}.{secrets.token_urlsafe(48)}.{secrets.token_urlsafe(32)}"
-        refresh = secrets.token_hex(32)
-        with self._lock:
-            self._expiry[token] = self._clock() + lifetime
-            self.issued += [token, refresh]
-        return token, refresh, lifetime
-
-    def valid(self, token: str) -> bool:
-        with self._lock:
-            expiry = self._expiry.get(token)
-            if expiry is None:
-                return False
-            if self._clock() >= expiry:
-                del self._expiry[token]
-                return False
-            return True
-
-    def expire_all(self) -> int:
-        """Invalidate every token; returns how many were live."""
-        with self._lock:
-            count = len(self._expiry)
-            self._expiry.clear()
-        return count
-
-
-@dataclass(frozen=True)
-class StoredReply:
-    status: int
-    body: bytes
-    headers: dict[str, str]
-    expires_at: float  # sandbox clock
-
-
-class IdempotencyStore:
-    """Replies to POSTs that carried a `younium-idempotency-key`, per key and endpoint, until they expire."""
-
-    def __init__(self, clock: Callable[[], float]) -> None:
-        self._clock = clock
-        self._lock = threading.Lock()
-        self._replies: dict[tuple[str, str], StoredReply] = {}
-
-    def get(self, key: str, endpoint: str) -> StoredReply | None:
-        with self._lock:
-            stored = self._replies.get((key, endpoint))
-            if stored is not None and self._clock() >= stored.expires_at:
-                del self._replies[(key, endpoint)]
-                return None
-            return stored
-
-    def put(self, key: str, endpoint: str, status: int, body: bytes, headers: dict[str, str], hours: float) -> None:
-        with self._lock:
-            self._replies[(key, endpoint)] = StoredReply(status, body, headers, self._clock() + hours * 3600)
-
-    def __len__(self) -> int:
-        return len(self._replies)
 
 
 @dataclass
@@ -130,7 +59,7 @@ class Job:
 
 
 class YouniumTenant:
-    """One Younium tenant: `dataset`, `tokens`, `idempotency` and the batch jobs."""
+    """One Younium tenant: `dataset` (and its `records`), `tokens`, `idempotency` and the batch jobs."""
 
     def __init__(self, config: SandboxConfig, clock: Callable[[], float] = time.monotonic) -> None:
         self.config = config
@@ -142,6 +71,7 @@ class YouniumTenant:
             config.lines_per_invoice,
             config.younium_batches,
         )
+        self.records = YouniumRecords(self.dataset)
         self.tokens = Tokens(lambda: config.younium_token_seconds, clock)
         self.idempotency = IdempotencyStore(clock)
         self._lock = threading.RLock()
@@ -152,7 +82,7 @@ class YouniumTenant:
             if batch.posted:
                 self._job("Posted", batch.number, 0.0, False).status = SUCCEEDED
 
-    # -- time ------------------------------------------------------------------------------------------
+    # -- time and changes ------------------------------------------------------------------------------
 
     def settle(self) -> None:
         """Finish the jobs whose time has come, oldest first."""
@@ -163,29 +93,32 @@ class YouniumTenant:
                     self._finish(job)
 
     def advance(self, new_invoices: int = 0, modified_invoices: int = 0, new_accounts: int = 0) -> Advanced:
-        """See `YouniumDataset.advance`."""
+        """See `younium_changes.advance`."""
         with self._lock:
             self.settle()
-            return self.dataset.advance(new_invoices, modified_invoices, new_accounts)
+            return advance(self.dataset, new_invoices, modified_invoices, new_accounts)
+
+    def touch(self, count: int) -> list[str]:
+        """See `younium_changes.touch`."""
+        return touch(self.dataset, count)
 
     def expected(self) -> dict[str, dict[str, Any]]:
         with self._lock:
             self.settle()
-            return self.dataset.expected()
+            return expected(self.dataset)
 
     def expected_ids(self) -> dict[str, list[str]]:
         with self._lock:
             self.settle()
-            return self.dataset.expected_ids()
+            return expected_ids(self.dataset)
 
     # -- jobs ------------------------------------------------------------------------------------------
 
     def _job(self, kind: JobKind, batch_number: int, ready_at: float, fails: bool) -> Job:
         seq = next(self._seq)
-        digest = hashlib.blake2b(f"{self.config.seed}:{seq}".encode(), digest_size=32, person=b"job").digest()
-        job_id = str(uuid.UUID(bytes=digest[:16], version=4))
-        event_id = f"evt_{digest[16:28].hex()}"
-        batch_id, batch_ref = self.dataset.batch_identity(batch_number)
+        digest = self.dataset.seeded.job_digest(seq)
+        job_id, event_id = uuid_of(digest), f"evt_{digest[16:28].hex()}"
+        batch_id, batch_ref = self.dataset.seeded.batch_identity(batch_number)
         job = Job(seq, job_id, event_id, kind, batch_number, batch_id, batch_ref, ready_at, fails)
         job.references = frozenset(r.lower() for r in (job_id, event_id, batch_id, batch_ref))
         self._jobs.append(job)
@@ -205,15 +138,36 @@ class YouniumTenant:
         with self._lock:
             self.settle()
             number = self.dataset.reserve_batch_number()
-            batch_id, batch_ref = self.dataset.batch_identity(number)
-            taken, too_small = self.dataset.select_for_batch(target_day, accounts, groups, minimum)
-            job = self._job(
-                "Generated", number, self.clock() + self.config.younium_job_seconds, fails((batch_id, batch_ref))
-            )
+            refs = self.dataset.seeded.batch_identity(number)
+            taken, too_small = self._select(target_day, accounts, groups, minimum)
+            job = self._job("Generated", number, self.clock() + self.config.younium_job_seconds, fails(refs))
             job.invoices, job.too_small = tuple(taken), tuple(too_small)
             job.target_day, job.invoice_day, job.minimum = target_day, invoice_day, minimum
             self.dataset.reserve(taken)
             return job
+
+    def _select(
+        self, target_day: int, accounts: set[int] | None, groups: set[str] | None, minimum: Decimal | None
+    ) -> tuple[list[int], list[int]]:
+        """The draft invoices outside any batch that a generate job with these settings takes, and those it
+        leaves out for being below the minimum amount: (taken, too small), in invoice order."""
+        dataset = self.dataset
+        taken: list[int] = []
+        too_small: list[int] = []
+        with dataset.lock:
+            for n in range(1, dataset.invoices_count + 1):
+                if not dataset.is_open_draft(n) or dataset.invoice_day(n) > target_day:
+                    continue
+                account = dataset.invoice_account(n)
+                if accounts is not None and account.number not in accounts:
+                    continue
+                if groups is not None and account.group.id not in groups:
+                    continue
+                if minimum is not None and money(dataset.totals(n).total) < minimum:
+                    too_small.append(n)
+                else:
+                    taken.append(n)
+        return taken, too_small
 
     def start_post(self, batch: InvoiceBatch, fails: Callable[[tuple[str, ...]], bool]) -> Job:
         with self._lock:
@@ -256,9 +210,7 @@ class YouniumTenant:
                     "batch groups and minimum amount"
                 )
             else:
-                batch = dataset.generate(
-                    job.batch_number, job.invoices, job.too_small, job.target_day, job.invoice_day, job.minimum
-                )
+                batch = self._generate(job)
                 job.status = SUCCEEDED
                 job.message = f"Invoice batch {batch.batch_number} was generated with {len(batch.invoices)} invoices"
             return
@@ -273,6 +225,25 @@ class YouniumTenant:
             job.status = FAILED
             job.message = f"Invoice batch {batch.batch_number} is already posted"
         else:
-            dataset.post(batch)
+            with dataset.lock:
+                dataset.post_batch(batch, dataset.tick())
+                dataset.reorder(batch.invoices)
             job.status = SUCCEEDED
             job.message = f"Invoice batch {batch.batch_number} was posted: {len(batch.invoices)} invoices"
+
+    def _generate(self, job: Job) -> InvoiceBatch:
+        """A generate job finishing: the invoices go into a new batch, whose log names those left out."""
+        dataset = self.dataset
+        with dataset.lock:
+            at = dataset.tick()
+            dataset.release(job.invoices)
+            batch = dataset.add_batch(job.batch_number, job.invoices, job.target_day, job.invoice_day, at)
+            for n in job.too_small:
+                total = money(dataset.totals(n).total)
+                message = (
+                    f"Invoice {invoice_number(n)} was not included: its total {total} "
+                    f"{dataset.invoice_account(n).currency} is below the minimum invoice amount {job.minimum}"
+                )
+                batch.log.append(LogEntry(dataset.invoice_id(n), "Invoice", invoice_number(n), message, at))
+            dataset.reorder(job.invoices)
+            return batch

@@ -1,0 +1,116 @@
+"""How the Younium tenant changes besides batch jobs: `advance` (time moves on: drafts are edited, accounts
+and invoices added) and the `modify` fault (invoices change while a sync pages through them).
+
+Both are overlays on the seed: an edit adds a unit to some lines of a draft and moves its `modified` time;
+which lines, and which drafts, is drawn from the seed and the number of changes so far, so equal
+sequences of events give equal data.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from .formats import MINUTE
+from .younium_dataset import DRAFT, YouniumDataset
+
+
+@dataclass(frozen=True)
+class Advanced:
+    """What one `advance` did."""
+
+    new_account_ids: tuple[str, ...]
+    new_invoice_ids: tuple[str, ...]
+    modified_invoice_ids: tuple[str, ...]
+    modified_line_ids: tuple[str, ...]
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "new_accounts": len(self.new_account_ids),
+            "new_invoices": len(self.new_invoice_ids),
+            "modified_invoices": len(self.modified_invoice_ids),
+            "modified_lines": len(self.modified_line_ids),
+            "new_account_ids": list(self.new_account_ids),
+            "new_invoice_ids": list(self.new_invoice_ids),
+            "modified_invoice_ids": list(self.modified_invoice_ids),
+            "modified_line_ids": list(self.modified_line_ids),
+        }
+
+
+def advance(
+    dataset: YouniumDataset, new_invoices: int = 0, modified_invoices: int = 0, new_accounts: int = 0
+) -> Advanced:
+    """Move time on: edit `modified_invoices` draft invoices outside any batch (one or more, never all, of
+    each one's lines get one more unit, and a new `modified`, as does the invoice), then add `new_accounts`
+    accounts and `new_invoices` draft invoices (spread over all accounts, new ones included), created
+    after everything else."""
+    if min(new_invoices, modified_invoices, new_accounts) < 0:
+        raise ValueError("new_invoices, modified_invoices and new_accounts must be >= 0")
+    with dataset.lock:
+        candidates = [n for n in range(1, dataset.invoices_count + 1) if dataset.is_open_draft(n)]
+        if modified_invoices > len(candidates):
+            raise ValueError(
+                f"only {len(candidates)} draft invoices are outside batches, so {modified_invoices} cannot be "
+                "modified; add new invoices first"
+            )
+        dataset.advances += 1
+        if not (new_invoices or modified_invoices or new_accounts):
+            return Advanced((), (), (), ())
+        at = dataset.tick()
+        chosen: list[int] = []
+        edited: list[str] = []
+        if modified_invoices:
+            stride = len(candidates) // modified_invoices
+            start = dataset.seeded.digest(b"advance", dataset.advances)[0] % stride
+            chosen = [candidates[start + i * len(candidates) // modified_invoices] for i in range(modified_invoices)]
+            edited = _edit(dataset, chosen, at)
+        accounts_before, invoices_before = len(dataset.accounts), dataset.invoices_count
+        if new_accounts:
+            dataset.add_accounts(new_accounts, at + MINUTE, MINUTE)
+        if new_invoices:
+            dataset.add_invoices(new_invoices, at + (new_accounts + 2) * MINUTE)
+        return Advanced(
+            tuple(a.id for a in dataset.accounts[accounts_before:]),
+            tuple(dataset.invoice_id(n) for n in range(invoices_before + 1, dataset.invoices_count + 1)),
+            tuple(dataset.invoice_id(n) for n in chosen),
+            tuple(edited),
+        )
+
+
+def touch(dataset: YouniumDataset, count: int) -> list[str]:
+    """Change the `count` invoices that come first in the listing order, as users (or settling payments)
+    changing them while a sync pages through the list would: drafts outside batches get an edited line,
+    the others only a new `modified`. They move to the end of the list; returns their ids."""
+    with dataset.lock:
+        chosen = [n for n in dataset.listing_order() if not dataset.is_reserved(n)][:count]
+        if chosen:
+            dataset.advances += 1
+            at = dataset.tick()
+            _edit(dataset, [n for n in chosen if dataset.status_code(n) == DRAFT and not dataset.invoice_batch(n)], at)
+            for n in chosen:
+                dataset.set_modified(n, at)
+            dataset.reorder(chosen)
+        return [dataset.invoice_id(n) for n in chosen]
+
+
+def _edit(dataset: YouniumDataset, chosen: list[int], at: int) -> list[str]:
+    """One or more (never all) of each invoice's lines get one more unit; they and the invoice are
+    modified `at`. Returns the ids of the lines edited."""
+    edited = []
+    for n in chosen:
+        for k in _lines_to_edit(dataset, n):
+            dataset.edit_line(n, k, at)
+            edited.append(dataset.line_id(n, k))
+        dataset.set_modified(n, at)
+    dataset.reorder(chosen)
+    return edited
+
+
+def _lines_to_edit(dataset: YouniumDataset, n: int) -> list[int]:
+    count = dataset.lines_per_invoice
+    if count == 1:
+        return [1]
+    d = dataset.seeded.digest(b"edit", n << 16 | dataset.advances)
+    edits = 1 + d[0] % (count - 1)  # at least one line, never all of them
+    first = d[1] % count
+    return sorted((first + i) % count + 1 for i in range(edits))

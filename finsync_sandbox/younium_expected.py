@@ -1,0 +1,79 @@
+"""What a correct warehouse holds after syncing a Younium tenant completely, computed from the sandbox's
+own model (the seed and its overlay), not from what the routes served."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .formats import money
+from .younium_dataset import STATUS_NAMES, YouniumDataset
+from .younium_seed import sum_totals
+
+
+def expected_ids(dataset: YouniumDataset) -> dict[str, list[str]]:
+    """The keys each table with ids of its own must hold: sorted ids."""
+    with dataset.lock:
+        invoices = range(1, dataset.invoices_count + 1)
+        lines = range(1, dataset.lines_per_invoice + 1)
+        return {
+            "accounts": sorted(a.id for a in dataset.accounts),
+            "invoices": sorted(dataset.invoice_id(n) for n in invoices),
+            "invoice_lines": sorted(dataset.line_id(n, k) for n in invoices for k in lines),
+            "invoice_batches": sorted(b.id for b in dataset.batches()),
+            "payments": sorted(p.id for p in dataset.payments),
+        }
+
+
+def expected(dataset: YouniumDataset) -> dict[str, dict[str, Any]]:
+    """Per table: rows and exact money sums (decimal strings). The keyless tables' keys are derived by
+    the source in ways the sandbox does not predict, so they are counted instead."""
+    with dataset.lock:
+        invoices = range(1, dataset.invoices_count + 1)
+        line_sums = [0] * 6
+        line_count = quantity = 0
+        for n in invoices:
+            lines = dataset.lines(n)
+            for line in lines:
+                for i, value in enumerate(line.amounts):
+                    line_sums[i] += value
+                quantity += line.quantity
+            line_count += len(lines)
+            dataset.totals(n, lines)
+        totals = sum_totals(dataset.totals(n) for n in invoices)
+        batches = dataset.batches()
+        batched = [n for b in batches for n in b.invoices]
+        batched_totals = sum_totals(dataset.totals(n) for n in batched)
+        paid = money(sum_totals(dataset.totals(p.invoice) for p in dataset.payments).total)
+        statuses = [dataset.invoice_status(n) for n in invoices]
+        return {
+            "accounts": {"rows": len(dataset.accounts)},
+            "invoices": {
+                "rows": len(invoices),
+                "subtotal": str(money(totals.subtotal)),
+                "tax": str(money(totals.tax)),
+                "total_amount": str(money(totals.total)),
+                "total_base_amount": str(money(totals.total_base)),
+                "by_status": {name: statuses.count(name) for name in STATUS_NAMES},
+            },
+            "invoice_lines": {
+                "rows": line_count,
+                "subtotal": str(money(line_sums[0])),
+                "tax": str(money(line_sums[1])),
+                "total": str(money(line_sums[2])),
+                "quantity": quantity,
+            },
+            "invoice_batches": {
+                "rows": len(batches),
+                "posted": sum(b.posted for b in batches),
+                "invoice_count": len(batched),
+            },
+            "invoice_batches__invoices": {
+                "rows": len(batched),
+                "subtotal": str(money(batched_totals.subtotal)),
+                "total_amount": str(money(batched_totals.total)),
+            },
+            "invoice_batches__batch_groups": {"rows": sum(len(b.groups) for b in batches)},
+            "invoice_batch_log": {"rows": sum(len(b.log) for b in batches)},
+            "payments": {"rows": len(dataset.payments), "amount": str(paid)},
+            "payment_settlements": {"rows": len(dataset.payments), "amount": str(paid)},
+        }

@@ -1,0 +1,355 @@
+"""The Younium dataset's records as the API 2.1 writes them (InvoiceResponse, AccountResponse, …), ready
+for the JSON writer: money as exact Decimals, null members left for the writer to drop.
+
+Sub-objects that many records share (an account's reference and address, a product's unit and revenue
+accounts) are encoded once and embedded as RawJson: a page of 100 invoices of 5 lines needs them
+hundreds of times.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from .formats import day_of, format_day, format_instant, money, uuid_of
+from .jsonwriter import RawJson, dumps
+from .younium_dataset import DRAFT, SETTLED, STATUS_NAMES, Window, YouniumDataset
+from .younium_seed import (
+    ACCOUNT_TYPES,
+    BASE_CURRENCY,
+    OUR_PEOPLE,
+    PEOPLE,
+    PRODUCTS,
+    RATES_E4,
+    STREETS,
+    Account,
+    InvoiceBatch,
+    Line,
+    LogEntry,
+    Payment,
+    invoice_number,
+    ocr,
+)
+
+_ACCOUNTS_RECEIVABLE = RawJson(dumps({"code": "1510", "name": "Kundfordringar", "description": "Accounts receivable"}))
+_PAYMENT_ACCOUNT = RawJson(dumps({"code": "1930", "name": "Företagskonto", "description": "Bank account"}))
+_BANK_FEE_ACCOUNT = RawJson(dumps({"code": "6570", "name": "Bankkostnader", "description": "Bank fees"}))
+_EMPTY_OBJECT = RawJson("{}")
+_EMPTY_LIST = RawJson("[]")
+_VAT_NAMES = {25: "Standard rate 25%", 12: "Reduced rate 12%", 6: "Reduced rate 6%"}
+# (unitOfMeasure, recognizedRevenue, deferredRevenue) of each product.
+_PRODUCT_PARTS = {p.number: tuple(RawJson(dumps(x)) for x in (p.unit, p.recognized, p.deferred)) for p in PRODUCTS}
+
+
+def _rate(currency: str) -> Decimal:
+    return Decimal(RATES_E4[currency]).scaleb(-4)
+
+
+def log_record(entry: LogEntry) -> dict[str, Any]:
+    """InvoiceBatchLogResponse."""
+    stamp = format_instant(entry.created)
+    return {
+        "entityId": entry.entity_id,
+        "errorMessage": entry.error_message,
+        "reference": entry.reference,
+        "entityName": entry.entity_name,
+        "created": stamp,
+        "modified": stamp,
+    }
+
+
+class YouniumRecords:
+    def __init__(self, dataset: YouniumDataset) -> None:
+        self.dataset = dataset
+        # account number -> (reference, address, payment term), encoded
+        self._account_parts: dict[int, tuple[RawJson, RawJson, RawJson]] = {}
+
+    def _parts(self, account: Account) -> tuple[RawJson, RawJson, RawJson]:
+        """The account's pieces that invoices and payments embed: reference, address and payment term."""
+        parts = self._account_parts.get(account.number)
+        if parts is None:
+            city, zip_code = account.place
+            d = account.digest
+            address = {
+                "id": uuid_of(d[20:36]),
+                "description": "Invoice address",
+                "name": account.name,
+                "street": f"{STREETS[d[16] % len(STREETS)]} {1 + d[17] % 80}",
+                "city": city,
+                "zip": zip_code,
+                "country": account.form[1],
+            }
+            reference = {
+                "name": account.name,
+                "accountNumber": account.account_number,
+                "id": account.id,
+                "externalERPId": f"C{10_000 + account.number}",
+            }
+            parts = (RawJson(dumps(reference)), RawJson(dumps(address)), RawJson(dumps(account.term._asdict())))
+            self._account_parts[account.number] = parts
+        return parts
+
+    def account(self, a: int) -> dict[str, Any]:
+        """AccountResponse."""
+        account = self.dataset.account(a)
+        d = account.digest
+        contact = PEOPLE[d[10] % len(PEOPLE)]
+        domain = account.name.split(" ")[0].lower().replace("'", "").replace('"', "") + ".example"
+        stamp = format_instant(account.created)
+        address = self._parts(account)[1]
+        swedish = account.form[1] == "Sweden"
+        organization = f"556{int.from_bytes(d[7:10], 'little') % 1_000_000:06d}"
+        return {
+            "id": account.id,
+            "accountNumber": account.account_number,
+            "name": account.name,
+            "accountType": ACCOUNT_TYPES[d[5] % len(ACCOUNT_TYPES)],
+            "inactive": d[6] < 13,
+            "currencyCode": account.currency,
+            "organizationNumber": organization if swedish else None,
+            "taxRegistrationNumber": f"SE{organization}01" if swedish else None,
+            "domain": domain,
+            "invoiceDeliveryMethod": "Email" if d[11] < 200 else "ElectronicInvoice",
+            "accountsReceivable": "1510",
+            "defaultPaymentTerm": account.term.name,
+            "invoiceBatchGroupId": account.group.id,
+            "invoiceEmailAddress": f"invoices@{domain}",
+            "reminderEmailAddress": f"{contact.split(' ')[0].lower()}@{domain}" if d[12] < 128 else None,
+            "yourReference": contact,
+            "ourReference": OUR_PEOPLE[d[13] % len(OUR_PEOPLE)],
+            "defaultInvoiceAddress": address,
+            "defaultDeliveryAddress": address,
+            "addresses": RawJson(f"[{address}]"),
+            "customFields": _EMPTY_OBJECT,
+            "externalERPId": f"C{10_000 + account.number}",
+            "externalCRMId": f"0015g00000{d[14:20].hex()[:8].upper()}",
+            "created": stamp,
+            "modified": stamp,
+        }
+
+    def invoice_page(self, window: Window, skip: int, size: int) -> tuple[int, list[dict[str, Any]]]:
+        """(how many invoices are in `window`, the records of `size` of them after the first `skip`)."""
+        with self.dataset.lock:
+            total, numbers = self.dataset.invoice_page(window, skip, size)
+            return total, [self.invoice(n, window) for n in numbers]
+
+    def invoice(self, n: int, window: Window = Window()) -> dict[str, Any]:
+        """InvoiceResponse; its `invoiceLines` only those modified within `window` (the API applies
+        ModifiedAfter/ModifiedBefore to sub-entities too)."""
+        dataset = self.dataset
+        account = dataset.invoice_account(n)
+        d = dataset.seeded.digest(b"invoice", n)
+        invoice_id = dataset.invoice_id(n)
+        lines = dataset.lines(n)
+        totals = dataset.totals(n, lines)
+        status = dataset.status_code(n)
+        rate = _rate(account.currency)
+        invoice_day = dataset.invoice_day(n)
+        created_at = dataset.created(n)
+        created = format_instant(created_at)
+        batch = dataset.invoice_batch(n)
+        payment_day = format_day(day_of(dataset.modified(n))) if status == SETTLED else None
+        settled = totals.total if status == SETTLED else 0
+        settled_base = totals.total_base if status == SETTLED else 0
+        order_id = uuid_of(d[32:48])
+        period = (format_day(day_of(created_at)), format_day(day_of(created_at) + 30))
+        reference, address, term = self._parts(account)
+        invoice_lines = [
+            self._line(invoice_id, order_id, account.id, line, rate, period, created_at, created)
+            for line in lines
+            if window.contains(line.modified)
+        ]
+        return {
+            "id": invoice_id,
+            "invoiceNumber": invoice_number(n),
+            "status": STATUS_NAMES[status],
+            "invoiceType": "Invoice",
+            "account": reference,
+            "paymentTerm": term,
+            "invoiceDate": format_day(invoice_day),
+            "dueDate": format_day(invoice_day + account.term.days),
+            "paymentDate": payment_day,
+            "lastPaymentDate": payment_day,
+            "nrOfReminders": 0,
+            "currency": account.currency,
+            "exchangeRate": rate,
+            "subtotal": money(totals.subtotal),
+            "subtotalBaseAmount": money(totals.subtotal_base),
+            "tax": money(totals.tax),
+            "taxBaseAmount": money(totals.tax_base),
+            "totalAmount": money(totals.total),
+            "totalBaseAmount": money(totals.total_base),
+            "totalRoundingAmount": money(0),
+            "totalRoundingBaseAmount": money(0),
+            "settledAmount": money(settled),
+            "settledBaseAmount": money(settled_base),
+            "balancedAmount": money(totals.total - settled),
+            "balancedBaseAmount": money(totals.total_base - settled_base),
+            "taxIncluded": False,
+            "invoiceAddress": address,
+            "deliveryAddress": address,
+            "invoiceBatchId": batch.id if batch else None,
+            "invoiceLines": invoice_lines,
+            "latestOnlinePaymentLogs": _EMPTY_LIST,
+            "onlinePaymentStatus": "None",
+            "yourReference": PEOPLE[account.digest[10] % len(PEOPLE)],
+            "ourReference": OUR_PEOPLE[account.digest[13] % len(OUR_PEOPLE)],
+            "yourOrderNumber": f"PO-{int.from_bytes(d[8:10], 'little') % 90_000 + 10_000}" if d[10] < 90 else None,
+            "buyerReference": f"REF{d[11]:03d}" if d[12] < 60 else None,
+            "ocrNumber": ocr(n),
+            "sendMethod": "Email",
+            "invoiceDeliveryMethod": "Email",
+            "paymentMethodForInvoice": "Invoice",
+            "disableAutomaticInvoiceReminder": False,
+            "accountsReceivable": _ACCOUNTS_RECEIVABLE,
+            "customFields": _EMPTY_OBJECT,
+            "externalERPId": f"F{invoice_number(n)}" if status != DRAFT else None,
+            "externalCRMId": None,
+            "created": created,
+            "modified": format_instant(dataset.modified(n)),
+        }
+
+    @staticmethod
+    def _line(
+        invoice_id: str,
+        order_id: str,
+        account_id: str,
+        line: Line,
+        rate: Decimal,
+        period: tuple[str, str],
+        created_at: int,
+        created: str,
+    ) -> dict[str, Any]:
+        """InvoiceLineResponse."""
+        d, product, amounts = line.digest, line.product, line.amounts
+        charge_number = f"C-{int.from_bytes(d[21:24], 'little') % 900_000 + 100_000}"
+        charge_id = uuid_of(d[16:32])
+        subtotal, tax, total = money(amounts.subtotal), money(amounts.tax), money(amounts.total)
+        subtotal_base, tax_base = money(amounts.subtotal_base), money(amounts.tax_base)
+        total_base = money(amounts.total_base)
+        unit, recognized, deferred = _PRODUCT_PARTS[product.number]
+        return {
+            "id": uuid_of(d),
+            "invoiceId": invoice_id,
+            "invoiceLineNumber": line.number,
+            "productNumber": product.number,
+            "productName": product.name,
+            "chargeDescription": product.description,
+            "chargeNumber": charge_number,
+            "charge": RawJson(f'{{"name":"{product.name}","chargeNumber":"{charge_number}","id":"{charge_id}"}}'),
+            "quantity": line.quantity,
+            "unitOfMeasure": unit,
+            "price": money(line.price),
+            "subtotal": subtotal,
+            "subtotalBaseAmount": subtotal_base,
+            "total": total,
+            "totalBaseAmount": total_base,
+            "tax": tax,
+            "taxBaseAmount": tax_base,
+            "subtotalPreDiscount": subtotal,
+            "subtotalPreDiscountBaseAmount": subtotal_base,
+            "totalPreDiscount": total,
+            "totalPreDiscountBaseAmount": total_base,
+            "taxPreDiscount": tax,
+            "taxPreDiscountBaseAmount": tax_base,
+            "exchangeRate": rate,
+            "taxCategoryName": _VAT_NAMES.get(line.tax_rate, "Reverse charge"),
+            "taxRate": line.tax_rate,
+            "servicePeriodStartDate": period[0],
+            "servicePeriodEndDate": period[1],
+            "orderChargeId": charge_id,
+            "orderId": order_id,
+            "accountId": account_id,
+            "orderProductId": uuid_of(d[32:48]),
+            "accountsReceivable": _ACCOUNTS_RECEIVABLE,
+            "deferredRevenue": deferred,
+            "recognizedRevenue": recognized,
+            "customFields": _EMPTY_OBJECT,
+            "created": created,
+            "modified": created if line.modified == created_at else format_instant(line.modified),
+        }
+
+    def _simple_invoice(self, n: int) -> dict[str, Any]:
+        """SimpleInvoiceModel: an invoice as a batch lists it."""
+        dataset = self.dataset
+        totals = dataset.totals(n)
+        return {
+            "invoiceNumber": invoice_number(n),
+            "status": dataset.invoice_status(n),
+            "invoiceDate": format_day(dataset.invoice_day(n)),
+            "currency": dataset.invoice_account(n).currency,
+            "subtotal": money(totals.subtotal),
+            "totalAmount": money(totals.total),
+            "id": dataset.invoice_id(n),
+            "externalERPId": f"F{invoice_number(n)}" if dataset.status_code(n) != DRAFT else None,
+        }
+
+    def batch(self, batch: InvoiceBatch) -> dict[str, Any]:
+        """InvoiceBatchResponse."""
+        with self.dataset.lock:
+            return {
+                "id": batch.id,
+                "batchNumber": batch.batch_number,
+                "targetDate": format_day(batch.target_day),
+                "invoiceDate": format_day(batch.invoice_day) if batch.invoice_day else None,
+                "batchGroups": list(batch.groups),
+                "invoices": [self._simple_invoice(n) for n in batch.invoices],
+                "batchLog": [log_record(entry) for entry in batch.log],
+                "created": format_instant(batch.created),
+                "modified": format_instant(batch.modified),
+            }
+
+    def payment(self, payment: Payment) -> dict[str, Any]:
+        """PaymentResponse, with its one settlement."""
+        dataset = self.dataset
+        n = payment.invoice
+        account = dataset.invoice_account(n)
+        totals = dataset.totals(n)
+        amount = {
+            "amount": money(totals.total),
+            "currencyCode": account.currency,
+            "baseCurrencyAmount": money(totals.total_base),
+            "baseCurrencyCode": BASE_CURRENCY,
+        }
+        paid = format_day(day_of(payment.paid))
+        invoice_day = dataset.invoice_day(n)
+        return {
+            "id": payment.id,
+            "payerName": account.name,
+            "payerInformation": f"{account.name}, {account.place[0]}",
+            "paymentDate": paid,
+            "postedDate": paid,
+            "reference": ocr(n),
+            "description": f"Payment of invoice {invoice_number(n)}",
+            "amount": amount,
+            "bankFeeAmount": {"amount": money(0), "currencyCode": account.currency},
+            "exchangeRate": _rate(account.currency),
+            "paymentAccount": _PAYMENT_ACCOUNT,
+            # Sic: the API spells this one with a capital B.
+            "BankFeeAccount": _BANK_FEE_ACCOUNT,
+            "paymentMethodName": "Bank transfer",
+            "paymentMethodId": dataset.seeded.payment_method_id,
+            "paymentBatchNumber": f"PB-{payment.batch:05d}",
+            "paymentBatchId": dataset.seeded.uuid(b"payment-batch", payment.batch),
+            "paymentSettlements": [
+                {
+                    "amount": amount,
+                    "invoice": {
+                        "account": self._parts(account)[0],
+                        "id": dataset.invoice_id(n),
+                        "invoiceNumber": invoice_number(n),
+                        "status": dataset.invoice_status(n),
+                        "invoiceDate": format_day(invoice_day),
+                        "dueDate": format_day(invoice_day + account.term.days),
+                        "currency": account.currency,
+                        "subtotal": money(totals.subtotal),
+                        "tax": money(totals.tax),
+                        "totalAmount": money(totals.total),
+                        "settledAmount": money(totals.total),
+                    },
+                    "writeOffs": _EMPTY_LIST,
+                }
+            ],
+            "paymentWriteOffs": _EMPTY_LIST,
+            "externalBankId": f"BG{payment.number:08d}",
+        }

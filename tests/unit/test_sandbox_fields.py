@@ -1,0 +1,98 @@
+"""The names the sandbox serves, pinned from the API references, and finsync's declarations checked against them.
+
+The sandbox writes YM's and Younium's field names down itself (`finsync_sandbox.ym_fields`, the record
+writers), so these tests fail when finsync declares a name the API does not send, even if the warehouse
+column keeps its name.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import warnings
+from datetime import timezone
+from decimal import Decimal
+from typing import Any
+
+from finsync.sources.ym.schema import DETAILS_FIELD_NAMES, INVOICE_ITEM_COLUMNS
+from finsync.sources.younium import schema as younium_schema
+from finsync_sandbox import Sandbox, SandboxConfig, build_app
+
+with warnings.catch_warnings():
+    warnings.simplefilter("ignore")
+    from starlette.testclient import TestClient
+
+LOGIN = {"ClientID": 24680, "UserType": "Admin", "Username": "sandbox-api-key", "Password": "sandbox-api-password"}
+YOUNIUM_LOGIN = {"clientId": "sandbox-younium-client", "secret": "sandbox-younium-secret"}
+# Columns finsync declares that the sandbox never fills: optional fields of the API it leaves out, and
+# `invoiceCount`, which finsync reads from batches although the reference does not list it.
+NEVER_SERVED = {
+    "invoices": {"days_past_due", "notes", "settled_notes", "external_crm_id"},
+    "invoice_lines": {"charge_plan_id", "notes", "external_erp_id", "external_crm_id"},
+    "accounts": {"parent_account_id"},
+    "payments": {"online_payment_intent_id", "online_payment_charge_id", "deleted_at"},
+    "invoice_batches": {"invoice_date", "invoice_count"},
+}
+
+
+def ym_pages() -> tuple[list[dict[str, Any]], list[dict[str, Any]], list[str]]:
+    """(an InvoiceItems page, a FinanceBatchDetails page, the export file's header) as served."""
+    sandbox = Sandbox(SandboxConfig(ym_items=600, batch_size=100, export_latency_seconds=0, export_not_ready_count=0))
+    http = TestClient(build_app(sandbox))
+    headers = {"X-SS-ID": http.post("/ym/Ams/Authenticate", json=LOGIN).json()["SessionId"]}
+    items = http.get("/ym/Ams/24680/InvoiceItems", params={"DateFrom": "2024-01-01", "PageSize": 300}, headers=headers)
+    details = http.get("/ym/Ams/24680/FinanceBatchDetails", params={"BatchId": "1001"}, headers=headers)
+    export = http.post("/ym/Ams/24680/FinanceBatches", json={"BatchID": "1001"}, headers=headers).json()["ExportID"]
+    http.get(f"/ym/Ams/24680/ExportStatus/{export}", headers=headers)
+    header = next(csv.reader(io.StringIO(http.get(f"/ym/exports/{export}.csv").text)))
+    return items.json()["InvoiceItemsList"], details.json()["FinanceBatchDetailsList"], header
+
+
+def test_ym_records_carry_the_names_of_the_api_reference() -> None:
+    items, details, header = ym_pages()
+    assert {"LineItemAmount", "LineTotal", "InvoiceNameLast", "LineItemDateEntered"} <= set(items[0])
+    assert "NameOnInvoiceLast" not in items[0]
+    assert {"NameOnInvoiceLast", "NameOnInvoiceFirst", "LineItemAmount"} <= set(details[0])
+    assert "InvoiceNameLast" not in details[0]
+    assert header[:3] == ["InvoiceNo", "InvoiceType", "InvoiceNameLast"] and "LineItemAmount" in header
+    carded = next(r for r in details if r["PaymentCardNumber"])
+    assert isinstance(carded["PaymentCardExpYear"], str) and isinstance(carded["PaymentCardExpMonth"], str)
+    assert all(isinstance(r["LineItemAmount"], (int, float)) for r in items)  # a JSON number, not a string
+
+
+def test_finsync_declares_exactly_the_invoice_item_fields_the_sandbox_serves() -> None:
+    items, _, header = ym_pages()
+    declared = [c.source for c in INVOICE_ITEM_COLUMNS]
+    assert sorted(declared) == sorted(items[0]) and declared == header
+
+
+def test_finsync_renames_the_finance_batch_detail_fields_the_sandbox_serves() -> None:
+    _, details, _ = ym_pages()
+    # As finsync reads FinanceBatchDetails: detail names mapped to InvoiceItemData names.
+    renamed = {DETAILS_FIELD_NAMES.get(k, k) for k in details[0]}
+    assert renamed == {c.source for c in INVOICE_ITEM_COLUMNS}
+
+
+def test_every_younium_column_finsync_declares_is_filled_from_a_served_page() -> None:
+    http = TestClient(build_app(Sandbox()))
+    token = http.post("/younium/auth/v2/token", json=YOUNIUM_LOGIN).json()["access_token"]
+    headers = {"Authorization": f"Bearer {token}", "api-version": "2.1"}
+
+    def page(path: str) -> list[dict[str, Any]]:
+        reply = http.get(f"/younium{path}", params={"PageSize": 100}, headers=headers)
+        return list(json.loads(reply.content, parse_float=Decimal)["data"])
+
+    invoices = page("/Invoices")
+    flatten = younium_schema.flatten
+    served = {
+        "invoices": (younium_schema.INVOICES, [flatten(r) for r in invoices]),
+        "invoice_lines": (younium_schema.INVOICE_LINES, [flatten(x) for r in invoices for x in r["invoiceLines"]]),
+        "accounts": (younium_schema.ACCOUNTS, [flatten(r) for r in page("/Accounts")]),
+        "payments": (younium_schema.PAYMENTS, [flatten(r) for r in page("/Payments")]),
+        "invoice_batches": (younium_schema.INVOICE_BATCHES, [flatten(r) for r in page("/InvoiceBatches")]),
+    }
+    for name, (table, rows) in served.items():
+        loaded = table.from_rows(rows, timezone.utc)
+        empty = {c for c in loaded.column_names if all(v is None for v in loaded.column(c).to_pylist())}
+        assert empty == NEVER_SERVED[name], f"{name}: columns finsync reads but the sandbox does not serve"
