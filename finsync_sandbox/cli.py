@@ -17,6 +17,7 @@ from .state import Sandbox
 sandbox_app = typer.Typer(
     help="A local emulation of the upstream APIs (YourMembership, Younium), with their traps, over generated data.",
     no_args_is_help=True,
+    rich_markup_mode=None,
 )
 
 
@@ -41,7 +42,9 @@ def serve(
         "ym.export_status:slow=3' (grammar below).",
     ),
     env_file: Path | None = typer.Option(
-        None, help="Also write both sources' settings to this file as KEY=VALUE lines."
+        None,
+        help="Also write both sources' settings to this file as KEY=VALUE lines, which both `set -a; . FILE` "
+        "and `docker --env-file FILE` read.",
     ),
     export_latency: float | None = typer.Option(
         None, help="Seconds a YM export stays WORKING before it completes.", min=0
@@ -67,6 +70,8 @@ def serve(
         armed = parse_fault_spec(faults)
     except ValueError as error:
         raise typer.BadParameter(str(error), param_hint="--faults") from None
+    if env_file is not None:
+        check_writable(env_file)
     sandbox = Sandbox(config)
     for fault in armed:
         sandbox.faults.add(fault)
@@ -83,10 +88,7 @@ def serve(
             # Quoted for the shell (the legal entity has a space); the env file below holds raw values.
             console.print(f"export {key}={shlex.quote(value)}", highlight=False, soft_wrap=True, markup=False)
         if env_file is not None:
-            # Written whole and then renamed, so that a reader waiting for the file never sees half of it.
-            partial = env_file.with_name(env_file.name + ".partial")
-            partial.write_text("".join(f"{k}={v}\n" for k, v in settings.items()), encoding="utf-8")
-            partial.replace(env_file)
+            write_env_file(env_file, env_file_settings(server))
             console.print(f"Settings written to {env_file}")
         console.print("Press Ctrl-C to stop.")
 
@@ -95,3 +97,33 @@ def serve(
     except OSError as error:
         console.print(f"[red]Cannot listen on {host}:{port}: {error}[/]")
         raise typer.Exit(1) from None
+
+
+def check_writable(path: Path) -> None:
+    """Refuse before serving, rather than after, when the settings file cannot be written."""
+    partial = path.with_name(path.name + ".partial")
+    try:
+        partial.touch()
+        partial.unlink()
+    except OSError as error:
+        raise typer.BadParameter(f"{path} cannot be written: {error.strerror}", param_hint="--env-file") from None
+
+
+def env_file_settings(server: SandboxServer) -> dict[str, str]:
+    """The settings, with the legal entity named by its id: a docker env file takes every character after
+    `=` as the value (quotes included), a shell splits at a space, so the file holds no value either would
+    read differently."""
+    settings = dict(server.settings)
+    settings["SOURCES__YOUNIUM__LEGAL_ENTITY"] = server.sandbox.younium.dataset.legal_entity_id
+    return settings
+
+
+def write_env_file(path: Path, settings: dict[str, str]) -> None:
+    """Written whole and then renamed, so that a reader waiting for the file never sees half of it. A value
+    that a shell would split is quoted for it (none of the sandbox's own is)."""
+    lines = [
+        f"{key}={value if shlex.quote(value) == value else shlex.quote(value)}\n" for key, value in settings.items()
+    ]
+    partial = path.with_name(path.name + ".partial")
+    partial.write_text("".join(lines), encoding="utf-8")
+    partial.replace(path)

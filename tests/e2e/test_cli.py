@@ -43,7 +43,14 @@ def test_sandbox_serve_and_run_configured_only_by_environment_variables(tmp_path
         while not env_file.exists() and time.monotonic() < deadline:
             time.sleep(0.1)
         assert env_file.exists(), "sandbox serve did not write its settings"
+        # As `docker --env-file` reads it: everything after the first `=`, literally.
         settings = dict(line.split("=", 1) for line in env_file.read_text().splitlines() if line.strip())
+        # As a shell reads it: `set -a; . FILE`.
+        sourced = subprocess.run(
+            ["bash", "-c", f"set -a; . {env_file}; env -0"], capture_output=True, text=True, env={}, check=True
+        ).stdout
+        shell = dict(item.split("=", 1) for item in sourced.split("\0") if item.startswith("SOURCES__"))
+        assert shell == settings and len(settings) >= 8
         ym_only = {k: v for k, v in settings.items() if k.startswith("SOURCES__YM__")}
         assert set(ym_only) >= {"SOURCES__YM__BASE_URL", "SOURCES__YM__CLIENT_ID", "SOURCES__YM__API_KEY"}
 
@@ -68,6 +75,18 @@ def test_sandbox_serve_and_run_configured_only_by_environment_variables(tmp_path
 def sandbox() -> SandboxServer:
     with SandboxServer(config=SandboxConfig(ym_items=3000, batch_size=200, export_latency_seconds=0.05)) as server:
         yield server
+
+
+def test_sandbox_serve_refuses_an_env_file_it_cannot_write_before_serving(tmp_path: Path) -> None:
+    served = subprocess.run(
+        [*FINSYNC, "sandbox", "serve", "--env-file", str(tmp_path / "missing" / "sandbox.env")],
+        env=finsync_env(tmp_path, {}),
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert served.returncode == 2 and "--env-file" in served.stderr and "cannot be written" in served.stderr
+    assert "listening" not in served.stdout
 
 
 def test_wrong_credentials_exit_2_naming_the_settings_without_revealing_them(
