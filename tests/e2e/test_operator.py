@@ -45,6 +45,24 @@ def test_every_command_answers_dash_h_and_shows_flags_as_flags() -> None:
     assert "--full-refresh " in run_help and "--yes" in run_help
 
 
+def test_the_readme_documents_every_option_of_every_command() -> None:
+    readme = (Path(__file__).parents[2] / "README.md").read_text()
+    reference = readme.split("## Command reference", 1)[1].split("\n## ", 1)[0]
+    sections = dict(re.findall(r"### `([^`]+)`\n(.*?)(?=\n### |\Z)", reference, re.S))
+    root = typer.main.get_command(app)
+    for path in every_command(root):
+        command = root
+        for name in path:
+            command = command.commands[name]
+        if getattr(command, "commands", None) and path:
+            continue  # a group: its commands have sections of their own
+        title = " ".join(("finsync", *path))
+        assert title in sections, f"no section for {title}"
+        for param in command.params:
+            names = [param.metavar or param.name.upper()] if param.param_type_name == "argument" else param.opts
+            assert all(f"`{n}`" in sections[title] for n in names), f"{title}: {names} undocumented"
+
+
 def test_version_prints_the_installed_version() -> None:
     shown = CliRunner().invoke(app, ["--version"])
     assert shown.exit_code == 0 and shown.output.strip() == f"finsync {version('finsync')}"
