@@ -325,7 +325,7 @@ def set_aside(pipeline: dlt.Pipeline, load_ids: list[str]) -> Path:
         for package in Path(pipeline.working_dir).rglob(load_id):
             if package.is_dir():
                 shutil.move(str(package), str(target / f"{load_id}-{package.parent.name}"))
-    pipeline.drop_pending_packages()
+    pipeline.abort_packages()
     return target
 
 
