@@ -176,3 +176,13 @@ def test_a_rerun_that_changed_nothing_shows_no_new_row_in_any_table(sandbox: San
     assert len(tables) == 12
     assert all(figures["new"] == 0 and figures["in_warehouse"] > 0 for figures in tables.values()), tables
     assert tables["ym.invoice_items"]["read"] > 0, "the overlap was read again, and merged"
+
+
+def test_quiet_prints_only_errors_and_the_summary(sandbox: SandboxServer, tmp_path: Path) -> None:
+    env = env_for(sandbox, tmp_path)
+    quiet = run_finsync(["-q", "run"], env, tmp_path)
+    assert quiet.returncode == 0 and quiet.stderr == "", quiet.stderr
+    assert "what this run changed" in quiet.stdout and "invoice_lines" in quiet.stdout
+    env["SOURCES__YOUNIUM__SECRET"] = "wrong-secret-5678"
+    failing = run_finsync(["-q", "run", "--source", "younium"], env, tmp_path)
+    assert failing.returncode == 2 and failing.stderr.startswith("error (younium): ")
