@@ -74,8 +74,8 @@ def younium_source(settings: YouniumSettings) -> Sequence[DltResource]:
     client = younium_client(settings)
     pii = cast(PiiMode, settings.pii)
     reads = ModifiedWindows(settings.start(UTC), timedelta(minutes=settings.overlap_minutes))
-    batches = invoice_batch_records(client, reads)
-    invoice_rows = invoice_records(client, reads)
+    batches = reads.records("invoice_batches", client.invoice_batches)
+    invoice_rows = reads.records("invoices", client.invoices)
     payment_rows = payment_records(client)
     return (
         table_of(INVOICE_BATCHES, batches, pii, batch_rows),
@@ -84,7 +84,7 @@ def younium_source(settings: YouniumSettings) -> Sequence[DltResource]:
         INVOICE_BATCH_LOG.shape(batches | invoice_batch_log(client, settings.concurrency), pii),
         table_of(INVOICES, invoice_rows, pii),
         table_of(INVOICE_LINES, invoice_rows, pii, invoice_line_rows),
-        table_of(ACCOUNTS, account_records(client, reads), pii),
+        table_of(ACCOUNTS, reads.records("accounts", client.accounts), pii),
         table_of(PAYMENTS, payment_rows, pii),
         table_of(PAYMENT_SETTLEMENTS, payment_rows, pii, settlement_rows),
     )
@@ -108,7 +108,7 @@ def younium_client(settings: YouniumSettings | None = None) -> YouniumClient:
     )
 
 
-# -- raw records: read once, each feeding several tables ----------------------------------------------
+# -- raw records: each list read once, feeding every table made from it -------------------------------
 
 
 class ModifiedWindows:
@@ -135,22 +135,10 @@ class ModifiedWindows:
         if newest is not None:
             set_cursor(table, min(newest, window.before))
 
-
-@dlt.resource(name="invoice_batch_records", selected=False)
-def invoice_batch_records(client: YouniumClient, reads: ModifiedWindows) -> Iterator[list[JsonObject]]:
-    """Invoice batches modified within the window, as Younium sends them."""
-    yield from reads.read("invoice_batches", client.invoice_batches)
-
-
-@dlt.resource(name="invoice_records", selected=False)
-def invoice_records(client: YouniumClient, reads: ModifiedWindows) -> Iterator[list[JsonObject]]:
-    """Invoices, with their lines, modified within the window."""
-    yield from reads.read("invoices", client.invoices)
-
-
-@dlt.resource(name="account_records", selected=False)
-def account_records(client: YouniumClient, reads: ModifiedWindows) -> Iterator[list[JsonObject]]:
-    yield from reads.read("accounts", client.accounts)
+    def records(self, table: str, pages: Callable[[Window], Iterator[list[JsonObject]]]) -> DltResource:
+        """The records of `table`'s list, read in this closed window when the pipeline runs, as a resource
+        that feeds the tables made from them (it is no table itself)."""
+        return dlt.resource(self.read(table, pages), name=f"{table}_records", selected=False)
 
 
 @dlt.resource(name="payment_records", selected=False)
