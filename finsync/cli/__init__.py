@@ -174,7 +174,8 @@ def status(
         if s.working_dir is not None:
             out.print(
                 f"{s.source}: working data in {s.working_dir}; dlt's own tools read it: "
-                f"dlt pipeline --pipelines-dir {s.working_dir.parent} {s.working_dir.name} info",
+                f"RUNTIME__DLTHUB_TELEMETRY=false dlt pipeline --pipelines-dir {s.working_dir.parent} "
+                f"{s.working_dir.name} info",
                 highlight=False,
                 soft_wrap=True,
             )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 import subprocess
 import sys
@@ -122,11 +123,14 @@ def test_status_shows_the_last_load_cursors_and_rows(
 
     # The command status gives for dlt's own tools finds the pipeline (with its state) where finsync keeps it.
     given = re.search(
-        r"ym: working data in .*?read it: (dlt pipeline --pipelines-dir \S+ finsync_ym info)", result.output
+        r"ym: working data in .*?read it: RUNTIME__DLTHUB_TELEMETRY=false (dlt pipeline --pipelines-dir \S+ "
+        r"finsync_ym info)",
+        result.output,
     )
     assert given is not None, result.output
     dlt_cli = str(Path(sys.executable).with_name("dlt"))
-    shown = subprocess.run([dlt_cli, *given.group(1).split()[1:]], capture_output=True, text=True, timeout=120)
+    env = {**os.environ, "RUNTIME__DLTHUB_TELEMETRY": "false"}
+    shown = subprocess.run([dlt_cli, *given.group(1).split()[1:]], capture_output=True, text=True, timeout=120, env=env)
     assert shown.returncode == 0 and "Found pipeline finsync_ym" in shown.stdout, shown.stdout + shown.stderr
 
 
