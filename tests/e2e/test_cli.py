@@ -134,10 +134,16 @@ def test_a_sync_killed_midway_then_rerun_ends_with_exactly_the_expected_data(
     process.send_signal(signal.SIGKILL)
     process.wait(timeout=10)
     sandbox.sandbox.faults.clear()
+    # What a run killed while exporting leaves behind (its spool directory is removed only on a clean exit).
+    working_dir = next((tmp_path / "dlt").rglob("finsync_ym"))
+    spools = [working_dir / "spool" / "exports-killed" / "batch-1001.arrow"]
+    spools[0].parent.mkdir(parents=True, exist_ok=True)
+    spools[0].write_bytes(b"left over")
 
     result = run_finsync(["run", "--source", "ym"], env, tmp_path)
 
     assert result.returncode == 0, result.stderr
+    assert not any(path.exists() for path in spools), "the next run clears what a killed run spooled"
     dataset = sandbox.sandbox.dataset
     warehouse = Warehouse("duckdb", tmp_path / "finsync.duckdb")
     for table, ids in (

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import shutil
 import tempfile
 from collections.abc import Iterator, Sequence
 from datetime import datetime, timedelta, timezone, tzinfo
@@ -128,7 +129,7 @@ def finance_batch_items(batches: pa.Table, reader: BatchReader, concurrency: int
     progress.advance("batches read", 0, more=len(todo))
     failed: dict[str, str] = {}
     seen: set[int] = set()  # LineItemIDs handed over this run: the load trusts them to be unique
-    with tempfile.TemporaryDirectory(prefix="finsync-ym-") as spool:
+    with tempfile.TemporaryDirectory(prefix="exports-", dir=spool_root()) as spool:
         for outcome in bounded_map(lambda batch: reader(batch, Path(spool)), todo, concurrency):
             batch_id = outcome.item.batch_id
             if isinstance(outcome.error, (AuthenticationError, Interrupted)):
@@ -211,6 +212,15 @@ def invoice_items(
         logger.info(
             "YM invoice items swept from %s: %d rows in %d pages", since.isoformat(timespec="seconds"), rows, requests
         )
+
+
+def spool_root() -> Path:
+    """Where exports are spooled while read: inside the pipeline's working directory, which only one run at
+    a time uses (the warehouse lock), so what a killed run left there is cleared by the next one."""
+    root = Path(dlt.current.pipeline().working_dir) / "spool"
+    shutil.rmtree(root, ignore_errors=True)
+    root.mkdir(parents=True)
+    return root
 
 
 def failed_batches(source_state: dict[str, Any]) -> dict[str, str]:
