@@ -15,7 +15,7 @@ from finsync.warehouse.runner import SyncReport, Warehouse, sync
 from .output import console, emit, mode, out, say
 from .progress_view import ProgressDisplay
 
-__all__ = ["console", "out", "print_error", "summary", "sync_with_progress"]
+__all__ = ["print_error", "summary", "sync_with_progress"]
 
 
 def sync_with_progress(

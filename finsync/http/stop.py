@@ -21,10 +21,6 @@ def request_stop(signum: int) -> None:
     _stop.set()
 
 
-def stopping() -> bool:
-    return _stop.is_set()
-
-
 def raise_if_stopping() -> None:
     if _stop.is_set():
         raise Interrupted(_signum)
@@ -34,10 +30,3 @@ def pause(seconds: float) -> None:
     """Sleep, unless asked to stop: then raise `Interrupted` at once."""
     if _stop.wait(max(0.0, seconds)):
         raise Interrupted(_signum)
-
-
-def reset() -> None:
-    """Forget a stop request (tests run several syncs in one process)."""
-    global _signum
-    _signum = 0
-    _stop.clear()
