@@ -25,8 +25,8 @@ with warnings.catch_warnings():
 
 LOGIN = {"ClientID": 24680, "UserType": "Admin", "Username": "sandbox-api-key", "Password": "sandbox-api-password"}
 YOUNIUM_LOGIN = {"clientId": "sandbox-younium-client", "secret": "sandbox-younium-secret"}
-# Columns finsync declares that the sandbox never fills: optional fields of the API it leaves out, and
-# `invoiceCount`, which finsync reads from batches although the reference does not list it.
+# Columns a served page leaves empty: optional fields of the API the sandbox leaves out, and
+# `invoiceCount`, which finsync derives itself (from each batch's `invoices` list), not the API.
 NEVER_SERVED = {
     "invoices": {"days_past_due", "notes", "settled_notes", "external_crm_id"},
     "invoice_lines": {"charge_plan_id", "notes", "external_erp_id", "external_crm_id"},
