@@ -107,13 +107,31 @@ def run(
         ),
     ] = False,
     yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask before a --full-refresh.")] = False,
+    reader_copy: Annotated[
+        Path | None,
+        typer.Option(
+            "--duckdb-reader-copy",
+            metavar="FILE",
+            help="After a successful run, publish a read-only copy of the DuckDB warehouse here, for BI tools "
+            "and notebooks (setting warehouse.duckdb_reader_copy).",
+        ),
+    ] = None,
 ) -> None:
     """Sync incrementally from the configured tenants (settings: env vars or .dlt/*.toml)."""
+    from finsync.warehouse.reader_copy import publish_reader_copy, reader_copy_path
+
     names = _names(source)
+    target = warehouse(destination, duckdb_path)
+    if reader_copy is not None and target.kind != "duckdb":
+        raise typer.BadParameter("PostgreSQL serves readers while it loads: only DuckDB needs a reader copy")
     if full_refresh and not yes:
         _confirm_full_refresh(names)
     settings = {"ym": {"sweep": True}} if sweep else {}
-    raise typer.Exit(sync_with_progress(names, warehouse(destination, duckdb_path), full_refresh, settings))
+    code = sync_with_progress(names, target, full_refresh, settings)
+    copy = reader_copy_path(reader_copy) if target.kind == "duckdb" else None
+    if code == 0 and copy is not None:
+        say(f"reader copy published to {publish_reader_copy(target, copy)}")
+    raise typer.Exit(code)
 
 
 def _confirm_full_refresh(names: list[str]) -> None:

@@ -13,6 +13,8 @@ from importlib.metadata import version
 from pathlib import Path
 from typing import Any
 
+import duckdb
+import httpx
 import pytest
 import typer
 from typer.testing import CliRunner
@@ -186,3 +188,30 @@ def test_quiet_prints_only_errors_and_the_summary(sandbox: SandboxServer, tmp_pa
     env["SOURCES__YOUNIUM__SECRET"] = "wrong-secret-5678"
     failing = run_finsync(["-q", "run", "--source", "younium"], env, tmp_path)
     assert failing.returncode == 2 and failing.stderr.startswith("error (younium): ")
+
+
+def test_a_reader_holding_the_reader_copy_open_never_makes_a_run_fail(sandbox: SandboxServer, tmp_path: Path) -> None:
+    env = env_for(sandbox, tmp_path)
+    copy = tmp_path / "reader.duckdb"
+    assert run_finsync(["run", "--duckdb-reader-copy", str(copy)], env, tmp_path).returncode == 0
+    before = sandbox.sandbox.dataset.items
+
+    with duckdb.connect(str(copy), read_only=True) as dashboard:  # a BI tool keeps the copy open
+        assert dashboard.execute("SELECT count(*) FROM ym.invoice_items").fetchone() == (before,)
+        httpx.post(f"{sandbox.url}/_sandbox/advance", json={"ym_items": 500}).raise_for_status()
+
+        # The setting does what the flag does.
+        again = run_finsync(["run"], {**env, "WAREHOUSE__DUCKDB_READER_COPY": str(copy)}, tmp_path)
+
+        assert again.returncode == 0, again.stderr
+        assert dashboard.execute("SELECT count(*) FROM ym.invoice_items").fetchone() == (before,)
+    with duckdb.connect(str(copy), read_only=True) as fresh:
+        assert fresh.execute("SELECT count(*) FROM ym.invoice_items").fetchone() == (before + 500,)
+        assert fresh.execute("SELECT count(*) FROM analytics.invoice_lines").fetchone()[0] > before
+
+
+def test_the_reader_copy_is_only_for_duckdb(sandbox: SandboxServer, tmp_path: Path) -> None:
+    refused = run_finsync(
+        ["run", "--destination", "postgres", "--duckdb-reader-copy", "r.duckdb"], env_for(sandbox, tmp_path), tmp_path
+    )
+    assert refused.returncode == 2 and "only DuckDB needs a reader copy" in refused.stderr
