@@ -82,8 +82,8 @@ class StderrHandler(logging.Handler):
 
 
 def configure(log_format: LogFormat = "text", quiet: bool = False, verbose: bool = False) -> None:
-    """Logging as the mode asks: warnings and errors always, finsync's INFO lines (each request and page)
-    with `verbose`."""
+    """Logging as the mode asks: warnings and errors always; with `verbose`, finsync's INFO lines (pages,
+    exports, retries) and httpx's line per request, redacted like every other."""
     mode.log_format, mode.quiet, mode.verbose = log_format, quiet, verbose
     handler = StderrHandler()
     handler.setFormatter(LineFormatter())
@@ -93,4 +93,5 @@ def configure(log_format: LogFormat = "text", quiet: bool = False, verbose: bool
         root.removeHandler(old)
     root.addHandler(handler)
     root.setLevel(logging.WARNING)
-    logging.getLogger("finsync").setLevel(logging.INFO if verbose else logging.WARNING)
+    for name in ("finsync", "httpx"):  # httpx logs one line per request at INFO
+        logging.getLogger(name).setLevel(logging.INFO if verbose else logging.WARNING)

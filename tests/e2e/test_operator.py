@@ -160,6 +160,7 @@ def test_json_logs_are_one_object_per_line_and_hold_no_secret(sandbox: SandboxSe
     assert result.returncode == 2
     records = [json.loads(line) for line in result.stderr.splitlines()]
     assert {"progress", "summary", "error", "log"} <= {r["event"] for r in records}
+    assert any(r["event"] == "log" and r["message"].startswith("HTTP Request: ") for r in records), "-v: requests"
     assert all(set(r) >= {"time", "level", "event", "message"} for r in records)
     summaries = {r["source"]: r["outcome"] for r in records if r["event"] == "summary"}
     assert summaries == {"ym": "failed", "younium": "loaded"}, "every source appears in the summary"
