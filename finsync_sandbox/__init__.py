@@ -24,30 +24,33 @@ benchmarks run against it.
 
 from __future__ import annotations
 
-from .app import build_app
-from .config import SandboxConfig
-from .dataset import Batch, Money, YMDataset
-from .faults import Fault
-from .server import SandboxServer, serve
-from .state import Sandbox
-from .younium_changes import Advanced
-from .younium_dataset import Window, YouniumDataset
-from .younium_seed import InvoiceBatch
-from .younium_tenant import YouniumTenant
+from importlib import import_module
+from typing import Any
 
-__all__ = [
-    "Advanced",
-    "Batch",
-    "Fault",
-    "InvoiceBatch",
-    "Money",
-    "Sandbox",
-    "SandboxConfig",
-    "SandboxServer",
-    "Window",
-    "YMDataset",
-    "YouniumDataset",
-    "YouniumTenant",
-    "build_app",
-    "serve",
-]
+# Names load on first use (PEP 562): `finsync --help` lists `finsync sandbox` without starting Starlette.
+_HOMES = {
+    "Advanced": "younium_changes",
+    "Batch": "dataset",
+    "Fault": "faults",
+    "InvoiceBatch": "younium_seed",
+    "Money": "dataset",
+    "Sandbox": "state",
+    "SandboxConfig": "config",
+    "SandboxServer": "server",
+    "Window": "younium_dataset",
+    "YMDataset": "dataset",
+    "YouniumDataset": "younium_dataset",
+    "YouniumTenant": "younium_tenant",
+    "build_app": "app",
+    "serve": "server",
+}
+
+__all__ = sorted(_HOMES)
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _HOMES:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(import_module(f".{_HOMES[name]}", __name__), name)
+    globals()[name] = value
+    return value

@@ -3,16 +3,19 @@
 from __future__ import annotations
 
 import shlex
+from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 from rich.console import Console
 
 from .config import SCALE_KEYS, SandboxConfig
 from .faults import FAULT_GRAMMAR, parse_fault_spec
-from .server import SandboxServer, loopback_host
-from .server import serve as serve_forever
-from .state import Sandbox
+
+if TYPE_CHECKING:
+    from .server import SandboxServer
+    from .state import Sandbox
 
 sandbox_app = typer.Typer(
     help="A local emulation of the upstream APIs (YourMembership, Younium), with their traps, over generated data.",
@@ -54,6 +57,9 @@ def serve(
     ),
 ) -> None:
     """Serve the sandbox until Ctrl-C, printing the settings that point finsync at it."""
+    from .server import loopback_host
+    from .state import Sandbox
+
     try:
         loopback_host(host)
     except ValueError as error:
@@ -97,6 +103,12 @@ def serve(
     except OSError as error:
         console.print(f"[red]Cannot listen on {host}:{port}: {error}[/]")
         raise typer.Exit(1) from None
+
+
+def serve_forever(sandbox: Sandbox, *, host: str, port: int, on_ready: Callable[[SandboxServer], None]) -> None:
+    from .server import serve
+
+    serve(sandbox, host=host, port=port, on_ready=on_ready)
 
 
 def check_writable(path: Path) -> None:

@@ -25,9 +25,8 @@ from rich.table import Table as RichTable
 
 from finsync.errors import FinsyncError, Interrupted, signal_name
 from finsync.http import install_log_redaction, redact, request_stop
-from finsync.warehouse.runner import DEFAULT_DUCKDB_PATH, SOURCES, Warehouse, settings_from_env
+from finsync.warehouse import DEFAULT_DUCKDB_PATH
 
-from .display import print_error, sync_with_progress
 from .options import DestinationChoice, DestinationOption, DuckdbPath, duration, warehouse
 from .output import configure, console, out, say
 
@@ -89,7 +88,9 @@ SourceOption = Annotated[SourceChoice, typer.Option(help="Which upstream system.
 
 
 def _names(source: SourceChoice) -> list[str]:
-    return list(SOURCES) if source is SourceChoice.all else [source.value]
+    return (
+        [s.value for s in SourceChoice if s is not SourceChoice.all] if source is SourceChoice.all else [source.value]
+    )
 
 
 @app.command()
@@ -119,6 +120,8 @@ def run(
 ) -> None:
     """Sync incrementally from the configured tenants (settings: env vars or .dlt/*.toml)."""
     from finsync.warehouse.reader_copy import publish_reader_copy, reader_copy_path
+
+    from .display import sync_with_progress
 
     names = _names(source)
     target = warehouse(destination, duckdb_path)
@@ -150,7 +153,11 @@ def _confirm_full_refresh(names: list[str]) -> None:
 @app.command()
 def demo(duckdb_path: DuckdbPath = DEFAULT_DEMO_PATH) -> None:
     """Start the bundled sandbox, sync every source from it into a DuckDB file of its own, print a summary."""
+    from finsync.warehouse.database import Warehouse
+    from finsync.warehouse.runner import settings_from_env
     from finsync_sandbox import SandboxConfig, SandboxServer
+
+    from .display import sync_with_progress
 
     started = time.monotonic()
     with SandboxServer(config=SandboxConfig()) as sandbox:
@@ -312,6 +319,8 @@ def main() -> None:
     except SystemExit as done:
         code = done.code if isinstance(done.code, int) else (0 if done.code is None else 1)
     except FinsyncError as error:  # raised outside a sync, e.g. while reading settings, or an interruption
+        from .display import print_error
+
         print_error(None, error)
         code = error.exit_code
     except Exception as error:  # a defect: still one readable, redacted paragraph rather than a traceback

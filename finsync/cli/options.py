@@ -6,11 +6,12 @@ import re
 from datetime import timedelta
 from enum import Enum
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from finsync.warehouse.database import Warehouse
+if TYPE_CHECKING:
+    from finsync.warehouse.database import Warehouse
 
 
 class DestinationChoice(str, Enum):
@@ -28,6 +29,8 @@ DuckdbPath = Annotated[Path, typer.Option("--duckdb-path", metavar="FILE", help=
 
 
 def warehouse(destination: DestinationChoice, duckdb_path: Path) -> Warehouse:
+    from finsync.warehouse.database import Warehouse
+
     return Warehouse(destination.value, duckdb_path)  # type: ignore[arg-type]
 
 

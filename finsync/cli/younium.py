@@ -14,29 +14,21 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import date
 from decimal import Decimal, InvalidOperation
-from typing import Annotated, Literal
+from typing import TYPE_CHECKING, Annotated, Literal
 
 import typer
 from rich.live import Live
 from rich.text import Text
 
 from finsync.errors import FinsyncError, Interrupted
-from finsync.jobs.younium import (
-    DEFAULT_JOB_POLL_INTERVAL,
-    DEFAULT_JOB_TIMEOUT,
-    BatchJob,
-    JobProgress,
-    JobResult,
-    batch_log_errors,
-    generate_batch,
-    new_idempotency_key,
-    post_batch,
-    wait_for_job,
-)
-from finsync.sources.younium import YouniumClient, younium_client
-from finsync.warehouse.runner import DEFAULT_DUCKDB_PATH, Warehouse
+from finsync.jobs import DEFAULT_JOB_POLL_INTERVAL, DEFAULT_JOB_TIMEOUT
+from finsync.warehouse import DEFAULT_DUCKDB_PATH
 
-from .display import print_error, sync_with_progress
+if TYPE_CHECKING:  # the clients load when a command runs, not when the command line is built
+    from finsync.jobs.younium import BatchJob, JobProgress, JobResult
+    from finsync.sources.younium import YouniumClient
+    from finsync.warehouse.database import Warehouse
+
 from .options import DestinationChoice, DestinationOption, DuckdbPath, warehouse
 from .output import console, out, say
 
@@ -110,6 +102,8 @@ def generate_batch_command(
     printed = _day(invoice_date, "--invoice-date") if invoice_date else None
     minimum = _amount(minimum_amount) if minimum_amount is not None else None
 
+    from finsync.jobs.younium import generate_batch
+
     def start(client: YouniumClient, key: str) -> BatchJob:
         return generate_batch(
             client,
@@ -137,6 +131,8 @@ def post_batch_command(
     duckdb_path: DuckdbPath = DEFAULT_DUCKDB_PATH,
 ) -> None:
     """Post an invoice batch (its invoices become Posted), and wait until it is done."""
+    from finsync.jobs.younium import post_batch
+
     _run("Posted", lambda client, key: post_batch(client, batch_id, key), idempotency_key, poll_interval, timeout)
     if sync_after:
         _sync(warehouse(destination, duckdb_path))
@@ -151,6 +147,11 @@ def _run(
 ) -> None:
     """Start the job with one idempotency key, follow it to the end, report the batch and its log errors."""
     verb = "generate" if kind == "Generated" else "post"
+    from finsync.jobs.younium import new_idempotency_key
+    from finsync.sources.younium import younium_client
+
+    from .display import print_error
+
     key = idempotency_key or new_idempotency_key()
     say(f"idempotency key: {key} (to resume this job after an interruption, rerun with --idempotency-key {key})")
     job: BatchJob | None = None
@@ -193,10 +194,14 @@ def _follow(
             polled = f"poll {progress.polls}, {progress.elapsed:.1f}s"
             live.update(Text(f"{kind.lower()} job {progress.reference}: {progress.status} ({polled})"))
 
+        from finsync.jobs.younium import wait_for_job
+
         return wait_for_job(client, job.reference, kind, poll_interval=every, timeout=timeout, on_progress=show)
 
 
 def _print_log_errors(client: YouniumClient, batch_id: str) -> None:
+    from finsync.jobs.younium import batch_log_errors
+
     errors = batch_log_errors(client, batch_id)
     if not errors:
         out.print("batch log: no errors")
@@ -208,6 +213,8 @@ def _print_log_errors(client: YouniumClient, batch_id: str) -> None:
 
 
 def _sync(warehouse: Warehouse) -> None:
+    from .display import sync_with_progress
+
     code = sync_with_progress(["younium"], warehouse, False, {})
     if code:
         raise typer.Exit(code)

@@ -1,32 +1,43 @@
 """The one HTTP core both upstream clients use: policy and response rules, sign-in flows, paginators,
-redaction, bounded concurrency, and the request to stop."""
+redaction, bounded concurrency, and the request to stop.
 
-from .auth import Credential, RenewingAuth
-from .client import HttpClient, HttpSettings, JsonObject, Reply, Rule
-from .concurrency import Outcome, bounded_map, read_ahead
-from .paging import CountedPaginator, Page, RepeatingListPaginator, ShortPagePaginator
-from .redact import install_log_redaction, redact, register_secret
-from .stop import pause, raise_if_stopping, request_stop
+Names load on first use (PEP 562), so a command that needs only redaction (`finsync --help`) does not
+import httpx, tenacity and dlt."""
 
-__all__ = [
-    "CountedPaginator",
-    "Credential",
-    "HttpClient",
-    "HttpSettings",
-    "JsonObject",
-    "Outcome",
-    "Page",
-    "RenewingAuth",
-    "RepeatingListPaginator",
-    "Reply",
-    "Rule",
-    "ShortPagePaginator",
-    "bounded_map",
-    "install_log_redaction",
-    "pause",
-    "raise_if_stopping",
-    "read_ahead",
-    "redact",
-    "register_secret",
-    "request_stop",
-]
+from __future__ import annotations
+
+from importlib import import_module
+from typing import Any
+
+_HOMES = {
+    "Credential": "auth",
+    "RenewingAuth": "auth",
+    "HttpClient": "client",
+    "HttpSettings": "client",
+    "JsonObject": "client",
+    "Reply": "client",
+    "Rule": "client",
+    "Outcome": "concurrency",
+    "bounded_map": "concurrency",
+    "read_ahead": "concurrency",
+    "CountedPaginator": "paging",
+    "Page": "paging",
+    "RepeatingListPaginator": "paging",
+    "ShortPagePaginator": "paging",
+    "install_log_redaction": "redaction",
+    "redact": "redaction",
+    "register_secret": "redaction",
+    "pause": "stop",
+    "raise_if_stopping": "stop",
+    "request_stop": "stop",
+}
+
+__all__ = sorted(_HOMES)
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _HOMES:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(import_module(f".{_HOMES[name]}", __name__), name)
+    globals()[name] = value
+    return value

@@ -18,7 +18,7 @@ import httpx
 
 from finsync.errors import UpstreamError
 
-from .redact import register_secret
+from .redaction import register_secret
 from .stop import pause
 
 logger = logging.getLogger(__name__)

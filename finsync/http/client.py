@@ -23,7 +23,7 @@ from tenacity import RetryCallState, Retrying, retry_if_exception, stop_after_at
 
 from finsync.errors import UpstreamError
 
-from .redact import redact
+from .redaction import redact
 from .stop import pause
 
 logger = logging.getLogger(__name__)

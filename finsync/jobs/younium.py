@@ -19,6 +19,7 @@ from urllib.parse import quote
 
 from finsync.errors import BatchJobError
 from finsync.http import Rule, pause
+from finsync.jobs import DEFAULT_JOB_DESCRIPTION, DEFAULT_JOB_POLL_INTERVAL, DEFAULT_JOB_TIMEOUT
 from finsync.sources.younium.client import (
     INVOICE_BATCHES_PATH,
     JsonObject,
@@ -30,10 +31,6 @@ from finsync.sources.younium.client import (
 
 logger = logging.getLogger(__name__)
 
-# How often and how long to poll a job's status, and the description a job is given, unless told otherwise.
-DEFAULT_JOB_POLL_INTERVAL = 5.0
-DEFAULT_JOB_TIMEOUT = 1800.0
-DEFAULT_JOB_DESCRIPTION = "finsync"
 
 # Statuses these calls read themselves: a job refused (400), or not visible yet (400 "could not be found", 404).
 ANSWERED = (Rule((400,), "reply"),)

@@ -26,9 +26,9 @@ from dlt.destinations.impl.duckdb.configuration import DuckDbCredentials
 from dlt.destinations.impl.postgres.configuration import PostgresCredentials
 
 from finsync.errors import Busy, ConfigurationError, SyncError, WarehouseUnusable
+from finsync.warehouse import DEFAULT_DUCKDB_PATH
 
 DestinationKind = Literal["duckdb", "postgres"]
-DEFAULT_DUCKDB_PATH = Path("finsync.duckdb")
 POSTGRES_KEY = "destination.postgres.credentials"
 # DuckDB's share of the machine during a load (settings warehouse.duckdb_memory_limit / duckdb_threads).
 DEFAULT_DUCKDB_MEMORY_LIMIT = "256MB"
