@@ -41,23 +41,16 @@ def write_report(warehouse: Warehouse, target: Path, timeout: float = 600) -> Pa
         if warehouse.kind == "postgres"
         else {"FINSYNC_DUCKDB": str(warehouse.duckdb_path.resolve())}
     )
-    saved = {name: os.environ.get(name) for name in ("FINSYNC_POSTGRES_DSN", "FINSYNC_DUCKDB")}
-    os.environ.pop("FINSYNC_POSTGRES_DSN", None)
-    os.environ.update(variables)  # the kernel inherits this process's environment
+    # The kernel gets its own environment: this process's, pointed at this warehouse.
+    env = {k: v for k, v in os.environ.items() if k not in ("FINSYNC_POSTGRES_DSN", "FINSYNC_DUCKDB")} | variables
     try:
         with tempfile.TemporaryDirectory(prefix="finsync-report-") as sockets:
             # The kernel talks to this process over Unix sockets in a private directory, not loopback TCP.
             kernel = KernelManager(kernel_name="python3", transport="ipc", ip=str(Path(sockets) / "kernel"))
-            NotebookClient(notebook, km=kernel, timeout=timeout).execute()
+            NotebookClient(notebook, km=kernel, timeout=timeout).execute(env=env)
     except CellExecutionError as error:
         summary = str(error).strip().splitlines()[-1] if str(error).strip() else type(error).__name__
         raise ReportFailed(f"the report notebook stopped on an error: {summary}. No report was written.") from None
-    finally:
-        for name, value in saved.items():
-            if value is None:
-                os.environ.pop(name, None)
-            else:
-                os.environ[name] = value
     exporter = HTMLExporter(template_name="lab")
     exporter.log.setLevel(logging.ERROR)  # it asks for alt text on every chart
     html, _resources = exporter.from_notebook_node(notebook)
