@@ -8,7 +8,6 @@ import json
 import logging
 import time
 from dataclasses import dataclass
-from datetime import datetime, timezone
 from typing import Any, Literal
 
 from rich.console import Console
@@ -36,18 +35,23 @@ class OutputMode:
 mode = OutputMode()
 
 
-def utc_now() -> str:
-    return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+def utc_stamp(seconds: float | None = None) -> str:
+    """ISO-8601 UTC, to the second: now, or at `seconds` since the epoch."""
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(seconds))
+
+
+def format_line(stamp: str, level: str, event: str, message: str, **fields: Any) -> str:
+    """`<time> <LEVEL> <message>`, or under json one object with the fields as well; redacted either way."""
+    text = redact(message)
+    if mode.log_format == "json":
+        record = {"time": stamp, "level": level.lower(), "event": event, "message": text, **fields}
+        return redact(json.dumps(record, default=str))
+    return f"{stamp} {level.upper():<7} {text}"
 
 
 def emit(level: str, event: str, message: str, **fields: Any) -> None:
-    """One line on stderr: `<time> <level> <message>`, or a JSON object with the fields as well."""
-    text = redact(message)
-    if mode.log_format == "json":
-        record = {"time": utc_now(), "level": level, "event": event, "message": text, **fields}
-        console.file.write(redact(json.dumps(record, default=str)) + "\n")
-    else:
-        console.file.write(f"{utc_now()} {level.upper():<7} {text}\n")
+    """One line on stderr about the run."""
+    console.file.write(format_line(utc_stamp(), level, event, message, **fields) + "\n")
     console.file.flush()
 
 
@@ -63,12 +67,10 @@ class LineFormatter(logging.Formatter):
     """Log records as the same lines `emit` writes."""
 
     def format(self, record: logging.LogRecord) -> str:
-        message = redact(record.getMessage())
-        stamp = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(record.created))
+        stamp, message = utc_stamp(record.created), record.getMessage()
         if mode.log_format == "json":
-            fields = {"time": stamp, "level": record.levelname.lower(), "event": "log", "logger": record.name}
-            return redact(json.dumps({**fields, "message": message}))
-        return f"{stamp} {record.levelname:<7} {record.name}: {message}"
+            return format_line(stamp, record.levelname, "log", message, logger=record.name)
+        return format_line(stamp, record.levelname, "log", f"{record.name}: {message}")
 
 
 class StderrHandler(logging.Handler):
