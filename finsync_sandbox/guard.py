@@ -7,14 +7,16 @@ ProblemDetails).
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
-from typing import TYPE_CHECKING, Any
+from collections.abc import Awaitable, Callable, Mapping
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
 from starlette.types import Receive, Scope, Send
 
 from .faults import DROP, SLOW, STATUS, TRUNCATE, Fault
+
+T = TypeVar("T")
 
 if TYPE_CHECKING:
     from .state import Sandbox
@@ -48,6 +50,20 @@ class Reject(Exception):
 
     def __init__(self, response: Response) -> None:
         self.response = response
+
+
+def query_param(
+    query: Mapping[str, str], name: str, default: T, parse: Callable[[str], T], invalid: Callable[[str, str], Response]
+) -> T:
+    """Query parameter `name` (keys lower-cased) read by `parse`; `default` when absent or blank; a value
+    `parse` refuses ends the request with the API's own answer, `invalid(name, value)`."""
+    text = query.get(name.lower(), "").strip()
+    if not text:
+        return default
+    try:
+        return parse(text)
+    except ValueError:
+        raise Reject(invalid(name, text)) from None
 
 
 def guarded(sandbox: Sandbox, name: str, handler: Handler, status_reply: Callable[[Fault], Response]) -> Handler:

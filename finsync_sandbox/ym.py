@@ -29,7 +29,7 @@ from starlette.routing import Route
 from .exports import ExportState, export_file
 from .faults import EMPTY_FILE, MALFORMED_ROW, SHORT_FILE, UNKNOWN_ANCHOR, Fault
 from .formats import NO_DATE, parse_server_time
-from .guard import Handler, Reject, fault_of, guarded, query_fields, retry_headers
+from .guard import Handler, Reject, fault_of, guarded, query_fields, query_param, retry_headers
 from .jsonwriter import json_response
 from .routes import (
     YM_AUTHENTICATE,
@@ -102,13 +102,8 @@ class YMApi:
             raise Reject(_json(UNAUTHORIZED, 401))
 
     def _time_param(self, query: Mapping[str, str], name: str) -> int | None:
-        text = query.get(name.lower(), "").strip()
-        if not text:
-            return None
-        try:
-            return parse_server_time(text, self.sandbox.server_zone)
-        except ValueError:
-            raise Reject(_binding_error(name, text)) from None
+        zone = self.sandbox.server_zone
+        return query_param(query, name, None, lambda text: parse_server_time(text, zone), _binding_error)
 
     def _paging(self, query: Mapping[str, str]) -> tuple[int, int, int, int]:
         """(page size, page number, offset, items to skip). PageNumber is 1-based; an OffSet, when
@@ -337,13 +332,7 @@ def _status_fault(fault: Fault) -> Response:
 
 
 def _int_param(query: Mapping[str, str], name: str, default: int) -> int:
-    text = query.get(name.lower(), "").strip()
-    if not text:
-        return default
-    try:
-        return int(text)
-    except ValueError:
-        raise Reject(_binding_error(name, text)) from None
+    return query_param(query, name, default, int, _binding_error)
 
 
 async def _body_fields(request: Request) -> dict[str, Any]:

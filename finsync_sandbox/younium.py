@@ -39,7 +39,7 @@ from starlette.routing import Route
 
 from .faults import MODIFY, NOTHING_FOUND, Fault
 from .formats import parse_moment
-from .guard import Handler, Reject, fault_of, guarded, lower_keys, query_fields, retry_headers
+from .guard import Handler, Reject, fault_of, guarded, lower_keys, query_fields, query_param, retry_headers
 from .jsonwriter import RawJson, dumps, json_response
 from .routes import (
     YOUNIUM_ACCOUNTS,
@@ -155,13 +155,9 @@ class YouniumApi:
         return size, number
 
     def _int(self, query: Mapping[str, str], name: str, default: int) -> int:
-        text = query.get(name.lower(), "").strip()
-        if not text:
-            return default
-        try:
-            return int(text)
-        except ValueError:
-            raise Reject(self.validation({name: [f"The value '{text}' is not valid."]})) from None
+        return query_param(
+            query, name, default, int, lambda key, text: self.validation({key: [f"The value '{text}' is not valid."]})
+        )
 
     def _window(self, query: Mapping[str, str]) -> Window:
         bounds: list[int | None] = []
