@@ -9,7 +9,9 @@ It emulates Younium's API 2.1 (under `/younium`) the same way (two token answer 
 api-version and legal-entity headers, HTTP 400 for an empty list, `nextPage` links that drop
 ModifiedAfter, invoice lines filtered by ModifiedAfter, a BatchLog whose `data` may be one object, batch
 jobs that take time, idempotent POSTs), over seeded accounts, invoices and lines, invoice batches and
-payments, linked to one another.
+payments, linked to one another, telling a finance team's stories: cancelled invoices, credit notes
+(some typed Invoice with negative totals) linked to what they credit by RelatedInvoices, partly paid
+and overdue invoices, in four currencies.
 
 Control routes under `/_sandbox` (and the same operations on the in-process `Sandbox` object) advance
 time, inject faults (error statuses with Retry-After, dropped connections, truncated bodies, slow

@@ -207,6 +207,11 @@ class YMDataset:
                 first_entered = self.entered_ticks(first_item) if entered is None else entered
                 invoice_no = number
                 invoice = invoice_fields(number, digest(self._key, b"invoice", number), first_entered)
+                # OutstandingBalance is the invoice's, repeated on each of its items: all of it while unpaid.
+                end = block * INVOICE_BLOCK + (cuts[sub] if sub < len(cuts) else INVOICE_BLOCK)
+                items = range(first_item, min(end, max(self.items, n)) + 1) if entered is None else range(n, n + 1)
+                unpaid = not invoice["PaymentOption"]
+                invoice["OutstandingBalance"] = money(sum(self._money_cents(k)[0] for k in items) if unpaid else 0)
             d = self._item_digest(n)
             yield item_fields(n, d, invoice, format_ticks(self._entered(n, d) if entered is None else entered))
 

@@ -14,8 +14,10 @@ YOUNIUM_TOKEN = "younium.token"
 YOUNIUM_INVOICE_BATCHES = "younium.invoice_batches"
 YOUNIUM_BATCH_LOG = "younium.batch_log"
 YOUNIUM_INVOICES = "younium.invoices"
+YOUNIUM_RELATED_INVOICES = "younium.related_invoices"
 YOUNIUM_ACCOUNTS = "younium.accounts"
 YOUNIUM_PAYMENTS = "younium.payments"
+YOUNIUM_BASE_CURRENCY = "younium.base_currency"
 YOUNIUM_GENERATE = "younium.generate"
 YOUNIUM_POST = "younium.post"
 YOUNIUM_JOB_STATUS = "younium.job_status"
@@ -32,8 +34,10 @@ ROUTE_NAMES: tuple[str, ...] = (
     YOUNIUM_INVOICE_BATCHES,
     YOUNIUM_BATCH_LOG,
     YOUNIUM_INVOICES,
+    YOUNIUM_RELATED_INVOICES,
     YOUNIUM_ACCOUNTS,
     YOUNIUM_PAYMENTS,
+    YOUNIUM_BASE_CURRENCY,
     YOUNIUM_GENERATE,
     YOUNIUM_POST,
     YOUNIUM_JOB_STATUS,

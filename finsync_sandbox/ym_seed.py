@@ -135,7 +135,6 @@ def item_fields(n: int, d: bytes, invoice: dict[str, Any], entered: str) -> dict
     record = dict(invoice)
     record.update(
         {
-            "OutstandingBalance": money(cents * quantity if not invoice["PaymentOption"] else 0),
             "LineItemID": n,
             "LineItemRelatedTo": category.related_base + d[11] % len(category.descriptions),
             "LineItemType": category.line_item_type,

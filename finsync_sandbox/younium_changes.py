@@ -3,7 +3,8 @@ and invoices added) and the `modify` fault (invoices change while a sync pages t
 
 Both are overlays on the seed: an edit adds a unit to some lines of a draft and moves its `modified` time;
 which lines, and which drafts, is drawn from the seed and the number of changes so far, so equal
-sequences of events give equal data.
+sequences of events give equal data. Only drafts outside batches are ever edited: posted, settled and
+cancelled invoices and credit notes keep their lines (`touch` only moves their `modified`).
 """
 
 from __future__ import annotations

@@ -10,10 +10,19 @@ Time is the tenant's own: the seeded history starts on 2024-01-02, and each late
 job finishing) happens an hour after the previous one, so `modified` only ever moves forward and equal
 sequences of events give equal data. Times are integer milliseconds since 1970-01-01 UTC.
 
-How the seeded history looks: the oldest ~70% of the invoices were invoiced in `batches` invoice batches,
-cut at day boundaries (a batch takes every draft dated up to its target date), all posted except the
-newest; a quarter of the posted invoices were paid, one payment each. The newest invoices are drafts
-outside any batch, waiting for the next generate job.
+How the seeded history looks (`younium_history` tells it in full): the oldest ~70% of the invoices were
+invoiced in `batches` invoice batches, all posted except the newest; a quarter of the posted invoices
+were paid in full, one payment each. Of the rest, 3% of the posted invoices were cancelled after posting
+(they owe nothing), 3% were credited in full by a credit note each (a separate Posted invoice record with
+negated lines, `invoiceType` Credit, except one or two auto-generated ones typed Invoice with negative
+totals; `GET /Invoices/{id}/RelatedInvoices` links the pair), and 2% were partly paid. Unpaid posted
+invoices fall past due (`daysPastDue`, on the tenant's clock). The newest invoices are drafts outside
+any batch, waiting for the next generate job.
+
+Numbering: invoices 1..`invoices` are the seeded invoices (their facts a function of the number); the
+seeded credit notes follow them (numbers `invoices`+1.., in the order they were created), and invoices
+that `advance` adds come after those. Every number, whatever it is, has the same overlay entries, and
+appears once in the (modified, id) order, so a page stays a slice of it.
 """
 
 from __future__ import annotations
@@ -25,32 +34,35 @@ from array import array
 from collections.abc import Iterable, Sequence
 from typing import NamedTuple
 
-from .formats import DAY, HOUR, SECOND, day_of, start_of_day
+from .formats import HOUR, day_of
+from .younium_history import seed_history
+from .younium_ledger import InvoiceLedger
 from .younium_seed import (
     ACCOUNT_SPACING,
+    CANCELLED,
+    DRAFT,
     FIRST_CREATED,
     INVOICE_SPACING,
+    POSTED,
     RATES_E4,
+    SETTLED,
     SPREAD,
+    STATUS_NAMES,
     Account,
     InvoiceBatch,
     Line,
-    LogEntry,
     Payment,
     Totals,
     YouniumSeed,
-    invoice_number,
     line_amounts,
+    negated,
     sum_totals,
 )
 
+__all__ = ["CANCELLED", "DRAFT", "POSTED", "SETTLED", "STATUS_NAMES", "Window", "YouniumDataset"]
+
 # Each event after the seeded history (advance, a job finishing) happens this long after the previous one.
 EVENT_STEP = HOUR
-BATCHED_SHARE = 0.7  # the oldest invoices that the seeded batches took
-DRAFT, POSTED, SETTLED = 0, 1, 2
-STATUS_NAMES = ("Draft", "Posted", "Settled")
-# Seeded batches have this many warnings in their log, in turn: some none, one, or several.
-_SEEDED_LOG_SIZES = (2, 0, 1, 3)
 
 
 class Window(NamedTuple):
@@ -73,8 +85,9 @@ class _Segment(NamedTuple):
     accounts: int
 
 
-class YouniumDataset:
-    """A seeded Younium tenant. Thread-safe: the server reads pages while tests advance it (`lock`)."""
+class YouniumDataset(InvoiceLedger):
+    """A seeded Younium tenant (what its invoices owe: `InvoiceLedger`). Thread-safe: the server reads
+    pages while tests advance it (`lock`)."""
 
     def __init__(
         self, seed: int = 7, accounts: int = 50, invoices: int = 600, lines_per_invoice: int = 5, batches: int = 4
@@ -100,18 +113,23 @@ class YouniumDataset:
         self._status = bytearray(1)
         self._batch = array("l", [0])
         self._modified = array("q", [0])
-        self._invoice_day: dict[int, int] = {}  # invoice dates a generate job set
+        self._invoice_day: dict[int, int] = {}  # invoice dates a generate job (or a credit note) set
         self._edits: dict[tuple[int, int], tuple[int, int]] = {}  # (invoice, line) -> (extra quantity, modified)
         self._totals: dict[int, Totals] = {}
         self._reserved: set[int] = set()  # taken by a generate job that has not finished
+        self._by_id: dict[str, int] = {}
+        self._credited: dict[int, int] = {}  # credit note -> the invoice it credits
+        self._credit_note: dict[int, int] = {}  # invoice -> its credit note
+        self._typed_invoice: set[int] = set()  # credit notes an order change generated: invoiceType Invoice
+        self._paid: dict[int, Payment] = {}  # invoice -> the payment that settled it (in full or in part)
         self._add_invoices(invoices)
         self._batches: list[InvoiceBatch] = []
         self._batch_by_number: dict[int, InvoiceBatch] = {}
         self._batch_by_ref: dict[str, InvoiceBatch] = {}
         self._batch_numbers = itertools.count(1)
         self.payments: list[Payment] = []
-        self._seed_history(batches)
-        self._order = sorted(range(1, invoices + 1), key=self._order_key)
+        seed_history(self, batches)
+        self._order = sorted(range(1, self.invoices_count + 1), key=self._order_key)
         latest = max([FIRST_CREATED, *self._modified[1:], *(p.paid for p in self.payments)])
         self._now = latest - latest % HOUR + HOUR
         self.advances = 0  # how many times `advance` or a `modify` fault changed the tenant (see younium_changes)
@@ -134,48 +152,18 @@ class YouniumDataset:
             segment = self._segment(self._invoice_segments, n)
             start = segment.start + (n - segment.first) * segment.spacing
             invoice_id, account, created = self.seeded.invoice(n, start, segment.accounts)
-            self._ids.append(invoice_id)
-            self._invoice_accounts.append(account)
-            self._created.append(created)
-            self._status.append(DRAFT)
-            self._batch.append(0)
-            self._modified.append(created)
+            self._append_invoice(invoice_id, account, created, DRAFT)
 
-    def _seed_history(self, batches: int) -> None:
-        """The batches, postings and payments that happened before the sandbox started."""
-        invoices = self.invoices_count
-        batched = int(invoices * BATCHED_SHARE) if invoices > 1 else 0
-        count = min(batches, batched)
-        days = [day_of(c) for c in self._created[1:]]
-        cuts: list[tuple[int, int, int]] = []  # (first invoice, last invoice, target day) of each batch
-        for b in range(1, count + 1):
-            # Batches take every invoice dated up to their target date; the newest day's stay drafts.
-            target = min(days[max(1, round(batched * b / count)) - 1], days[-1] - 1)
-            last = bisect.bisect_right(days, target)
-            first = cuts[-1][1] + 1 if cuts else 1
-            if last >= first:
-                cuts.append((first, last, target))
-        for b, (first, last, target) in enumerate(cuts, start=1):
-            generated = start_of_day(target + 1) + HOUR
-            batch = self.add_batch(self.reserve_batch_number(), range(first, last + 1), target, None, generated)
-            for k in range(_SEEDED_LOG_SIZES[(b - 1) % len(_SEEDED_LOG_SIZES)]):
-                n = batch.invoices[self.seeded.digest(b"log", b * 16 + k)[0] * len(batch.invoices) // 256]
-                message = (
-                    f"Account {self.invoice_account(n).account_number} has no e-invoice address; invoice "
-                    f"{invoice_number(n)} will be sent by email instead"
-                )
-                batch.log.append(
-                    LogEntry(self._ids[n], "Invoice", invoice_number(n), message, generated + (k + 1) * SECOND)
-                )
-            if b == len(cuts):
-                break  # the newest batch is still waiting to be posted
-            self.post_batch(batch, generated + 2 * HOUR)
-            paid = batch.modified + DAY + 3 * HOUR
-            for n in batch.invoices:
-                if self.seeded.digest(b"paid", n)[0] < 64:  # a quarter of them
-                    self.set_invoice_status(n, SETTLED, paid)
-                    self.payments.append(Payment(len(self.payments) + 1, self.seeded.uuid(b"payment", n), n, paid, b))
-        self.payments.sort(key=lambda p: (p.paid, p.id))
+    def _append_invoice(self, invoice_id: str, account: int, created: int, status: int) -> int:
+        n = len(self._ids)
+        self._ids.append(invoice_id)
+        self._by_id[invoice_id] = n
+        self._invoice_accounts.append(account)
+        self._created.append(created)
+        self._status.append(status)
+        self._batch.append(0)
+        self._modified.append(created)
+        return n
 
     # -- accounts --------------------------------------------------------------------------------------
 
@@ -208,8 +196,12 @@ class YouniumDataset:
     def invoice_id(self, n: int) -> str:
         return self._ids[n]
 
+    def find_invoice(self, invoice_id: str) -> int | None:
+        """The number of the invoice with this id."""
+        return self._by_id.get(invoice_id.strip().lower())
+
     def status_code(self, n: int) -> int:
-        """DRAFT, POSTED or SETTLED."""
+        """DRAFT, POSTED, SETTLED or CANCELLED."""
         return self._status[n]
 
     def invoice_status(self, n: int) -> str:
@@ -222,7 +214,8 @@ class YouniumDataset:
         return self._accounts[self._invoice_accounts[n] - 1]
 
     def invoice_day(self, n: int) -> int:
-        """The invoice date (ordinal): the day it was created, unless a generate job set another."""
+        """The invoice date (ordinal): the day it was created, unless a generate job (or a credit note's
+        `creditInvoiceDate`) set another."""
         return self._invoice_day.get(n) or day_of(self._created[n])
 
     def created(self, n: int) -> int:
@@ -235,7 +228,18 @@ class YouniumDataset:
         return self.seeded.line_id(n, k)
 
     def lines(self, n: int) -> list[Line]:
-        """Invoice `n`'s lines as they are now."""
+        """Invoice `n`'s lines as they are now (a credit note's: the credited lines, negated)."""
+        original = self._credited.get(n)
+        if original is not None:
+            return [
+                line._replace(
+                    quantity=-line.quantity,
+                    amounts=negated(line.amounts),
+                    modified=self._created[n],
+                    id=self.line_id(n, line.number),
+                )
+                for line in self.lines(original)
+            ]
         account = self.invoice_account(n)
         rate = RATES_E4[account.currency]
         lines = []
@@ -246,8 +250,19 @@ class YouniumDataset:
             if edit is not None:
                 quantity, modified = quantity + edit[0], edit[1]
             amounts = line_amounts(quantity, seeded.price, seeded.tax_rate, rate)
+            line_id = self.line_id(n, k)
             lines.append(
-                Line(k, seeded.digest, seeded.product, quantity, seeded.price, seeded.tax_rate, amounts, modified)
+                Line(
+                    k,
+                    seeded.digest,
+                    seeded.product,
+                    quantity,
+                    seeded.price,
+                    seeded.tax_rate,
+                    amounts,
+                    modified,
+                    line_id,
+                )
             )
         return lines
 

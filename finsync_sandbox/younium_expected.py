@@ -1,5 +1,14 @@
 """What a correct warehouse holds after syncing a Younium tenant completely, computed from the sandbox's
-own model (the seed and its overlay), not from what the routes served."""
+own model (the seed and its overlay), not from what the routes served.
+
+Credit notes are invoices (rows of `invoices`, their lines rows of `invoice_lines`, their negative
+amounts in every sum). Besides rows and money sums, `invoices` states how many invoices there are per
+status (`by_status`: every status, 0 included) and per `invoiceType` (`by_type`: every type), how many
+documents a reader must count as credits (`credits`: type Credit or a negative total), how many credit
+notes link to the invoice they credit (`credit_links`), the settled and balanced sums, and how many
+invoices are past due now (`overdue`: on the tenant's clock, which moves on without changing any
+invoice's `modified`, so a warehouse agrees with it only right after a full read).
+"""
 
 from __future__ import annotations
 
@@ -7,7 +16,7 @@ from typing import Any
 
 from .formats import money
 from .younium_dataset import STATUS_NAMES, YouniumDataset
-from .younium_seed import sum_totals
+from .younium_seed import INVOICE_TYPES, sum_totals
 
 
 def expected_ids(dataset: YouniumDataset) -> dict[str, list[str]]:
@@ -40,11 +49,17 @@ def expected(dataset: YouniumDataset) -> dict[str, dict[str, Any]]:
             line_count += len(lines)
             dataset.totals(n, lines)
         totals = sum_totals(dataset.totals(n) for n in invoices)
+        settled, balanced = [0, 0], [0, 0]
+        for n in invoices:
+            for sums, (amount, base) in ((settled, dataset.settled(n)), (balanced, dataset.balance(n))):
+                sums[0] += amount
+                sums[1] += base
         batches = dataset.batches()
         batched = [n for b in batches for n in b.invoices]
         batched_totals = sum_totals(dataset.totals(n) for n in batched)
-        paid = money(sum_totals(dataset.totals(p.invoice) for p in dataset.payments).total)
-        statuses = [dataset.invoice_status(n) for n in invoices]
+        paid = money(sum(p.amount for p in dataset.payments))
+        statuses = [dataset.status_code(n) for n in invoices]
+        types = [dataset.invoice_type(n) for n in invoices]
         return {
             "accounts": {"rows": len(dataset.accounts)},
             "invoices": {
@@ -53,7 +68,15 @@ def expected(dataset: YouniumDataset) -> dict[str, dict[str, Any]]:
                 "tax": str(money(totals.tax)),
                 "total_amount": str(money(totals.total)),
                 "total_base_amount": str(money(totals.total_base)),
-                "by_status": {name: statuses.count(name) for name in STATUS_NAMES},
+                "settled_amount": str(money(settled[0])),
+                "settled_base_amount": str(money(settled[1])),
+                "balanced_amount": str(money(balanced[0])),
+                "balanced_base_amount": str(money(balanced[1])),
+                "by_status": {name: statuses.count(code) for code, name in enumerate(STATUS_NAMES)},
+                "by_type": {name: types.count(name) for name in INVOICE_TYPES},
+                "credits": sum(dataset.is_credit(n) for n in invoices),
+                "credit_links": len(dataset.credit_notes()),
+                "overdue": sum(dataset.days_past_due(n) > 0 for n in invoices),
             },
             "invoice_lines": {
                 "rows": line_count,

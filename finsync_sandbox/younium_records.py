@@ -13,7 +13,7 @@ from typing import Any
 
 from .formats import day_of, format_day, format_instant, money, uuid_of
 from .jsonwriter import RawJson, dumps
-from .younium_dataset import DRAFT, SETTLED, STATUS_NAMES, Window, YouniumDataset
+from .younium_dataset import DRAFT, STATUS_NAMES, Window, YouniumDataset
 from .younium_seed import (
     ACCOUNT_TYPES,
     BASE_CURRENCY,
@@ -135,10 +135,12 @@ class YouniumRecords:
 
     def invoice(self, n: int, window: Window = Window()) -> dict[str, Any]:
         """InvoiceResponse; its `invoiceLines` only those modified within `window` (the API applies
-        ModifiedAfter/ModifiedBefore to sub-entities too)."""
+        ModifiedAfter/ModifiedBefore to sub-entities too). A credit note shares the order, references and
+        service period of the invoice it credits."""
         dataset = self.dataset
         account = dataset.invoice_account(n)
-        d = dataset.seeded.digest(b"invoice", n)
+        source = dataset.credited(n) or n
+        d = dataset.seeded.digest(b"invoice", source)
         invoice_id = dataset.invoice_id(n)
         lines = dataset.lines(n)
         totals = dataset.totals(n, lines)
@@ -148,11 +150,13 @@ class YouniumRecords:
         created_at = dataset.created(n)
         created = format_instant(created_at)
         batch = dataset.invoice_batch(n)
-        payment_day = format_day(day_of(dataset.modified(n))) if status == SETTLED else None
-        settled = totals.total if status == SETTLED else 0
-        settled_base = totals.total_base if status == SETTLED else 0
+        payment = dataset.payment_of(n)
+        payment_day = format_day(day_of(payment.paid)) if payment else None
+        settled, settled_base = dataset.settled(n)
+        balance, balance_base = dataset.balance(n)
         order_id = uuid_of(d[32:48])
-        period = (format_day(day_of(created_at)), format_day(day_of(created_at) + 30))
+        service_day = day_of(dataset.created(source))
+        period = (format_day(service_day), format_day(service_day + 30))
         reference, address, term = self._parts(account)
         invoice_lines = [
             self._line(invoice_id, order_id, account.id, line, rate, period, created_at, created)
@@ -163,13 +167,14 @@ class YouniumRecords:
             "id": invoice_id,
             "invoiceNumber": invoice_number(n),
             "status": STATUS_NAMES[status],
-            "invoiceType": "Invoice",
+            "invoiceType": dataset.invoice_type(n),
             "account": reference,
             "paymentTerm": term,
             "invoiceDate": format_day(invoice_day),
-            "dueDate": format_day(invoice_day + account.term.days),
+            "dueDate": format_day(dataset.due_day(n)),
             "paymentDate": payment_day,
             "lastPaymentDate": payment_day,
+            "daysPastDue": dataset.days_past_due(n),
             "nrOfReminders": 0,
             "currency": account.currency,
             "exchangeRate": rate,
@@ -183,8 +188,8 @@ class YouniumRecords:
             "totalRoundingBaseAmount": money(0),
             "settledAmount": money(settled),
             "settledBaseAmount": money(settled_base),
-            "balancedAmount": money(totals.total - settled),
-            "balancedBaseAmount": money(totals.total_base - settled_base),
+            "balancedAmount": money(balance),
+            "balancedBaseAmount": money(balance_base),
             "taxIncluded": False,
             "invoiceAddress": address,
             "deliveryAddress": address,
@@ -203,7 +208,7 @@ class YouniumRecords:
             "disableAutomaticInvoiceReminder": False,
             "accountsReceivable": _ACCOUNTS_RECEIVABLE,
             "customFields": _EMPTY_OBJECT,
-            "externalERPId": f"F{invoice_number(n)}" if status != DRAFT else None,
+            "externalERPId": self._erp_id(n),
             "externalCRMId": None,
             "created": created,
             "modified": format_instant(dataset.modified(n)),
@@ -229,7 +234,7 @@ class YouniumRecords:
         total_base = money(amounts.total_base)
         unit, recognized, deferred = _PRODUCT_PARTS[product.number]
         return {
-            "id": uuid_of(d),
+            "id": line.id,
             "invoiceId": invoice_id,
             "invoiceLineNumber": line.number,
             "productNumber": product.number,
@@ -269,6 +274,10 @@ class YouniumRecords:
             "modified": created if line.modified == created_at else format_instant(line.modified),
         }
 
+    def _erp_id(self, n: int) -> str | None:
+        """The id the ERP gave the invoice when it was posted."""
+        return f"F{invoice_number(n)}" if self.dataset.status_code(n) != DRAFT else None
+
     def _simple_invoice(self, n: int) -> dict[str, Any]:
         """SimpleInvoiceModel: an invoice as a batch lists it."""
         dataset = self.dataset
@@ -281,8 +290,36 @@ class YouniumRecords:
             "subtotal": money(totals.subtotal),
             "totalAmount": money(totals.total),
             "id": dataset.invoice_id(n),
-            "externalERPId": f"F{invoice_number(n)}" if dataset.status_code(n) != DRAFT else None,
+            "externalERPId": self._erp_id(n),
         }
+
+    def related_invoice(self, n: int) -> dict[str, Any] | None:
+        """RelatedInvoiceResponse of invoice `n`: the other invoice of its credit pair (the credit note of
+        an invoice, the invoice a credit note credits), naming both sides; None when it has none."""
+        dataset = self.dataset
+        with dataset.lock:
+            original, note = dataset.credited(n), dataset.credit_note(n)
+            if original is not None:  # n is a credit note
+                debit, credit, other = original, n, original
+            elif note is not None:
+                debit, credit, other = n, note, note
+            else:
+                return None
+            totals = dataset.totals(other)
+            return {
+                "id": dataset.invoice_id(other),
+                "invoiceType": dataset.invoice_type(other),
+                "debitInvoiceId": dataset.invoice_id(debit),
+                "creditInvoiceId": dataset.invoice_id(credit),
+                "invoiceNumber": invoice_number(other),
+                "status": dataset.invoice_status(other),
+                "invoiceDate": format_day(dataset.invoice_day(other)),
+                "currency": dataset.invoice_account(other).currency,
+                "subtotal": money(totals.subtotal),
+                "totalAmount": money(totals.total),
+                "externalERPId": self._erp_id(other),
+                "externalCRMId": None,
+            }
 
     def batch(self, batch: InvoiceBatch) -> dict[str, Any]:
         """InvoiceBatchResponse."""
@@ -300,19 +337,20 @@ class YouniumRecords:
             }
 
     def payment(self, payment: Payment) -> dict[str, Any]:
-        """PaymentResponse, with its one settlement."""
+        """PaymentResponse, with its one settlement: of the invoice's total, or of part of it."""
         dataset = self.dataset
         n = payment.invoice
         account = dataset.invoice_account(n)
         totals = dataset.totals(n)
         amount = {
-            "amount": money(totals.total),
+            "amount": money(payment.amount),
             "currencyCode": account.currency,
-            "baseCurrencyAmount": money(totals.total_base),
+            "baseCurrencyAmount": money(payment.amount_base),
             "baseCurrencyCode": BASE_CURRENCY,
         }
         paid = format_day(day_of(payment.paid))
         invoice_day = dataset.invoice_day(n)
+        part = "Part payment" if payment.amount != totals.total else "Payment"
         return {
             "id": payment.id,
             "payerName": account.name,
@@ -320,7 +358,7 @@ class YouniumRecords:
             "paymentDate": paid,
             "postedDate": paid,
             "reference": ocr(n),
-            "description": f"Payment of invoice {invoice_number(n)}",
+            "description": f"{part} of invoice {invoice_number(n)}",
             "amount": amount,
             "bankFeeAmount": {"amount": money(0), "currencyCode": account.currency},
             "exchangeRate": _rate(account.currency),
@@ -340,12 +378,12 @@ class YouniumRecords:
                         "invoiceNumber": invoice_number(n),
                         "status": dataset.invoice_status(n),
                         "invoiceDate": format_day(invoice_day),
-                        "dueDate": format_day(invoice_day + account.term.days),
+                        "dueDate": format_day(dataset.due_day(n)),
                         "currency": account.currency,
                         "subtotal": money(totals.subtotal),
                         "tax": money(totals.tax),
                         "totalAmount": money(totals.total),
-                        "settledAmount": money(totals.total),
+                        "settledAmount": money(dataset.settled(n)[0]),
                     },
                     "writeOffs": _EMPTY_LIST,
                 }

@@ -28,6 +28,10 @@ ACCOUNT_SPACING = 3 * HOUR + 17 * MINUTE
 FIRST_INVOICE_NUMBER = 100_001
 FIRST_ACCOUNT_NUMBER = 10_001
 BASE_CURRENCY = "SEK"
+# An invoice's status (the overlay keeps the code) and the API's names for them.
+DRAFT, POSTED, SETTLED, CANCELLED = 0, 1, 2, 3
+STATUS_NAMES = ("Draft", "Posted", "Settled", "Cancelled")
+INVOICE_TYPES = ("Invoice", "Credit", "OnAccount")
 
 
 # (legal form, country, currency, VAT applies): most customers are Swedish, the rest abroad (no Swedish VAT).
@@ -171,7 +175,8 @@ class SeededLine(NamedTuple):
 
 
 class Line(NamedTuple):
-    """An invoice line as it is now: seeded, plus the units edits added."""
+    """An invoice line as it is now: seeded, plus the units edits added. A credit note's line mirrors the
+    line it credits: its digest (so its charge), its price, and the negated quantity and amounts."""
 
     number: int  # invoiceLineNumber
     digest: bytes
@@ -181,6 +186,7 @@ class Line(NamedTuple):
     tax_rate: int
     amounts: Totals
     modified: int
+    id: str
 
 
 @dataclass(frozen=True)
@@ -218,6 +224,8 @@ class Payment:
     invoice: int  # the invoice it settled
     paid: int  # ms
     batch: int  # the invoice batch of that invoice (payments are grouped into payment batches by it)
+    amount: int  # cents, in the invoice's currency: its total, or part of it
+    amount_base: int  # the same in the base currency, at the invoice's rate
 
 
 class YouniumSeed:
@@ -255,7 +263,11 @@ class YouniumSeed:
         to one of the first `accounts` accounts."""
         d = self.digest(b"invoice", n)
         created = created_from + int.from_bytes(d[4:8], "little") % INVOICE_JITTER
-        return uuid_of(d[16:32]), 1 + int.from_bytes(d[0:4], "little") % accounts, created
+        return self.invoice_id(n), 1 + int.from_bytes(d[0:4], "little") % accounts, created
+
+    def invoice_id(self, n: int) -> str:
+        """The id of invoice `n`, whatever it is (a credit note's too)."""
+        return uuid_of(self.digest(b"invoice", n)[16:32])
 
     def line(self, n: int, k: int, vat: bool) -> SeededLine:
         """Line `k` of invoice `n` (of an account that pays Swedish VAT or not)."""
@@ -295,12 +307,23 @@ def _div_half_even(numerator: int, denominator: int) -> int:
     return quotient if numerator >= 0 else -quotient
 
 
+def to_base(cents: int, rate_e4: int) -> int:
+    """An amount in the base currency: `cents` x the rate, rounded half-even (negative amounts as their
+    positive twins, negated)."""
+    return _div_half_even(cents * rate_e4, 10_000)
+
+
 def line_amounts(quantity: int, price: int, tax_rate: int, rate_e4: int) -> Totals:
+    """A line's amounts. Only Swedish (SEK, rate 1) customers pay VAT, so `total_base` is also
+    total x rate, rounded: every base amount is its amount x rate."""
     subtotal = quantity * price
     tax = _div_half_even(subtotal * tax_rate, 100)
-    subtotal_base = _div_half_even(subtotal * rate_e4, 10_000)
-    tax_base = _div_half_even(tax * rate_e4, 10_000)
+    subtotal_base, tax_base = to_base(subtotal, rate_e4), to_base(tax, rate_e4)
     return Totals(subtotal, tax, subtotal + tax, subtotal_base, tax_base, subtotal_base + tax_base)
+
+
+def negated(totals: Totals) -> Totals:
+    return Totals(*(-value for value in totals))
 
 
 def sum_totals(parts: Iterable[Totals]) -> Totals:

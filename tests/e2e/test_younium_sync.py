@@ -81,7 +81,7 @@ def test_generate_then_post_a_batch_through_the_cli_and_sync_it_into_the_warehou
     younium_sandbox: SandboxServer, warehouse: Warehouse, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     dataset = younium_sandbox.sandbox.younium.dataset
-    drafts = [dataset.invoice_id(n) for n in range(1, dataset.invoices_count + 1) if dataset.invoice_batch(n) is None]
+    drafts = [dataset.invoice_id(n) for n in range(1, dataset.invoices_count + 1) if dataset.is_open_draft(n)]
     sync("younium", warehouse, settings=younium_settings(younium_sandbox))
     target = ("--poll-interval", "0.02", "--sync", "--duckdb-path", str(warehouse.duckdb_path))
 

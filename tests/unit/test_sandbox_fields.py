@@ -28,7 +28,7 @@ YOUNIUM_LOGIN = {"clientId": "sandbox-younium-client", "secret": "sandbox-youniu
 # Columns a served page leaves empty: optional fields of the API the sandbox leaves out, and
 # `invoiceCount`, which finsync derives itself (from each batch's `invoices` list), not the API.
 NEVER_SERVED = {
-    "invoices": {"days_past_due", "notes", "settled_notes", "external_crm_id"},
+    "invoices": {"notes", "settled_notes", "external_crm_id"},
     "invoice_lines": {"charge_plan_id", "notes", "external_erp_id", "external_crm_id"},
     "accounts": {"parent_account_id"},
     "payments": {"online_payment_intent_id", "online_payment_charge_id", "deleted_at"},

@@ -116,6 +116,11 @@ def latest_modified(rows: list[dict[str, Any]]) -> str:
     return max(r["modified"] for r in rows)
 
 
+def credit_notes(younium: Younium) -> int:
+    """How many credit notes the seeded history added to the seeded invoices (numbered after them)."""
+    return len(younium.sandbox.younium.dataset.credit_notes())
+
+
 # -- the dataset --------------------------------------------------------------------------------------------
 
 
@@ -135,7 +140,8 @@ def test_invoices_accounts_batches_and_payments_are_linked() -> None:
     accounts = {a["id"]: a for a in younium.all("/Accounts")}
     batches = younium.all("/InvoiceBatches")
     payments = younium.all("/Payments")
-    assert len(invoices) == 600 and len(accounts) == 50 and len(batches) == 4 and len(payments) > 20
+    assert len(invoices) == 600 + credit_notes(younium) and len(accounts) == 50 and len(batches) == 4
+    assert len(payments) > 20
     for invoice in invoices.values():
         account = accounts[invoice["account"]["id"]]
         assert invoice["account"]["accountNumber"] == account["accountNumber"]
@@ -147,15 +153,27 @@ def test_invoices_accounts_batches_and_payments_are_linked() -> None:
             assert invoice["invoiceBatchId"] == batch["id"]
             assert (listed["status"], listed["totalAmount"]) == (invoice["status"], invoice["totalAmount"])
     statuses = [{i["status"] for i in b["invoices"]} for b in batches]
-    assert statuses == [{"Posted", "Settled"}] * 3 + [{"Draft"}], "all seeded batches posted but the newest"
+    assert statuses[-1] == {"Draft"}, "all seeded batches posted but the newest"
+    assert all({"Posted", "Settled"} <= s <= {"Posted", "Settled", "Cancelled"} for s in statuses[:3])
+    assert "Cancelled" in set.union(*statuses), "some posted invoices were cancelled since"
     for payment in payments:
         (settlement,) = payment["paymentSettlements"]
         invoice = invoices[settlement["invoice"]["id"]]
-        assert invoice["status"] == "Settled"
-        assert payment["amount"]["amount"] == invoice["totalAmount"] == invoice["settledAmount"]
-        assert invoice["balancedAmount"] == 0
+        paid = payment["amount"]["amount"]
+        assert (
+            paid == settlement["amount"]["amount"] == invoice["settledAmount"] == settlement["invoice"]["settledAmount"]
+        )
+        if invoice["status"] == "Settled":
+            assert paid == invoice["totalAmount"] and invoice["balancedAmount"] == 0
+        else:  # paid in part
+            assert invoice["status"] == "Posted" and 0 < paid < invoice["totalAmount"]
+            assert invoice["balancedAmount"] == invoice["totalAmount"] - paid
     unbatched = [i for i in invoices.values() if "invoiceBatchId" not in i]
-    assert unbatched and all(i["status"] == "Draft" for i in unbatched)
+    drafts = [i for i in unbatched if i["invoiceType"] == "Invoice" and i["totalAmount"] > 0]
+    assert drafts and all(i["status"] == "Draft" for i in drafts)
+    credits = [i for i in unbatched if i not in drafts]
+    assert len(credits) == credit_notes(younium), "outside batches, only drafts and credit notes"
+    assert all(i["status"] == "Posted" and i["totalAmount"] < 0 for i in credits)
 
 
 def test_money_is_exact_two_decimal_json_and_lines_add_up_to_their_invoice() -> None:
@@ -195,10 +213,10 @@ def test_expectations_are_the_exact_sums_of_what_is_served() -> None:
     payments = younium.all("/Payments")
     batches = younium.all("/InvoiceBatches")
     expected = younium.sandbox.younium.expected()
-    assert expected["invoices"]["rows"] == len(invoices) == 600
+    assert expected["invoices"]["rows"] == len(invoices) == 600 + credit_notes(younium)
     assert Decimal(expected["invoices"]["subtotal"]) == sum(i["subtotal"] for i in invoices)
     assert Decimal(expected["invoices"]["total_amount"]) == sum(i["totalAmount"] for i in invoices)
-    assert expected["invoice_lines"]["rows"] == len(lines) == 3000
+    assert expected["invoice_lines"]["rows"] == len(lines) == 5 * len(invoices)
     assert Decimal(expected["invoice_lines"]["total"]) == sum(line["total"] for line in lines)
     assert Decimal(expected["payments"]["amount"]) == sum(p["amount"]["amount"] for p in payments)
     assert expected["invoice_batches"]["rows"] == len(batches)
@@ -313,7 +331,7 @@ def test_the_envelope_links_drop_modified_after(younium: Younium) -> None:
                                        "lastPage": body["totalPages"]}[link])], "PageSize": ["40"]}  # fmt: skip
     # Following nextPage reads the unfiltered list: its page 3 is not the filtered list's page 3.
     followed = younium.http.get(body["nextPage"], headers=younium.headers()).json()
-    assert followed["totalCount"] == 600
+    assert followed["totalCount"] == 600 + credit_notes(younium)
     last = younium.page("/Invoices", ModifiedAfter=since, PageSize=40, PageNumber=body["totalPages"])
     assert "nextPage" not in last and len(last["data"]) == total - 40 * (body["totalPages"] - 1)
 
@@ -602,8 +620,8 @@ def test_advance_adds_accounts_and_invoices_and_edits_some_lines_of_some_drafts(
     advanced = tenant.advance(new_invoices=25, modified_invoices=7, new_accounts=3)
 
     after = tenant.expected()
-    assert (after["invoices"]["rows"], after["accounts"]["rows"]) == (625, 53)
-    assert after["invoice_lines"]["rows"] == 3125
+    assert (after["invoices"]["rows"], after["accounts"]["rows"]) == (625 + credit_notes(younium), 53)
+    assert after["invoice_lines"]["rows"] == 5 * after["invoices"]["rows"]
     changed = younium.all("/Invoices", ModifiedAfter=cursor)
     assert {i["id"] for i in changed} == set(advanced.new_invoice_ids) | set(advanced.modified_invoice_ids)
     new_units = sum(
@@ -637,12 +655,12 @@ def test_the_control_api_advances_younium_and_states_its_expectations() -> None:
     younium = make()
     http = younium.http
     expected = http.get("/_sandbox/expected").json()
-    assert expected["younium"]["invoices"]["rows"] == 600 and "ym" in expected
+    assert expected["younium"]["invoices"]["rows"] == 600 + credit_notes(younium) and "ym" in expected
     reply = http.post("/_sandbox/advance", json={"new_invoices": 10, "modified_invoices": 2, "new_accounts": 1})
     body = reply.json()
     assert body["younium"]["new_invoices"] == 10 and len(body["younium"]["modified_invoice_ids"]) == 2
     assert body["ym_items"] == 5000 and body["new_batch_ids"] == []
-    assert http.get("/_sandbox/expected").json()["younium"]["invoices"]["rows"] == 610
+    assert http.get("/_sandbox/expected").json()["younium"]["invoices"]["rows"] == 610 + credit_notes(younium)
     assert http.post("/_sandbox/advance", json={"new_invoices": -1}).status_code == 400
     assert http.post("/_sandbox/advance", json={"modified_invoices": 100_000}).status_code == 400
 
@@ -650,14 +668,23 @@ def test_the_control_api_advances_younium_and_states_its_expectations() -> None:
 # -- faults and counters ------------------------------------------------------------------------------------------
 
 
+def test_the_base_currency_is_one_currency_object_outside_any_envelope(younium: Younium) -> None:
+    answer = younium.get("/Currency/BaseCurrency")
+    assert answer.status_code == 200
+    body = answer.json()
+    assert set(body) == {"id", "code", "description"} and body["code"] == "SEK"
+
+
 def test_requests_are_counted_per_younium_route(younium: Younium) -> None:
     batch = younium.sandbox.younium.dataset.batches()[0]
     younium.get("/Invoices")
     younium.get("/Invoices", PageSize=500)  # refused, still counted
+    younium.get(f"/Invoices/{younium.sandbox.younium.dataset.invoice_id(1)}/RelatedInvoices")  # none: a 400
     younium.get("/Accounts")
     younium.get("/Payments")
     younium.get("/InvoiceBatches")
     younium.get(f"/InvoiceBatches/{batch.id}")
+    younium.get("/Currency/BaseCurrency")
     younium.get(f"/InvoiceBatches/{batch.id}/BatchLog")
     job = younium.generate().json()
     younium.status(job["jobId"])
@@ -668,8 +695,10 @@ def test_requests_are_counted_per_younium_route(younium: Younium) -> None:
         "younium.invoice_batches": 2,
         "younium.batch_log": 1,
         "younium.invoices": 2,
+        "younium.related_invoices": 1,
         "younium.accounts": 1,
         "younium.payments": 1,
+        "younium.base_currency": 1,
         "younium.generate": 1,
         "younium.post": 1,
         "younium.job_status": 1,
@@ -730,10 +759,10 @@ def test_the_fault_grammar_knows_job_failures() -> None:
 def test_twenty_thousand_invoices_answer_a_deep_page_and_their_expectations() -> None:
     younium = make(younium_invoices=20_000, younium_accounts=800)
     body = younium.page("/Invoices", PageSize=100, PageNumber=180, ModifiedAfter="2024-01-01")
-    assert body["totalCount"] == 20_000 and len(body["data"]) == 100
+    assert body["totalCount"] == 20_000 + credit_notes(younium) and len(body["data"]) == 100
     assert sum(len(i["invoiceLines"]) for i in body["data"]) == 500
     expected = younium.sandbox.younium.expected()
-    assert expected["invoice_lines"]["rows"] == 100_000
+    assert expected["invoice_lines"]["rows"] == 5 * body["totalCount"]
 
 
 def test_a_dataset_of_one_line_per_invoice_and_no_seeded_batches_works() -> None:
@@ -761,7 +790,7 @@ def test_the_server_exposes_younium_settings(server: SandboxServer) -> None:
         params={"PageSize": 5},
         headers={"Authorization": f"Bearer {token}", "api-version": "2.1", "legal-entity": "Sandbox AB"},
     )
-    assert reply.json()["totalCount"] == 300
+    assert reply.json()["totalCount"] == 300 + len(server.sandbox.younium.dataset.credit_notes())
 
 
 def test_serve_prints_and_writes_both_sources_settings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
