@@ -1,9 +1,10 @@
 """Declaring each warehouse table once, and turning upstream records into Arrow batches of its shape.
 
 A `Table` is the single declaration of a warehouse table: its name, key, how it is written (merged by its
-key, or by a merge key that replaces a parent's rows together), and its columns (upstream field names,
-warehouse names in dlt's snake_case, exact kinds, which fields are personal). The dlt resource hints are
-built from it (`shape`), and so are the Arrow batches the resources yield.
+key, or by a merge key that replaces a parent's rows together), what it holds, and its columns (upstream
+field names, warehouse names in dlt's snake_case, exact kinds, which fields are personal, what each means).
+The dlt resource hints are built from it (`shape`), so are the Arrow batches the resources yield, and so is
+the data dictionary (`finsync.warehouse.dictionary`).
 """
 
 from __future__ import annotations
@@ -45,6 +46,7 @@ class Column:
     sensitivity: Sensitivity = Sensitivity.NONE
     nullable: bool = True
     name: str = field(default="", compare=False)
+    doc: str = field(default="", compare=False)  # what the column means, for the data dictionary
 
     def __post_init__(self) -> None:
         if not self.name:
@@ -70,6 +72,7 @@ class Table:
     columns: tuple[Column, ...]
     merge_key: str | None = None
     unique_per_load: bool = False
+    doc: str = ""  # what one row is, for the data dictionary
 
     def __post_init__(self) -> None:
         names = [c.name for c in self.columns]

@@ -1,7 +1,9 @@
 """What a value of each warehouse kind is, and how an upstream value is read into it exactly.
 
 Money never passes through a binary float; instants become UTC (a value without an offset is read in
-the upstream's zone); .NET's `0001-01-01` means "no date"; card numbers keep only their last four digits.
+the upstream's zone); calendar dates keep the upstream's own date, whatever time or offset it is sent
+with; .NET's `0001-01-01` means "no date"; an empty string is no value (NULL), as a missing field is;
+card numbers keep only their last four digits.
 Whole columns are converted with Arrow compute (`convert_array`); a value the fast path cannot promise to
 read exactly as the per-value path would (`converter`) sends its column down that path.
 """
@@ -10,7 +12,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from datetime import datetime, timezone, tzinfo
+from datetime import date, datetime, timezone, tzinfo
 from decimal import ROUND_HALF_EVEN, Decimal, InvalidOperation
 from enum import Enum
 from typing import Any, Literal
@@ -29,7 +31,8 @@ class Kind(Enum):
     INT = ("bigint", pa.int64())
     MONEY = ("decimal", pa.decimal128(19, 4))
     RATE = ("decimal", pa.decimal128(18, 8))
-    TIMESTAMP = ("timestamp", pa.timestamp("us", tz="UTC"))
+    TIMESTAMP = ("timestamp", pa.timestamp("us", tz="UTC"))  # an instant, in UTC
+    DATE = ("date", pa.date32())  # a calendar date, as the upstream writes it
     BOOL = ("bool", pa.bool_())
 
     @property
@@ -49,8 +52,10 @@ class Sensitivity(Enum):
 
 _WIDE_DECIMAL = pa.decimal128(38, 10)
 # How upstream values arrive, read before conversion: text as text (dates too), numbers as wide decimals.
-WIRE_TYPES = {Kind.MONEY: _WIDE_DECIMAL, Kind.RATE: _WIDE_DECIMAL, Kind.TIMESTAMP: pa.string()}
+WIRE_TYPES = {Kind.MONEY: _WIDE_DECIMAL, Kind.RATE: _WIDE_DECIMAL, Kind.TIMESTAMP: pa.string(), Kind.DATE: pa.string()}
 _OFFSET = r"([zZ]|[+-]\d\d:?\d\d)$"
+# What the fast path reads as a calendar date: the date, then nothing or a time of day (offsets included).
+_PLAIN_DATE = r"^\d{4}-\d\d-\d\d([T ]\d\d:\d\d(:\d\d(\.\d+)?)?([zZ]|[+-]\d\d:?\d\d)?)?$"
 
 
 class Inexact(Exception):
@@ -61,7 +66,7 @@ def convert_array(
     kind: Kind, sensitivity: Sensitivity, array: pa.Array | pa.ChunkedArray, naive_tz: tzinfo
 ) -> pa.ChunkedArray:
     """A whole column converted at once; raises `Inexact` (or an Arrow error) where it cannot promise exactness."""
-    if pa.types.is_string(array.type) and kind is not Kind.TEXT:
+    if pa.types.is_string(array.type):
         array = pc.if_else(pc.equal(array, ""), pa.scalar(None, array.type), array)
     if kind is Kind.TEXT:
         if sensitivity is Sensitivity.CARD:
@@ -72,6 +77,8 @@ def convert_array(
         return pc.round(wide, ndigits=kind.arrow.scale, round_mode="half_to_even").cast(kind.arrow)
     if kind is Kind.TIMESTAMP:
         return _timestamps(array, naive_tz)
+    if kind is Kind.DATE:
+        return _dates(array)
     return array.cast(kind.arrow)
 
 
@@ -97,6 +104,13 @@ def _timestamps(array: pa.Array | pa.ChunkedArray, naive_tz: tzinfo) -> pa.Chunk
     # left to the per-value path (Arrow would shift them differently).
     local = pc.assume_timezone(naive, zone, ambiguous="earliest", nonexistent="raise")
     return local.cast(Kind.TIMESTAMP.arrow)
+
+
+def _dates(array: pa.Array | pa.ChunkedArray) -> pa.ChunkedArray:
+    if not pa.types.is_string(array.type) or not pc.all(pc.match_substring_regex(array, _PLAIN_DATE)).as_py():
+        raise Inexact  # anything but an ISO date (with or without a time) is for the per-value path to name
+    days = pc.utf8_slice_codeunits(array, 0, 10).cast(pa.date32())
+    return pc.if_else(pc.equal(pc.year(days), 1), pa.scalar(None, pa.date32()), days)  # .NET MinValue: no date
 
 
 def mask_card(value: object) -> str | None:
@@ -131,6 +145,24 @@ def parse_timestamp(value: object, naive_tz: tzinfo) -> datetime | None:
     if parsed.tzinfo is None:
         parsed = parsed.replace(tzinfo=naive_tz)
     return parsed.astimezone(timezone.utc)
+
+
+def parse_date(value: object) -> date | None:
+    """The calendar date an ISO-8601 date or date-time names, as written: its time and offset are not
+    applied (an invoice dated the 1st is dated the 1st wherever it is read). Year 1 is .NET's "no date"."""
+    if value is None:
+        return None
+    if isinstance(value, datetime):
+        day = value.date()
+    elif isinstance(value, date):
+        day = value
+    else:
+        text = str(value).strip()
+        if not text:
+            return None
+        # The whole value must be a valid date or date-time, though only its date is kept.
+        day = datetime.fromisoformat(_FRACTION.sub(r"\1", text.replace("Z", "+00:00").replace("z", "+00:00"))).date()
+    return None if day.year == 1 else day
 
 
 def _decimal(value: object, quantum: Decimal) -> Decimal | None:
@@ -171,7 +203,7 @@ def _bool(value: object) -> bool | None:
 
 
 def _text(value: object) -> str | None:
-    if value is None:
+    if value is None or value == "":
         return None
     return value if isinstance(value, str) else str(value)
 
@@ -188,6 +220,8 @@ def converter(kind: Kind, naive_tz: tzinfo) -> Callable[[Any], Any]:
         return _int
     if kind is Kind.TIMESTAMP:
         return lambda v: parse_timestamp(v, naive_tz)
+    if kind is Kind.DATE:
+        return parse_date
     if kind is Kind.BOOL:
         return _bool
     return _text

@@ -74,6 +74,11 @@ class SourceSettings(BaseConfiguration):
         if _moment(self.start_date, timezone.utc) is None:
             yield "start_date", f"must be an ISO date such as 2020-01-01, not {self.start_date!r}"
 
+    @property
+    def zone(self) -> tzinfo:
+        """The zone of upstream date-times sent without an offset."""
+        return timezone.utc
+
     def http(self) -> HttpSettings:
         return HttpSettings(timeout=self.request_timeout, max_attempts=self.max_attempts)
 

@@ -277,19 +277,28 @@ def count_rows(connection: Any, schema: str) -> dict[str, int]:
     }
 
 
-# -- the demo's mark ----------------------------------------------------------------------------------------
+# -- finsync's own facts about the warehouse (the demo's mark, the layout version) ---------------------------
+
+
+def meta_value(connection: Any, key: str) -> str | None:
+    """finsync's own fact `key` about this warehouse (see META_SCHEMA), if it was ever recorded."""
+    if f"{META_SCHEMA}.warehouse" not in existing_tables(connection):
+        return None
+    rows = query(connection, f"SELECT value FROM {META_SCHEMA}.warehouse WHERE key = '{key}'")
+    return str(rows[0][0]) if rows else None
+
+
+def set_meta_value(connection: Any, key: str, value: str) -> None:
+    query(connection, f"CREATE SCHEMA IF NOT EXISTS {META_SCHEMA}")
+    query(connection, f"CREATE TABLE IF NOT EXISTS {META_SCHEMA}.warehouse (key VARCHAR PRIMARY KEY, value VARCHAR)")
+    query(connection, f"DELETE FROM {META_SCHEMA}.warehouse WHERE key = '{key}'")
+    query(connection, f"INSERT INTO {META_SCHEMA}.warehouse VALUES ('{key}', '{value}')")
 
 
 def purpose(connection: Any) -> str | None:
     """What the warehouse was marked as (`sandbox` for the demo's), if anything."""
-    if f"{META_SCHEMA}.warehouse" not in existing_tables(connection):
-        return None
-    rows = query(connection, f"SELECT value FROM {META_SCHEMA}.warehouse WHERE key = 'purpose'")
-    return str(rows[0][0]) if rows else None
+    return meta_value(connection, "purpose")
 
 
 def mark_purpose(connection: Any, value: str) -> None:
-    query(connection, f"CREATE SCHEMA IF NOT EXISTS {META_SCHEMA}")
-    query(connection, f"CREATE TABLE IF NOT EXISTS {META_SCHEMA}.warehouse (key VARCHAR PRIMARY KEY, value VARCHAR)")
-    query(connection, f"DELETE FROM {META_SCHEMA}.warehouse WHERE key = 'purpose'")
-    query(connection, f"INSERT INTO {META_SCHEMA}.warehouse VALUES ('purpose', '{value}')")
+    set_meta_value(connection, "purpose", value)

@@ -126,10 +126,10 @@ RULES = (
         frozenset({"younium.invoice_batches__invoices", "younium.invoices"}),
         """SELECT 'younium', l.invoice_batch_id, CAST(SUM(l.total_amount) AS VARCHAR),
                   CAST(SUM(i.total_amount) AS VARCHAR),
-                  'batch lists invoices totalling ' || CAST(SUM(l.total_amount) AS VARCHAR)
+                  'batch lists ' || l.currency || ' invoices totalling ' || CAST(SUM(l.total_amount) AS VARCHAR)
                   || ', the loaded invoices total ' || CAST(SUM(i.total_amount) AS VARCHAR)
            FROM younium.invoice_batches__invoices AS l JOIN younium.invoices AS i ON i.id = l.id
-           GROUP BY l.invoice_batch_id HAVING SUM(l.total_amount) <> SUM(i.total_amount)""",
+           GROUP BY l.invoice_batch_id, l.currency HAVING SUM(l.total_amount) <> SUM(i.total_amount)""",
     ),
 )
 

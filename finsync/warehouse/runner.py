@@ -34,6 +34,8 @@ from .database import (
     query,
 )
 from .diagnose import explain, first_line, root_cause
+from .dictionary import describe_tables
+from .layout import mark_layout, needs_upgrade, upgrade
 from .views import drop_views, refresh_views
 
 __all__ = ["DEFAULT_DUCKDB_PATH", "SOURCES", "SourceSpec", "SyncReport", "Warehouse", "sync"]
@@ -41,6 +43,9 @@ __all__ = ["DEFAULT_DUCKDB_PATH", "SOURCES", "SourceSpec", "SyncReport", "Wareho
 logger = logging.getLogger(__name__)
 
 SANDBOX = "sandbox"  # the purpose `finsync demo` marks its warehouse with
+# Every source writes its one-row `tenant` table on each run: what the settings (and Younium's base
+# currency) say, not data read.
+TENANT_TABLE = "tenant"
 
 
 @dataclass(frozen=True)
@@ -196,6 +201,8 @@ def _sync(
     pipeline = finish_pending(pipeline, spec, warehouse, report) if pipeline.has_pending_data else pipeline.drop()
     if full_refresh and warehouse.exists():
         drop_views(warehouse)  # PostgreSQL refuses to drop a table a view depends on
+    elif warehouse.exists():
+        report.notes.extend(upgrade_layout(warehouse, spec, str(getattr(resolved.zone, "key", "UTC"))))
     data = spec.factory(resolved, **options)
     info = pipeline.run(
         data, refresh="drop_sources" if full_refresh else None, loader_file_format=warehouse.loader_file_format
@@ -208,15 +215,36 @@ def _sync(
     with warehouse.connect() as connection:
         mark_unseen_deleted(connection, source, spec.whole_reads, info.loads_ids, report.rows_loaded)
         report.table_rows = count_rows(connection, source)
+        mark_layout(connection, source)
+        describe_tables(connection, source, spec.tables)
+        # Another source's tables still in an earlier layout are upgraded by that source's next run; until
+        # then the views leave its parts out (they read the current layout).
+        waiting = {name for name, other in SOURCES.items() if needs_upgrade(connection, name, other.tables)}
         if sandbox:
             mark_purpose(connection, SANDBOX)
-    if not any(report.rows_loaded.values()) and any(report.table_rows.values()):
+    read = [n for table, n in report.rows_loaded.items() if table != TENANT_TABLE]
+    if not any(read) and any(report.table_rows.values()):
         report.notes.append(
             f"nothing was read from {source} this run, though the warehouse holds rows from earlier runs: "
             "normal when nothing changed upstream; if data was expected, check the source's settings"
         )
+    for name in sorted(waiting):
+        report.notes.append(
+            f"the {name} tables were written by an earlier finsync: the views leave them out until the next "
+            f"`finsync run --source {name}` upgrades them"
+        )
     run.enter("refreshing views")
-    refresh_views(warehouse)
+    refresh_views(warehouse, leave_out=waiting)
+
+
+def upgrade_layout(warehouse: Warehouse, spec: SourceSpec, zone: str) -> list[str]:
+    """Upgrade tables an earlier finsync wrote to today's layout, in place (see `layout`)."""
+    with warehouse.connect() as connection:
+        if not needs_upgrade(connection, spec.name, spec.tables):
+            return []
+    drop_views(warehouse)  # PostgreSQL refuses to change a column a view reads; they are rebuilt after the load
+    with warehouse.connect() as connection:
+        return upgrade(connection, spec.name, spec.tables, zone)
 
 
 def remove_if_empty(warehouse: Warehouse) -> None:

@@ -1,20 +1,26 @@
-"""The `analytics` views: both systems' line items and batches in one shape, for SQL, notebooks and BI.
+"""The `analytics` views: both systems' invoices, lines and batches in one shape, and the finance figures
+built on them, for SQL, notebooks and BI.
 
-Each view is the UNION ALL of one SQL file per source (`models/<view>.<source>.sql`), written in SQL that
-DuckDB and PostgreSQL both run. A part is included once the tables it names on its `-- requires:` line
-exist, so a warehouse fed by one system still gets its views.
+Each view is the UNION ALL of one SQL file per source (`models/<view>.<source>.sql`; a view built on other
+views has one part, `<view>.analytics.sql`), written in SQL that DuckDB and PostgreSQL both run, and is
+described column by column in `models/<view>.md`. A part is included once the tables it names on its
+`-- requires:` line exist, so a warehouse fed by one system still gets its views; views are created after
+the views they require, and dropped before them. A part's `-- personal <table>: <refs>` line names personal
+columns it reads: under pii = "drop" the table has none, and each reference reads NULL instead.
 """
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import cache
 from importlib import resources
+from typing import Any
 
 from finsync.errors import FinsyncError, SyncError
 from finsync.http import redact
 
-from .database import Warehouse, existing_tables, query
+from .database import Warehouse, existing_columns, existing_tables, query
 
 SCHEMA = "analytics"
 
@@ -25,9 +31,19 @@ class ViewPart:
     source: str
     sql: str
     requires: frozenset[str]
+    personal: tuple[tuple[str, str], ...] = ()  # (schema.table, alias.column) of each personal column read
+
+    def text(self, columns: dict[str, set[str]]) -> str:
+        """The part's SQL for a warehouse whose tables have `columns` (by `schema.table`)."""
+        sql = self.sql
+        for table, reference in self.personal:
+            if reference.split(".")[1] not in columns.get(table, set()):
+                sql = re.sub(rf"\b{re.escape(reference)}\b", "CAST(NULL AS VARCHAR)", sql)
+        return sql
 
 
-def view_parts() -> list[ViewPart]:
+@cache
+def view_parts() -> tuple[ViewPart, ...]:
     parts = []
     for entry in sorted(resources.files("finsync.warehouse").joinpath("models").iterdir(), key=lambda e: e.name):
         view, source, suffix = [*entry.name.split("."), "", ""][:3]
@@ -35,30 +51,68 @@ def view_parts() -> list[ViewPart]:
             continue
         text = entry.read_text()
         required = re.search(r"^-- requires:(.*)$", text, flags=re.M)
+        personal = tuple(
+            (table, reference)
+            for table, references in re.findall(r"^-- personal (\S+):(.*)$", text, flags=re.M)
+            for reference in references.split()
+        )
         body = "\n".join(line for line in text.splitlines() if not line.lstrip().startswith("--")).strip()
-        parts.append(ViewPart(view, source, body, frozenset(required.group(1).split() if required else ())))
-    return parts
+        requires = frozenset(required.group(1).split() if required else ())
+        parts.append(ViewPart(view, source, body, requires, personal))
+    return tuple(parts)
+
+
+def view_order() -> list[str]:
+    """Every view, each after the views it requires."""
+    remaining = {p.view: set() for p in view_parts()}
+    for part in view_parts():
+        remaining[part.view] |= {name.split(".", 1)[1] for name in part.requires if name.startswith(f"{SCHEMA}.")}
+    ordered: list[str] = []
+    while remaining:
+        ready = sorted(view for view, needs in remaining.items() if needs <= set(ordered))
+        if not ready:
+            raise ValueError(f"the analytics views require each other in a cycle: {sorted(remaining)}")
+        ordered.extend(ready)
+        for view in ready:
+            del remaining[view]
+    return ordered
 
 
 def drop_views(warehouse: Warehouse) -> None:
     """Drop every analytics view (before tables they read are dropped: PostgreSQL refuses otherwise)."""
     with warehouse.connect() as connection:
-        for view in sorted({p.view for p in view_parts()}):
-            query(connection, f"DROP VIEW IF EXISTS {SCHEMA}.{view}")
+        _drop(connection)
 
 
-def refresh_views(warehouse: Warehouse) -> None:
-    """(Re)create every analytics view over the sources present."""
+def _drop(connection: Any) -> None:
+    for view in reversed(view_order()):
+        query(connection, f"DROP VIEW IF EXISTS {SCHEMA}.{view}")
+
+
+def refresh_views(warehouse: Warehouse, leave_out: set[str] | frozenset[str] = frozenset()) -> None:
+    """(Re)create every analytics view over the sources present (but those in `leave_out`), with its column
+    descriptions."""
+    from .dictionary import describe_views
+
     try:
-        with warehouse.connect() as connection:
-            tables = existing_tables(connection)
+        with warehouse.connect() as connection:  # one transaction on PostgreSQL: readers never see them missing
             query(connection, f"CREATE SCHEMA IF NOT EXISTS {SCHEMA}")
-            for view in sorted({p.view for p in view_parts()}):
-                present = [p for p in view_parts() if p.view == view and p.requires <= tables]
-                query(connection, f"DROP VIEW IF EXISTS {SCHEMA}.{view}")
+            _drop(connection)
+            tables = existing_tables(connection)
+            columns = {
+                f"{schema}.{table}": names
+                for schema in {t.split(".")[0] for p in view_parts() for t in p.requires}
+                for table, names in existing_columns(connection, schema).items()
+            }
+            for view in view_order():
+                present = [
+                    p for p in view_parts() if p.view == view and p.requires <= tables and p.source not in leave_out
+                ]
                 if present:
-                    union = "\nUNION ALL\n".join(f"({p.sql})" for p in present)
+                    union = "\nUNION ALL\n".join(f"({p.text(columns)})" for p in present)
                     query(connection, f"CREATE VIEW {SCHEMA}.{view} AS\n{union}")
+                    tables.add(f"{SCHEMA}.{view}")
+            describe_views(connection)
     except FinsyncError:
         raise
     except Exception as error:

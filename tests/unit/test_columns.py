@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from datetime import date
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
+import pyarrow as pa
 import pytest
 
 from finsync.errors import DataError
@@ -62,3 +64,34 @@ def test_offsets_and_nonexistent_local_times_are_read_exactly() -> None:
 def test_a_value_of_the_wrong_type_is_a_data_error_naming_the_column() -> None:
     with pytest.raises(DataError, match=r"invoice_items\.line_total \(upstream field LineTotal\)"):
         INVOICE_ITEMS.from_rows([{"LineItemID": 1, "LineTotal": "twelve"}], NY)
+
+
+CALENDAR_DATES = [
+    {"LineItemID": 1, "LineItemDate": "2024-02-01T00:00:00"},  # midnight, server-local
+    {"LineItemID": 2, "LineItemDate": "2024-02-01"},  # a bare date
+    {"LineItemID": 3, "LineItemDate": "2024-02-01T23:30:00-05:00"},  # an offset never moves the date
+    {"LineItemID": 4, "LineItemDate": "2024-02-01 00:00:00", "DateInvoiceLastSent": "2024-02-03T18:05:00.1234567"},
+    {"LineItemID": 5, "LineItemDate": "0001-01-01T00:00:00", "DateInvoiceLastSent": ""},  # .NET MinValue, empty
+]
+
+
+@pytest.mark.parametrize("path", ["fast", "exact"])
+def test_calendar_dates_are_the_upstreams_own_date_whatever_the_time_or_offset(path: str) -> None:
+    rows = INVOICE_ITEMS.from_rows(CALENDAR_DATES, NY).to_pylist() if path == "fast" else exact(CALENDAR_DATES)
+    assert [r["line_item_date"] for r in rows] == [date(2024, 2, 1)] * 4 + [None]
+    assert [r["date_invoice_last_sent"] for r in rows] == [None, None, None, date(2024, 2, 3), None]
+    assert INVOICE_ITEMS.arrow_schema().field("line_item_date").type == pa.date32()
+
+
+def test_a_calendar_date_that_is_no_date_is_a_data_error_naming_it() -> None:
+    with pytest.raises(DataError, match=r"invoice_items\.line_item_date .* not a valid date: '2024-02-30'"):
+        INVOICE_ITEMS.from_rows([{"LineItemID": 1, "LineItemDate": "2024-02-30"}], NY)
+    with pytest.raises(DataError, match=r"not a valid date: 'next Tuesday'"):
+        INVOICE_ITEMS.from_rows([{"LineItemID": 1, "LineItemDate": "next Tuesday"}], NY)
+
+
+@pytest.mark.parametrize("path", ["fast", "exact"])
+def test_an_empty_string_is_null_as_a_missing_field_is(path: str) -> None:
+    records = [{"LineItemID": 1, "Organization": "", "PO": ""}, {"LineItemID": 2}, {"LineItemID": 3, "PO": " "}]
+    rows = INVOICE_ITEMS.from_rows(records, NY).to_pylist() if path == "fast" else exact(records)
+    assert [(r["organization"], r["po"]) for r in rows] == [(None, None), (None, None), (None, " ")]

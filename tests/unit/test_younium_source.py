@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import date, datetime, timezone
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -12,6 +12,7 @@ import httpx
 import pytest
 import respx
 
+from finsync.errors import SyncError
 from finsync.warehouse.runner import Warehouse, sync
 
 BASE = "https://younium.example.test"
@@ -88,6 +89,7 @@ class Upstream:
         self.accounts: list[dict[str, Any]] = [ACCOUNT]
         self.payments: list[dict[str, Any]] = [PAYMENT]
         self.log: object = {"entityId": "i-3", "errorMessage": "Account a-9 has no currency", "created": "2024-03-01"}
+        self.base_currency: object = {"id": "c-1", "code": "SEK", "description": "Swedish krona"}
 
     def install(self, mock: respx.MockRouter) -> dict[str, respx.Route]:
         mock.post(f"{BASE}/auth/v2/token").mock(
@@ -99,6 +101,9 @@ class Upstream:
             "invoices": mock.get(f"{BASE}/Invoices").mock(side_effect=lambda _r: self.answer(self.invoices)),
             "accounts": mock.get(f"{BASE}/Accounts").mock(side_effect=lambda _r: self.answer(self.accounts)),
             "payments": mock.get(f"{BASE}/Payments").mock(side_effect=lambda _r: self.answer(self.payments)),
+            "base_currency": mock.get(f"{BASE}/Currency/BaseCurrency").mock(
+                side_effect=lambda _r: httpx.Response(200, json=self.base_currency)
+            ),
         }
 
     @staticmethod
@@ -164,8 +169,26 @@ def test_a_first_run_loads_every_table_with_exact_amounts(pipeline: Warehouse) -
     assert rows(pipeline, "SELECT payment_id, invoice_id, amount FROM payment_settlements") == [
         ("p-1", "i-1", Decimal("125.1300"))
     ]
+    assert rows(pipeline, "SELECT key, legal_entity, base_currency FROM tenant") == [("-", None, "SEK")]
     types = columns(pipeline, "invoices")
-    assert types["total_amount"] == "DECIMAL(19,4)" and types["invoice_date"] == "TIMESTAMP WITH TIME ZONE"
+    assert types["total_amount"] == "DECIMAL(19,4)" and types["modified"] == "TIMESTAMP WITH TIME ZONE"
+    # Calendar dates are the upstream's own dates, whatever the reader's time zone.
+    assert types["invoice_date"] == "DATE"
+    assert rows(pipeline, "SELECT invoice_date, due_date FROM invoices") == [(date(2024, 3, 31), None)]
+
+
+def test_the_base_currency_is_read_whether_or_not_it_comes_in_an_envelope(pipeline: Warehouse) -> None:
+    upstream = Upstream()
+    upstream.base_currency = {"data": {"id": "c-2", "code": "EUR"}}
+    run(pipeline, upstream, legal_entity="LE-2")
+    assert rows(pipeline, "SELECT key, legal_entity, base_currency FROM tenant") == [("LE-2", "LE-2", "EUR")]
+
+
+def test_a_base_currency_without_a_code_stops_the_run_and_says_why(pipeline: Warehouse) -> None:
+    upstream = Upstream()
+    upstream.base_currency = {"id": "c-3"}
+    with pytest.raises(SyncError, match=r"without a currency code.*Check the base currency"):
+        run(pipeline, upstream)
 
 
 def test_the_next_run_reads_a_closed_window_from_the_overlap_and_never_deletes_lines_left_out(

@@ -24,12 +24,12 @@ from finsync.tables import Origin, PiiMode
 
 from .client import YMClient
 from .exports import BatchItems, BatchReader, ListedBatch
-from .schema import FINANCE_BATCH_ITEMS, FINANCE_BATCHES, INVOICE_ITEMS
+from .schema import FINANCE_BATCH_ITEMS, FINANCE_BATCHES, INVOICE_ITEMS, TENANT
 from .settings import YMSettings
 
 __all__ = ["TABLES", "YMClient", "YMSettings", "batch_anchor", "failed_batches", "ym"]
 
-TABLES = (FINANCE_BATCHES, FINANCE_BATCH_ITEMS, INVOICE_ITEMS)
+TABLES = (FINANCE_BATCHES, FINANCE_BATCH_ITEMS, INVOICE_ITEMS, TENANT)
 
 logger = logging.getLogger(__name__)
 
@@ -37,8 +37,8 @@ BATCH_STATE = "batches"
 
 
 def ym(settings: YMSettings | None = None, sweep: bool = False, **explicit: Any) -> DltSource:
-    """The YM tables: `finance_batches`, `finance_batch_items` and `invoice_items`, from `settings` (by default
-    resolved from the configuration, with `explicit` values over it).
+    """The YM tables: `finance_batches`, `finance_batch_items`, `invoice_items` and `tenant`, from `settings`
+    (by default resolved from the configuration, with `explicit` values over it).
 
     `sweep` (what `finsync run --sweep` sets) re-reads `sweep_days` of invoice items now, whether or not
     the sweep is due. Nothing is read from YM here; the resources read lazily when the pipeline runs.
@@ -85,7 +85,14 @@ def ym_source(settings: YMSettings, sweep: bool) -> Sequence[DltResource]:
         FINANCE_BATCHES.shape(batches, pii),
         FINANCE_BATCH_ITEMS.shape(batches | finance_batch_items(reader, settings.export_concurrency), pii),
         INVOICE_ITEMS.shape(items, pii),
+        TENANT.shape(dlt.resource([tenant_row(settings)], name="tenant"), pii),
     )
+
+
+def tenant_row(settings: YMSettings) -> pa.Table:
+    """What the figures depend on that YM does not say: the client's currency, and the zone of its times."""
+    row = {"clientId": settings.client_id, "currency": settings.currency, "serverTimezone": settings.server_timezone}
+    return TENANT.from_rows([row], settings.zone)
 
 
 @dlt.resource(name="finance_batches")

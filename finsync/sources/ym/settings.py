@@ -27,6 +27,8 @@ class YMSettings(SourceSettings):
     # YM date-times without an offset are in this zone. `start_date` is read in it too, and is also sent
     # as InvoiceItems' required DateFrom.
     server_timezone: str = "America/New_York"
+    # YM reports no currency: every amount is in the client's, which the analytics views take from here.
+    currency: str = "USD"
     batch_items_mode: str = "export"
     export_concurrency: int = 8
     export_poll_interval: float = 3.0
@@ -54,6 +56,8 @@ class YMSettings(SourceSettings):
         yield from http_url(self.base_url)
         if self._zone() is None:
             yield "server_timezone", f"names no known time zone ({self.server_timezone!r}); use an IANA name"
+        if not (len(self.currency) == 3 and self.currency.isalpha() and self.currency.isupper()):
+            yield "currency", f"must be an ISO 4217 currency code such as USD, not {self.currency!r}"
         if self.batch_items_mode not in BATCH_ITEMS_MODES:
             yield "batch_items_mode", f"must be one of {BATCH_ITEMS_MODES}, not {self.batch_items_mode!r}"
         yield from at_least_one(

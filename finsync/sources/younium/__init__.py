@@ -28,6 +28,7 @@ from .schema import (
     INVOICES,
     PAYMENT_SETTLEMENTS,
     PAYMENTS,
+    TENANT,
     flatten,
 )
 from .settings import YouniumSettings
@@ -53,6 +54,7 @@ TABLES = (
     ACCOUNTS,
     PAYMENTS,
     PAYMENT_SETTLEMENTS,
+    TENANT,
 )
 # Lists read whole on every run (proven complete), and the tables each fills: rows a run did not see are
 # marked `deleted_at` after it loaded (never removed).
@@ -61,7 +63,7 @@ WHOLE_READS = {"payments": ("payments", "payment_settlements")}
 
 def younium(settings: YouniumSettings | None = None, **explicit: Any) -> DltSource:
     """The Younium tables: `invoice_batches` (+ `__invoices`, `__batch_groups`), `invoice_batch_log`,
-    `invoices`, `invoice_lines`, `accounts`, `payments` and `payment_settlements`, from `settings` (by
+    `invoices`, `invoice_lines`, `accounts`, `payments`, `payment_settlements` and `tenant`, from `settings` (by
     default resolved from the configuration, with `explicit` values over it).
 
     Nothing is read from Younium here; the resources read lazily when the pipeline runs.
@@ -87,6 +89,7 @@ def younium_source(settings: YouniumSettings) -> Sequence[DltResource]:
         table_of(ACCOUNTS, reads.records("accounts", client.accounts), pii),
         table_of(PAYMENTS, payment_rows, pii),
         table_of(PAYMENT_SETTLEMENTS, payment_rows, pii, settlement_rows),
+        TENANT.shape(tenant(client, settings.legal_entity), pii),
     )
 
 
@@ -214,6 +217,13 @@ def settlement_rows(payments: list[JsonObject]) -> list[JsonObject]:
         for position, settlement in enumerate(payment.get("paymentSettlements") or [], start=1)
         if isinstance(settlement, dict)
     ]
+
+
+@dlt.resource(name="tenant")
+def tenant(client: YouniumClient, legal_entity: str | None) -> Iterator[pa.Table]:
+    """The legal entity this dataset holds and its base currency (one request per run)."""
+    row = {"key": legal_entity or "-", "legalEntity": legal_entity, "baseCurrency": client.base_currency()}
+    yield TENANT.from_rows([row], UTC)
 
 
 @dlt.transformer(name="invoice_batch_log")

@@ -15,7 +15,7 @@ from urllib.parse import quote
 import httpx
 
 from finsync import progress
-from finsync.errors import AuthenticationError, UpstreamError
+from finsync.errors import AuthenticationError, DataError, UpstreamError
 from finsync.http import (
     CountedPaginator,
     Credential,
@@ -36,6 +36,7 @@ INVOICE_BATCHES_PATH = "/InvoiceBatches"
 INVOICES_PATH = "/Invoices"
 ACCOUNTS_PATH = "/Accounts"
 PAYMENTS_PATH = "/Payments"
+BASE_CURRENCY_PATH = "/Currency/BaseCurrency"
 
 # Tokens live 24 hours; renew this long before they expire.
 TOKEN_REFRESH_MARGIN_SECONDS = 300.0
@@ -335,6 +336,19 @@ class YouniumClient:
     def payments(self, expect_rows: bool = False) -> Iterator[list[JsonObject]]:
         """Every payment: they have no modified field, so there is nothing to read incrementally by."""
         return self.pages(PAYMENTS_PATH, expect_rows=expect_rows)
+
+    def base_currency(self) -> str:
+        """The tenant's base currency code: one `Currency` object (`{id, code, description}`), not paged."""
+        reply = self.call("GET", BASE_CURRENCY_PATH)
+        body = reply.body.get("data", reply.body) if isinstance(reply.body, dict) else reply.body
+        code = body.get("code") if isinstance(body, dict) else None
+        if not isinstance(code, str) or not code.strip():
+            raise DataError(
+                f"Younium: GET {self._http.describe(BASE_CURRENCY_PATH)} answered without a currency code (a "
+                f"{type(body).__name__}); every base amount is in the base currency, so nothing was loaded. Check "
+                "the base currency in Younium's settings, then run again."
+            )
+        return code.strip()
 
     def batch_log(self, batch: str) -> list[JsonObject]:
         """The whole log of one invoice batch (by id or reference), read page by page."""

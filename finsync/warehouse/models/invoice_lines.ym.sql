@@ -1,11 +1,15 @@
--- YM line items: every invoice item once, with its finance batch once that batch is exported.
--- YM reports a tax rate but no tax amount, and no currency.
--- requires: ym.invoice_items ym.finance_batch_items
+-- YM line items: every invoice item once, with its invoice's status, type and customer (analytics.invoices)
+-- and its finance batch once that batch is exported. YM reports a tax rate but no tax amount, and no
+-- currency: amounts are in the client's currency (sources.ym.currency), which is also the base currency.
+-- requires: ym.invoice_items ym.finance_batch_items analytics.invoices
 SELECT
     'ym' AS source_system,
     b.batch_id AS batch_id,
-    CAST(i.invoice_no AS VARCHAR) AS invoice_number,
-    i.line_item_date AS invoice_date,
+    inv.invoice_id AS invoice_id,
+    inv.invoice_number AS invoice_number,
+    inv.invoice_date AS invoice_date,
+    inv.status AS invoice_status,
+    inv.invoice_type AS invoice_type,
     CAST(i.line_item_id AS VARCHAR) AS line_id,
     i.line_item_description AS description,
     i.gl_code_item_name AS gl_account,
@@ -14,10 +18,15 @@ SELECT
     i.line_total AS line_total,
     CAST(NULL AS DECIMAL(19, 4)) AS tax,
     i.line_item_tax_vat_rate AS tax_rate,
-    CAST(NULL AS VARCHAR) AS currency,
-    CAST(i.web_site_member_id AS VARCHAR) AS customer_id,
-    i.organization AS customer_name,
+    inv.currency AS currency,
+    inv.base_currency AS base_currency,
+    i.line_total AS line_total_base,
+    inv.is_revenue AS is_revenue,
+    CAST(i.line_total * inv.revenue_sign AS DECIMAL(19, 4)) AS revenue_base,
+    inv.customer_id AS customer_id,
+    inv.customer_name AS customer_name,
     i.line_item_date_entered AS entered_at,
     CAST(NULL AS TIMESTAMP WITH TIME ZONE) AS modified_at
 FROM ym.invoice_items AS i
+LEFT JOIN analytics.invoices AS inv ON inv.source_system = 'ym' AND inv.invoice_id = CAST(i.invoice_no AS VARCHAR)
 LEFT JOIN ym.finance_batch_items AS b ON b.line_item_id = i.line_item_id

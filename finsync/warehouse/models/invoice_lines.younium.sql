@@ -1,11 +1,16 @@
--- Younium invoice lines with their invoice's number, date, currency, account and batch.
--- line_total is the line subtotal (before tax), as YM's LineTotal is.
--- requires: younium.invoice_lines younium.invoices
+-- Younium invoice lines with their invoice's number, date, status, type, currency, customer and batch
+-- (analytics.invoices). line_total is the line subtotal (before tax), as YM's LineTotal is; its base
+-- amount is Younium's subtotalBaseAmount, or the subtotal at the line's exchange rate (rounded to the
+-- cent) where Younium sent none.
+-- requires: younium.invoice_lines analytics.invoices
 SELECT
     'younium' AS source_system,
-    inv.invoice_batch_id AS batch_id,
+    inv.batch_id AS batch_id,
+    l.invoice_id AS invoice_id,
     inv.invoice_number AS invoice_number,
     inv.invoice_date AS invoice_date,
+    inv.status AS invoice_status,
+    inv.invoice_type AS invoice_type,
     l.id AS line_id,
     COALESCE(l.charge_description, l.product_name) AS description,
     l.recognized_revenue_code AS gl_account,
@@ -15,9 +20,15 @@ SELECT
     l.tax AS tax,
     l.tax_rate AS tax_rate,
     inv.currency AS currency,
-    inv.account_id AS customer_id,
-    inv.account_name AS customer_name,
+    inv.base_currency AS base_currency,
+    CAST(COALESCE(l.subtotal_base_amount, ROUND(l.subtotal * COALESCE(l.exchange_rate, inv.exchange_rate), 2))
+        AS DECIMAL(19, 4)) AS line_total_base,
+    inv.is_revenue AS is_revenue,
+    CAST(COALESCE(l.subtotal_base_amount, ROUND(l.subtotal * COALESCE(l.exchange_rate, inv.exchange_rate), 2))
+        * inv.revenue_sign AS DECIMAL(19, 4)) AS revenue_base,
+    inv.customer_id AS customer_id,
+    inv.customer_name AS customer_name,
     l.created AS entered_at,
     l.modified AS modified_at
 FROM younium.invoice_lines AS l
-LEFT JOIN younium.invoices AS inv ON inv.id = l.invoice_id
+LEFT JOIN analytics.invoices AS inv ON inv.source_system = 'younium' AND inv.invoice_id = l.invoice_id
