@@ -7,17 +7,21 @@ dataset generated from a seed that scales to millions of invoice items without s
 
 It emulates Younium's API 2.1 (under `/younium`) the same way (two token answer spellings, required
 api-version and legal-entity headers, HTTP 400 for an empty list, `nextPage` links that drop
-ModifiedAfter, invoice lines filtered by ModifiedAfter, a BatchLog whose `data` may be one object, batch
-jobs that take time, idempotent POSTs), over seeded accounts, invoices and lines, invoice batches and
-payments, linked to one another, telling a finance team's stories: cancelled invoices, credit notes
-(some typed Invoice with negative totals) linked to what they credit by RelatedInvoices, partly paid
-and overdue invoices, in four currencies.
+ModifiedAfter, invoice lines filtered by ModifiedAfter while `GET /Invoices/{id}` answers all of an
+invoice's lines, a BatchLog whose `data` may be one object, batch jobs that take time, idempotent POSTs,
+no deleted-records feed), over seeded accounts, invoices and lines, invoice batches and payments, linked
+to one another, telling a finance team's stories: cancelled invoices, credit notes (some typed Invoice
+with negative totals) linked to what they credit by RelatedInvoices, partly paid and overdue invoices, in
+four currencies.
 
 Control routes under `/_sandbox` (and the same operations on the in-process `Sandbox` object) advance
-time, inject faults (error statuses with Retry-After, dropped connections, truncated bodies, slow
-replies, session and token expiry, export and job failures), count requests per route, and state
-exactly what a correct warehouse must contain. The demo, the end-to-end and reliability tests and the
-benchmarks run against it.
+time, delete and revise records as a tenant's users do (`POST /_sandbox/younium/change`: delete a draft
+invoice, remove a line, post or cancel an invoice, delete an account or an unposted invoice batch;
+`POST /_sandbox/ym/revise-batch`: add an adjustment item to a closed YM batch), inject faults (error
+statuses with Retry-After, dropped connections, truncated bodies, slow replies, session and token
+expiry, export and job failures), count requests per route, and state exactly what a correct warehouse
+must contain, what is gone included (see `control`). The demo, the end-to-end and reliability tests and
+the benchmarks run against it.
 
     with SandboxServer(config=SandboxConfig(ym_items=20_000, younium_invoices=5_000)) as server:
         os.environ.update(server.settings)

@@ -1,7 +1,22 @@
-"""The control API under `/_sandbox`: health, expectations, time, request counts and faults, for both APIs.
+"""The control API under `/_sandbox`: health, expectations, time, changes, request counts and faults, for
+both APIs.
 
-Everything here is also reachable in-process on the `Sandbox` object; these routes exist for the demo,
-for tests that drive a sandbox in another process, and for benchmarks.
+- `GET /health`; `GET /expected` (`Sandbox.expected`);
+- `POST /advance`: YM's `{"ym_items", "ym_backdated_items", "ym_backdated_days"}` and/or Younium's
+  `{"new_invoices", "modified_invoices", "new_accounts"}` (`YMDataset.advance`/`backdate`,
+  `YouniumTenant.advance`);
+- `POST /younium/change`: one change a Younium user makes by hand (`YouniumTenant.change`; the rules are
+  `younium_edits`'), answering what it did: `{"change": "delete_invoice", "invoice": ID}`,
+  `{"change": "remove_line", "invoice": ID, "line": LINE_ID}`, `{"change": "set_status", "invoice": ID,
+  "status": "Posted" | "Cancelled"}`, `{"change": "delete_account", "account": ID}`,
+  `{"change": "delete_batch", "batch": ID_OR_BATCH_NUMBER}`;
+- `POST /ym/revise-batch` `{"batch_id": "1003"}`: YM revises a closed batch, adding one adjustment item
+  (`YMDataset.revise_batch`); answers the batch's new ItemCount and the item's LineItemID;
+- `GET`/`DELETE /requests`: requests per route name; `GET`/`POST`/`DELETE /faults`.
+
+A change the rules forbid, or a body that makes no sense, is HTTP 400 `{"error": "..."}`. Everything here
+is also reachable in-process on the `Sandbox` object; these routes exist for the demo, for tests that
+drive a sandbox in another process, and for benchmarks.
 """
 
 from __future__ import annotations
@@ -56,6 +71,39 @@ def control_routes(sandbox: Sandbox) -> list[Route]:
             reply["younium"] = advanced.as_dict()
         return JSONResponse(reply)
 
+    async def younium_change(request: Request) -> Response:
+        body = await _json_object(request)
+        if isinstance(body, Response):
+            return body
+        try:
+            name = body.pop("change", None)
+            return JSONResponse(await run_in_threadpool(lambda: sandbox.younium.change(name, **body)))
+        except ValueError as error:
+            return _problem(str(error))
+
+    async def ym_revise_batch(request: Request) -> Response:
+        body = await _json_object(request)
+        if isinstance(body, Response):
+            return body
+        batch_id = body.get("batch_id")
+        if set(body) != {"batch_id"} or type(batch_id) not in (str, int):
+            return _problem('expected {"batch_id": "<the BatchID of a closed finance batch>"}')
+        dataset = sandbox.dataset
+        try:
+            added = dataset.revise_batch(str(batch_id).strip())
+        except ValueError as error:
+            return _problem(str(error))
+        batch = dataset.batch(str(batch_id).strip())
+        assert batch is not None
+        return JSONResponse(
+            {
+                "batch_id": batch.batch_id,
+                "item_count": batch.item_count,
+                "line_item_id": added,
+                "line_item_date_entered": dataset.item(added)["LineItemDateEntered"],
+            }
+        )
+
     async def requests(request: Request) -> Response:
         if request.method == "DELETE":
             sandbox.requests.clear()
@@ -80,6 +128,8 @@ def control_routes(sandbox: Sandbox) -> list[Route]:
         Route("/health", health, methods=["GET"]),
         Route("/expected", expected, methods=["GET"]),
         Route("/advance", advance, methods=["POST"]),
+        Route("/younium/change", younium_change, methods=["POST"]),
+        Route("/ym/revise-batch", ym_revise_batch, methods=["POST"]),
         Route("/requests", requests, methods=["GET", "DELETE"]),
         Route("/faults", faults, methods=["GET", "POST", "DELETE"]),
     ]

@@ -7,8 +7,17 @@ invoice share invoice-level fields (name, address, card), drawn from a digest of
 
 Time only moves forward, and what changes is an overlay on the seeded items: `advance` appends items
 with later entry dates, closes the batch that was open as it is, and puts the new items into new
-batches; `backdate` imports items with old entry dates outside any batch. Closed batches therefore
-never change, which is what lets a test compare the warehouse with `expected_*` exactly.
+batches; `backdate` imports items with old entry dates outside any batch; `revise_batch` reopens a
+closed batch to add an adjustment item, entered now, and closes it again. A closed batch changes only
+so, which is what lets a test compare the warehouse with `expected_*` exactly.
+
+A revised batch keeps its ClosedDate and CreateDateTime (the facts say nothing of what YM writes there
+after a revision; the ItemCount is what tells), and its ItemCount counts the adjustment: its export and
+FinanceBatchDetails list its generated items first, then its adjustments (LineItemID order). Each
+adjustment is an invoice item of its own one-item invoice, with a LineItemID of its own range
+(`ADJUSTED_FIRST_ID`, ten apart), entered a second after the newest entry (and before the next item
+`advance` would add, so entry dates keep moving forward), dated that day, its description naming the
+batch. InvoiceItems lists it by its entry date, after the imported (backdated) items.
 """
 
 from __future__ import annotations
@@ -44,6 +53,9 @@ _MAX_JITTER_SECONDS = 40
 FIRST_BATCH_ID = 1001
 # Items imported with old entry dates (`backdate`) are numbered from here.
 BACKDATED_FIRST_ID = 900_000_001
+# Adjustment items of revised batches (`revise_batch`) are numbered from here, INVOICE_BLOCK apart: each
+# is the first item of a block of its own, so the only item of its invoice.
+ADJUSTED_FIRST_ID = 950_000_001
 # Money sums are cached per block of items (items never change, so neither do the sums).
 _MONEY_BLOCK = 1024
 
@@ -58,7 +70,8 @@ class Money(NamedTuple):
 
 @dataclass(frozen=True)
 class Batch:
-    """A finance batch: a contiguous run of items, closed for good or (the newest) still open."""
+    """A finance batch: a contiguous run of items, closed (perhaps revised since: then it holds adjustment
+    items too) or (the newest) still open."""
 
     number: int  # 1-based position, oldest first
     first_item: int
@@ -67,6 +80,7 @@ class Batch:
     commerce_type: str
     create_ticks: int
     closed_ticks: int | None
+    adjustments: tuple[int, ...] = ()  # LineItemIDs of the items revisions added, oldest first
 
     @property
     def batch_id(self) -> str:
@@ -74,7 +88,11 @@ class Batch:
 
     @property
     def item_count(self) -> int:
-        return self.last_item - self.first_item + 1
+        return self.last_item - self.first_item + 1 + len(self.adjustments)
+
+    def item_ids(self) -> list[int]:
+        """LineItemIDs of its items, in the order its export lists them."""
+        return [*range(self.first_item, self.last_item + 1), *self.adjustments]
 
     def record(self) -> dict[str, Any]:
         """As a FinanceBatch of the FinanceBatches reply."""
@@ -110,7 +128,9 @@ class YMDataset:
         self._lock = threading.Lock()
         self._money_blocks: dict[int, tuple[int, int]] = {}
         self._backdated: list[tuple[int, int]] = []  # (LineItemID, entry ticks) of imported items
-        self._batch_cache: dict[tuple[int, int, int, bool], Batch] = {}
+        self._adjusted: list[tuple[int, int, int]] = []  # (LineItemID, batch number, entry ticks) of adjustments
+        self._adjustments: dict[int, tuple[int, ...]] = {}  # batch number -> its adjustments' LineItemIDs
+        self._batch_cache: dict[tuple[int, int, int, bool, tuple[int, ...]], Batch] = {}
 
     # -- size and time -------------------------------------------------------------------------------
 
@@ -145,6 +165,24 @@ class YMDataset:
                 self._backdated.append((BACKDATED_FIRST_ID + k, newest - days * DAY_TICKS + k * TICKS_PER_SECOND))
             return [n for n, _ in self._backdated[-count:]] if count else []
 
+    def revise_batch(self, batch_id: str | int) -> int:
+        """Reopen closed batch `batch_id` to add one adjustment item, entered now, and close it again (its
+        ClosedDate unchanged); returns the new item's LineItemID. ValueError for an unknown or open batch."""
+        batch = self.batch(str(batch_id))
+        if batch is None:
+            raise ValueError(f"no finance batch {batch_id!r}")
+        if batch.is_open:
+            raise ValueError(f"finance batch {batch.batch_id} is open: only a closed batch can be revised")
+        with self._lock:
+            latest = max([self.entered_ticks(self.items), *(entered for _, _, entered in self._adjusted[-1:])])
+            entered = latest + TICKS_PER_SECOND
+            if entered >= self.entered_ticks(self.items + 1):
+                raise ValueError("too many revisions since the newest item was entered: advance YM first")
+            n = ADJUSTED_FIRST_ID + len(self._adjusted) * INVOICE_BLOCK
+            self._adjusted.append((n, batch.number, entered))
+            self._adjustments[batch.number] = (*self._adjustments.get(batch.number, ()), n)
+        return n
+
     # -- items ---------------------------------------------------------------------------------------
 
     def _item_digest(self, n: int) -> bytes:
@@ -175,23 +213,50 @@ class YMDataset:
         return 1 + bisect.bisect_left(range(1, self.items + 1), ticks, key=self.dated_ticks)
 
     def item(self, n: int) -> dict[str, Any]:
-        """Item `n` as an InvoiceItemData record (money as Decimal, dates as YM strings)."""
-        if not 1 <= n <= self.items:
+        """Item `n` as an InvoiceItemData record (money as Decimal, dates as YM strings); an imported or
+        adjustment item too, by its LineItemID."""
+        if 1 <= n <= self.items:
+            return next(self._generate(n, n))
+        extra = next((r for r in self._extras() if r[0] == n), None)
+        if extra is None:
             raise KeyError(n)
-        return next(self._generate(n, n))
+        return self._extra_record(*extra)
 
     def records(self, first: int, last: int) -> Iterator[dict[str, Any]]:
         """Items `first`..`last` (inclusive, clamped to the existing ones), in item order."""
         return self._generate(max(first, 1), min(last, self.items))
 
-    def backdated_records(self, dated_from: int, entered_from: int | None) -> list[dict[str, Any]]:
-        """The imported items a listing with these filters holds, after every generated one (LineItemID order)."""
+    def extra_records(self, dated_from: int, entered_from: int | None) -> list[dict[str, Any]]:
+        """The imported and adjustment items a listing with these filters holds, after every generated one
+        (LineItemID order: imported ones first)."""
         found = []
-        for n, entered in list(self._backdated):
+        for n, entered, batch in self._extras():
             dated = entered - entered % DAY_TICKS
             if dated >= dated_from and (entered_from is None or entered >= entered_from):
-                found.append(next(self._generate(n, n, entered)))
+                found.append(self._extra_record(n, entered, batch))
         return found
+
+    def batch_records(self, batch: Batch, skip: int = 0, count: int | None = None) -> Iterator[dict[str, Any]]:
+        """`count` (default: all) of `batch`'s items after the first `skip`: its generated items, then its
+        adjustments."""
+        stop = batch.item_count if count is None else min(batch.item_count, skip + max(count, 0))
+        generated = batch.last_item - batch.first_item + 1
+        yield from self.records(batch.first_item + skip, batch.first_item + min(stop, generated) - 1)
+        adjustments = {n: (n, entered, number) for n, number, entered in list(self._adjusted)}
+        for n in batch.adjustments[max(skip - generated, 0) : max(stop - generated, 0)]:
+            yield self._extra_record(*adjustments[n])
+
+    def _extras(self) -> list[tuple[int, int, int | None]]:
+        """(LineItemID, entry ticks, batch number or None) of the imported and adjustment items."""
+        backdated = [(n, entered, None) for n, entered in list(self._backdated)]
+        return backdated + [(n, entered, number) for n, number, entered in list(self._adjusted)]
+
+    def _extra_record(self, n: int, entered: int, batch: int | None = None) -> dict[str, Any]:
+        record = next(self._generate(n, n, entered))
+        if batch is not None:
+            batch_id = str(FIRST_BATCH_ID - 1 + batch)
+            record["LineItemDescription"] = f"Adjustment to batch {batch_id}: {record['LineItemDescription']}"
+        return record
 
     def _generate(self, first: int, last: int, entered: int | None = None) -> Iterator[dict[str, Any]]:
         block, cuts, invoice_no, invoice = -1, (0,), 0, {}
@@ -240,7 +305,8 @@ class YMDataset:
     def _batch(self, layout: _Layout, k: int) -> Batch:
         is_open = k + 1 == len(layout.starts)
         first, last = layout.starts[k], layout.items if is_open else layout.starts[k + 1] - 1
-        key = (k + 1, first, last, is_open)
+        adjustments = self._adjustments.get(k + 1, ())
+        key = (k + 1, first, last, is_open, adjustments)
         cached = self._batch_cache.get(key)
         if cached is None:
             # Created just before its first item was entered; closed 50 s after its last one, which is
@@ -250,20 +316,26 @@ class YMDataset:
             if not is_open:
                 closed = self.entered_ticks(last) // TICKS_PER_SECOND * TICKS_PER_SECOND + 50 * TICKS_PER_SECOND
             commerce = ("M", "D", "S")[digest(self._key, b"batch", k + 1)[0] % 3]
-            cached = self._batch_cache[key] = Batch(k + 1, first, last, is_open, commerce, create, closed)
+            cached = Batch(k + 1, first, last, is_open, commerce, create, closed, adjustments)
+            self._batch_cache[key] = cached
         return cached
 
     # -- what a correct warehouse holds --------------------------------------------------------------
 
     def expected_invoice_item_ids(self) -> Sequence[int]:
-        """LineItemIDs of every item (the `invoice_items` table), imported ones included."""
+        """LineItemIDs of every item (the `invoice_items` table), imported and adjustment ones included:
+        ascending."""
         generated = range(1, self.items + 1)
-        return [*generated, *(n for n, _ in self._backdated)] if self._backdated else generated
+        extras = [n for n, _, _ in self._extras()]
+        return [*generated, *extras] if extras else generated
 
-    def expected_batch_item_ids(self) -> range:
-        """LineItemIDs of the items in closed batches (the `finance_batch_items` table)."""
+    def expected_batch_item_ids(self) -> Sequence[int]:
+        """LineItemIDs of the items in closed batches (the `finance_batch_items` table), revisions'
+        adjustments included (only closed batches are revised): ascending."""
         layout = self._layout
-        return range(1, layout.starts[-1] if layout.starts else 1)
+        closed = range(1, layout.starts[-1] if layout.starts else 1)
+        adjusted = [n for n, _, _ in list(self._adjusted)]
+        return [*closed, *adjusted] if adjusted else closed
 
     def expected_money(self, ids: Iterable[int]) -> Money:
         """Exact sums of LineTotal and LineItemAmount over `ids` (LineItemIDs).
@@ -275,8 +347,10 @@ class YMDataset:
         generated = 0
         if isinstance(ids, range) and ids.step == 1:
             generated = len(ids) if ids.start == 1 else 0
-        elif ids[: self.items] == list(range(1, self.items + 1)):
-            generated = self.items
+        else:
+            # The longest run 1..k that `ids` starts with (k found as in an ascending list, then checked).
+            k = bisect.bisect_right(ids, self.items, hi=min(len(ids), self.items))
+            generated = k if ids[:k] == list(range(1, k + 1)) else 0
         total, amount = self._range_cents(generated)
         for n in ids[generated:]:
             line_total, line_amount = self._money_cents(n)

@@ -81,7 +81,8 @@ class Exports:
 def export_file(
     dataset: YMDataset, batch: Batch, rows: int | None = None, malformed: int | None = None
 ) -> Iterator[bytes]:
-    """The export file of `batch`: a CSV with InvoiceItemData's fields as its header, in chunks.
+    """The export file of `batch` (as it was when the export started): a CSV with InvoiceItemData's fields
+    as its header, in chunks; a revised batch's adjustment items after its generated ones.
 
     With `rows`, cut after that many rows (-1: nothing at all, not even the header); with `malformed`,
     that row (1-based) written with only the first half of its cells."""
@@ -90,8 +91,7 @@ def export_file(
     buffer = io.StringIO()
     writer = csv.writer(buffer)
     writer.writerow(INVOICE_ITEM_FIELDS)
-    last = batch.last_item if rows is None else min(batch.last_item, batch.first_item + rows - 1)
-    for number, record in enumerate(dataset.records(batch.first_item, last), start=1):
+    for number, record in enumerate(dataset.batch_records(batch, 0, rows), start=1):
         cells = [csv_cell(name, record[name]) for name in INVOICE_ITEM_FIELDS]
         writer.writerow(cells[: len(cells) // 2] if number == malformed else cells)
         if buffer.tell() >= _CSV_CHUNK:

@@ -14,6 +14,7 @@ YOUNIUM_TOKEN = "younium.token"
 YOUNIUM_INVOICE_BATCHES = "younium.invoice_batches"
 YOUNIUM_BATCH_LOG = "younium.batch_log"
 YOUNIUM_INVOICES = "younium.invoices"
+YOUNIUM_INVOICE = "younium.invoice"  # GET /Invoices/{id}: one invoice, all its lines
 YOUNIUM_RELATED_INVOICES = "younium.related_invoices"
 YOUNIUM_ACCOUNTS = "younium.accounts"
 YOUNIUM_PAYMENTS = "younium.payments"
@@ -34,6 +35,7 @@ ROUTE_NAMES: tuple[str, ...] = (
     YOUNIUM_INVOICE_BATCHES,
     YOUNIUM_BATCH_LOG,
     YOUNIUM_INVOICES,
+    YOUNIUM_INVOICE,
     YOUNIUM_RELATED_INVOICES,
     YOUNIUM_ACCOUNTS,
     YOUNIUM_PAYMENTS,

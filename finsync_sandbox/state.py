@@ -42,7 +42,8 @@ class Sandbox:
 
     def expected(self) -> dict[str, Any]:
         """What a correct warehouse holds after a full sync, per system and table; money as exact decimal
-        strings."""
+        strings. Revised YM batches' adjustment items count among the invoice items and the finance batch
+        items; deleted Younium records in nothing but the lists of what is gone (`younium_expected`)."""
         ds = self.dataset
         batches = ds.batches()
         closed = [b for b in batches if not b.is_open]
@@ -55,6 +56,10 @@ class Sandbox:
                     "closed": len(closed),
                     "newest_closed_batch_id": closed[-1].batch_id if closed else None,
                     "open_batch_id": batches[-1].batch_id if batches and batches[-1].is_open else None,
+                    # ItemCount summed over the list, revisions' adjustment items included
+                    "item_count": sum(b.item_count for b in batches),
+                    # the revised batches' adjustment items (LineItemIDs, oldest first), by BatchID
+                    "revised": {b.batch_id: list(b.adjustments) for b in batches if b.adjustments},
                 },
             },
             "younium": self.younium.expected(),

@@ -8,7 +8,10 @@ and reproduces what clients of the real API have run into:
 - FinanceBatches ignores paging and returns the full list for every PageNumber;
 - exporting an unknown or still-open batch is an error inside an HTTP 200;
 - an export's file URI answers 404 for a while after the export reports COMPLETE;
-- InvoiceItems requires DateFrom, returns no total, and silently caps PageSize.
+- InvoiceItems requires DateFrom, returns no total, and silently caps PageSize;
+- a closed batch may be revised (`YMDataset.revise_batch`, `POST /_sandbox/ym/revise-batch`): it stays
+  closed, its ClosedDate unchanged, but its ItemCount, export and FinanceBatchDetails gain an adjustment
+  item, entered then, which InvoiceItems lists too.
 
 Query parameter and body field names are matched case-insensitively, as ServiceStack does.
 """
@@ -256,8 +259,7 @@ class YMApi:
         if batch is None:
             status = _status("NotFound", f"Finance batch {batch_id} was not found.")
             return _json(self._envelope({"FinanceBatchDetailsList": [], **echo}, status))
-        first = batch.first_item + skip
-        records = self.sandbox.dataset.records(first, min(first + size - 1, batch.last_item))
+        records = self.sandbox.dataset.batch_records(batch, skip, size)
         listed = FINANCE_BATCH_DETAIL_DATA.dumps_list(as_detail(r) for r in records)
         return _json({"FinanceBatchDetailsList": listed, **self._envelope(echo)})
 
@@ -271,14 +273,14 @@ class YMApi:
         size, number, offset, skip = self._paging(query)
         dataset = self.sandbox.dataset
         # Both dates grow with the item number, so the first match is a binary search away; imported items
-        # (backdated) come after every generated one.
+        # (backdated) and revisions' adjustment items come after every generated one.
         first = dataset.first_dated_at_or_after(dated_from)
         if entered_from is not None:
             first = max(first, dataset.first_entered_at_or_after(entered_from))
         generated = max(0, dataset.items - first + 1)
         records = list(dataset.records(first + skip, min(first + skip + size - 1, dataset.items)))
         if len(records) < size:
-            imported = dataset.backdated_records(dated_from, entered_from)
+            imported = dataset.extra_records(dated_from, entered_from)
             start = max(0, skip - generated)
             records += imported[start : start + size - len(records)]
         listed = INVOICE_ITEM_DATA.dumps_list(records)

@@ -14,7 +14,12 @@ out) and reproduce what a client has to cope with:
   that follows `nextPage` silently loses its ModifiedAfter filter;
 - a list with nothing to return is HTTP 400 "No invoices could be found", not an empty page;
 - /Invoices applies ModifiedAfter to the embedded `invoiceLines` too: an invoice listed because it
-  changed carries only the lines that changed with it;
+  changed carries only the lines that changed with it (none, when the change was a line removed);
+  `GET /Invoices/{id}` ("Requires permission Invoice Read") answers the one InvoiceResponse as a plain
+  object, outside any envelope, with all its lines (it takes no query parameters: ModifiedAfter is not
+  applied), which is how a client learns an invoice's complete lines; an unknown (or deleted) id is 404;
+- there is no deleted-records feed: an invoice, account or invoice batch deleted (see `younium_edits`)
+  simply stops being listed, and its by-id reads answer 404 (RelatedInvoices too; a BatchLog 400);
 - a BatchLog whose log has a single entry answers `data` as that object, not as a list, and
   /Invoices/{id}/RelatedInvoices (which takes no query parameters) always answers its one
   RelatedInvoiceResponse as an object: the credit note of an invoice, or the invoice a credit note
@@ -52,6 +57,7 @@ from .routes import (
     YOUNIUM_BASE_CURRENCY,
     YOUNIUM_BATCH_LOG,
     YOUNIUM_GENERATE,
+    YOUNIUM_INVOICE,
     YOUNIUM_INVOICE_BATCHES,
     YOUNIUM_INVOICES,
     YOUNIUM_JOB_STATUS,
@@ -95,6 +101,7 @@ class YouniumApi:
             route("/InvoiceBatches/{batch}", YOUNIUM_INVOICE_BATCHES, self.invoice_batch, "GET"),
             route("/Invoices", YOUNIUM_INVOICES, self.invoices, "GET"),
             route("/Invoices/{invoice}/RelatedInvoices", YOUNIUM_RELATED_INVOICES, self.related_invoices, "GET"),
+            route("/Invoices/{invoice}", YOUNIUM_INVOICE, self.invoice, "GET"),
             route("/Accounts", YOUNIUM_ACCOUNTS, self.accounts, "GET"),
             route("/Payments", YOUNIUM_PAYMENTS, self.payments, "GET"),
             route("/Currency/BaseCurrency", YOUNIUM_BASE_CURRENCY, self.base_currency, "GET"),
@@ -186,6 +193,18 @@ class YouniumApi:
         size, number = self._paging(query)
         total, records = self.tenant.records.invoice_page(self._window(query), (number - 1) * size, size)
         return self._list(request, "invoices", number, size, total, records)
+
+    async def invoice(self, request: Request) -> Response:
+        """One InvoiceResponse, as a plain object, with every line it has (no ModifiedAfter filtering, even when
+        the request sends one); an unknown or deleted invoice is 404."""
+        self.enter(request)
+        dataset = self.tenant.dataset
+        with dataset.lock:
+            n = dataset.find_invoice(request.path_params["invoice"])
+            if n is None:
+                raise Reject(self.not_found())
+            record = self.tenant.records.invoice(n)
+        return _json(record)
 
     async def related_invoices(self, request: Request) -> Response:
         """The one related invoice, as an object (paged envelope, no query parameters); an unknown invoice is

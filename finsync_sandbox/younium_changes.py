@@ -1,5 +1,6 @@
 """How the Younium tenant changes besides batch jobs: `advance` (time moves on: drafts are edited, accounts
-and invoices added) and the `modify` fault (invoices change while a sync pages through them).
+and invoices added) and the `modify` fault (invoices change while a sync pages through them). Deletions and
+the other changes a user makes by hand are `younium_edits`'.
 
 Both are overlays on the seed: an edit adds a unit to some lines of a draft and moves its `modified` time;
 which lines, and which drafts, is drawn from the seed and the number of changes so far, so equal
@@ -108,10 +109,12 @@ def _edit(dataset: YouniumDataset, chosen: list[int], at: int) -> list[str]:
 
 
 def _lines_to_edit(dataset: YouniumDataset, n: int) -> list[int]:
-    count = dataset.lines_per_invoice
+    """Which of the lines invoice `n` still has to edit (all of them when it has only one)."""
+    numbers = dataset.line_numbers(n)
+    count = len(numbers)
     if count == 1:
-        return [1]
+        return [numbers[0]]
     d = dataset.seeded.digest(b"edit", n << 16 | dataset.advances)
     edits = 1 + d[0] % (count - 1)  # at least one line, never all of them
     first = d[1] % count
-    return sorted((first + i) % count + 1 for i in range(edits))
+    return sorted(numbers[(first + i) % count] for i in range(edits))

@@ -2,13 +2,15 @@
 
 What never changes comes from the seed (`younium_seed`), drawn when asked for, so equal seeds give
 byte-identical pages. Invoices change in place (batch jobs take drafts into batches and post them;
-`advance` edits drafts), so this keeps an overlay per invoice: status, batch, `modified` time, and which
-lines were edited by how much. Invoices are listed in (modified, id) order from an index each change keeps
-sorted, which makes any page of tens of thousands of invoices a slice away.
+`advance` edits drafts; `younium_edits` deletes drafts, removes their lines, posts or cancels invoices,
+deletes accounts and unposted batches), so this keeps an overlay per invoice (`OverlayChanges`): status,
+batch, `modified` time, which lines were edited by how much or removed, and whether it was deleted.
+Invoices are listed in (modified, id) order from an index each change keeps sorted, which makes any page
+of tens of thousands of invoices a slice away.
 
 Time is the tenant's own: the seeded history starts on 2024-01-02, and each later event (an `advance`, a
-job finishing) happens an hour after the previous one, so `modified` only ever moves forward and equal
-sequences of events give equal data. Times are integer milliseconds since 1970-01-01 UTC.
+job finishing, a change) happens an hour after the previous one, so `modified` only ever moves forward and
+equal sequences of events give equal data. Times are integer milliseconds since 1970-01-01 UTC.
 
 How the seeded history looks (`younium_history` tells it in full): the oldest ~70% of the invoices were
 invoiced in `batches` invoice batches, all posted except the newest; a quarter of the posted invoices
@@ -22,7 +24,8 @@ any batch, waiting for the next generate job.
 Numbering: invoices 1..`invoices` are the seeded invoices (their facts a function of the number); the
 seeded credit notes follow them (numbers `invoices`+1.., in the order they were created), and invoices
 that `advance` adds come after those. Every number, whatever it is, has the same overlay entries, and
-appears once in the (modified, id) order, so a page stays a slice of it.
+appears once in the (modified, id) order, so a page stays a slice of it; a deleted invoice keeps its
+number but leaves that order and the id index (`live_invoices` are the numbers left).
 """
 
 from __future__ import annotations
@@ -37,6 +40,7 @@ from typing import NamedTuple
 from .formats import HOUR, day_of
 from .younium_history import seed_history
 from .younium_ledger import InvoiceLedger
+from .younium_overlay import EVENT_STEP, OverlayChanges
 from .younium_seed import (
     ACCOUNT_SPACING,
     CANCELLED,
@@ -59,10 +63,7 @@ from .younium_seed import (
     sum_totals,
 )
 
-__all__ = ["CANCELLED", "DRAFT", "POSTED", "SETTLED", "STATUS_NAMES", "Window", "YouniumDataset"]
-
-# Each event after the seeded history (advance, a job finishing) happens this long after the previous one.
-EVENT_STEP = HOUR
+__all__ = ["CANCELLED", "DRAFT", "EVENT_STEP", "POSTED", "SETTLED", "STATUS_NAMES", "Window", "YouniumDataset"]
 
 
 class Window(NamedTuple):
@@ -85,9 +86,9 @@ class _Segment(NamedTuple):
     accounts: int
 
 
-class YouniumDataset(InvoiceLedger):
-    """A seeded Younium tenant (what its invoices owe: `InvoiceLedger`). Thread-safe: the server reads
-    pages while tests advance it (`lock`)."""
+class YouniumDataset(InvoiceLedger, OverlayChanges):
+    """A seeded Younium tenant (what its invoices owe: `InvoiceLedger`; how its overlay changes, deletions
+    included: `OverlayChanges`). Thread-safe: the server reads pages while tests advance it (`lock`)."""
 
     def __init__(
         self, seed: int = 7, accounts: int = 50, invoices: int = 600, lines_per_invoice: int = 5, batches: int = 4
@@ -103,6 +104,7 @@ class YouniumDataset(InvoiceLedger):
         self._account_segments = [_Segment(1, FIRST_CREATED - accounts * ACCOUNT_SPACING, ACCOUNT_SPACING, 0)]
         self._accounts: list[Account] = []
         self._account_by_id: dict[str, int] = {}
+        self._init_removals()
         self._add_accounts(accounts)
         # The overlay on the seeded invoices, indexed by invoice number (0 unused).
         self._spacing = max(INVOICE_SPACING, SPREAD // max(invoices, 1))
@@ -152,7 +154,7 @@ class YouniumDataset(InvoiceLedger):
             segment = self._segment(self._invoice_segments, n)
             start = segment.start + (n - segment.first) * segment.spacing
             invoice_id, account, created = self.seeded.invoice(n, start, segment.accounts)
-            self._append_invoice(invoice_id, account, created, DRAFT)
+            self._append_invoice(invoice_id, self._live_account(account, segment.accounts), created, DRAFT)
 
     def _append_invoice(self, invoice_id: str, account: int, created: int, status: int) -> int:
         n = len(self._ids)
@@ -169,6 +171,7 @@ class YouniumDataset(InvoiceLedger):
 
     @property
     def accounts(self) -> list[Account]:
+        """Every account there was, by number (deleted ones too: `live_accounts` leaves them out)."""
         return self._accounts
 
     def account(self, a: int) -> Account:
@@ -177,15 +180,16 @@ class YouniumDataset(InvoiceLedger):
     def account_number_of(self, account_id: str) -> int | None:
         return self._account_by_id.get(account_id)
 
-    def accounts_in(self, window: Window) -> range:
+    def accounts_in(self, window: Window) -> Sequence[int]:
         """Numbers of the accounts modified within `window`, oldest first (accounts never change, and were
-        created in number order)."""
+        created in number order); deleted ones left out."""
         first, last = 1, len(self._accounts)
         if window.after is not None:
             first = 1 + bisect.bisect_right(self._accounts, window.after, key=lambda a: a.created)
         if window.before is not None:
             last = bisect.bisect_left(self._accounts, window.before, key=lambda a: a.created)
-        return range(first, max(first, last + 1))
+        found = range(first, max(first, last + 1))
+        return [a for a in found if a not in self._deleted_accounts] if self._deleted_accounts else found
 
     # -- invoices --------------------------------------------------------------------------------------
 
@@ -243,7 +247,7 @@ class YouniumDataset(InvoiceLedger):
         account = self.invoice_account(n)
         rate = RATES_E4[account.currency]
         lines = []
-        for k in range(1, self.lines_per_invoice + 1):
+        for k in self.line_numbers(n):
             seeded = self.seeded.line(n, k, account.vat)
             quantity, modified = seeded.quantity, self._created[n]
             edit = self._edits.get((n, k))
@@ -297,9 +301,9 @@ class YouniumDataset(InvoiceLedger):
         return n in self._reserved
 
     def is_open_draft(self, n: int) -> bool:
-        """A draft outside any batch, not set aside for a generate job: what `advance` may edit and a
-        generate job may take."""
-        return self._status[n] == DRAFT and not self._batch[n] and n not in self._reserved
+        """A draft outside any batch, not set aside for a generate job (nor deleted): what `advance` may edit,
+        a generate job may take and a test may delete."""
+        return self._status[n] == DRAFT and not self._batch[n] and n not in self._reserved and n not in self._deleted
 
     # -- invoice batches and payments ------------------------------------------------------------------
 
@@ -348,7 +352,7 @@ class YouniumDataset(InvoiceLedger):
         for n in batch.invoices:
             self.set_invoice_status(n, POSTED, at)
 
-    # -- changes (made by younium_changes and younium_jobs) ---------------------------------------------
+    # -- growth (made by younium_changes; the other changes are OverlayChanges') -------------------------
 
     def add_accounts(self, count: int, start: int, spacing: int) -> None:
         """`count` new accounts, created from `start`, `spacing` apart."""
@@ -362,36 +366,3 @@ class YouniumDataset(InvoiceLedger):
         self._add_invoices(count)
         self._order.extend(range(first, len(self._ids)))
         self._now = max(self._now, self._created[-1])
-
-    def edit_line(self, n: int, k: int, at: int) -> None:
-        """Line `k` of invoice `n` gets one more unit, modified `at`."""
-        extra, _ = self._edits.get((n, k), (0, 0))
-        self._edits[(n, k)] = (extra + 1, at)
-        self._totals.pop(n, None)
-
-    def set_modified(self, n: int, at: int) -> None:
-        self._modified[n] = at
-
-    def set_invoice_status(self, n: int, status: int, at: int) -> None:
-        self._status[n] = status
-        self._modified[n] = at
-
-    def tick(self) -> int:
-        """The time of the next event."""
-        self._now += EVENT_STEP
-        return self._now
-
-    def reorder(self, changed: Iterable[int]) -> None:
-        """Move invoices that just changed (all at the latest time) to the end of the (modified, id) order."""
-        changed = set(changed)
-        if changed:
-            kept = [n for n in self._order if n not in changed]
-            self._order = kept + sorted(changed, key=self._order_key)
-
-    def reserve(self, invoices: Iterable[int]) -> None:
-        with self.lock:
-            self._reserved.update(invoices)
-
-    def release(self, invoices: Iterable[int]) -> None:
-        with self.lock:
-            self._reserved.difference_update(invoices)

@@ -8,6 +8,10 @@ documents a reader must count as credits (`credits`: type Credit or a negative t
 notes link to the invoice they credit (`credit_links`), the settled and balanced sums, and how many
 invoices are past due now (`overdue`: on the tenant's clock, which moves on without changing any
 invoice's `modified`, so a warehouse agrees with it only right after a full read).
+
+Deleted records are in none of these counts and sums; what is gone is named instead, as sorted ids, for
+a test that checks a warehouse marked exactly those deleted: `invoices.deleted`, `invoice_lines.removed`
+(removed from their invoice, or deleted with it), `accounts.deleted` and `invoice_batches.deleted`.
 """
 
 from __future__ import annotations
@@ -22,12 +26,11 @@ from .younium_seed import INVOICE_TYPES, sum_totals
 def expected_ids(dataset: YouniumDataset) -> dict[str, list[str]]:
     """The keys each table with ids of its own must hold: sorted ids."""
     with dataset.lock:
-        invoices = range(1, dataset.invoices_count + 1)
-        lines = range(1, dataset.lines_per_invoice + 1)
+        invoices = dataset.live_invoices()
         return {
-            "accounts": sorted(a.id for a in dataset.accounts),
+            "accounts": sorted(a.id for a in dataset.live_accounts()),
             "invoices": sorted(dataset.invoice_id(n) for n in invoices),
-            "invoice_lines": sorted(dataset.line_id(n, k) for n in invoices for k in lines),
+            "invoice_lines": sorted(dataset.line_id(n, k) for n in invoices for k in dataset.line_numbers(n)),
             "invoice_batches": sorted(b.id for b in dataset.batches()),
             "payments": sorted(p.id for p in dataset.payments),
         }
@@ -37,7 +40,7 @@ def expected(dataset: YouniumDataset) -> dict[str, dict[str, Any]]:
     """Per table: rows and exact money sums (decimal strings). The keyless tables' keys are derived by
     the source in ways the sandbox does not predict, so they are counted instead."""
     with dataset.lock:
-        invoices = range(1, dataset.invoices_count + 1)
+        invoices = dataset.live_invoices()
         line_sums = [0] * 6
         line_count = quantity = 0
         for n in invoices:
@@ -61,7 +64,7 @@ def expected(dataset: YouniumDataset) -> dict[str, dict[str, Any]]:
         statuses = [dataset.status_code(n) for n in invoices]
         types = [dataset.invoice_type(n) for n in invoices]
         return {
-            "accounts": {"rows": len(dataset.accounts)},
+            "accounts": {"rows": len(dataset.live_accounts()), "deleted": dataset.deleted_account_ids()},
             "invoices": {
                 "rows": len(invoices),
                 "subtotal": str(money(totals.subtotal)),
@@ -77,6 +80,7 @@ def expected(dataset: YouniumDataset) -> dict[str, dict[str, Any]]:
                 "credits": sum(dataset.is_credit(n) for n in invoices),
                 "credit_links": len(dataset.credit_notes()),
                 "overdue": sum(dataset.days_past_due(n) > 0 for n in invoices),
+                "deleted": dataset.deleted_invoice_ids(),
             },
             "invoice_lines": {
                 "rows": line_count,
@@ -84,11 +88,13 @@ def expected(dataset: YouniumDataset) -> dict[str, dict[str, Any]]:
                 "tax": str(money(line_sums[1])),
                 "total": str(money(line_sums[2])),
                 "quantity": quantity,
+                "removed": dataset.removed_line_ids(),
             },
             "invoice_batches": {
                 "rows": len(batches),
                 "posted": sum(b.posted for b in batches),
                 "invoice_count": len(batched),
+                "deleted": dataset.deleted_batch_ids(),
             },
             "invoice_batches__invoices": {
                 "rows": len(batched),

@@ -1,5 +1,9 @@
 """The emulated Younium tenant: its dataset, its tokens and stored replies, and the batch jobs that change it.
 
+Besides batch jobs, `advance` moves the tenant's time on, and the changes a tenant's users make by hand
+(`delete_invoice`, `remove_line`, `set_status`, `delete_account`, `delete_batch`, or `change` by name;
+the rules are `younium_edits`') let a test delete and revise records.
+
 Jobs run on the sandbox's clock: a job started now reports Pending for `younium_job_seconds`, then
 Succeeded (its batch generated or posted, at that moment) or Failed. Nothing runs in the background:
 due jobs are applied whenever the tenant is next looked at (`settle`), which every route and every
@@ -16,6 +20,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any, Literal
 
+from . import younium_edits as edits
 from .config import SandboxConfig
 from .formats import money, uuid_of
 from .younium_auth import IdempotencyStore, Tokens
@@ -101,6 +106,46 @@ class YouniumTenant:
     def touch(self, count: int) -> list[str]:
         """See `younium_changes.touch`."""
         return touch(self.dataset, count)
+
+    # -- changes by hand (younium_edits has the rules; each raises ValueError when they forbid it) ---------
+
+    def delete_invoice(self, invoice_id: str) -> dict[str, Any]:
+        """Delete an open draft invoice: gone from every list, by-id read and expectation."""
+        return self._edit(edits.delete_invoice, invoice_id)
+
+    def remove_line(self, invoice_id: str, line_id: str) -> dict[str, Any]:
+        """Remove a line of an open draft invoice; the invoice is modified now, its totals recomputed."""
+        return self._edit(edits.remove_line, invoice_id, line_id)
+
+    def set_status(self, invoice_id: str, status: str) -> dict[str, Any]:
+        """Post an open draft invoice on its own (`"Posted"`), or cancel an unpaid posted one (`"Cancelled"`)."""
+        return self._edit(edits.set_status, invoice_id, status)
+
+    def delete_account(self, account_id: str) -> dict[str, Any]:
+        """Delete an account that has no invoices."""
+        return self._edit(edits.delete_account, account_id)
+
+    def delete_batch(self, batch: str) -> dict[str, Any]:
+        """Delete an invoice batch (by id or batch number) not yet posted: its invoices are open drafts again."""
+        return self._edit(edits.delete_batch, batch, self.posting)
+
+    def change(self, change: str, /, **fields: Any) -> dict[str, Any]:
+        """One of the changes above by name, with its fields as `POST /_sandbox/younium/change` sends them:
+        `change("remove_line", invoice=..., line=...)`."""
+        wanted = edits.CHANGES.get(change) if isinstance(change, str) else None
+        if wanted is None:
+            raise ValueError(f"unknown change {change!r}; expected one of {', '.join(edits.CHANGES)}")
+        if set(fields) != set(wanted) or not all(isinstance(v, str) and v.strip() for v in fields.values()):
+            names = ", ".join(f'"{name}"' for name in wanted)
+            raise ValueError(f"{change} takes {names} (text), and nothing else")
+        make: Callable[..., dict[str, Any]] = getattr(self, change)
+        return make(*(fields[name] for name in wanted))
+
+    def _edit(self, edit: Callable[..., dict[str, Any]], *args: Any) -> dict[str, Any]:
+        with self._lock:
+            self.settle()
+            with self.dataset.lock:
+                return edit(self.dataset, *args)
 
     def expected(self) -> dict[str, dict[str, Any]]:
         with self._lock:

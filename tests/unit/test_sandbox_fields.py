@@ -26,13 +26,13 @@ with warnings.catch_warnings():
 LOGIN = {"ClientID": 24680, "UserType": "Admin", "Username": "sandbox-api-key", "Password": "sandbox-api-password"}
 YOUNIUM_LOGIN = {"clientId": "sandbox-younium-client", "secret": "sandbox-younium-secret"}
 # Columns a served page leaves empty: optional fields of the API the sandbox leaves out, and
-# `invoiceCount`, which finsync derives itself (from each batch's `invoices` list), not the API.
+# `invoiceCount` and `deletedAt`, which finsync derives itself, not the API.
 NEVER_SERVED = {
-    "invoices": {"notes", "settled_notes", "external_crm_id"},
-    "invoice_lines": {"charge_plan_id", "notes", "external_erp_id", "external_crm_id"},
-    "accounts": {"parent_account_id"},
+    "invoices": {"notes", "settled_notes", "external_crm_id", "deleted_at"},
+    "invoice_lines": {"charge_plan_id", "notes", "external_erp_id", "external_crm_id", "deleted_at"},
+    "accounts": {"parent_account_id", "deleted_at"},
     "payments": {"online_payment_intent_id", "online_payment_charge_id", "deleted_at"},
-    "invoice_batches": {"invoice_date", "invoice_count"},
+    "invoice_batches": {"invoice_date", "invoice_count", "deleted_at"},
 }
 
 

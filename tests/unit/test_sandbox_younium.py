@@ -679,6 +679,8 @@ def test_requests_are_counted_per_younium_route(younium: Younium) -> None:
     batch = younium.sandbox.younium.dataset.batches()[0]
     younium.get("/Invoices")
     younium.get("/Invoices", PageSize=500)  # refused, still counted
+    younium.get(f"/Invoices/{younium.sandbox.younium.dataset.invoice_id(1)}")
+    younium.get("/Invoices/00000000-0000-4000-8000-000000000000")  # unknown: a 404, still counted
     younium.get(f"/Invoices/{younium.sandbox.younium.dataset.invoice_id(1)}/RelatedInvoices")  # none: a 400
     younium.get("/Accounts")
     younium.get("/Payments")
@@ -695,6 +697,7 @@ def test_requests_are_counted_per_younium_route(younium: Younium) -> None:
         "younium.invoice_batches": 2,
         "younium.batch_log": 1,
         "younium.invoices": 2,
+        "younium.invoice": 2,
         "younium.related_invoices": 1,
         "younium.accounts": 1,
         "younium.payments": 1,

@@ -1,0 +1,169 @@
+"""Changes made by hand, as a tenant's users make them: delete a draft invoice, remove a line of one, post a
+draft or cancel a posted invoice, delete an account without invoices, delete an invoice batch not yet
+posted. Tests and demos make them (in-process on `YouniumTenant`, or `POST /_sandbox/younium/change`) so
+that a product's deletion handling and history can be tested end to end: Younium has no deleted-records
+feed, so a deleted record simply stops being listed.
+
+The rules:
+
+- only an *open draft* (status Draft, outside any batch, not set aside for a pending generate job) can be
+  deleted, have a line removed, or be posted on its own (`set_status` Posted); the last line of an
+  invoice cannot be removed (delete the invoice instead);
+- only a Posted invoice that no payment settled and no credit note credits (nor a credit note itself)
+  can be cancelled (`set_status` Cancelled), as the seeded history cancels them;
+- only an account with no invoices (credit notes included), and not the tenant's last, can be deleted;
+- only an invoice batch that is not posted, nor being posted, can be deleted: its invoices are drafts
+  outside any batch again, dated as before the batch (and modified then, being changed by it).
+
+Anything else is a ValueError. Each change is one event of the tenant's clock (`tick`, an hour after the
+previous event): what it changes gets that `modified` time and moves to the end of the (modified, id)
+listing order, so `modified` keeps moving forward. A deleted record leaves every list, by-id read and
+expectation; removing a line recomputes its invoice's totals and base amounts, and leaves the other lines
+(and their `modified`) as they were, so a ModifiedAfter listing carries the invoice with none of its
+lines: only `GET /Invoices/{id}` tells which lines are left.
+
+Each returns what it did as a JSON-ready dict: the change, the ids affected, and the event's time as the
+API writes `modified`: `"modified"` when records left were modified then (the invoice whose line was
+removed or whose status was set, a deleted batch's invoices), `"at"` when only something was deleted.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from .formats import format_instant, money
+from .younium_dataset import CANCELLED, DRAFT, POSTED, STATUS_NAMES, YouniumDataset
+from .younium_seed import InvoiceBatch, invoice_number
+
+# The changes and the fields each takes (all strings), as `POST /_sandbox/younium/change` names them.
+CHANGES: dict[str, tuple[str, ...]] = {
+    "delete_invoice": ("invoice",),
+    "remove_line": ("invoice", "line"),
+    "set_status": ("invoice", "status"),
+    "delete_account": ("account",),
+    "delete_batch": ("batch",),
+}
+
+
+def delete_invoice(dataset: YouniumDataset, invoice_id: str) -> dict[str, Any]:
+    """Delete open draft `invoice_id`, and with it its lines."""
+    n = _open_draft(dataset, invoice_id, "deleted")
+    lines = [dataset.line_id(n, k) for k in dataset.line_numbers(n)]
+    at = dataset.tick()
+    dataset.drop_invoice(n)
+    return {"change": "delete_invoice", "invoice": dataset.invoice_id(n), "lines": lines, "at": format_instant(at)}
+
+
+def remove_line(dataset: YouniumDataset, invoice_id: str, line_id: str) -> dict[str, Any]:
+    """Remove line `line_id` from open draft `invoice_id`; the invoice is modified now."""
+    n = _open_draft(dataset, invoice_id, "have a line removed")
+    wanted = line_id.strip().lower()
+    numbers = dataset.line_numbers(n)
+    k = next((k for k in numbers if dataset.line_id(n, k) == wanted), None)
+    if k is None:
+        raise ValueError(f"invoice {invoice_number(n)} has no line {line_id!r}")
+    if len(numbers) == 1:
+        raise ValueError(f"line {line_id!r} is the only line of invoice {invoice_number(n)}; delete the invoice")
+    at = dataset.tick()
+    dataset.drop_line(n, k)
+    dataset.set_modified(n, at)
+    dataset.reorder([n])
+    return {
+        "change": "remove_line",
+        "invoice": dataset.invoice_id(n),
+        "line": dataset.line_id(n, k),
+        "modified": format_instant(at),
+        "total_amount": str(money(dataset.totals(n).total)),
+    }
+
+
+def set_status(dataset: YouniumDataset, invoice_id: str, status: str) -> dict[str, Any]:
+    """Post open draft `invoice_id` on its own (`Posted`), or cancel a posted invoice (`Cancelled`)."""
+    code = next((c for c, name in enumerate(STATUS_NAMES) if name.lower() == status.strip().lower()), None)
+    if code == POSTED:
+        n = _open_draft(dataset, invoice_id, "posted on its own (post its batch instead)")
+    elif code == CANCELLED:
+        n = _invoice(dataset, invoice_id)
+        number = invoice_number(n)
+        if dataset.status_code(n) != POSTED:
+            raise ValueError(f"invoice {number} is {dataset.invoice_status(n)}: only a Posted invoice can be cancelled")
+        if dataset.credited(n) is not None or dataset.credit_note(n) is not None:
+            raise ValueError(f"invoice {number} is a credit note or credited by one: it cannot be cancelled")
+        if dataset.payment_of(n) is not None:
+            raise ValueError(f"invoice {number} was partly paid: it cannot be cancelled")
+    else:
+        raise ValueError(f"status {status!r}: a draft can be set Posted, a posted invoice Cancelled")
+    at = dataset.tick()
+    dataset.set_invoice_status(n, code, at)
+    dataset.reorder([n])
+    return {
+        "change": "set_status",
+        "invoice": dataset.invoice_id(n),
+        "status": STATUS_NAMES[code],
+        "modified": format_instant(at),
+    }
+
+
+def delete_account(dataset: YouniumDataset, account_id: str) -> dict[str, Any]:
+    """Delete account `account_id`, which has no invoices."""
+    a = dataset.account_number_of(account_id.strip().lower())
+    if a is None:
+        raise ValueError(f"no account {account_id!r}")
+    account = dataset.account(a)
+    invoices = dataset.invoices_of_account(a)
+    if invoices:
+        raise ValueError(
+            f"account {account.account_number} has {len(invoices)} invoices: only an account without invoices "
+            "can be deleted"
+        )
+    if len(dataset.live_accounts()) == 1:
+        raise ValueError(f"account {account.account_number} is the tenant's last account")
+    at = dataset.tick()
+    dataset.drop_account(a)
+    return {"change": "delete_account", "account": account.id, "at": format_instant(at)}
+
+
+def delete_batch(dataset: YouniumDataset, reference: str, posting: Callable[[InvoiceBatch], bool]) -> dict[str, Any]:
+    """Delete invoice batch `reference` (id or batch number), not posted nor being posted (`posting`): its
+    invoices are drafts outside any batch again, modified now."""
+    batch = dataset.batch(reference)
+    if batch is None:
+        raise ValueError(f"no invoice batch {reference!r}")
+    if batch.posted or posting(batch):
+        state = "posted" if batch.posted else "being posted"
+        raise ValueError(f"invoice batch {batch.batch_number} is {state}: only a batch not yet posted can be deleted")
+    at = dataset.tick()
+    dataset.drop_batch(batch)
+    for n in batch.invoices:
+        dataset.set_modified(n, at)
+    dataset.reorder(batch.invoices)
+    return {
+        "change": "delete_batch",
+        "batch": batch.id,
+        "invoices": [dataset.invoice_id(n) for n in batch.invoices],
+        "modified": format_instant(at),
+    }
+
+
+def _invoice(dataset: YouniumDataset, invoice_id: str) -> int:
+    n = dataset.find_invoice(invoice_id)
+    if n is None:
+        raise ValueError(f"no invoice {invoice_id!r}")
+    return n
+
+
+def _open_draft(dataset: YouniumDataset, invoice_id: str, doing: str) -> int:
+    """The number of invoice `invoice_id`, an open draft; otherwise a ValueError saying why it cannot be
+    `doing`."""
+    n = _invoice(dataset, invoice_id)
+    if dataset.is_open_draft(n):
+        return n
+    number = invoice_number(n)
+    if dataset.status_code(n) != DRAFT:
+        why = f"is {dataset.invoice_status(n)}"
+    elif (batch := dataset.invoice_batch(n)) is not None:
+        why = f"is in invoice batch {batch.batch_number}"
+    else:
+        why = "is being taken into a batch by a generate job"
+    raise ValueError(f"invoice {number} {why}: only a draft outside any batch can be {doing}")
