@@ -34,9 +34,21 @@ from .values import (
     parse_timestamp,
 )
 
-__all__ = ["PII_MODES", "Column", "Kind", "Origin", "PiiMode", "Sensitivity", "Table", "mask_card", "parse_timestamp"]
+__all__ = [
+    "LOAD_TIME",
+    "PII_MODES",
+    "Column",
+    "Kind",
+    "Origin",
+    "PiiMode",
+    "Sensitivity",
+    "Table",
+    "mask_card",
+    "parse_timestamp",
+]
 
 _naming = NamingConvention()
+LOAD_TIME = "(load time)"  # `Table.history`: versions dated by the load that first saw them
 
 
 @dataclass(frozen=True)
@@ -73,6 +85,9 @@ class Table:
     merge_key: str | None = None
     unique_per_load: bool = False
     doc: str = ""  # what one row is, for the data dictionary
+    # Keep every distinct version in `<name>__versions`, dated by this column (the record's own modified
+    # time), or by the load that first saw it (LOAD_TIME) where upstream gives none; "" keeps no history.
+    history: str = ""
 
     def __post_init__(self) -> None:
         names = [c.name for c in self.columns]
@@ -80,6 +95,8 @@ class Table:
             raise ValueError(f"table {self.name}: duplicate columns or unknown primary key")
         if self.merge_key is not None and self.merge_key not in names:
             raise ValueError(f"table {self.name}: unknown merge key {self.merge_key}")
+        if self.history not in ("", LOAD_TIME, *names):
+            raise ValueError(f"table {self.name}: history dated by unknown column {self.history}")
 
     def shape(self, resource: DltResource, pii: PiiMode) -> DltResource:
         """The resource that fills this table, with every hint from this declaration (columns follow the pii

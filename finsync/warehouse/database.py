@@ -250,6 +250,11 @@ def query(connection: Any, sql: str, params: tuple[Any, ...] = ()) -> list[tuple
         cursor.close()
 
 
+def is_postgres(connection: Any) -> bool:
+    """Whether a connection from `Warehouse.connect` is PostgreSQL's (else DuckDB's)."""
+    return type(connection).__module__.startswith("psycopg2")
+
+
 def existing_tables(connection: Any) -> set[str]:
     """`schema.table` of every table and view in the warehouse."""
     rows = query(connection, "SELECT table_schema, table_name FROM information_schema.tables")

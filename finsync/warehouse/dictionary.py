@@ -19,9 +19,10 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from finsync.tables import Kind, Sensitivity, Table
+from finsync.tables import LOAD_TIME, Kind, Sensitivity, Table
 
-from .database import existing_tables, query
+from .database import existing_tables, is_postgres, query
+from .history import HISTORY_COLUMNS, NOT_CONTENT, VERSION_COLUMNS, versioned
 from .views import SCHEMA as VIEW_SCHEMA
 from .views import view_order
 
@@ -53,8 +54,8 @@ class Described:
     written: str = ""
 
 
-def describe_table(dataset: str, table: Table) -> Described:
-    columns = [
+def _columns(table: Table) -> list[tuple[str, str, str]]:
+    return [
         (
             c.name,
             KIND_TYPES[c.kind],
@@ -62,18 +63,45 @@ def describe_table(dataset: str, table: Table) -> Described:
         )
         for c in table.columns
     ]
-    columns += [(name, "text", doc) for name, doc in LOAD_COLUMNS.items()]
+
+
+def describe_table(dataset: str, table: Table) -> Described:
+    columns = [*_columns(table), *((name, "text", doc) for name, doc in LOAD_COLUMNS.items())]
     written = "merge"
     if table.merge_key:
         written += f", replaced per {table.merge_key}"
     if any(c.name == "deleted_at" for c in table.columns):
         written += ", `deleted_at`"
+    if table.history:
+        written += ", versions kept"
     return Described(f"{dataset}.{table.name}", table.doc, tuple(columns), table.primary_key, written)
+
+
+def describe_versions(dataset: str, table: Table) -> Described:
+    content = [c for c in _columns(table) if c[0] not in NOT_CONTENT]
+    versions = [
+        (name, "timestamptz (UTC)" if name == "valid_from" else "text", d) for name, d in VERSION_COLUMNS.items()
+    ]
+    dated = "the load that first saw it" if table.history == LOAD_TIME else f"its own `{table.history}`"
+    doc = f"Every distinct version of a row of {dataset}.{table.name}, dated by {dated} (append-only)"
+    return Described(f"{dataset}.{table.name}__versions", doc, tuple(content + versions), "", "")
+
+
+def describe_history(dataset: str, table: Table) -> Described:
+    versions = describe_versions(dataset, table)
+    added = [
+        (name, "boolean" if name == "is_current" else "timestamptz (UTC)", d) for name, d in HISTORY_COLUMNS.items()
+    ]
+    doc = (
+        f"Every version of {dataset}.{table.name} with the span it was current (valid_from to valid_to); the version "
+        "as of an instant T is the one with valid_from <= T and (valid_to IS NULL or valid_to > T)"
+    )
+    return Described(f"{VIEW_SCHEMA}.{table.name}_history", doc, versions.columns + tuple(added))
 
 
 @cache
 def views() -> tuple[Described, ...]:
-    """Every analytics view, as its `models/<view>.md` describes it."""
+    """Every analytics view: those of `models/<view>.md`, then the history views."""
     models = resources.files("finsync.warehouse").joinpath("models")
     described = []
     for view in view_order():
@@ -81,13 +109,20 @@ def views() -> tuple[Described, ...]:
         doc = " ".join(text.split("\n\n")[1].split())
         rows = re.findall(r"^\| `(\w+)` \| (.+?) \|$", text, flags=re.M)
         described.append(Described(f"{VIEW_SCHEMA}.{view}", doc, tuple((name, "", d) for name, d in rows)))
-    return tuple(described)
+    return (*described, *(describe_history(v.dataset, v.table) for v in _versioned()))
 
 
 def tables() -> tuple[Described, ...]:
     from .runner import SOURCES
 
-    return tuple(describe_table(spec.name, table) for spec in SOURCES.values() for table in spec.tables)
+    current = [describe_table(spec.name, table) for spec in SOURCES.values() for table in spec.tables]
+    return (*current, *(describe_versions(v.dataset, v.table) for v in _versioned()))
+
+
+def _versioned() -> list[Any]:
+    from .runner import SOURCES
+
+    return [v for spec in SOURCES.values() for v in versioned(spec.name, spec.tables)]
 
 
 # -- into the warehouse ---------------------------------------------------------------------------------------
@@ -95,7 +130,9 @@ def tables() -> tuple[Described, ...]:
 
 def describe_tables(connection: Any, dataset: str, declared: Sequence[Table]) -> None:
     """Comment `dataset`'s tables and their columns (only where the comment differs: a rerun writes none)."""
-    _comment(connection, [describe_table(dataset, table) for table in declared], "TABLE")
+    described = [describe_table(dataset, table) for table in declared]
+    described += [describe_versions(v.dataset, v.table) for v in versioned(dataset, declared)]
+    _comment(connection, described, "TABLE")
 
 
 def describe_views(connection: Any) -> None:
@@ -120,7 +157,7 @@ def _comment(connection: Any, described: Iterable[Described], kind: str) -> None
 def _comments(connection: Any) -> dict[tuple[str, str, str], str]:
     """(schema, table, column) -> comment of every column of finsync's schemas ('' for none), and
     (schema, table, '') -> the table's own comment."""
-    if type(connection).__module__.startswith("duckdb"):
+    if not is_postgres(connection):
         columns = query(
             connection, "SELECT schema_name, table_name, column_name, COALESCE(comment, '') FROM duckdb_columns()"
         )
@@ -156,7 +193,7 @@ def _literal(text: str) -> str:
 def readme_tables() -> str:
     """The README's table list: each table, its key, how it is written and what a row is."""
     lines = ["| table | key | written | one row is |", "|---|---|---|---|"]
-    lines += [f"| {t.name} | {t.key} | {t.written} | {t.doc} |" for t in tables()]
+    lines += [f"| {t.name} | {t.key or '(key, content_hash)'} | {t.written or 'append'} | {t.doc} |" for t in tables()]
     return "\n".join(lines)
 
 

@@ -35,6 +35,7 @@ from .database import (
 )
 from .diagnose import explain, first_line, root_cause
 from .dictionary import describe_tables
+from .history import record_versions
 from .layout import mark_layout, needs_upgrade, upgrade
 from .views import drop_views, refresh_views
 
@@ -62,9 +63,16 @@ class SourceSpec:
     positions: Callable[[dict[str, Any]], dict[str, str]] = lambda _state: {}
     # Run options the factory takes beside its settings (`finsync run --sweep`).
     options: tuple[str, ...] = ()
-    # Lists each run reads whole (proven complete), by the table they fill first, with all the tables they
-    # fill: rows a run did not write are marked deleted_at.
+    # Lists a run may read whole (proven complete), by the table they fill first, with all the tables they
+    # fill: rows a whole read did not write are marked deleted_at. From the source's state, which of them
+    # the last run read whole (all, unless said otherwise).
     whole_reads: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    read_whole: Callable[[dict[str, Any]], set[str]] | None = None
+    # Child tables whose rows come whole with each parent a run writes: (parent table, the child's key to
+    # it). A child row of such a parent that the run did not write is gone upstream: marked deleted_at.
+    complete_children: Mapping[str, tuple[str, str]] = field(default_factory=dict)
+    # What the last run's state says the summary should note (a sweep's cost).
+    notes: Callable[[dict[str, Any]], list[str]] = lambda _state: []
 
     @property
     def pipeline_name(self) -> str:
@@ -86,7 +94,11 @@ SOURCES: dict[str, SourceSpec] = {
         younium_source.younium,
         younium_source.YouniumSettings,
         younium_source.TABLES,
+        options=("sweep",),
         whole_reads=younium_source.WHOLE_READS,
+        read_whole=younium_source.whole_reads_this_run,
+        complete_children=younium_source.COMPLETE_CHILDREN,
+        notes=younium_source.sweep_notes,
     ),
 }
 
@@ -103,6 +115,7 @@ class SyncReport:
     # Rows per table before this run (empty for a first run or a full refresh: everything is loaded anew).
     table_rows_before: dict[str, int] = field(default_factory=dict)
     failed: bool = False  # the run stopped on an error (the display shows it): nothing of it was loaded
+    versions_added: dict[str, int] = field(default_factory=dict)  # new versions kept, by versioned table
 
     def new_rows(self, table: str) -> int:
         """Rows this run added to the warehouse (rows merged over existing ones are not new)."""
@@ -211,9 +224,15 @@ def _sync(
     normalize = pipeline.last_trace.last_normalize_info if pipeline.last_trace else None
     if normalize:
         report.rows_loaded = {t: n for t, n in normalize.row_counts.items() if not t.startswith("_dlt")}
-    report.failures = spec.failures(pipeline.state.get("sources", {}).get(source, {}))
+    state = pipeline.state.get("sources", {}).get(source, {})
+    report.failures = spec.failures(state)
+    report.notes.extend(spec.notes(state))
+    whole = spec.read_whole(state) if spec.read_whole else set(spec.whole_reads)
     with warehouse.connect() as connection:
-        mark_unseen_deleted(connection, source, spec.whole_reads, info.loads_ids, report.rows_loaded)
+        reads = {read: tables for read, tables in spec.whole_reads.items() if read in whole}
+        mark_unseen_deleted(connection, source, reads, info.loads_ids, report.rows_loaded)
+        mark_children_deleted(connection, source, spec.complete_children, info.loads_ids)
+        report.versions_added = record_versions(connection, source, spec.tables, info.loads_ids)
         report.table_rows = count_rows(connection, source)
         mark_layout(connection, source)
         describe_tables(connection, source, spec.tables)
@@ -357,6 +376,27 @@ def set_aside(pipeline: dlt.Pipeline, load_ids: list[str]) -> Path:
     return target
 
 
+def mark_children_deleted(
+    connection: Any, schema: str, children: Mapping[str, tuple[str, str]], load_ids: list[str]
+) -> None:
+    """Rows of a child table whose parent this run wrote, whole, that the run did not write are gone from
+    their parent upstream (a line removed from a draft invoice): mark them."""
+    present = existing_tables(connection)
+    ids = _load_list(load_ids)
+    for child, (parent, key) in children.items():
+        if ids and {f"{schema}.{child}", f"{schema}.{parent}"} <= present:
+            query(
+                connection,
+                f"UPDATE {schema}.{child} SET deleted_at = CURRENT_TIMESTAMP "
+                f"WHERE deleted_at IS NULL AND _dlt_load_id NOT IN ({ids}) "
+                f"AND {key} IN (SELECT id FROM {schema}.{parent} WHERE _dlt_load_id IN ({ids}))",
+            )
+
+
+def _load_list(load_ids: list[str]) -> str:
+    return ", ".join(f"'{load_id}'" for load_id in load_ids if load_id.replace(".", "").isdigit())
+
+
 def mark_unseen_deleted(
     connection: Any,
     schema: str,
@@ -367,7 +407,7 @@ def mark_unseen_deleted(
     """Rows of a whole read's tables that this run's loads did not write are gone upstream: mark them. A
     read that returned nothing marks nothing: an upstream emptied at once is far likelier to be a fault."""
     present = existing_tables(connection)
-    ids = ", ".join(f"'{load_id}'" for load_id in load_ids if load_id.replace(".", "").isdigit())
+    ids = _load_list(load_ids)
     tables = [table for read, filled in whole_reads.items() if rows_loaded.get(read) for table in filled]
     for table in tables:
         if ids and f"{schema}.{table}" in present:

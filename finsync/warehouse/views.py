@@ -5,8 +5,10 @@ Each view is the UNION ALL of one SQL file per source (`models/<view>.<source>.s
 views has one part, `<view>.analytics.sql`), written in SQL that DuckDB and PostgreSQL both run, and is
 described column by column in `models/<view>.md`. A part is included once the tables it names on its
 `-- requires:` line exist, so a warehouse fed by one system still gets its views; views are created after
-the views they require, and dropped before them. A part's `-- personal <table>: <refs>` line names personal
-columns it reads: under pii = "drop" the table has none, and each reference reads NULL instead.
+the views they require, and dropped before them. A part's `-- optional <table>: <refs>` line names columns
+a warehouse may lack (personal ones under pii = "drop", ones a table gains when its source next loads):
+where the table has no such column, the reference reads NULL. The history views are built from the
+table declarations (`history`).
 """
 
 from __future__ import annotations
@@ -21,8 +23,10 @@ from finsync.errors import FinsyncError, SyncError
 from finsync.http import redact
 
 from .database import Warehouse, existing_columns, existing_tables, query
+from .history import Versioned, history_sql, versioned
 
 SCHEMA = "analytics"
+SOURCE_SCHEMAS = ("ym", "younium")
 
 
 @dataclass(frozen=True)
@@ -31,12 +35,12 @@ class ViewPart:
     source: str
     sql: str
     requires: frozenset[str]
-    personal: tuple[tuple[str, str], ...] = ()  # (schema.table, alias.column) of each personal column read
+    optional: tuple[tuple[str, str], ...] = ()  # (schema.table, alias.column) of each column it may lack
 
     def text(self, columns: dict[str, set[str]]) -> str:
         """The part's SQL for a warehouse whose tables have `columns` (by `schema.table`)."""
         sql = self.sql
-        for table, reference in self.personal:
+        for table, reference in self.optional:
             if reference.split(".")[1] not in columns.get(table, set()):
                 sql = re.sub(rf"\b{re.escape(reference)}\b", "CAST(NULL AS VARCHAR)", sql)
         return sql
@@ -51,14 +55,14 @@ def view_parts() -> tuple[ViewPart, ...]:
             continue
         text = entry.read_text()
         required = re.search(r"^-- requires:(.*)$", text, flags=re.M)
-        personal = tuple(
+        optional = tuple(
             (table, reference)
-            for table, references in re.findall(r"^-- personal (\S+):(.*)$", text, flags=re.M)
+            for table, references in re.findall(r"^-- optional (\S+):(.*)$", text, flags=re.M)
             for reference in references.split()
         )
         body = "\n".join(line for line in text.splitlines() if not line.lstrip().startswith("--")).strip()
         requires = frozenset(required.group(1).split() if required else ())
-        parts.append(ViewPart(view, source, body, requires, personal))
+        parts.append(ViewPart(view, source, body, requires, optional))
     return tuple(parts)
 
 
@@ -85,8 +89,14 @@ def drop_views(warehouse: Warehouse) -> None:
 
 
 def _drop(connection: Any) -> None:
-    for view in reversed(view_order()):
+    for view in [*(item.view for item in history_views()), *reversed(view_order())]:
         query(connection, f"DROP VIEW IF EXISTS {SCHEMA}.{view}")
+
+
+def history_views() -> list[Versioned]:
+    from .runner import SOURCES
+
+    return [item for spec in SOURCES.values() for item in versioned(spec.name, spec.tables)]
 
 
 def refresh_views(warehouse: Warehouse, leave_out: set[str] | frozenset[str] = frozenset()) -> None:
@@ -101,7 +111,7 @@ def refresh_views(warehouse: Warehouse, leave_out: set[str] | frozenset[str] = f
             tables = existing_tables(connection)
             columns = {
                 f"{schema}.{table}": names
-                for schema in {t.split(".")[0] for p in view_parts() for t in p.requires}
+                for schema in {*(t.split(".")[0] for p in view_parts() for t in p.requires), *SOURCE_SCHEMAS}
                 for table, names in existing_columns(connection, schema).items()
             }
             for view in view_order():
@@ -112,6 +122,10 @@ def refresh_views(warehouse: Warehouse, leave_out: set[str] | frozenset[str] = f
                     union = "\nUNION ALL\n".join(f"({p.text(columns)})" for p in present)
                     query(connection, f"CREATE VIEW {SCHEMA}.{view} AS\n{union}")
                     tables.add(f"{SCHEMA}.{view}")
+            for item in history_views():
+                if item.versions in tables and item.dataset not in leave_out:
+                    sql = history_sql(item, columns.get(f"{item.dataset}.{item.table.name}", set()))
+                    query(connection, f"CREATE VIEW {SCHEMA}.{item.view} AS\n{sql}")
             describe_views(connection)
     except FinsyncError:
         raise

@@ -106,7 +106,8 @@ def expected_invoices(warehouse: Warehouse) -> dict[tuple[str, str], dict[str, A
         kind = "credit_note" if credit else "on_account" if inv["invoice_type"] == "OnAccount" else "invoice"
         revenue = inv["status"] in REVENUE_STATUSES and inv["invoice_type"] != "OnAccount"
         open_ = inv["status"] in REVENUE_STATUSES
-        balance = inv["balanced_base_amount"] if open_ else ZERO
+        sign = -1 if inv["invoice_type"] == "Credit" and inv["total_amount"] > 0 else 1
+        balance = inv["balanced_base_amount"] * sign if open_ else ZERO
         found[("younium", inv["id"])] = {
             "status": inv["status"].lower(),
             "invoice_type": kind,

@@ -23,7 +23,7 @@ pytestmark = pytest.mark.slow
 ROOT = Path(__file__).parents[2]
 NOTEBOOK = ROOT / "notebooks" / "finance_overview.ipynb"
 JUPYTER = str(Path(sys.executable).with_name("jupyter"))
-CHARTS = 4  # revenue by month, by account, batch completeness, top customers
+CHARTS = 5  # revenue by month, by account, receivables aging, batch completeness, top customers
 
 
 @pytest.fixture(scope="module")

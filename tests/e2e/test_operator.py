@@ -20,6 +20,7 @@ import typer
 from typer.testing import CliRunner
 
 from finsync.cli import app
+from finsync.warehouse.runner import SOURCES
 from finsync_sandbox import SandboxConfig, SandboxServer
 
 from .conftest import FINSYNC, finsync_env, query, run_finsync
@@ -169,14 +170,19 @@ def test_json_logs_are_one_object_per_line_and_hold_no_secret(sandbox: SandboxSe
         assert secret not in result.stderr and secret not in result.stdout
 
 
-def test_a_rerun_that_changed_nothing_shows_no_new_row_in_any_table(sandbox: SandboxServer, tmp_path: Path) -> None:
+def test_a_rerun_that_changed_nothing_shows_no_new_row_or_version_in_any_table(
+    sandbox: SandboxServer, tmp_path: Path
+) -> None:
     env = env_for(sandbox, tmp_path)
     assert run_finsync(["run"], env, tmp_path).returncode == 0
     again = run_finsync(["--log-format", "json", "run"], env, tmp_path)
     assert again.returncode == 0
     summaries = [json.loads(line) for line in again.stderr.splitlines() if '"summary"' in line]
     tables = {f"{s['source']}.{t}": figures for s in summaries for t, figures in s["tables"].items()}
-    assert len(tables) == 12
+    declared = {f"{name}.{t.name}" for name, spec in SOURCES.items() for t in spec.tables}
+    versioned = {"invoices", "invoice_lines", "accounts", "invoice_batches", "payments"}
+    versions = {f"younium.{t}__versions" for t in versioned} | {"ym.finance_batches__versions"}
+    assert set(tables) == declared | versions
     assert all(figures["new"] == 0 and figures["in_warehouse"] > 0 for figures in tables.values()), tables
     assert tables["ym.invoice_items"]["read"] > 0, "the overlap was read again, and merged"
 

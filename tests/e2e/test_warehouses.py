@@ -43,7 +43,12 @@ def fingerprint(warehouse: Warehouse) -> dict[str, Any]:
                 f"WHERE table_schema = '{schema}' AND table_name = '{name}' ORDER BY column_name",
             )
             money = [c for c, t in columns if t.lower().startswith(("decimal", "numeric"))]
-            key = next(c for c in ("line_item_id", "batch_id", "id", "key", "line_id") if c in dict(columns))
+            names = dict(columns)
+            key = next(
+                (c for c in ("line_item_id", "line_id", "invoice_id", "id", "key", "batch_id") if c in names), None
+            )
+            content = [c for c, _ in columns if not c.startswith("_dlt")]
+            key = key or "CONCAT_WS('|', " + ", ".join(f"CAST({c} AS VARCHAR)" for c in content) + ")"
             sums = ", ".join(f"SUM({c})" for c in money) or "0"
             count, *totals = query(connection, f"SELECT COUNT(*), {sums} FROM {table}")[0]
             keys = query(connection, f"SELECT CAST({key} AS VARCHAR) FROM {table} ORDER BY 1")

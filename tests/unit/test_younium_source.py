@@ -90,6 +90,8 @@ class Upstream:
         self.payments: list[dict[str, Any]] = [PAYMENT]
         self.log: object = {"entityId": "i-3", "errorMessage": "Account a-9 has no currency", "created": "2024-03-01"}
         self.base_currency: object = {"id": "c-1", "code": "SEK", "description": "Swedish krona"}
+        # GET /Invoices/{id}: the invoice with all its lines (by default, as listed).
+        self.by_id: dict[str, dict[str, Any]] = {}
 
     def install(self, mock: respx.MockRouter) -> dict[str, respx.Route]:
         mock.post(f"{BASE}/auth/v2/token").mock(
@@ -101,10 +103,16 @@ class Upstream:
             "invoices": mock.get(f"{BASE}/Invoices").mock(side_effect=lambda _r: self.answer(self.invoices)),
             "accounts": mock.get(f"{BASE}/Accounts").mock(side_effect=lambda _r: self.answer(self.accounts)),
             "payments": mock.get(f"{BASE}/Payments").mock(side_effect=lambda _r: self.answer(self.payments)),
+            "invoice": mock.get(url__regex=rf"^{BASE}/Invoices/[^/]+$").mock(side_effect=self.invoice),
             "base_currency": mock.get(f"{BASE}/Currency/BaseCurrency").mock(
                 side_effect=lambda _r: httpx.Response(200, json=self.base_currency)
             ),
         }
+
+    def invoice(self, request: httpx.Request) -> httpx.Response:
+        wanted = request.url.path.rsplit("/", 1)[-1]
+        found = self.by_id.get(wanted) or next((i for i in self.invoices if i["id"] == wanted), None)
+        return httpx.Response(200, json=found) if found else httpx.Response(404, json={"title": "Not Found"})
 
     @staticmethod
     def answer(rows: object) -> httpx.Response:
@@ -196,12 +204,16 @@ def test_the_next_run_reads_a_closed_window_from_the_overlap_and_never_deletes_l
 ) -> None:
     upstream = Upstream()
     run(pipeline, upstream)
-    # Younium filters embedded lines by ModifiedAfter: the invoice comes back with its changed line only.
-    upstream.invoices = [
-        {**INVOICE, "invoiceLines": [line("l-2", "70.00", "2024-03-02T09:00:00Z")], "modified": "2024-03-02T09:00:00Z"}
-    ]
+    # Younium filters embedded lines by ModifiedAfter: the invoice comes back with its changed line only,
+    # and is read again by id for all of them.
+    changed = {"invoiceLines": [line("l-2", "70.00", "2024-03-02T09:00:00Z")], "modified": "2024-03-02T09:00:00Z"}
+    upstream.invoices = [{**INVOICE, **changed}]
+    upstream.by_id = {
+        "i-1": {**INVOICE, **changed, "invoiceLines": [INVOICE["invoiceLines"][0], *changed["invoiceLines"]]}
+    }
     before = datetime.now(timezone.utc).replace(microsecond=0)
     routes = run(pipeline, upstream, overlap_minutes=60)
+    assert routes["invoice"].call_count == 1
     params = routes["invoices"].calls[0].request.url.params
     assert params["ModifiedAfter"] == "2024-03-01T09:00:00Z"
     assert before <= datetime.fromisoformat(params["ModifiedBefore"]) <= datetime.now(timezone.utc)
@@ -210,6 +222,78 @@ def test_the_next_run_reads_a_closed_window_from_the_overlap_and_never_deletes_l
         ("l-1", Decimal("33.3700")),
         ("l-2", Decimal("70.0000")),
     ]
+
+
+def test_a_line_removed_from_a_draft_is_marked_deleted_and_its_other_lines_stay(pipeline: Warehouse) -> None:
+    upstream = Upstream()
+    run(pipeline, upstream)
+    # The draft lost line l-2: the list shows the invoice (changed) with no changed line; by id, only l-1.
+    upstream.invoices = [{**INVOICE, "invoiceLines": [], "modified": "2024-03-02T09:00:00Z"}]
+    upstream.by_id = {"i-1": {**INVOICE, "invoiceLines": [INVOICE["invoiceLines"][0]], "modified": "2024-03-02T09:00Z"}}
+    run(pipeline, upstream)
+    assert rows(pipeline, "SELECT id, deleted_at IS NULL FROM invoice_lines ORDER BY id") == [
+        ("l-1", True),
+        ("l-2", False),
+    ]
+    assert rows(pipeline, "SELECT line_count FROM analytics.invoices") == [(1,)]
+    assert rows(pipeline, "SELECT line_id FROM analytics.invoice_lines") == [("l-1",)]
+
+
+def test_an_invoice_gone_before_it_is_read_by_id_is_left_for_the_sweep(pipeline: Warehouse) -> None:
+    upstream = Upstream()
+    run(pipeline, upstream)
+    upstream.invoices = [{**INVOICE, "modified": "2024-03-02T09:00:00Z"}]
+    upstream.by_id = {}
+    upstream.invoice = lambda _request: httpx.Response(404, json={"title": "Not Found"})  # type: ignore[method-assign]
+    run(pipeline, upstream)
+    assert rows(pipeline, "SELECT COUNT(*), COUNT(deleted_at) FROM invoice_lines") == [(2, 0)]
+
+
+def test_a_sweep_reads_invoices_accounts_and_batches_whole_and_marks_the_missing_deleted(pipeline: Warehouse) -> None:
+    upstream = Upstream()
+    second = {**INVOICE, "id": "i-2", "invoiceNumber": "1002", "invoiceLines": [line("l-9", "1.00", "2024-03-01")]}
+    upstream.invoices = [INVOICE, second]
+    run(pipeline, upstream)
+    upstream.invoices = [INVOICE]  # i-2 (a draft) was deleted upstream; nothing else changed
+    quiet = run(pipeline, upstream)
+    assert rows(pipeline, "SELECT COUNT(deleted_at) FROM invoices") == [(0,)], "an incremental run cannot tell"
+    assert quiet["invoice"].call_count == 1, "the invoices listed (the overlap) are read by id"
+    swept = run(pipeline, upstream, sweep=True)
+    assert swept["invoices"].calls[-1].request.url.params["ModifiedAfter"] == "2000-01-01T00:00:00Z"
+    assert swept["invoice"].call_count == 0, "a whole read's lines are whole already"
+    assert rows(pipeline, "SELECT id, deleted_at IS NULL FROM invoices ORDER BY id") == [("i-1", True), ("i-2", False)]
+    assert rows(pipeline, "SELECT id, deleted_at IS NULL FROM invoice_lines ORDER BY id") == [
+        ("l-1", True),
+        ("l-2", True),
+        ("l-9", False),
+    ]
+    assert rows(pipeline, "SELECT invoice_id FROM analytics.invoices") == [("i-1",)], "views leave deleted rows out"
+    assert rows(pipeline, "SELECT COUNT(*) FROM accounts WHERE deleted_at IS NULL") == [(1,)]
+
+
+def test_every_distinct_version_is_kept_once_dated_by_its_own_modified_time(pipeline: Warehouse) -> None:
+    upstream = Upstream()
+    upstream.invoices = [{**INVOICE, "status": "Draft"}]
+    run(pipeline, upstream)
+    run(pipeline, upstream)  # the overlap re-reads the draft: no new version
+    posted = {**INVOICE, "status": "Posted", "modified": "2024-03-05T12:00:00Z"}
+    upstream.invoices = [posted]
+    run(pipeline, upstream)
+    assert rows(pipeline, "SELECT status, valid_from FROM invoices__versions ORDER BY valid_from") == [
+        ("Draft", datetime(2024, 3, 1, 10, tzinfo=timezone.utc)),
+        ("Posted", datetime(2024, 3, 5, 12, tzinfo=timezone.utc)),
+    ]
+    history = rows(pipeline, "SELECT status, valid_to, is_current FROM analytics.invoices_history ORDER BY valid_from")
+    assert history == [("Draft", datetime(2024, 3, 5, 12, tzinfo=timezone.utc), False), ("Posted", None, True)]
+    as_of = rows(
+        pipeline,
+        "SELECT status FROM analytics.invoices_history WHERE valid_from <= TIMESTAMPTZ '2024-03-03 00:00:00+00' "
+        "AND (valid_to IS NULL OR valid_to > TIMESTAMPTZ '2024-03-03 00:00:00+00')",
+    )
+    assert as_of == [("Draft",)]
+    # Payments have no modified time: their versions are dated by the load that first saw them.
+    dated = rows(pipeline, "SELECT COUNT(*), COUNT(valid_from) FROM payments__versions")
+    assert dated == [(1, 1)]
 
 
 def test_a_batch_read_again_replaces_its_invoice_list_and_groups(pipeline: Warehouse) -> None:
@@ -268,3 +352,74 @@ def test_an_empty_tenant_loads_without_error(pipeline: Warehouse) -> None:
     upstream.batches, upstream.invoices, upstream.accounts, upstream.payments = [], [], [], []
     routes = run(pipeline, upstream)
     assert routes["log"].call_count == 0
+
+
+def document(number: str, status: str, kind: str, subtotal: str, base: str, day: str) -> dict[str, Any]:
+    """An invoice of one line in EUR (base SEK), dated `day`."""
+    line_id = f"l-{number}"
+    return {
+        "id": f"i-{number}",
+        "invoiceNumber": number,
+        "status": status,
+        "invoiceType": kind,
+        "currency": "EUR",
+        "exchangeRate": 11.5,
+        "subtotal": subtotal,
+        "subtotalBaseAmount": base,
+        "totalAmount": subtotal,
+        "totalBaseAmount": base,
+        "balancedAmount": subtotal if status == "Posted" else 0,
+        "balancedBaseAmount": base if status == "Posted" else 0,
+        "invoiceDate": f"{day}T00:00:00",
+        "dueDate": f"{day}T00:00:00",
+        "account": {"id": "a-1", "name": "Acme AB"},
+        "invoiceLines": [
+            {
+                "id": line_id,
+                "subtotal": subtotal,
+                "subtotalBaseAmount": base,
+                "recognizedRevenue": {"code": "3010"},
+                "modified": "2024-03-01T09:00:00Z",
+            }
+        ],
+        "modified": "2024-03-01T10:00:00Z",
+    }
+
+
+def test_revenue_counts_posted_and_settled_in_base_currency_and_every_credit_note_negative(
+    pipeline: Warehouse,
+) -> None:
+    upstream = Upstream()
+    upstream.invoices = [
+        document("1", "Posted", "Invoice", "100.00", "1150.00", "2024-03-31"),
+        document("2", "Settled", "Invoice", "10.00", "115.00", "2024-03-01"),
+        # A credit note sent with positive amounts (the sign is not documented) and one sent negative.
+        document("3", "Posted", "Credit", "40.00", "460.00", "2024-03-15"),
+        document("4", "Posted", "Invoice", "-5.00", "-57.50", "2024-03-16"),
+        document("5", "Draft", "Invoice", "1000.00", "11500.00", "2024-03-10"),
+        document("6", "Cancelled", "Invoice", "2000.00", "23000.00", "2024-03-11"),
+        document("7", "Posted", "OnAccount", "300.00", "3450.00", "2024-03-12"),
+        document("8", "Posted", "Invoice", "1.00", "11.50", "2024-04-01"),  # the next month
+    ]
+    run(pipeline, upstream)
+    march = Decimal("1150.00") + 115 - 460 - Decimal("57.50")  # a credit note counts negative either way
+    assert rows(
+        pipeline,
+        "SELECT month, gl_account, base_currency, revenue_base, line_count FROM analytics.revenue_by_month ORDER BY 1",
+    ) == [(date(2024, 3, 1), "3010", "SEK", march, 4), (date(2024, 4, 1), "3010", "SEK", Decimal("11.5000"), 1)]
+    kinds = dict(rows(pipeline, "SELECT invoice_number, invoice_type || '/' || status FROM analytics.invoices"))
+    assert kinds == {
+        "1": "invoice/posted",
+        "2": "invoice/settled",
+        "3": "credit_note/posted",
+        "4": "credit_note/posted",
+        "5": "invoice/draft",
+        "6": "invoice/cancelled",
+        "7": "on_account/posted",
+        "8": "invoice/posted",
+    }
+    # Receivables leave drafts and cancelled invoices out; a credit note lowers what the customer owes,
+    # whichever sign it was sent with.
+    assert rows(pipeline, "SELECT SUM(open_balance_base) FROM analytics.receivables_aging") == [
+        (Decimal("1150.00") - 460 - Decimal("57.50") + 3450 + Decimal("11.50"),)
+    ]

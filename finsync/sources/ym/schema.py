@@ -3,7 +3,7 @@ pages of the YM REST metadata (see the seed pages); doubles there are money here
 
 from __future__ import annotations
 
-from finsync.tables import Column, Kind, Sensitivity, Table
+from finsync.tables import LOAD_TIME, Column, Kind, Sensitivity, Table
 
 P = Sensitivity.PERSONAL
 CARD = Sensitivity.CARD
@@ -180,6 +180,7 @@ FINANCE_BATCHES = Table(
         Column("CreateDateTime", Kind.TIMESTAMP, doc=f"When the batch was created, {_LOCAL_TIME}"),
     ),
     doc="One YM finance batch, from FinanceBatches: a group of invoice items that is exported once the batch is closed",
+    history=LOAD_TIME,
 )
 
 # Derived: written by every run from the settings, so the views know what YM itself does not say.

@@ -4,6 +4,8 @@ accounts and payments."""
 from __future__ import annotations
 
 import hashlib
+import logging
+import time
 from collections.abc import Callable, Iterator, Sequence
 from datetime import datetime, timedelta, timezone
 from typing import Any, cast
@@ -13,8 +15,9 @@ import pyarrow as pa
 from dlt.extract.resource import DltResource
 from dlt.extract.source import DltSource
 
+from finsync import progress
 from finsync.http import bounded_map
-from finsync.sources.state import cursor, last_read_rows, set_cursor, set_last_read_rows
+from finsync.sources.state import cursor, last_read_rows, set_cursor, set_last_read_rows, sweep_due, swept
 from finsync.tables import Origin, PiiMode, Table, parse_timestamp
 
 from .client import JsonObject, Window, YouniumClient
@@ -34,13 +37,18 @@ from .schema import (
 from .settings import YouniumSettings
 
 __all__ = [
+    "COMPLETE_CHILDREN",
     "TABLES",
     "WHOLE_READS",
     "YouniumClient",
     "YouniumSettings",
+    "sweep_notes",
+    "whole_reads_this_run",
     "younium",
     "younium_client",
 ]
+
+logger = logging.getLogger(__name__)
 
 # Younium sends date-times without an offset in UTC.
 UTC = timezone.utc
@@ -56,28 +64,47 @@ TABLES = (
     PAYMENT_SETTLEMENTS,
     TENANT,
 )
-# Lists read whole on every run (proven complete), and the tables each fills: rows a run did not see are
-# marked `deleted_at` after it loaded (never removed).
-WHOLE_READS = {"payments": ("payments", "payment_settlements")}
+# Lists a run may read whole (proven complete: payments always, the others when swept or read first), and
+# the tables each fills: rows a whole read did not write are marked `deleted_at` after it loaded (never
+# removed). `whole_reads_this_run` says which the last run read whole.
+WHOLE_READS = {
+    "payments": ("payments", "payment_settlements"),
+    "invoices": ("invoices", "invoice_lines"),
+    "accounts": ("accounts",),
+    "invoice_batches": ("invoice_batches",),
+}
+# The lists a sweep reads whole to find deletions.
+SWEPT = ("invoices", "accounts", "invoice_batches")
+WHOLE_READ_STATE = "whole_reads"
+# Each invoice a run read is read again by id with all its lines: its lines the read did not write are
+# gone (the parent table, the child table and the child's key to it).
+COMPLETE_CHILDREN = {"invoice_lines": ("invoices", "invoice_id")}
 
 
-def younium(settings: YouniumSettings | None = None, **explicit: Any) -> DltSource:
+def younium(settings: YouniumSettings | None = None, sweep: bool = False, **explicit: Any) -> DltSource:
     """The Younium tables: `invoice_batches` (+ `__invoices`, `__batch_groups`), `invoice_batch_log`,
     `invoices`, `invoice_lines`, `accounts`, `payments`, `payment_settlements` and `tenant`, from `settings` (by
     default resolved from the configuration, with `explicit` values over it).
 
-    Nothing is read from Younium here; the resources read lazily when the pipeline runs.
+    `sweep` (what `finsync run --sweep` sets) reads invoices, accounts and invoice batches whole now, to
+    find what was deleted, whether or not the sweep is due. Nothing is read from Younium here; the
+    resources read lazily when the pipeline runs.
     """
-    return younium_source(settings or YouniumSettings.from_config(explicit))
+    return younium_source(settings or YouniumSettings.from_config(explicit), bool(sweep))
 
 
 @dlt.source(name="younium", section="younium", max_table_nesting=0)
-def younium_source(settings: YouniumSettings) -> Sequence[DltResource]:
+def younium_source(settings: YouniumSettings, sweep: bool = False) -> Sequence[DltResource]:
     client = younium_client(settings)
     pii = cast(PiiMode, settings.pii)
-    reads = ModifiedWindows(settings.start(UTC), timedelta(minutes=settings.overlap_minutes))
+    reads = ModifiedWindows(
+        settings.start(UTC),
+        timedelta(minutes=settings.overlap_minutes),
+        timedelta(hours=settings.sweep_interval_hours),
+        force=sweep,
+    )
     batches = reads.records("invoice_batches", client.invoice_batches)
-    invoice_rows = reads.records("invoices", client.invoices)
+    invoice_rows = reads.records("invoices", client.invoices, complete=complete_invoices(client, settings.concurrency))
     payment_rows = payment_records(client)
     return (
         table_of(INVOICE_BATCHES, batches, pii, batch_rows),
@@ -117,31 +144,94 @@ def younium_client(settings: YouniumSettings | None = None) -> YouniumClient:
 class ModifiedWindows:
     """Closed windows over `modified`: each read covers (its cursor less the overlap, the moment it
     started), and its cursor becomes the newest `modified` it read, never past that moment. Records are
-    merged by id, so the overlap's re-read rows change nothing."""
+    merged by id, so the overlap's re-read rows change nothing.
 
-    def __init__(self, start: datetime, overlap: timedelta) -> None:
-        self.start, self.overlap = start, overlap
+    A sweep reads a list whole instead (from the start date): whatever the warehouse holds that it no
+    longer lists is gone upstream, and is marked deleted after the load. It runs every `sweep_every` (and
+    whenever `force`d), for the lists in SWEPT; its cost is kept in the state for the run's summary.
+    """
 
-    def read(self, table: str, pages: Callable[[Window], Iterator[list[JsonObject]]]) -> Iterator[list[JsonObject]]:
+    def __init__(self, start: datetime, overlap: timedelta, sweep_every: timedelta, force: bool = False) -> None:
+        self.start, self.overlap, self.sweep_every, self.force = start, overlap, sweep_every, force
+
+    def read(
+        self, table: str, pages: Callable[[Window], Iterator[list[JsonObject]]], complete: Completer | None = None
+    ) -> Iterator[list[JsonObject]]:
         last = cursor(table)
-        window = Window(
-            self.start if last is None else max(self.start, last - self.overlap),
-            datetime.now(UTC).replace(microsecond=0),
-            resumed=last is not None,
-        )
-        newest = last
+        now = datetime.now(UTC).replace(microsecond=0)
+        sweep = table in SWEPT and last is not None and (self.force or sweep_due(table, self.sweep_every, now))
+        after = self.start if last is None or sweep else max(self.start, last - self.overlap)
+        window = Window(after, now, resumed=last is not None)
+        newest, records, requests, started = last, 0, 0, time.monotonic()
         for rows in pages(window):
             stamps = [moment for row in rows if (moment := _modified(row)) is not None]
             if stamps and (newest is None or max(stamps) > newest):
                 newest = max(stamps)
-            yield rows
+            records, requests = records + len(rows), requests + 1
+            # Only a window from the start date holds every record's children whole.
+            yield complete(rows) if complete and window.after > self.start else rows
         if newest is not None:
             set_cursor(table, min(newest, window.before))
+        cost = (records, requests, round(time.monotonic() - started, 1))
+        whole = window.after == self.start
+        record_whole_read(table, whole=whole, sweep_cost=cost if sweep else None)
+        if whole and table in SWEPT:
+            swept(table, now)  # a first read of everything counts as a sweep
+        if sweep:
+            logger.info("Younium sweep of %s: %d records in %d requests, %.1f s", table, *cost)
 
-    def records(self, table: str, pages: Callable[[Window], Iterator[list[JsonObject]]]) -> DltResource:
+    def records(
+        self, table: str, pages: Callable[[Window], Iterator[list[JsonObject]]], *, complete: Completer | None = None
+    ) -> DltResource:
         """The records of `table`'s list, read in this closed window when the pipeline runs, as a resource
-        that feeds the tables made from them (it is no table itself)."""
-        return dlt.resource(self.read(table, pages), name=f"{table}_records", selected=False)
+        that feeds the tables made from them (it is no table itself). `complete` replaces each page of an
+        incremental window with complete records (invoices read by id, with all their lines)."""
+        return dlt.resource(self.read(table, pages, complete), name=f"{table}_records", selected=False)
+
+
+Completer = Callable[[list[JsonObject]], list[JsonObject]]
+
+
+def record_whole_read(table: str, *, whole: bool, sweep_cost: tuple[int, int, float] | None) -> None:
+    """Note in the state whether this run read `table` whole, and what its sweep cost (records, requests,
+    seconds): the runner marks what a whole read no longer lists as deleted, and reports the cost."""
+    reads = dlt.current.source_state().setdefault(WHOLE_READ_STATE, {})
+    reads[table] = {"whole": whole, "sweep": list(sweep_cost) if sweep_cost else None}
+
+
+def whole_reads_this_run(state: dict[str, Any]) -> set[str]:
+    """The lists the last run read whole (payments always are)."""
+    return {"payments", *(table for table, read in state.get(WHOLE_READ_STATE, {}).items() if read["whole"])}
+
+
+def sweep_notes(state: dict[str, Any]) -> list[str]:
+    """What the last run's sweep cost, list by list."""
+    return [
+        f"swept {table} for deletions: {records:,} records in {requests:,} requests, {seconds:.1f} s"
+        for table, read in sorted(state.get(WHOLE_READ_STATE, {}).items())
+        if read["sweep"]
+        for records, requests, seconds in [read["sweep"]]
+    ]
+
+
+def complete_invoices(client: YouniumClient, concurrency: int) -> Completer:
+    """Each listed invoice read again by id, several at a time: a listed invoice carries only the lines
+    modified within the window, and only a complete set of lines can replace the one the warehouse holds
+    (a line removed upstream is then marked deleted). An invoice gone by the time it is read is left out:
+    the next sweep marks it deleted."""
+
+    def complete(page: list[JsonObject]) -> list[JsonObject]:
+        ids = [str(invoice["id"]) for invoice in page if invoice.get("id")]
+        found: dict[str, JsonObject] = {}
+        for outcome in bounded_map(client.invoice, ids, concurrency):
+            if outcome.error is not None:
+                raise outcome.error
+            if outcome.result is not None:
+                found[outcome.item] = outcome.result
+        progress.advance("invoices read by id", len(ids))
+        return [found[i] for i in ids if i in found]
+
+    return complete
 
 
 @dlt.resource(name="payment_records", selected=False)

@@ -337,6 +337,24 @@ class YouniumClient:
         """Every payment: they have no modified field, so there is nothing to read incrementally by."""
         return self.pages(PAYMENTS_PATH, expect_rows=expect_rows)
 
+    def invoice(self, invoice_id: str) -> JsonObject | None:
+        """One invoice with all its lines (the list filters them by ModifiedAfter); None once it is gone."""
+        path = f"{INVOICES_PATH}/{quote(invoice_id, safe='')}"
+        reply = self.call("GET", path, rules=(Rule((404,), "empty"),))
+        if reply.empty:
+            return None
+        body = (
+            reply.body.get("data", reply.body)
+            if isinstance(reply.body, dict) and "id" not in reply.body
+            else reply.body
+        )
+        if not isinstance(body, dict) or body.get("id") != invoice_id:
+            raise DataError(
+                f"Younium: GET {self._http.describe(path)} answered with something other than invoice {invoice_id} "
+                "(nothing was loaded); report it to Younium's support, then run again."
+            )
+        return body
+
     def base_currency(self) -> str:
         """The tenant's base currency code: one `Currency` object (`{id, code, description}`), not paged."""
         reply = self.call("GET", BASE_CURRENCY_PATH)

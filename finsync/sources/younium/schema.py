@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from finsync.tables import Column, Kind, Sensitivity, Table
+from finsync.tables import LOAD_TIME, Column, Kind, Sensitivity, Table
 
 P = Sensitivity.PERSONAL
 
@@ -40,13 +40,14 @@ def _external_ids(what: str) -> tuple[Column, ...]:
     )
 
 
-# Derived: set by finsync when a complete read of the whole list no longer has the row (never removed).
+# Derived: set by finsync when a complete read of the whole list (or, for invoice lines, of their invoice)
+# no longer has the row (never removed).
 _DELETED_AT = Column(
     "deletedAt",
     Kind.TIMESTAMP,
     name="deleted_at",
-    doc="When finsync found the row gone from a complete read of all payments, in UTC; NULL while still listed (rows "
-    "are never removed)",
+    doc="When finsync found the record gone upstream (a complete read, or a sweep, no longer has it), in UTC; NULL "
+    "while it exists. Rows are never removed; the views leave deleted ones out",
 )
 
 
@@ -76,8 +77,10 @@ INVOICE_BATCHES = Table(
             doc="Invoices the batch lists, counted by finsync (the rows a complete invoice_batches__invoices holds)",
         ),
         *_stamps("invoice batch"),
+        _DELETED_AT,
     ),
     doc="One Younium invoice batch (a run that generates invoices up to a target date), from /InvoiceBatches",
+    history="modified",
 )
 
 # The `invoices` list of each batch. Derived `key` = "<invoice batch id>:<invoice id>".
@@ -221,8 +224,10 @@ INVOICES = Table(
         Column("settledNotes", doc="Notes recorded when the invoice was settled"),
         *_external_ids("invoice"),
         *_stamps("invoice"),
+        _DELETED_AT,
     ),
     doc="One Younium invoice or credit note, from /Invoices, with its account and payment term flattened",
+    history="modified",
 )
 
 INVOICE_LINES = Table(
@@ -282,8 +287,10 @@ INVOICE_LINES = Table(
         Column("notes", doc="Notes on the invoice line"),
         *_external_ids("invoice line"),
         *_stamps("invoice line"),
+        _DELETED_AT,
     ),
     doc="One line of a Younium invoice, from the invoice's invoiceLines; merged by its id and never deleted",
+    history="modified",
 )
 
 ACCOUNTS = Table(
@@ -310,8 +317,10 @@ ACCOUNTS = Table(
         Column("ourReference", sensitivity=P, doc="Our reference: the seller's contact person for the account"),
         *_external_ids("account"),
         *_stamps("account"),
+        _DELETED_AT,
     ),
     doc="One Younium account (a customer, reseller, subsidiary, prospect or other party), from /Accounts",
+    history="modified",
 )
 
 # Payments carry no created/modified fields: the table is read whole on every run, and a payment no longer
@@ -364,6 +373,7 @@ PAYMENTS = Table(
     ),
     doc="One payment received in Younium, from /Payments, read whole every run; a payment no longer listed gets "
     "deleted_at",
+    history=LOAD_TIME,
 )
 
 # The `paymentSettlements` of each payment: which invoice a payment settled, and by how much.

@@ -33,7 +33,10 @@ class YouniumSettings(SourceSettings):
     # (wide enough for a server reading the bound in a European zone) and merges by id.
     overlap_minutes: float = 180.0
     page_size: int = MAX_PAGE_SIZE
-    concurrency: int = 4  # pages (and batch logs) fetched at once
+    concurrency: int = 4  # pages, batch logs and invoices read by id, fetched at once
+    # The sweep reads invoices, accounts and invoice batches whole, to find what was deleted upstream, every
+    # this many hours (and on `finsync run --sweep`).
+    sweep_interval_hours: float = 24.0
     sequential: bool = False
 
     def problems(self) -> Iterator[Problem]:
@@ -52,4 +55,6 @@ class YouniumSettings(SourceSettings):
                 f"and clock drift need room), not {self.overlap_minutes}",
             )
         yield from at_least_one(self, "concurrency")
+        if self.sweep_interval_hours <= 0:
+            yield "sweep_interval_hours", f"must be positive, not {self.sweep_interval_hours}"
         yield from super().problems()

@@ -2,7 +2,9 @@
 -- (analytics.invoices). line_total is the line subtotal (before tax), as YM's LineTotal is; its base
 -- amount is Younium's subtotalBaseAmount, or the subtotal at the line's exchange rate (rounded to the
 -- cent) where Younium sent none.
+-- Lines found deleted upstream (deleted_at: gone from their invoice, or with it) are left out.
 -- requires: younium.invoice_lines analytics.invoices
+-- optional younium.invoice_lines: l.deleted_at
 SELECT
     'younium' AS source_system,
     inv.batch_id AS batch_id,
@@ -32,3 +34,4 @@ SELECT
     l.modified AS modified_at
 FROM younium.invoice_lines AS l
 LEFT JOIN analytics.invoices AS inv ON inv.source_system = 'younium' AND inv.invoice_id = l.invoice_id
+WHERE l.deleted_at IS NULL

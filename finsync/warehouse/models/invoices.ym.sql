@@ -5,7 +5,7 @@
 -- is an invoice field repeated on each of its items, as of when the items were last read. The due date is
 -- the invoice date plus N days for "Net N" payment terms, the invoice date otherwise.
 -- requires: ym.invoice_items ym.tenant ym._dlt_loads
--- personal ym.invoice_items: i.invoice_name_first i.invoice_name_last
+-- optional ym.invoice_items: i.invoice_name_first i.invoice_name_last
 SELECT
     'ym' AS source_system,
     CAST(inv.invoice_no AS VARCHAR) AS invoice_id,

@@ -1,0 +1,114 @@
+"""History and deletions end to end, on DuckDB and PostgreSQL: versions dated by the source's own time,
+as-of queries, a sweep that finds deleted invoices, and invoice lines exactly as upstream has them."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from finsync.warehouse.database import Warehouse, query
+from finsync.warehouse.runner import sync
+from finsync_sandbox import SandboxServer
+
+from .conftest import ym_settings, younium_settings
+from .expect import assert_younium_matches_sandbox
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(params=["duckdb", "postgres"])
+def any_warehouse(request: pytest.FixtureRequest, warehouse: Warehouse) -> Warehouse:
+    return request.getfixturevalue("postgres") if request.param == "postgres" else warehouse
+
+
+def rows(warehouse: Warehouse, sql: str) -> list[tuple[Any, ...]]:
+    with warehouse.connect() as connection:
+        return [tuple(r) for r in query(connection, sql)]
+
+
+def instant(text: str) -> datetime:
+    return datetime.fromisoformat(text.replace("Z", "+00:00")).replace(tzinfo=timezone.utc)
+
+
+def test_versions_as_of_queries_deletions_and_removed_lines(
+    younium_sandbox: SandboxServer, any_warehouse: Warehouse
+) -> None:
+    tenant = younium_sandbox.sandbox.younium
+    dataset = tenant.dataset
+    settings = younium_settings(younium_sandbox)
+    sync("younium", any_warehouse, settings=settings)
+    drafts = [dataset.invoice_id(n) for n in range(1, dataset.invoices_count + 1) if dataset.is_open_draft(n)]
+    posted, trimmed, deleted = drafts[:3]
+    as_draft = tenant.records.invoice(dataset.find_invoice(posted))["modified"]
+    lines = [line["id"] for line in tenant.records.invoice(dataset.find_invoice(trimmed))["invoiceLines"]]
+
+    tenant.set_status(posted, "Posted")
+    tenant.remove_line(trimmed, lines[0])
+    tenant.delete_invoice(deleted)
+    as_posted = tenant.records.invoice(dataset.find_invoice(posted))["modified"]
+    sync("younium", any_warehouse, settings=settings)
+
+    # An invoice posted after run 1 has two versions, dated by its own modified times.
+    versions = rows(
+        any_warehouse, f"SELECT status, valid_from FROM younium.invoices__versions WHERE id = '{posted}' ORDER BY 2"
+    )
+    assert versions == [("Draft", instant(as_draft)), ("Posted", instant(as_posted))]
+    between = instant(as_draft) + (instant(as_posted) - instant(as_draft)) / 2
+    as_of = rows(
+        any_warehouse,
+        f"SELECT status FROM analytics.invoices_history WHERE id = '{posted}' "
+        f"AND valid_from <= TIMESTAMP WITH TIME ZONE '{between.isoformat()}' "
+        f"AND (valid_to IS NULL OR valid_to > TIMESTAMP WITH TIME ZONE '{between.isoformat()}')",
+    )
+    assert as_of == [("Draft",)]
+
+    # A line removed from a draft is gone from the current lines; the invoice's other lines are intact.
+    kept = rows(
+        any_warehouse,
+        f"SELECT id, deleted_at IS NULL FROM younium.invoice_lines WHERE invoice_id = '{trimmed}' ORDER BY id",
+    )
+    assert dict(kept) == {line: line != lines[0] for line in lines}
+    shown = rows(any_warehouse, f"SELECT line_id FROM analytics.invoice_lines WHERE invoice_id = '{trimmed}'")
+    assert sorted(s[0] for s in shown) == sorted(lines[1:])
+
+    # The draft deleted upstream is found by the sweep, marked deleted and left out of the views.
+    assert rows(any_warehouse, f"SELECT deleted_at IS NULL FROM younium.invoices WHERE id = '{deleted}'") == [(True,)]
+    report = sync("younium", any_warehouse, settings={**settings, "sweep": True})
+    assert any(note.startswith("swept invoices for deletions") for note in report.notes), report.notes
+    assert rows(any_warehouse, f"SELECT deleted_at IS NULL FROM younium.invoices WHERE id = '{deleted}'") == [(False,)]
+    assert rows(any_warehouse, f"SELECT COUNT(*) FROM analytics.invoices WHERE invoice_id = '{deleted}'") == [(0,)]
+    gone = rows(any_warehouse, "SELECT id FROM younium.invoices WHERE deleted_at IS NOT NULL")
+    assert sorted(g[0] for g in gone) == sorted(tenant.expected()["invoices"]["deleted"])
+    history = rows(any_warehouse, f"SELECT valid_to IS NULL FROM analytics.invoices_history WHERE id = '{deleted}'")
+    assert history == [(False,)], "the history closes the deleted invoice's version"
+
+    # The warehouse now holds what the sandbox has; a rerun that changes nothing adds no version.
+    assert_younium_matches_sandbox(any_warehouse, younium_sandbox)
+    expected = tenant.expected()
+    live = rows(any_warehouse, "SELECT COUNT(*) FROM younium.invoices WHERE deleted_at IS NULL")
+    assert live == [(expected["invoices"]["rows"],)]
+    before = rows(any_warehouse, "SELECT COUNT(*) FROM younium.invoices__versions")
+    again = sync("younium", any_warehouse, settings=settings)
+    assert rows(any_warehouse, "SELECT COUNT(*) FROM younium.invoices__versions") == before
+    assert not any(again.versions_added.values()), again.versions_added
+
+
+def readme_sql(section: str) -> list[str]:
+    """The SQL statements of the README section titled `section`."""
+    text = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    body = text.split(f"## {section}\n", 1)[1].split("\n## ", 1)[0]
+    blocks = re.findall(r"```sql\n(.*?)```", body, flags=re.S)
+    return [statement.strip() for block in blocks for statement in block.split(";") if statement.strip()]
+
+
+def test_the_readmes_queries_run_on_both_engines(sandbox: SandboxServer, any_warehouse: Warehouse) -> None:
+    sync("ym", any_warehouse, settings=ym_settings(sandbox))
+    sync("younium", any_warehouse, settings=younium_settings(sandbox))
+    statements = readme_sql("Views") + readme_sql("History and deletions")
+    assert len(statements) >= 4
+    for statement in statements:
+        assert rows(any_warehouse, statement), statement
