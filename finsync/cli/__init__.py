@@ -237,6 +237,8 @@ def check(
             s.source, str(s.batches), str(s.complete), str(s.pending), f"{s.items:,}", f"{s.total_amount:,}"
         )
     out.print(summary)
+    for notice in result.notices:
+        out.print(f"[yellow]note[/] ({notice.source}, {notice.kind}): {notice.detail}", highlight=False)
     if result.ok:
         out.print("[green]Every selected source is loaded and reconciles.[/]")
         return

@@ -15,7 +15,7 @@ from finsync.warehouse.runner import sync
 from finsync_sandbox import SandboxServer
 
 from .conftest import ym_settings, younium_settings
-from .expect import assert_younium_matches_sandbox
+from .expect import assert_ym_matches_sandbox, assert_younium_matches_sandbox
 
 pytestmark = pytest.mark.slow
 
@@ -112,3 +112,34 @@ def test_the_readmes_queries_run_on_both_engines(sandbox: SandboxServer, any_war
     assert len(statements) >= 4
     for statement in statements:
         assert rows(any_warehouse, statement), statement
+
+
+def test_a_batch_ym_revised_after_it_closed_is_read_again_versioned_and_named_by_check(
+    sandbox: SandboxServer, any_warehouse: Warehouse
+) -> None:
+    from finsync.warehouse.reconcile import reconcile
+
+    sync("ym", any_warehouse, settings=ym_settings(sandbox))
+    dataset = sandbox.sandbox.dataset
+    batch = dataset.batches()[1]  # closed and loaded, long before the oldest open batch
+    before = batch.item_count
+    added = dataset.revise_batch(batch.batch_id)
+
+    sync("ym", any_warehouse, settings=ym_settings(sandbox, sweep=True))
+
+    assert_ym_matches_sandbox(any_warehouse, sandbox)
+    counts = rows(
+        any_warehouse,
+        f"SELECT item_count FROM ym.finance_batches__versions WHERE batch_id = '{batch.batch_id}' ORDER BY valid_from",
+    )
+    assert counts == [(before,), (before + 1,)]
+    held = rows(any_warehouse, f"SELECT batch_id FROM ym.finance_batch_items WHERE line_item_id = {added}")
+    assert held == [(batch.batch_id,)]
+    assert rows(
+        any_warehouse,
+        f"SELECT complete FROM analytics.batches WHERE source_system = 'ym' AND batch_id = '{batch.batch_id}'",
+    ) == [(True,)]
+    result = reconcile(any_warehouse, ["ym"])
+    assert result.ok, result.findings
+    assert [(n.kind, n.batch_id) for n in result.notices] == [("batch revised after it closed", batch.batch_id)]
+    assert f"ItemCount {before} then {before + 1}" in result.notices[0].detail

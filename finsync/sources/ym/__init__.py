@@ -69,7 +69,10 @@ def ym_source(settings: YMSettings, sweep: bool) -> Sequence[DltResource]:
         timeout=settings.export_timeout,
         details_page_size=settings.details_page_size,
     )
-    batches = finance_batches(client, zone, start, settings.finance_batches_page_size)
+    sweeping = InvoiceItemsSweep(
+        timedelta(days=settings.sweep_days), timedelta(hours=settings.sweep_interval_hours), sweep
+    )
+    batches = finance_batches(client, zone, start, settings.finance_batches_page_size, sweeping)
     items = invoice_items(
         client,
         zone,
@@ -77,9 +80,7 @@ def ym_source(settings: YMSettings, sweep: bool) -> Sequence[DltResource]:
         start=start,
         page_size=settings.invoice_items_page_size,
         overlap=timedelta(hours=settings.overlap_hours),
-        sweep=InvoiceItemsSweep(
-            timedelta(days=settings.sweep_days), timedelta(hours=settings.sweep_interval_hours), sweep
-        ),
+        sweep=sweeping,
     )
     return (
         FINANCE_BATCHES.shape(batches, pii),
@@ -96,13 +97,21 @@ def tenant_row(settings: YMSettings) -> pa.Table:
 
 
 @dlt.resource(name="finance_batches")
-def finance_batches(client: YMClient, zone: tzinfo, start: datetime, page_size: int) -> Iterator[pa.Table]:
+def finance_batches(
+    client: YMClient, zone: tzinfo, start: datetime, page_size: int, sweep: InvoiceItemsSweep
+) -> Iterator[pa.Table]:
     """Batches from the oldest one not yet fully loaded (StartBatchID), so open batches are re-read
-    until they close and a batch whose export failed is offered again."""
+    until they close and a batch whose export failed is offered again. A sweep lists every batch since
+    the start date instead: a closed batch YM revised since it was loaded (its ItemCount changed) is then
+    read again (see `finance_batch_items`)."""
     state = dlt.current.source_state().get(BATCH_STATE, {})
-    anchor = state.get("anchor")
+    now = datetime.now(timezone.utc)
+    everything = sweep.requested or sweep_due("finance_batches", sweep.every, now)
+    anchor = None if everything else state.get("anchor")
     since = _server_local(start, zone)
     listed = client.finance_batches(start_batch_id=anchor, since=since, page_size=page_size)
+    if everything:
+        swept("finance_batches", now)
     if anchor and not listed:
         # The anchor batch itself is always part of a listing from it: YM no longer knows that id.
         created = state.get("anchor_created") or since
@@ -127,12 +136,32 @@ def finance_batch_items(batches: pa.Table, reader: BatchReader, concurrency: int
     """
     state = dlt.current.source_state().setdefault(BATCH_STATE, {})
     loaded: set[str] = set(state.get("loaded", []))
+    # ItemCount of every batch when it was loaded: a closed batch listed with another count was revised.
+    counts: dict[str, int] = state.setdefault("counts", {})
     listed = batches.select(["batch_id", "closed_date", "item_count", "create_date_time"]).to_pylist()
+    revised = {
+        b["batch_id"]: counts[b["batch_id"]]
+        for b in listed
+        if b["closed_date"] is not None and b["batch_id"] in counts and counts[b["batch_id"]] != b["item_count"]
+    }
+    for batch_id, before in revised.items():
+        now_count = next(b["item_count"] for b in listed if b["batch_id"] == batch_id)
+        logger.warning(
+            "YM batch %s was revised after it was loaded (ItemCount %s, now %s): it is read again",
+            batch_id,
+            before,
+            now_count,
+        )
+        loaded.discard(batch_id)
     todo = [
         ListedBatch(b["batch_id"], b["item_count"])
         for b in listed
         if b["closed_date"] is not None and b["batch_id"] not in loaded
     ]
+    reading = {t.batch_id for t in todo}
+    for b in listed:  # batches loaded before counts were kept: what they hold now is the count to watch
+        if b["closed_date"] is not None and b["batch_id"] not in reading:
+            counts.setdefault(b["batch_id"], b["item_count"])
     progress.advance("batches read", 0, more=len(todo))
     failed: dict[str, str] = {}
     seen: set[int] = set()  # LineItemIDs handed over this run: the load trusts them to be unique
@@ -158,6 +187,7 @@ def finance_batch_items(batches: pa.Table, reader: BatchReader, concurrency: int
                 yield table
             items.discard()
             loaded.add(batch_id)
+            counts[batch_id] = outcome.item.item_count
     # Next run starts at the oldest batch still open or not loaded; older ones are done for good.
     pending = [i for i, b in enumerate(listed) if b["closed_date"] is None or b["batch_id"] not in loaded]
     start = pending[0] if pending else len(listed) - 1

@@ -159,6 +159,8 @@ FINANCE_BATCH_ITEMS = Table(
         *INVOICE_ITEM_COLUMNS,
     ),
     unique_per_load=True,
+    # A batch YM revised after it closed is read again: the earlier versions of its items stay.
+    history=LOAD_TIME,
     doc="One line item of a closed YM finance batch, from the batch's export or FinanceBatchDetails, with its batch id",
 )
 
