@@ -138,8 +138,7 @@ def parse_timestamp(value: object, naive_tz: tzinfo) -> datetime | None:
         text = str(value).strip()
         if not text:
             return None
-        text = _FRACTION.sub(r"\1", text.replace("Z", "+00:00").replace("z", "+00:00"), count=1)
-        parsed = datetime.fromisoformat(text)
+        parsed = _iso(text)
     if parsed.year == 1:
         return None
     if parsed.tzinfo is None:
@@ -160,9 +159,13 @@ def parse_date(value: object) -> date | None:
         text = str(value).strip()
         if not text:
             return None
-        # The whole value must be a valid date or date-time, though only its date is kept.
-        day = datetime.fromisoformat(_FRACTION.sub(r"\1", text.replace("Z", "+00:00").replace("z", "+00:00"))).date()
+        day = _iso(text).date()  # the whole value must be a valid date or date-time, though only its date is kept
     return None if day.year == 1 else day
+
+
+def _iso(text: str) -> datetime:
+    """ISO 8601 as .NET writes it (7 fraction digits, `Z`), read by Python's parser."""
+    return datetime.fromisoformat(_FRACTION.sub(r"\1", text.replace("Z", "+00:00").replace("z", "+00:00"), count=1))
 
 
 def _decimal(value: object, quantum: Decimal) -> Decimal | None:

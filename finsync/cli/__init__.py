@@ -104,7 +104,9 @@ def run(
     sweep: Annotated[
         bool,
         typer.Option(
-            "--sweep", help="Also re-read the wide window now (YM: sweep_days of invoice items), whether due or not."
+            "--sweep",
+            help="Sweep now, whether due or not: YM re-reads sweep_days of invoice items and lists every batch "
+            "(revised ones are read again); Younium reads invoices, accounts and batches whole, to find deletions.",
         ),
     ] = False,
     yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask before a --full-refresh.")] = False,
@@ -129,7 +131,7 @@ def run(
         raise typer.BadParameter("PostgreSQL serves readers while it loads: only DuckDB needs a reader copy")
     if full_refresh and not yes:
         _confirm_full_refresh(names)
-    settings = {"ym": {"sweep": True}} if sweep else {}
+    settings = {name: {"sweep": True} for name in names} if sweep else {}
     code = sync_with_progress(names, target, full_refresh, settings)
     copy = reader_copy_path(reader_copy) if target.kind == "duckdb" else None
     if code == 0 and copy is not None:

@@ -79,10 +79,13 @@ def describe_table(dataset: str, table: Table) -> Described:
 
 def describe_versions(dataset: str, table: Table) -> Described:
     content = [c for c in _columns(table) if c[0] not in NOT_CONTENT]
+    dated = "the time of the load that first saw it" if table.history == LOAD_TIME else f"its own `{table.history}`"
     versions = [
-        (name, "timestamptz (UTC)" if name == "valid_from" else "text", d) for name, d in VERSION_COLUMNS.items()
+        ("valid_from", "timestamptz (UTC)", f"When this version became current: {dated}, in UTC")
+        if name == "valid_from"
+        else (name, "text", d)
+        for name, d in VERSION_COLUMNS.items()
     ]
-    dated = "the load that first saw it" if table.history == LOAD_TIME else f"its own `{table.history}`"
     doc = f"Every distinct version of a row of {dataset}.{table.name}, dated by {dated} (append-only)"
     return Described(f"{dataset}.{table.name}__versions", doc, tuple(content + versions), "", "")
 

@@ -35,8 +35,7 @@ SQL_TYPES = {
 NOT_CONTENT = frozenset({"deleted_at"})
 VERSION_COLUMNS = {
     "content_hash": "MD5 of the version's columns: two rows of a key never share one",
-    "valid_from": "When this version became current: the record's own modified time, or (where upstream has none) "
-    "the time of the load that first saw it, in UTC",
+    "valid_from": "When this version became current",  # said per table: by its own time, or the load's
     "first_load_id": "The load that first saw this version (its id in the dataset's _dlt_loads table)",
 }
 HISTORY_COLUMNS = {

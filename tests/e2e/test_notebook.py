@@ -23,7 +23,7 @@ pytestmark = pytest.mark.slow
 ROOT = Path(__file__).parents[2]
 NOTEBOOK = ROOT / "notebooks" / "finance_overview.ipynb"
 JUPYTER = str(Path(sys.executable).with_name("jupyter"))
-CHARTS = 5  # revenue by month, by account, receivables aging, batch completeness, top customers
+CHARTS = 6  # revenue by month, by account, receivables aging, receivables at month ends, batches, top customers
 
 
 @pytest.fixture(scope="module")
