@@ -12,11 +12,14 @@ invoice's lines, a BatchLog whose `data` may be one object, batch jobs that take
 no deleted-records feed), over seeded accounts, invoices and lines, invoice batches and payments, linked
 to one another, telling a finance team's stories: cancelled invoices, credit notes (some typed Invoice
 with negative totals) linked to what they credit by RelatedInvoices, partly paid and overdue invoices, in
-four currencies.
+four currencies. Its ledger (`younium_gl`) journals every posting: /Journals (vouchers filtered by
+ModifiedAfter too), /Journals/JournalDetails, /Journals/{id}, /ChartOfAccounts, /Currency and
+/ExchangeRate, over monthly accounting periods that close as the tenant's clock moves on.
 
 Control routes under `/_sandbox` (and the same operations on the in-process `Sandbox` object) advance
 time, delete and revise records as a tenant's users do (`POST /_sandbox/younium/change`: delete a draft
-invoice, remove a line, post or cancel an invoice, delete an account or an unposted invoice batch;
+invoice, remove a line, post or cancel an invoice, delete an account or an unposted invoice batch,
+reopen an accounting period or post a correction into a closed one;
 `POST /_sandbox/ym/revise-batch`: add an adjustment item to a closed YM batch), inject faults (error
 statuses with Retry-After, dropped connections, truncated bodies, slow replies, session and token
 expiry, export and job failures), count requests per route, and state exactly what a correct warehouse

@@ -9,7 +9,11 @@ both APIs.
   `younium_edits`'), answering what it did: `{"change": "delete_invoice", "invoice": ID}`,
   `{"change": "remove_line", "invoice": ID, "line": LINE_ID}`, `{"change": "set_status", "invoice": ID,
   "status": "Posted" | "Cancelled"}`, `{"change": "delete_account", "account": ID}`,
-  `{"change": "delete_batch", "batch": ID_OR_BATCH_NUMBER}`;
+  `{"change": "delete_batch", "batch": ID_OR_BATCH_NUMBER}`, and the ledger's (`younium_gl`):
+  `{"change": "reopen_period", "period": "YYYY-MM"}` (a Closed period: Open, closedDate null; answers
+  `{change, period, status, at}`), `{"change": "post_into_closed_period", "period": "YYYY-MM"}` (reopen a
+  Closed period, post a correction journal into it, close it again; answers `{change, period, journal,
+  journal_number, amount, debit_account, credit_account, modified, closed_date}`);
 - `POST /ym/revise-batch` `{"batch_id": "1003"}`: YM revises a closed batch, adding one adjustment item
   (`YMDataset.revise_batch`); answers the batch's new ItemCount and the item's LineItemID;
 - `GET`/`DELETE /requests`: requests per route name; `GET`/`POST`/`DELETE /faults`.

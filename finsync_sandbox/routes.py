@@ -19,6 +19,12 @@ YOUNIUM_RELATED_INVOICES = "younium.related_invoices"
 YOUNIUM_ACCOUNTS = "younium.accounts"
 YOUNIUM_PAYMENTS = "younium.payments"
 YOUNIUM_BASE_CURRENCY = "younium.base_currency"
+YOUNIUM_CURRENCIES = "younium.currencies"
+YOUNIUM_EXCHANGE_RATES = "younium.exchange_rates"
+YOUNIUM_CHART_OF_ACCOUNTS = "younium.chart_of_accounts"
+YOUNIUM_JOURNALS = "younium.journals"
+YOUNIUM_JOURNAL_DETAILS = "younium.journal_details"
+YOUNIUM_JOURNAL = "younium.journal"  # GET /Journals/{id}: one journal, all its vouchers
 YOUNIUM_GENERATE = "younium.generate"
 YOUNIUM_POST = "younium.post"
 YOUNIUM_JOB_STATUS = "younium.job_status"
@@ -40,6 +46,12 @@ ROUTE_NAMES: tuple[str, ...] = (
     YOUNIUM_ACCOUNTS,
     YOUNIUM_PAYMENTS,
     YOUNIUM_BASE_CURRENCY,
+    YOUNIUM_CURRENCIES,
+    YOUNIUM_EXCHANGE_RATES,
+    YOUNIUM_CHART_OF_ACCOUNTS,
+    YOUNIUM_JOURNALS,
+    YOUNIUM_JOURNAL_DETAILS,
+    YOUNIUM_JOURNAL,
     YOUNIUM_GENERATE,
     YOUNIUM_POST,
     YOUNIUM_JOB_STATUS,
@@ -51,4 +63,9 @@ YOUNIUM_LISTS: tuple[str, ...] = (
     YOUNIUM_INVOICES,
     YOUNIUM_ACCOUNTS,
     YOUNIUM_PAYMENTS,
+    YOUNIUM_CURRENCIES,
+    YOUNIUM_EXCHANGE_RATES,
+    YOUNIUM_CHART_OF_ACCOUNTS,
+    YOUNIUM_JOURNALS,
+    YOUNIUM_JOURNAL_DETAILS,
 )

@@ -21,6 +21,9 @@ totals; `GET /Invoices/{id}/RelatedInvoices` links the pair), and 2% were partly
 invoices fall past due (`daysPastDue`, on the tenant's clock). The newest invoices are drafts outside
 any batch, waiting for the next generate job.
 
+Whatever is posted (a batch, a draft on its own, a credit note, a cancellation, a payment) is journaled
+as it happens into the general ledger, `gl` (`younium_gl`), so later postings appear as new journals.
+
 Numbering: invoices 1..`invoices` are the seeded invoices (their facts a function of the number); the
 seeded credit notes follow them (numbers `invoices`+1.., in the order they were created), and invoices
 that `advance` adds come after those. Every number, whatever it is, has the same overlay entries, and
@@ -38,6 +41,7 @@ from collections.abc import Iterable, Sequence
 from typing import NamedTuple
 
 from .formats import HOUR, day_of
+from .younium_gl import GeneralLedger
 from .younium_history import seed_history
 from .younium_ledger import InvoiceLedger
 from .younium_overlay import EVENT_STEP, OverlayChanges
@@ -130,7 +134,9 @@ class YouniumDataset(InvoiceLedger, OverlayChanges):
         self._batch_by_ref: dict[str, InvoiceBatch] = {}
         self._batch_numbers = itertools.count(1)
         self.payments: list[Payment] = []
+        self.gl = GeneralLedger(self.seeded)  # the journals postings write (younium_gl)
         seed_history(self, batches)
+        self.gl.seal()
         self._order = sorted(range(1, self.invoices_count + 1), key=self._order_key)
         latest = max([FIRST_CREATED, *self._modified[1:], *(p.paid for p in self.payments)])
         self._now = latest - latest % HOUR + HOUR
@@ -351,6 +357,7 @@ class YouniumDataset(InvoiceLedger, OverlayChanges):
         batch.modified = at
         for n in batch.invoices:
             self.set_invoice_status(n, POSTED, at)
+        self.gl.post_invoices(batch.invoices, at, f"Invoice batch {batch.batch_number}")
 
     # -- growth (made by younium_changes; the other changes are OverlayChanges') -------------------------
 

@@ -15,6 +15,10 @@ The rules:
 - only an invoice batch that is not posted, nor being posted, can be deleted: its invoices are drafts
   outside any batch again, dated as before the batch (and modified then, being changed by it).
 
+The ledger's changes (`reopen_period`, `post_into_closed_period`) are named here too, for `change`;
+their rules are `younium_gl`'s. Setting a status journals it (`younium_gl`): a draft posted gets an
+Invoice journal of its own, a cancellation one reversing the invoice's posting.
+
 Anything else is a ValueError. Each change is one event of the tenant's clock (`tick`, an hour after the
 previous event): what it changes gets that `modified` time and moves to the end of the (modified, id)
 listing order, so `modified` keeps moving forward. A deleted record leaves every list, by-id read and
@@ -43,6 +47,8 @@ CHANGES: dict[str, tuple[str, ...]] = {
     "set_status": ("invoice", "status"),
     "delete_account": ("account",),
     "delete_batch": ("batch",),
+    "reopen_period": ("period",),
+    "post_into_closed_period": ("period",),
 }
 
 
@@ -97,6 +103,10 @@ def set_status(dataset: YouniumDataset, invoice_id: str, status: str) -> dict[st
     at = dataset.tick()
     dataset.set_invoice_status(n, code, at)
     dataset.reorder([n])
+    if code == POSTED:
+        dataset.gl.post_invoices([n], at, f"Invoice {invoice_number(n)} posted")
+    else:
+        dataset.gl.cancel(n, at)
     return {
         "change": "set_status",
         "invoice": dataset.invoice_id(n),

@@ -9,6 +9,11 @@ notes link to the invoice they credit (`credit_links`), the settled and balanced
 invoices are past due now (`overdue`: on the tenant's clock, which moves on without changing any
 invoice's `modified`, so a warehouse agrees with it only right after a full read).
 
+The ledger's tables (`expected_ledger`) follow: `journals`, `accounting_transactions` (vouchers),
+`accounting_transaction_lines`, `chart_of_accounts`, `currencies`, `exchange_rates`, `accounting_periods`
+and `trial_balance` (a list, not a table's facts). The voucher and line keys a source builds (journal id,
+transactionNumber, line index) are not predicted: they are counted.
+
 Deleted records are in none of these counts and sums; what is gone is named instead, as sorted ids, for
 a test that checks a warehouse marked exactly those deleted: `invoices.deleted`, `invoice_lines.removed`
 (removed from their invoice, or deleted with it), `accounts.deleted` and `invoice_batches.deleted`.
@@ -20,6 +25,7 @@ from typing import Any
 
 from .formats import money
 from .younium_dataset import STATUS_NAMES, YouniumDataset
+from .younium_gl import ACCOUNTS, CLOSED, CURRENCIES, JOURNAL_TYPES, OPEN, all_lines
 from .younium_seed import INVOICE_TYPES, sum_totals
 
 
@@ -36,7 +42,7 @@ def expected_ids(dataset: YouniumDataset) -> dict[str, list[str]]:
         }
 
 
-def expected(dataset: YouniumDataset) -> dict[str, dict[str, Any]]:
+def expected(dataset: YouniumDataset) -> dict[str, Any]:
     """Per table: rows and exact money sums (decimal strings). The keyless tables' keys are derived by
     the source in ways the sandbox does not predict, so they are counted instead."""
     with dataset.lock:
@@ -105,4 +111,57 @@ def expected(dataset: YouniumDataset) -> dict[str, dict[str, Any]]:
             "invoice_batch_log": {"rows": sum(len(b.log) for b in batches)},
             "payments": {"rows": len(dataset.payments), "amount": str(paid)},
             "payment_settlements": {"rows": len(dataset.payments), "amount": str(paid)},
+            **expected_ledger(dataset),
+        }
+
+
+def expected_ledger(dataset: YouniumDataset) -> dict[str, Any]:
+    """The ledger's tables, from the model (`younium_gl`): journals (by `journalType`), their vouchers
+    (`accounting_transactions`) and transaction lines (with the debit and credit sums, equal), the chart of
+    accounts, currencies, exchange rates, the accounting periods journals use (with their status now), and
+    the trial balance: per (fiscalYear, fiscalPeriod, account), the sums of debitAmount and creditAmount."""
+    with dataset.lock:
+        journals = dataset.gl.journals()
+        vouchers = lines = debit = credit = 0
+        balance: dict[tuple[int, int, str], list[int]] = {}
+        for journal, _, gl_lines in all_lines(dataset):
+            vouchers += 1
+            lines += len(gl_lines)
+            year, month = divmod(journal.month, 12)
+            for line in gl_lines:
+                sums = balance.setdefault((year, month + 1, line.account), [0, 0])
+                if line.base >= 0:
+                    sums[0] += line.base
+                    debit += line.base
+                else:
+                    sums[1] -= line.base
+                    credit -= line.base
+        months = sorted({j.month for j in journals})
+        states = [dataset.gl.period_state(m, dataset.now)[0] for m in months]
+        types = [j.journal_type for j in journals]
+        return {
+            "journals": {"rows": len(journals), "by_type": {t: types.count(t) for t in JOURNAL_TYPES}},
+            "accounting_transactions": {"rows": vouchers},
+            "accounting_transaction_lines": {"rows": lines, "debit": str(money(debit)), "credit": str(money(credit))},
+            "chart_of_accounts": {"rows": len(ACCOUNTS)},
+            "currencies": {"rows": len(CURRENCIES)},
+            "exchange_rates": {"rows": len(CURRENCIES) - 1},
+            "accounting_periods": {
+                "rows": len(months),
+                "by_status": {OPEN: states.count(OPEN), CLOSED: states.count(CLOSED)},
+                "periods": [
+                    {"fiscalYear": m // 12, "fiscalPeriod": m % 12 + 1, "status": state}
+                    for m, state in zip(months, states, strict=True)
+                ],
+            },
+            "trial_balance": [
+                {
+                    "fiscalYear": year,
+                    "fiscalPeriod": period,
+                    "account": account,
+                    "debit": str(money(sums[0])),
+                    "credit": str(money(sums[1])),
+                }
+                for (year, period, account), sums in sorted(balance.items())
+            ],
         }

@@ -113,6 +113,7 @@ def _tell_stories(dataset: YouniumDataset, unpaid: list[tuple[int, InvoiceBatch]
         d = seeded.digest(b"cancel", n)
         at = batch_of[n].modified + (1 + d[0] % 20) * DAY + (d[1] % 9) * HOUR + (d[2] % 60) * MINUTE
         dataset.set_invoice_status(n, CANCELLED, at)
+        dataset.gl.cancel(n, at)
 
     notes = []
     for n in credited:

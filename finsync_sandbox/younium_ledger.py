@@ -12,7 +12,19 @@ from array import array
 from typing import TYPE_CHECKING
 
 from .formats import day_of
-from .younium_seed import CANCELLED, POSTED, RATES_E4, SETTLED, Account, Payment, Totals, YouniumSeed, to_base
+from .younium_gl import GeneralLedger
+from .younium_seed import (
+    CANCELLED,
+    POSTED,
+    RATES_E4,
+    SETTLED,
+    Account,
+    Payment,
+    Totals,
+    YouniumSeed,
+    invoice_number,
+    to_base,
+)
 
 
 class InvoiceLedger:
@@ -20,6 +32,7 @@ class InvoiceLedger:
 
     seeded: YouniumSeed
     payments: list[Payment]
+    gl: GeneralLedger
     _status: bytearray
     _now: int
     _ids: list[str]
@@ -110,6 +123,7 @@ class InvoiceLedger:
         payment = Payment(len(self.payments) + 1, self.seeded.uuid(b"payment", n), n, at, batch, amount, amount_base)
         self.payments.append(payment)
         self._paid[n] = payment
+        self.gl.add_payment(payment)
         return payment
 
     def add_credit(self, original: int, at: int, invoice_day: int, typed_invoice: bool = False) -> int:
@@ -122,4 +136,5 @@ class InvoiceLedger:
         self._credited[n], self._credit_note[original] = original, n
         if typed_invoice:
             self._typed_invoice.add(n)
+        self.gl.post_invoices([n], at, f"Credit note {invoice_number(n)}")
         return n

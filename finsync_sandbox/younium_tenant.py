@@ -2,7 +2,8 @@
 
 Besides batch jobs, `advance` moves the tenant's time on, and the changes a tenant's users make by hand
 (`delete_invoice`, `remove_line`, `set_status`, `delete_account`, `delete_batch`, or `change` by name;
-the rules are `younium_edits`') let a test delete and revise records.
+the rules are `younium_edits`'), and the ledger's (`reopen_period`, `post_into_closed_period`: see
+`younium_gl`) let a test delete and revise records.
 
 Jobs run on the sandbox's clock: a job started now reports Pending for `younium_job_seconds`, then
 Succeeded (its batch generated or posted, at that moment) or Failed. Nothing runs in the background:
@@ -21,6 +22,7 @@ from decimal import Decimal
 from typing import Any, Literal
 
 from . import younium_edits as edits
+from . import younium_gl
 from .config import SandboxConfig
 from .formats import money, uuid_of
 from .younium_auth import IdempotencyStore, Tokens
@@ -129,6 +131,17 @@ class YouniumTenant:
         """Delete an invoice batch (by id or batch number) not yet posted: its invoices are open drafts again."""
         return self._edit(edits.delete_batch, batch, self.posting)
 
+    def reopen_period(self, period: str) -> dict[str, Any]:
+        """Reopen Closed accounting period `period` ("YYYY-MM"): Open, closedDate null; its journals (and
+        their `modified`) stay as they were, their embedded accountingPeriod shows the new status."""
+        return self._edit(younium_gl.reopen_period, period)
+
+    def post_into_closed_period(self, period: str) -> dict[str, Any]:
+        """Reopen Closed period `period` ("YYYY-MM"), post a balanced correction journal into it (revenue
+        moved from 3011 to 3012, created now) and close it again (closedDate now); answers the journal's id
+        and number and the amount moved."""
+        return self._edit(younium_gl.post_into_closed_period, period)
+
     def change(self, change: str, /, **fields: Any) -> dict[str, Any]:
         """One of the changes above by name, with its fields as `POST /_sandbox/younium/change` sends them:
         `change("remove_line", invoice=..., line=...)`."""
@@ -147,7 +160,7 @@ class YouniumTenant:
             with self.dataset.lock:
                 return edit(self.dataset, *args)
 
-    def expected(self) -> dict[str, dict[str, Any]]:
+    def expected(self) -> dict[str, Any]:
         with self._lock:
             self.settle()
             return expected(self.dataset)

@@ -687,6 +687,14 @@ def test_requests_are_counted_per_younium_route(younium: Younium) -> None:
     younium.get("/InvoiceBatches")
     younium.get(f"/InvoiceBatches/{batch.id}")
     younium.get("/Currency/BaseCurrency")
+    younium.get("/Currency")
+    younium.get("/ExchangeRate")
+    younium.get("/ChartOfAccounts")
+    younium.get("/Journals")
+    younium.get("/Journals/JournalDetails")
+    younium.get("/Journals/JournalDetails", ModifiedAfter="2099-01-01")  # nothing: a 400, still counted
+    younium.get(f"/Journals/{younium.sandbox.younium.dataset.gl.journals()[0].id}")
+    younium.get("/Journals/00000000-0000-4000-8000-000000000000")  # unknown: a 404, still counted
     younium.get(f"/InvoiceBatches/{batch.id}/BatchLog")
     job = younium.generate().json()
     younium.status(job["jobId"])
@@ -702,6 +710,12 @@ def test_requests_are_counted_per_younium_route(younium: Younium) -> None:
         "younium.accounts": 1,
         "younium.payments": 1,
         "younium.base_currency": 1,
+        "younium.currencies": 1,
+        "younium.exchange_rates": 1,
+        "younium.chart_of_accounts": 1,
+        "younium.journals": 1,
+        "younium.journal_details": 2,
+        "younium.journal": 2,
         "younium.generate": 1,
         "younium.post": 1,
         "younium.job_status": 1,
