@@ -76,8 +76,10 @@ class Origin:
 @dataclass(frozen=True)
 class Table:
     """A warehouse table: merged by `primary_key`; with a `merge_key`, the rows sharing it (a parent's
-    list) are replaced together whenever the parent is read again. `unique_per_load` says a load never
-    holds one key twice, so the merge need not sort rows to drop repeats."""
+    list) are replaced together whenever the parent is read again (by the runner after the load, with
+    an equi-join: dlt's own merge key would match rows on key OR merge key, a join that grows with the
+    square of the rows read). `unique_per_load` says a load never holds one key twice, so the merge need
+    not sort rows to drop repeats."""
 
     name: str
     primary_key: str
@@ -105,7 +107,6 @@ class Table:
             table_name=self.name,
             write_disposition="merge",
             primary_key=self.primary_key,
-            merge_key=self.merge_key,
             columns=self.dlt_columns(pii),  # type: ignore[arg-type]
             additional_table_hints={"x-stage-data-deduplicated": True} if self.unique_per_load else None,
         )
@@ -136,6 +137,8 @@ class Table:
                 hint.update(timezone=True, precision=6)
             if c.name == self.primary_key:
                 hint["primary_key"] = True
+            if c.name == self.merge_key:
+                hint["merge_key"] = False  # replaced by the runner (see the class), also where dlt once had it
             hints[c.name] = hint
         return hints
 

@@ -231,6 +231,7 @@ def _sync(
     with warehouse.connect() as connection:
         reads = {read: tables for read, tables in spec.whole_reads.items() if read in whole}
         mark_unseen_deleted(connection, source, reads, info.loads_ids, report.rows_loaded)
+        replace_children(connection, source, spec.tables, info.loads_ids)
         mark_children_deleted(connection, source, spec.complete_children, info.loads_ids)
         report.versions_added = record_versions(connection, source, spec.tables, info.loads_ids)
         report.table_rows = count_rows(connection, source)
@@ -374,6 +375,21 @@ def set_aside(pipeline: dlt.Pipeline, load_ids: list[str]) -> Path:
                 shutil.move(str(package), str(target / f"{load_id}-{package.parent.name}"))
     pipeline.abort_packages()
     return target
+
+
+def replace_children(connection: Any, schema: str, tables: tuple[Table, ...], load_ids: list[str]) -> None:
+    """A parent's list read again replaces the one the warehouse held: rows of a parent this run wrote
+    rows for, that the run did not write, are gone from the list (see `Table.merge_key`)."""
+    present = existing_tables(connection)
+    ids = _load_list(load_ids)
+    for table in tables:
+        if ids and table.merge_key and f"{schema}.{table.name}" in present:
+            key = table.merge_key
+            query(
+                connection,
+                f"DELETE FROM {schema}.{table.name} WHERE _dlt_load_id NOT IN ({ids}) "
+                f"AND {key} IN (SELECT {key} FROM {schema}.{table.name} WHERE _dlt_load_id IN ({ids}))",
+            )
 
 
 def mark_children_deleted(
