@@ -239,6 +239,29 @@ def test_a_line_removed_from_a_draft_is_marked_deleted_and_its_other_lines_stay(
     assert rows(pipeline, "SELECT line_id FROM analytics.invoice_lines") == [("l-1",)]
 
 
+def test_the_overlap_reads_an_invoice_by_id_once_per_change_and_again_when_a_line_changes_alone(
+    pipeline: Warehouse,
+) -> None:
+    upstream = Upstream()
+    run(pipeline, upstream)
+    upstream.invoices = [{**INVOICE, "invoiceLines": [], "modified": "2024-03-02T09:00:00Z"}]
+    upstream.by_id = {"i-1": {**INVOICE, "modified": "2024-03-02T09:00:00Z"}}
+    assert run(pipeline, upstream)["invoice"].call_count == 1
+    # Listed again by the overlap, unchanged: already in the warehouse as it is.
+    assert run(pipeline, upstream)["invoice"].call_count == 0
+    # A line changed without the invoice's own modified moving: read again, whole.
+    edited = line("l-2", "80.00", "2024-03-02T10:00:00Z")
+    upstream.invoices = [{**INVOICE, "invoiceLines": [edited], "modified": "2024-03-02T09:00:00Z"}]
+    upstream.by_id = {
+        "i-1": {**INVOICE, "invoiceLines": [INVOICE["invoiceLines"][0], edited], "modified": "2024-03-02T09:00:00Z"}
+    }
+    assert run(pipeline, upstream)["invoice"].call_count == 1
+    assert rows(pipeline, "SELECT id, total, deleted_at IS NULL FROM invoice_lines ORDER BY id") == [
+        ("l-1", Decimal("33.3700"), True),
+        ("l-2", Decimal("80.0000"), True),
+    ]
+
+
 def test_an_invoice_gone_before_it_is_read_by_id_is_left_for_the_sweep(pipeline: Warehouse) -> None:
     upstream = Upstream()
     run(pipeline, upstream)

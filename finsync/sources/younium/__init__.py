@@ -76,6 +76,7 @@ WHOLE_READS = {
 # The lists a sweep reads whole to find deletions.
 SWEPT = ("invoices", "accounts", "invoice_batches")
 WHOLE_READ_STATE = "whole_reads"
+READ_BY_ID_STATE = "invoices_read_by_id"  # invoice id -> its `modified` when a run last read it whole
 # Each invoice a run read is read again by id with all its lines: its lines the read did not write are
 # gone (the parent table, the child table and the child's key to it).
 COMPLETE_CHILDREN = {"invoice_lines": ("invoices", "invoice_id")}
@@ -172,6 +173,8 @@ class ModifiedWindows:
             yield complete(rows) if complete and window.after > self.start else rows
         if newest is not None:
             set_cursor(table, min(newest, window.before))
+            if complete:
+                forget_reads_before(min(newest, window.before) - self.overlap)
         cost = (records, requests, round(time.monotonic() - started, 1))
         whole = window.after == self.start
         record_whole_read(table, whole=whole, sweep_cost=cost if sweep else None)
@@ -218,20 +221,47 @@ def complete_invoices(client: YouniumClient, concurrency: int) -> Completer:
     """Each listed invoice read again by id, several at a time: a listed invoice carries only the lines
     modified within the window, and only a complete set of lines can replace the one the warehouse holds
     (a line removed upstream is then marked deleted). An invoice gone by the time it is read is left out:
-    the next sweep marks it deleted."""
+    the next sweep marks it deleted.
+
+    An invoice listed again with no change newer than when a run last read it whole (the overlap lists the
+    same changes on every run until they are older than it) is already in the warehouse as it is: it is
+    neither read again nor written. The state remembers those reads for as long as the overlap can list
+    them again.
+    """
 
     def complete(page: list[JsonObject]) -> list[JsonObject]:
-        ids = [str(invoice["id"]) for invoice in page if invoice.get("id")]
+        read: dict[str, str] = dlt.current.source_state().setdefault(READ_BY_ID_STATE, {})
+        listed = [invoice for invoice in page if invoice.get("id")]
+        ids = [str(i["id"]) for i in listed if read.get(str(i["id"])) != _last_change(i)]
         found: dict[str, JsonObject] = {}
         for outcome in bounded_map(client.invoice, ids, concurrency):
             if outcome.error is not None:
                 raise outcome.error
             if outcome.result is not None:
                 found[outcome.item] = outcome.result
+                read[outcome.item] = _last_change(outcome.result)
         progress.advance("invoices read by id", len(ids))
         return [found[i] for i in ids if i in found]
 
     return complete
+
+
+def _last_change(invoice: JsonObject) -> str:
+    """The newest `modified` of an invoice and the lines it carries (a line may change alone)."""
+    stamps = [
+        _modified(invoice),
+        *(_modified(line) for line in invoice.get("invoiceLines") or [] if isinstance(line, dict)),
+    ]
+    known = [stamp for stamp in stamps if stamp is not None]
+    return max(known).isoformat() if known else ""
+
+
+def forget_reads_before(moment: datetime) -> None:
+    """Drop the remembered by-id reads no window from `moment` on can list again."""
+    read: dict[str, str] = dlt.current.source_state().get(READ_BY_ID_STATE, {})
+    for invoice_id, changed in list(read.items()):
+        if not changed or datetime.fromisoformat(changed) <= moment:
+            del read[invoice_id]
 
 
 @dlt.resource(name="payment_records", selected=False)
