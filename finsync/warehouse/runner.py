@@ -23,6 +23,7 @@ from finsync.sources import younium as younium_source
 from finsync.sources.settings import SourceSettings
 from finsync.tables import Sensitivity, Table
 
+from .after_load import after_load
 from .database import (
     DEFAULT_DUCKDB_PATH,
     Warehouse,
@@ -31,11 +32,9 @@ from .database import (
     existing_tables,
     mark_purpose,
     purpose,
-    query,
 )
 from .diagnose import explain, first_line, root_cause
 from .dictionary import describe_tables
-from .history import record_versions
 from .layout import mark_layout, needs_upgrade, upgrade
 from .views import drop_views, refresh_views
 
@@ -229,11 +228,15 @@ def _sync(
     report.notes.extend(spec.notes(state))
     whole = spec.read_whole(state) if spec.read_whole else set(spec.whole_reads)
     with warehouse.connect() as connection:
-        reads = {read: tables for read, tables in spec.whole_reads.items() if read in whole}
-        mark_unseen_deleted(connection, source, reads, info.loads_ids, report.rows_loaded)
-        replace_children(connection, source, spec.tables, info.loads_ids)
-        mark_children_deleted(connection, source, spec.complete_children, info.loads_ids)
-        report.versions_added = record_versions(connection, source, spec.tables, info.loads_ids)
+        report.versions_added = after_load(
+            connection,
+            source,
+            spec.tables,
+            info.loads_ids,
+            whole_reads={read: tables for read, tables in spec.whole_reads.items() if read in whole},
+            rows_loaded=report.rows_loaded,
+            complete_children=spec.complete_children,
+        )
         report.table_rows = count_rows(connection, source)
         mark_layout(connection, source)
         describe_tables(connection, source, spec.tables)
@@ -375,60 +378,3 @@ def set_aside(pipeline: dlt.Pipeline, load_ids: list[str]) -> Path:
                 shutil.move(str(package), str(target / f"{load_id}-{package.parent.name}"))
     pipeline.abort_packages()
     return target
-
-
-def replace_children(connection: Any, schema: str, tables: tuple[Table, ...], load_ids: list[str]) -> None:
-    """A parent's list read again replaces the one the warehouse held: rows of a parent this run wrote
-    rows for, that the run did not write, are gone from the list (see `Table.merge_key`)."""
-    present = existing_tables(connection)
-    ids = _load_list(load_ids)
-    for table in tables:
-        if ids and table.merge_key and f"{schema}.{table.name}" in present:
-            key = table.merge_key
-            query(
-                connection,
-                f"DELETE FROM {schema}.{table.name} WHERE _dlt_load_id NOT IN ({ids}) "
-                f"AND {key} IN (SELECT {key} FROM {schema}.{table.name} WHERE _dlt_load_id IN ({ids}))",
-            )
-
-
-def mark_children_deleted(
-    connection: Any, schema: str, children: Mapping[str, tuple[str, str]], load_ids: list[str]
-) -> None:
-    """Rows of a child table whose parent this run wrote, whole, that the run did not write are gone from
-    their parent upstream (a line removed from a draft invoice): mark them."""
-    present = existing_tables(connection)
-    ids = _load_list(load_ids)
-    for child, (parent, key) in children.items():
-        if ids and {f"{schema}.{child}", f"{schema}.{parent}"} <= present:
-            query(
-                connection,
-                f"UPDATE {schema}.{child} SET deleted_at = CURRENT_TIMESTAMP "
-                f"WHERE deleted_at IS NULL AND _dlt_load_id NOT IN ({ids}) "
-                f"AND {key} IN (SELECT id FROM {schema}.{parent} WHERE _dlt_load_id IN ({ids}))",
-            )
-
-
-def _load_list(load_ids: list[str]) -> str:
-    return ", ".join(f"'{load_id}'" for load_id in load_ids if load_id.replace(".", "").isdigit())
-
-
-def mark_unseen_deleted(
-    connection: Any,
-    schema: str,
-    whole_reads: Mapping[str, tuple[str, ...]],
-    load_ids: list[str],
-    rows_loaded: Mapping[str, int],
-) -> None:
-    """Rows of a whole read's tables that this run's loads did not write are gone upstream: mark them. A
-    read that returned nothing marks nothing: an upstream emptied at once is far likelier to be a fault."""
-    present = existing_tables(connection)
-    ids = _load_list(load_ids)
-    tables = [table for read, filled in whole_reads.items() if rows_loaded.get(read) for table in filled]
-    for table in tables:
-        if ids and f"{schema}.{table}" in present:
-            query(
-                connection,
-                f"UPDATE {schema}.{table} SET deleted_at = CURRENT_TIMESTAMP "
-                f"WHERE deleted_at IS NULL AND _dlt_load_id NOT IN ({ids})",
-            )

@@ -319,6 +319,28 @@ def test_every_distinct_version_is_kept_once_dated_by_its_own_modified_time(pipe
     assert dated == [(1, 1)]
 
 
+def test_a_run_killed_after_its_load_is_caught_up_by_the_next(
+    pipeline: Warehouse, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    upstream = Upstream()
+    run(pipeline, upstream)
+    upstream.batches = [{**BATCH, "invoices": BATCH["invoices"][:1], "modified": "2024-03-05T00:00:00Z"}]
+    import finsync.warehouse.runner as runner
+
+    def killed(*_args: Any, **_kwargs: Any) -> None:
+        raise KeyboardInterrupt  # dlt committed the load; finsync's own steps after it never ran
+
+    with monkeypatch.context() as patched:
+        patched.setattr(runner, "after_load", killed)
+        with pytest.raises(KeyboardInterrupt):
+            run(pipeline, upstream)
+    assert rows(pipeline, "SELECT COUNT(*) FROM invoice_batches__invoices") == [(2,)], "the stale row is still there"
+    upstream.batches = []  # the next run reads no batch: it catches up on the load the killed run left
+    run(pipeline, upstream)
+    assert rows(pipeline, "SELECT id FROM invoice_batches__invoices") == [("i-1",)]
+    assert rows(pipeline, "SELECT COUNT(*) FROM invoice_batches__versions") == [(2,)]
+
+
 def test_a_batch_read_again_replaces_its_invoice_list_and_groups(pipeline: Warehouse) -> None:
     upstream = Upstream()
     run(pipeline, upstream)
