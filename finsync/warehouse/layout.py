@@ -5,6 +5,8 @@ A warehouse written by an earlier finsync is upgraded in place before the next l
     1 -> 2  upstream calendar dates (invoice, due, service-period dates, ...) were midnight timestamps;
             they become DATE columns holding the upstream's own date (each value is read back in the
             zone it was converted from), and empty strings become NULL, as a missing value is.
+    2 -> 3  Younium gains the ledger's tables, which its next load writes; nothing to change before it (but
+            until then the views leave Younium out, since they read those tables).
 
 Each step is idempotent (it looks at what the columns are), and runs in the caller's transaction on
 PostgreSQL, so an interrupted upgrade is either whole or redone by the next run.
@@ -22,7 +24,7 @@ from .database import existing_tables, meta_value, query, set_meta_value
 
 logger = logging.getLogger(__name__)
 
-LAYOUT_VERSION = 2
+LAYOUT_VERSION = 3
 
 
 def layout_key(dataset: str) -> str:

@@ -71,6 +71,29 @@ ACCOUNT = {
     "invoiceEmailAddress": "billing@acme.test",
     "modified": "2024-02-01T00:00:00",
 }
+PERIOD = {"description": "2024-03", "fiscalYear": 2024, "fiscalPeriod": 3, "status": "Open"}
+JOURNAL = {
+    "id": "j-1",
+    "journalNumber": "JNL-1",
+    "journalType": "Invoice",
+    "posted": True,
+    "accountingPeriod": {**PERIOD, "startDate": "2024-03-01T00:00:00", "endDate": "2024-03-31T00:00:00"},
+    "vouchers": [
+        {
+            "transactionNumber": "T-1",
+            "effectiveDate": "2024-03-31T00:00:00",
+            "source": "Invoicing",
+            "invoiceId": "i-1",
+            "transactions": [
+                {"account": "1510", "debitAmount": 125.13, "creditAmount": 0},
+                {"account": "3010", "debitAmount": 0, "creditAmount": 100.10},
+                {"account": "2611", "debitAmount": 0, "creditAmount": 25.03},
+            ],
+            "modified": "2024-03-01T10:00:00Z",
+        }
+    ],
+    "modified": "2024-03-01T10:00:00Z",
+}
 PAYMENT = {
     "id": "p-1",
     "payerName": "Acme AB",
@@ -92,6 +115,13 @@ class Upstream:
         self.base_currency: object = {"id": "c-1", "code": "SEK", "description": "Swedish krona"}
         # GET /Invoices/{id}: the invoice with all its lines (by default, as listed).
         self.by_id: dict[str, dict[str, Any]] = {}
+        self.journals: list[dict[str, Any]] = [JOURNAL]
+        self.journals_by_id: dict[str, dict[str, Any]] = {}
+        self.chart: list[dict[str, Any]] = [{"id": "gl-1", "code": "1510", "name": "Kundfordringar"}]
+        self.currencies: list[dict[str, Any]] = [{"id": "c-1", "code": "SEK"}, {"id": "c-2", "code": "EUR"}]
+        self.rates: list[dict[str, Any]] = [
+            {"id": "r-1", "fromCurrency": "EUR", "toCurrency": "SEK", "rate": 11.5, "effectiveFromDate": "2024-01-01"}
+        ]
 
     def install(self, mock: respx.MockRouter) -> dict[str, respx.Route]:
         mock.post(f"{BASE}/auth/v2/token").mock(
@@ -104,6 +134,11 @@ class Upstream:
             "accounts": mock.get(f"{BASE}/Accounts").mock(side_effect=lambda _r: self.answer(self.accounts)),
             "payments": mock.get(f"{BASE}/Payments").mock(side_effect=lambda _r: self.answer(self.payments)),
             "invoice": mock.get(url__regex=rf"^{BASE}/Invoices/[^/]+$").mock(side_effect=self.invoice),
+            "journals": mock.get(f"{BASE}/Journals").mock(side_effect=lambda _r: self.answer(self.journals)),
+            "journal": mock.get(url__regex=rf"^{BASE}/Journals/[^/]+$").mock(side_effect=self.journal),
+            "chart": mock.get(f"{BASE}/ChartOfAccounts").mock(side_effect=lambda _r: self.answer(self.chart)),
+            "currencies": mock.get(f"{BASE}/Currency").mock(side_effect=lambda _r: self.answer(self.currencies)),
+            "rates": mock.get(f"{BASE}/ExchangeRate").mock(side_effect=lambda _r: self.answer(self.rates)),
             "base_currency": mock.get(f"{BASE}/Currency/BaseCurrency").mock(
                 side_effect=lambda _r: httpx.Response(200, json=self.base_currency)
             ),
@@ -112,6 +147,11 @@ class Upstream:
     def invoice(self, request: httpx.Request) -> httpx.Response:
         wanted = request.url.path.rsplit("/", 1)[-1]
         found = self.by_id.get(wanted) or next((i for i in self.invoices if i["id"] == wanted), None)
+        return httpx.Response(200, json=found) if found else httpx.Response(404, json={"title": "Not Found"})
+
+    def journal(self, request: httpx.Request) -> httpx.Response:
+        wanted = request.url.path.rsplit("/", 1)[-1]
+        found = self.journals_by_id.get(wanted) or next((j for j in self.journals if j["id"] == wanted), None)
         return httpx.Response(200, json=found) if found else httpx.Response(404, json={"title": "Not Found"})
 
     @staticmethod
@@ -468,3 +508,39 @@ def test_revenue_counts_posted_and_settled_in_base_currency_and_every_credit_not
     assert rows(pipeline, "SELECT SUM(open_balance_base) FROM analytics.receivables_aging") == [
         (Decimal("1150.00") - 460 - Decimal("57.50") + 3450 + Decimal("11.50"),)
     ]
+
+
+def test_the_ledger_loads_journals_vouchers_and_gl_lines_exactly_and_replaces_them_per_journal(
+    pipeline: Warehouse,
+) -> None:
+    upstream = Upstream()
+    run(pipeline, upstream)
+    assert rows(pipeline, "SELECT id, journal_type, fiscal_year, fiscal_period, period_status FROM journals") == [
+        ("j-1", "Invoice", 2024, 3, "Open")
+    ]
+    assert rows(
+        pipeline, "SELECT key, journal_id, source, invoice_id, effective_date FROM accounting_transactions"
+    ) == [("j-1:T-1", "j-1", "Invoicing", "i-1", date(2024, 3, 31))]
+    assert rows(
+        pipeline, "SELECT key, account, debit_amount, credit_amount FROM accounting_transaction_lines ORDER BY key"
+    ) == [
+        ("j-1:T-1:1", "1510", Decimal("125.1300"), Decimal("0.0000")),
+        ("j-1:T-1:2", "3010", Decimal("0.0000"), Decimal("100.1000")),
+        ("j-1:T-1:3", "2611", Decimal("0.0000"), Decimal("25.0300")),
+    ]
+    assert rows(pipeline, "SELECT key, status FROM accounting_periods") == [("2024-03", "Open")]
+    assert rows(pipeline, "SELECT code, is_base FROM currencies ORDER BY code") == [("EUR", False), ("SEK", True)]
+    assert rows(pipeline, "SELECT from_currency, rate FROM exchange_rates") == [("EUR", Decimal("11.50000000"))]
+    assert rows(pipeline, "SELECT code FROM chart_of_accounts") == [("1510",)]
+    # The journal changes: the list carries only its changed voucher, by id it has just that one now.
+    corrected = {
+        **JOURNAL["vouchers"][0],
+        "transactionNumber": "T-2",
+        "transactions": [{"account": "1510", "debitAmount": 5, "creditAmount": 5}],
+        "modified": "2024-03-02T10:00:00Z",
+    }
+    upstream.journals = [{**JOURNAL, "vouchers": [corrected], "modified": "2024-03-02T10:00:00Z"}]
+    routes = run(pipeline, upstream)
+    assert routes["journal"].call_count == 1
+    assert rows(pipeline, "SELECT key FROM accounting_transactions") == [("j-1:T-2",)]
+    assert rows(pipeline, "SELECT key FROM accounting_transaction_lines") == [("j-1:T-2:1",)]

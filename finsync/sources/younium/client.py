@@ -37,6 +37,10 @@ INVOICES_PATH = "/Invoices"
 ACCOUNTS_PATH = "/Accounts"
 PAYMENTS_PATH = "/Payments"
 BASE_CURRENCY_PATH = "/Currency/BaseCurrency"
+JOURNALS_PATH = "/Journals"
+CHART_OF_ACCOUNTS_PATH = "/ChartOfAccounts"
+CURRENCIES_PATH = "/Currency"
+EXCHANGE_RATES_PATH = "/ExchangeRate"
 
 # Tokens live 24 hours; renew this long before they expire.
 TOKEN_REFRESH_MARGIN_SECONDS = 300.0
@@ -333,24 +337,38 @@ class YouniumClient:
     def accounts(self, window: Window | None = None) -> Iterator[list[JsonObject]]:
         return self._window(ACCOUNTS_PATH, window)
 
+    def journals(self, window: Window | None = None) -> Iterator[list[JsonObject]]:
+        """Journals with their vouchers; within a window the API filters the vouchers too."""
+        return self._window(JOURNALS_PATH, window)
+
+    def whole(self, path: str, expect_rows: bool = False) -> Iterator[list[JsonObject]]:
+        """Every page of a list with no modified field to read incrementally by (chart of accounts,
+        currencies, exchange rates)."""
+        return self.pages(path, expect_rows=expect_rows)
+
     def payments(self, expect_rows: bool = False) -> Iterator[list[JsonObject]]:
         """Every payment: they have no modified field, so there is nothing to read incrementally by."""
         return self.pages(PAYMENTS_PATH, expect_rows=expect_rows)
 
     def invoice(self, invoice_id: str) -> JsonObject | None:
         """One invoice with all its lines (the list filters them by ModifiedAfter); None once it is gone."""
-        path = f"{INVOICES_PATH}/{quote(invoice_id, safe='')}"
+        return self._by_id(INVOICES_PATH, invoice_id, "invoice")
+
+    def journal(self, journal_id: str) -> JsonObject | None:
+        """One journal with all its vouchers (the list filters them by ModifiedAfter); None once it is gone."""
+        return self._by_id(JOURNALS_PATH, journal_id, "journal")
+
+    def _by_id(self, base: str, record_id: str, what: str) -> JsonObject | None:
+        path = f"{base}/{quote(record_id, safe='')}"
         reply = self.call("GET", path, rules=(Rule((404,), "empty"),))
         if reply.empty:
             return None
-        body = (
-            reply.body.get("data", reply.body)
-            if isinstance(reply.body, dict) and "id" not in reply.body
-            else reply.body
-        )
-        if not isinstance(body, dict) or body.get("id") != invoice_id:
+        body = reply.body
+        if isinstance(body, dict) and "id" not in body:
+            body = body.get("data", body)
+        if not isinstance(body, dict) or body.get("id") != record_id:
             raise DataError(
-                f"Younium: GET {self._http.describe(path)} answered with something other than invoice {invoice_id} "
+                f"Younium: GET {self._http.describe(path)} answered with something other than {what} {record_id} "
                 "(nothing was loaded); report it to Younium's support, then run again."
             )
         return body

@@ -13,6 +13,7 @@ SELECT
     CAST(i.line_item_id AS VARCHAR) AS line_id,
     i.line_item_description AS description,
     i.gl_code_item_name AS gl_account,
+    i.gl_code_item_name AS gl_account_name,
     CAST(i.line_item_quantity AS DECIMAL(18, 8)) AS quantity,
     i.line_item_amount AS unit_price,
     i.line_total AS line_total,

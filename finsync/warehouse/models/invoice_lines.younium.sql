@@ -3,7 +3,8 @@
 -- amount is Younium's subtotalBaseAmount, or the subtotal at the line's exchange rate (rounded to the
 -- cent) where Younium sent none.
 -- Lines found deleted upstream (deleted_at: gone from their invoice, or with it) are left out.
--- requires: younium.invoice_lines analytics.invoices
+-- The GL account's name comes from the chart of accounts.
+-- requires: younium.invoice_lines analytics.invoices younium.chart_of_accounts
 -- optional younium.invoice_lines: l.deleted_at
 SELECT
     'younium' AS source_system,
@@ -16,6 +17,7 @@ SELECT
     l.id AS line_id,
     COALESCE(l.charge_description, l.product_name) AS description,
     l.recognized_revenue_code AS gl_account,
+    coa.name AS gl_account_name,
     l.quantity AS quantity,
     l.price AS unit_price,
     l.subtotal AS line_total,
@@ -34,4 +36,7 @@ SELECT
     l.modified AS modified_at
 FROM younium.invoice_lines AS l
 LEFT JOIN analytics.invoices AS inv ON inv.source_system = 'younium' AND inv.invoice_id = l.invoice_id
+LEFT JOIN (
+    SELECT code, MAX(name) AS name FROM younium.chart_of_accounts WHERE deleted_at IS NULL GROUP BY code
+) AS coa ON coa.code = l.recognized_revenue_code
 WHERE l.deleted_at IS NULL

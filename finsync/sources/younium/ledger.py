@@ -1,0 +1,218 @@
+"""The ledger side of Younium, declared once: journals, their accounting transactions (vouchers) and GL
+lines, the accounting periods journals carry, the chart of accounts, currencies and exchange rates.
+
+Field names follow the API 2.1 schemas of the finance facts (JournalResponse, AccountingTransactionResponse,
+TransactionResponse, FinancialAccountResponse, Currency, ExchangeRateResponse). Vouchers and GL lines have
+no id upstream: their keys are derived from the journal, the voucher's `transactionNumber` and the line's
+position, and a journal's vouchers and lines are replaced whenever the journal is read again (whole: an
+incremental window's journals are read again by id, since ModifiedAfter filters their vouchers too).
+Debits and credits are in the base currency, the `salesCurrency…` amounts in the document's.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from finsync.tables import LOAD_TIME, Column, Kind, Table
+
+from .schema import flatten
+
+JsonObject = dict[str, Any]
+_DELETED_AT = Column(
+    "deletedAt",
+    Kind.TIMESTAMP,
+    name="deleted_at",
+    doc="When finsync found the record gone from a complete read of the list, in UTC; NULL while listed",
+)
+
+
+def _period(prefix: str = "accountingPeriod.", named: str = "period_") -> tuple[Column, ...]:
+    return (
+        Column(f"{prefix}fiscalYear", Kind.INT, name="fiscal_year", doc="The accounting period's fiscal year"),
+        Column(f"{prefix}fiscalPeriod", Kind.INT, name="fiscal_period", doc="The period's number within its year"),
+        Column(f"{prefix}fiscalQuarter", Kind.INT, name="fiscal_quarter", doc="The fiscal quarter of the period"),
+        Column(f"{prefix}calendarYear", Kind.INT, name="calendar_year", doc="The calendar year of the period"),
+        Column(f"{prefix}calendarMonth", Kind.INT, name="calendar_month", doc="The calendar month of the period"),
+        Column(f"{prefix}startDate", Kind.DATE, name=f"{named}start_date", doc="The period's first day"),
+        Column(f"{prefix}endDate", Kind.DATE, name=f"{named}end_date", doc="The period's last day"),
+        Column(f"{prefix}status", name=f"{named}status", doc="Open or Closed, as the journal was last read"),
+        Column(
+            f"{prefix}closedDate",
+            Kind.TIMESTAMP,
+            name=f"{named}closed_date",
+            doc="When the period was closed, in UTC; NULL while open",
+        ),
+    )
+
+
+JOURNALS = Table(
+    "journals",
+    "id",
+    (
+        Column("id", nullable=False, doc="Younium's id of the journal"),
+        Column("journalNumber", doc="The journal's number"),
+        Column("journalType", doc="Invoice, RevenueRecognition, Payment, Payout or Order"),
+        Column("description", doc="The journal's description"),
+        Column("posted", Kind.BOOL, doc="Whether the journal is posted"),
+        Column("postedDate", Kind.TIMESTAMP, doc="When the journal was posted, in UTC"),
+        Column("accountingPeriod.description", name="period_description", doc="The accounting period's name"),
+        *_period(),
+        Column("externalERPId", doc="The journal's id in the ERP it was transferred to"),
+        Column("transferredToERP", Kind.TIMESTAMP, doc="When the journal was transferred to the ERP, in UTC"),
+        Column("created", Kind.TIMESTAMP, doc="When the journal was created in Younium, in UTC"),
+        Column("modified", Kind.TIMESTAMP, doc="When the journal last changed in Younium, in UTC"),
+    ),
+    doc="One Younium journal (a posting run), from /Journals, with its accounting period",
+    history="modified",
+)
+
+ACCOUNTING_TRANSACTIONS = Table(
+    "accounting_transactions",
+    "key",
+    (
+        Column("key", nullable=False, doc='Key derived by finsync: "<journal id>:<transactionNumber>"'),
+        Column("journalId", nullable=False, doc="The journal the voucher is in; joins journals.id"),
+        Column("transactionNumber", doc="The voucher's number within its journal"),
+        Column("effectiveDate", Kind.DATE, doc="The voucher's effective (booking) date"),
+        Column("source", doc="What the voucher books: Invoicing, RevenueRecognition, Payment, Payout or Order"),
+        Column("invoiceId", doc="The invoice the voucher books, if any; joins invoices.id"),
+        Column("invoiceNumber", doc="The number of that invoice"),
+        Column("invoiceLineId", doc="The invoice line the voucher books, if any"),
+        Column("invoiceAccountId", doc="The account (customer) of that invoice"),
+        Column("paymentId", doc="The payment the voucher books, if any; joins payments.id"),
+        Column("paymentSettlementId", doc="The payment settlement the voucher books, if any"),
+        Column("orderChargeId", doc="The order charge the voucher books, if any"),
+        Column("orderChargeNumber", doc="The number of that order charge"),
+        Column("revenueScheduleItemId", doc="The revenue schedule item the voucher books, if any"),
+        Column("externalERPId", doc="The voucher's id in the ERP"),
+        Column("externalCRMId", doc="The voucher's id in the CRM"),
+        Column("created", Kind.TIMESTAMP, doc="When the voucher was created in Younium, in UTC"),
+        Column("modified", Kind.TIMESTAMP, doc="When the voucher last changed in Younium, in UTC"),
+    ),
+    merge_key="journal_id",
+    doc="One accounting transaction (voucher) of a Younium journal; a journal's are replaced with it",
+)
+
+ACCOUNTING_TRANSACTION_LINES = Table(
+    "accounting_transaction_lines",
+    "key",
+    (
+        Column("key", nullable=False, doc='Key derived by finsync: "<journal id>:<transactionNumber>:<position>"'),
+        Column("journalId", nullable=False, doc="The journal the line is in; joins journals.id"),
+        Column("transactionKey", nullable=False, doc="The voucher the line is in; joins accounting_transactions.key"),
+        Column("position", Kind.INT, doc="The line's position in its voucher, counted from 1 by finsync"),
+        Column("description", doc="The line's description"),
+        Column("account", doc="The GL account code the line books to; joins chart_of_accounts.code"),
+        Column("debitAmount", Kind.MONEY, doc="Debit, exact decimal in the base currency"),
+        Column("creditAmount", Kind.MONEY, doc="Credit, exact decimal in the base currency"),
+        Column("salesCurrencyDebitAmount", Kind.MONEY, doc="Debit in the document's currency (newer tenants)"),
+        Column("salesCurrencyCreditAmount", Kind.MONEY, doc="Credit in the document's currency (newer tenants)"),
+        Column("salesCurrency", doc="The document's currency code"),
+        Column("exchangeRate", Kind.RATE, doc="The rate from the document's currency to the base currency"),
+    ),
+    merge_key="journal_id",
+    doc="One GL line of a Younium voucher: debit and credit in base currency; a journal's are replaced with it",
+)
+
+ACCOUNTING_PERIODS = Table(
+    "accounting_periods",
+    "key",
+    (
+        Column("key", nullable=False, doc='Key derived by finsync: "<fiscal year>-<fiscal period>", e.g. "2024-03"'),
+        Column("description", doc="The period's name"),
+        *_period("", named=""),
+    ),
+    doc="One accounting period, as the journals read last carry it (Younium lists no periods of its own)",
+    history=LOAD_TIME,
+)
+
+CHART_OF_ACCOUNTS = Table(
+    "chart_of_accounts",
+    "id",
+    (
+        Column("id", nullable=False, doc="Younium's id of the financial account"),
+        Column("code", doc="The account code lines and invoices use"),
+        Column("name", doc="The account's name"),
+        Column("description", doc="The account's description"),
+        Column("externalERPId", doc="The account's id in the ERP"),
+        Column("externalCRMId", doc="The account's id in the CRM"),
+        _DELETED_AT,
+    ),
+    doc="One financial account of Younium's chart of accounts, read whole every run (no modified upstream)",
+)
+
+CURRENCIES = Table(
+    "currencies",
+    "id",
+    (
+        Column("id", nullable=False, doc="Younium's id of the currency"),
+        Column("code", doc="The ISO 4217 code"),
+        Column("description", doc="The currency's name"),
+        Column("isBase", Kind.BOOL, name="is_base", doc="Derived by finsync: whether it is the base currency"),
+        _DELETED_AT,
+    ),
+    doc="One currency of the Younium tenant, read whole every run, the base currency flagged",
+)
+
+EXCHANGE_RATES = Table(
+    "exchange_rates",
+    "id",
+    (
+        Column("id", nullable=False, doc="Younium's id of the rate"),
+        Column("fromCurrency", doc="The currency the rate converts from"),
+        Column("toCurrency", doc="The currency the rate converts to (the base currency)"),
+        Column("rate", Kind.RATE, doc="Units of the base currency per unit of fromCurrency"),
+        Column("effectiveFromDate", Kind.DATE, doc="The first day the rate applies"),
+        Column("effectiveToDate", Kind.DATE, doc="The last day the rate applies; NULL: open-ended"),
+        _DELETED_AT,
+    ),
+    doc="One exchange rate into the base currency, read whole every run (no modified upstream)",
+)
+
+LEDGER_TABLES = (
+    JOURNALS,
+    ACCOUNTING_TRANSACTIONS,
+    ACCOUNTING_TRANSACTION_LINES,
+    ACCOUNTING_PERIODS,
+    CHART_OF_ACCOUNTS,
+    CURRENCIES,
+    EXCHANGE_RATES,
+)
+
+
+def voucher_rows(journals: list[JsonObject]) -> list[JsonObject]:
+    return [
+        flatten({k: v for k, v in voucher.items() if k != "transactions"})
+        | {"journalId": journal["id"], "key": f"{journal['id']}:{voucher.get('transactionNumber')}"}
+        for journal in journals
+        if journal.get("id")
+        for voucher in journal.get("vouchers") or []
+        if isinstance(voucher, dict)
+    ]
+
+
+def line_rows(journals: list[JsonObject]) -> list[JsonObject]:
+    rows = []
+    for journal in journals:
+        for voucher in journal.get("vouchers") or [] if journal.get("id") else []:
+            if not isinstance(voucher, dict):
+                continue
+            voucher_key = f"{journal['id']}:{voucher.get('transactionNumber')}"
+            for position, line in enumerate(voucher.get("transactions") or [], start=1):
+                if isinstance(line, dict):
+                    key = f"{voucher_key}:{position}"
+                    rows.append(
+                        line
+                        | {"journalId": journal["id"], "transactionKey": voucher_key, "position": position, "key": key}
+                    )
+    return rows
+
+
+def period_rows(journals: list[JsonObject]) -> list[JsonObject]:
+    periods: dict[str, JsonObject] = {}
+    for journal in journals:
+        period = journal.get("accountingPeriod")
+        if isinstance(period, dict) and period.get("fiscalYear") is not None:
+            key = f"{period['fiscalYear']}-{int(period.get('fiscalPeriod') or 0):02d}"
+            periods[key] = period | {"key": key}
+    return list(periods.values())

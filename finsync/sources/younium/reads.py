@@ -1,0 +1,170 @@
+"""How the Younium source reads its lists: closed windows over `modified` (with sweeps that read a list
+whole, to find deletions), records read again by id for their complete children, and lists with no
+modified field read whole on every run. Each list is read once and feeds every table made from it."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Iterator
+from datetime import datetime, timedelta, timezone
+from typing import Any
+
+import dlt
+from dlt.extract.resource import DltResource
+
+from finsync import progress
+from finsync.http import bounded_map
+from finsync.sources.state import cursor, last_read_rows, set_cursor, set_last_read_rows, sweep_due, swept
+from finsync.tables import parse_timestamp
+
+from .client import JsonObject, Window
+
+logger = logging.getLogger(__name__)
+
+UTC = timezone.utc
+# The lists a sweep reads whole to find deletions.
+SWEPT = ("invoices", "accounts", "invoice_batches")
+# The lists with no modified field: read whole on every run.
+ALWAYS_WHOLE = ("payments", "chart_of_accounts", "currencies", "exchange_rates")
+WHOLE_READ_STATE = "whole_reads"
+
+
+class ByIdReads:
+    """Each record an incremental window lists, read again by id, several at a time: a listed record carries
+    only the children (`children`: an invoice's lines, a journal's vouchers) modified within the window, and
+    only a complete set can replace the one the warehouse holds. A record gone by the time it is read is
+    left out: the next sweep marks it deleted.
+
+    A record listed again with no change newer than when a run last read it whole (the overlap lists the
+    same changes on every run until they are older than it) is already in the warehouse as it is: it is
+    neither read again nor written. The state remembers those reads for as long as the overlap can list
+    them again.
+    """
+
+    def __init__(self, fetch: Callable[[str], JsonObject | None], children: str, concurrency: int) -> None:
+        self.fetch, self.children, self.concurrency = fetch, children, concurrency
+
+    def state_key(self, table: str) -> str:
+        return f"{table}_read_by_id"  # record id -> its last change when a run last read it whole
+
+    def complete(self, table: str, page: list[JsonObject]) -> list[JsonObject]:
+        read: dict[str, str] = dlt.current.source_state().setdefault(self.state_key(table), {})
+        ids = [str(r["id"]) for r in page if r.get("id") and read.get(str(r["id"])) != self.last_change(r)]
+        found: dict[str, JsonObject] = {}
+        for outcome in bounded_map(self.fetch, ids, self.concurrency):
+            if outcome.error is not None:
+                raise outcome.error
+            if outcome.result is not None:
+                found[outcome.item] = outcome.result
+                read[outcome.item] = self.last_change(outcome.result)
+        progress.advance(f"{table} read by id", len(ids))
+        return [found[i] for i in ids if i in found]
+
+    def last_change(self, record: JsonObject) -> str:
+        """The newest `modified` of a record and the children it carries (a child may change alone)."""
+        children = [c for c in record.get(self.children) or [] if isinstance(c, dict)]
+        known = [stamp for stamp in map(modified_of, [record, *children]) if stamp is not None]
+        return max(known).isoformat() if known else ""
+
+    def forget_before(self, table: str, moment: datetime) -> None:
+        """Drop the remembered reads no window from `moment` on can list again."""
+        read: dict[str, str] = dlt.current.source_state().get(self.state_key(table), {})
+        for record_id, changed in list(read.items()):
+            if not changed or datetime.fromisoformat(changed) <= moment:
+                del read[record_id]
+
+
+class ModifiedWindows:
+    """Closed windows over `modified`: each read covers (its cursor less the overlap, the moment it
+    started), and its cursor becomes the newest `modified` it read, never past that moment. Records are
+    merged by id, so the overlap's re-read rows change nothing.
+
+    A sweep reads a list whole instead (from the start date): whatever the warehouse holds that it no
+    longer lists is gone upstream, and is marked deleted after the load. It runs every `sweep_every` (and
+    whenever `force`d), for the lists in SWEPT; its cost is kept in the state for the run's summary.
+    """
+
+    def __init__(self, start: datetime, overlap: timedelta, sweep_every: timedelta, force: bool = False) -> None:
+        self.start, self.overlap, self.sweep_every, self.force = start, overlap, sweep_every, force
+
+    def read(
+        self, table: str, pages: Callable[[Window], Iterator[list[JsonObject]]], by_id: ByIdReads | None = None
+    ) -> Iterator[list[JsonObject]]:
+        last = cursor(table)
+        now = datetime.now(UTC).replace(microsecond=0)
+        sweep = table in SWEPT and last is not None and (self.force or sweep_due(table, self.sweep_every, now))
+        after = self.start if last is None or sweep else max(self.start, last - self.overlap)
+        window = Window(after, now, resumed=last is not None)
+        newest, records, requests, started = last, 0, 0, time.monotonic()
+        for rows in pages(window):
+            stamps = [moment for row in rows if (moment := modified_of(row)) is not None]
+            if stamps and (newest is None or max(stamps) > newest):
+                newest = max(stamps)
+            records, requests = records + len(rows), requests + 1
+            # Only a window from the start date holds every record's children whole.
+            yield by_id.complete(table, rows) if by_id and window.after > self.start else rows
+        if newest is not None:
+            set_cursor(table, min(newest, window.before))
+            if by_id:
+                by_id.forget_before(table, min(newest, window.before) - self.overlap)
+        cost = (records, requests, round(time.monotonic() - started, 1))
+        whole = window.after == self.start
+        record_whole_read(table, whole=whole, sweep_cost=cost if sweep else None)
+        if whole and table in SWEPT:
+            swept(table, now)  # a first read of everything counts as a sweep
+        if sweep:
+            logger.info("Younium sweep of %s: %d records in %d requests, %.1f s", table, *cost)
+
+    def records(
+        self, table: str, pages: Callable[[Window], Iterator[list[JsonObject]]], *, by_id: ByIdReads | None = None
+    ) -> DltResource:
+        """The records of `table`'s list, read in this closed window when the pipeline runs, as a resource
+        that feeds the tables made from them (it is no table itself); with `by_id`, an incremental window's
+        records are read again by id, whole."""
+        return dlt.resource(self.read(table, pages, by_id), name=f"{table}_records", selected=False)
+
+
+def whole_records(table: str, pages: Callable[[bool], Iterator[list[JsonObject]]]) -> DltResource:
+    """Every record of a list with no modified field to read incrementally by, as a resource of pages."""
+
+    def read() -> Iterator[list[JsonObject]]:
+        before = last_read_rows(table)
+        rows = 0
+        for page in pages(bool(before)):
+            rows += len(page)
+            yield page
+        set_last_read_rows(table, rows)
+
+    return dlt.resource(read, name=f"{table}_records", selected=False)
+
+
+def record_whole_read(table: str, *, whole: bool, sweep_cost: tuple[int, int, float] | None) -> None:
+    """Note in the state whether this run read `table` whole, and what its sweep cost (records, requests,
+    seconds): the runner marks what a whole read no longer lists as deleted, and reports the cost."""
+    reads = dlt.current.source_state().setdefault(WHOLE_READ_STATE, {})
+    reads[table] = {"whole": whole, "sweep": list(sweep_cost) if sweep_cost else None}
+
+
+def whole_reads_this_run(state: dict[str, Any]) -> set[str]:
+    """The lists the last run read whole (those without a modified field always are)."""
+    return {*ALWAYS_WHOLE, *(table for table, read in state.get(WHOLE_READ_STATE, {}).items() if read["whole"])}
+
+
+def sweep_notes(state: dict[str, Any]) -> list[str]:
+    """What the last run's sweep cost, list by list."""
+    return [
+        f"swept {table} for deletions: {records:,} records in {requests:,} requests, {seconds:.1f} s"
+        for table, read in sorted(state.get(WHOLE_READ_STATE, {}).items())
+        if read["sweep"]
+        for records, requests, seconds in [read["sweep"]]
+    ]
+
+
+def modified_of(row: JsonObject) -> datetime | None:
+    """A record's `modified` as a UTC datetime; an unreadable one is left for the table's conversion to
+    report, with its row and column."""
+    try:
+        return parse_timestamp(row.get("modified"), UTC)
+    except ValueError:
+        return None
