@@ -137,6 +137,57 @@ RULES = (
     ),
 )
 
+# The ledger: what a controller closes the books on.
+LEDGER_RULES = (
+    Rule(
+        "journal does not balance",
+        "younium",
+        frozenset({"younium.accounting_transaction_lines", "younium.journals"}),
+        """SELECT 'younium', j.id, CAST(SUM(l.debit_amount) AS VARCHAR), CAST(SUM(l.credit_amount) AS VARCHAR),
+                  'journal ' || COALESCE(j.journal_number, j.id) || ' debits ' || CAST(SUM(l.debit_amount) AS VARCHAR)
+                  || ', credits ' || CAST(SUM(l.credit_amount) AS VARCHAR)
+           FROM younium.accounting_transaction_lines AS l JOIN younium.journals AS j ON j.id = l.journal_id
+           GROUP BY j.id, j.journal_number HAVING SUM(l.debit_amount) <> SUM(l.credit_amount)""",
+    ),
+    Rule(
+        "closed_period_changed",
+        "younium",
+        frozenset({"younium.journals__versions", "younium.accounting_periods__versions"}),
+        # A journal version the last load saw first, in a period that was Closed as loaded before it.
+        """SELECT 'younium', jv.id, 'Closed', 'changed',
+                  'journal ' || COALESCE(jv.journal_number, jv.id) || ' appeared or changed in period '
+                  || COALESCE(jv.period_description, CAST(jv.fiscal_year AS VARCHAR) || '-'
+                  || CAST(jv.fiscal_period AS VARCHAR)) || ', which was Closed when last loaded; its debits total '
+                  || CAST(COALESCE((SELECT SUM(l.debit_amount) FROM younium.accounting_transaction_lines AS l
+                                    WHERE l.journal_id = jv.id), 0) AS VARCHAR)
+           FROM younium.journals__versions AS jv
+           WHERE jv.first_load_id = (SELECT MAX(load_id) FROM younium._dlt_loads WHERE status = 0)
+             AND (SELECT pv.status FROM younium.accounting_periods__versions AS pv
+                  WHERE pv.key = CAST(jv.fiscal_year AS VARCHAR) || '-'
+                                 || LPAD(CAST(jv.fiscal_period AS VARCHAR), 2, '0')
+                    AND pv.first_load_id < jv.first_load_id
+                  ORDER BY pv.first_load_id DESC LIMIT 1) = 'Closed'""",
+    ),
+    Rule(
+        "invoice_not_journaled",
+        "younium",
+        frozenset({"younium.invoices", "younium.accounting_transactions", "younium.accounting_transaction_lines"}),
+        # Exact: the receivables line of an invoice's Invoicing vouchers is its total in base currency.
+        """SELECT 'younium', i.id, CAST(i.total_base_amount AS VARCHAR), CAST(COALESCE(SUM(l.debit_amount
+                  - l.credit_amount), 0) AS VARCHAR),
+                  'invoice ' || i.invoice_number || ' totals ' || CAST(i.total_base_amount AS VARCHAR)
+                  || ' in base currency; its Invoicing journal lines on ' || COALESCE(i.accounts_receivable_code, '?')
+                  || ' add up to ' || CAST(COALESCE(SUM(l.debit_amount - l.credit_amount), 0) AS VARCHAR)
+           FROM younium.invoices AS i
+           LEFT JOIN younium.accounting_transactions AS t ON t.invoice_id = i.id AND t.source = 'Invoicing'
+           LEFT JOIN younium.accounting_transaction_lines AS l
+             ON l.transaction_key = t.key AND l.account = i.accounts_receivable_code
+           WHERE i.status IN ('Posted', 'Settled') AND i.deleted_at IS NULL
+           GROUP BY i.id, i.invoice_number, i.total_base_amount, i.accounts_receivable_code
+           HAVING COALESCE(SUM(l.debit_amount - l.credit_amount), 0) <> i.total_base_amount""",
+    ),
+)
+
 NOTICES = (
     Rule(
         "batch revised after it closed",
@@ -178,7 +229,7 @@ def reconcile(
                 for source, n, done, pending, items, total in query(connection, SUMMARY)
                 if source in sources
             ]
-        result.findings += apply(connection, RULES, tables, sources)
+        result.findings += apply(connection, RULES + LEDGER_RULES, tables, sources)
         result.notices += apply(connection, NOTICES, tables, sources)
     result.findings.sort(key=lambda f: (f.source, f.kind, f.batch_id))
     return result

@@ -83,3 +83,42 @@ def test_the_ledger_loads_exactly_then_reads_only_the_journals_that_changed(
     assert requests["younium.journals"] == 1 and requests["younium.journal"] == overlap + 1, dict(requests)
     booked = rows(any_warehouse, f"SELECT COUNT(*) FROM analytics.gl_lines WHERE invoice_id = '{draft}'")
     assert booked[0][0] > 0
+
+
+def test_check_passes_on_the_ledger_then_names_an_unbalanced_journal_and_a_change_in_a_closed_period(
+    younium_sandbox: SandboxServer, any_warehouse: Warehouse
+) -> None:
+    from finsync.warehouse.reconcile import reconcile
+
+    tenant = younium_sandbox.sandbox.younium
+    sync("younium", any_warehouse, settings=younium_settings(younium_sandbox))
+    clean = reconcile(any_warehouse, ["younium"])
+    assert clean.ok, clean.findings
+
+    # A controller reopens a closed period upstream and posts into it: the next sync loads it, check says so.
+    closed = rows(any_warehouse, "SELECT key FROM younium.accounting_periods WHERE status = 'Closed' ORDER BY key")
+    posted = tenant.post_into_closed_period(closed[0][0])
+    sync("younium", any_warehouse, settings=younium_settings(younium_sandbox))
+    found = reconcile(any_warehouse, ["younium"]).findings
+    assert [(f.kind, f.batch_id) for f in found] == [("closed_period_changed", posted["journal"])], found
+    assert closed[0][0] in found[0].detail and "Closed when last loaded" in found[0].detail
+
+    # A GL line altered by hand: the journal no longer balances, and check names it.
+    line, journal = rows(
+        any_warehouse, "SELECT key, journal_id FROM younium.accounting_transaction_lines ORDER BY key LIMIT 1"
+    )[0]
+    with any_warehouse.connect() as connection:
+        query(
+            connection,
+            "UPDATE younium.accounting_transaction_lines SET debit_amount = debit_amount + 1, "
+            f"credit_amount = credit_amount WHERE key = '{line}'",
+        )
+    kinds = {(f.kind, f.batch_id) for f in reconcile(any_warehouse, ["younium"]).findings}
+    assert ("journal does not balance", journal) in kinds
+    invoice = rows(any_warehouse, "SELECT id FROM younium.invoices WHERE status = 'Posted' ORDER BY id LIMIT 1")[0][0]
+    with any_warehouse.connect() as connection:
+        query(
+            connection, f"UPDATE younium.invoices SET total_base_amount = total_base_amount + 1 WHERE id = '{invoice}'"
+        )
+    kinds = {(f.kind, f.batch_id) for f in reconcile(any_warehouse, ["younium"]).findings}
+    assert ("invoice_not_journaled", invoice) in kinds
