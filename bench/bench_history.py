@@ -15,13 +15,11 @@ Requests are counted by the sandbox, per route.
 from __future__ import annotations
 
 import argparse
-import tempfile
 import time
-from pathlib import Path
 from typing import Any
 
 import httpx
-from harness import machine, sandbox_process, write_section
+from harness import machine, write_section, younium_sandbox
 
 from finsync.warehouse.database import Warehouse, query
 from finsync.warehouse.runner import sync
@@ -42,11 +40,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--invoices", type=int, default=20_000)
     args = parser.parse_args()
-    scale = f"ym_items=10,younium_invoices={args.invoices},lines_per_invoice=5,younium_accounts=500"
-    with sandbox_process(scale) as settings, tempfile.TemporaryDirectory() as tmp:
-        younium = settings["younium"]
-        control = httpx.Client(base_url=younium["base_url"].rsplit("/younium", 1)[0] + "/_sandbox", timeout=600)
-        warehouse = Warehouse("duckdb", Path(tmp) / "history.duckdb")
+    with younium_sandbox(args.invoices) as (younium, control, tmp):
+        warehouse = Warehouse("duckdb", tmp / "history.duckdb")
         first = timed_run(warehouse, younium, control)
         quiet = timed_run(warehouse, younium, control)
         advanced = control.post("/advance", json={"modified_invoices": CHANGED}).json()["younium"]

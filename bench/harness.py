@@ -61,6 +61,20 @@ def sandbox_process(scale: str, *extra: str) -> Iterator[dict[str, dict[str, Any
             process.wait(timeout=30)
 
 
+@contextlib.contextmanager
+def younium_sandbox(invoices: int) -> Iterator[tuple[dict[str, Any], Any, Path]]:
+    """A sandbox process with `invoices` Younium invoices of 5 lines: (Younium settings, a client for its
+    control API, a scratch directory)."""
+    import httpx
+
+    scale = f"ym_items=10,younium_invoices={invoices},lines_per_invoice=5,younium_accounts=500"
+    with sandbox_process(scale) as settings, tempfile.TemporaryDirectory() as tmp:
+        younium = settings["younium"]
+        control_url = younium["base_url"].rsplit("/younium", 1)[0] + "/_sandbox"
+        with httpx.Client(base_url=control_url, timeout=600) as control:
+            yield younium, control, Path(tmp)
+
+
 def _measure_child(
     queue: Any, source: str, settings: dict[str, Any], resources: list[str], data_factory: Any, postgres: str | None
 ) -> None:

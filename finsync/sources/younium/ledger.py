@@ -192,19 +192,17 @@ def voucher_rows(journals: list[JsonObject]) -> list[JsonObject]:
 
 
 def line_rows(journals: list[JsonObject]) -> list[JsonObject]:
-    rows = []
-    for journal in journals:
-        for voucher in journal.get("vouchers") or [] if journal.get("id") else []:
-            if not isinstance(voucher, dict):
-                continue
+    rows: list[JsonObject] = []
+    for journal in (j for j in journals if j.get("id")):
+        for voucher in (v for v in journal.get("vouchers") or [] if isinstance(v, dict)):
             voucher_key = f"{journal['id']}:{voucher.get('transactionNumber')}"
-            for position, line in enumerate(voucher.get("transactions") or [], start=1):
-                if isinstance(line, dict):
-                    key = f"{voucher_key}:{position}"
-                    rows.append(
-                        line
-                        | {"journalId": journal["id"], "transactionKey": voucher_key, "position": position, "key": key}
-                    )
+            rows += [
+                line
+                | {"journalId": journal["id"], "transactionKey": voucher_key, "position": position}
+                | {"key": f"{voucher_key}:{position}"}
+                for position, line in enumerate(voucher.get("transactions") or [], start=1)
+                if isinstance(line, dict)
+            ]
     return rows
 
 
