@@ -122,3 +122,21 @@ def test_check_passes_on_the_ledger_then_names_an_unbalanced_journal_and_a_chang
         )
     kinds = {(f.kind, f.batch_id) for f in reconcile(any_warehouse, ["younium"]).findings}
     assert ("invoice_not_journaled", invoice) in kinds
+
+
+def test_a_period_reopened_upstream_shows_open_after_the_next_run_though_no_journal_changed(
+    younium_sandbox: SandboxServer, any_warehouse: Warehouse
+) -> None:
+    tenant = younium_sandbox.sandbox.younium
+    sync("younium", any_warehouse, settings=younium_settings(younium_sandbox))
+    period = rows(any_warehouse, "SELECT key FROM younium.accounting_periods WHERE status = 'Closed' ORDER BY key")[0][
+        0
+    ]
+    tenant.reopen_period(period)
+    sync("younium", any_warehouse, settings=younium_settings(younium_sandbox))
+    assert rows(any_warehouse, f"SELECT status FROM younium.accounting_periods WHERE key = '{period}'") == [("Open",)]
+    statuses = rows(
+        any_warehouse,
+        f"SELECT status FROM younium.accounting_periods__versions WHERE key = '{period}' ORDER BY valid_from",
+    )
+    assert statuses == [("Closed",), ("Open",)]

@@ -135,6 +135,11 @@ class Upstream:
             "payments": mock.get(f"{BASE}/Payments").mock(side_effect=lambda _r: self.answer(self.payments)),
             "invoice": mock.get(url__regex=rf"^{BASE}/Invoices/[^/]+$").mock(side_effect=self.invoice),
             "journals": mock.get(f"{BASE}/Journals").mock(side_effect=lambda _r: self.answer(self.journals)),
+            "details": mock.get(f"{BASE}/Journals/JournalDetails").mock(
+                side_effect=lambda _r: self.answer(
+                    [{k: v for k, v in j.items() if k != "vouchers"} for j in self.journals]
+                )
+            ),
             "journal": mock.get(url__regex=rf"^{BASE}/Journals/[^/]+$").mock(side_effect=self.journal),
             "chart": mock.get(f"{BASE}/ChartOfAccounts").mock(side_effect=lambda _r: self.answer(self.chart)),
             "currencies": mock.get(f"{BASE}/Currency").mock(side_effect=lambda _r: self.answer(self.currencies)),

@@ -138,7 +138,8 @@ def younium_source(settings: YouniumSettings, sweep: bool = False) -> Sequence[D
         table_of(JOURNALS, journal_rows, pii),
         table_of(ACCOUNTING_TRANSACTIONS, journal_rows, pii, voucher_rows),
         table_of(ACCOUNTING_TRANSACTION_LINES, journal_rows, pii, line_rows),
-        table_of(ACCOUNTING_PERIODS, journal_rows, pii, period_rows),
+        # Reopening or closing a period does not modify its journals: the headers are read whole each run.
+        table_of(ACCOUNTING_PERIODS, whole_records("journal_details", client.journal_details), pii, period_rows),
         table_of(
             CHART_OF_ACCOUNTS,
             whole_records("chart_of_accounts", lambda e: client.whole(CHART_OF_ACCOUNTS_PATH, e)),

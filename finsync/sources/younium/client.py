@@ -341,6 +341,10 @@ class YouniumClient:
         """Journals with their vouchers; within a window the API filters the vouchers too."""
         return self._window(JOURNALS_PATH, window)
 
+    def journal_details(self, expect_rows: bool = False) -> Iterator[list[JsonObject]]:
+        """Every journal's header (no vouchers), with its accounting period as it is now."""
+        return self.pages(f"{JOURNALS_PATH}/JournalDetails", expect_rows=expect_rows)
+
     def whole(self, path: str, expect_rows: bool = False) -> Iterator[list[JsonObject]]:
         """Every page of a list with no modified field to read incrementally by (chart of accounts,
         currencies, exchange rates)."""

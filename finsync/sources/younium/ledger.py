@@ -5,7 +5,9 @@ Field names follow the API 2.1 schemas of the finance facts (JournalResponse, Ac
 TransactionResponse, FinancialAccountResponse, Currency, ExchangeRateResponse). Vouchers and GL lines have
 no id upstream: their keys are derived from the journal, the voucher's `transactionNumber` and the line's
 position, and a journal's vouchers and lines are replaced whenever the journal is read again (whole: an
-incremental window's journals are read again by id, since ModifiedAfter filters their vouchers too).
+incremental window's journals are read again by id, since ModifiedAfter filters their vouchers too). The
+periods come from every journal's header (`/Journals/JournalDetails`, read whole each run): reopening or
+closing a period modifies none of its journals.
 Debits and credits are in the base currency, the `salesCurrency…` amounts in the document's.
 """
 
@@ -122,7 +124,8 @@ ACCOUNTING_PERIODS = Table(
         Column("description", doc="The period's name"),
         *_period("", named=""),
     ),
-    doc="One accounting period, as the journals read last carry it (Younium lists no periods of its own)",
+    doc="One accounting period that journals use, as it is now: from every journal's header, read each run (Younium "
+    "lists no periods)",
     history=LOAD_TIME,
 )
 
