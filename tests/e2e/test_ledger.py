@@ -29,6 +29,13 @@ def rows(warehouse: Warehouse, sql: str) -> list[tuple[Any, ...]]:
 
 def assert_ledger_matches_sandbox(warehouse: Warehouse, server: SandboxServer) -> None:
     expected = server.sandbox.younium.expected()
+    # Key by key: every journal, and every voucher by (journal id, transactionNumber).
+    journals = server.sandbox.younium.dataset.gl.journals()
+    assert [r[0] for r in rows(warehouse, "SELECT id FROM younium.journals ORDER BY id")] == sorted(
+        j.id for j in journals
+    )
+    vouchers = sorted(f"{j.id}:{j.transaction_number(p)}" for j in journals for p in range(len(j.vouchers)))
+    assert sorted(r[0] for r in rows(warehouse, "SELECT key FROM younium.accounting_transactions")) == vouchers
     for table in ("journals", "accounting_transactions", "accounting_periods"):
         assert rows(warehouse, f"SELECT COUNT(*) FROM younium.{table}") == [(expected[table]["rows"],)], table
     for table in ("chart_of_accounts", "currencies", "exchange_rates"):
