@@ -102,6 +102,12 @@ def postgres(tmp_path: Path) -> Iterator[Warehouse]:
         admin.close()
 
 
+@pytest.fixture(params=["duckdb", "postgres"])
+def any_warehouse(request: pytest.FixtureRequest, warehouse: Warehouse) -> Warehouse:
+    """The test once on a DuckDB file and once on PostgreSQL."""
+    return request.getfixturevalue("postgres") if request.param == "postgres" else warehouse
+
+
 FINSYNC = [sys.executable, "-m", "finsync"]
 
 

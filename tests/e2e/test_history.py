@@ -20,11 +20,6 @@ from .expect import assert_ym_matches_sandbox, assert_younium_matches_sandbox
 pytestmark = pytest.mark.slow
 
 
-@pytest.fixture(params=["duckdb", "postgres"])
-def any_warehouse(request: pytest.FixtureRequest, warehouse: Warehouse) -> Warehouse:
-    return request.getfixturevalue("postgres") if request.param == "postgres" else warehouse
-
-
 def rows(warehouse: Warehouse, sql: str) -> list[tuple[Any, ...]]:
     with warehouse.connect() as connection:
         return [tuple(r) for r in query(connection, sql)]

@@ -17,11 +17,6 @@ from .conftest import younium_settings
 pytestmark = pytest.mark.slow
 
 
-@pytest.fixture(params=["duckdb", "postgres"])
-def any_warehouse(request: pytest.FixtureRequest, warehouse: Warehouse) -> Warehouse:
-    return request.getfixturevalue("postgres") if request.param == "postgres" else warehouse
-
-
 def rows(warehouse: Warehouse, sql: str) -> list[tuple[Any, ...]]:
     with warehouse.connect() as connection:
         return [tuple(r) for r in query(connection, sql)]

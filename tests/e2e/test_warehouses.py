@@ -70,11 +70,6 @@ def test_postgres_holds_exactly_what_duckdb_holds_in_every_table_and_view(
     assert types["line_total"] == "numeric" and types["line_item_date_entered"] == "timestamp with time zone"
 
 
-@pytest.fixture(params=["duckdb", "postgres"])
-def any_warehouse(request: pytest.FixtureRequest, warehouse: Warehouse) -> Warehouse:
-    return request.getfixturevalue("postgres") if request.param == "postgres" else warehouse
-
-
 def cli_args(warehouse: Warehouse) -> list[str]:
     if warehouse.kind == "duckdb":
         return ["--duckdb-path", str(warehouse.duckdb_path)]
