@@ -14,7 +14,12 @@ to one another, telling a finance team's stories: cancelled invoices, credit not
 with negative totals) linked to what they credit by RelatedInvoices, partly paid and overdue invoices, in
 four currencies. Its ledger (`younium_gl`) journals every posting: /Journals (vouchers filtered by
 ModifiedAfter too), /Journals/JournalDetails, /Journals/{id}, /ChartOfAccounts, /Currency and
-/ExchangeRate, over monthly accounting periods that close as the tenant's clock moves on.
+/ExchangeRate, over monthly accounting periods that close as the tenant's clock moves on. A tenant may have
+several legal entities (`SandboxConfig.younium_legal_entities`, `younium_entities`): one API client and
+token for all, a dataset of its own for each, chosen by the `legal-entity` header, then required.
+
+Both APIs may be rate limited (`SandboxConfig.rate_limit_per_second`, `limits`): a token bucket per
+credential, YM's ClientID or Younium's API client, answering HTTP 429 with Retry-After when it is empty.
 
 Control routes under `/_sandbox` (and the same operations on the in-process `Sandbox` object) advance
 time, delete and revise records as a tenant's users do (`POST /_sandbox/younium/change`: delete a draft
@@ -43,6 +48,7 @@ _HOMES = {
     "Fault": "faults",
     "InvoiceBatch": "younium_seed",
     "Money": "dataset",
+    "RateLimiter": "limits",
     "Sandbox": "state",
     "SandboxConfig": "config",
     "SandboxServer": "server",

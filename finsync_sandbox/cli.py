@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import shlex
 from collections.abc import Callable
 from pathlib import Path
@@ -55,6 +56,12 @@ def serve(
     job_seconds: float | None = typer.Option(
         None, help="Seconds a Younium batch job stays Pending before it finishes.", min=0
     ),
+    rate_limit: float = typer.Option(
+        SandboxConfig.rate_limit_per_second,
+        help="Requests per second each credential may make (YM: its ClientID; Younium: its API client), "
+        "in bursts of at most max(1, N); more are answered HTTP 429 with Retry-After. 0: no limit.",
+        min=0,
+    ),
 ) -> None:
     """Serve the sandbox until Ctrl-C, printing the settings that point finsync at it."""
     from .server import loopback_host
@@ -72,6 +79,9 @@ def serve(
         config.export_latency_seconds = export_latency
     if job_seconds is not None:
         config.younium_job_seconds = job_seconds
+    if not math.isfinite(rate_limit):
+        raise typer.BadParameter("a rate limit is a finite number of requests per second", param_hint="--rate-limit")
+    config.rate_limit_per_second = rate_limit
     try:
         armed = parse_fault_spec(faults)
     except ValueError as error:
@@ -88,6 +98,7 @@ def serve(
             f"[bold]finsync sandbox[/] listening on {server.url} (seed {config.seed}; YM: {config.ym_items} "
             f"items in batches of {config.batch_size}; Younium: {config.younium_invoices} invoices of "
             f"{config.lines_per_invoice} lines, {config.younium_accounts} accounts); controls at {server.url}/_sandbox"
+            + (f"; at most {config.rate_limit_per_second:g} requests per second per credential" if rate_limit else "")
         )
         settings = server.settings
         for key, value in settings.items():

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import math
 from dataclasses import dataclass
 from typing import Literal
 
@@ -39,12 +40,20 @@ class SandboxConfig:
     # InvoiceItems and FinanceBatchDetails silently cap PageSize at this.
     max_page_size: int = 5000
     default_page_size: int = 100
+    # Requests per second each credential may make (YM: its ClientID; Younium: its API client), in bursts
+    # of at most max(1, rate); more are answered HTTP 429 with Retry-After (`limits`). 0: no limit.
+    rate_limit_per_second: float = 0.0
 
     # -- Younium (API 2.1, under /younium) --
     younium_client_id: str = "sandbox-younium-client"
     younium_secret: str = "sandbox-younium-secret"
-    # The tenant's one legal entity: a `legal-entity` header must name it (or its id), or be left out.
+    # The tenant's default legal entity: a `legal-entity` header must name it (or its id), or be left out
+    # while it is the only one.
     younium_legal_entity: str = "Sandbox AB"
+    # Legal entities beyond the default one (a group of companies): each has a dataset of its own, seeded
+    # apart, of the same sizes; one API client and its tokens serve them all, and with any of them every
+    # data request must name its entity in a `legal-entity` header.
+    younium_legal_entities: tuple[str, ...] = ()
     younium_accounts: int = 50
     younium_invoices: int = 600
     lines_per_invoice: int = 5
@@ -63,6 +72,15 @@ class SandboxConfig:
             raise ValueError("younium_accounts must be >= 1, younium_invoices and younium_batches >= 0")
         if not 1 <= self.lines_per_invoice <= MAX_LINES_PER_INVOICE:
             raise ValueError(f"lines_per_invoice must be between 1 and {MAX_LINES_PER_INVOICE}")
+        if not (math.isfinite(self.rate_limit_per_second) and self.rate_limit_per_second >= 0):
+            raise ValueError("rate_limit_per_second must be a number >= 0 (0: no limit)")
+        self.younium_legal_entities = tuple(self.younium_legal_entities)
+        names = [self.younium_legal_entity, *self.younium_legal_entities]
+        if not all(isinstance(n, str) and n.strip() == n and n for n in names):
+            raise ValueError("legal entity names must be non-empty text without surrounding spaces")
+        if len({n.lower() for n in names}) != len(names):
+            # The header names an entity case-insensitively: two names one header could mean are refused.
+            raise ValueError(f"legal entity names must differ (ignoring case), not {names}")
 
     def scaled(self, spec: str) -> SandboxConfig:
         """A copy with the sizes of a `key=value,key=value` spec, e.g. `ym_items=100000,younium_invoices=20000`."""

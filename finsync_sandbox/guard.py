@@ -1,7 +1,8 @@
-"""What every emulated route does around its handler: count the request, apply the fault armed for it.
+"""What every emulated route does around its handler: count the request, apply the rate limit, apply the
+fault armed for it.
 
 Both APIs share this; each supplies how it words an injected error status (YM's ResponseStatus, Younium's
-ProblemDetails).
+ProblemDetails), which words its HTTP 429 too, and whose budget a request spends (its credential).
 """
 
 from __future__ import annotations
@@ -22,6 +23,9 @@ if TYPE_CHECKING:
     from .state import Sandbox
 
 Handler = Callable[[Request], Awaitable[Response]]
+# Whose rate limit budget a request spends, e.g. "ym:24680" (may read the body: Starlette keeps it for the
+# handler).
+Credential = Callable[[Request], Awaitable[str]]
 
 
 def fault_of(request: Request, *kinds: str) -> Fault | None:
@@ -66,14 +70,28 @@ def query_param(
         raise Reject(invalid(name, text)) from None
 
 
-def guarded(sandbox: Sandbox, name: str, handler: Handler, status_reply: Callable[[Fault], Response]) -> Handler:
-    """`handler` counted under `name`, with that route's faults applied: an error status (`status_reply`)
-    instead of the handler, a delay before it, or its reply cut short after it ran (so a dropped reply
-    still had its effect, as on a real server). Faults about what a reply holds (a short export file, a
-    page that says "nothing found") are the handler's to apply: it finds them in `request.state.fault`."""
+def guarded(
+    sandbox: Sandbox,
+    name: str,
+    handler: Handler,
+    status_reply: Callable[[Fault], Response],
+    credential: Credential | None = None,
+) -> Handler:
+    """`handler` counted under `name`, refused with HTTP 429 when `credential`'s rate limit budget is spent
+    (`limits`; before anything else happens, so a refused request has no effect and takes no fault), then
+    with that route's faults applied: an error status (`status_reply`) instead of the handler, a delay
+    before it, or its reply cut short after it ran (so a dropped reply still had its effect, as on a real
+    server). Faults about what a reply holds (a short export file, a page that says "nothing found") are
+    the handler's to apply: it finds them in `request.state.fault`."""
 
     async def endpoint(request: Request) -> Response:
         sandbox.requests[name] += 1
+        if credential is not None and sandbox.limiter.active:
+            wait = sandbox.limiter.take(await credential(request))
+            if wait is not None:
+                sandbox.rate_limited[name] += 1
+                # Worded as the API words an injected 429, Retry-After in whole seconds.
+                return status_reply(Fault(STATUS, name, status=429, retry_after=float(wait)))
         number = next((v for k, v in request.query_params.items() if k.lower() == "pagenumber"), "1")
         fault = sandbox.faults.take(name, int(number) if number.isdigit() else 1)
         request.state.fault = fault

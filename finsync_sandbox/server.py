@@ -80,6 +80,7 @@ class SandboxServer:
             "SOURCES__YM__CLIENT_ID": str(config.client_id),
             "SOURCES__YM__API_KEY": config.api_key,
             "SOURCES__YM__API_PASSWORD": config.api_password,
+            **self._unpaced("YM"),
         }
 
     @property
@@ -89,13 +90,26 @@ class SandboxServer:
     @property
     def younium_settings(self) -> dict[str, str]:
         """The environment settings that point finsync's Younium source (and its batch commands) at this sandbox."""
+        return self.younium_entity_settings(self.sandbox.config.younium_legal_entity)
+
+    def younium_entity_settings(self, name: str) -> dict[str, str]:
+        """`younium_settings` for Younium legal entity `name` (its name or id): the same API client, that
+        entity named (by its name) as the legal entity."""
         config = self.sandbox.config
         return {
             "SOURCES__YOUNIUM__BASE_URL": self.younium_base_url,
             "SOURCES__YOUNIUM__CLIENT_ID": config.younium_client_id,
             "SOURCES__YOUNIUM__SECRET": config.younium_secret,
-            "SOURCES__YOUNIUM__LEGAL_ENTITY": config.younium_legal_entity,
+            "SOURCES__YOUNIUM__LEGAL_ENTITY": self.sandbox.younium_entity(name).name,
+            **self._unpaced("YOUNIUM"),
         }
+
+    def _unpaced(self, system: str) -> dict[str, str]:
+        """On loopback and without a rate limit, a client need not space its requests: lift its cap. With a
+        limit (`rate_limit_per_second`), the client's own defaults apply."""
+        if self.sandbox.config.rate_limit_per_second > 0:
+            return {}
+        return {f"SOURCES__{system}__MAX_REQUESTS_PER_SECOND": "0"}
 
     @property
     def settings(self) -> dict[str, str]:

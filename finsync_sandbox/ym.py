@@ -68,7 +68,8 @@ class YMApi:
 
     def routes(self) -> list[Route]:
         def route(path: str, name: str, handler: Handler, method: str) -> Route:
-            return Route(path, guarded(self.sandbox, name, handler, _status_fault), methods=[method], name=name)
+            endpoint = guarded(self.sandbox, name, handler, _status_fault, self._credential)
+            return Route(path, endpoint, methods=[method], name=name)
 
         return [
             route("/Ams/Authenticate", YM_AUTHENTICATE, self.authenticate, "POST"),
@@ -93,6 +94,18 @@ class YMApi:
             "DateCached": NO_DATE,
             "ResponseStatus": dict(status or {}),
         }
+
+    async def _credential(self, request: Request) -> str:
+        """Whose rate limit budget a request spends: the ClientID its path names (`/Ams/{ClientID}/…`), or
+        Authenticate's body; the export file (a plain URL) and a sign-in naming no client spend the
+        sandbox's one client's."""
+        client = request.path_params.get("client_id")
+        if client is None and request.method == "POST":
+            try:
+                client = {k.lower(): v for k, v in (await _body_fields(request)).items()}.get("clientid")
+            except Reject:  # the handler answers a body that is not JSON
+                client = None
+        return f"ym:{self.sandbox.config.client_id if client is None else client}"
 
     def _authorize(self, request: Request) -> None:
         """The `/Ams/{ClientID}/…` routes need a live session of that client in `X-SS-ID`; a

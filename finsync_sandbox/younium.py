@@ -5,8 +5,8 @@ out) and reproduce what a client has to cope with:
 
 - the token endpoints answer in two spellings: `/auth/v2/token` snake_case, `/auth/token` camelCase;
   wrong credentials are HTTP 401 `{"errors": ["Invalid client credentials"]}`; tokens expire;
-- every data route wants `api-version: 2.1` (HTTP 400 without it or with another version), and a
-  `legal-entity` header, when one is sent, must name the tenant's legal entity (HTTP 403 otherwise);
+- every data route wants `api-version: 2.1` (HTTP 400 without it or with another version); its `legal-entity`
+  header names the entity it reads (HTTP 403 if unknown; optional unless there are several: `younium_scope`);
 - lists take PageSize (at most 100: HTTP 400 above) and PageNumber (from 1), and ModifiedAfter /
   ModifiedBefore, both exclusive, ISO 8601 (no offset: UTC) or US-style `03/01/2025 00:00:00`; they
   are ordered by (modified, id);
@@ -57,7 +57,7 @@ from starlette.routing import Route
 from . import younium_gl_records as gl_records
 from .faults import MODIFY, NOTHING_FOUND, Fault
 from .formats import parse_moment
-from .guard import Handler, Reject, fault_of, guarded, lower_keys, query_fields, query_param, retry_headers
+from .guard import Handler, Reject, fault_of, lower_keys, query_fields, query_param, retry_headers
 from .jsonwriter import RawJson, dumps, json_response
 from .routes import (
     YOUNIUM_ACCOUNTS,
@@ -83,7 +83,9 @@ from .state import Sandbox
 from .younium_dataset import Window
 from .younium_jobs_api import JobRoutes
 from .younium_records import log_record
+from .younium_scope import RequestScope
 from .younium_seed import InvoiceBatch
+from .younium_tenant import YouniumTenant
 
 API_VERSION = "2.1"
 MAX_PAGE_SIZE = 100
@@ -95,13 +97,18 @@ _NOT_FOUND = "https://tools.ietf.org/html/rfc7231#section-6.5.4"
 class YouniumApi:
     def __init__(self, sandbox: Sandbox) -> None:
         self.sandbox = sandbox
-        self.tenant = sandbox.younium
+        self.scope = RequestScope(sandbox)
         self._traces = 0
         self.jobs = JobRoutes(self)
 
+    @property
+    def tenant(self) -> YouniumTenant:
+        """The legal entity the request being answered reads (`younium_scope`)."""
+        return self.scope.tenant
+
     def routes(self) -> list[Route]:
         def route(path: str, name: str, handler: Handler, method: str) -> Route:
-            return Route(path, guarded(self.sandbox, name, handler, self._status_fault), methods=[method])
+            return Route(path, self.scope.guarded(name, handler, self._status_fault), methods=[method])
 
         return [
             route("/auth/v2/token", YOUNIUM_TOKEN, self.token_v2, "POST"),
@@ -148,7 +155,7 @@ class YouniumApi:
         config = self.sandbox.config
         if client_id != config.younium_client_id or secret != config.younium_secret:
             raise Reject(_json({"errors": ["Invalid client credentials"]}, 401))
-        token, refresh, lifetime = self.tenant.tokens.issue()
+        token, refresh, lifetime = self.tenant.tokens.issue(client_id)
         expires = format_datetime(datetime.now(timezone.utc) + timedelta(seconds=lifetime), usegmt=True)
         return token, refresh, int(lifetime), expires
 
@@ -170,12 +177,8 @@ class YouniumApi:
         scheme, _, token = request.headers.get("authorization", "").partition(" ")
         if scheme.lower() != "bearer" or not self.tenant.tokens.valid(token.strip()):
             raise Reject(Response(status_code=401, headers={"WWW-Authenticate": 'Bearer error="invalid_token"'}))
-        entity = request.headers.get("legal-entity", "").strip()
-        known = {self.sandbox.config.younium_legal_entity.lower(), self.tenant.dataset.legal_entity_id}
-        if entity and entity.lower() not in known:
-            raise Reject(
-                _json({"errors": [f"Legal entity '{entity}' was not found, or the user has no access to it."]}, 403)
-            )
+        if (forbidden := self.scope.forbidden(request)) is not None:
+            raise Reject(forbidden)
         self.tenant.settle()
         if (fault := fault_of(request, MODIFY)) is not None:
             self.tenant.touch(fault.rows or 1)

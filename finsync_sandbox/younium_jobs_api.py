@@ -20,7 +20,7 @@ from .formats import day_of, parse_moment
 from .guard import Reject, lower_keys
 from .jsonwriter import json_response
 from .routes import YOUNIUM_GENERATE, YOUNIUM_POST
-from .younium_tenant import IDEMPOTENCY_HOURS, JOB_KINDS, SUCCEEDED, Job
+from .younium_tenant import IDEMPOTENCY_HOURS, JOB_KINDS, SUCCEEDED, Job, YouniumTenant
 
 if TYPE_CHECKING:
     from .younium import YouniumApi
@@ -32,7 +32,11 @@ class JobRoutes:
     def __init__(self, api: YouniumApi) -> None:
         self.api = api
         self.sandbox = api.sandbox
-        self.tenant = api.tenant
+
+    @property
+    def tenant(self) -> YouniumTenant:
+        """The legal entity the request being answered reads."""
+        return self.api.tenant
 
     # -- jobs ------------------------------------------------------------------------------------------
 

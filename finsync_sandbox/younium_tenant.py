@@ -66,20 +66,34 @@ class Job:
 
 
 class YouniumTenant:
-    """One Younium tenant: `dataset` (and its `records`), `tokens`, `idempotency` and the batch jobs."""
+    """One Younium legal entity: `dataset` (and its `records`), `tokens`, `idempotency` and the batch jobs.
 
-    def __init__(self, config: SandboxConfig, clock: Callable[[], float] = time.monotonic) -> None:
+    By default the tenant's default entity (`config.younium_legal_entity`, seeded by `config.seed`); a
+    further entity of the same tenant passes its `name`, its own `seed` and the default entity's `tokens`,
+    since one API client's tokens are valid for every entity.
+    """
+
+    def __init__(
+        self,
+        config: SandboxConfig,
+        clock: Callable[[], float] = time.monotonic,
+        *,
+        name: str | None = None,
+        seed: int | None = None,
+        tokens: Tokens | None = None,
+    ) -> None:
         self.config = config
         self.clock = clock
+        self.name = config.younium_legal_entity if name is None else name
         self.dataset = YouniumDataset(
-            config.seed,
+            config.seed if seed is None else seed,
             config.younium_accounts,
             config.younium_invoices,
             config.lines_per_invoice,
             config.younium_batches,
         )
         self.records = YouniumRecords(self.dataset)
-        self.tokens = Tokens(lambda: config.younium_token_seconds, clock)
+        self.tokens = tokens if tokens is not None else Tokens(lambda: config.younium_token_seconds, clock)
         self.idempotency = IdempotencyStore(clock)
         self._lock = threading.RLock()
         self._seq = itertools.count(1)
