@@ -55,6 +55,7 @@ class RunProgress(Collector):
         self.started = self.step_started = time.monotonic()
         self._activities: dict[str, Activity] = {}
         self._rows: dict[str, int] = {}
+        self.tallies: dict[str, float] = {}  # what the run's HTTP did: requests, 429s, seconds waiting
         self._lock = threading.Lock()
         self.changed = threading.Event()  # set at every step change, for displays that log those
 
@@ -69,6 +70,10 @@ class RunProgress(Collector):
                 current.total = total
             elif more:
                 current.total = (current.total or 0) + more
+
+    def tally(self, name: str, amount: float = 1) -> None:
+        with self._lock:
+            self.tallies[name] = self.tallies.get(name, 0) + amount
 
     def enter(self, step: str) -> None:
         with self._lock:
@@ -131,6 +136,12 @@ def advance(activity: str, done: int = 1, *, total: int | None = None, more: int
     """Report progress of the run under way (nothing happens outside a run)."""
     if _active is not None:
         _active.advance(activity, done, total=total, more=more)
+
+
+def tally(name: str, amount: float = 1) -> None:
+    """Count `amount` more of `name` for the run under way (nothing happens outside a run)."""
+    if _active is not None:
+        _active.tally(name, amount)
 
 
 def describe(snapshot: Snapshot) -> dict[str, Any]:

@@ -144,15 +144,20 @@ class Table:
 
     def from_rows(
         self,
-        rows: Sequence[Mapping[str, Any]],
+        rows: Sequence[Mapping[str, Any]] | pa.Table,
         naive_tz: tzinfo,
         pii: PiiMode = "mask",
         *,
         origin: Origin | None = None,
     ) -> pa.Table:
-        """Arrow batch from upstream records (dicts keyed by upstream field names)."""
+        """Arrow batch from upstream records: dicts keyed by upstream field names, or a page already decoded
+        into Arrow of the wire schema (`http.columnar`)."""
+        if isinstance(rows, pa.Table):
+            return self.from_arrays(
+                dict(zip(rows.column_names, rows.columns, strict=True)), naive_tz, pii, origin=origin
+            )
         try:
-            wire = pa.Table.from_pylist(list(rows), schema=self._wire_schema(pii))
+            wire = pa.Table.from_pylist(list(rows), schema=self.wire_schema(pii))
         except (pa.ArrowInvalid, pa.ArrowTypeError, OverflowError, TypeError):
             columns = {c.source: [r.get(c.source) for r in rows] for c in self.kept(pii)}
             return self.from_columns(columns, naive_tz, pii, origin=origin)
@@ -186,7 +191,7 @@ class Table:
                 converted.append(_convert(self.name, c, values, naive_tz, origin or Origin()))
         return pa.Table.from_arrays(converted, schema=self.arrow_schema(pii))
 
-    def _wire_schema(self, pii: PiiMode) -> pa.Schema:
+    def wire_schema(self, pii: PiiMode = "mask") -> pa.Schema:
         """How upstream JSON values arrive: text as text (dates too), numbers as wide decimals."""
         return pa.schema([pa.field(c.source, WIRE_TYPES.get(c.kind, c.kind.arrow)) for c in self.kept(pii)])
 

@@ -18,7 +18,7 @@ from enum import Enum
 from importlib.metadata import version
 from pathlib import Path
 from types import FrameType
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.table import Table as RichTable
@@ -85,6 +85,14 @@ class SourceChoice(str, Enum):
 
 
 SourceOption = Annotated[SourceChoice, typer.Option(help="Which upstream system.")]
+TenantOption = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--tenant",
+        metavar="NAME",
+        help="Only this tenant (repeatable): a name under [sources.<system>.tenants], or default. All by default.",
+    ),
+]
 
 
 def _names(source: SourceChoice) -> list[str]:
@@ -93,9 +101,23 @@ def _names(source: SourceChoice) -> list[str]:
     )
 
 
+def _targets(source: SourceChoice, tenants: list[str] | None, also_loaded_in: Any = None) -> list[Any]:
+    """The tenants the settings name (all, or those in `tenants`), and those the warehouse `also_loaded_in`
+    holds data of."""
+    from finsync.warehouse.targets import configured_targets, loaded_targets
+
+    targets = configured_targets(_names(source), tenants or None)
+    if also_loaded_in is not None and also_loaded_in.exists():
+        with also_loaded_in.connect(read_only=True) as connection:
+            held = loaded_targets(connection)
+        targets += [t for t in held if t.source in _names(source) and (not tenants or t.tenant in tenants)]
+    return sorted(set(targets))
+
+
 @app.command()
 def run(
     source: SourceOption = SourceChoice.all,
+    tenant: TenantOption = None,
     destination: DestinationOption = DestinationChoice.duckdb,
     duckdb_path: DuckdbPath = DEFAULT_DUCKDB_PATH,
     full_refresh: Annotated[
@@ -120,19 +142,20 @@ def run(
         ),
     ] = None,
 ) -> None:
-    """Sync incrementally from the configured tenants (settings: env vars or .dlt/*.toml)."""
+    """Sync incrementally from the configured tenants (settings: env vars or .dlt/*.toml); a tenant that
+    fails does not stop the others."""
     from finsync.warehouse.reader_copy import publish_reader_copy, reader_copy_path
 
     from .display import sync_with_progress
 
-    names = _names(source)
     target = warehouse(destination, duckdb_path)
     if reader_copy is not None and target.kind != "duckdb":
         raise typer.BadParameter("PostgreSQL serves readers while it loads: only DuckDB needs a reader copy")
+    targets = _targets(source, tenant)
     if full_refresh and not yes:
-        _confirm_full_refresh(names)
-    settings = {name: {"sweep": True} for name in names} if sweep else {}
-    code = sync_with_progress(names, target, full_refresh, settings)
+        _confirm_full_refresh([t.dataset for t in targets])
+    settings = {t.label: {"sweep": True} for t in targets} if sweep else {}
+    code = sync_with_progress(targets, target, full_refresh, settings)
     copy = reader_copy_path(reader_copy) if target.kind == "duckdb" else None
     if code == 0 and copy is not None:
         say(f"reader copy published to {publish_reader_copy(target, copy)}")
@@ -156,7 +179,7 @@ def _confirm_full_refresh(names: list[str]) -> None:
 def demo(duckdb_path: DuckdbPath = DEFAULT_DEMO_PATH) -> None:
     """Start the bundled sandbox, sync every source from it into a DuckDB file of its own, print a summary."""
     from finsync.warehouse.database import Warehouse
-    from finsync.warehouse.runner import settings_from_env
+    from finsync.warehouse.runner import Target, settings_from_env
     from finsync_sandbox import SandboxConfig, SandboxServer
 
     from .display import sync_with_progress
@@ -166,7 +189,8 @@ def demo(duckdb_path: DuckdbPath = DEFAULT_DEMO_PATH) -> None:
         say(f"sandbox listening on {sandbox.url}")
         settings = settings_from_env(sandbox.settings)
         settings["ym"]["export_poll_interval"] = 0.1  # the sandbox's exports finish in a fraction of a second
-        code = sync_with_progress(list(settings), Warehouse("duckdb", duckdb_path), False, settings, sandbox=True)
+        targets = [Target.parse(label) for label in settings]
+        code = sync_with_progress(targets, Warehouse("duckdb", duckdb_path), False, settings, sandbox=True)
     say(f"demo finished in {time.monotonic() - started:.1f}s; query {duckdb_path} with DuckDB.")
     raise typer.Exit(code)
 
@@ -176,7 +200,7 @@ def status(
     destination: DestinationOption = DestinationChoice.duckdb,
     duckdb_path: DuckdbPath = DEFAULT_DUCKDB_PATH,
 ) -> None:
-    """Per source: last successful load, cursor positions, rows per table, pending or failed work (reads only)."""
+    """Per tenant: last successful load, cursor positions, rows per table, pending or failed work (reads only)."""
     from finsync.warehouse.status import all_statuses
 
     statuses = all_statuses(warehouse(destination, duckdb_path))
@@ -211,6 +235,7 @@ def status(
 @app.command()
 def check(
     source: SourceOption = SourceChoice.all,
+    tenant: TenantOption = None,
     destination: DestinationOption = DestinationChoice.duckdb,
     duckdb_path: DuckdbPath = DEFAULT_DUCKDB_PATH,
     max_age: Annotated[
@@ -223,11 +248,13 @@ def check(
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the result as one JSON object.")] = False,
 ) -> None:
-    """Gate a schedule: every selected source loaded, holds rows, is recent enough, and adds up. Exit 1 if not."""
+    """Gate a schedule: every selected tenant loaded, holds rows, is recent enough, and adds up. Exit 1 if not."""
     from finsync.warehouse.reconcile import reconcile
 
     limit: timedelta | None = duration(max_age, "--max-age") if max_age else None
-    result = reconcile(warehouse(destination, duckdb_path), _names(source), limit)
+    target = warehouse(destination, duckdb_path)
+    labels = [t.label for t in _targets(source, tenant, also_loaded_in=target)]
+    result = reconcile(target, labels, limit)
     if as_json:
         out.print_json(json.dumps(result.as_dict()))
         raise typer.Exit(0 if result.ok else 1)

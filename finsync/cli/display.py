@@ -10,7 +10,8 @@ from rich.table import Table as RichTable
 
 from finsync.errors import FinsyncError, Interrupted
 from finsync.http import redact
-from finsync.warehouse.runner import SyncReport, Warehouse, sync
+from finsync.http.pacing import REQUESTS, THROTTLED, WAITED
+from finsync.warehouse.runner import SyncReport, Target, Warehouse, sync
 
 from .output import console, emit, mode, out, say
 from .progress_view import ProgressDisplay
@@ -19,30 +20,42 @@ __all__ = ["print_error", "summary", "sync_with_progress"]
 
 
 def sync_with_progress(
-    sources: list[str],
+    targets: list[Target],
     warehouse: Warehouse,
     full_refresh: bool,
     settings: dict[str, dict[str, Any]],
     *,
     sandbox: bool = False,
 ) -> int:
-    """Sync each source, showing its progress; print what changed per table; return the exit code.
+    """Sync each tenant, showing its progress; print what changed per table; return the exit code.
 
-    A source that fails does not stop the others, except an interruption, which stops the whole run.
-    Every source appears in the summary, one that failed too.
+    A tenant that fails does not stop the others, except an interruption, which stops the whole run.
+    Every tenant appears in the summary, one that failed too. `settings` are by tenant label. The exit
+    code is the failure's own when one tenant ran; when some tenants loaded and others failed, it is 1
+    (a sync failed), whatever their failures were.
     """
     exit_code = 0
+    stopped: FinsyncError | None = None
     reports: list[SyncReport] = []
-    for name in sources:
+    for number, target in enumerate(targets):
+        name = target.label
         try:
             with ProgressDisplay(name):
-                report = sync(name, warehouse, full_refresh=full_refresh, settings=settings.get(name), sandbox=sandbox)
+                report = sync(
+                    target.source,
+                    warehouse,
+                    tenant=target.tenant,
+                    full_refresh=full_refresh,
+                    settings=settings.get(name),
+                    sandbox=sandbox,
+                )
             reports.append(report)
         except Interrupted as error:
+            stopped = error
             print_error(name, error)
             reports.append(failed_report(name, warehouse, error))
             exit_code = error.exit_code
-            skipped = sources[sources.index(name) + 1 :]
+            skipped = [t.label for t in targets[number + 1 :]]
             if skipped:
                 say(f"not started: {', '.join(skipped)}")
             break
@@ -57,8 +70,13 @@ def sync_with_progress(
         else:
             out.print(summary(reports))
         for report in reports:
-            for text in report.notes:
+            for text in [*report.notes, *politeness(report)]:
                 say(f"note ({report.source}): {text}")
+        failed = [r.source for r in reports if r.failed or r.failures]
+        if failed and len(failed) < len(reports):
+            say(f"failed: {', '.join(failed)}; the others loaded", event="failed")
+            if not isinstance(stopped, Interrupted):
+                exit_code = 1
     return exit_code
 
 
@@ -81,6 +99,17 @@ def print_error(source: str | None, error: FinsyncError) -> None:
         console.print(redact(chain), highlight=False, markup=False)
 
 
+def politeness(report: SyncReport) -> list[str]:
+    """What the upstream's rate limit cost the run, when it cost anything."""
+    throttled, waited = int(report.http.get(THROTTLED, 0)), report.http.get(WAITED, 0.0)
+    if not throttled and waited < 1:
+        return []
+    return [
+        f"{int(report.http.get(REQUESTS, 0)):,} requests, {throttled:,} answered 429 (too many requests); "
+        f"{waited:.1f}s spent waiting for the request-rate cap or the upstream's Retry-After"
+    ]
+
+
 def outcome(report: SyncReport) -> str:
     if report.failed:
         return "failed: nothing of this run was loaded (see the error above)"
@@ -95,6 +124,11 @@ def summary_fields(report: SyncReport) -> dict[str, Any]:
         "source": report.source,
         "outcome": "failed" if report.failed else ("partial" if report.failures else "loaded"),
         "seconds": round(report.seconds, 1),
+        "http": {
+            "requests": int(report.http.get(REQUESTS, 0)),
+            "throttled": int(report.http.get(THROTTLED, 0)),
+            "seconds_waiting": round(report.http.get(WAITED, 0.0), 1),
+        },
         "tables": {
             t: {
                 "read": report.rows_loaded.get(t, 0),

@@ -22,6 +22,7 @@ from rich.text import Text
 
 from finsync.errors import FinsyncError, Interrupted
 from finsync.jobs import DEFAULT_JOB_POLL_INTERVAL, DEFAULT_JOB_TIMEOUT
+from finsync.sources.tenants import DEFAULT, Target, check_name
 from finsync.warehouse import DEFAULT_DUCKDB_PATH
 
 if TYPE_CHECKING:  # the clients load when a command runs, not when the command line is built
@@ -57,6 +58,14 @@ Timeout = Annotated[
     typer.Option("--timeout", min=0.0, metavar="SECONDS", help="Give up waiting (exit 1) after this many seconds."),
 ]
 SyncAfter = Annotated[bool, typer.Option("--sync", help="Once the job succeeded, sync Younium into the warehouse.")]
+Tenant = Annotated[
+    str,
+    typer.Option(
+        "--tenant",
+        metavar="NAME",
+        help="The Younium tenant (legal entity) to act on: a name under [sources.younium.tenants], or default.",
+    ),
+]
 
 
 @younium_app.callback()
@@ -94,6 +103,7 @@ def generate_batch_command(
     poll_interval: PollInterval = DEFAULT_JOB_POLL_INTERVAL,
     timeout: Timeout = DEFAULT_JOB_TIMEOUT,
     sync_after: SyncAfter = False,
+    tenant: Tenant = DEFAULT,
     destination: DestinationOption = DestinationChoice.duckdb,
     duckdb_path: DuckdbPath = DEFAULT_DUCKDB_PATH,
 ) -> None:
@@ -115,9 +125,9 @@ def generate_batch_command(
             idempotency_key=key,
         )
 
-    _run("Generated", start, idempotency_key, poll_interval, timeout)
+    _run("Generated", start, idempotency_key, poll_interval, timeout, tenant)
     if sync_after:
-        _sync(warehouse(destination, duckdb_path))
+        _sync(warehouse(destination, duckdb_path), tenant)
 
 
 @younium_app.command("post-batch")
@@ -127,15 +137,18 @@ def post_batch_command(
     poll_interval: PollInterval = DEFAULT_JOB_POLL_INTERVAL,
     timeout: Timeout = DEFAULT_JOB_TIMEOUT,
     sync_after: SyncAfter = False,
+    tenant: Tenant = DEFAULT,
     destination: DestinationOption = DestinationChoice.duckdb,
     duckdb_path: DuckdbPath = DEFAULT_DUCKDB_PATH,
 ) -> None:
     """Post an invoice batch (its invoices become Posted), and wait until it is done."""
     from finsync.jobs.younium import post_batch
 
-    _run("Posted", lambda client, key: post_batch(client, batch_id, key), idempotency_key, poll_interval, timeout)
+    _run(
+        "Posted", lambda client, key: post_batch(client, batch_id, key), idempotency_key, poll_interval, timeout, tenant
+    )
     if sync_after:
-        _sync(warehouse(destination, duckdb_path))
+        _sync(warehouse(destination, duckdb_path), tenant)
 
 
 def _run(
@@ -144,11 +157,12 @@ def _run(
     idempotency_key: str | None,
     poll_interval: float,
     timeout: float,
+    tenant: str,
 ) -> None:
     """Start the job with one idempotency key, follow it to the end, report the batch and its log errors."""
     verb = "generate" if kind == "Generated" else "post"
     from finsync.jobs.younium import new_idempotency_key
-    from finsync.sources.younium import younium_client
+    from finsync.sources.younium import YouniumSettings, younium_client
 
     from .display import print_error
 
@@ -156,7 +170,9 @@ def _run(
     say(f"idempotency key: {key} (to resume this job after an interruption, rerun with --idempotency-key {key})")
     job: BatchJob | None = None
     try:
-        with younium_client() as client:
+        with younium_client(
+            YouniumSettings.from_config(target=Target("younium", check_name(tenant, "--tenant")))
+        ) as client:
             job = start(client, key)
             batch = f"invoice batch {job.batch_number or job.batch_id or '?'}"
             if job.first_answered is not None:
@@ -212,10 +228,10 @@ def _print_log_errors(client: YouniumClient, batch_id: str) -> None:
         out.print(f"  - {about}: {entry.get('errorMessage')}", highlight=False, soft_wrap=True)
 
 
-def _sync(warehouse: Warehouse) -> None:
+def _sync(warehouse: Warehouse, tenant: str) -> None:
     from .display import sync_with_progress
 
-    code = sync_with_progress(["younium"], warehouse, False, {})
+    code = sync_with_progress([Target("younium", tenant)], warehouse, False, {})
     if code:
         raise typer.Exit(code)
 

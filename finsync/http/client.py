@@ -23,6 +23,7 @@ from tenacity import RetryCallState, Retrying, retry_if_exception, stop_after_at
 
 from finsync.errors import UpstreamError
 
+from .pacing import Pacer
 from .redaction import redact
 from .stop import pause
 
@@ -44,6 +45,9 @@ class HttpSettings:
     backoff_initial: float = 0.5
     backoff_max: float = 30.0
     retry_after_max: float = 120.0
+    # Politeness (see `pacing`): request starts per second (0: no cap), and requests in flight at once.
+    max_requests_per_second: float = 0.0
+    max_in_flight: int = 8
 
 
 @dataclass(frozen=True)
@@ -101,6 +105,7 @@ class HttpClient:
         self.settings = settings or HttpSettings()
         self.rules = tuple(rules)
         self._sleep = sleep
+        self.pacer = Pacer(self.settings.max_requests_per_second, self.settings.max_in_flight, sleep=sleep)
         self._client = httpx.Client(
             base_url=base_url.rstrip("/"),
             headers=dict(headers or {}),
@@ -123,24 +128,31 @@ class HttpClient:
         headers: Mapping[str, str] | None = None,
         auth: httpx.Auth | None = None,
         rules: Sequence[Rule] = (),
+        decode: Callable[[bytes], Any] | None = None,
     ) -> Reply:
         """Send with retries; return the parsed reply. `rules` (then the client's) say what a status means;
-        a status no rule names is a reply when 2xx, retried when transient, refused otherwise."""
+        a status no rule names is a reply when 2xx, retried when transient, refused otherwise. `decode`
+        reads a 2xx body a faster way (`columnar.ListPage`); where it answers None, the body is read as
+        exact JSON."""
         what = f"{method} {self.describe(url)}"
         applicable = (*rules, *self.rules)
 
         def attempt() -> Reply:
-            response = self._client.request(
-                method,
-                url,
-                params=params,
-                json=json_body,
-                headers=dict(headers or {}),
-                auth=auth or httpx.USE_CLIENT_DEFAULT,
-            )
+            with self.pacer.slot():
+                response = self._client.request(
+                    method,
+                    url,
+                    params=params,
+                    json=json_body,
+                    headers=dict(headers or {}),
+                    auth=auth or httpx.USE_CLIENT_DEFAULT,
+                )
             status = response.status_code
+            self.pacer.answered(status, _retry_after_seconds(response.headers.get("Retry-After")))
             # A 2xx body that is not whole JSON was cut short (retried); an error's may be any text.
-            body = parse_json(response) if 200 <= status < 300 else _maybe_json(response)
+            body = decode(response.content) if decode is not None and 200 <= status < 300 else None
+            if body is None:
+                body = parse_json(response) if 200 <= status < 300 else _maybe_json(response)
             for rule in applicable:
                 if rule.applies(status, body):
                     if rule.then == "reply" or rule.then == "empty":
@@ -165,10 +177,12 @@ class HttpClient:
 
         def attempt() -> bool:
             with (
+                self.pacer.slot(),
                 self._client.stream("GET", url, auth=auth or httpx.USE_CLIENT_DEFAULT) as response,
                 target.open("wb") as file,
             ):
                 status = response.status_code
+                self.pacer.answered(status, _retry_after_seconds(response.headers.get("Retry-After")))
                 if status in missing:
                     return False
                 if status in RETRYABLE_STATUSES:
@@ -233,6 +247,8 @@ class HttpClient:
 
     def _log_retry(self, method: str, url: str, state: RetryCallState) -> None:
         error = state.outcome.exception() if state.outcome else None
+        if isinstance(error, RetryableStatus) and error.status == 429 and state.next_action:
+            self.pacer.waited(state.next_action.sleep)
         logger.warning(
             "%s %s %s: attempt %d failed (%s); retrying in %.1fs",
             self.system,

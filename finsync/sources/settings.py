@@ -22,6 +22,8 @@ from finsync.errors import ConfigurationError
 from finsync.http import HttpSettings
 from finsync.values import PII_MODES, parse_timestamp
 
+from .tenants import Target, own_values
+
 SettingsT = TypeVar("SettingsT", bound="SourceSettings")
 Problem = tuple[str, str]  # (field, what is wrong with it)
 
@@ -33,42 +35,62 @@ class SourceSettings(BaseConfiguration):
     """What every source has: where reads start on a first run, personal data, and the HTTP policy."""
 
     section: ClassVar[str] = ""
+    # A named tenant sets at least one of these in its own section (see `tenants`): they say whose data it is.
+    tenant_own: ClassVar[tuple[str, ...]] = ()
     start_date: str = "2000-01-01"
     pii: str = "mask"  # "mask": card numbers keep their last four digits; "drop": no personal column
     request_timeout: float = 30.0
     max_attempts: int = 5
+    # Request starts per second, shared by all of a run's threads (0: no cap); each system sets its own.
+    max_requests_per_second: float = 0.0
 
     @classmethod
-    def from_config(cls: type[SettingsT], explicit: Mapping[str, Any] | None = None) -> SettingsT:
-        """The settings from dlt's providers, with `explicit` values over them, checked."""
+    def from_config(
+        cls: type[SettingsT], explicit: Mapping[str, Any] | None = None, target: Target | None = None
+    ) -> SettingsT:
+        """The settings of `target` (the default tenant unless named) from dlt's providers, with `explicit`
+        values over them, checked. A named tenant's own section comes first, then the system's."""
+        target = target or Target(cls.section)
+        where = ".".join(target.section)
+        given = {**own_values(target, cls.get_resolvable_fields()), **(explicit or {})}
+        if not target.is_default and not any(name in given for name in cls.tenant_own):
+            raise ConfigurationError(
+                f"sources.{where}.{cls.tenant_own[0]}",
+                "is not set",
+                f"A tenant sets {' or '.join(cls.tenant_own)} in its own section: inherited from "
+                f"[sources.{cls.section}], it would load another tenant's data under this one's name.",
+            )
         try:
-            return resolve_configuration(cls(), sections=("sources", cls.section), explicit_value=cls._typed(explicit))
+            settings = resolve_configuration(
+                cls(), sections=("sources", cls.section), explicit_value=cls._typed(given, where)
+            )
         except ConfigFieldMissingException as missing:
-            raise missing_setting(missing, cls.section) from None
+            raise missing_setting(missing, where) from None
         except ConfigValueCannotBeCoercedException as wrong:
-            raise wrong_type_setting(wrong, cls.section) from None
+            raise wrong_type_setting(wrong, where) from None
+        problems = list(settings.problems())
+        if problems:
+            raise settings_error(where, problems)
+        return settings
 
     @classmethod
-    def _typed(cls, explicit: Mapping[str, Any] | None) -> dict[str, Any]:
+    def _typed(cls, explicit: Mapping[str, Any], where: str) -> dict[str, Any]:
         hints = cls.get_resolvable_fields()
         typed: dict[str, Any] = {}
-        for name, value in (explicit or {}).items():
+        for name, value in explicit.items():
             if name not in hints:
-                raise ConfigurationError(f"sources.{cls.section}.{name}", "is not a setting of this source")
+                raise ConfigurationError(f"sources.{where}.{name}", "is not a setting of this source")
             kind = extract_inner_type(hints[name])
             typed[name] = deserialize_value(name, value, kind) if isinstance(value, str) and kind is not str else value
         return typed
-
-    def on_resolved(self) -> None:
-        problems = list(self.problems())
-        if problems:
-            raise settings_error(self.section, problems)
 
     def problems(self) -> Iterator[Problem]:
         """Everything wrong with these settings, each as (field, problem)."""
         if self.pii not in PII_MODES:
             yield "pii", f"must be one of {PII_MODES}, not {self.pii!r}"
         yield from at_least_one(self, "max_attempts")
+        if self.max_requests_per_second < 0:
+            yield "max_requests_per_second", f"must be 0 (no cap) or more, not {self.max_requests_per_second}"
         if self.request_timeout <= 0:
             yield "request_timeout", f"must be a positive number of seconds, not {self.request_timeout}"
         if _moment(self.start_date, timezone.utc) is None:
@@ -79,8 +101,18 @@ class SourceSettings(BaseConfiguration):
         """The zone of upstream date-times sent without an offset."""
         return timezone.utc
 
+    @property
+    def in_flight(self) -> int:
+        """The most requests a run of this source has in flight at once (its widest thread pool)."""
+        return 1
+
     def http(self) -> HttpSettings:
-        return HttpSettings(timeout=self.request_timeout, max_attempts=self.max_attempts)
+        return HttpSettings(
+            timeout=self.request_timeout,
+            max_attempts=self.max_attempts,
+            max_requests_per_second=self.max_requests_per_second,
+            max_in_flight=self.in_flight,
+        )
 
     def start(self, zone: tzinfo) -> datetime:
         """The configured start date (without an offset, in `zone`) as an aware UTC moment."""

@@ -293,6 +293,14 @@ def meta_value(connection: Any, key: str) -> str | None:
     return str(rows[0][0]) if rows else None
 
 
+def meta_items(connection: Any, prefix: str) -> list[tuple[str, str]]:
+    """finsync's facts whose key starts with `prefix`, as (key, value), by key."""
+    if f"{META_SCHEMA}.warehouse" not in existing_tables(connection):
+        return []
+    rows = query(connection, f"SELECT key, value FROM {META_SCHEMA}.warehouse WHERE key LIKE '{prefix}%' ORDER BY key")
+    return [(str(key), str(value)) for key, value in rows]
+
+
 def set_meta_value(connection: Any, key: str, value: str) -> None:
     query(connection, f"CREATE SCHEMA IF NOT EXISTS {META_SCHEMA}")
     query(connection, f"CREATE TABLE IF NOT EXISTS {META_SCHEMA}.warehouse (key VARCHAR PRIMARY KEY, value VARCHAR)")

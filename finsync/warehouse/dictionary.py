@@ -99,7 +99,8 @@ def describe_history(dataset: str, table: Table) -> Described:
         f"Every version of {dataset}.{table.name} with the span it was current (valid_from to valid_to); the version "
         "as of an instant T is the one with valid_from <= T and (valid_to IS NULL or valid_to > T)"
     )
-    return Described(f"{VIEW_SCHEMA}.{table.name}_history", doc, versions.columns + tuple(added))
+    tenant = ("tenant", "text", "The tenant the version is from (see the views' `tenant`)")
+    return Described(f"{VIEW_SCHEMA}.{table.name}_history", doc, (tenant, *versions.columns, *added))
 
 
 @cache
@@ -116,14 +117,14 @@ def views() -> tuple[Described, ...]:
 
 
 def tables() -> tuple[Described, ...]:
-    from .runner import SOURCES
+    from .registry import SOURCES
 
     current = [describe_table(spec.name, table) for spec in SOURCES.values() for table in spec.tables]
     return (*current, *(describe_versions(v.dataset, v.table) for v in _versioned()))
 
 
 def _versioned() -> list[Any]:
-    from .runner import SOURCES
+    from .registry import SOURCES
 
     return [v for spec in SOURCES.values() for v in versioned(spec.name, spec.tables)]
 

@@ -1,7 +1,9 @@
 """`finsync check`: does what was loaded add up, and is it recent? On DuckDB or PostgreSQL.
 
-A finding names its source, the batch (or invoice) it is about, its kind, and what was expected against
-what the warehouse holds, so a schedule can gate on it and a person can act on it.
+A finding names its tenant (`ym`, `ym:acme`), the batch (or invoice) it is about, its kind, and what was
+expected against what the warehouse holds, so a schedule can gate on it and a person can act on it. A rule
+is written for a system's default dataset and applied to each tenant's (`Target.over_dataset`); a rule
+over the analytics views names the system and tenant of each row it finds.
 """
 
 from __future__ import annotations
@@ -11,6 +13,8 @@ from datetime import datetime, timedelta, timezone
 from decimal import Decimal
 from typing import Any
 
+from finsync.sources.tenants import Target
+
 from .database import Warehouse, count_rows, existing_tables, query
 from .views import SCHEMA
 
@@ -18,7 +22,7 @@ from .views import SCHEMA
 @dataclass(frozen=True)
 class Finding:
     kind: str
-    source: str
+    source: str  # the tenant's label
     batch_id: str
     expected: str
     actual: str
@@ -62,9 +66,9 @@ class Reconciliation:
 @dataclass(frozen=True)
 class Rule:
     kind: str
-    source: str
+    source: str  # the system whose tables it reads; "" for the analytics views
     requires: frozenset[str]
-    sql: str  # returns (batch or invoice id, expected, actual, detail)
+    sql: str  # returns (system, batch or invoice id, expected, actual, detail); over the views, the tenant second
 
 
 RULES = (
@@ -72,7 +76,7 @@ RULES = (
         "incomplete batch",
         "",
         frozenset({f"{SCHEMA}.batches"}),
-        f"""SELECT source_system, batch_id, CAST(expected_items AS VARCHAR), CAST(loaded_items AS VARCHAR),
+        f"""SELECT source_system, tenant, batch_id, CAST(expected_items AS VARCHAR), CAST(loaded_items AS VARCHAR),
                    'expected ' || CAST(expected_items AS VARCHAR) || ' items, loaded ' || CAST(loaded_items AS VARCHAR)
             FROM {SCHEMA}.batches WHERE complete = FALSE""",
     ),
@@ -203,17 +207,18 @@ NOTICES = (
 )
 
 SUMMARY = f"""
-SELECT source_system, COUNT(*), SUM(CASE WHEN complete THEN 1 ELSE 0 END),
+SELECT source_system, tenant, COUNT(*), SUM(CASE WHEN complete THEN 1 ELSE 0 END),
        SUM(CASE WHEN complete IS NULL OR status IN ('open', 'draft') THEN 1 ELSE 0 END),
        SUM(loaded_items), SUM(total_amount)
-FROM {SCHEMA}.batches GROUP BY source_system ORDER BY source_system
+FROM {SCHEMA}.batches GROUP BY source_system, tenant ORDER BY source_system, tenant
 """
 
 
 def reconcile(
     warehouse: Warehouse, sources: list[str], max_age: timedelta | None = None, now: datetime | None = None
 ) -> Reconciliation:
-    """Check the selected sources: each has loaded, holds rows, is no older than `max_age`, and adds up."""
+    """Check the selected tenants (by label: `ym`, `ym:acme`): each has loaded, holds rows, is no older than
+    `max_age`, and adds up."""
     result = Reconciliation()
     now = now or datetime.now(timezone.utc)
     if not warehouse.exists():
@@ -222,12 +227,16 @@ def reconcile(
     with warehouse.connect(read_only=True) as connection:
         tables = existing_tables(connection)
         for source in sources:
-            result.findings += health(connection, tables, source, max_age, now)
+            result.findings += health(connection, tables, Target.parse(source), max_age, now)
         if f"{SCHEMA}.batches" in tables:
+            summaries = [
+                (Target(system, tenant).label, int(n), int(done or 0), int(pending or 0), int(items or 0), total)
+                for system, tenant, n, done, pending, items, total in query(connection, SUMMARY)
+            ]
             result.summaries = [
-                BatchSummary(source, int(n), int(done or 0), int(pending or 0), int(items or 0), Decimal(total or 0))
-                for source, n, done, pending, items, total in query(connection, SUMMARY)
-                if source in sources
+                BatchSummary(label, n, done, pending, items, Decimal(total or 0))
+                for label, n, done, pending, items, total in summaries
+                if label in sources
             ]
         result.findings += apply(connection, RULES + LEDGER_RULES, tables, sources)
         result.notices += apply(connection, NOTICES, tables, sources)
@@ -238,24 +247,31 @@ def reconcile(
 def apply(connection: Any, rules: tuple[Rule, ...], tables: set[str], sources: list[str]) -> list[Finding]:
     found = []
     for rule in rules:
-        if rule.requires <= tables and (not rule.source or rule.source in sources):
-            for source, batch_id, expected, actual, detail in query(connection, rule.sql):
-                if source in sources:
-                    found.append(
-                        Finding(rule.kind, str(source), str(batch_id), str(expected), str(actual), str(detail))
-                    )
-    return sorted(found, key=lambda f: (f.source, f.kind, f.batch_id))
+        if not rule.source:
+            rows = query(connection, rule.sql) if rule.requires <= tables else []
+            found += [
+                Finding(rule.kind, Target(system, tenant).label, *map(str, rest)) for system, tenant, *rest in rows
+            ]
+            continue
+        for target in (Target.parse(source) for source in sources):
+            if target.source == rule.source and {target.over_dataset(t) for t in rule.requires} <= tables:
+                rows = query(connection, target.over_dataset(rule.sql))
+                found += [Finding(rule.kind, target.label, *map(str, rest)) for _, *rest in rows]
+    return sorted((f for f in found if f.source in sources), key=lambda f: (f.source, f.kind, f.batch_id))
 
 
-def health(connection: Any, tables: set[str], source: str, max_age: timedelta | None, now: datetime) -> list[Finding]:
-    """A source that never loaded, holds no rows, or last loaded longer ago than `max_age` fails the check."""
-    if f"{source}._dlt_loads" not in tables:
+def health(
+    connection: Any, tables: set[str], target: Target, max_age: timedelta | None, now: datetime
+) -> list[Finding]:
+    """A tenant that never loaded, holds no rows, or last loaded longer ago than `max_age` fails the check."""
+    source, dataset = target.label, target.dataset
+    if f"{dataset}._dlt_loads" not in tables:
         return [Finding("never loaded", source, "", "a successful load", "none", f"{source} was never loaded here")]
-    loads, last = query(connection, f"SELECT COUNT(*), MAX(inserted_at) FROM {source}._dlt_loads WHERE status = 0")[0]
+    loads, last = query(connection, f"SELECT COUNT(*), MAX(inserted_at) FROM {dataset}._dlt_loads WHERE status = 0")[0]
     if not loads:
         return [Finding("never loaded", source, "", "a successful load", "none", f"no load of {source} completed")]
     found = []
-    if not any(count_rows(connection, source).values()):
+    if not any(count_rows(connection, dataset).values()):
         found.append(Finding("no rows", source, "", "rows", "0", f"{source}'s tables are all empty"))
     last_at = last if last.tzinfo else last.replace(tzinfo=timezone.utc)
     if max_age is not None and now - last_at > max_age:

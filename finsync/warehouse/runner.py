@@ -1,4 +1,5 @@
-"""Running a source into a warehouse: one dlt pipeline per upstream system, one dataset each."""
+"""Running a source into a warehouse: one dlt pipeline per tenant of an upstream system, one dataset each
+(see `finsync.sources.tenants`)."""
 
 from __future__ import annotations
 
@@ -8,20 +9,17 @@ import logging
 import re
 import shutil
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import dlt
-from dlt.extract.source import DltSource
 
 from finsync import progress
 from finsync.errors import BatchExportError, ConfigurationError, SyncError
-from finsync.sources import ym as ym_source
-from finsync.sources import younium as younium_source
-from finsync.sources.settings import SourceSettings
-from finsync.tables import Sensitivity, Table
+from finsync.sources.tenants import DEFAULT, Target
+from finsync.tables import Sensitivity
 
 from .after_load import after_load
 from .database import (
@@ -36,9 +34,20 @@ from .database import (
 from .diagnose import explain, first_line, root_cause
 from .dictionary import describe_tables
 from .layout import mark_layout, needs_upgrade, upgrade
+from .registry import SOURCES, SourceSpec
+from .targets import loaded_targets, record_target, run_flags, settings_from_env
 from .views import drop_views, refresh_views
 
-__all__ = ["DEFAULT_DUCKDB_PATH", "SOURCES", "SourceSpec", "SyncReport", "Warehouse", "sync"]
+__all__ = [
+    "DEFAULT_DUCKDB_PATH",
+    "SOURCES",
+    "SourceSpec",
+    "SyncReport",
+    "Target",
+    "Warehouse",
+    "settings_from_env",
+    "sync",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -48,63 +57,9 @@ SANDBOX = "sandbox"  # the purpose `finsync demo` marks its warehouse with
 TENANT_TABLE = "tenant"
 
 
-@dataclass(frozen=True)
-class SourceSpec:
-    """How finsync runs one upstream system."""
-
-    name: str
-    factory: Callable[..., DltSource]  # (settings, **options) -> the dlt source
-    settings: type[SourceSettings]
-    tables: tuple[Table, ...]
-    # From the source's saved state: what the last run could not read (by item, with the reason), and
-    # positions beside the cursors that status shows (by name, as text).
-    failures: Callable[[dict[str, Any]], dict[str, str]] = lambda _state: {}
-    positions: Callable[[dict[str, Any]], dict[str, str]] = lambda _state: {}
-    # Run options the factory takes beside its settings (`finsync run --sweep`).
-    options: tuple[str, ...] = ()
-    # Lists a run may read whole (proven complete), by the table they fill first, with all the tables they
-    # fill: rows a whole read did not write are marked deleted_at. From the source's state, which of them
-    # the last run read whole (all, unless said otherwise).
-    whole_reads: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
-    read_whole: Callable[[dict[str, Any]], set[str]] | None = None
-    # Child tables whose rows come whole with each parent a run writes: (parent table, the child's key to
-    # it). A child row of such a parent that the run did not write is gone upstream: marked deleted_at.
-    complete_children: Mapping[str, tuple[str, str]] = field(default_factory=dict)
-    # What the last run's state says the summary should note (a sweep's cost).
-    notes: Callable[[dict[str, Any]], list[str]] = lambda _state: []
-
-    @property
-    def pipeline_name(self) -> str:
-        return f"finsync_{self.name}"
-
-
-SOURCES: dict[str, SourceSpec] = {
-    "ym": SourceSpec(
-        "ym",
-        ym_source.ym,
-        ym_source.YMSettings,
-        ym_source.TABLES,
-        ym_source.failed_batches,
-        ym_source.batch_anchor,
-        options=("sweep",),
-    ),
-    "younium": SourceSpec(
-        "younium",
-        younium_source.younium,
-        younium_source.YouniumSettings,
-        younium_source.TABLES,
-        options=("sweep",),
-        whole_reads=younium_source.WHOLE_READS,
-        read_whole=younium_source.whole_reads_this_run,
-        complete_children=younium_source.COMPLETE_CHILDREN,
-        notes=younium_source.sweep_notes,
-    ),
-}
-
-
 @dataclass
 class SyncReport:
-    source: str
+    source: str  # the tenant's label: `ym`, or `ym:acme`
     warehouse: str
     seconds: float = 0.0
     rows_loaded: dict[str, int] = field(default_factory=dict)
@@ -115,20 +70,12 @@ class SyncReport:
     table_rows_before: dict[str, int] = field(default_factory=dict)
     failed: bool = False  # the run stopped on an error (the display shows it): nothing of it was loaded
     versions_added: dict[str, int] = field(default_factory=dict)  # new versions kept, by versioned table
+    # What the run's HTTP did (`http.pacing`): requests sent, answers 429, seconds waiting.
+    http: dict[str, float] = field(default_factory=dict)
 
     def new_rows(self, table: str) -> int:
         """Rows this run added to the warehouse (rows merged over existing ones are not new)."""
         return self.table_rows.get(table, 0) - self.table_rows_before.get(table, 0)
-
-
-def settings_from_env(env: Mapping[str, str]) -> dict[str, dict[str, Any]]:
-    """`{"SOURCES__YM__BASE_URL": …}` -> `{"ym": {"base_url": …}}`: the same settings as source arguments."""
-    settings: dict[str, dict[str, Any]] = {}
-    for key, value in env.items():
-        section, source, name = [*key.lower().split("__", 2), "", ""][:3]
-        if section == "sources" and source in SOURCES and name:
-            settings.setdefault(source, {})[name] = value
-    return settings
 
 
 def pipelines_dir(warehouse: Warehouse) -> Path:
@@ -137,15 +84,18 @@ def pipelines_dir(warehouse: Warehouse) -> Path:
     return Path(dlt.current.run_context().data_dir) / "finsync" / digest
 
 
-def make_pipeline(spec: SourceSpec, warehouse: Warehouse, run: progress.RunProgress | None = None) -> dlt.Pipeline:
+def make_pipeline(
+    spec: SourceSpec, warehouse: Warehouse, run: progress.RunProgress | None = None, target: Target | None = None
+) -> dlt.Pipeline:
+    target = target or Target(spec.name)
     # Arrow rows get no load id unless asked; every table keeps one, so each row says which load wrote it.
     dlt.config["normalize.parquet_normalizer.add_dlt_load_id"] = True
     # finsync's own signal handling stops a run at once (see cli); dlt's would defer it to the next step.
     dlt.config["runtime.intercept_signals"] = False
     return dlt.pipeline(
-        pipeline_name=spec.pipeline_name,
+        pipeline_name=target.pipeline_name,
         destination=warehouse.destination(),
-        dataset_name=spec.name,
+        dataset_name=target.dataset,
         pipelines_dir=str(pipelines_dir(warehouse)),
         progress=run,  # type: ignore[arg-type]
     )
@@ -155,35 +105,42 @@ def sync(
     source: str,
     warehouse: Warehouse,
     *,
+    tenant: str = DEFAULT,
     full_refresh: bool = False,
     settings: Mapping[str, Any] | None = None,
     sandbox: bool = False,
+    views: bool = True,
 ) -> SyncReport:
-    """Load one source incrementally; raise a `FinsyncError` that says what to do when it cannot.
+    """Load one tenant of one source incrementally; raise a `FinsyncError` that says what to do when it cannot.
 
     `settings` are explicit source arguments (the demo passes the sandbox's); everything else comes
     from dlt's config providers (env vars, .dlt/config.toml, .dlt/secrets.toml). `sandbox` marks the
-    warehouse as holding the sandbox's data (and refuses one holding real data).
+    warehouse as holding the sandbox's data (and refuses one holding real data). With `views` false the
+    analytics views are left as they are: an orchestrator running tenants in parallel rebuilds them once,
+    after all of them (`refresh_views`).
     """
     spec = SOURCES[source]
+    target = Target(source, tenant)
     started = time.monotonic()
-    report = SyncReport(source, warehouse.describe())
-    run = progress.start(source)
+    report = SyncReport(target.label, warehouse.describe())
+    run = progress.start(target.label)
     existed = warehouse.exists()
     try:
         run.enter("checking the warehouse")
         warehouse.check_usable()
-        with warehouse.exclusive(spec.name):
-            _sync(spec, warehouse, report, run, full_refresh, dict(settings or {}), sandbox)
+        with warehouse.exclusive(target.dataset):
+            _sync(spec, target, warehouse, report, run, full_refresh, dict(settings or {}), sandbox, views)
     except Exception as error:  # translated into one readable error; nothing else escapes
+        report.http = dict(run.tallies)
         if not existed:
             remove_if_empty(warehouse)
-        translated = explain(error, source, warehouse)
+        translated = explain(error, target.label, warehouse)
+        translated.args = tuple(target.own_settings(str(arg)) for arg in translated.args)
         report.seconds, report.failed = time.monotonic() - started, True
         translated.report = report  # type: ignore[attr-defined]  # every source appears in the summary
         raise translated from None
     run.enter("done")
-    report.seconds = time.monotonic() - started
+    report.seconds, report.http = time.monotonic() - started, dict(run.tallies)
     if report.failures:
         raise BatchExportError(report.failures, report)
     return report
@@ -191,30 +148,32 @@ def sync(
 
 def _sync(
     spec: SourceSpec,
+    target: Target,
     warehouse: Warehouse,
     report: SyncReport,
     run: progress.RunProgress,
     full_refresh: bool,
     settings: dict[str, Any],
     sandbox: bool,
+    views: bool,
 ) -> None:
-    source = spec.name
+    dataset = target.dataset
     options = {name: settings.pop(name) for name in spec.options if name in settings}
-    resolved = spec.settings.from_config(settings)
+    resolved = spec.settings.from_config(settings, target)
     if warehouse.exists():
         with warehouse.connect() as connection:
             check_purpose(connection, warehouse, sandbox)
             if not full_refresh:
-                check_personal_columns(connection, spec, resolved.pii)
-                report.table_rows_before = count_rows(connection, source)
-    pipeline = make_pipeline(spec, warehouse, run)
+                check_personal_columns(connection, spec, target, resolved.pii)
+                report.table_rows_before = count_rows(connection, dataset)
+    pipeline = make_pipeline(spec, warehouse, run, target)
     # With nothing pending, adopt the warehouse's own state, never a stale local copy (the warehouse may
     # have been replaced or restored): the cursor in the warehouse is the one committed with its data.
-    pipeline = finish_pending(pipeline, spec, warehouse, report) if pipeline.has_pending_data else pipeline.drop()
+    pipeline = finish_pending(pipeline, target, warehouse, report) if pipeline.has_pending_data else pipeline.drop()
     if full_refresh and warehouse.exists():
         drop_views(warehouse)  # PostgreSQL refuses to drop a table a view depends on
     elif warehouse.exists():
-        report.notes.extend(upgrade_layout(warehouse, spec, str(getattr(resolved.zone, "key", "UTC"))))
+        report.notes.extend(upgrade_layout(warehouse, spec, target, str(getattr(resolved.zone, "key", "UTC"))))
     data = spec.factory(resolved, **options)
     info = pipeline.run(
         data, refresh="drop_sources" if full_refresh else None, loader_file_format=warehouse.loader_file_format
@@ -223,51 +182,57 @@ def _sync(
     normalize = pipeline.last_trace.last_normalize_info if pipeline.last_trace else None
     if normalize:
         report.rows_loaded = {t: n for t, n in normalize.row_counts.items() if not t.startswith("_dlt")}
-    state = pipeline.state.get("sources", {}).get(source, {})
+    state = pipeline.state.get("sources", {}).get(spec.name, {})
     report.failures = spec.failures(state)
     report.notes.extend(spec.notes(state))
     whole = spec.read_whole(state) if spec.read_whole else set(spec.whole_reads)
     with warehouse.connect() as connection:
         report.versions_added = after_load(
             connection,
-            source,
+            dataset,
             spec.tables,
             info.loads_ids,
             whole_reads={read: tables for read, tables in spec.whole_reads.items() if read in whole},
             rows_loaded=report.rows_loaded,
             complete_children=spec.complete_children,
         )
-        report.table_rows = count_rows(connection, source)
-        mark_layout(connection, source)
-        describe_tables(connection, source, spec.tables)
-        # Another source's tables still in an earlier layout are upgraded by that source's next run; until
+        report.table_rows = count_rows(connection, dataset)
+        mark_layout(connection, dataset)
+        describe_tables(connection, dataset, spec.tables)
+        record_target(connection, target)
+        # Another tenant's tables still in an earlier layout are upgraded by that tenant's next run; until
         # then the views leave its parts out (they read the current layout).
-        waiting = {name for name, other in SOURCES.items() if needs_upgrade(connection, name, other.tables)}
+        waiting = [
+            other
+            for other in loaded_targets(connection)
+            if needs_upgrade(connection, other.dataset, SOURCES[other.source].tables)
+        ]
         if sandbox:
             mark_purpose(connection, SANDBOX)
     read = [n for table, n in report.rows_loaded.items() if table != TENANT_TABLE]
     if not any(read) and any(report.table_rows.values()):
         report.notes.append(
-            f"nothing was read from {source} this run, though the warehouse holds rows from earlier runs: "
+            f"nothing was read from {target.label} this run, though the warehouse holds rows from earlier runs: "
             "normal when nothing changed upstream; if data was expected, check the source's settings"
         )
-    for name in sorted(waiting):
+    for other in waiting:
         report.notes.append(
-            f"the {name} tables were written by an earlier finsync: the views leave them out until the next "
-            f"`finsync run --source {name}` upgrades them"
+            f"the {other.label} tables were written by an earlier finsync: the views leave them out until the "
+            f"next `finsync run {run_flags(other)}` upgrades them"
         )
-    run.enter("refreshing views")
-    refresh_views(warehouse, leave_out=waiting)
+    if views:
+        run.enter("refreshing views")
+        refresh_views(warehouse, leave_out={other.dataset for other in waiting})
 
 
-def upgrade_layout(warehouse: Warehouse, spec: SourceSpec, zone: str) -> list[str]:
+def upgrade_layout(warehouse: Warehouse, spec: SourceSpec, target: Target, zone: str) -> list[str]:
     """Upgrade tables an earlier finsync wrote to today's layout, in place (see `layout`)."""
     with warehouse.connect() as connection:
-        if not needs_upgrade(connection, spec.name, spec.tables):
+        if not needs_upgrade(connection, target.dataset, spec.tables):
             return []
     drop_views(warehouse)  # PostgreSQL refuses to change a column a view reads; they are rebuilt after the load
     with warehouse.connect() as connection:
-        return upgrade(connection, spec.name, spec.tables, zone)
+        return upgrade(connection, target.dataset, spec.tables, zone)
 
 
 def remove_if_empty(warehouse: Warehouse) -> None:
@@ -288,7 +253,7 @@ def remove_if_empty(warehouse: Warehouse) -> None:
 def check_purpose(connection: Any, warehouse: Warehouse, sandbox: bool) -> None:
     """The demo's sandbox data and a real tenant's never share a warehouse."""
     marked = purpose(connection)
-    if sandbox and marked != SANDBOX and any(t.split(".")[0] in SOURCES for t in existing_tables(connection)):
+    if sandbox and marked != SANDBOX and any(is_source_dataset(t.split(".")[0]) for t in existing_tables(connection)):
         raise ConfigurationError(
             "--duckdb-path" if warehouse.kind == "duckdb" else "destination.postgres.credentials",
             f"names {warehouse.describe()}, which holds data that did not come from the sandbox",
@@ -303,12 +268,16 @@ def check_purpose(connection: Any, warehouse: Warehouse, sandbox: bool) -> None:
         )
 
 
-def check_personal_columns(connection: Any, spec: SourceSpec, pii: str) -> None:
+def is_source_dataset(schema: str) -> bool:
+    return any(schema == name or schema.startswith(f"{name}_") for name in SOURCES)
+
+
+def check_personal_columns(connection: Any, spec: SourceSpec, target: Target, pii: str) -> None:
     """Under pii = "drop" the warehouse holds no personal column: one left by an earlier run in "mask" mode
     needs a full refresh (which reloads every table without them)."""
     if pii != "drop":
         return
-    present = existing_columns(connection, spec.name)
+    present = existing_columns(connection, target.dataset)
     found = {
         table.name: [
             c.name
@@ -319,29 +288,29 @@ def check_personal_columns(connection: Any, spec: SourceSpec, pii: str) -> None:
     }
     holding = {name: columns for name, columns in found.items() if columns}
     if holding:
-        where = ", ".join(f"{spec.name}.{name} ({len(columns)})" for name, columns in holding.items())
+        where = ", ".join(f"{target.dataset}.{name} ({len(columns)})" for name, columns in holding.items())
         example = next(iter(holding.values()))[:3]
         raise ConfigurationError(
-            f"sources.{spec.name}.pii",
+            f"sources.{'.'.join(target.section)}.pii",
             f'is "drop", but the warehouse still holds personal columns written under "mask", in {where} '
             f"(such as {', '.join(example)})",
-            f"Run `finsync run --source {spec.name} --full-refresh` once: it reloads every table without them.",
+            f"Run `finsync run {run_flags(target)} --full-refresh` once: it reloads every table without them.",
         )
 
 
 # -- loads left pending ---------------------------------------------------------------------------------------
 
 
-def finish_pending(pipeline: dlt.Pipeline, spec: SourceSpec, warehouse: Warehouse, report: SyncReport) -> dlt.Pipeline:
+def finish_pending(pipeline: dlt.Pipeline, target: Target, warehouse: Warehouse, report: SyncReport) -> dlt.Pipeline:
     """Load what a previous run extracted but did not load, before reading anything new.
 
     A pending load that fails twice in a row with the same error can never load as it is: it is set aside
     (kept, for inspection) and the pipeline adopts the warehouse's state, which never saw it, so the
     data is read again from the upstream.
     """
-    logger.warning("%s: finishing the load a previous run left pending", spec.name)
+    logger.warning("%s: finishing the load a previous run left pending", target.label)
     pending = [*pipeline.list_extracted_load_packages(), *pipeline.list_normalized_load_packages()]
-    record = pipelines_dir(warehouse) / f"{spec.pipeline_name}.pending-failure.json"
+    record = pipelines_dir(warehouse) / f"{target.pipeline_name}.pending-failure.json"
     if warehouse.exists():
         drop_views(warehouse)  # the pending load may drop tables (a full refresh); the views are rebuilt after
     try:
@@ -354,15 +323,15 @@ def finish_pending(pipeline: dlt.Pipeline, spec: SourceSpec, warehouse: Warehous
         if previous.get("loads") != pending or previous.get("error") != kind:
             record.write_text(json.dumps({"loads": pending, "error": kind}))
             raise SyncError(
-                f"Loading the data a previous run of {spec.name} left pending failed: {cause}. The next run tries "
+                f"Loading the data a previous run of {target.label} left pending failed: {cause}. The next run tries "
                 "once more; if it fails the same way, that load is set aside and its data read again."
             ) from error
         aside = set_aside(pipeline, pending)
         report.notes.append(
             f"a load left pending by an earlier run failed twice with the same error ({cause}); it was set aside "
-            f"in {aside}, and its data is read again from {spec.name}"
+            f"in {aside}, and its data is read again from {target.label}"
         )
-        logger.warning("%s: %s", spec.name, report.notes[-1])
+        logger.warning("%s: %s", target.label, report.notes[-1])
         pipeline = pipeline.drop()
     record.unlink(missing_ok=True)
     return pipeline

@@ -1,4 +1,4 @@
-"""`finsync status`: per source, the last successful load, the cursors, rows per table, pending work.
+"""`finsync status`: per tenant of each source, the last successful load, the cursors, rows per table, pending work.
 
 It only reads: the warehouse through a read-only connection (the state a source committed with its last
 load is read from the warehouse itself), and the working directory by listing it.
@@ -14,14 +14,17 @@ from typing import Any
 from dlt.common.versioned_state import decompress_state
 
 from finsync.sources.state import saved_cursors
+from finsync.sources.tenants import Target
 
 from .database import Warehouse, count_rows, existing_tables, query
-from .runner import SOURCES, SourceSpec, pipelines_dir
+from .registry import SOURCES
+from .runner import pipelines_dir
+from .targets import configured_targets, loaded_targets
 
 
 @dataclass
 class SourceStatus:
-    source: str
+    source: str  # the tenant's label: `ym`, or `ym:acme`
     last_load_at: datetime | None = None
     loads: int = 0
     cursors: dict[str, str] = field(default_factory=dict)
@@ -31,28 +34,29 @@ class SourceStatus:
     working_dir: Path | None = None
 
 
-def source_status(spec: SourceSpec, warehouse: Warehouse, connection: Any) -> SourceStatus:
-    status = SourceStatus(spec.name, working_dir=pipelines_dir(warehouse) / spec.pipeline_name)
+def source_status(target: Target, warehouse: Warehouse, connection: Any) -> SourceStatus:
+    spec = SOURCES[target.source]
+    status = SourceStatus(target.label, working_dir=pipelines_dir(warehouse) / target.pipeline_name)
     status.pending_packages = pending_packages(status.working_dir)
-    if f"{spec.name}._dlt_loads" not in existing_tables(connection):
+    if f"{target.dataset}._dlt_loads" not in existing_tables(connection):
         return status
     status.loads, status.last_load_at = query(
-        connection, f"SELECT COUNT(*), MAX(inserted_at) FROM {spec.name}._dlt_loads WHERE status = 0"
+        connection, f"SELECT COUNT(*), MAX(inserted_at) FROM {target.dataset}._dlt_loads WHERE status = 0"
     )[0]
-    status.tables = count_rows(connection, spec.name)
-    source_state = committed_state(connection, spec).get("sources", {}).get(spec.name, {})
+    status.tables = count_rows(connection, target.dataset)
+    source_state = committed_state(connection, target).get("sources", {}).get(spec.name, {})
     status.cursors = saved_cursors(source_state) | spec.positions(source_state)
     status.failed_batches = spec.failures(source_state)
     return status
 
 
-def committed_state(connection: Any, spec: SourceSpec) -> dict[str, Any]:
+def committed_state(connection: Any, target: Target) -> dict[str, Any]:
     """The pipeline state committed with the newest completed load (what the next run adopts)."""
     rows = query(
         connection,
-        f"SELECT s.state FROM {spec.name}._dlt_pipeline_state AS s "
-        f"JOIN {spec.name}._dlt_loads AS l ON l.load_id = s._dlt_load_id "
-        f"WHERE l.status = 0 AND s.pipeline_name = '{spec.pipeline_name}' ORDER BY s.created_at DESC LIMIT 1",
+        f"SELECT s.state FROM {target.dataset}._dlt_pipeline_state AS s "
+        f"JOIN {target.dataset}._dlt_loads AS l ON l.load_id = s._dlt_load_id "
+        f"WHERE l.status = 0 AND s.pipeline_name = '{target.pipeline_name}' ORDER BY s.created_at DESC LIMIT 1",
     )
     return decompress_state(rows[0][0]) if rows else {}
 
@@ -64,7 +68,10 @@ def pending_packages(working_dir: Path) -> int:
 
 
 def all_statuses(warehouse: Warehouse) -> list[SourceStatus]:
+    """Every tenant the settings name or the warehouse holds."""
+    configured = configured_targets(list(SOURCES))
     if not warehouse.exists():
-        return [SourceStatus(spec.name) for spec in SOURCES.values()]
+        return [SourceStatus(target.label) for target in configured]
     with warehouse.connect(read_only=True) as connection:
-        return [source_status(spec, warehouse, connection) for spec in SOURCES.values()]
+        targets = sorted({*configured, *loaded_targets(connection)})
+        return [source_status(target, warehouse, connection) for target in targets]

@@ -3,12 +3,14 @@ built on them, for SQL, notebooks and BI.
 
 Each view is the UNION ALL of one SQL file per source (`models/<view>.<source>.sql`; a view built on other
 views has one part, `<view>.analytics.sql`), written in SQL that DuckDB and PostgreSQL both run, and is
-described column by column in `models/<view>.md`. A part is included once the tables it names on its
-`-- requires:` line exist, so a warehouse fed by one system still gets its views; views are created after
-the views they require, and dropped before them. A part's `-- optional <table>: <refs>` line names columns
-a warehouse may lack (personal ones under pii = "drop", ones a table gains when its source next loads):
-where the table has no such column, the reference reads NULL. The history views are built from the
-table declarations (`history`).
+described column by column in `models/<view>.md`. A source's part is written for its default tenant's dataset
+(`ym.invoice_items`) and repeated for every tenant the warehouse holds, reading that tenant's dataset
+(`{tenant}` in it is the tenant's name, for joins to other views), each row led by its `tenant`. A part is
+included once the tables it names on its `-- requires:` line exist, so a warehouse fed by one system still
+gets its views; views are created after the views they require, and dropped before them. A part's `-- optional
+<table>: <refs>` line names columns a warehouse may lack (personal ones under pii = "drop", ones a table gains
+when its source next loads): where the table has no such column, the reference reads NULL. The history views
+are built from the table declarations (`history`).
 """
 
 from __future__ import annotations
@@ -21,12 +23,14 @@ from typing import Any
 
 from finsync.errors import FinsyncError, SyncError
 from finsync.http import redact
+from finsync.sources.tenants import Target
 
 from .database import Warehouse, existing_columns, existing_tables, query
 from .history import Versioned, history_sql, versioned
+from .registry import SOURCES
+from .targets import loaded_targets
 
 SCHEMA = "analytics"
-SOURCE_SCHEMAS = ("ym", "younium")
 
 
 @dataclass(frozen=True)
@@ -44,6 +48,17 @@ class ViewPart:
             if reference.split(".")[1] not in columns.get(table, set()):
                 sql = re.sub(rf"\b{re.escape(reference)}\b", "CAST(NULL AS VARCHAR)", sql)
         return sql
+
+    def for_tenant(self, target: Target) -> ViewPart:
+        """This source's part over `target`'s dataset, its rows led by the tenant's name."""
+        moved = target.over_dataset
+        return ViewPart(
+            self.view,
+            self.source,
+            tenant_led(target, moved(self.sql).replace("{tenant}", target.tenant)),
+            frozenset(moved(name) for name in self.requires),
+            tuple((moved(table), reference) for table, reference in self.optional),
+        )
 
 
 @cache
@@ -94,14 +109,27 @@ def _drop(connection: Any) -> None:
 
 
 def history_views() -> list[Versioned]:
-    from .runner import SOURCES
-
+    """One per versioned table of each system (over its default dataset; `refresh_views` unions tenants)."""
     return [item for spec in SOURCES.values() for item in versioned(spec.name, spec.tables)]
 
 
+def tenant_parts(view: str, targets: list[Target], leave_out: set[str] | frozenset[str]) -> list[ViewPart]:
+    """The parts of `view`: each source's once per tenant (but those in `leave_out`), the analytics one once."""
+    parts = []
+    for part in view_parts():
+        if part.view != view:
+            continue
+        if part.source not in SOURCES:
+            parts.append(part)
+            continue
+        chosen = [t for t in targets if t.source == part.source and t.dataset not in leave_out]
+        parts += [part.for_tenant(target) for target in chosen]
+    return parts
+
+
 def refresh_views(warehouse: Warehouse, leave_out: set[str] | frozenset[str] = frozenset()) -> None:
-    """(Re)create every analytics view over the sources present (but those in `leave_out`), with its column
-    descriptions."""
+    """(Re)create every analytics view over the tenants present (but the datasets in `leave_out`), with its
+    column descriptions."""
     from .dictionary import describe_views
 
     try:
@@ -109,23 +137,28 @@ def refresh_views(warehouse: Warehouse, leave_out: set[str] | frozenset[str] = f
             query(connection, f"CREATE SCHEMA IF NOT EXISTS {SCHEMA}")
             _drop(connection)
             tables = existing_tables(connection)
+            targets = loaded_targets(connection)
             columns = {
                 f"{schema}.{table}": names
-                for schema in {*(t.split(".")[0] for p in view_parts() for t in p.requires), *SOURCE_SCHEMAS}
+                for schema in {SCHEMA, *(t.dataset for t in targets)}
                 for table, names in existing_columns(connection, schema).items()
             }
             for view in view_order():
-                present = [
-                    p for p in view_parts() if p.view == view and p.requires <= tables and p.source not in leave_out
-                ]
+                present = [p for p in tenant_parts(view, targets, leave_out) if p.requires <= tables]
                 if present:
-                    union = "\nUNION ALL\n".join(f"({p.text(columns)})" for p in present)
-                    query(connection, f"CREATE VIEW {SCHEMA}.{view} AS\n{union}")
+                    create_view(connection, view, [p.text(columns) for p in present])
                     tables.add(f"{SCHEMA}.{view}")
             for item in history_views():
-                if item.versions in tables and item.dataset not in leave_out:
-                    sql = history_sql(item, columns.get(f"{item.dataset}.{item.table.name}", set()))
-                    query(connection, f"CREATE VIEW {SCHEMA}.{item.view} AS\n{sql}")
+                held = [
+                    (t, Versioned(t.dataset, item.table))
+                    for t in targets
+                    if t.source == item.dataset and t.dataset not in leave_out
+                ]
+                held = [(t, one) for t, one in held if one.versions in tables]
+                if held:
+                    # Tenants' tables may differ (pii = "drop" has fewer columns): the union keeps those all have.
+                    common = set.intersection(*(columns.get(f"{o.dataset}.{o.table.name}", set()) for _, o in held))
+                    create_view(connection, item.view, [tenant_led(t, history_sql(one, common)) for t, one in held])
             describe_views(connection)
     except FinsyncError:
         raise
@@ -134,3 +167,12 @@ def refresh_views(warehouse: Warehouse, leave_out: set[str] | frozenset[str] = f
             f"The data loaded, but refreshing the {SCHEMA} views failed ({redact(str(error)).strip()}); "
             "the next run tries again."
         ) from None
+
+
+def tenant_led(target: Target, sql: str) -> str:
+    return f"SELECT '{target.tenant}' AS tenant, part.* FROM ({sql}) AS part"
+
+
+def create_view(connection: Any, view: str, parts: list[str]) -> None:
+    union = "\nUNION ALL\n".join(f"({sql})" for sql in parts)
+    query(connection, f"CREATE VIEW {SCHEMA}.{view} AS\n{union}")

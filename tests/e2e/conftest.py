@@ -120,3 +120,61 @@ def run_finsync(
     args: list[str], env: dict[str, str], cwd: Path, timeout: float = 120
 ) -> subprocess.CompletedProcess[str]:
     return subprocess.run([*FINSYNC, *args], env=env, cwd=cwd, capture_output=True, text=True, timeout=timeout)
+
+
+# -- several tenants: two YM clients (north the default tenant, south a named one), one Younium tenant with
+# two legal entities (named tenants se and no) ------------------------------------------------------------
+
+ENTITIES = ("Nordic AB", "Nordic AS")  # one Younium tenant's two legal entities
+
+
+@pytest.fixture
+def ym_north() -> Iterator[SandboxServer]:
+    config = SandboxConfig(ym_items=1200, batch_size=200, export_latency_seconds=0.05, younium_invoices=0)
+    with SandboxServer(config=config) as server:
+        yield server
+
+
+@pytest.fixture
+def ym_south() -> Iterator[SandboxServer]:
+    config = SandboxConfig(
+        seed=11,
+        client_id=13579,
+        api_key="south-api-key",
+        api_password="south-api-password",
+        ym_items=900,
+        batch_size=150,
+        export_latency_seconds=0.05,
+        younium_invoices=0,
+    )
+    with SandboxServer(config=config) as server:
+        yield server
+
+
+@pytest.fixture
+def nordic() -> Iterator[SandboxServer]:
+    """One Younium tenant with two legal entities, each with data of its own."""
+    config = SandboxConfig(
+        ym_items=0,
+        younium_invoices=150,
+        younium_accounts=20,
+        younium_legal_entity=ENTITIES[0],
+        younium_legal_entities=ENTITIES[1:],
+    )
+    with SandboxServer(config=config) as server:
+        yield server
+
+
+def tenant_env(ym_north: SandboxServer, ym_south: SandboxServer, nordic: SandboxServer) -> dict[str, str]:
+    """YM: north is the default tenant (today's settings), south a named one. Younium: one API client shared
+    under [sources.younium], each legal entity a named tenant (so there is no default Younium tenant)."""
+    younium = {k: v for k, v in nordic.younium_settings.items() if not k.endswith("__LEGAL_ENTITY")}
+    return {
+        **ym_north.ym_settings,
+        "SOURCES__YM__EXPORT_POLL_INTERVAL": "0.05",
+        **{k.replace("SOURCES__YM__", "SOURCES__YM__TENANTS__SOUTH__"): v for k, v in ym_south.ym_settings.items()},
+        **younium,
+        "SOURCES__YOUNIUM__TENANTS__SE__LEGAL_ENTITY": ENTITIES[0],
+        "SOURCES__YOUNIUM__TENANTS__NO__LEGAL_ENTITY": ENTITIES[1],
+        "SOURCES__YOUNIUM__TENANTS__NO__START_DATE": "2000-01-01",
+    }

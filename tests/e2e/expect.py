@@ -5,27 +5,35 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
-from finsync.warehouse.runner import Warehouse
-from finsync_sandbox import SandboxServer
+from finsync.warehouse.runner import Target, Warehouse
+from finsync_sandbox import SandboxServer, YouniumTenant
 from finsync_sandbox.formats import money
 
 from .conftest import query
 
 
-def assert_ym_matches_sandbox(warehouse: Warehouse, server: SandboxServer) -> None:
+def rows(warehouse: Warehouse, target: Target, sql: str) -> list[tuple[Any, ...]]:
+    """`sql`, written for the default tenant's dataset, over `target`'s."""
+    return query(warehouse, target.over_dataset(sql))
+
+
+def assert_ym_matches_sandbox(warehouse: Warehouse, server: SandboxServer, tenant: str = "default") -> None:
+    """The warehouse's tables of YM tenant `tenant` hold exactly the sandbox's YM data."""
+    target = Target("ym", tenant)
+
     dataset = server.sandbox.dataset
     for table, ids in (
         ("invoice_items", dataset.expected_invoice_item_ids()),
         ("finance_batch_items", dataset.expected_batch_item_ids()),
     ):
-        loaded = [row[0] for row in query(warehouse, f"SELECT line_item_id FROM ym.{table} ORDER BY 1")]
+        loaded = [row[0] for row in rows(warehouse, target, f"SELECT line_item_id FROM ym.{table} ORDER BY 1")]
         assert loaded == list(ids), f"{table}: keys differ from the sandbox"
         money = dataset.expected_money(ids)
-        totals = query(warehouse, f"SELECT sum(line_total), sum(line_item_amount) FROM ym.{table}")[0]
+        totals = rows(warehouse, target, f"SELECT sum(line_total), sum(line_item_amount) FROM ym.{table}")[0]
         assert totals == (money.line_total, money.line_item_amount), f"{table}: money differs"
     batches = dataset.batches()
-    loaded_batches = query(
-        warehouse, "SELECT batch_id, item_count, closed_date IS NULL FROM ym.finance_batches ORDER BY 1"
+    loaded_batches = rows(
+        warehouse, target, "SELECT batch_id, item_count, closed_date IS NULL FROM ym.finance_batches ORDER BY 1"
     )
     assert loaded_batches == [(b.batch_id, b.item_count, b.is_open) for b in batches]
 
@@ -34,15 +42,21 @@ def assert_ym_matches_sandbox(warehouse: Warehouse, server: SandboxServer) -> No
 LIVE = "deleted_at IS NULL"
 
 
-def assert_younium_matches_sandbox(warehouse: Warehouse, server: SandboxServer) -> None:
-    tenant = server.sandbox.younium
+def assert_younium_matches_sandbox(
+    warehouse: Warehouse, server: SandboxServer, tenant_name: str = "default", entity: YouniumTenant | None = None
+) -> None:
+    """The warehouse's tables of Younium tenant `tenant_name` hold exactly the data of the sandbox's legal
+    entity `entity` (its default one unless given)."""
+    target = Target("younium", tenant_name)
+
+    tenant = entity or server.sandbox.younium
     expected, ids = tenant.expected(), tenant.expected_ids()
     for table, keys in ids.items():
-        loaded = [row[0] for row in query(warehouse, f"SELECT id FROM younium.{table} WHERE {LIVE} ORDER BY 1")]
+        loaded = [row[0] for row in rows(warehouse, target, f"SELECT id FROM younium.{table} WHERE {LIVE} ORDER BY 1")]
         assert loaded == keys, f"{table}: keys differ from the sandbox"
 
     def sums(sql: str) -> tuple[Any, ...]:
-        return query(warehouse, sql)[0]
+        return rows(warehouse, target, sql)[0]
 
     invoices, lines = expected["invoices"], expected["invoice_lines"]
     assert sums(
@@ -86,8 +100,9 @@ def assert_younium_matches_sandbox(warehouse: Warehouse, server: SandboxServer) 
         )
         for n in dataset.live_invoices()
     )
-    loaded = query(
+    loaded = rows(
         warehouse,
+        target,
         "SELECT id, status, invoice_batch_id, total_amount FROM younium.invoices WHERE deleted_at IS NULL ORDER BY id",
     )
     assert loaded == wanted

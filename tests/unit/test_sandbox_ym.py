@@ -526,6 +526,7 @@ def test_the_server_listens_on_loopback_and_exposes_ym_settings(server: SandboxS
         "SOURCES__YM__CLIENT_ID": "24680",
         "SOURCES__YM__API_KEY": "sandbox-api-key",
         "SOURCES__YM__API_PASSWORD": "sandbox-api-password",
+        "SOURCES__YM__MAX_REQUESTS_PER_SECOND": "0",  # loopback, no rate limit: no pacing needed
     }
     assert httpx.get(f"{server.url}/_sandbox/health").json()["ym_items"] == 2000
     with pytest.raises(ValueError, match="loopback"):

@@ -800,6 +800,7 @@ def test_the_server_exposes_younium_settings(server: SandboxServer) -> None:
         "SOURCES__YOUNIUM__CLIENT_ID": "sandbox-younium-client",
         "SOURCES__YOUNIUM__SECRET": "sandbox-younium-secret",
         "SOURCES__YOUNIUM__LEGAL_ENTITY": "Sandbox AB",
+        "SOURCES__YOUNIUM__MAX_REQUESTS_PER_SECOND": "0",  # loopback, no rate limit: no pacing needed
     }
     token = httpx.post(f"{server.younium_base_url}/auth/token", json=CREDENTIALS).json()["accessToken"]
     reply = httpx.get(
@@ -832,6 +833,8 @@ def test_serve_prints_and_writes_both_sources_settings(tmp_path: Path, monkeypat
         "SOURCES__YOUNIUM__CLIENT_ID",
         "SOURCES__YOUNIUM__SECRET",
         "SOURCES__YOUNIUM__LEGAL_ENTITY",
+        "SOURCES__YM__MAX_REQUESTS_PER_SECOND",
+        "SOURCES__YOUNIUM__MAX_REQUESTS_PER_SECOND",
     }
     for key, value in written.items():
         if key != "SOURCES__YOUNIUM__LEGAL_ENTITY":

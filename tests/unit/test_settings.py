@@ -96,3 +96,19 @@ def test_a_value_that_is_not_of_its_settings_type_is_repeated_in_the_message(mon
     monkeypatch.setenv("SOURCES__YM__CLIENT_ID", "abc")
     with pytest.raises(ConfigurationError, match=r"SOURCES__YM__CLIENT_ID\) is 'abc', which is not a whole number"):
         YMSettings.from_config({"api_key": "k", "api_password": "p"})
+
+
+def test_reading_settings_never_imports_airflow_or_touches_its_database() -> None:
+    """With the airflow extra installed, dlt would read settings from Airflow Variables too: importing Airflow
+    and querying its metadata database on every run. finsync reads only the environment and .dlt files."""
+    import os
+    import subprocess
+    import sys
+
+    probe = (
+        "import sys; from finsync.warehouse.targets import configured_targets; "
+        "configured_targets(['ym', 'younium']); print('airflow' in sys.modules)"
+    )
+    env = {k: v for k, v in os.environ.items() if k != "PROVIDERS__ENABLE_AIRFLOW_SECRETS"}
+    result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, env=env, check=True)
+    assert result.stdout.strip() == "False"

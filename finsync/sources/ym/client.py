@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import pyarrow as pa
 
 from finsync.errors import AuthenticationError, UpstreamError
 from finsync.http import (
@@ -25,6 +26,7 @@ from finsync.http import (
     ShortPagePaginator,
     register_secret,
 )
+from finsync.http.columnar import ListPage
 
 from .settings import YMSettings
 
@@ -92,6 +94,18 @@ def _error_in_200(what: str, reply: Reply) -> UpstreamError:
 # the body, says it failed. Some errors come in an HTTP 200 with ResponseStatus.ErrorCode set.
 SIGN_IN_RULES = (Rule((400, 401, 403), _refused_sign_in),)
 RULES = (Rule((200,), _error_in_200, when=lambda body: error_in_envelope(body) is not None),)
+# What of a ServiceStack reply's envelope a page decoded into Arrow keeps: what `error_in_envelope` reads.
+ENVELOPE = {
+    "ResponseStatus": pa.struct(
+        [
+            ("ErrorCode", pa.string()),
+            ("Message", pa.string()),
+            ("Errors", pa.list_(pa.struct([("FieldName", pa.string()), ("Message", pa.string())]))),
+        ]
+    )
+}
+# A page of records: decoded into Arrow, or JSON objects where that could not be exact.
+Records = pa.Table | list[JsonObject]
 
 
 class YMSession(RenewingAuth):
@@ -151,12 +165,18 @@ class YMClient:
         self._session = YMSession(self._http, credentials, session_refresh_seconds, clock=clock)
 
     def call(
-        self, method: str, path: str, *, params: dict[str, Any] | None = None, json_body: Any = None
+        self,
+        method: str,
+        path: str,
+        *,
+        params: dict[str, Any] | None = None,
+        json_body: Any = None,
+        decode: Callable[[bytes], Any] | None = None,
     ) -> JsonObject:
         """An authenticated call; `path` is relative to `/Ams/{ClientID}` unless it starts with `/Ams`."""
         if not path.startswith("/Ams"):
             path = f"/Ams/{self.client_id}/{path.lstrip('/')}"
-        reply = self._http.request(method, path, params=params, json_body=json_body, auth=self._session)
+        reply = self._http.request(method, path, params=params, json_body=json_body, auth=self._session, decode=decode)
         if not isinstance(reply.body, dict):
             raise UpstreamError(SYSTEM, f"{method} {path} returned {type(reply.body).__name__}, not a JSON object")
         return reply.body
@@ -174,25 +194,39 @@ class YMClient:
         return RepeatingListPaginator(SYSTEM, "FinanceBatches", "BatchID").read(fetch, page_size)
 
     def _pages(
-        self, path: str, list_field: str, params: dict[str, Any], page_size: int, size_setting: str
-    ) -> Iterator[list[JsonObject]]:
-        def fetch(number: int) -> list[JsonObject]:
-            page = self.call("GET", path, params={**params, "PageSize": page_size, "PageNumber": number})
-            return list(page.get(list_field) or [])
+        self,
+        path: str,
+        list_field: str,
+        params: dict[str, Any],
+        page_size: int,
+        size_setting: str,
+        records: pa.Schema | None,
+    ) -> Iterator[Records]:
+        """The pages of a list; with `records` (the wire schema of its records), each page decoded straight into
+        Arrow (`columnar`), else (or where that cannot be exact) as a list of JSON objects."""
+        decode = ListPage(list_field, records, ENVELOPE) if records is not None else None
+
+        def fetch(number: int) -> Records:
+            page = self.call("GET", path, params={**params, "PageSize": page_size, "PageNumber": number}, decode=decode)
+            listed = page.get(list_field)
+            return listed if isinstance(listed, pa.Table) else list(listed or [])
 
         paginator = ShortPagePaginator(SYSTEM, f"GET {path}", page_size, self._page_concurrency, size_setting)
         return paginator.pages(fetch)
 
-    def invoice_items(self, *, date_from: str, entered_from: str, page_size: int) -> Iterator[list[JsonObject]]:
+    def invoice_items(
+        self, *, date_from: str, entered_from: str, page_size: int, records: pa.Schema | None = None
+    ) -> Iterator[Records]:
         """Invoice items entered at or after `entered_from` (DateFrom is required by the API)."""
         params = {"DateFrom": date_from, "LineItemDateEnteredFrom": entered_from}
-        return self._pages("InvoiceItems", "InvoiceItemsList", params, page_size, "sources.ym.invoice_items_page_size")
+        setting = "sources.ym.invoice_items_page_size"
+        return self._pages("InvoiceItems", "InvoiceItemsList", params, page_size, setting, records)
 
-    def batch_details(self, batch_id: str, *, page_size: int) -> Iterator[list[JsonObject]]:
+    def batch_details(self, batch_id: str, *, page_size: int, records: pa.Schema | None = None) -> Iterator[Records]:
         """A finance batch's items, for tenants without exports."""
         params = {"BatchId": batch_id}
         setting = "sources.ym.details_page_size"
-        return self._pages("FinanceBatchDetails", "FinanceBatchDetailsList", params, page_size, setting)
+        return self._pages("FinanceBatchDetails", "FinanceBatchDetailsList", params, page_size, setting, records)
 
     def start_export(self, batch_id: str) -> str:
         """Start the export of a closed batch's invoice items; returns its ExportID.

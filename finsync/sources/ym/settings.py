@@ -19,6 +19,7 @@ MIN_OVERLAP_HOURS = 1.0
 @configspec
 class YMSettings(SourceSettings):
     section: ClassVar[str] = "ym"
+    tenant_own: ClassVar[tuple[str, ...]] = ("client_id",)
 
     client_id: int = None  # the numeric ClientID (required)
     api_key: TSecretStrValue = None
@@ -48,6 +49,9 @@ class YMSettings(SourceSettings):
     sweep_interval_hours: float = 24.0
     # Sessions expire after 15 minutes idle; renew a little before that.
     session_refresh_seconds: float = 840.0
+    # YM documents no limit but answers 429 behind Cloudflare; public connectors space requests 600 ms apart
+    # and the advice is 1-2 per second per session.
+    max_requests_per_second: float = 2.0
 
     def problems(self) -> Iterator[Problem]:
         if self.client_id < 1:
@@ -81,6 +85,10 @@ class YMSettings(SourceSettings):
         if self.sweep_interval_hours <= 0:
             yield "sweep_interval_hours", f"must be positive, not {self.sweep_interval_hours}"
         yield from super().problems()
+
+    @property
+    def in_flight(self) -> int:
+        return max(self.export_concurrency, self.page_concurrency)
 
     @property
     def zone(self) -> ZoneInfo:

@@ -21,6 +21,7 @@ MIN_OVERLAP_MINUTES = 10.0
 @configspec
 class YouniumSettings(SourceSettings):
     section: ClassVar[str] = "younium"
+    tenant_own: ClassVar[tuple[str, ...]] = ("legal_entity", "client_id")
 
     client_id: TSecretStrValue = None
     secret: TSecretStrValue = None
@@ -38,6 +39,12 @@ class YouniumSettings(SourceSettings):
     # this many hours (and on `finsync run --sweep`).
     sweep_interval_hours: float = 24.0
     sequential: bool = False
+    # Younium publishes no limit (and no 429); public clients fetch every page of a list at once.
+    max_requests_per_second: float = 25.0
+
+    @property
+    def in_flight(self) -> int:
+        return 1 if self.sequential else self.concurrency
 
     def problems(self) -> Iterator[Problem]:
         yield from not_blank(self, "client_id", "secret")

@@ -29,5 +29,6 @@ SELECT
     i.line_item_date_entered AS entered_at,
     CAST(NULL AS TIMESTAMP WITH TIME ZONE) AS modified_at
 FROM ym.invoice_items AS i
-LEFT JOIN analytics.invoices AS inv ON inv.source_system = 'ym' AND inv.invoice_id = CAST(i.invoice_no AS VARCHAR)
+LEFT JOIN analytics.invoices AS inv
+    ON inv.source_system = 'ym' AND inv.tenant = '{tenant}' AND inv.invoice_id = CAST(i.invoice_no AS VARCHAR)
 LEFT JOIN ym.finance_batch_items AS b ON b.line_item_id = i.line_item_id

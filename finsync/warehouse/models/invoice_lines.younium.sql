@@ -35,7 +35,8 @@ SELECT
     l.created AS entered_at,
     l.modified AS modified_at
 FROM younium.invoice_lines AS l
-LEFT JOIN analytics.invoices AS inv ON inv.source_system = 'younium' AND inv.invoice_id = l.invoice_id
+LEFT JOIN analytics.invoices AS inv
+    ON inv.source_system = 'younium' AND inv.tenant = '{tenant}' AND inv.invoice_id = l.invoice_id
 LEFT JOIN (
     SELECT code, MAX(name) AS name FROM younium.chart_of_accounts WHERE deleted_at IS NULL GROUP BY code
 ) AS coa ON coa.code = l.recognized_revenue_code

@@ -2,6 +2,7 @@
 -- invoices (and credit notes) with an amount still open, by days past their due date.
 -- requires: analytics.invoices
 SELECT
+    tenant,
     as_of_date,
     source_system,
     customer_id,
@@ -18,4 +19,4 @@ SELECT
     COUNT(*) AS invoice_count
 FROM analytics.invoices
 WHERE days_past_due IS NOT NULL
-GROUP BY 1, 2, 3, 4, 5, 6
+GROUP BY 1, 2, 3, 4, 5, 6, 7

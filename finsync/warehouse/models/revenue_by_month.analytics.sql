@@ -1,8 +1,9 @@
--- Revenue per calendar month of the invoice date, source system, GL/revenue account and base currency:
+-- Revenue per calendar month of the invoice date, tenant, source system, GL/revenue account and base currency:
 -- the lines that count as revenue (analytics.invoice_lines.is_revenue), credit notes negative, in base
 -- currency. Base currencies are never added together: each is its own row.
 -- requires: analytics.invoice_lines
 SELECT
+    tenant,
     MAKE_DATE(CAST(EXTRACT(YEAR FROM invoice_date) AS INTEGER), CAST(EXTRACT(MONTH FROM invoice_date) AS INTEGER), 1)
         AS month,
     source_system,
@@ -12,4 +13,4 @@ SELECT
     COUNT(*) AS line_count
 FROM analytics.invoice_lines
 WHERE is_revenue
-GROUP BY 1, 2, 3, 4
+GROUP BY 1, 2, 3, 4, 5

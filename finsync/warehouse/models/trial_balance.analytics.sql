@@ -1,7 +1,8 @@
--- The trial balance: per accounting period and GL account, the debits, credits and balance (debits less
+-- The trial balance: per tenant, accounting period and GL account, the debits, credits and balance (debits less
 -- credits) of every GL line, in base currency.
 -- requires: analytics.gl_lines
 SELECT
+    tenant,
     fiscal_year,
     fiscal_period,
     MAX(period) AS period,
@@ -14,4 +15,4 @@ SELECT
     CAST(SUM(debit) - SUM(credit) AS DECIMAL(38, 4)) AS balance,
     COUNT(*) AS line_count
 FROM analytics.gl_lines
-GROUP BY fiscal_year, fiscal_period, account_code, base_currency
+GROUP BY tenant, fiscal_year, fiscal_period, account_code, base_currency

@@ -1,0 +1,148 @@
+"""Politeness: the request-rate cap, the cap on requests in flight, and the back-off on 429, shared by every
+thread of a run."""
+
+from __future__ import annotations
+
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+
+import httpx
+import pytest
+import respx
+
+from finsync import progress
+from finsync.http import HttpClient, HttpSettings
+from finsync.http.pacing import RECOVER_AFTER, REQUESTS, THROTTLED, WAITED, Pacer
+
+BASE = "https://api.example.test"
+
+
+def polite_client(rate: float = 0.0, in_flight: int = 8, sleeps: list[float] | None = None) -> HttpClient:
+    settings = HttpSettings(max_attempts=5, backoff_initial=0.01, max_requests_per_second=rate, max_in_flight=in_flight)
+    return HttpClient("Test", BASE, settings, sleep=(sleeps.append if sleeps is not None else time.sleep))
+
+
+@respx.mock
+def test_request_starts_are_spaced_by_the_rate_cap_across_threads() -> None:
+    starts: list[float] = []
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        starts.append(time.monotonic())
+        return httpx.Response(200, json={})
+
+    respx.get(f"{BASE}/things").mock(side_effect=answer)
+    http = polite_client(rate=20.0)
+    with ThreadPoolExecutor(4) as pool:
+        list(pool.map(lambda _: http.request("GET", "/things"), range(12)))
+    gaps = [b - a for a, b in zip(sorted(starts), sorted(starts)[1:], strict=False)]
+    assert len(starts) == 12
+    # 20 per second: starts at least 50 ms apart (a little less for the clock's resolution), never a burst.
+    assert min(gaps) >= 0.045, gaps
+
+
+@respx.mock
+def test_no_more_requests_in_flight_than_the_cap_whatever_the_threads() -> None:
+    in_flight, most = 0, 0
+    lock = threading.Lock()
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        nonlocal in_flight, most
+        with lock:
+            in_flight += 1
+            most = max(most, in_flight)
+        time.sleep(0.02)
+        with lock:
+            in_flight -= 1
+        return httpx.Response(200, json={})
+
+    respx.get(f"{BASE}/things").mock(side_effect=answer)
+    http = polite_client(in_flight=2)
+    with ThreadPoolExecutor(6) as pool:
+        list(pool.map(lambda _: http.request("GET", "/things"), range(18)))
+    assert most == 2
+
+
+def test_a_429_halves_the_requests_in_flight_and_the_rate_once_per_burst_then_they_recover_step_by_step() -> None:
+    now = [100.0]
+    pacer = Pacer(10.0, 8, clock=lambda: now[0])
+    pacer.answered(429)
+    assert (pacer.limit, pacer.rate) == (4, 5.0)
+    pacer.answered(429)  # the same burst: the requests that were already in flight
+    assert (pacer.limit, pacer.rate) == (4, 5.0)
+    now[0] += 1.5
+    pacer.answered(429)
+    assert (pacer.limit, pacer.rate) == (2, 2.5)
+    for _ in range(RECOVER_AFTER - 1):
+        pacer.answered(200)
+    assert pacer.limit == 2
+    pacer.answered(200)
+    assert (pacer.limit, pacer.rate) == (3, pytest.approx(2.75))
+    for _ in range(RECOVER_AFTER * 20):
+        pacer.answered(200)
+    assert (pacer.limit, pacer.rate) == (8, 10.0)  # back to the settings, never above
+
+
+def test_a_429_halves_from_what_the_upstream_accepted_in_the_last_second_when_that_is_less() -> None:
+    now = [10.0]
+    pacer = Pacer(25.0, 4, clock=lambda: now[0])
+    for _ in range(6):  # six answers in the second before the 429: the upstream allows about six a second
+        now[0] += 0.1
+        pacer.answered(200)
+    now[0] += 0.3
+    pacer.answered(429)
+    assert pacer.rate == 3.0 and pacer.limit == 2
+
+
+def test_the_rate_never_falls_below_a_floor_however_many_429s() -> None:
+    now = [0.0]
+    pacer = Pacer(8.0, 4, clock=lambda: now[0])
+    for _ in range(20):
+        now[0] += 2
+        pacer.answered(429)
+    assert pacer.limit == 1 and pacer.rate == pytest.approx(8.0 / 32)
+
+
+@respx.mock
+def test_a_retry_after_holds_every_thread_and_the_run_tallies_429s_and_time_waiting() -> None:
+    respx.get(f"{BASE}/slow").mock(
+        side_effect=[httpx.Response(429, headers={"Retry-After": "3"}), httpx.Response(200, json={"ok": 1})]
+    )
+    respx.get(f"{BASE}/other").mock(return_value=httpx.Response(200, json={}))
+    sleeps: list[float] = []
+    http = polite_client(sleeps=sleeps)
+    run = progress.start("test")
+    try:
+        assert http.request("GET", "/slow").body == {"ok": 1}
+        other = threading.Thread(target=http.request, args=("GET", "/other"))  # waits out the same Retry-After
+        other.start()
+        other.join(5)
+    finally:
+        progress.start("done")
+    assert sleeps[0] == 3.0 and len(sleeps) == 2 and 0 < sleeps[1] <= 3.0
+    assert run.tallies[REQUESTS] == 3 and run.tallies[THROTTLED] == 1
+    assert run.tallies[WAITED] >= 3.0
+
+
+@respx.mock
+def test_a_sign_in_made_inside_a_request_does_not_wait_for_its_own_slot() -> None:
+    from finsync.http import Credential, RenewingAuth
+
+    class Token(RenewingAuth):
+        def __init__(self, http: HttpClient) -> None:
+            super().__init__("Test")
+            self.http = http
+
+        def sign_in(self) -> Credential:
+            self.http.request("POST", "/token")
+            return Credential("t", 60.0)
+
+        def apply(self, request: httpx.Request, value: str) -> None:
+            request.headers["Authorization"] = f"Bearer {value}"
+
+    respx.post(f"{BASE}/token").mock(return_value=httpx.Response(200, json={}))
+    respx.get(f"{BASE}/things").mock(return_value=httpx.Response(200, json=[1]))
+    http = polite_client(in_flight=1)
+    done = threading.Event()
+    threading.Thread(target=lambda: (http.request("GET", "/things", auth=Token(http)), done.set()), daemon=True).start()
+    assert done.wait(5), "the request deadlocked waiting for a second slot"
