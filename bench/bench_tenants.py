@@ -88,7 +88,7 @@ def run_job(parallel: int, dsn: str) -> dict[str, Any]:
         "parallel": parallel,
         "seconds": seconds,
         "success": result.success,
-        "check_passed": [e.event_specific_data.evaluation.passed for e in checks],
+        "check_passed": [e.event_specific_data.passed for e in checks],
         "workers": len(workers),
         "worker_peak_mb": max(workers, default=0.0),
         "worker_median_mb": statistics.median(workers) if workers else 0.0,
