@@ -107,6 +107,8 @@ class Pacer:
         """Adjust to an answer: a 429 backs off (once per burst), any other answer counts towards recovery."""
         with self._changed:
             now = self._clock()
+            while self._accepted and self._accepted[0] <= now - 1.0:
+                self._accepted.popleft()  # only the last second counts: kept short whatever the run's length
             if status != 429:
                 self._accepted.append(now)
                 self._calm += 1
@@ -121,8 +123,6 @@ class Pacer:
                 self._resume_at = max(self._resume_at, now + retry_after)
             if now - self._last_backoff >= BACKOFF_SPACING_SECONDS:
                 self._last_backoff = now
-                while self._accepted and self._accepted[0] <= now - 1.0:
-                    self._accepted.popleft()
                 self.limit = max(1, self.limit // 2)
                 accepted = float(len(self._accepted)) or self.rate
                 self.rate = max(self.max_rate / MAX_SLOWDOWN, min(self.rate, accepted) / 2)
