@@ -15,6 +15,8 @@ from pathlib import Path
 from typing import Any
 
 import dlt
+import pyarrow as pa
+from dlt.common.pipeline import LoadInfo
 
 from finsync import progress
 from finsync.errors import BatchExportError, ConfigurationError, SyncError
@@ -101,6 +103,21 @@ def make_pipeline(
     )
 
 
+def extract_and_load(
+    pipeline: dlt.Pipeline, data: Any, warehouse: Warehouse, full_refresh: bool = False
+) -> tuple[LoadInfo, dict[str, int]]:
+    """`pipeline.run`, step by step (the load info, and the rows normalized by table): between the extract and
+    the load, the memory the extract freed goes back to the system, so the load's own share (DuckDB's memory
+    limit) comes on top of the run's baseline rather than of the extract's peak."""
+    pipeline.sync_destination()  # adopt the warehouse's state and schema, as `run` does first
+    pipeline.extract(
+        data, refresh="drop_sources" if full_refresh else None, loader_file_format=warehouse.loader_file_format
+    )
+    pa.default_memory_pool().release_unused()  # the system allocator (see finsync/__init__.py) trims its heap
+    normalized = pipeline.normalize()
+    return pipeline.load(), dict(normalized.row_counts)
+
+
 def sync(
     source: str,
     warehouse: Warehouse,
@@ -175,13 +192,9 @@ def _sync(
     elif warehouse.exists():
         report.notes.extend(upgrade_layout(warehouse, spec, target, str(getattr(resolved.zone, "key", "UTC"))))
     data = spec.factory(resolved, **options)
-    info = pipeline.run(
-        data, refresh="drop_sources" if full_refresh else None, loader_file_format=warehouse.loader_file_format
-    )
+    info, rows = extract_and_load(pipeline, data, warehouse, full_refresh)
     info.raise_on_failed_jobs()
-    normalize = pipeline.last_trace.last_normalize_info if pipeline.last_trace else None
-    if normalize:
-        report.rows_loaded = {t: n for t, n in normalize.row_counts.items() if not t.startswith("_dlt")}
+    report.rows_loaded = {t: n for t, n in rows.items() if not t.startswith("_dlt")}
     state = pipeline.state.get("sources", {}).get(spec.name, {})
     report.failures = spec.failures(state)
     report.notes.extend(spec.notes(state))

@@ -18,6 +18,7 @@ from dlt.extract.source import DltSource
 
 from finsync import progress
 from finsync.errors import AuthenticationError, Interrupted
+from finsync.first_seen import FirstSeen
 from finsync.http import bounded_map
 from finsync.sources.state import cursor, set_cursor, sweep_due, swept
 from finsync.tables import Origin, PiiMode
@@ -168,7 +169,7 @@ def finance_batch_items(batches: pa.Table, reader: BatchReader, concurrency: int
             counts.setdefault(b["batch_id"], b["item_count"])
     progress.advance("batches read", 0, more=len(todo))
     failed: dict[str, str] = {}
-    seen: set[int] = set()  # LineItemIDs handed over this run: the load trusts them to be unique
+    seen = FirstSeen("line_item_id")  # the load trusts LineItemIDs to be unique (FINANCE_BATCH_ITEMS)
     with tempfile.TemporaryDirectory(prefix="exports-", dir=spool_root()) as spool:
         for outcome in bounded_map(lambda batch: reader(batch, Path(spool)), todo, concurrency):
             batch_id = outcome.item.batch_id
@@ -182,13 +183,7 @@ def finance_batch_items(batches: pa.Table, reader: BatchReader, concurrency: int
             logger.info("YM batch %s: %d items", batch_id, items.rows)
             progress.advance("batches read")
             for table in items.tables():
-                ids = table.column("line_item_id").to_pylist()
-                fresh = [i not in seen for i in ids]
-                if not all(fresh):
-                    logger.warning("YM batch %s repeats items of another batch; they are loaded once", batch_id)
-                    table = table.filter(pa.array(fresh))
-                seen.update(ids)
-                yield table
+                yield _once(seen, table, f"YM batch {batch_id} repeats {{}} items of another batch")
             items.discard()
             loaded.add(batch_id)
             counts[batch_id] = outcome.item.item_count
@@ -207,6 +202,13 @@ class InvoiceItemsSweep:
 
     def __init__(self, days: timedelta, every: timedelta, requested: bool) -> None:
         self.days, self.every, self.requested = days, every, requested
+
+
+def _once(seen: FirstSeen, table: pa.Table, repeated: str) -> pa.Table:
+    table, dropped = seen.keep(table)
+    if dropped:
+        logger.warning(repeated.format(dropped) + "; each is loaded once")
+    return table
 
 
 @dlt.resource(name="invoice_items")
@@ -241,6 +243,10 @@ def invoice_items(
         records=INVOICE_ITEMS.wire_schema(pii),
     )
     held: list[pa.Table] = []
+    # Offset paging repeats an item when items are entered while the list is read (INVOICE_ITEMS is
+    # unique per load).
+    seen = FirstSeen("line_item_id")
+    repeated = "YM InvoiceItems listed {} items twice (the list shifted while it was read)"
     for page, records in enumerate(pages, start=1):
         table = INVOICE_ITEMS.from_rows(records, zone, pii, origin=Origin(f"YM InvoiceItems page {page}"))
         entered = pc.max(table.column("line_item_date_entered")).as_py()
@@ -249,10 +255,10 @@ def invoice_items(
         requests, rows = page, rows + table.num_rows
         held.append(table)
         if sum(t.num_rows for t in held) >= BATCH_ROWS:
-            yield pa.concat_tables(held)
+            yield _once(seen, pa.concat_tables(held), repeated)
             held = []
     if held:
-        yield pa.concat_tables(held)
+        yield _once(seen, pa.concat_tables(held), repeated)
     if newest is not None:
         set_cursor("invoice_items", min(newest, run_started))
     if sweeping:

@@ -142,6 +142,7 @@ INVOICE_ITEMS = Table(
     "invoice_items",
     "line_item_id",
     INVOICE_ITEM_COLUMNS,
+    unique_per_load=True,  # repeats across pages are dropped as they are read (see `invoice_items`)
     doc="One YM invoice line item, from InvoiceItems, whether or not its finance batch has closed",
 )
 
