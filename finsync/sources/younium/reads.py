@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
@@ -28,6 +28,9 @@ SWEPT = ("invoices", "accounts", "invoice_batches")
 # The lists with no modified field: read whole on every run.
 ALWAYS_WHOLE = ("payments", "chart_of_accounts", "currencies", "exchange_rates")
 WHOLE_READ_STATE = "whole_reads"
+# Records handed to the tables at once: dlt checks a table's hints on every item it is given (about as long
+# as converting a page of 100 records), so pages are joined before they are converted.
+GATHERED_RECORDS = 2_000
 
 
 class ByIdReads:
@@ -97,11 +100,17 @@ class ModifiedWindows:
         after = self.start if last is None or sweep else max(self.start, last - self.overlap)
         window = Window(after, now, resumed=last is not None)
         newest, records, requests, started = last, 0, 0, time.monotonic()
-        for rows in pages(window):
-            stamps = [moment for row in rows if (moment := modified_of(row)) is not None]
-            if stamps and (newest is None or max(stamps) > newest):
-                newest = max(stamps)
-            records, requests = records + len(rows), requests + 1
+
+        def counted(listed: Iterator[list[JsonObject]]) -> Iterator[list[JsonObject]]:
+            nonlocal newest, records, requests
+            for page in listed:
+                stamps = [moment for row in page if (moment := modified_of(row)) is not None]
+                if stamps and (newest is None or max(stamps) > newest):
+                    newest = max(stamps)
+                records, requests = records + len(page), requests + 1
+                yield page
+
+        for rows in gathered(counted(pages(window))):
             # Only a window from the start date holds every record's children whole.
             yield by_id.complete(table, rows) if by_id and window.after > self.start else rows
         if newest is not None:
@@ -125,15 +134,27 @@ class ModifiedWindows:
         return dlt.resource(self.read(table, pages, by_id), name=f"{table}_records", selected=False)
 
 
+def gathered(pages: Iterable[list[JsonObject]]) -> Iterator[list[JsonObject]]:
+    """Pages joined into lists of at least GATHERED_RECORDS records (the last may be shorter)."""
+    held: list[JsonObject] = []
+    for page in pages:
+        held.extend(page)
+        if len(held) >= GATHERED_RECORDS:
+            yield held
+            held = []
+    if held:
+        yield held
+
+
 def whole_records(table: str, pages: Callable[[bool], Iterator[list[JsonObject]]]) -> DltResource:
     """Every record of a list with no modified field to read incrementally by, as a resource of pages."""
 
     def read() -> Iterator[list[JsonObject]]:
         before = last_read_rows(table)
         rows = 0
-        for page in pages(bool(before)):
-            rows += len(page)
-            yield page
+        for records in gathered(pages(bool(before))):
+            rows += len(records)
+            yield records
         set_last_read_rows(table, rows)
 
     return dlt.resource(read, name=f"{table}_records", selected=False)
