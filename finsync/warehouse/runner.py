@@ -17,11 +17,12 @@ from typing import Any
 import dlt
 import pyarrow as pa
 from dlt.common.pipeline import LoadInfo
+from dlt.extract.source import DltSource
 
 from finsync import progress
 from finsync.errors import BatchExportError, ConfigurationError, SyncError
 from finsync.sources.tenants import DEFAULT, Target
-from finsync.tables import Sensitivity
+from finsync.tables import Sensitivity, Table
 
 from .after_load import after_load
 from .database import (
@@ -118,6 +119,16 @@ def extract_and_load(
     return pipeline.load(), dict(normalized.row_counts)
 
 
+def append_where_empty(data: DltSource, tables: tuple[Table, ...], rows_before: Mapping[str, int]) -> None:
+    """Tables that hold no rows yet and promise one row per key in a load (`unique_per_load`) are appended
+    to: merging into nothing stages every row, copies it again and writes it twice, for the same table (a
+    first load of 100k YM items: 1.9 s of load instead of ~1 s)."""
+    empty = {t.name for t in tables if t.unique_per_load and not rows_before.get(t.name)}
+    for resource in data.selected_resources.values():
+        if resource.table_name in empty:
+            resource.apply_hints(write_disposition="append")
+
+
 def sync(
     source: str,
     warehouse: Warehouse,
@@ -186,12 +197,18 @@ def _sync(
     pipeline = make_pipeline(spec, warehouse, run, target)
     # With nothing pending, adopt the warehouse's own state, never a stale local copy (the warehouse may
     # have been replaced or restored): the cursor in the warehouse is the one committed with its data.
-    pipeline = finish_pending(pipeline, target, warehouse, report) if pipeline.has_pending_data else pipeline.drop()
+    pending = pipeline.has_pending_data
+    pipeline = finish_pending(pipeline, target, warehouse, report) if pending else pipeline.drop()
     if full_refresh and warehouse.exists():
         drop_views(warehouse)  # PostgreSQL refuses to drop a table a view depends on
     elif warehouse.exists():
         report.notes.extend(upgrade_layout(warehouse, spec, target, str(getattr(resolved.zone, "key", "UTC"))))
     data = spec.factory(resolved, **options)
+    rows_now = report.table_rows_before
+    if pending and warehouse.exists():  # the pending load may have filled tables that were empty
+        with warehouse.connect() as connection:
+            rows_now = count_rows(connection, dataset)
+    append_where_empty(data, spec.tables, {} if full_refresh else rows_now)
     info, rows = extract_and_load(pipeline, data, warehouse, full_refresh)
     info.raise_on_failed_jobs()
     report.rows_loaded = {t: n for t, n in rows.items() if not t.startswith("_dlt")}
