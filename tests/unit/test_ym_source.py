@@ -13,7 +13,7 @@ import respx
 from finsync.errors import ConfigurationError
 from finsync.sources.ym import ym
 from finsync.sources.younium import younium
-from finsync.warehouse.runner import Warehouse, sync
+from finsync.warehouse.runner import SOURCES, Warehouse, make_pipeline, sync
 
 BASE = "https://ym.example.test"
 CID = 4321
@@ -44,17 +44,37 @@ class Upstream:
         return mock.get(f"{BASE}/Ams/{CID}/InvoiceItems").mock(side_effect=page)
 
 
+SETTINGS = {"client_id": CID, "api_key": "key-1234", "api_password": "password-1234", "base_url": BASE}
+
+
 def run(warehouse: Warehouse, upstream: Upstream, **extra: Any) -> respx.Route:
-    settings = {"client_id": CID, "api_key": "key-1234", "api_password": "password-1234", "base_url": BASE}
     with respx.mock(assert_all_called=False) as mock:
         route = upstream.install(mock)
-        sync("ym", warehouse, settings={**settings, "overlap_hours": 2, **extra})
+        sync("ym", warehouse, settings={**SETTINGS, "overlap_hours": 2, **extra})
     return route
 
 
 def loaded(warehouse: Warehouse) -> list[int]:
     with duckdb.connect(str(warehouse.duckdb_path), read_only=True) as connection:
         return [r[0] for r in connection.execute("SELECT line_item_id FROM ym.invoice_items ORDER BY 1").fetchall()]
+
+
+def test_a_pending_load_fills_the_empty_table_so_the_read_after_it_merges_instead_of_appending(
+    tmp_path: Path,
+) -> None:
+    """An empty table is appended to on its first load; one a pending load filled is not empty any more."""
+    warehouse, upstream = Warehouse("duckdb", tmp_path / "w.duckdb"), Upstream()
+    run(warehouse, upstream)  # nothing to read yet: the dataset exists, invoice_items holds no rows
+    upstream.items = [item(1, "2024-03-10T12:00:00"), item(2, "2024-03-10T12:30:00")]
+    with respx.mock(assert_all_called=False) as mock:
+        upstream.install(mock)
+        stopped = make_pipeline(SOURCES["ym"], warehouse)
+        stopped.extract(ym(**SETTINGS, overlap_hours=2).with_resources("invoice_items"))
+        stopped.normalize()  # a run stopped before its load: the package waits for the next run
+    run(warehouse, upstream)  # loads the pending package, then reads both items again (the overlap)
+    with duckdb.connect(str(warehouse.duckdb_path), read_only=True) as connection:
+        counts = connection.execute("SELECT count(*), count(DISTINCT line_item_id) FROM ym.invoice_items").fetchone()
+    assert counts == (2, 2)
 
 
 def test_an_item_a_shifting_list_repeats_on_the_next_page_is_loaded_once(tmp_path: Path) -> None:
