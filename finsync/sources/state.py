@@ -1,6 +1,6 @@
 """What a source remembers between runs, in its dlt source state (committed with the rows it describes):
 per table, the cursor an incremental read continues from, when the table was last swept, and how many
-records the last whole read of a table returned."""
+records the last whole read of a table returned (with a digest of them)."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ import dlt
 CURSORS = "cursors"
 SWEEPS = "sweeps"
 ROWS = "rows_last_read"
+DIGESTS = "digest_last_read"
 
 
 def cursor(table: str) -> datetime | None:
@@ -38,8 +39,15 @@ def last_read_rows(table: str) -> int:
     return int(dlt.current.source_state().get(ROWS, {}).get(table, 0))
 
 
-def set_last_read_rows(table: str, rows: int) -> None:
-    dlt.current.source_state().setdefault(ROWS, {})[table] = rows
+def last_read_digest(table: str) -> str | None:
+    """The digest of what the last complete read of a whole-read table returned, where one was taken."""
+    return dlt.current.source_state().get(DIGESTS, {}).get(table)
+
+
+def set_last_read_rows(table: str, rows: int, digest: str | None = None) -> None:
+    state = dlt.current.source_state()
+    state.setdefault(ROWS, {})[table] = rows
+    state.setdefault(DIGESTS, {})[table] = digest
 
 
 def saved_cursors(source_state: dict[str, Any]) -> dict[str, str]:

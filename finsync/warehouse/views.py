@@ -15,6 +15,7 @@ are built from the table declarations (`history`).
 
 from __future__ import annotations
 
+import hashlib
 import re
 from dataclasses import dataclass
 from functools import cache
@@ -25,12 +26,14 @@ from finsync.errors import FinsyncError, SyncError
 from finsync.http import redact
 from finsync.sources.tenants import Target
 
-from .database import Warehouse, existing_columns, existing_tables, query
+from .database import Warehouse, existing_columns, existing_tables, meta_value, query, set_meta_value
 from .history import Versioned, history_sql, versioned
 from .registry import SOURCES
 from .targets import loaded_targets
 
 SCHEMA = "analytics"
+# finsync's fact (`database.meta_value`) naming the views standing: a digest of their SQL and descriptions.
+VIEWS_KEY = "views"
 
 
 @dataclass(frozen=True)
@@ -129,37 +132,23 @@ def tenant_parts(view: str, targets: list[Target], leave_out: set[str] | frozens
 
 def refresh_views(warehouse: Warehouse, leave_out: set[str] | frozenset[str] = frozenset()) -> None:
     """(Re)create every analytics view over the tenants present (but the datasets in `leave_out`), with its
-    column descriptions."""
-    from .dictionary import describe_views
+    column descriptions. Views that would come out as they are (same SQL, same descriptions, all present:
+    a rerun that changed no table's columns and no tenant) are left standing."""
+    from .dictionary import describe_views, views
 
     try:
         with warehouse.connect() as connection:  # one transaction on PostgreSQL: readers never see them missing
+            planned = planned_views(connection, leave_out)
+            fingerprint = hashlib.sha256(repr((planned, views())).encode()).hexdigest()
+            present = existing_tables(connection)
+            if meta_value(connection, VIEWS_KEY) == fingerprint and all(f"{SCHEMA}.{v}" in present for v, _ in planned):
+                return
             query(connection, f"CREATE SCHEMA IF NOT EXISTS {SCHEMA}")
             _drop(connection)
-            tables = existing_tables(connection)
-            targets = loaded_targets(connection)
-            columns = {
-                f"{schema}.{table}": names
-                for schema in {SCHEMA, *(t.dataset for t in targets)}
-                for table, names in existing_columns(connection, schema).items()
-            }
-            for view in view_order():
-                present = [p for p in tenant_parts(view, targets, leave_out) if p.requires <= tables]
-                if present:
-                    create_view(connection, view, [p.text(columns) for p in present])
-                    tables.add(f"{SCHEMA}.{view}")
-            for item in history_views():
-                held = [
-                    (t, Versioned(t.dataset, item.table))
-                    for t in targets
-                    if t.source == item.dataset and t.dataset not in leave_out
-                ]
-                held = [(t, one) for t, one in held if one.versions in tables]
-                if held:
-                    # Tenants' tables may differ (pii = "drop" has fewer columns): the union keeps those all have.
-                    common = set.intersection(*(columns.get(f"{o.dataset}.{o.table.name}", set()) for _, o in held))
-                    create_view(connection, item.view, [tenant_led(t, history_sql(one, common)) for t, one in held])
+            for view, sql in planned:
+                query(connection, f"CREATE VIEW {SCHEMA}.{view} AS\n{sql}")
             describe_views(connection)
+            set_meta_value(connection, VIEWS_KEY, fingerprint)
     except FinsyncError:
         raise
     except Exception as error:
@@ -169,10 +158,40 @@ def refresh_views(warehouse: Warehouse, leave_out: set[str] | frozenset[str] = f
         ) from None
 
 
+def planned_views(connection: Any, leave_out: set[str] | frozenset[str]) -> list[tuple[str, str]]:
+    """(view, SQL) of every view the warehouse's tables make, in the order they are created."""
+    own = {*view_order(), *(item.view for item in history_views())}
+    tables = existing_tables(connection) - {f"{SCHEMA}.{view}" for view in own}
+    targets = loaded_targets(connection)
+    columns = {
+        f"{schema}.{table}": names
+        for schema in {SCHEMA, *(t.dataset for t in targets)}
+        for table, names in existing_columns(connection, schema).items()
+        if schema != SCHEMA or table not in own
+    }
+    planned = []
+    for view in view_order():
+        present = [p for p in tenant_parts(view, targets, leave_out) if p.requires <= tables]
+        if present:
+            planned.append((view, union([p.text(columns) for p in present])))
+            tables.add(f"{SCHEMA}.{view}")
+    for item in history_views():
+        held = [
+            (t, Versioned(t.dataset, item.table))
+            for t in targets
+            if t.source == item.dataset and t.dataset not in leave_out
+        ]
+        held = [(t, one) for t, one in held if one.versions in tables]
+        if held:
+            # Tenants' tables may differ (pii = "drop" has fewer columns): the union keeps those all have.
+            common = set.intersection(*(columns.get(f"{o.dataset}.{o.table.name}", set()) for _, o in held))
+            planned.append((item.view, union([tenant_led(t, history_sql(one, common)) for t, one in held])))
+    return planned
+
+
 def tenant_led(target: Target, sql: str) -> str:
     return f"SELECT '{target.tenant}' AS tenant, part.* FROM ({sql}) AS part"
 
 
-def create_view(connection: Any, view: str, parts: list[str]) -> None:
-    union = "\nUNION ALL\n".join(f"({sql})" for sql in parts)
-    query(connection, f"CREATE VIEW {SCHEMA}.{view} AS\n{union}")
+def union(parts: list[str]) -> str:
+    return "\nUNION ALL\n".join(f"({sql})" for sql in parts)

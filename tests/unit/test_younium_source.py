@@ -549,3 +549,66 @@ def test_the_ledger_loads_journals_vouchers_and_gl_lines_exactly_and_replaces_th
     assert routes["journal"].call_count == 1
     assert rows(pipeline, "SELECT key FROM accounting_transactions") == [("j-1:T-2",)]
     assert rows(pipeline, "SELECT key FROM accounting_transaction_lines") == [("j-1:T-2:1",)]
+
+
+def test_a_list_read_whole_as_the_last_run_read_it_writes_nothing_and_marks_nothing(pipeline: Warehouse) -> None:
+    upstream = Upstream()
+    run(pipeline, upstream)
+    whole = ("payments", "payment_settlements", "chart_of_accounts", "currencies", "exchange_rates")
+    written = {table: rows(pipeline, f"SELECT _dlt_load_id FROM {table}") for table in whole}
+    run(pipeline, upstream)  # nothing changed upstream
+    assert {table: rows(pipeline, f"SELECT _dlt_load_id FROM {table}") for table in whole} == written
+    assert rows(pipeline, "SELECT count(deleted_at) FROM payments") == [(0,)], "unwritten is not unseen"
+    upstream.rates = [{**upstream.rates[0], "rate": 11.625}]
+    run(pipeline, upstream)
+    assert rows(pipeline, "SELECT rate FROM exchange_rates") == [(Decimal("11.625000"),)]
+    assert rows(pipeline, "SELECT _dlt_load_id FROM payments") == written["payments"]
+
+
+def test_a_list_read_whole_is_written_again_when_what_its_rows_depend_on_changed(pipeline: Warehouse) -> None:
+    upstream = Upstream()
+    run(pipeline, upstream, pii="drop")
+    run(pipeline, upstream)  # pii = "mask" now: the same payments gain their personal columns
+    assert "payer_name" in columns(pipeline, "payments")
+    upstream.base_currency = {"id": "c-2", "code": "EUR"}
+    run(pipeline, upstream)  # the same currencies, another base
+    assert rows(pipeline, "SELECT code, is_base FROM currencies ORDER BY code") == [("EUR", True), ("SEK", False)]
+
+
+def test_a_list_longer_than_the_check_is_written_on_every_run(
+    pipeline: Warehouse, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("finsync.sources.younium.reads.UNCHANGED_CHECKED", 1)
+    upstream = Upstream()
+    run(pipeline, upstream)
+    first = rows(pipeline, "SELECT _dlt_load_id FROM currencies")
+    run(pipeline, upstream)
+    assert rows(pipeline, "SELECT DISTINCT _dlt_load_id FROM currencies") != first
+
+
+def test_views_left_as_they_are_stand_and_missing_or_changed_ones_are_made_again(
+    pipeline: Warehouse, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import finsync.warehouse.views as views
+
+    created: list[str] = []
+
+    def recorded(connection: Any, sql: str, params: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
+        if sql.startswith("CREATE VIEW"):
+            created.append(sql.split()[2])
+        return query(connection, sql, params)
+
+    query = views.query
+    monkeypatch.setattr(views, "query", recorded)
+    upstream = Upstream()
+    run(pipeline, upstream)
+    assert {"analytics.invoices", "analytics.trial_balance"} <= set(created)
+    everything, created[:] = list(created), []
+    upstream.rates = [{**upstream.rates[0], "rate": 12}]
+    run(pipeline, upstream)  # new rows, the same tables and columns
+    assert created == []
+    with duckdb.connect(str(pipeline.duckdb_path)) as connection:
+        connection.execute("DROP VIEW analytics.receivables_aging")
+    run(pipeline, upstream)
+    assert created == everything
+    assert rows(pipeline, "SELECT count(*) FROM duckdb_views() WHERE view_name = 'receivables_aging'") == [(1,)]

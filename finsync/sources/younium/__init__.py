@@ -4,9 +4,11 @@ chart of accounts, currencies and exchange rates."""
 
 from __future__ import annotations
 
+import functools
 import hashlib
 from collections.abc import Callable, Iterator, Sequence
 from datetime import datetime, timedelta, timezone
+from importlib.metadata import version
 from typing import Any, cast
 
 import dlt
@@ -122,8 +124,14 @@ def younium_source(settings: YouniumSettings, sweep: bool = False) -> Sequence[D
     journal_rows = reads.records(
         "journals", client.journals, by_id=ByIdReads(client.journal, "vouchers", settings.concurrency)
     )
-    payment_rows = whole_records("payments", client.payments)
+    # What a whole list's rows depend on besides its records: a list read as the last run read it writes
+    # nothing, unless finsync, the tables' declarations or the pii mode changed since (or, for currencies,
+    # the base currency).
+    shape = hashlib.sha256(repr((version("finsync"), pii, TABLES)).encode()).hexdigest()
+    whole = functools.partial(whole_records, shape=lambda: shape)
+    payment_rows = whole("payments", client.payments)
     base = BaseCurrency(client)
+    currencies = whole_records("currencies", lambda e: client.whole(CURRENCIES_PATH, e), lambda: shape + base.code)
     return (
         table_of(INVOICE_BATCHES, batches, pii, batch_rows),
         table_of(INVOICE_BATCH_INVOICES, batches, pii, batch_invoice_rows),
@@ -139,14 +147,10 @@ def younium_source(settings: YouniumSettings, sweep: bool = False) -> Sequence[D
         table_of(ACCOUNTING_TRANSACTIONS, journal_rows, pii, voucher_rows),
         table_of(ACCOUNTING_TRANSACTION_LINES, journal_rows, pii, line_rows),
         # Reopening or closing a period does not modify its journals: the headers are read whole each run.
-        table_of(ACCOUNTING_PERIODS, whole_records("journal_details", client.journal_details), pii, period_rows),
-        table_of(
-            CHART_OF_ACCOUNTS,
-            whole_records("chart_of_accounts", lambda e: client.whole(CHART_OF_ACCOUNTS_PATH, e)),
-            pii,
-        ),
-        table_of(CURRENCIES, whole_records("currencies", lambda e: client.whole(CURRENCIES_PATH, e)), pii, base.flag),
-        table_of(EXCHANGE_RATES, whole_records("exchange_rates", lambda e: client.whole(EXCHANGE_RATES_PATH, e)), pii),
+        table_of(ACCOUNTING_PERIODS, whole("journal_details", client.journal_details), pii, period_rows),
+        table_of(CHART_OF_ACCOUNTS, whole("chart_of_accounts", lambda e: client.whole(CHART_OF_ACCOUNTS_PATH, e)), pii),
+        table_of(CURRENCIES, currencies, pii, base.flag),
+        table_of(EXCHANGE_RATES, whole("exchange_rates", lambda e: client.whole(EXCHANGE_RATES_PATH, e)), pii),
     )
 
 

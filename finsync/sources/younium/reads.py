@@ -4,6 +4,8 @@ modified field read whole on every run. Each list is read once and feeds every t
 
 from __future__ import annotations
 
+import hashlib
+import json
 import logging
 import time
 from collections.abc import Callable, Iterable, Iterator
@@ -15,7 +17,15 @@ from dlt.extract.resource import DltResource
 
 from finsync import progress
 from finsync.http import bounded_map
-from finsync.sources.state import cursor, last_read_rows, set_cursor, set_last_read_rows, sweep_due, swept
+from finsync.sources.state import (
+    cursor,
+    last_read_digest,
+    last_read_rows,
+    set_cursor,
+    set_last_read_rows,
+    sweep_due,
+    swept,
+)
 from finsync.tables import parse_timestamp
 
 from .client import JsonObject, Window
@@ -31,6 +41,8 @@ WHOLE_READ_STATE = "whole_reads"
 # Records handed to the tables at once: dlt checks a table's hints on every item it is given (about as long
 # as converting a page of 100 records), so pages are joined before they are converted.
 GATHERED_RECORDS = 2_000
+# The longest list read whole that is held back until its read is complete, to tell whether it changed.
+UNCHANGED_CHECKED = 20_000
 
 
 class ByIdReads:
@@ -146,16 +158,36 @@ def gathered(pages: Iterable[list[JsonObject]]) -> Iterator[list[JsonObject]]:
         yield held
 
 
-def whole_records(table: str, pages: Callable[[bool], Iterator[list[JsonObject]]]) -> DltResource:
-    """Every record of a list with no modified field to read incrementally by, as a resource of pages."""
+def whole_records(
+    table: str, pages: Callable[[bool], Iterator[list[JsonObject]]], shape: Callable[[], str]
+) -> DltResource:
+    """Every record of a list with no modified field to read incrementally by, as a resource of pages.
+
+    A list read just as the last run read it (the same records, into tables of the same `shape`: what
+    they depend on besides the records, asked when the read starts) writes nothing: its rows are in the
+    warehouse as they are. Lists up to UNCHANGED_CHECKED records are held back until the read is complete,
+    to tell; longer ones are written as they come.
+    """
 
     def read() -> Iterator[list[JsonObject]]:
         before = last_read_rows(table)
+        digest: Any = hashlib.sha256(shape().encode())
+        held: list[list[JsonObject]] = []
         rows = 0
         for records in gathered(pages(bool(before))):
             rows += len(records)
-            yield records
-        set_last_read_rows(table, rows)
+            if digest is None:
+                yield records
+                continue
+            digest.update(json.dumps(records, sort_keys=True, default=str).encode())
+            held.append(records)
+            if rows > UNCHANGED_CHECKED:
+                yield from held
+                digest, held = None, []
+        found = digest.hexdigest() if digest is not None else None
+        if found is None or found != last_read_digest(table):
+            yield from held
+        set_last_read_rows(table, rows, found)
 
     return dlt.resource(read, name=f"{table}_records", selected=False)
 
