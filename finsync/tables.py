@@ -43,6 +43,7 @@ __all__ = [
     "PiiMode",
     "Sensitivity",
     "Table",
+    "flatten",
     "mask_card",
     "parse_timestamp",
 ]
@@ -163,6 +164,26 @@ class Table:
             return self.from_columns(columns, naive_tz, pii, origin=origin)
         return self.from_arrays({name: wire.column(name) for name in wire.column_names}, naive_tz, pii, origin=origin)
 
+    def from_records(
+        self,
+        records: Sequence[Mapping[str, Any]],
+        naive_tz: tzinfo,
+        pii: PiiMode = "mask",
+        *,
+        origin: Origin | None = None,
+    ) -> pa.Table:
+        """Arrow batch from upstream JSON objects as they come, nested: a dotted source (`account.id`) is a
+        field of a nested object. Arrow reads them into the wire types, nested objects as structs, with no
+        Python object made per value; records it cannot read so (a nested field that is no object, a value
+        of another type) are flattened and read as `from_rows` reads them, which names a bad value."""
+        try:
+            wire = pa.Table.from_pylist(list(records), schema=_nested(self.wire_schema(pii)))
+        except (pa.ArrowInvalid, pa.ArrowTypeError, OverflowError, TypeError):
+            return self.from_rows([flatten(r) for r in records], naive_tz, pii, origin=origin)
+        while any(pa.types.is_struct(t) for t in wire.schema.types):
+            wire = wire.flatten()  # struct columns become their fields, named `parent.child`
+        return self.from_rows(wire, naive_tz, pii, origin=origin)
+
     def from_arrays(
         self,
         arrays: Mapping[str, pa.Array | pa.ChunkedArray],
@@ -215,6 +236,34 @@ class Table:
                 values = [mask_card(v) for v in values]
             arrays.append(_convert(self.name, c, values, naive_tz, origin or Origin()))
         return pa.Table.from_arrays(arrays, schema=self.arrow_schema(pii))
+
+
+def flatten(record: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
+    """Nested objects as dotted keys (`account.id`), the names columns read; lists stay as they are."""
+    flat: dict[str, Any] = {}
+    for key, value in record.items():
+        # JSON objects are dicts: a check against the Mapping ABC costs several times more, per value.
+        if isinstance(value, dict):
+            flat.update(flatten(value, f"{prefix}{key}."))
+        else:
+            flat[prefix + key if prefix else key] = value
+    return flat
+
+
+def _nested(flat: pa.Schema) -> pa.Schema:
+    """A wire schema with dotted names (`account.id`) as the nested structs JSON objects hold."""
+    tree: dict[str, Any] = {}
+    for item in flat:
+        *parents, leaf = item.name.split(".")
+        node = tree
+        for parent in parents:
+            node = node.setdefault(parent, {})
+        node[leaf] = item.type
+
+    def fields(node: dict[str, Any]) -> list[pa.Field]:
+        return [pa.field(k, pa.struct(fields(v)) if isinstance(v, dict) else v) for k, v in node.items()]
+
+    return pa.schema(fields(tree))
 
 
 def _convert(table: str, column: Column, values: Sequence[Any], naive_tz: tzinfo, origin: Origin) -> pa.Array:

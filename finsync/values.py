@@ -95,10 +95,17 @@ def _mask_cards(array: pa.Array | pa.ChunkedArray) -> pa.ChunkedArray:
 def _timestamps(array: pa.Array | pa.ChunkedArray, naive_tz: tzinfo) -> pa.ChunkedArray:
     if not pa.types.is_string(array.type):
         raise Inexact
+    array = pc.replace_substring_regex(array, r"(\.\d{6})\d+", r"\1")  # microseconds, as the per-value path
+    with_offset = pc.match_substring_regex(array, _OFFSET)
+    if pc.all(with_offset).as_py() and pc.any(with_offset).as_py():
+        # Every value says its offset (Younium's `Z`): Arrow's ISO reader applies it. Year 1 as written is
+        # .NET's MinValue, whatever its offset.
+        instants = pc.replace_substring_regex(array, "z$", "Z").cast(Kind.TIMESTAMP.arrow)
+        return pc.if_else(pc.starts_with(array, "0001-"), pa.scalar(None, instants.type), instants)
     zone = "UTC" if naive_tz is timezone.utc else getattr(naive_tz, "key", None)
-    if zone is None or pc.any(pc.match_substring_regex(array, _OFFSET)).as_py():
-        raise Inexact  # offsets, or a zone Arrow cannot name: the per-value path reads those
-    naive = pc.replace_substring_regex(array, r"(\.\d{6})\d+", r"\1").cast(pa.timestamp("us"))
+    if zone is None or pc.any(with_offset).as_py():
+        raise Inexact  # some offsets and some not, or a zone Arrow cannot name: the per-value path reads those
+    naive = array.cast(pa.timestamp("us"))
     naive = pc.if_else(pc.equal(pc.year(naive), 1), pa.scalar(None, naive.type), naive)  # .NET MinValue: no date
     # Ambiguous local times take the earlier offset, as datetime(fold=0) does; nonexistent ones are
     # left to the per-value path (Arrow would shift them differently).

@@ -11,6 +11,7 @@ import pytest
 
 from finsync.errors import DataError
 from finsync.sources.ym.schema import INVOICE_ITEMS
+from finsync.values import Kind, Sensitivity, convert_array
 from finsync_sandbox.dataset import YMDataset
 
 NY = ZoneInfo("America/New_York")
@@ -59,6 +60,47 @@ def test_offsets_and_nonexistent_local_times_are_read_exactly() -> None:
     ]
     got = [r["line_item_date_entered"].isoformat() for r in INVOICE_ITEMS.from_rows(rows, NY).to_pylist()]
     assert got == ["2024-05-03T05:24:34+00:00", "2024-03-10T07:30:00+00:00", "2024-05-03T05:24:34+00:00"]
+
+
+WITH_OFFSETS = [
+    "2024-01-15T15:47:38.922Z",
+    "2024-01-15T15:47:38.1234567z",
+    "2024-05-03T01:24:34-04:00",
+    "2024-05-03T01:24:34.5+0530",
+    "2024-11-03 01:30:00Z",
+    "0001-01-01T00:00:00Z",
+    "0001-01-01T00:00:00+01:00",
+    None,
+]
+
+
+def test_a_column_of_instants_with_offsets_reads_the_same_on_both_paths() -> None:
+    rows = [{"LineItemID": n, "LineItemDateEntered": value} for n, value in enumerate(WITH_OFFSETS)]
+    fast = INVOICE_ITEMS.from_rows(rows, NY).to_pylist()
+    assert fast == exact(rows)
+    got = [r["line_item_date_entered"] for r in fast]
+    assert [g.isoformat() if g else None for g in got] == [
+        "2024-01-15T15:47:38.922000+00:00",
+        "2024-01-15T15:47:38.123456+00:00",
+        "2024-05-03T05:24:34+00:00",
+        "2024-05-02T19:54:34.500000+00:00",
+        "2024-11-03T01:30:00+00:00",
+        None,
+        None,
+        None,
+    ]
+    # Read whole by Arrow, not value by value (Younium writes every instant with its `Z`).
+    assert convert_array(Kind.TIMESTAMP, Sensitivity.NONE, pa.array(WITH_OFFSETS), NY).to_pylist() == got
+
+
+@pytest.mark.parametrize("value", ["2024-02-30T00:00:00Z", "2024-01-15T24:00:00Z", "2024-01-15T15:47:60Z"])
+def test_an_instant_with_an_offset_that_is_no_instant_is_a_data_error_on_either_path(value: str) -> None:
+    rows = [
+        {"LineItemID": 1, "LineItemDateEntered": "2024-01-15T15:47:38Z"},
+        {"LineItemID": 2, "LineItemDateEntered": value},
+    ]
+    with pytest.raises(DataError, match=r"row 2: invoice_items\.line_item_date_entered"):
+        INVOICE_ITEMS.from_rows(rows, NY)
 
 
 def test_a_value_of_the_wrong_type_is_a_data_error_naming_the_column() -> None:

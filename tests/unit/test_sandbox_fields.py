@@ -17,6 +17,7 @@ from typing import Any
 
 from finsync.sources.ym.schema import DETAILS_FIELD_NAMES, INVOICE_ITEM_COLUMNS
 from finsync.sources.younium import schema as younium_schema
+from finsync.tables import flatten
 from finsync_sandbox import Sandbox, SandboxConfig, build_app
 
 with warnings.catch_warnings():
@@ -84,7 +85,6 @@ def test_every_younium_column_finsync_declares_is_filled_from_a_served_page() ->
         return list(json.loads(reply.content, parse_float=Decimal)["data"])
 
     invoices = page("/Invoices")
-    flatten = younium_schema.flatten
     served = {
         "invoices": (younium_schema.INVOICES, [flatten(r) for r in invoices]),
         "invoice_lines": (younium_schema.INVOICE_LINES, [flatten(x) for r in invoices for x in r["invoiceLines"]]),

@@ -8,6 +8,7 @@ import shlex
 import time
 import warnings
 from collections.abc import Iterator
+from datetime import timezone
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -17,7 +18,8 @@ import httpx
 import pytest
 from typer.testing import CliRunner
 
-from finsync.sources.younium.schema import INVOICE_LINES, INVOICES, flatten
+from finsync.sources.younium.schema import INVOICE_LINES, INVOICES, PAYMENTS
+from finsync.tables import flatten
 from finsync_sandbox import Sandbox, SandboxConfig, SandboxServer, YouniumDataset, build_app
 from finsync_sandbox import cli as sandbox_cli
 from finsync_sandbox.faults import parse_fault_spec
@@ -34,6 +36,7 @@ with warnings.catch_warnings():
 
 CREDENTIALS = {"clientId": "sandbox-younium-client", "secret": "sandbox-younium-secret"}
 NOTHING = "One or more validation errors occurred."
+UTC = timezone.utc
 
 
 class Clock:
@@ -204,6 +207,32 @@ def test_a_page_converts_cleanly_into_the_invoice_tables() -> None:
     assert invoices.num_rows == 100 and lines.num_rows == 500
     assert sum(invoices.column("total_amount").to_pylist()) == sum(lines.column("total").to_pylist())
     assert None not in invoices.column("account_id").to_pylist()
+
+
+def value_by_value(table: Any, records: list[dict[str, Any]], pii: str) -> Any:
+    """The exact path: records flattened, then every value converted on its own."""
+    flat = [flatten(r) for r in records]
+    return table.from_columns({c.source: [f.get(c.source) for f in flat] for c in table.kept(pii)}, UTC, pii)
+
+
+@pytest.mark.parametrize("pii", ["mask", "drop"])
+def test_records_read_nested_give_the_tables_their_values_read_one_by_one_give(pii: str) -> None:
+    younium = make()
+    invoices, payments = younium.all("/Invoices"), younium.all("/Payments")
+    lines = [line | {"invoiceId": r["id"]} for r in invoices for line in r["invoiceLines"]]
+    for table, records in ((INVOICES, invoices), (INVOICE_LINES, lines), (PAYMENTS, payments)):
+        assert table.from_records(records, UTC, pii).equals(value_by_value(table, records, pii)), table.name
+    # Values a careless reader would get wrong: a nested field that is no object, sub-cent and exponent
+    # amounts, negative zero, an amount written as text, an offset.
+    odd = [
+        {**payments[0], "amount": "12.50"},
+        {**payments[0], "amount": {"amount": Decimal("0.125"), "currencyCode": "SEK"}},
+        {**payments[0], "amount": {"amount": Decimal("1E+2"), "baseCurrencyAmount": Decimal("-0.0")}},
+        {**payments[0], "amount": {"amount": "7.005"}},
+        {**payments[0], "paymentDate": "2024-04-10T00:00:00+02:00"},
+    ]
+    for record in odd:
+        assert PAYMENTS.from_records([record], UTC, pii).equals(value_by_value(PAYMENTS, [record], pii)), record
 
 
 def test_expectations_are_the_exact_sums_of_what_is_served() -> None:

@@ -25,7 +25,8 @@ from finsync.jobs.younium import (
 )
 from finsync.sources.younium import younium, younium_client
 from finsync.sources.younium.client import READ_ATTEMPTS, Window, YouniumClient, iso_utc
-from finsync.sources.younium.schema import INVOICES, flatten
+from finsync.sources.younium.schema import INVOICES
+from finsync.tables import flatten
 
 BASE = "https://younium.example.test"
 CLIENT_ID = "client-id-1234"

@@ -45,7 +45,6 @@ from .schema import (
     PAYMENT_SETTLEMENTS,
     PAYMENTS,
     TENANT,
-    flatten,
 )
 from .settings import YouniumSettings
 
@@ -167,7 +166,7 @@ class BaseCurrency:
         return self._code
 
     def flag(self, currencies: list[JsonObject]) -> list[JsonObject]:
-        return [flatten(c) | {"isBase": c.get("code") == self.code} for c in currencies]
+        return [c | {"isBase": c.get("code") == self.code} for c in currencies]
 
 
 def younium_client(settings: YouniumSettings | None = None) -> YouniumClient:
@@ -189,31 +188,32 @@ def younium_client(settings: YouniumSettings | None = None) -> YouniumClient:
 
 
 # -- tables: each is its declaration, fed by records and, where the records nest, a function to its rows --
+# (rows are JSON objects as Younium nests them, with the fields finsync derives added at their top level)
 
 
 def table_of(
     table: Table,
     records: DltResource,
     pii: PiiMode,
-    rows: Callable[[list[JsonObject]], list[JsonObject]] = lambda page: [flatten(record) for record in page],
+    rows: Callable[[list[JsonObject]], list[JsonObject]] = lambda page: page,
 ) -> DltResource:
     """The resource filling `table` from pages of `records`, with every hint from its declaration."""
 
     def convert(page: list[JsonObject]) -> Iterator[pa.Table]:
         if found := rows(page):
-            yield table.from_rows(found, UTC, pii, origin=Origin(f"Younium {table.name}"))
+            yield table.from_records(found, UTC, pii, origin=Origin(f"Younium {table.name}"))
 
     return table.shape(records | dlt.transformer(convert, name=table.name), pii)
 
 
 def batch_rows(batches: list[JsonObject]) -> list[JsonObject]:
-    return [flatten(batch) | {"invoiceCount": len(batch.get("invoices") or [])} for batch in batches]
+    return [batch | {"invoiceCount": len(batch.get("invoices") or [])} for batch in batches]
 
 
 def batch_invoice_rows(batches: list[JsonObject]) -> list[JsonObject]:
     """A batch's invoices are replaced with the batch (merge key), as dlt does for nested lists."""
     return [
-        flatten(invoice) | {"invoiceBatchId": batch["id"], "key": f"{batch['id']}:{invoice.get('id')}"}
+        invoice | {"invoiceBatchId": batch["id"], "key": f"{batch['id']}:{invoice.get('id')}"}
         for batch in batches
         if batch.get("id")
         for invoice in batch.get("invoices") or []
@@ -234,7 +234,7 @@ def invoice_line_rows(invoices: list[JsonObject]) -> list[JsonObject]:
     """Each invoice's lines, merged by their own id and never replaced as a set: with ModifiedAfter the
     API may leave out the lines that did not change."""
     return [
-        flatten(line) | {"invoiceId": invoice.get("id") or line.get("invoiceId")}
+        line | {"invoiceId": invoice.get("id") or line.get("invoiceId")}
         for invoice in invoices
         for line in invoice.get("invoiceLines") or []
         if isinstance(line, dict)
@@ -244,7 +244,7 @@ def invoice_line_rows(invoices: list[JsonObject]) -> list[JsonObject]:
 def settlement_rows(payments: list[JsonObject]) -> list[JsonObject]:
     """A payment's settlements are replaced with the payment (merge key): they come whole, never filtered."""
     return [
-        flatten(settlement) | {"paymentId": payment["id"], "position": position, "key": f"{payment['id']}:{position}"}
+        settlement | {"paymentId": payment["id"], "position": position, "key": f"{payment['id']}:{position}"}
         for payment in payments
         if payment.get("id")
         for position, settlement in enumerate(payment.get("paymentSettlements") or [], start=1)

@@ -17,8 +17,6 @@ from typing import Any
 
 from finsync.tables import LOAD_TIME, Column, Kind, Table
 
-from .schema import flatten
-
 JsonObject = dict[str, Any]
 _DELETED_AT = Column(
     "deletedAt",
@@ -185,7 +183,7 @@ LEDGER_TABLES = (
 
 def voucher_rows(journals: list[JsonObject]) -> list[JsonObject]:
     return [
-        flatten({k: v for k, v in voucher.items() if k != "transactions"})
+        {k: v for k, v in voucher.items() if k != "transactions"}
         | {"journalId": journal["id"], "key": f"{journal['id']}:{voucher.get('transactionNumber')}"}
         for journal in journals
         if journal.get("id")

@@ -1,14 +1,11 @@
 """Younium warehouse tables, declared once.
 
 Field names follow the API 2.1 response schemas (InvoiceBatchResponse, InvoiceResponse, InvoiceLineResponse,
-AccountResponse, PaymentResponse). Nested objects are read through dotted names (`account.id`) after
-`flatten`; doubles there are money here. A few columns are derived by the resources and say so.
+AccountResponse, PaymentResponse). Fields of nested objects are read through dotted names (`account.id`);
+doubles there are money here. A few columns are derived by the resources and say so.
 """
 
 from __future__ import annotations
-
-from collections.abc import Mapping
-from typing import Any
 
 from finsync.tables import LOAD_TIME, Column, Kind, Sensitivity, Table
 
@@ -20,18 +17,6 @@ _UTC = "in UTC (as Younium sends it, without an offset)"
 _DOC_CCY = "exact decimal in the invoice's currency"
 _BASE_CCY = "exact decimal in the base currency"
 _DELIVERY = "Email, Print, ElectronicInvoice, ExternalPrint or AutomaticElectronicRouting"
-
-
-def flatten(record: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
-    """Nested objects as dotted keys (`account.id`), the names the columns below read; lists stay as they are."""
-    flat: dict[str, Any] = {}
-    for key, value in record.items():
-        # JSON objects are dicts: a check against the Mapping ABC costs several times more, per value.
-        if isinstance(value, dict):
-            flat.update(flatten(value, f"{prefix}{key}."))
-        else:
-            flat[prefix + key if prefix else key] = value
-    return flat
 
 
 def _external_ids(what: str) -> tuple[Column, ...]:
