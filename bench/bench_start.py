@@ -63,7 +63,7 @@ def bench_start(runs: int) -> str:
         "Each a whole process from a shell (interpreter, imports, the work, exit), against the sandbox at its "
         f"default size in its own process, into DuckDB; {runs} runs after one not counted. The no-op run is "
         "`finsync run --source younium` on a warehouse the first run filled, so it reads one page of each "
-        "list, finds nothing new, and writes only what its overlap lists again and its state.",
+        "list and finds nothing new.",
         "",
         "| command | min | median |",
         "|---|---:|---:|",
@@ -72,10 +72,9 @@ def bench_start(runs: int) -> str:
         f"{statistics.median(noop_seconds):.2f} s |",
         "",
         f"The first run (everything) took {first:.1f} s. The no-op run sent {requests} requests and wrote {read} "
-        "rows: the newest records of each incremental list, which the overlap lists again (merged as they are), "
-        "and the tenant row; the lists read whole found what the last run found and wrote nothing. The run "
-        f"itself (the summary's own clock) took {noop['seconds']:.1f} s of its wall time, the rest is starting "
-        "Python, importing dlt, DuckDB and pyarrow, and exiting.",
+        "rows: what the overlap lists again, the lists read whole and the tenant row are written only where they "
+        f"changed. The run itself (the summary's own clock) took {noop['seconds']:.1f} s of its wall time, the "
+        "rest is starting Python, importing dlt, DuckDB and pyarrow, and exiting.",
     ]
     return "\n".join(lines)
 

@@ -612,3 +612,31 @@ def test_views_left_as_they_are_stand_and_missing_or_changed_ones_are_made_again
     run(pipeline, upstream)
     assert created == everything
     assert rows(pipeline, "SELECT count(*) FROM duckdb_views() WHERE view_name = 'receivables_aging'") == [(1,)]
+
+
+def test_records_the_overlap_lists_again_unchanged_are_not_written_again(pipeline: Warehouse) -> None:
+    upstream = Upstream()
+    run(pipeline, upstream)
+    written = rows(pipeline, "SELECT id, _dlt_load_id FROM accounts UNION ALL SELECT key, _dlt_load_id FROM tenant")
+    again = run(pipeline, upstream)  # the overlap lists the account and the batch again, unchanged
+    assert rows(pipeline, "SELECT id, _dlt_load_id FROM accounts UNION ALL SELECT key, _dlt_load_id FROM tenant") == (
+        written
+    )
+    assert again["log"].call_count == 0, "an unchanged batch's log is not read again"
+    upstream.accounts = [{**ACCOUNT, "name": "Acme Nordic AB"}]
+    run(pipeline, upstream)
+    assert rows(pipeline, "SELECT name FROM accounts") == [("Acme Nordic AB",)]
+    upstream.base_currency = {"id": "c-2", "code": "EUR"}
+    run(pipeline, upstream)
+    assert rows(pipeline, "SELECT base_currency FROM tenant") == [("EUR",)]
+
+
+def test_a_record_a_sweep_missed_is_written_again_when_it_comes_back_unchanged(pipeline: Warehouse) -> None:
+    upstream = Upstream()
+    run(pipeline, upstream)
+    upstream.accounts = [{**ACCOUNT, "id": "a-2", "accountNumber": "A-200"}]
+    run(pipeline, upstream, sweep=True)
+    assert rows(pipeline, "SELECT id, deleted_at IS NULL FROM accounts ORDER BY id") == [("a-1", False), ("a-2", True)]
+    upstream.accounts = [ACCOUNT, {**ACCOUNT, "id": "a-2", "accountNumber": "A-200"}]  # a-1 back, as it was
+    run(pipeline, upstream)
+    assert rows(pipeline, "SELECT id, deleted_at IS NULL FROM accounts ORDER BY id") == [("a-1", True), ("a-2", True)]

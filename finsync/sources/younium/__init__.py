@@ -254,9 +254,12 @@ def settlement_rows(payments: list[JsonObject]) -> list[JsonObject]:
 
 @dlt.resource(name="tenant")
 def tenant(client: YouniumClient, legal_entity: str | None, base: BaseCurrency) -> Iterator[pa.Table]:
-    """The legal entity this dataset holds and its base currency."""
+    """The legal entity this dataset holds and its base currency (written when that changed)."""
     row = {"key": legal_entity or "-", "legalEntity": legal_entity, "baseCurrency": base.code}
-    yield TENANT.from_rows([row], UTC)
+    state = dlt.current.source_state()
+    if state.get("tenant_written") != row:
+        state["tenant_written"] = row
+        yield TENANT.from_rows([row], UTC)
 
 
 @dlt.transformer(name="invoice_batch_log")

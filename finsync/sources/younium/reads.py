@@ -90,6 +90,44 @@ class ByIdReads:
                 del read[record_id]
 
 
+class Unchanged:
+    """Records an incremental window lists again exactly as a run last wrote them (the overlap lists the
+    newest records of a list on every run, until they are older than it) are in the warehouse as they are:
+    they are not written again, nor is anything read for them (a batch's log). The state remembers a
+    digest of each record written for as long as a window can list it again. A whole read (a first one, a
+    sweep) writes every record, and remembers only those: what it does not list is marked deleted, and is
+    written again if it comes back.
+    """
+
+    def state_key(self, table: str) -> str:
+        return f"{table}_written"  # record id -> [its modified, a digest of it as written]
+
+    def begin(self, table: str, *, whole: bool) -> None:
+        if whole:
+            dlt.current.source_state()[self.state_key(table)] = {}
+
+    def new(self, table: str, rows: list[JsonObject], *, whole: bool) -> list[JsonObject]:
+        written: dict[str, list[str]] = dlt.current.source_state().setdefault(self.state_key(table), {})
+        kept = []
+        for row in rows:
+            digest = hashlib.sha256(json.dumps(row, sort_keys=True, default=str).encode()).hexdigest()
+            record_id = str(row.get("id") or "")
+            if record_id and not whole and written.get(record_id, ["", ""])[1] == digest:
+                continue
+            if record_id:
+                modified = modified_of(row)
+                written[record_id] = [modified.isoformat() if modified else "", digest]
+            kept.append(row)
+        return kept
+
+    def forget_before(self, table: str, moment: datetime) -> None:
+        """Drop the digests of records no window from `moment` on can list again."""
+        written: dict[str, list[str]] = dlt.current.source_state().get(self.state_key(table), {})
+        for record_id, (modified, _digest) in list(written.items()):
+            if not modified or datetime.fromisoformat(modified) <= moment:
+                del written[record_id]
+
+
 class ModifiedWindows:
     """Closed windows over `modified`: each read covers (its cursor less the overlap, the moment it
     started), and its cursor becomes the newest `modified` it read, never past that moment. Records are
@@ -102,6 +140,7 @@ class ModifiedWindows:
 
     def __init__(self, start: datetime, overlap: timedelta, sweep_every: timedelta, force: bool = False) -> None:
         self.start, self.overlap, self.sweep_every, self.force = start, overlap, sweep_every, force
+        self.unchanged = Unchanged()
 
     def read(
         self, table: str, pages: Callable[[Window], Iterator[list[JsonObject]]], by_id: ByIdReads | None = None
@@ -122,15 +161,19 @@ class ModifiedWindows:
                 records, requests = records + len(page), requests + 1
                 yield page
 
+        whole = window.after == self.start
+        if by_id is None:
+            self.unchanged.begin(table, whole=whole)
         for rows in gathered(counted(pages(window))):
             # Only a window from the start date holds every record's children whole.
-            yield by_id.complete(table, rows) if by_id and window.after > self.start else rows
+            if by_id:
+                yield by_id.complete(table, rows) if not whole else rows
+            elif kept := self.unchanged.new(table, rows, whole=whole):
+                yield kept
         if newest is not None:
             set_cursor(table, min(newest, window.before))
-            if by_id:
-                by_id.forget_before(table, min(newest, window.before) - self.overlap)
+            (by_id or self.unchanged).forget_before(table, min(newest, window.before) - self.overlap)
         cost = (records, requests, round(time.monotonic() - started, 1))
-        whole = window.after == self.start
         record_whole_read(table, whole=whole, sweep_cost=cost if sweep else None)
         if whole and table in SWEPT:
             swept(table, now)  # a first read of everything counts as a sweep
