@@ -15,7 +15,6 @@ from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
 import pyarrow as pa
-import pyarrow.compute as pc
 from facts import Result, facts_of
 from upstream_requests import ym_params, younium_headers, younium_params
 
@@ -104,46 +103,21 @@ def ym_ceiling_pages(http: Any, settings: Mapping[str, Any]) -> Iterator[pa.Tabl
     return open_ended_pages(fetch, params["PageSize"], CEILING_CONCURRENCY)
 
 
-def nested(schema: pa.Schema) -> list[pa.Field]:
-    """finsync reads nested objects through dotted names (`account.id`); the JSON has them nested."""
-    tree: dict[str, Any] = {}
-    for field in schema:
-        *parents, leaf = field.name.split(".")
-        node = tree
-        for parent in parents:
-            node = node.setdefault(parent, {})
-        node[leaf] = field.type
-
-    def build(node: dict[str, Any]) -> list[pa.Field]:
-        return [pa.field(k, pa.struct(build(v)) if isinstance(v, dict) else v) for k, v in node.items()]
-
-    return build(tree)
-
-
-def dotted(table: pa.Table) -> dict[str, pa.ChunkedArray]:
-    """Struct columns flattened until none is left, named as finsync's columns read them (`account.id`)."""
-    while any(pa.types.is_struct(t) for t in table.schema.types):
-        table = table.flatten()
-    return dict(zip(table.column_names, table.columns, strict=True))
-
-
 def split_invoices(invoices: pa.Table) -> tuple[pa.Table, pa.Table]:
     """A page of invoices as finsync's `invoices` and `invoice_lines` tables, each line keyed to its invoice."""
+    from finsync.sources.younium import invoice_line_columns
     from finsync.sources.younium.schema import INVOICE_LINES, INVOICES
+    from finsync.tables import unnested
 
     utc = ZoneInfo("UTC")
-    lists = invoices.column("invoiceLines").combine_chunks()
-    parent_ids = invoices.column("id").combine_chunks().take(pc.list_parent_indices(lists))
-    lines = dotted(pa.Table.from_struct_array(lists.flatten())) | {"invoiceId": parent_ids}
-    return INVOICES.from_arrays(dotted(invoices), utc), INVOICE_LINES.from_arrays(lines, utc)
+    return INVOICES.from_rows(unnested(invoices), utc), INVOICE_LINES.from_rows(invoice_line_columns(invoices), utc)
 
 
 def younium_ceiling_pages(http: Any) -> Iterator[tuple[pa.Table, pa.Table]]:
     from finsync.http.columnar import ListPage
-    from finsync.sources.younium.schema import INVOICE_LINES, INVOICES
+    from finsync.sources.younium.schema import invoice_records
 
-    lines = pa.field("invoiceLines", pa.list_(pa.struct(nested(INVOICE_LINES.wire_schema()))))
-    decode = ListPage("data", pa.schema([*nested(INVOICES.wire_schema()), lines]), {"totalPages": pa.int64()})
+    decode = ListPage("data", invoice_records("mask"), {"totalPages": pa.int64()})
     params = younium_params()
 
     def fetch(number: int) -> tuple[tuple[pa.Table, pa.Table], int]:

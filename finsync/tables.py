@@ -45,7 +45,9 @@ __all__ = [
     "Table",
     "flatten",
     "mask_card",
+    "nested_schema",
     "parse_timestamp",
+    "unnested",
 ]
 
 _naming = NamingConvention()
@@ -177,12 +179,10 @@ class Table:
         Python object made per value; records it cannot read so (a nested field that is no object, a value
         of another type) are flattened and read as `from_rows` reads them, which names a bad value."""
         try:
-            wire = pa.Table.from_pylist(list(records), schema=_nested(self.wire_schema(pii)))
+            wire = pa.Table.from_pylist(list(records), schema=nested_schema(self.wire_schema(pii)))
         except (pa.ArrowInvalid, pa.ArrowTypeError, OverflowError, TypeError):
             return self.from_rows([flatten(r) for r in records], naive_tz, pii, origin=origin)
-        while any(pa.types.is_struct(t) for t in wire.schema.types):
-            wire = wire.flatten()  # struct columns become their fields, named `parent.child`
-        return self.from_rows(wire, naive_tz, pii, origin=origin)
+        return self.from_rows(unnested(wire), naive_tz, pii, origin=origin)
 
     def from_arrays(
         self,
@@ -250,7 +250,7 @@ def flatten(record: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
     return flat
 
 
-def _nested(flat: pa.Schema) -> pa.Schema:
+def nested_schema(flat: pa.Schema) -> pa.Schema:
     """A wire schema with dotted names (`account.id`) as the nested structs JSON objects hold."""
     tree: dict[str, Any] = {}
     for item in flat:
@@ -264,6 +264,13 @@ def _nested(flat: pa.Schema) -> pa.Schema:
         return [pa.field(k, pa.struct(fields(v)) if isinstance(v, dict) else v) for k, v in node.items()]
 
     return pa.schema(fields(tree))
+
+
+def unnested(table: pa.Table) -> pa.Table:
+    """Struct columns replaced by their fields until none is left, named `parent.child` (`account.id`)."""
+    while any(pa.types.is_struct(t) for t in table.schema.types):
+        table = table.flatten()
+    return table
 
 
 def _convert(table: str, column: Column, values: Sequence[Any], naive_tz: tzinfo, origin: Origin) -> pa.Array:

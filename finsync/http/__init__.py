@@ -22,6 +22,7 @@ _HOMES = {
     "read_ahead": "concurrency",
     "CountedPaginator": "paging",
     "Page": "paging",
+    "Records": "paging",
     "RepeatingListPaginator": "paging",
     "ShortPagePaginator": "paging",
     "install_log_redaction": "redaction",

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.json as pa_json
 
 _FAILED = (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError, OverflowError)
@@ -51,5 +52,7 @@ class ListPage:
         if lists.null_count:
             body[self.list_field] = self.records.empty_table()
         else:
-            body[self.list_field] = pa.Table.from_struct_array(lists.flatten())
+            records = lists.flatten()
+            # A `null` in the list is no record (the per-value path keeps only objects).
+            body[self.list_field] = pa.Table.from_struct_array(records.filter(pc.is_valid(records)))
         return body

@@ -10,6 +10,8 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
+import pyarrow as pa
+
 from finsync import progress
 from finsync.errors import UpstreamError
 
@@ -18,6 +20,14 @@ from .concurrency import bounded_map, read_ahead
 logger = logging.getLogger(__name__)
 
 JsonObject = dict[str, Any]
+# A page's records: JSON objects, or an Arrow table of them where the client decoded the page into Arrow.
+Records = list[JsonObject] | pa.Table
+
+
+def keys_of(rows: Records, key: str) -> list[Any]:
+    return rows.column(key).to_pylist() if isinstance(rows, pa.Table) else [row.get(key) for row in rows]
+
+
 # A safety stop for lists whose end never comes.
 MAX_PAGES = 100_000
 
@@ -27,7 +37,7 @@ class Page:
     """One page of a list, as its client read it; `gone` when the answer meant "no records"."""
 
     number: int
-    rows: list[JsonObject]
+    rows: Records
     total_pages: int | None = None
     total_count: int | None = None
     has_next: bool = False
@@ -68,7 +78,7 @@ class ShortPagePaginator:
         self.system, self.what, self.page_size = system, what, page_size
         self.concurrency, self.size_setting = max(1, concurrency), size_setting
 
-    def pages(self, fetch: Callable[[int], list[JsonObject]]) -> Iterator[list[JsonObject]]:
+    def pages(self, fetch: Callable[[int], Records]) -> Iterator[Records]:
         short: tuple[int, int] | None = None  # (page number, rows) of a short page
         full = self.page_size
         for number, rows in read_ahead(fetch, 1, self.concurrency, lambda rows: len(rows) >= full):
@@ -111,7 +121,7 @@ class CountedPaginator:
 
     def pages(
         self, fetch: Callable[[int], Page], *, key: str | None = "id", expect_rows: bool = False
-    ) -> Iterator[list[JsonObject]]:
+    ) -> Iterator[Records]:
         shortfall = ""
         announced_before = 0  # what an earlier attempt's page 1 announced: an empty answer now contradicts it
         for attempt in range(1, self.attempts + 1):
@@ -125,7 +135,7 @@ class CountedPaginator:
                     break  # "nothing found" past a page 1 that announced records: the list shrank
                 rows_read += len(page.rows)
                 if key:
-                    seen.update(row.get(key) for row in page.rows)
+                    seen.update(keys_of(page.rows, key))
                 if page.rows:
                     yield page.rows
             got = len(seen) if key else rows_read

@@ -20,14 +20,8 @@ from urllib.parse import quote
 from finsync.errors import BatchJobError
 from finsync.http import Rule, pause
 from finsync.jobs import DEFAULT_JOB_DESCRIPTION, DEFAULT_JOB_POLL_INTERVAL, DEFAULT_JOB_TIMEOUT
-from finsync.sources.younium.client import (
-    INVOICE_BATCHES_PATH,
-    JsonObject,
-    YouniumClient,
-    error_summary,
-    is_nothing_found,
-    iso_utc,
-)
+from finsync.sources.younium.answers import error_summary, is_nothing_found
+from finsync.sources.younium.client import INVOICE_BATCHES_PATH, JsonObject, YouniumClient, iso_utc
 
 logger = logging.getLogger(__name__)
 

@@ -18,8 +18,11 @@ import httpx
 import pytest
 from typer.testing import CliRunner
 
-from finsync.sources.younium.schema import INVOICE_LINES, INVOICES, PAYMENTS
-from finsync.tables import flatten
+from finsync.http.columnar import ListPage
+from finsync.sources.younium import invoice_line_columns, invoice_line_rows
+from finsync.sources.younium.client import ENVELOPE
+from finsync.sources.younium.schema import INVOICE_LINES, INVOICES, PAYMENTS, invoice_records
+from finsync.tables import flatten, unnested
 from finsync_sandbox import Sandbox, SandboxConfig, SandboxServer, YouniumDataset, build_app
 from finsync_sandbox import cli as sandbox_cli
 from finsync_sandbox.faults import parse_fault_spec
@@ -233,6 +236,52 @@ def test_records_read_nested_give_the_tables_their_values_read_one_by_one_give(p
     ]
     for record in odd:
         assert PAYMENTS.from_records([record], UTC, pii).equals(value_by_value(PAYMENTS, [record], pii)), record
+
+
+def decoded_invoices(body: bytes, pii: str) -> tuple[Any, Any]:
+    """A page of invoices decoded straight into Arrow, as the invoices and invoice_lines tables."""
+    page = ListPage("data", invoice_records(pii), ENVELOPE)(body)  # type: ignore[arg-type]
+    assert page is not None, "the page should decode straight into Arrow"
+    invoices = INVOICES.from_rows(unnested(page["data"]), UTC, pii)  # type: ignore[arg-type]
+    return invoices, INVOICE_LINES.from_rows(invoice_line_columns(page["data"]), UTC, pii)  # type: ignore[arg-type]
+
+
+def invoices_value_by_value(body: bytes, pii: str) -> tuple[Any, Any]:
+    records = [r for r in json.loads(body, parse_float=Decimal)["data"] if isinstance(r, dict)]
+    return value_by_value(INVOICES, records, pii), value_by_value(INVOICE_LINES, invoice_line_rows(records), pii)
+
+
+@pytest.mark.parametrize("pii", ["mask", "drop"])
+def test_invoice_pages_decoded_into_arrow_give_the_tables_their_values_read_one_by_one_give(pii: str) -> None:
+    younium = make()
+    for number in (1, 2, 3):
+        body = younium.get("/Invoices", PageSize=100, PageNumber=number).content
+        fast, slow = decoded_invoices(body, pii), invoices_value_by_value(body, pii)
+        assert fast[0].equals(slow[0]) and fast[1].equals(slow[1])
+
+
+def test_odd_invoices_read_the_same_decoded_into_arrow() -> None:
+    invoice = make().page("/Invoices", PageSize=1)["data"][0]
+    line = invoice["invoiceLines"][0]
+    odd = [
+        {**invoice, "id": "x-1", "invoiceLines": None},
+        {**invoice, "id": "x-2", "invoiceLines": [None, line]},  # a null in the list is no line
+        {**invoice, "id": "", "invoiceLines": [{**line, "id": "l-3", "invoiceId": "x-3"}]},  # the line's own
+        {
+            **invoice,
+            "id": "x-4",
+            "totalAmount": Decimal("0.00005"),
+            "subtotal": Decimal("-0.0"),
+            "tax": Decimal("1E+2"),
+        },
+        {**invoice, "id": "x-5", "modified": "2024-03-01T10:00:00.1234567Z", "created": "2024-03-01T11:00:00+01:00"},
+        {**invoice, "id": "x-6", "account": None, "invoiceLines": [{**line, "id": "l-6", "invoiceLineNumber": 10**18}]},
+    ]
+    body = dumps({"pageNumber": 1, "totalPages": 1, "totalCount": len(odd), "data": odd}, nulls=True).encode()
+    fast, slow = decoded_invoices(body, "mask"), invoices_value_by_value(body, "mask")
+    assert fast[0].equals(slow[0]) and fast[1].equals(slow[1])
+    owners = fast[1].column("invoice_id").to_pylist()
+    assert fast[0].num_rows == 6 and owners[:2] == ["x-2", "x-3"] and set(owners) == {"x-2", "x-3", "x-4", "x-5", "x-6"}
 
 
 def test_expectations_are_the_exact_sums_of_what_is_served() -> None:

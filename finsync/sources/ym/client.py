@@ -19,6 +19,7 @@ from finsync.http import (
     HttpClient,
     HttpSettings,
     JsonObject,
+    Records,
     RenewingAuth,
     RepeatingListPaginator,
     Reply,
@@ -104,8 +105,6 @@ ENVELOPE = {
         ]
     )
 }
-# A page of records: decoded into Arrow, or JSON objects where that could not be exact.
-Records = pa.Table | list[JsonObject]
 
 
 class YMSession(RenewingAuth):

@@ -13,11 +13,12 @@ from typing import Any, cast
 
 import dlt
 import pyarrow as pa
+import pyarrow.compute as pc
 from dlt.extract.resource import DltResource
 from dlt.extract.source import DltSource
 
-from finsync.http import bounded_map
-from finsync.tables import Origin, PiiMode, Table, parse_timestamp
+from finsync.http import Records, bounded_map
+from finsync.tables import Origin, PiiMode, Table, parse_timestamp, unnested
 
 from .client import CHART_OF_ACCOUNTS_PATH, CURRENCIES_PATH, EXCHANGE_RATES_PATH, JsonObject, YouniumClient
 from .ledger import (
@@ -45,6 +46,7 @@ from .schema import (
     PAYMENT_SETTLEMENTS,
     PAYMENTS,
     TENANT,
+    invoice_records,
 )
 from .settings import YouniumSettings
 
@@ -118,7 +120,9 @@ def younium_source(settings: YouniumSettings, sweep: bool = False) -> Sequence[D
     )
     batches = reads.records("invoice_batches", client.invoice_batches)
     invoice_rows = reads.records(
-        "invoices", client.invoices, by_id=ByIdReads(client.invoice, "invoiceLines", settings.concurrency)
+        "invoices",
+        lambda window: client.invoices(window, invoice_records(pii)),
+        by_id=ByIdReads(client.invoice, "invoiceLines", settings.concurrency),
     )
     journal_rows = reads.records(
         "journals", client.journals, by_id=ByIdReads(client.journal, "vouchers", settings.concurrency)
@@ -137,7 +141,7 @@ def younium_source(settings: YouniumSettings, sweep: bool = False) -> Sequence[D
         table_of(INVOICE_BATCH_GROUPS, batches, pii, batch_group_rows),
         INVOICE_BATCH_LOG.shape(batches | invoice_batch_log(client, settings.concurrency), pii),
         table_of(INVOICES, invoice_rows, pii),
-        table_of(INVOICE_LINES, invoice_rows, pii, invoice_line_rows),
+        table_of(INVOICE_LINES, invoice_rows, pii, invoice_line_rows, invoice_line_columns),
         table_of(ACCOUNTS, reads.records("accounts", client.accounts), pii),
         table_of(PAYMENTS, payment_rows, pii),
         table_of(PAYMENT_SETTLEMENTS, payment_rows, pii, settlement_rows),
@@ -196,12 +200,18 @@ def table_of(
     records: DltResource,
     pii: PiiMode,
     rows: Callable[[list[JsonObject]], list[JsonObject]] = lambda page: page,
+    columns: Callable[[pa.Table], pa.Table] = unnested,
 ) -> DltResource:
-    """The resource filling `table` from pages of `records`, with every hint from its declaration."""
+    """The resource filling `table` from pages of `records`, with every hint from its declaration: `rows`
+    makes its rows of JSON objects, `columns` of pages decoded into Arrow."""
 
-    def convert(page: list[JsonObject]) -> Iterator[pa.Table]:
-        if found := rows(page):
-            yield table.from_records(found, UTC, pii, origin=Origin(f"Younium {table.name}"))
+    def convert(page: Records) -> Iterator[pa.Table]:
+        origin = Origin(f"Younium {table.name}")
+        if isinstance(page, pa.Table):
+            if (found := columns(page)).num_rows:
+                yield table.from_rows(found, UTC, pii, origin=origin)
+        elif found_rows := rows(page):
+            yield table.from_records(found_rows, UTC, pii, origin=origin)
 
     return table.shape(records | dlt.transformer(convert, name=table.name), pii)
 
@@ -239,6 +249,18 @@ def invoice_line_rows(invoices: list[JsonObject]) -> list[JsonObject]:
         for line in invoice.get("invoiceLines") or []
         if isinstance(line, dict)
     ]
+
+
+def invoice_line_columns(invoices: pa.Table) -> pa.Table:
+    """`invoice_line_rows` for invoices decoded into Arrow: each line with its invoice's id."""
+    lists = invoices.column("invoiceLines").combine_chunks()
+    lines = lists.flatten()
+    ids = invoices.column("id").combine_chunks().take(pc.list_parent_indices(lists))
+    ids = pc.if_else(pc.equal(ids, ""), pa.scalar(None, pa.string()), ids)  # no id: the line's own invoiceId
+    valid = pc.is_valid(lines)  # a `null` in the list is no line
+    table = unnested(pa.Table.from_struct_array(lines.filter(valid)))
+    own = table.schema.get_field_index("invoiceId")
+    return table.set_column(own, "invoiceId", pc.coalesce(ids.filter(valid), table.column(own)))
 
 
 def settlement_rows(payments: list[JsonObject]) -> list[JsonObject]:

@@ -4,7 +4,6 @@ the paged list envelope."""
 from __future__ import annotations
 
 import logging
-import re
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
@@ -13,6 +12,7 @@ from typing import Any
 from urllib.parse import quote
 
 import httpx
+import pyarrow as pa
 
 from finsync import progress
 from finsync.errors import AuthenticationError, DataError, UpstreamError
@@ -23,13 +23,15 @@ from finsync.http import (
     HttpSettings,
     JsonObject,
     Page,
+    Records,
     RenewingAuth,
     Reply,
     Rule,
-    redact,
     register_secret,
 )
+from finsync.http.columnar import ListPage
 
+from .answers import error_summary, is_nothing_found
 from .settings import YouniumSettings
 
 INVOICE_BATCHES_PATH = "/InvoiceBatches"
@@ -57,49 +59,11 @@ CREDENTIALS_HINT = (
     "Security > Personal Tokens; the secret is shown only once, generate a new token if it is lost)."
 )
 
+# What of the list envelope a page decoded into Arrow keeps: what `parse_page` reads.
+ENVELOPE = {"pageNumber": pa.int64(), "totalPages": pa.int64(), "totalCount": pa.int64(), "nextPage": pa.string()}
+
 # A list read that returns fewer records than its page 1 announced is read again, this many times in all.
 READ_ATTEMPTS = 3
-
-# "No accounts could be found", "Invoice batch could not be found": API 2.1's way of saying "empty".
-_NOTHING_FOUND = re.compile(r"could\s+(?:not\s+)?be\s+found", re.IGNORECASE)
-
-
-def error_texts(body: object, *, fields: bool = True) -> list[str]:
-    """The human-readable messages of an error body: `errors.message`, an `errors` list, title, detail; and,
-    with `fields`, the validation messages ASP.NET keys by the field they are about (`errors.accounts`), as
-    "accounts: <message>"."""
-    if isinstance(body, str):
-        return [body] if body.strip() else []
-    if not isinstance(body, dict):
-        return []
-    found: list[str] = []
-    errors = body.get("errors")
-    found += _strings(errors.get("message") if isinstance(errors, dict) else errors)
-    if fields and isinstance(errors, dict):
-        found += [f"{key}: {text}" for key, value in errors.items() if key != "message" for text in _strings(value)]
-    for key in ("title", "detail", "message"):
-        found += _strings(body.get(key))
-    return found
-
-
-def is_nothing_found(body: object) -> bool:
-    """API 2.1 answers a list with no matching records with HTTP 400 "No X could be found". A field's
-    validation message ("Account x could not be found") is a refusal, not an empty list."""
-    return any(_NOTHING_FOUND.search(text) for text in error_texts(body, fields=False))
-
-
-def _strings(value: object) -> list[str]:
-    if isinstance(value, str):
-        return [value]
-    if isinstance(value, list):
-        return [str(v) for v in value if isinstance(v, (str, int, float))]
-    return []
-
-
-def error_summary(body: object) -> str:
-    """An error body's messages in one redacted line, for error messages."""
-    texts = error_texts(body)
-    return redact("; ".join(texts)[:300]) if texts else "no reason given"
 
 
 def _whole(value: object) -> int | None:
@@ -124,6 +88,7 @@ class Window:
     after: datetime
     before: datetime
     resumed: bool = False  # it continues from a cursor: its overlap re-reads records, so it is never empty
+    complete: bool = False  # it reads from the start date: every record comes with all its children
 
     def params(self) -> dict[str, str]:
         return {"ModifiedAfter": iso_utc(self.after), "ModifiedBefore": iso_utc(self.before)}
@@ -138,7 +103,10 @@ def parse_page(body: object, requested: int, what: str) -> Page:
         raise UpstreamError(SYSTEM, f"{what} returned {type(body).__name__}, not the paged JSON envelope")
     data = body.get("data")
     # BatchLog (and a few others) declare `data` as one object rather than a list.
-    rows = [data] if isinstance(data, dict) else [r for r in data or [] if isinstance(r, dict)]
+    if isinstance(data, pa.Table):  # decoded straight into Arrow (`columnar`)
+        rows: Records = data
+    else:
+        rows = [data] if isinstance(data, dict) else [r for r in data or [] if isinstance(r, dict)]
     return Page(
         _whole(body.get("pageNumber")) or requested,
         rows,
@@ -270,19 +238,37 @@ class YouniumClient:
         json_body: Any = None,
         headers: Mapping[str, str] | None = None,
         rules: Sequence[Rule] = (),
+        decode: Callable[[bytes], Any] | None = None,
     ) -> Reply:
-        """An authenticated call; `rules` say what statuses besides 2xx mean for it."""
+        """An authenticated call; `rules` say what statuses besides 2xx mean for it (and `decode`, see
+        `HttpClient.request`, how a 2xx body may be read)."""
         return self._http.request(
-            method, path, params=params, json_body=json_body, headers=headers, auth=self._token, rules=rules
+            method,
+            path,
+            params=params,
+            json_body=json_body,
+            headers=headers,
+            auth=self._token,
+            rules=rules,
+            decode=decode,
         )
 
     # -- paging ----------------------------------------------------------------------------------------------
 
-    def page(self, path: str, params: Mapping[str, Any], number: int, page_size: int | None = None) -> Page:
-        """One page; an HTTP 400 "No … could be found" is an empty page, any other 400 an error."""
+    def page(
+        self,
+        path: str,
+        params: Mapping[str, Any],
+        number: int,
+        page_size: int | None = None,
+        decode: ListPage | None = None,
+    ) -> Page:
+        """One page; an HTTP 400 "No … could be found" is an empty page, any other 400 an error. With
+        `decode`, its records come as an Arrow table where they can be read so exactly."""
         size = page_size or self.page_size
         what = f"GET {self._http.describe(path)} page {number}"
-        reply = self.call("GET", path, params={**params, "PageSize": size, "PageNumber": number}, rules=LIST_RULES)
+        params = {**params, "PageSize": size, "PageNumber": number}
+        reply = self.call("GET", path, params=params, rules=LIST_RULES, decode=decode)
         if reply.empty:
             return Page(number, [], gone=True)
         page = parse_page(reply.body, number, what)
@@ -307,9 +293,13 @@ class YouniumClient:
         page_size: int | None = None,
         sequential: bool | None = None,
         expect_rows: bool = False,
-    ) -> Iterator[list[JsonObject]]:
+        records: pa.Schema | None = None,
+    ) -> Iterator[Records]:
         """Every page of a list endpoint, as lists of records, proven complete (see `CountedPaginator`). Each
-        request is built here with the same filters: `nextPage` is never followed, as it drops ModifiedAfter."""
+        request is built here with the same filters: `nextPage` is never followed, as it drops ModifiedAfter.
+        With `records` (the wire schema of its records, nested), a page is decoded straight into an Arrow
+        table of them where that is exact, else read as JSON objects."""
+        decode = ListPage("data", records, ENVELOPE) if records is not None else None
         filters = dict(params or {})
         paginator = CountedPaginator(
             SYSTEM,
@@ -319,20 +309,22 @@ class YouniumClient:
             attempts=READ_ATTEMPTS,
         )
         return paginator.pages(
-            lambda number: self.page(path, filters, number, page_size), key=key, expect_rows=expect_rows
+            lambda number: self.page(path, filters, number, page_size, decode), key=key, expect_rows=expect_rows
         )
 
     # -- endpoints -------------------------------------------------------------------------------------------
 
-    def _window(self, path: str, window: Window | None) -> Iterator[list[JsonObject]]:
-        return self.pages(path, window.params() if window else {}, expect_rows=window is not None and window.resumed)
+    def _window(self, path: str, window: Window | None, records: pa.Schema | None = None) -> Iterator[Records]:
+        params = window.params() if window else {}
+        return self.pages(path, params, expect_rows=window is not None and window.resumed, records=records)
 
     def invoice_batches(self, window: Window | None = None) -> Iterator[list[JsonObject]]:
         return self._window(INVOICE_BATCHES_PATH, window)
 
-    def invoices(self, window: Window | None = None) -> Iterator[list[JsonObject]]:
-        """Invoices with their `invoiceLines`; within a window the API filters the lines too."""
-        return self._window(INVOICES_PATH, window)
+    def invoices(self, window: Window | None = None, records: pa.Schema | None = None) -> Iterator[Records]:
+        """Invoices with their `invoiceLines`; within a window the API filters the lines too. With `records`,
+        the pages of a complete window come as Arrow tables (see `pages`)."""
+        return self._window(INVOICES_PATH, window, records if window is not None and window.complete else None)
 
     def accounts(self, window: Window | None = None) -> Iterator[list[JsonObject]]:
         return self._window(ACCOUNTS_PATH, window)

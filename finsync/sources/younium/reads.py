@@ -13,10 +13,12 @@ from datetime import datetime, timedelta, timezone
 from typing import Any
 
 import dlt
+import pyarrow as pa
+import pyarrow.compute as pc
 from dlt.extract.resource import DltResource
 
 from finsync import progress
-from finsync.http import bounded_map
+from finsync.http import Records, bounded_map
 from finsync.sources.state import (
     cursor,
     last_read_digest,
@@ -26,7 +28,8 @@ from finsync.sources.state import (
     sweep_due,
     swept,
 )
-from finsync.tables import parse_timestamp
+from finsync.tables import Kind, Sensitivity, parse_timestamp
+from finsync.values import Inexact, convert_array
 
 from .client import JsonObject, Window
 
@@ -143,31 +146,33 @@ class ModifiedWindows:
         self.unchanged = Unchanged()
 
     def read(
-        self, table: str, pages: Callable[[Window], Iterator[list[JsonObject]]], by_id: ByIdReads | None = None
-    ) -> Iterator[list[JsonObject]]:
+        self, table: str, pages: Callable[[Window], Iterator[Records]], by_id: ByIdReads | None = None
+    ) -> Iterator[Records]:
         last = cursor(table)
         now = datetime.now(UTC).replace(microsecond=0)
         sweep = table in SWEPT and last is not None and (self.force or sweep_due(table, self.sweep_every, now))
         after = self.start if last is None or sweep else max(self.start, last - self.overlap)
-        window = Window(after, now, resumed=last is not None)
+        window = Window(after, now, resumed=last is not None, complete=after == self.start)
         newest, records, requests, started = last, 0, 0, time.monotonic()
 
-        def counted(listed: Iterator[list[JsonObject]]) -> Iterator[list[JsonObject]]:
+        def counted(listed: Iterator[Records]) -> Iterator[Records]:
             nonlocal newest, records, requests
             for page in listed:
-                stamps = [moment for row in page if (moment := modified_of(row)) is not None]
-                if stamps and (newest is None or max(stamps) > newest):
-                    newest = max(stamps)
+                latest = newest_modified(page)
+                if latest is not None and (newest is None or latest > newest):
+                    newest = latest
                 records, requests = records + len(page), requests + 1
                 yield page
 
-        whole = window.after == self.start
+        whole = window.complete
         if by_id is None:
             self.unchanged.begin(table, whole=whole)
         for rows in gathered(counted(pages(window))):
-            # Only a window from the start date holds every record's children whole.
-            if by_id:
-                yield by_id.complete(table, rows) if not whole else rows
+            if isinstance(rows, pa.Table) or (by_id and whole):
+                yield rows  # read whole (pages decoded into Arrow come only from a complete window)
+            elif by_id:
+                # Only a window from the start date holds every record's children whole.
+                yield by_id.complete(table, rows)
             elif kept := self.unchanged.new(table, rows, whole=whole):
                 yield kept
         if newest is not None:
@@ -181,7 +186,7 @@ class ModifiedWindows:
             logger.info("Younium sweep of %s: %d records in %d requests, %.1f s", table, *cost)
 
     def records(
-        self, table: str, pages: Callable[[Window], Iterator[list[JsonObject]]], *, by_id: ByIdReads | None = None
+        self, table: str, pages: Callable[[Window], Iterator[Records]], *, by_id: ByIdReads | None = None
     ) -> DltResource:
         """The records of `table`'s list, read in this closed window when the pipeline runs, as a resource
         that feeds the tables made from them (it is no table itself); with `by_id`, an incremental window's
@@ -189,16 +194,27 @@ class ModifiedWindows:
         return dlt.resource(self.read(table, pages, by_id), name=f"{table}_records", selected=False)
 
 
-def gathered(pages: Iterable[list[JsonObject]]) -> Iterator[list[JsonObject]]:
-    """Pages joined into lists of at least GATHERED_RECORDS records (the last may be shorter)."""
-    held: list[JsonObject] = []
+def gathered(pages: Iterable[Records]) -> Iterator[Records]:
+    """Pages joined into batches of at least GATHERED_RECORDS records (the last may be shorter): JSON
+    objects with JSON objects, pages decoded into Arrow with each other."""
+    objects: list[JsonObject] = []
+    tables: list[pa.Table] = []
     for page in pages:
-        held.extend(page)
-        if len(held) >= GATHERED_RECORDS:
-            yield held
-            held = []
-    if held:
-        yield held
+        if isinstance(page, pa.Table):
+            tables.append(page)
+        else:
+            objects.extend(page)
+        if len(objects) + sum(t.num_rows for t in tables) >= GATHERED_RECORDS:
+            yield from _joined(objects, tables)
+            objects, tables = [], []
+    yield from _joined(objects, tables)
+
+
+def _joined(objects: list[JsonObject], tables: list[pa.Table]) -> Iterator[Records]:
+    if tables:
+        yield pa.concat_tables(tables)
+    if objects:
+        yield objects
 
 
 def whole_records(
@@ -255,6 +271,18 @@ def sweep_notes(state: dict[str, Any]) -> list[str]:
         if read["sweep"]
         for records, requests, seconds in [read["sweep"]]
     ]
+
+
+def newest_modified(page: Records) -> datetime | None:
+    """The newest readable `modified` of a page's records."""
+    if isinstance(page, pa.Table):
+        try:
+            stamps = convert_array(Kind.TIMESTAMP, Sensitivity.NONE, page.column("modified"), UTC)
+            return pc.max(stamps).as_py()
+        except (Inexact, pa.ArrowInvalid, pa.ArrowNotImplementedError):
+            page = page.select(["modified"]).to_pylist()  # read one by one, as JSON objects are
+    known = [moment for row in page if (moment := modified_of(row)) is not None]
+    return max(known) if known else None
 
 
 def modified_of(row: JsonObject) -> datetime | None:

@@ -7,7 +7,9 @@ doubles there are money here. A few columns are derived by the resources and say
 
 from __future__ import annotations
 
-from finsync.tables import LOAD_TIME, Column, Kind, Sensitivity, Table
+import pyarrow as pa
+
+from finsync.tables import LOAD_TIME, Column, Kind, PiiMode, Sensitivity, Table, nested_schema
 
 P = Sensitivity.PERSONAL
 
@@ -409,3 +411,10 @@ TENANT = Table(
     ),
     doc="The Younium tenant (legal entity) this dataset holds, with its base currency (one row)",
 )
+
+
+def invoice_records(pii: PiiMode) -> pa.Schema:
+    """An /Invoices page's records as Arrow reads them (`columnar`): an invoice's fields, its nested objects
+    as structs, and its `invoiceLines`, each line's fields likewise."""
+    lines = pa.list_(pa.struct(list(nested_schema(INVOICE_LINES.wire_schema(pii)))))
+    return pa.schema([*nested_schema(INVOICES.wire_schema(pii)), pa.field("invoiceLines", lines)])
