@@ -140,7 +140,7 @@ def younium_source(settings: YouniumSettings, sweep: bool = False) -> Sequence[D
         table_of(INVOICE_BATCH_INVOICES, batches, pii, batch_invoice_rows),
         table_of(INVOICE_BATCH_GROUPS, batches, pii, batch_group_rows),
         INVOICE_BATCH_LOG.shape(batches | invoice_batch_log(client, settings.concurrency), pii),
-        table_of(INVOICES, invoice_rows, pii),
+        table_of(INVOICES, invoice_rows, pii, columns=unnested),
         table_of(INVOICE_LINES, invoice_rows, pii, invoice_line_rows, invoice_line_columns),
         table_of(ACCOUNTS, reads.records("accounts", client.accounts), pii),
         table_of(PAYMENTS, payment_rows, pii),
@@ -200,14 +200,16 @@ def table_of(
     records: DltResource,
     pii: PiiMode,
     rows: Callable[[list[JsonObject]], list[JsonObject]] = lambda page: page,
-    columns: Callable[[pa.Table], pa.Table] = unnested,
+    columns: Callable[[pa.Table], pa.Table] | None = None,
 ) -> DltResource:
     """The resource filling `table` from pages of `records`, with every hint from its declaration: `rows`
-    makes its rows of JSON objects, `columns` of pages decoded into Arrow."""
+    makes its rows of JSON objects, `columns` of pages decoded into Arrow (for lists read so)."""
 
     def convert(page: Records) -> Iterator[pa.Table]:
         origin = Origin(f"Younium {table.name}")
         if isinstance(page, pa.Table):
+            if columns is None:
+                raise TypeError(f"{table.name} is not made of pages decoded into Arrow")
             if (found := columns(page)).num_rows:
                 yield table.from_rows(found, UTC, pii, origin=origin)
         elif found_rows := rows(page):

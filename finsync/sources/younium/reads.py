@@ -1,6 +1,7 @@
 """How the Younium source reads its lists: closed windows over `modified` (with sweeps that read a list
 whole, to find deletions), records read again by id for their complete children, and lists with no
-modified field read whole on every run. Each list is read once and feeds every table made from it."""
+modified field read whole on every run. Each list is read once and feeds every table made from it; what
+a read finds just as an earlier run wrote it is not written again."""
 
 from __future__ import annotations
 
