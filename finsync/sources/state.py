@@ -44,7 +44,8 @@ def last_read_digest(table: str) -> str | None:
     return dlt.current.source_state().get(DIGESTS, {}).get(table)
 
 
-def set_last_read_rows(table: str, rows: int, digest: str | None = None) -> None:
+def set_last_read(table: str, rows: int, digest: str | None = None) -> None:
+    """What a complete read of a whole-read table returned: how many records, and their digest if taken."""
     state = dlt.current.source_state()
     state.setdefault(ROWS, {})[table] = rows
     state.setdefault(DIGESTS, {})[table] = digest

@@ -55,8 +55,8 @@ __all__ = [
 logger = logging.getLogger(__name__)
 
 SANDBOX = "sandbox"  # the purpose `finsync demo` marks its warehouse with
-# Every source writes its one-row `tenant` table on each run: what the settings (and Younium's base
-# currency) say, not data read.
+# Every source writes its one-row `tenant` table (Younium's when it changed): what the settings (and
+# Younium's base currency) say, not data read.
 TENANT_TABLE = "tenant"
 
 

@@ -138,9 +138,9 @@ def refresh_views(warehouse: Warehouse, leave_out: set[str] | frozenset[str] = f
 
     try:
         with warehouse.connect() as connection:  # one transaction on PostgreSQL: readers never see them missing
-            planned = planned_views(connection, leave_out)
-            fingerprint = hashlib.sha256(repr((planned, views())).encode()).hexdigest()
             present = existing_tables(connection)
+            planned = planned_views(connection, present, leave_out)
+            fingerprint = hashlib.sha256(repr((planned, views())).encode()).hexdigest()
             if meta_value(connection, VIEWS_KEY) == fingerprint and all(f"{SCHEMA}.{v}" in present for v, _ in planned):
                 return
             query(connection, f"CREATE SCHEMA IF NOT EXISTS {SCHEMA}")
@@ -158,10 +158,11 @@ def refresh_views(warehouse: Warehouse, leave_out: set[str] | frozenset[str] = f
         ) from None
 
 
-def planned_views(connection: Any, leave_out: set[str] | frozenset[str]) -> list[tuple[str, str]]:
-    """(view, SQL) of every view the warehouse's tables make, in the order they are created."""
+def planned_views(connection: Any, present: set[str], leave_out: set[str] | frozenset[str]) -> list[tuple[str, str]]:
+    """(view, SQL) of every view the warehouse's tables (`present`, as `existing_tables` names them) make,
+    in the order they are created."""
     own = {*view_order(), *(item.view for item in history_views())}
-    tables = existing_tables(connection) - {f"{SCHEMA}.{view}" for view in own}
+    tables = present - {f"{SCHEMA}.{view}" for view in own}
     targets = loaded_targets(connection)
     columns = {
         f"{schema}.{table}": names

@@ -25,7 +25,7 @@ from finsync.sources.state import (
     last_read_digest,
     last_read_rows,
     set_cursor,
-    set_last_read_rows,
+    set_last_read,
     sweep_due,
     swept,
 )
@@ -88,10 +88,7 @@ class ByIdReads:
 
     def forget_before(self, table: str, moment: datetime) -> None:
         """Drop the remembered reads no window from `moment` on can list again."""
-        read: dict[str, str] = dlt.current.source_state().get(self.state_key(table), {})
-        for record_id, changed in list(read.items()):
-            if not changed or datetime.fromisoformat(changed) <= moment:
-                del read[record_id]
+        forget_changed_before(dlt.current.source_state().get(self.state_key(table), {}), moment, lambda c: c)
 
 
 class Unchanged:
@@ -126,10 +123,15 @@ class Unchanged:
 
     def forget_before(self, table: str, moment: datetime) -> None:
         """Drop the digests of records no window from `moment` on can list again."""
-        written: dict[str, list[str]] = dlt.current.source_state().get(self.state_key(table), {})
-        for record_id, (modified, _digest) in list(written.items()):
-            if not modified or datetime.fromisoformat(modified) <= moment:
-                del written[record_id]
+        forget_changed_before(dlt.current.source_state().get(self.state_key(table), {}), moment, lambda w: w[0])
+
+
+def forget_changed_before(remembered: dict[str, Any], moment: datetime, changed: Callable[[Any], str]) -> None:
+    """Drop the entries whose record last changed (`changed` of the entry: ISO text, "" unknown) by `moment`."""
+    for record_id, entry in list(remembered.items()):
+        when = changed(entry)
+        if not when or datetime.fromisoformat(when) <= moment:
+            del remembered[record_id]
 
 
 class ModifiedWindows:
@@ -200,14 +202,16 @@ def gathered(pages: Iterable[Records]) -> Iterator[Records]:
     objects with JSON objects, pages decoded into Arrow with each other."""
     objects: list[JsonObject] = []
     tables: list[pa.Table] = []
+    held = 0
     for page in pages:
         if isinstance(page, pa.Table):
             tables.append(page)
         else:
             objects.extend(page)
-        if len(objects) + sum(t.num_rows for t in tables) >= GATHERED_RECORDS:
+        held += len(page)
+        if held >= GATHERED_RECORDS:
             yield from _joined(objects, tables)
-            objects, tables = [], []
+            objects, tables, held = [], [], 0
     yield from _joined(objects, tables)
 
 
@@ -247,7 +251,7 @@ def whole_records(
         found = digest.hexdigest() if digest is not None else None
         if found is None or found != last_read_digest(table):
             yield from held
-        set_last_read_rows(table, rows, found)
+        set_last_read(table, rows, found)
 
     return dlt.resource(read, name=f"{table}_records", selected=False)
 
