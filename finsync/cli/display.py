@@ -109,7 +109,7 @@ def politeness(report: SyncReport) -> list[str]:
     if not throttled and waited < 1:
         return []
     return [
-        f"{int(report.http.get(REQUESTS, 0)):,} requests, {throttled:,} answered 429 (too many requests); "
+        f"{int(report.http.get(REQUESTS, 0)):,} requests, {throttled:,} answered 429 or 503 (slow down); "
         f"{waited:.1f}s spent waiting for the request-rate cap or the upstream's Retry-After"
     ]
 

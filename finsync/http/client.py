@@ -45,8 +45,10 @@ class HttpSettings:
     backoff_initial: float = 0.5
     backoff_max: float = 30.0
     retry_after_max: float = 120.0
-    # Politeness (see `pacing`): request starts per second (0: no cap), and requests in flight at once.
+    # Politeness (see `pacing`): request starts per second (0: no cap), the rate a run starts at (0: the
+    # cap), and requests in flight at once.
     max_requests_per_second: float = 0.0
+    start_requests_per_second: float = 0.0
     max_in_flight: int = 8
 
 
@@ -105,7 +107,12 @@ class HttpClient:
         self.settings = settings or HttpSettings()
         self.rules = tuple(rules)
         self._sleep = sleep
-        self.pacer = Pacer(self.settings.max_requests_per_second, self.settings.max_in_flight, sleep=sleep)
+        self.pacer = Pacer(
+            self.settings.max_requests_per_second,
+            self.settings.max_in_flight,
+            start_rate=self.settings.start_requests_per_second,
+            sleep=sleep,
+        )
         self._client = httpx.Client(
             base_url=base_url.rstrip("/"),
             headers=dict(headers or {}),

@@ -1,18 +1,20 @@
 """Politeness towards one upstream: a cap on requests per second and on requests in flight, shared by every
-thread of a run, that backs off when the upstream answers 429 and recovers step by step.
+thread of a run, that backs off when the upstream says to slow down (429 or 503) and recovers step by step.
 
 - **Rate**: request starts are spaced at least `1 / rate` seconds apart (no bursts: a limiter that counts
   per second on the server side sees at most `rate` of them in any second).
+- **Slow start**: an upstream that publishes no limit is first asked at a modest `start_rate`; each answer
+  that is not a slow-down adds `RAMP_STEP` requests per second (so the rate about doubles every half
+  second), up to the cap. The first slow-down ends the ramp for the rest of the run.
 - **In flight**: at most `limit` requests at once, whatever the thread pools' sizes.
-- **On 429** (additive increase, multiplicative decrease, as TCP does): the limit of requests in flight
-  halves, the rate halves (from what the upstream accepted in the last second, when that is less: a
-  fast client learns the limit from one 429 instead of halving its way down to it), and nobody sends
-  anything until the upstream's Retry-After has passed. Each
-  run of `RECOVER_AFTER` answers without a 429 then adds one request in flight and a tenth to the rate,
-  until both are at their settings again.
+- **On 429 or 503** (additive increase, multiplicative decrease, as TCP does): the limit of requests in
+  flight halves, the rate halves (from what the upstream accepted in the last second, when that is less:
+  a fast client learns the limit from one 429 instead of halving its way down to it), and nobody sends
+  anything until the upstream's Retry-After has passed. Each run of `RECOVER_AFTER` answers without one
+  then adds one request in flight and a tenth to the rate, until both are at their settings again.
 
-What it did is tallied on the run's progress: requests sent, 429s, and seconds spent waiting (for the
-rate, for a slot in flight, or for a Retry-After).
+What it did is tallied on the run's progress: requests sent, slow-downs, and seconds spent waiting (for
+the rate, for a slot in flight, or for a Retry-After).
 """
 
 from __future__ import annotations
@@ -27,17 +29,22 @@ from finsync import progress
 
 from .stop import pause, raise_if_stopping
 
-# Answers without a 429 before one more request may be in flight and the rate grows by RECOVERY: slowly,
+# Answers without a slow-down before one more request may be in flight and the rate grows by RECOVERY: slowly,
 # so that a rate just under the upstream's limit stays there a long while before it probes again.
 RECOVER_AFTER = 20
 RECOVERY = 1.1
-# A burst of 429s from requests already in flight is one signal: back off at most once per this long.
+# A burst of slow-downs from requests already in flight is one signal: back off at most once per this long.
 BACKOFF_SPACING_SECONDS = 1.0
-# However many 429s, the rate stays at least this fraction of the cap.
+# However many slow-downs, the rate stays at least this fraction of the cap.
 MAX_SLOWDOWN = 32
 _WAIT_STEP_SECONDS = 0.2  # waits wake this often to see whether the run was asked to stop
 
-REQUESTS, THROTTLED, WAITED = "requests", "answered 429", "seconds waiting"
+# Slow start: requests per second added by each answer, so the rate about doubles every half second.
+RAMP_STEP = 2.0
+# The answers that mean "too many requests" (429) or "overloaded" (503, also Cloudflare's): slow down.
+SLOW_DOWN = frozenset({429, 503})
+
+REQUESTS, THROTTLED, WAITED = "requests", "answered 429 or 503", "seconds waiting"
 
 
 class Pacer:
@@ -48,20 +55,23 @@ class Pacer:
         rate: float,
         in_flight: int,
         *,
+        start_rate: float = 0.0,
         sleep: Callable[[float], None] = pause,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.max_rate = max(0.0, rate)
         self.max_in_flight = max(1, in_flight)
-        self.rate = self.max_rate
+        # Slow start applies only under a cap: with none (0), there is nothing to ramp up to.
+        self.rate = min(start_rate, self.max_rate) if start_rate > 0 and self.max_rate else self.max_rate
+        self._ramping = self.rate < self.max_rate
         self.limit = self.max_in_flight
         self._clock, self._sleep = clock, sleep
         self._resume_at = 0.0  # nobody sends before this moment (the upstream's Retry-After)
         self._busy = 0
         self._next_start = 0.0  # the earliest moment the next request may start
-        self._calm = 0  # answers without a 429 since the last change
+        self._calm = 0  # answers without a slow-down since the last change
         self._last_backoff = float("-inf")
-        self._accepted: deque[float] = deque()  # when answers other than 429 came, over the last second
+        self._accepted: deque[float] = deque()  # when answers other than slow-downs came, over the last second
         self._changed = threading.Condition()
         self._holding = threading.local()
 
@@ -104,13 +114,18 @@ class Pacer:
                 self._changed.notify_all()
 
     def answered(self, status: int, retry_after: float | None = None) -> None:
-        """Adjust to an answer: a 429 backs off (once per burst), any other answer counts towards recovery."""
+        """Adjust to an answer: a slow-down backs off (once per burst), any other answer ramps the rate up
+        (slow start) or counts towards recovery."""
         with self._changed:
             now = self._clock()
             while self._accepted and self._accepted[0] <= now - 1.0:
                 self._accepted.popleft()  # only the last second counts: kept short whatever the run's length
-            if status != 429:
+            if status not in SLOW_DOWN:
                 self._accepted.append(now)
+                if self._ramping:
+                    self.rate = min(self.max_rate, self.rate + RAMP_STEP)
+                    self._ramping = self.rate < self.max_rate
+                    return
                 self._calm += 1
                 if self._calm >= RECOVER_AFTER and (self.limit < self.max_in_flight or self.rate < self.max_rate):
                     self.limit = min(self.max_in_flight, self.limit + 1)
@@ -118,7 +133,7 @@ class Pacer:
                     self._calm = 0
                 return
             progress.tally(THROTTLED)
-            self._calm = 0
+            self._calm, self._ramping = 0, False
             if retry_after:
                 self._resume_at = max(self._resume_at, now + retry_after)
             if now - self._last_backoff >= BACKOFF_SPACING_SECONDS:

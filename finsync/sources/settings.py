@@ -43,6 +43,8 @@ class SourceSettings(BaseConfiguration):
     max_attempts: int = 5
     # Request starts per second, shared by all of a run's threads (0: no cap); each system sets its own.
     max_requests_per_second: float = 0.0
+    # The rate a run starts at, ramping up to the cap while the upstream answers normally (0: at the cap).
+    start_requests_per_second: float = 0.0
 
     @classmethod
     def from_config(
@@ -91,6 +93,11 @@ class SourceSettings(BaseConfiguration):
         yield from at_least_one(self, "max_attempts")
         if self.max_requests_per_second < 0:
             yield "max_requests_per_second", f"must be 0 (no cap) or more, not {self.max_requests_per_second}"
+        if self.start_requests_per_second < 0:
+            yield (
+                "start_requests_per_second",
+                f"must be 0 (start at the cap) or more, not {self.start_requests_per_second}",
+            )
         if self.request_timeout <= 0:
             yield "request_timeout", f"must be a positive number of seconds, not {self.request_timeout}"
         if _moment(self.start_date, timezone.utc) is None:
@@ -111,6 +118,7 @@ class SourceSettings(BaseConfiguration):
             timeout=self.request_timeout,
             max_attempts=self.max_attempts,
             max_requests_per_second=self.max_requests_per_second,
+            start_requests_per_second=self.start_requests_per_second,
             max_in_flight=self.in_flight,
         )
 

@@ -13,7 +13,7 @@ import respx
 
 from finsync import progress
 from finsync.http import HttpClient, HttpSettings
-from finsync.http.pacing import RECOVER_AFTER, REQUESTS, THROTTLED, WAITED, Pacer
+from finsync.http.pacing import RAMP_STEP, RECOVER_AFTER, REQUESTS, THROTTLED, WAITED, Pacer
 
 BASE = "https://api.example.test"
 
@@ -93,6 +93,36 @@ def test_a_429_halves_from_what_the_upstream_accepted_in_the_last_second_when_th
     now[0] += 0.3
     pacer.answered(429)
     assert pacer.rate == 3.0 and pacer.limit == 2
+
+
+def test_a_slow_start_ramps_up_with_each_answer_to_the_cap_and_no_further() -> None:
+    pacer = Pacer(50.0, 8, start_rate=2.0)
+    assert pacer.rate == 2.0
+    pacer.answered(200)
+    pacer.answered(404)  # an answer that is no slow-down is evidence the upstream keeps up
+    assert pacer.rate == 2.0 + 2 * RAMP_STEP
+    for _ in range(100):
+        pacer.answered(200)
+    assert pacer.rate == 50.0
+
+
+@pytest.mark.parametrize("status", [429, 503])
+def test_the_first_slow_down_ends_the_ramp_for_good(status: int) -> None:
+    now = [0.0]
+    pacer = Pacer(50.0, 8, start_rate=2.0, clock=lambda: now[0])
+    for _ in range(9):  # up to 20/s, nine answers in the last second
+        now[0] += 0.1
+        pacer.answered(200)
+    assert pacer.rate == 2.0 + 9 * RAMP_STEP
+    pacer.answered(status)
+    assert pacer.rate == 4.5 and pacer.limit == 4  # half of what was accepted in the last second
+    for _ in range(RECOVER_AFTER - 1):
+        pacer.answered(200)
+    assert pacer.rate == 4.5, "after a slow-down, recovery is a tenth per 20 answers, not a ramp per answer"
+
+
+def test_without_a_cap_there_is_no_slow_start() -> None:
+    assert Pacer(0.0, 4, start_rate=2.0).rate == 0.0
 
 
 def test_the_rate_never_falls_below_a_floor_however_many_429s() -> None:

@@ -12,9 +12,10 @@ from __future__ import annotations
 import csv
 import io
 import logging
+import threading
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import tzinfo
 from pathlib import Path
 
@@ -25,16 +26,18 @@ from finsync.errors import BatchReadFailed, DataError, IncompleteBatch
 from finsync.http import pause
 from finsync.tables import Origin, PiiMode
 
-from .client import ExportState, YMClient
+from .client import YMClient
+from .polls import FIRST_POLL_DELAY, ExportPolls
 from .schema import DETAILS_FIELD_NAMES, FINANCE_BATCH_ITEMS
 
 logger = logging.getLogger(__name__)
 
-FIRST_POLL_DELAY = 0.25
 # A file that arrives cut short is downloaded again this many times before the batch is given up.
 DOWNLOAD_ATTEMPTS = 3
 # Bytes of CSV parsed per block: about 3,000 rows, converted and spooled at a time (memory grows with it).
 CSV_BLOCK_BYTES = 2 << 20
+# Files converted at once, however many exports run: converting is CPU-bound, and each holds a block.
+CONVERSIONS_AT_ONCE = 2
 
 
 @dataclass(frozen=True)
@@ -93,6 +96,15 @@ class BatchReader:
     details_page_size: int = 1000
     sleep: Callable[[float], None] = pause
     clock: Callable[[], float] = time.monotonic
+    polls: ExportPolls = field(init=False, repr=False)
+    _converting: threading.BoundedSemaphore = field(
+        init=False, repr=False, default_factory=lambda: threading.BoundedSemaphore(CONVERSIONS_AT_ONCE)
+    )
+
+    def __post_init__(self) -> None:
+        # One board for every export this reader starts: their polls share the run's request budget.
+        polls = ExportPolls(self.client.export_status, self.poll_interval, self.timeout, self.clock)
+        object.__setattr__(self, "polls", polls)
 
     def __call__(self, batch: ListedBatch, spool_dir: Path) -> BatchItems:
         if batch.item_count is None:
@@ -115,26 +127,19 @@ class BatchReader:
     def _read_export(self, batch: ListedBatch, spool_dir: Path, target: Path) -> int:
         export_id = self.client.start_export(batch.batch_id)
         deadline = self.clock() + self.timeout
-        polls = 0
-        while True:
-            status = self.client.export_status(export_id)
-            polls += 1
-            logger.info("YM export %s of batch %s: %s", export_id, batch.batch_id, status.state.name)
-            if status.state is ExportState.FAILURE:
-                raise BatchReadFailed(f"YM reported FAILURE for export {export_id}")
-            if status.state is ExportState.COMPLETE and status.uri:
-                break
-            self._wait_or_give_up(deadline, polls, f"export {export_id} still {status.state.name} after {polls} polls")
+        logger.info("YM batch %s: export %s started", batch.batch_id, export_id)
+        uri = self.polls.until_complete(export_id, batch.item_count or 0)
         download = spool_dir / f"batch-{batch.batch_id}.csv"
         try:
             for attempt in range(1, DOWNLOAD_ATTEMPTS + 1):
                 tries = 0
-                while not self.client.download(status.uri, download):
+                while not self.client.download(uri, download):
                     # The file may 404 for a while after the export reports COMPLETE.
                     tries += 1
                     self._wait_or_give_up(deadline, tries, f"export file of {export_id} still answers 404")
                 try:
-                    return read_export_file(download, batch, self.naive_tz, self.pii, target)
+                    with self._converting:
+                        return read_export_file(download, batch, self.naive_tz, self.pii, target)
                 except IncompleteBatch as error:
                     if attempt == DOWNLOAD_ATTEMPTS:
                         raise
@@ -144,8 +149,7 @@ class BatchReader:
         raise AssertionError("unreachable")  # pragma: no cover
 
     def _wait_or_give_up(self, deadline: float, attempt: int, what: str) -> None:
-        """Wait before asking again: quickly at first (small exports finish in moments), then backing
-        off to `poll_interval` so long exports are not hammered."""
+        """Wait before asking for the file again: quickly at first, then backing off to `poll_interval`."""
         delay = min(self.poll_interval, FIRST_POLL_DELAY * 2 ** (attempt - 1))
         if self.clock() + delay > deadline:
             raise BatchReadFailed(
