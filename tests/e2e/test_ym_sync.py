@@ -117,6 +117,20 @@ def test_transient_faults_sessions_expiring_and_slow_exports_do_not_change_the_r
     assert sandbox.sandbox.requests["ym.authenticate"] >= 2, "the expired session was replaced"
 
 
+def test_exports_running_at_once_cost_about_one_status_poll_each(sandbox: SandboxServer, warehouse: Warehouse) -> None:
+    sandbox.sandbox.config.export_latency_seconds = 0.4  # long enough that a first poll finds each one WORKING
+    settings = ym_settings(sandbox)
+    del settings["export_poll_interval"]  # the shipped polling, not the suite's quick one
+
+    sync("ym", warehouse, settings=settings)
+
+    exports, polls = sandbox.sandbox.requests["ym.export_start"], sandbox.sandbox.requests["ym.export_status"]
+    assert exports >= 10
+    # Each export polling on its own would ask about every one at least twice (WORKING, then COMPLETE).
+    assert polls <= 1.5 * exports, (polls, exports)
+    assert_ym_matches_sandbox(warehouse, sandbox)
+
+
 def test_details_mode_loads_the_same_batch_items_without_exports(sandbox: SandboxServer, warehouse: Warehouse) -> None:
     sync("ym", warehouse, settings=ym_settings(sandbox, batch_items_mode="details", details_page_size=70))
     assert sandbox.sandbox.requests["ym.export_start"] == 0
