@@ -15,9 +15,11 @@ import tempfile
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from queue import Empty
 from typing import Any
 
 import dlt
+from dlt.extract import DltSource
 
 from finsync.warehouse.runner import (
     SOURCES,
@@ -103,7 +105,8 @@ def _measure_child(
         data = (
             data_factory(settings) if data_factory else SOURCES[source].factory(**settings).with_resources(*resources)
         )
-        append_where_empty(data, SOURCES[source].tables, {})  # a fresh warehouse: as the runner's first load
+        if isinstance(data, DltSource):  # a fresh warehouse: as the runner's first load
+            append_where_empty(data, SOURCES[source].tables, {})
         started = time.perf_counter()
         info, rows = extract_and_load(pipeline, data, warehouse)
         seconds = time.perf_counter() - started
@@ -132,7 +135,17 @@ def measure(
     queue = context.Queue()
     child = context.Process(target=_measure_child, args=(queue, source, settings, resources, data_factory, postgres))
     child.start()
-    result = queue.get(timeout=3600)
+    deadline = time.monotonic() + 3600
+    while True:  # a child that dies without an answer (a crash, the OOM killer) fails the benchmark
+        try:
+            result = queue.get(timeout=1)
+            break
+        except Empty:
+            if not child.is_alive():
+                raise RuntimeError(f"the measured run died (exit code {child.exitcode}); its error is above") from None
+            if time.monotonic() > deadline:
+                child.kill()
+                raise RuntimeError("the measured run took over an hour") from None
     child.join()
     return result
 
