@@ -7,11 +7,9 @@ from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from typing import Generic, TypeVar
 
-from .stop import raise_if_stopping
+from .stop import STOP_CHECK_SECONDS, raise_if_stopping
 
 T = TypeVar("T")
-# How often a thread waiting on others checks whether the run was asked to stop.
-_STOP_CHECK_SECONDS = 0.2
 R = TypeVar("R")
 
 
@@ -47,7 +45,7 @@ def bounded_map(fn: Callable[[T], R], items: Iterable[T], max_workers: int) -> I
             done: set[Future[R]] = set()
             while not done:
                 raise_if_stopping()
-                done, _ = wait(pending, timeout=_STOP_CHECK_SECONDS, return_when=FIRST_COMPLETED)
+                done, _ = wait(pending, timeout=STOP_CHECK_SECONDS, return_when=FIRST_COMPLETED)
             for future in done:
                 item = pending.pop(future)
                 error = future.exception()
@@ -82,7 +80,7 @@ def read_ahead(
             future = pending.pop(number)
             while not future.done():
                 raise_if_stopping()
-                wait([future], timeout=_STOP_CHECK_SECONDS)
+                wait([future], timeout=STOP_CHECK_SECONDS)
             result = future.result()
             if widen(result):
                 window = min(window * 2, max(1, max_workers))

@@ -27,7 +27,7 @@ from contextlib import contextmanager
 
 from finsync import progress
 
-from .stop import pause, raise_if_stopping
+from .stop import STOP_CHECK_SECONDS, pause, raise_if_stopping
 
 # Answers without a slow-down before one more request may be in flight and the rate grows by RECOVERY: slowly,
 # so that a rate just under the upstream's limit stays there a long while before it probes again.
@@ -37,7 +37,6 @@ RECOVERY = 1.1
 BACKOFF_SPACING_SECONDS = 1.0
 # However many slow-downs, the rate stays at least this fraction of the cap.
 MAX_SLOWDOWN = 32
-_WAIT_STEP_SECONDS = 0.2  # waits wake this often to see whether the run was asked to stop
 
 # Slow start: requests per second added by each answer, so the rate about doubles every half second.
 RAMP_STEP = 2.0
@@ -95,8 +94,8 @@ class Pacer:
                 now = self._clock()
                 if self._busy < self.limit and now >= self._next_start:
                     break
-                delay = self._next_start - now if self._busy < self.limit else _WAIT_STEP_SECONDS
-                self._changed.wait(min(max(delay, 0.001), _WAIT_STEP_SECONDS))
+                delay = self._next_start - now if self._busy < self.limit else STOP_CHECK_SECONDS
+                self._changed.wait(min(max(delay, 0.001), STOP_CHECK_SECONDS))
             waited = max(0.0, now - asked)
             self._busy += 1
             self._holding.slot = True

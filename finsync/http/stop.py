@@ -11,6 +11,9 @@ import threading
 
 from finsync.errors import Interrupted
 
+# Threads waiting on other threads (or on a condition) wake this often to see whether to stop.
+STOP_CHECK_SECONDS = 0.2
+
 _stop = threading.Event()
 _signum = 0
 

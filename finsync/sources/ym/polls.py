@@ -22,14 +22,13 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from finsync.errors import BatchReadFailed
-from finsync.http.stop import raise_if_stopping
+from finsync.http.stop import STOP_CHECK_SECONDS, raise_if_stopping
 
 from .client import ExportState, ExportStatus
 
 logger = logging.getLogger(__name__)
 
 FIRST_POLL_DELAY = 0.25
-_STOP_CHECK_SECONDS = 0.2  # waits wake this often to see whether the run was asked to stop
 
 
 @dataclass
@@ -111,4 +110,4 @@ class ExportPolls:
                 if due <= now:
                     return
                 # Woken early when an export ahead finishes: its followers are asked at once.
-                self._changed.wait(min(due - now, _STOP_CHECK_SECONDS))
+                self._changed.wait(min(due - now, STOP_CHECK_SECONDS))
