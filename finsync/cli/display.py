@@ -110,7 +110,8 @@ def politeness(report: SyncReport) -> list[str]:
         return []
     return [
         f"{int(report.http.get(REQUESTS, 0)):,} requests, {throttled:,} answered 429 or 503 (slow down); "
-        f"{waited:.1f}s spent waiting for the request-rate cap or the upstream's Retry-After"
+        f"{waited:.1f}s of waiting to send, summed over threads (the request-rate cap, the cap on requests in "
+        "flight, the upstream's Retry-After)"
     ]
 
 

@@ -56,11 +56,16 @@ def emit(level: str, event: str, message: str, **fields: Any) -> None:
 
 
 def say(text: str, event: str = "note") -> None:
-    """A message about the run for the person or the log reading stderr (a JSON line under json)."""
+    """A message about the run for the person on a terminal, or a timestamped line for the log reading
+    stderr (a JSON line under json); nothing under quiet."""
     if mode.log_format == "json":
         emit("info", event, text)
-    elif not mode.quiet:
+    elif mode.quiet:
+        return
+    elif console.is_terminal:
         console.print(redact(text), highlight=False, markup=False)
+    else:
+        emit("info", event, text)
 
 
 class LineFormatter(logging.Formatter):
