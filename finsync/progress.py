@@ -56,6 +56,7 @@ class RunProgress(Collector):
         self._activities: dict[str, Activity] = {}
         self._rows: dict[str, int] = {}
         self.tallies: dict[str, float] = {}  # what the run's HTTP did: requests, 429s, seconds waiting
+        self.loaded = False  # this run's load is committed (what is left: the steps after it)
         self._lock = threading.Lock()
         self.changed = threading.Event()  # set at every step change, for displays that log those
 
@@ -81,6 +82,31 @@ class RunProgress(Collector):
                 activity.finished = True
             self.step, self.step_started = step, time.monotonic()
         self.changed.set()
+
+    def stopped_here(self) -> str:
+        """What of the run a stop at this point leaves loaded, and what the next run does about the rest."""
+        if self.step == "done":
+            return "its run had finished"
+        if self.step == "refreshing views":
+            return "its data and the steps after the load were committed, but the analytics views were not refreshed"
+        if self.loaded:
+            return (
+                "its data was loaded, but the steps after the load (deletion marks, history versions) were not "
+                "committed; the next run does them before it reads anything"
+            )
+        if self.step == STEPS["Load"]:
+            with self._lock:
+                jobs = self._activities.get("jobs loaded")
+            if jobs and jobs.total and jobs.done >= jobs.total:
+                return "every load job had committed; the next run records the load complete before it reads anything"
+            done = f"{jobs.done} of {jobs.total} load jobs" if jobs and jobs.total else "none of its load jobs"
+            return (
+                f"it was loading, and {done} had committed; the next run loads the rest before it reads anything "
+                "new, and writes nothing twice"
+            )
+        if self.step == STEPS["Normalize"]:
+            return "nothing of it was loaded yet; what it read is kept, and the next run loads it first"
+        return "nothing of it was loaded and no cursor moved"
 
     def snapshot(self) -> Snapshot:
         now = time.monotonic()

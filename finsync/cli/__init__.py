@@ -324,11 +324,12 @@ def _on_signal(signum: int, frame: FrameType | None) -> None:
 
 
 def _exit_after_grace(signum: int) -> None:
+    from finsync import progress
+
     time.sleep(STOP_GRACE_SECONDS)
-    note = (
-        f"stopped by {signal_name(signum)}: a load in progress was cut short; what it had extracted is kept, and "
-        "the next run loads it first. Rerun to resume.\n"
-    )
+    run = progress.active()
+    where = f"{run.source} did not wind down within {STOP_GRACE_SECONDS:.0f} s, {run.stopped_here()}" if run else ""
+    note = f"stopped by {signal_name(signum)}: {where or 'nothing of this run was loaded'}. Rerun to resume.\n"
     with contextlib.suppress(OSError):
         os.write(sys.stderr.fileno(), note.encode())
     os._exit(128 + signum)

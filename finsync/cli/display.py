@@ -117,7 +117,7 @@ def politeness(report: SyncReport) -> list[str]:
 
 def outcome(report: SyncReport) -> str:
     if report.failed:
-        return "failed: nothing of this run was loaded (see the error above)"
+        return f"failed: {report.left or 'nothing of this run was loaded'} (see the error above)"
     if report.failures:
         return f"partly loaded: {len(report.failures)} batch(es) could not be read, the next run retries them"
     return f"loaded in {report.seconds:.1f}s"

@@ -1,10 +1,12 @@
-"""What finsync does to a source's tables once dlt has loaded them: a re-read parent's list replaces the
-one held, what a complete read no longer has is marked deleted, and new versions are kept.
+"""What finsync does to a source's tables once dlt has loaded them: rows a replayed load wrote twice are
+removed, a re-read parent's list replaces the one held, what a complete read no longer has is marked
+deleted, and new versions are kept.
 
-Every load is processed once. The newest load processed is recorded beside the data (`finsync_meta`), so
-a run killed after dlt committed its load but before these steps is caught up by the next run: the loads
-it left are processed first, oldest first. A load's rules only touch rows older than it, so catching up
-never undoes what a newer load wrote.
+Every load is processed once, in one transaction with the record of the newest load processed (beside the
+data, in `finsync_meta`): a run killed after dlt committed its load, or in the middle of these steps, leaves
+its load unprocessed, and the next run processes it before it reads anything (oldest first). A load's rules
+only touch rows older than it, and each step finds what is left to do, so processing is exact whichever
+instant a run died at. What each load read whole comes from the source state committed with it.
 """
 
 from __future__ import annotations
@@ -13,48 +15,86 @@ from collections.abc import Mapping, Sequence
 from decimal import Decimal
 from typing import Any
 
+from dlt.common.versioned_state import decompress_state
+
+from finsync import crashpoints
+from finsync.sources.tenants import Target
 from finsync.tables import Table
 
-from .database import existing_tables, meta_value, query, set_meta_value
+from .database import existing_columns, existing_tables, is_postgres, meta_value, query, set_meta_value
 from .history import record_versions
+from .registry import SourceSpec
+
+
+def processed_key(dataset: str) -> str:
+    return f"processed.{dataset}"
 
 
 def after_load(
-    connection: Any,
-    dataset: str,
-    tables: Sequence[Table],
-    this_run: Sequence[str],
-    *,
-    whole_reads: Mapping[str, tuple[str, ...]],
-    rows_loaded: Mapping[str, int],
-    complete_children: Mapping[str, tuple[str, str]],
+    connection: Any, spec: SourceSpec, target: Target, written: Mapping[str, int] | None = None
 ) -> dict[str, int]:
-    """Process this run's loads (and any an interrupted run left); return the versions added, by table.
+    """Process every load of `target` not processed yet; return the versions added, by table.
 
-    `whole_reads` are the lists this run read whole, with the tables each fills; `complete_children` the
-    child tables whose rows come whole with each parent written, with (parent table, key to it).
-    """
+    `written` are the rows this run's own load wrote, by table, where known: its tables that hold none need
+    no look for repeats. Loads of earlier runs are looked at whole."""
+    dataset = target.dataset
+    loads = unprocessed_loads(connection, dataset)
+    if not loads:
+        return {}
     present = existing_tables(connection)
-    loads = unprocessed_loads(connection, dataset, this_run)
     for load in loads:
-        replace_children(connection, dataset, tables, load, present)
-        mark_children_deleted(connection, dataset, complete_children, load, present)
-    for load in (load for load in this_run if _is_load_id(load)):
-        mark_unseen_deleted(connection, dataset, whole_reads, load, rows_loaded, present)
-    added = record_versions(connection, dataset, tables, loads)
-    if loads:
-        set_meta_value(connection, f"processed.{dataset}", loads[-1])
+        own = written is not None and load == loads[-1]
+        remove_repeats(connection, dataset, [t for t in spec.tables if not own or written.get(t.name)], load, present)
+        crashpoints.reached("after_load.dedupe")
+        replace_children(connection, dataset, spec.tables, load, present)
+        mark_children_deleted(connection, dataset, spec.complete_children, load, present)
+        crashpoints.reached("after_load.children")
+        whole = read_whole_by(connection, spec, target, load)
+        reads = {read: tables for read, tables in spec.whole_reads.items() if read in whole}
+        mark_unseen_deleted(connection, dataset, reads, load, present)
+        crashpoints.reached("after_load.deleted")
+    added = record_versions(connection, dataset, spec.tables, loads)
+    crashpoints.reached("after_load.versions")
+    set_meta_value(connection, processed_key(dataset), loads[-1])
     return added
 
 
-def unprocessed_loads(connection: Any, dataset: str, this_run: Sequence[str]) -> list[str]:
-    """This run's loads, and the completed ones since the newest processed (oldest first)."""
-    loads = {load for load in this_run if _is_load_id(load)}
-    last = meta_value(connection, f"processed.{dataset}")
-    if last is not None and f"{dataset}._dlt_loads" in existing_tables(connection):
-        rows = query(connection, f"SELECT load_id FROM {dataset}._dlt_loads WHERE status = 0 AND load_id > '{last}'")
-        loads.update(str(row[0]) for row in rows if _is_load_id(str(row[0])))
-    return sorted(loads, key=Decimal)
+def unprocessed_loads(connection: Any, dataset: str) -> list[str]:
+    """The completed loads of `dataset` newer than the newest processed (all, before the first), oldest first."""
+    if f"{dataset}._dlt_loads" not in existing_tables(connection):
+        return []
+    last = meta_value(connection, processed_key(dataset)) or "0"
+    rows = query(connection, f"SELECT DISTINCT load_id FROM {dataset}._dlt_loads WHERE status = 0")
+    loads = [str(row[0]) for row in rows if _is_load_id(str(row[0]))]
+    return sorted((load for load in loads if Decimal(load) > Decimal(last)), key=Decimal)
+
+
+def remove_repeats(connection: Any, schema: str, tables: Sequence[Table], load: str, present: set[str]) -> None:
+    """A load job replayed after a kill (its rows committed, the kill before dlt recorded it) writes its rows
+    again: within one load a key is written once, so a key `load` holds twice is one such row too many."""
+    columns = existing_columns(connection, schema)
+    for table in tables:
+        if f"{schema}.{table.name}" not in present or "_dlt_load_id" not in columns.get(table.name, ()):
+            continue
+        name, key = f"{schema}.{table.name}", table.primary_key
+        repeated = query(
+            connection,
+            f"SELECT COUNT(*) - COUNT(DISTINCT {key}) FROM {name} WHERE _dlt_load_id = '{load}'",
+        )[0][0]
+        if not repeated:
+            continue
+        if is_postgres(connection):
+            query(
+                connection,
+                f"DELETE FROM {name} AS a USING {name} AS b WHERE a._dlt_load_id = '{load}' "
+                f"AND b._dlt_load_id = '{load}' AND a.{key} = b.{key} AND a.ctid > b.ctid",
+            )
+        else:
+            query(
+                connection,
+                f"DELETE FROM {name} WHERE _dlt_load_id = '{load}' AND rowid NOT IN "
+                f"(SELECT MIN(rowid) FROM {name} WHERE _dlt_load_id = '{load}' GROUP BY {key})",
+            )
 
 
 def replace_children(connection: Any, schema: str, tables: Sequence[Table], load: str, present: set[str]) -> None:
@@ -85,24 +125,40 @@ def mark_children_deleted(
             )
 
 
+def read_whole_by(connection: Any, spec: SourceSpec, target: Target, load: str) -> set[str]:
+    """The lists `load` read whole, from the source state committed with it (dlt stores the state only when it
+    changed: the newest stored at or before `load` is the one it had)."""
+    if spec.read_whole is None:
+        return set(spec.whole_reads)
+    if f"{target.dataset}._dlt_pipeline_state" not in existing_tables(connection):
+        return set()
+    rows = query(
+        connection,
+        f"SELECT state FROM {target.dataset}._dlt_pipeline_state WHERE pipeline_name = '{target.pipeline_name}' "
+        f"AND _dlt_load_id <= '{load}' ORDER BY _dlt_load_id DESC, version DESC LIMIT 1",
+    )
+    state = decompress_state(rows[0][0]) if rows else {}
+    return spec.read_whole(state.get("sources", {}).get(spec.name, {}))
+
+
 def mark_unseen_deleted(
-    connection: Any,
-    schema: str,
-    whole_reads: Mapping[str, tuple[str, ...]],
-    load: str,
-    rows_loaded: Mapping[str, int],
-    present: set[str],
+    connection: Any, schema: str, whole_reads: Mapping[str, tuple[str, ...]], load: str, present: set[str]
 ) -> None:
     """Rows of a whole read's tables older than the load that read it whole are gone upstream: mark them.
-    A read that returned nothing marks nothing: an upstream emptied at once is far likelier to be a fault."""
-    tables = [table for read, filled in whole_reads.items() if rows_loaded.get(read) for table in filled]
-    for table in tables:
-        if f"{schema}.{table}" in present:
-            query(
-                connection,
-                f"UPDATE {schema}.{table} SET deleted_at = CURRENT_TIMESTAMP "
-                f"WHERE deleted_at IS NULL AND _dlt_load_id < '{load}'",
-            )
+    A read that wrote nothing marks nothing: unchanged, it writes nothing, and an upstream emptied at once is
+    far likelier to be a fault."""
+    for read, filled in whole_reads.items():
+        if f"{schema}.{read}" not in present:
+            continue
+        if not query(connection, f"SELECT 1 FROM {schema}.{read} WHERE _dlt_load_id = '{load}' LIMIT 1"):
+            continue
+        for table in filled:
+            if f"{schema}.{table}" in present:
+                query(
+                    connection,
+                    f"UPDATE {schema}.{table} SET deleted_at = CURRENT_TIMESTAMP "
+                    f"WHERE deleted_at IS NULL AND _dlt_load_id < '{load}'",
+                )
 
 
 def _is_load_id(value: str) -> bool:

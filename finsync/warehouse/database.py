@@ -28,6 +28,8 @@ from dlt.destinations.impl.postgres.configuration import PostgresCredentials
 from finsync.errors import Busy, ConfigurationError, SyncError, WarehouseUnusable
 from finsync.warehouse import DEFAULT_DUCKDB_PATH
 
+from .locks import session_options
+
 DestinationKind = Literal["duckdb", "postgres"]
 POSTGRES_KEY = "destination.postgres.credentials"
 # DuckDB's share of the machine during a load (settings warehouse.duckdb_memory_limit / duckdb_threads).
@@ -107,6 +109,8 @@ class Warehouse:
             )
         # No password: libpq's own (PGPASSWORD, then ~/.pgpass for an empty one), or none for trust auth.
         login.password = login.password or os.environ.get("PGPASSWORD") or ""
+        # Every session of a run (finsync's and dlt's) gives up a lock wait soon (see `locks`).
+        login.query = {**(login.query or {}), "options": session_options()}
         return login
 
     def postgres_dsn(self) -> str:
@@ -186,9 +190,7 @@ class Warehouse:
             check_duckdb_path(self.duckdb_path)
         try:
             if self.kind == "duckdb":
-                import duckdb
-
-                connection = duckdb.connect(str(self.duckdb_path), read_only=read_only)
+                connection = open_duckdb(self.duckdb_path, read_only)
             else:
                 import psycopg2
 
@@ -209,6 +211,36 @@ class Warehouse:
             raise
         finally:
             connection.close()
+
+    @contextlib.contextmanager
+    def transaction(self) -> Iterator[Any]:
+        """A connection whose statements all commit together, or none does (a kill midway included): DuckDB
+        commits each statement by itself unless a transaction is begun."""
+        with self.connect() as connection:
+            if self.kind == "duckdb":
+                connection.execute("BEGIN TRANSACTION")
+            yield connection
+
+
+def open_duckdb(path: Path, read_only: bool = False) -> Any:
+    """A connection to the DuckDB file at `path`, whatever its log holds.
+
+    DuckDB binds an `ALTER ... USING` expression again when it replays its log on opening the file, and one
+    calling a function of its built-in ICU extension (`AT TIME ZONE`, as a layout upgrade does) makes it try
+    to download ICU rather than load it: a process killed before such a change was checkpointed leaves a file
+    that no program can open. Attached to an in-memory database, whose built-ins are loaded, the log replays,
+    and detaching it checkpoints it into the file."""
+    import duckdb
+
+    try:
+        return duckdb.connect(str(path), read_only=read_only)
+    except duckdb.Error as error:
+        if "replaying WAL" not in str(error):
+            raise
+    with duckdb.connect(":memory:") as memory:
+        memory.execute(f"ATTACH '{path}' AS warehouse")
+        memory.execute("DETACH warehouse")
+    return duckdb.connect(str(path), read_only=read_only)
 
 
 def check_duckdb_path(path: Path) -> None:
@@ -251,12 +283,14 @@ def duckdb_settings() -> dict[str, Any]:
 
 
 def query(connection: Any, sql: str, params: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
-    cursor = connection.cursor()
+    # A DuckDB connection's cursor() is a second connection, outside the first one's transaction.
+    cursor = connection if not is_postgres(connection) else connection.cursor()
     try:
         cursor.execute(sql, params) if params else cursor.execute(sql)
         return list(cursor.fetchall()) if cursor.description else []
     finally:
-        cursor.close()
+        if cursor is not connection:
+            cursor.close()
 
 
 def is_postgres(connection: Any) -> bool:

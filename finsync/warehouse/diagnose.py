@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 from dlt.common.configuration.exceptions import ConfigFieldMissingException, ConfigValueCannotBeCoercedException
 from dlt.pipeline.exceptions import PipelineStepFailed
 
+from finsync import progress
 from finsync.errors import Busy, ConfigurationError, FinsyncError, Interrupted, SyncError, WarehouseUnusable
 from finsync.http import redact
 from finsync.sources.settings import missing_setting, wrong_type_setting
@@ -66,11 +67,14 @@ def _translate(error: BaseException, source: str, warehouse: Warehouse, step: st
 def interruption(signum: int, source: str, step: str | None) -> str:
     from finsync.errors import signal_name
 
-    if step in ("load", "normalize"):
-        kept = "its extracted data is kept, and the next run loads it before reading anything new"
+    run = progress.active()
+    if run is not None:
+        where = f"while {run.step}: {run.stopped_here()}"
+    elif step in ("load", "normalize"):
+        where = f"during {step}: its extracted data is kept, and the next run loads it before reading anything new"
     else:
-        kept = "nothing of this run was loaded and no cursor moved"
-    return f"{source} stopped by {signal_name(signum)} during {step or 'its start'}: {kept}. Rerun to resume."
+        where = f"during {step or 'its start'}: nothing of this run was loaded and no cursor moved"
+    return f"{source} stopped by {signal_name(signum)} {where}. Rerun to resume."
 
 
 def warehouse_error(error: BaseException, warehouse: Warehouse, default: Any = ...) -> Any:

@@ -16,6 +16,7 @@ from typing import Any
 from finsync.sources.tenants import Target
 
 from .database import Warehouse, count_rows, existing_tables, query
+from .targets import run_flags
 from .views import SCHEMA
 
 
@@ -228,6 +229,7 @@ def reconcile(
         tables = existing_tables(connection)
         for source in sources:
             result.findings += health(connection, tables, Target.parse(source), max_age, now)
+            result.findings += repeated_keys(connection, tables, Target.parse(source))
         if f"{SCHEMA}.batches" in tables:
             summaries = [
                 (Target(system, tenant).label, int(n), int(done or 0), int(pending or 0), int(items or 0), total)
@@ -260,6 +262,41 @@ def apply(connection: Any, rules: tuple[Rule, ...], tables: set[str], sources: l
     return sorted((f for f in found if f.source in sources), key=lambda f: (f.source, f.kind, f.batch_id))
 
 
+def repeated_keys(connection: Any, tables: set[str], target: Target) -> list[Finding]:
+    """Every table holds each key once, and every history table each version once (a key and the load that
+    first saw it): a key held twice is a row counted twice in every sum over it."""
+    from .history import versioned
+    from .registry import SOURCES
+
+    spec = SOURCES[target.source]
+    keys = [(f"{target.dataset}.{t.name}", (t.primary_key,)) for t in spec.tables]
+    keys += [(v.versions, (v.table.primary_key, "first_load_id")) for v in versioned(target.dataset, spec.tables)]
+    found = []
+    for table, key in keys:
+        if table not in tables:
+            continue
+        listed = ", ".join(key)
+        extra = query(
+            connection,
+            f"SELECT COALESCE(SUM(n - 1), 0) FROM (SELECT COUNT(*) AS n FROM {table} GROUP BY {listed} "
+            "HAVING COUNT(*) > 1) AS repeated",
+        )[0][0]
+        if extra:
+            rows, them = ("1 row", "it") if extra == 1 else (f"{extra:,} rows", "them")
+            found.append(
+                Finding(
+                    "duplicated key",
+                    target.label,
+                    "",
+                    "each key once",
+                    f"{rows} too many",
+                    f"{table} holds {rows} whose {' and '.join(key)} another row already has, so sums over it count "
+                    f"{them} twice; rebuild it from the upstream with `finsync run {run_flags(target)} --full-refresh`",
+                )
+            )
+    return found
+
+
 def health(
     connection: Any, tables: set[str], target: Target, max_age: timedelta | None, now: datetime
 ) -> list[Finding]:
@@ -267,7 +304,9 @@ def health(
     source, dataset = target.label, target.dataset
     if f"{dataset}._dlt_loads" not in tables:
         return [Finding("never loaded", source, "", "a successful load", "none", f"{source} was never loaded here")]
-    loads, last = query(connection, f"SELECT COUNT(*), MAX(inserted_at) FROM {dataset}._dlt_loads WHERE status = 0")[0]
+    loads, last = query(
+        connection, f"SELECT COUNT(DISTINCT load_id), MAX(inserted_at) FROM {dataset}._dlt_loads WHERE status = 0"
+    )[0]
     if not loads:
         return [Finding("never loaded", source, "", "a successful load", "none", f"no load of {source} completed")]
     found = []

@@ -19,12 +19,12 @@ import pyarrow as pa
 from dlt.common.pipeline import LoadInfo
 from dlt.extract.source import DltSource
 
-from finsync import progress
-from finsync.errors import BatchExportError, ConfigurationError, SyncError
+from finsync import crashpoints, progress
+from finsync.errors import BatchExportError, Busy, ConfigurationError, SyncError
 from finsync.sources.tenants import DEFAULT, Target
 from finsync.tables import Sensitivity, Table
 
-from .after_load import after_load
+from .after_load import after_load, unprocessed_loads
 from .database import (
     DEFAULT_DUCKDB_PATH,
     Warehouse,
@@ -37,6 +37,7 @@ from .database import (
 from .diagnose import explain, first_line, root_cause
 from .dictionary import describe_tables
 from .layout import mark_layout, needs_upgrade, upgrade
+from .locks import patiently
 from .registry import SOURCES, SourceSpec
 from .targets import loaded_targets, record_target, run_flags, settings_from_env
 from .views import drop_views, refresh_views
@@ -71,7 +72,8 @@ class SyncReport:
     notes: list[str] = field(default_factory=list)
     # Rows per table before this run (empty for a first run or a full refresh: everything is loaded anew).
     table_rows_before: dict[str, int] = field(default_factory=dict)
-    failed: bool = False  # the run stopped on an error (the display shows it): nothing of it was loaded
+    failed: bool = False  # the run stopped on an error (the display shows it)
+    left: str = ""  # what a run that failed left loaded, and what the next run does about the rest
     versions_added: dict[str, int] = field(default_factory=dict)  # new versions kept, by versioned table
     # What the run's HTTP did (`http.pacing`): requests sent, answers 429, seconds waiting.
     http: dict[str, float] = field(default_factory=dict)
@@ -111,12 +113,14 @@ def extract_and_load(
     the load, the memory the extract freed goes back to the system, so the load's own share (DuckDB's memory
     limit) comes on top of the run's baseline rather than of the extract's peak."""
     pipeline.sync_destination()  # adopt the warehouse's state and schema, as `run` does first
+    crashpoints.watch(data)
     pipeline.extract(
         data, refresh="drop_sources" if full_refresh else None, loader_file_format=warehouse.loader_file_format
     )
+    crashpoints.reached("extracted")
     pa.default_memory_pool().release_unused()  # the system allocator (see finsync/__init__.py) trims its heap
     normalized = pipeline.normalize()
-    return pipeline.load(), dict(normalized.row_counts)
+    return patiently(warehouse, f"loading {pipeline.dataset_name}", pipeline.load), dict(normalized.row_counts)
 
 
 def append_where_empty(data: DltSource, tables: tuple[Table, ...], rows_before: Mapping[str, int]) -> None:
@@ -164,7 +168,7 @@ def sync(
             remove_if_empty(warehouse)
         translated = explain(error, target.label, warehouse)
         translated.args = tuple(target.own_settings(str(arg)) for arg in translated.args)
-        report.seconds, report.failed = time.monotonic() - started, True
+        report.seconds, report.failed, report.left = time.monotonic() - started, True, run.stopped_here()
         translated.report = report  # type: ignore[attr-defined]  # every source appears in the summary
         raise translated from None
     run.enter("done")
@@ -186,6 +190,7 @@ def _sync(
     views: bool,
 ) -> None:
     dataset = target.dataset
+    crashpoints.running(target.label)
     options = {name: settings.pop(name) for name in spec.options if name in settings}
     resolved = spec.settings.from_config(settings, target)
     if warehouse.exists():
@@ -201,8 +206,10 @@ def _sync(
     pipeline = finish_pending(pipeline, target, warehouse, report) if pending else pipeline.drop()
     if full_refresh and warehouse.exists():
         drop_views(warehouse)  # PostgreSQL refuses to drop a table a view depends on
-    elif warehouse.exists():
-        report.notes.extend(upgrade_layout(warehouse, spec, target, str(getattr(resolved.zone, "key", "UTC"))))
+    zone = str(getattr(resolved.zone, "key", "UTC"))
+    report.notes.extend(prepare_layout(warehouse, spec, target, zone, full_refresh))
+    if not full_refresh:
+        finish_loads(warehouse, spec, target, report, sandbox=sandbox, only_if_left=True)  # what a kill left
     data = spec.factory(resolved, **options)
     rows_now = report.table_rows_before
     if pending and warehouse.exists():  # the pending load may have filled tables that were empty
@@ -211,25 +218,14 @@ def _sync(
     append_where_empty(data, spec.tables, {} if full_refresh else rows_now)
     info, rows = extract_and_load(pipeline, data, warehouse, full_refresh)
     info.raise_on_failed_jobs()
+    run.loaded = True
     report.rows_loaded = {t: n for t, n in rows.items() if not t.startswith("_dlt")}
     state = pipeline.state.get("sources", {}).get(spec.name, {})
     report.failures = spec.failures(state)
     report.notes.extend(spec.notes(state))
-    whole = spec.read_whole(state) if spec.read_whole else set(spec.whole_reads)
+    run.enter("finishing")
+    finish_loads(warehouse, spec, target, report, written=report.rows_loaded, sandbox=sandbox)
     with warehouse.connect() as connection:
-        report.versions_added = after_load(
-            connection,
-            dataset,
-            spec.tables,
-            info.loads_ids,
-            whole_reads={read: tables for read, tables in spec.whole_reads.items() if read in whole},
-            rows_loaded=report.rows_loaded,
-            complete_children=spec.complete_children,
-        )
-        report.table_rows = count_rows(connection, dataset)
-        mark_layout(connection, dataset)
-        describe_tables(connection, dataset, spec.tables)
-        record_target(connection, target)
         # Another tenant's tables still in an earlier layout are upgraded by that tenant's next run; until
         # then the views leave its parts out (they read the current layout).
         waiting = [
@@ -237,8 +233,6 @@ def _sync(
             for other in loaded_targets(connection)
             if needs_upgrade(connection, other.dataset, SOURCES[other.source].tables)
         ]
-        if sandbox:
-            mark_purpose(connection, SANDBOX)
     read = [n for table, n in report.rows_loaded.items() if table != TENANT_TABLE]
     if not any(read) and any(report.table_rows.values()):
         report.notes.append(
@@ -255,24 +249,70 @@ def _sync(
         refresh_views(warehouse, leave_out={other.dataset for other in waiting})
 
 
-def upgrade_layout(warehouse: Warehouse, spec: SourceSpec, target: Target, zone: str) -> list[str]:
-    """Upgrade tables an earlier finsync wrote to today's layout, in place (see `layout`)."""
+def finish_loads(
+    warehouse: Warehouse,
+    spec: SourceSpec,
+    target: Target,
+    report: SyncReport,
+    *,
+    written: Mapping[str, int] | None = None,
+    sandbox: bool = False,
+    only_if_left: bool = False,
+) -> None:
+    """Process the loads of `target` not processed yet (`after_load`), and record beside them, in the same
+    transaction, the layout, the tables' descriptions and the tenant. With `only_if_left`, only when an
+    earlier run left a load unprocessed (it was killed after dlt committed it)."""
+
+    def finish() -> dict[str, int]:
+        with warehouse.transaction() as connection:
+            if only_if_left and not unprocessed_loads(connection, target.dataset):
+                return {}
+            added = after_load(connection, spec, target, written)
+            report.table_rows = count_rows(connection, target.dataset)
+            mark_layout(connection, target.dataset)
+            describe_tables(connection, target.dataset, spec.tables)
+            record_target(connection, target)
+            if sandbox:
+                mark_purpose(connection, SANDBOX)
+            crashpoints.reached("after_load.recorded")
+            return added
+
+    for table, added in patiently(warehouse, f"finishing the load of {target.label}", finish).items():
+        report.versions_added[table] = report.versions_added.get(table, 0) + added
+
+
+def prepare_layout(warehouse: Warehouse, spec: SourceSpec, target: Target, zone: str, full_refresh: bool) -> list[str]:
+    """Upgrade tables an earlier finsync wrote to today's layout, in place (see `layout`); a dataset written
+    anew (a first load, a full refresh) is in today's layout, and is marked so before it is written, so a
+    first load a kill cuts short is never taken for an old one."""
     with warehouse.connect() as connection:
-        if not needs_upgrade(connection, target.dataset, spec.tables):
-            return []
+        upgrading = not full_refresh and needs_upgrade(connection, target.dataset, spec.tables)
+        present = existing_tables(connection)
+        fresh = full_refresh or not any(f"{target.dataset}.{t.name}" in present for t in spec.tables)
+    if fresh:
+        with warehouse.transaction() as connection:
+            mark_layout(connection, target.dataset)
+    if not upgrading:
+        return []
     drop_views(warehouse)  # PostgreSQL refuses to change a column a view reads; they are rebuilt after the load
-    with warehouse.connect() as connection:
-        return upgrade(connection, target.dataset, spec.tables, zone)
+
+    def upgrade_now() -> list[str]:
+        with warehouse.transaction() as connection:
+            notes = upgrade(connection, target.dataset, spec.tables, zone)
+            crashpoints.reached("upgrade")
+            return notes
+
+    return patiently(warehouse, f"upgrading the {target.label} tables", upgrade_now)
 
 
 def remove_if_empty(warehouse: Warehouse) -> None:
     """A first run that failed before loading anything leaves no warehouse behind (dlt opens the DuckDB file,
-    creating it, to look for state to adopt)."""
+    creating it, to look for state to adopt; finsync notes the layout its tables will have)."""
     if warehouse.kind != "duckdb" or not warehouse.duckdb_path.exists():
         return
     try:
         with warehouse.connect(read_only=True) as connection:
-            holds_data = any(t.split(".")[0] not in ("main", "information_schema") for t in existing_tables(connection))
+            holds_data = any(is_source_dataset(t.split(".")[0]) for t in existing_tables(connection))
     except Exception:
         return
     if not holds_data:
@@ -339,12 +379,15 @@ def finish_pending(pipeline: dlt.Pipeline, target: Target, warehouse: Warehouse,
     data is read again from the upstream.
     """
     logger.warning("%s: finishing the load a previous run left pending", target.label)
+    finish_normalize_commit(pipeline)
     pending = [*pipeline.list_extracted_load_packages(), *pipeline.list_normalized_load_packages()]
     record = pipelines_dir(warehouse) / f"{target.pipeline_name}.pending-failure.json"
     if warehouse.exists():
         drop_views(warehouse)  # the pending load may drop tables (a full refresh); the views are rebuilt after
     try:
-        pipeline.run()
+        patiently(warehouse, f"loading what a previous run of {target.label} left pending", pipeline.run)
+    except Busy:
+        raise
     except Exception as error:
         cause = first_line(root_cause(error))
         # The same error, whichever of the package's files it named this time.
@@ -365,6 +408,15 @@ def finish_pending(pipeline: dlt.Pipeline, target: Target, warehouse: Warehouse,
         pipeline = pipeline.drop()
     record.unlink(missing_ok=True)
     return pipeline
+
+
+def finish_normalize_commit(pipeline: dlt.Pipeline) -> None:
+    """dlt's normalize commits a package by moving its normalized files in, then deleting the extracted ones: a
+    kill between the two leaves both, and normalizing the extracted copy again fails on the one committed.
+    The normalized package is whole; deleting the extracted one completes the commit."""
+    extracted = Path(pipeline.working_dir, "normalize", "extracted")
+    for load_id in set(pipeline.list_extracted_load_packages()) & set(pipeline.list_normalized_load_packages()):
+        shutil.rmtree(extracted / load_id, ignore_errors=True)
 
 
 def set_aside(pipeline: dlt.Pipeline, load_ids: list[str]) -> Path:

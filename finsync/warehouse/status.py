@@ -41,7 +41,8 @@ def source_status(target: Target, warehouse: Warehouse, connection: Any) -> Sour
     if f"{target.dataset}._dlt_loads" not in existing_tables(connection):
         return status
     status.loads, status.last_load_at = query(
-        connection, f"SELECT COUNT(*), MAX(inserted_at) FROM {target.dataset}._dlt_loads WHERE status = 0"
+        connection,
+        f"SELECT COUNT(DISTINCT load_id), MAX(inserted_at) FROM {target.dataset}._dlt_loads WHERE status = 0",
     )[0]
     status.tables = count_rows(connection, target.dataset)
     source_state = committed_state(connection, target).get("sources", {}).get(spec.name, {})

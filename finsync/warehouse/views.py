@@ -22,12 +22,14 @@ from functools import cache
 from importlib import resources
 from typing import Any
 
+from finsync import crashpoints
 from finsync.errors import FinsyncError, SyncError
 from finsync.http import redact
 from finsync.sources.tenants import Target
 
 from .database import Warehouse, existing_columns, existing_tables, meta_value, query, set_meta_value
 from .history import Versioned, history_sql, versioned
+from .locks import patiently
 from .registry import SOURCES
 from .targets import loaded_targets
 
@@ -102,8 +104,12 @@ def view_order() -> list[str]:
 
 def drop_views(warehouse: Warehouse) -> None:
     """Drop every analytics view (before tables they read are dropped: PostgreSQL refuses otherwise)."""
-    with warehouse.connect() as connection:
-        _drop(connection)
+
+    def drop() -> None:
+        with warehouse.transaction() as connection:
+            _drop(connection)
+
+    patiently(warehouse, f"dropping the {SCHEMA} views", drop)
 
 
 def _drop(connection: Any) -> None:
@@ -136,8 +142,8 @@ def refresh_views(warehouse: Warehouse, leave_out: set[str] | frozenset[str] = f
     a rerun that changed no table's columns and no tenant) are left standing."""
     from .dictionary import describe_views, views
 
-    try:
-        with warehouse.connect() as connection:  # one transaction on PostgreSQL: readers never see them missing
+    def refresh() -> None:
+        with warehouse.transaction() as connection:  # readers never see them missing, a kill never leaves them so
             present = existing_tables(connection)
             planned = planned_views(connection, present, leave_out)
             fingerprint = hashlib.sha256(repr((planned, views())).encode()).hexdigest()
@@ -149,6 +155,10 @@ def refresh_views(warehouse: Warehouse, leave_out: set[str] | frozenset[str] = f
                 query(connection, f"CREATE VIEW {SCHEMA}.{view} AS\n{sql}")
             describe_views(connection)
             set_meta_value(connection, VIEWS_KEY, fingerprint)
+            crashpoints.reached("views")
+
+    try:
+        patiently(warehouse, f"refreshing the {SCHEMA} views", refresh)
     except FinsyncError:
         raise
     except Exception as error:

@@ -80,6 +80,36 @@ def column_types(warehouse: Warehouse, table: str) -> dict[str, str]:
     )
 
 
+# What an earlier finsync wrote (layout 1): these calendar dates as the UTC instant of their midnight in the
+# source's zone, empty strings where upstream sent them, and no layout recorded.
+DATE_COLUMNS = {
+    "ym": {"invoice_items": ("line_item_date", "date_invoice_last_sent")},
+    "younium": {"invoices": ("invoice_date", "due_date"), "invoice_lines": ("service_period_start_date",)},
+}
+ZONES = {"ym": "America/New_York", "younium": "UTC"}
+
+
+def to_first_layout(warehouse: Warehouse) -> None:
+    """Turn a warehouse back into the layout an earlier finsync wrote (its next run upgrades it in place)."""
+    from finsync.warehouse.database import existing_tables
+    from finsync.warehouse.database import query as execute
+    from finsync.warehouse.views import drop_views
+
+    drop_views(warehouse)
+    with warehouse.connect() as connection:
+        present = existing_tables(connection)
+        for schema, tables in DATE_COLUMNS.items():
+            for table, columns in tables.items():
+                for column in columns if f"{schema}.{table}" in present else ():
+                    execute(
+                        connection,
+                        f"ALTER TABLE {schema}.{table} ALTER COLUMN {column} TYPE TIMESTAMP WITH TIME ZONE "
+                        f"USING CAST({column} AS TIMESTAMP) AT TIME ZONE '{ZONES[schema]}'",
+                    )
+        execute(connection, "UPDATE ym.invoice_items SET organization = '' WHERE organization IS NULL")
+        execute(connection, "DELETE FROM finsync_meta.warehouse WHERE key LIKE 'layout.%'")
+
+
 DSN_VARIABLE = "FINSYNC_TEST_POSTGRES_DSN"
 
 

@@ -15,7 +15,7 @@ from finsync.warehouse.database import Warehouse, query
 from finsync.warehouse.runner import sync
 from finsync_sandbox import SandboxConfig, SandboxServer
 
-from .conftest import ym_settings, younium_settings
+from .conftest import DATE_COLUMNS, to_first_layout, ym_settings, younium_settings
 
 pytestmark = pytest.mark.slow
 
@@ -342,13 +342,6 @@ def test_every_column_of_every_table_and_view_carries_its_description_in_the_war
         assert columns == [name for name, _kind, _doc in view.columns], view.name
 
 
-DATE_COLUMNS = {
-    "ym": {"invoice_items": ("line_item_date", "date_invoice_last_sent")},
-    "younium": {"invoices": ("invoice_date", "due_date"), "invoice_lines": ("service_period_start_date",)},
-}
-ZONES = {"ym": "America/New_York", "younium": "UTC"}
-
-
 def test_a_warehouse_of_the_earlier_layout_is_upgraded_in_place_by_the_next_run(
     loaded: Warehouse, finance_sandbox: SandboxServer
 ) -> None:
@@ -364,22 +357,7 @@ def test_a_warehouse_of_the_earlier_layout_is_upgraded_in_place_by_the_next_run(
 
     before = dates()
     lines_before = records(loaded, "SELECT COUNT(*) AS n, SUM(revenue_base) AS r FROM analytics.invoice_lines")
-    # What an earlier finsync wrote: dates as the UTC instant of their midnight in the source's zone, and
-    # empty strings where upstream sent them.
-    from finsync.warehouse.views import drop_views
-
-    drop_views(loaded)
-    with loaded.connect() as connection:
-        for schema, tables in DATE_COLUMNS.items():
-            for table, columns in tables.items():
-                for column in columns:
-                    query(
-                        connection,
-                        f"ALTER TABLE {schema}.{table} ALTER COLUMN {column} TYPE TIMESTAMP WITH TIME ZONE "
-                        f"USING CAST({column} AS TIMESTAMP) AT TIME ZONE '{ZONES[schema]}'",
-                    )
-        query(connection, "UPDATE ym.invoice_items SET organization = '' WHERE organization IS NULL")
-        query(connection, "DELETE FROM finsync_meta.warehouse WHERE key LIKE 'layout.%'")
+    to_first_layout(loaded)
 
     ym = sync("ym", loaded, settings=ym_settings(finance_sandbox))
     younium = sync("younium", loaded, settings=younium_settings(finance_sandbox))
