@@ -4,8 +4,13 @@ Each schedule gets a fresh sandbox (both systems) and a fresh warehouse (DuckDB 
 then a few steps. A step may change the upstream data, arms a random mix of faults (429/5xx, dropped and
 truncated replies, slow pages, expired sessions, failed, cut, empty and malformed exports, "nothing found"
 midway through a list, records changing between pages, unknown anchors) and runs `finsync run` as a user
-would, sometimes killing it with SIGKILL mid-run. Every run that exits 0 must leave the warehouse exactly
-equal to the sandbox's data; after the last step the faults are cleared and a clean run must too.
+would, sometimes killing it. Every run that exits 0 must leave the warehouse exactly equal to the sandbox's
+data; after the last step the faults are cleared and a clean run must too.
+
+Kills are aimed as well as random: a schedule's first kill lands inside the load step of a first load, or
+(every third schedule) of the first load after a layout upgrade (the warehouse is turned back into the
+layout an earlier finsync wrote), at a named crash point (`finsync.crashpoints`), by SIGKILL or SIGTERM.
+Later kills are either aimed at a random point of any step or timed at random.
 
     python bench/soak.py --schedules 60 [--seed 1] [--postgres-dsn postgresql://…]
 
@@ -34,9 +39,21 @@ sys.path.insert(0, str(Path(__file__).parent))
 
 from harness import machine, postgres_database, write_section
 
+from finsync.crashpoints import ARMED_VARIABLE, POINTS, SIGNAL_VARIABLE
 from finsync_sandbox import SandboxConfig, SandboxServer
 
 FINSYNC = [sys.executable, "-m", "finsync"]
+# The steps of a run, by the crash points inside each.
+STEPS = {
+    "extract": ("extract", "extracted"),
+    "normalize": ("normalize", "normalize.committed"),
+    "load": ("load.job_committed", "load.between_jobs", "load.jobs_done", "load.completed"),
+    "after load": tuple(p for p in POINTS if p.startswith("after_load.")),
+    "views": ("views",),
+    "upgrade": ("upgrade",),
+}
+assert {p for points in STEPS.values() for p in points} == set(POINTS)
+SITUATIONS = ("first load", "first load after an upgrade", "incremental")
 
 # (weight, fault) pairs: what a step may arm. "Nothing found" is aimed at a later page: on page 1 it
 # means "empty" by the API's own rule.
@@ -77,6 +94,9 @@ class Tally:
     exit_0_missing: list[str] = field(default_factory=list)
     mismatches: list[str] = field(default_factory=list)
     by_destination: Counter[str] = field(default_factory=Counter)
+    # Aimed kills that landed, by (situation, step, destination); random timed kills by destination.
+    aimed: Counter[tuple[str, str, str]] = field(default_factory=Counter)
+    timed: Counter[str] = field(default_factory=Counter)
 
 
 def sandbox_config(rng: random.Random) -> SandboxConfig:
@@ -111,22 +131,81 @@ def run_env(server: SandboxServer, data_dir: Path, destination: str, dsn: str | 
 VERBOSE = False
 
 
-def run_finsync(args: list[str], env: dict[str, str], cwd: Path, kill_after: float | None) -> int | None:
-    """Exit code of `finsync run`, or None when it was killed."""
+@dataclass(frozen=True)
+class Kill:
+    """How a step's run is stopped: at a named crash point of one source (by SIGKILL or SIGTERM), or by SIGKILL
+    after a random time."""
+
+    situation: str = ""
+    step: str = ""
+    point: str = ""  # "ym:load.job_committed"
+    signal: str = "KILL"
+    after: float | None = None
+
+
+def run_finsync(args: list[str], env: dict[str, str], cwd: Path, kill: Kill | None) -> tuple[int | None, bool]:
+    """Exit code of `finsync run` (None when it was killed), and whether an aimed kill landed where aimed."""
+    if kill is not None and kill.point:
+        env = {**env, ARMED_VARIABLE: kill.point, SIGNAL_VARIABLE: kill.signal}
     process = subprocess.Popen(
         [*FINSYNC, "run", *args], env=env, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True
     )
+    timed = kill is not None and kill.after is not None
     try:
-        _, errors = process.communicate(timeout=kill_after if kill_after is not None else 300)
-        if VERBOSE and process.returncode:
-            print(f"  exit {process.returncode}: …{errors.strip()[-300:]}", flush=True)
-        return process.returncode
+        _, errors = process.communicate(timeout=kill.after if timed else 300)  # type: ignore[union-attr]
     except subprocess.TimeoutExpired:
-        if kill_after is None:
+        if not timed:
             raise
         process.send_signal(signal.SIGKILL)
         process.communicate(timeout=30)
+        return None, False
+    if kill is not None and kill.point and f"crash point {kill.point} reached" in errors:
+        return None, True
+    if VERBOSE and process.returncode:
+        print(f"  exit {process.returncode}: …{errors.strip()[-300:]}", flush=True)
+    return process.returncode, False
+
+
+def choose_kill(rng: random.Random, situation: str, step: int) -> Kill | None:
+    """A first load (and the first load after an upgrade) is killed inside its load step (or its upgrade);
+    later steps are killed 30% of the time, half at a named point of any step, half after a random time."""
+    source = rng.choice(("ym", "younium"))
+    how = rng.choice(("KILL", "KILL", "TERM"))
+    if situation == "first load" and step == 0:
+        return Kill(situation, "load", f"{source}:{rng.choice(STEPS['load'])}", how)
+    if situation == SITUATIONS[1] and step == 1:
+        aimed = rng.choice(("load", "load", "upgrade"))
+        return Kill(situation, aimed, f"{source}:{rng.choice(STEPS[aimed])}", how)
+    if (situation == SITUATIONS[1] and step == 0) or rng.random() >= 0.3:
         return None
+    if rng.random() < 0.5:
+        aimed = rng.choice([name for name in STEPS if name != "upgrade"])
+        return Kill("incremental", aimed, f"{source}:{rng.choice(STEPS[aimed])}", how)
+    return Kill(after=rng.uniform(0.3, 4.0))
+
+
+# What an earlier finsync wrote (layout 1): these calendar dates as the instant of their midnight in the
+# source's zone, and no layout recorded.
+OLD_LAYOUT_DATES = {
+    "ym": ("America/New_York", {"invoice_items": ("line_item_date", "date_invoice_last_sent")}),
+    "younium": ("UTC", {"invoices": ("invoice_date", "due_date"), "invoice_lines": ("service_period_start_date",)}),
+}
+
+
+def downgrade(reader: Reader) -> None:
+    """Turn the warehouse back into the layout an earlier finsync wrote (its next run upgrades it in place)."""
+    with reader.connect(write=True) as connection:
+        cursor = connection.cursor()
+        cursor.execute("DROP SCHEMA IF EXISTS analytics CASCADE")
+        for schema, (zone, tables) in OLD_LAYOUT_DATES.items():
+            for table, columns in tables.items():
+                for column in columns:
+                    cursor.execute(
+                        f"ALTER TABLE {schema}.{table} ALTER COLUMN {column} TYPE TIMESTAMP WITH TIME ZONE "
+                        f"USING CAST({column} AS TIMESTAMP) AT TIME ZONE '{zone}'"
+                    )
+        cursor.execute("DELETE FROM finsync_meta.warehouse WHERE key LIKE 'layout.%' OR key = 'views'")
+        connection.commit()
 
 
 # -- the comparison: written here from the sandbox's own expectations, not from finsync's code ----------
@@ -137,11 +216,11 @@ class Reader:
         self.destination, self.path, self.dsn = destination, path, dsn
 
     @contextlib.contextmanager
-    def connect(self) -> Iterator[Any]:
+    def connect(self, write: bool = False) -> Iterator[Any]:
         if self.destination == "duckdb":
             import duckdb
 
-            connection = duckdb.connect(str(self.path), read_only=True)
+            connection = duckdb.connect(str(self.path), read_only=not write)
         else:
             import psycopg2
 
@@ -262,6 +341,7 @@ def arm_faults(rng: random.Random, server: SandboxServer) -> int:
 def schedule(number: int, seed: int, steps: int, dsn: str | None, tally: Tally) -> None:
     rng = random.Random(seed * 1_000_003 + number)
     destination = "postgres" if dsn and number % 2 else "duckdb"
+    situation = SITUATIONS[(number // 2) % len(SITUATIONS)]  # each situation on both engines in turn
     tally.schedules += 1
     tally.by_destination[destination] += 1
     with contextlib.ExitStack() as stack:
@@ -272,18 +352,28 @@ def schedule(number: int, seed: int, steps: int, dsn: str | None, tally: Tally) 
         reader = Reader(destination, tmp / "finsync.duckdb", database)
         args = ["--destination", destination]
         sweep = False
+        code: int | None = None
         for step in range(steps):
             if step:
                 sweep = change_upstream(rng, server) or sweep
-            tally.faults += arm_faults(rng, server)
-            kill_after = rng.uniform(0.3, 4.0) if rng.random() < 0.3 else None
+            kill = choose_kill(rng, situation, step)
+            aimed_first = kill is not None and kill.situation != "incremental" and bool(kill.point)
+            if situation == SITUATIONS[1] and step == 1 and code == 0:
+                downgrade(reader)
+            if aimed_first or (situation == SITUATIONS[1] and step == 0):
+                server.sandbox.faults.clear()  # a first load is killed where aimed, not stopped by a fault first
+            else:
+                tally.faults += arm_faults(rng, server)
             if VERBOSE:
-                killed = f" (killed after {kill_after:.1f}s)" if kill_after else ""
-                print(f"  step {step}: run{killed}", flush=True)
-            code = run_finsync([*args, *(["--sweep"] if sweep else [])], env, tmp, kill_after)
+                print(f"  step {step}: run {kill or ''}", flush=True)
+            code, landed = run_finsync([*args, *(["--sweep"] if sweep else [])], env, tmp, kill)
             tally.runs += 1
             if code is None:
                 tally.kills += 1
+                if landed and kill is not None:
+                    tally.aimed[(kill.situation, kill.step, destination)] += 1
+                else:
+                    tally.timed[destination] += 1
                 continue
             tally.exits[code] += 1
             if code == 0:
@@ -295,7 +385,7 @@ def schedule(number: int, seed: int, steps: int, dsn: str | None, tally: Tally) 
                     print(f"  EXIT 0 WITH DATA MISSING: {tally.exit_0_missing[-1]}", flush=True)
         server.sandbox.faults.clear()
         for _ in range(3):
-            code = run_finsync([*args, *(["--sweep"] if sweep else [])], env, tmp, None)
+            code, _ = run_finsync([*args, *(["--sweep"] if sweep else [])], env, tmp, None)
             tally.runs += 1
             tally.exits[code or 0] += 1
             if code == 0:
@@ -315,16 +405,30 @@ def report(tally: Tally, seconds: float, seed: int, steps: int) -> str:
         "## Soak: faults, changes and kills, then an exact comparison",
         "",
         "Every schedule: a fresh sandbox and warehouse; steps that change the upstream data, arm 1-4 random "
-        "faults and run `finsync run` (30% of them killed with SIGKILL after 0.3-4 s); then the faults are "
-        "cleared and a clean run must leave the warehouse exactly equal to the sandbox's data (keys and money of "
-        "every table of both systems, no payment marked deleted). Every run that exited 0 was compared too.",
+        "faults and run `finsync run`; then the faults are cleared and a clean run must leave the warehouse "
+        "exactly equal to the sandbox's data (keys, each once, and money of every table of both systems, no "
+        "payment marked deleted). Every run that exited 0 was compared too. Kills: a schedule's first load (a "
+        "third of them: its first load after a layout upgrade) is killed inside its load step (or its upgrade) "
+        "at a named crash point, by SIGKILL or SIGTERM; 30% of the later runs are killed, half at a named point "
+        "of any step, half by SIGKILL after 0.3-4 s.",
         "",
-        "| schedules | runs | SIGKILLs | faults armed | exit codes | exit-0 runs compared "
-        "| exit 0 with data missing | final mismatches |",
+        "| schedules | runs | kills | faults armed | exit codes | exit-0 runs compared "
+        "| exit 0 with data missing or doubled | final mismatches |",
         "|---:|---:|---:|---:|---|---:|---:|---:|",
         f"| {tally.schedules} ({destinations}) | {tally.runs} | {tally.kills} | {tally.faults} | {exits} | "
         f"{tally.checked_exit_0} | **{len(tally.exit_0_missing)}** | **{len(tally.mismatches)}** |",
+        "",
+        "Where the kills landed (aimed kills by the crash point that fired; timed kills wherever they fell):",
+        "",
+        "| situation | step | DuckDB | PostgreSQL |",
+        "|---|---|---:|---:|",
     ]
+    for situation in SITUATIONS:
+        for step in STEPS:
+            counts = [tally.aimed[(situation, step, d)] for d in ("duckdb", "postgres")]
+            if any(counts):
+                lines.append(f"| {situation} | {step} | {counts[0]} | {counts[1]} |")
+    lines.append(f"| any | random time | {tally.timed['duckdb']} | {tally.timed['postgres']} |")
     for problem in tally.exit_0_missing + tally.mismatches:
         lines.append(f"- {problem}")
     return "\n".join(lines)
