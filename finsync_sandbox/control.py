@@ -13,10 +13,12 @@ both APIs.
   "status": "Posted" | "Cancelled"}`, `{"change": "delete_account", "account": ID}`,
   `{"change": "delete_batch", "batch": ID_OR_BATCH_NUMBER}`, and the ledger's (`younium_gl`):
   `{"change": "reopen_period", "period": "YYYY-MM"}` (a Closed period: Open, closedDate null; answers
-  `{change, period, status, at}`), `{"change": "post_into_closed_period", "period": "YYYY-MM"}` (reopen a
-  Closed period, post a correction journal into it, close it again; answers `{change, period, journal,
-  journal_number, amount, debit_account, credit_account, modified, closed_date}`); with `"legal_entity":
-  NAME_OR_ID`, to that legal entity's data (by default the default entity's);
+  `{change, period, status, at}`), `{"change": "close_period", "period": "YYYY-MM"}` (an Open period: Closed
+  now; answers `{change, period, status, closed_date}`), `{"change": "post_into_closed_period", "period":
+  "YYYY-MM"}` (reopen a Closed period, post a correction journal into it, close it again; answers
+  `{change, period, journal, journal_number, amount, debit_account, credit_account, modified,
+  closed_date}`); with `"legal_entity": NAME_OR_ID`, to that legal entity's data (by default the default
+  entity's);
 - `POST /ym/revise-batch` `{"batch_id": "1003"}`: YM revises a closed batch, adding one adjustment item
   (`YMDataset.revise_batch`); answers the batch's new ItemCount and the item's LineItemID;
 - `GET`/`DELETE /requests`: requests per route name and, beside them as `"rate_limited.<route name>"`, how

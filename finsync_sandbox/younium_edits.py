@@ -48,6 +48,7 @@ CHANGES: dict[str, tuple[str, ...]] = {
     "delete_account": ("account",),
     "delete_batch": ("batch",),
     "reopen_period": ("period",),
+    "close_period": ("period",),
     "post_into_closed_period": ("period",),
 }
 

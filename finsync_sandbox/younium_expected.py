@@ -11,8 +11,10 @@ invoice's `modified`, so a warehouse agrees with it only right after a full read
 
 The ledger's tables (`expected_ledger`) follow: `journals`, `accounting_transactions` (vouchers),
 `accounting_transaction_lines`, `chart_of_accounts`, `currencies`, `exchange_rates`, `accounting_periods`
-and `trial_balance` (a list, not a table's facts). The voucher and line keys a source builds (journal id,
-transactionNumber, line index) are not predicted: they are counted.
+and `trial_balance` (a list, not a table's facts); `periods` then gives what a controller closes by: per
+accounting period, each account's opening balance, debits, credits and closing balance, the revenue on the
+revenue accounts and the balance sheet's two sides (`expected_periods`). The voucher and line keys a source
+builds (journal id, transactionNumber, line index) are not predicted: they are counted.
 
 Deleted records are in none of these counts and sums; what is gone is named instead, as sorted ids, for
 a test that checks a warehouse marked exactly those deleted: `invoices.deleted`, `invoice_lines.removed`
@@ -25,7 +27,7 @@ from typing import Any
 
 from .formats import money
 from .younium_dataset import STATUS_NAMES, YouniumDataset
-from .younium_gl import ACCOUNTS, CLOSED, CURRENCIES, JOURNAL_TYPES, OPEN, all_lines
+from .younium_gl import ACCOUNTS, CLOSED, CURRENCIES, JOURNAL_TYPES, OPEN, all_lines, period_name
 from .younium_seed import INVOICE_TYPES, sum_totals
 
 
@@ -164,4 +166,60 @@ def expected_ledger(dataset: YouniumDataset) -> dict[str, Any]:
                 }
                 for (year, period, account), sums in sorted(balance.items())
             ],
+            "periods": expected_periods(dataset),
         }
+
+
+# The chart's revenue accounts (BAS class 3): each product's, and rounding.
+def _is_revenue(account: str) -> bool:
+    return account.startswith("3")
+
+
+def _is_asset(account: str) -> bool:
+    return account.startswith("1")
+
+
+def expected_periods(dataset: YouniumDataset) -> list[dict[str, Any]]:
+    """Per accounting period (the months journals name, oldest first), with its status now: for every account a
+    line books to (in any period) the opening balance, the period's debits and credits and the closing
+    balance (debits less credits since the first period, base currency); the period's revenue (credits less
+    debits on the revenue accounts); and the balance sheet at its end: the assets (debit balances of the
+    asset accounts) and the other side (the credit balances of all other accounts, results included)."""
+    with dataset.lock:
+        moved: dict[tuple[int, str], list[int]] = {}
+        for journal, _, gl_lines in all_lines(dataset):
+            for line in gl_lines:
+                sums = moved.setdefault((journal.month, line.account), [0, 0])
+                sums[0 if line.base >= 0 else 1] += abs(line.base)
+        months = sorted({month for month, _ in moved} | {j.month for j in dataset.gl.journals()})
+        accounts = sorted({account for _, account in moved})
+        running = dict.fromkeys(accounts, 0)
+        periods = []
+        for month in months:
+            rows, revenue = {}, 0
+            for account in accounts:
+                debit, credit = moved.get((month, account), [0, 0])
+                opening = running[account]
+                running[account] += debit - credit
+                rows[account] = {
+                    "opening": str(money(opening)),
+                    "debit": str(money(debit)),
+                    "credit": str(money(credit)),
+                    "closing": str(money(running[account])),
+                }
+                revenue += (credit - debit) if _is_revenue(account) else 0
+            assets = sum(balance for account, balance in running.items() if _is_asset(account))
+            others = -sum(balance for account, balance in running.items() if not _is_asset(account))
+            periods.append(
+                {
+                    "period": period_name(month),
+                    "fiscalYear": month // 12,
+                    "fiscalPeriod": month % 12 + 1,
+                    "status": dataset.gl.period_state(month, dataset.now)[0],
+                    "accounts": rows,
+                    "revenue": str(money(revenue)),
+                    "assets": str(money(assets)),
+                    "equity_and_liabilities": str(money(others)),
+                }
+            )
+        return periods

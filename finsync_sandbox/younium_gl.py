@@ -37,10 +37,11 @@ voucher's, its `modified` its latest voucher's, and `postedDate` its `created`. 
 **Accounting periods** are calendar months (fiscal year = calendar year). A journal belongs to the period
 of its vouchers' effective date, the day they were posted. Months before the last two of the tenant's
 clock are Closed, closed on the 5th of the following month at 15:00 UTC; the others Open. `reopen_period`
-opens a closed one for good (closedDate null); `post_into_closed_period` reopens one, posts a correction
-journal into it (effective on its last day, created now: an incremental reader sees it) and closes it
-again (closedDate now). Journals embed their period's state as it is when read: a period opened or closed
-does not change any journal's `modified` (the facts' trap 5).
+opens a closed one for good (closedDate null), `close_period` closes an open one now;
+`post_into_closed_period` reopens one, posts a correction journal into it (effective on its last day,
+created now: an incremental reader sees it) and closes it again (closedDate now). Journals embed their
+period's state as it is when read: a period opened or closed does not change any journal's `modified`
+(the facts' trap 5).
 
 Everything here is computed from the seed and the overlay (invoice lines and totals, which posting freezes),
 so equal seeds and equal changes give equal journals. The list routes take the Younium list faults
@@ -238,12 +239,22 @@ class GeneralLedger:
 
     def closed_month(self, period: str, now: int) -> int:
         """The month `period` ("YYYY-MM") names, which must be Closed; ValueError otherwise."""
+        return self._month(period, now, CLOSED, "reopened")
+
+    def open_month(self, period: str, now: int) -> int:
+        """The month `period` ("YYYY-MM") names, which must be Open; ValueError otherwise."""
+        return self._month(period, now, OPEN, "closed")
+
+    def _month(self, period: str, now: int, status: str, doing: str) -> int:
         match = _PERIOD.match(period.strip())
         if not match or not 1 <= int(match.group(2)) <= 12:
             raise ValueError(f"period {period!r}: expected YYYY-MM")
         month = int(match.group(1)) * 12 + int(match.group(2)) - 1
-        if self.period_state(month, now)[0] != CLOSED:
-            raise ValueError(f"accounting period {period_name(month)} is Open: only a Closed period can be reopened")
+        if self.period_state(month, now)[0] != status:
+            state = CLOSED if status == OPEN else OPEN
+            raise ValueError(
+                f"accounting period {period_name(month)} is {state}: only an {status} period can be {doing}"
+            )
         return month
 
     def reopen(self, month: int) -> None:
@@ -323,6 +334,15 @@ def reopen_period(dataset: YouniumDataset, period: str) -> dict[str, Any]:
     at = dataset.tick()
     dataset.gl.reopen(month)
     return {"change": "reopen_period", "period": period_name(month), "status": OPEN, "at": format_instant(at)}
+
+
+def close_period(dataset: YouniumDataset, period: str) -> dict[str, Any]:
+    """Close Open accounting period `period` ("YYYY-MM") now (every journal here is posted when written, as
+    Younium requires before a close); no journal changes."""
+    month = dataset.gl.open_month(period, dataset.now)
+    at = dataset.tick()
+    dataset.gl.close(month, at)
+    return {"change": "close_period", "period": period_name(month), "status": CLOSED, "closed_date": format_instant(at)}
 
 
 def post_into_closed_period(dataset: YouniumDataset, period: str) -> dict[str, Any]:

@@ -150,6 +150,10 @@ class YouniumTenant:
         their `modified`) stay as they were, their embedded accountingPeriod shows the new status."""
         return self._edit(younium_gl.reopen_period, period)
 
+    def close_period(self, period: str) -> dict[str, Any]:
+        """Close Open accounting period `period` ("YYYY-MM") now; its journals stay as they were."""
+        return self._edit(younium_gl.close_period, period)
+
     def post_into_closed_period(self, period: str) -> dict[str, Any]:
         """Reopen Closed period `period` ("YYYY-MM"), post a balanced correction journal into it (revenue
         moved from 3011 to 3012, created now) and close it again (closedDate now); answers the journal's id
