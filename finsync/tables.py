@@ -60,6 +60,8 @@ class Column:
     kind: Kind = Kind.TEXT
     sensitivity: Sensitivity = Sensitivity.NONE
     nullable: bool = True
+    # A value that changes with the calendar alone (Younium's daysPastDue): not part of a version's content.
+    calendar: bool = False
     name: str = field(default="", compare=False)
     doc: str = field(default="", compare=False)  # what the column means, for the data dictionary
 
@@ -90,9 +92,12 @@ class Table:
     merge_key: str | None = None
     unique_per_load: bool = False
     doc: str = ""  # what one row is, for the data dictionary
-    # Keep every distinct version in `<name>__versions`, dated by this column (the record's own modified
-    # time), or by the load that first saw it (LOAD_TIME) where upstream gives none; "" keeps no history.
+    # Keep every version in `<name>__versions`, dated by this column (the record's own modified time), or by
+    # the load that first saw it (LOAD_TIME) where upstream gives none; "" keeps no history.
     history: str = ""
+    # For a table dated by its loads: the columns (the first one set) that date a record's first version,
+    # when upstream says when the record began (a payment's posting, a batch's creation).
+    created: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         names = [c.name for c in self.columns]
@@ -102,6 +107,8 @@ class Table:
             raise ValueError(f"table {self.name}: unknown merge key {self.merge_key}")
         if self.history not in ("", LOAD_TIME, *names):
             raise ValueError(f"table {self.name}: history dated by unknown column {self.history}")
+        if not set(self.created) <= set(names):
+            raise ValueError(f"table {self.name}: first versions dated by unknown columns {self.created}")
 
     def shape(self, resource: DltResource, pii: PiiMode) -> DltResource:
         """The resource that fills this table, with every hint from this declaration (columns follow the pii

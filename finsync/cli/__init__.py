@@ -248,14 +248,27 @@ def check(
         ),
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the result as one JSON object.")] = False,
+    acknowledge: Annotated[
+        bool,
+        typer.Option(
+            "--acknowledge",
+            help="Acknowledge the changes to closed periods listed now: later checks list only those loaded after.",
+        ),
+    ] = False,
 ) -> None:
     """Gate a schedule: every selected tenant loaded, holds rows, is recent enough, and adds up. Exit 1 if not."""
+    from finsync.warehouse.reconcile import acknowledge as acknowledge_changes
     from finsync.warehouse.reconcile import reconcile
 
     limit: timedelta | None = duration(max_age, "--max-age") if max_age else None
     target = warehouse(destination, duckdb_path)
     labels = [t.label for t in _targets(source, tenant, also_loaded_in=target)]
     result = reconcile(target, labels, limit)
+    if acknowledge:
+        listed = [n for n in result.notices if n.kind == "closed_period_changed"]
+        for label, load in acknowledge_changes(target, labels).items():
+            say(f"acknowledged the closed-period changes of {label} loaded through load {load}")
+        result.notices = [n for n in result.notices if n not in listed]
     if as_json:
         out.print_json(json.dumps(result.as_dict()))
         raise typer.Exit(0 if result.ok else 1)

@@ -26,10 +26,9 @@ from .history import HISTORY_COLUMNS, NOT_CONTENT, VERSION_COLUMNS, versioned
 from .views import SCHEMA as VIEW_SCHEMA
 from .views import view_order
 
-# The columns dlt adds to every table it loads.
+# The column dlt adds to every table finsync loads (its Arrow batches get no `_dlt_id`).
 LOAD_COLUMNS = {
     "_dlt_load_id": "The load that last wrote the row: its id in the dataset's _dlt_loads table",
-    "_dlt_id": "A unique id of the row, given by the load that wrote it",
 }
 KIND_TYPES = {
     Kind.TEXT: "text",
@@ -78,15 +77,23 @@ def describe_table(dataset: str, table: Table) -> Described:
 
 
 def describe_versions(dataset: str, table: Table) -> Described:
-    content = [c for c in _columns(table) if c[0] not in NOT_CONTENT]
-    dated = "the time of the load that first saw it" if table.history == LOAD_TIME else f"its own `{table.history}`"
+    content = [c for c in _columns(table) if c[0] not in NOT_CONTENT and not table.column(c[0]).calendar]
+    if table.history == LOAD_TIME:
+        began = " or ".join(f"`{c}`" for c in table.created)
+        first = f"its {began}" if began else "the load that found it"
+        dated = f"the load that found the change (a record's first version: {first})"
+    else:
+        dated = f"its own `{table.history}` when later than the version before, else the load that found the change"
     versions = [
         ("valid_from", "timestamptz (UTC)", f"When this version became current: {dated}, in UTC")
         if name == "valid_from"
         else (name, "text", d)
         for name, d in VERSION_COLUMNS.items()
     ]
-    doc = f"Every distinct version of a row of {dataset}.{table.name}, dated by {dated} (append-only)"
+    doc = (
+        f"Every version of a row of {dataset}.{table.name}: one each time its content changed (a return to an earlier "
+        f"state too), dated by {dated} (append-only)"
+    )
     return Described(f"{dataset}.{table.name}__versions", doc, tuple(content + versions), "", "")
 
 
@@ -197,7 +204,7 @@ def _literal(text: str) -> str:
 def readme_tables() -> str:
     """The README's table list: each table, its key, how it is written and what a row is."""
     lines = ["| table | key | written | one row is |", "|---|---|---|---|"]
-    lines += [f"| {t.name} | {t.key or '(key, content_hash)'} | {t.written or 'append'} | {t.doc} |" for t in tables()]
+    lines += [f"| {t.name} | {t.key or '(key, first_load_id)'} | {t.written or 'append'} | {t.doc} |" for t in tables()]
     return "\n".join(lines)
 
 

@@ -1,15 +1,23 @@
-"""History: every distinct version of a record, dated by the source's own time, and views that say when
-each version was current.
+"""History: every version of a record, dated by when it became true as best the source says, and views that
+say when each version was current.
 
-A table declared with `history` gets an append-only `<table>__versions` beside it: the record's columns,
-a content hash, `valid_from` (the record's own `modified`, or where upstream has none the time of the load
-that first saw it) and `first_load_id`. After each load, the rows that load wrote are compared by (key,
-hash) with the versions already kept: only a version never seen before is added, so a rerun or an
-overlap window adds nothing. `analytics.<table>_history` derives `valid_to` (the next version's
-`valid_from`, or the time the record was found deleted) with a window function, in SQL both engines run.
+A table declared with `history` gets an append-only `<table>__versions` beside it: the record's columns
+but those that change with the calendar alone (`Column.calendar`, Younium's daysPastDue), a content hash,
+`valid_from` and `first_load_id`. After each load, every row that load wrote is compared with its record's
+current version (the one the latest load added): a row whose content differs is a new version, a return to
+an earlier state included; an equal one adds nothing, so a rerun, a replay or an overlap window adds nothing.
+
+`valid_from` is the record's own change time (`history`, its `modified`) when that is later than the current
+version's; otherwise, as for a change that did not move `modified` (a journal whose period closed) or a table
+upstream gives no change time, the time of the load that found it (never earlier than the current
+version's). A record's first version is dated by its own change time, else by when upstream says the record
+began (`Table.created`: a payment's posting, a batch's creation, a period's start or close), else by the load.
+`analytics.<table>_history` derives `valid_to` (the next version's `valid_from`, or the time the record was
+found deleted) with a window function, in SQL both engines run, and `history_starts`: the first version's
+`valid_from`, before which the history knows nothing of the record.
 
 As-of pattern: the version current at instant T is the one with `valid_from <= T` and (`valid_to` NULL or
-`valid_to > T`).
+`valid_to > T`); a record whose `history_starts` is after T has no known state at T.
 """
 
 from __future__ import annotations
@@ -34,13 +42,17 @@ SQL_TYPES = {
 # Not part of a version's content: when finsync found it deleted closes the version instead.
 NOT_CONTENT = frozenset({"deleted_at"})
 VERSION_COLUMNS = {
-    "content_hash": "MD5 of the version's columns: two rows of a key never share one",
+    "content_hash": "MD5 of the version's columns: a version's differs from the one before it (a later one may "
+    "return to an earlier state)",
     "valid_from": "When this version became current",  # said per table: by its own time, or the load's
-    "first_load_id": "The load that first saw this version (its id in the dataset's _dlt_loads table)",
+    "first_load_id": "The load that found this version (its id in the dataset's _dlt_loads table); with the key, "
+    "the version's identity",
 }
 HISTORY_COLUMNS = {
     "valid_to": "When the next version became current, or when the record was found deleted; NULL while current",
     "is_current": "Whether this is the record's version now (valid_to is NULL)",
+    "history_starts": "When the record's first version became current: before it the history knows nothing of the "
+    "record (it may have existed), so an as-of query for an earlier instant must not count it as absent",
 }
 
 
@@ -58,8 +70,9 @@ class Versioned:
         return f"{self.table.name}_history"
 
     def content(self, present: set[str]) -> list[Column]:
-        """The columns a version holds: the declared ones the warehouse has (pii = "drop" has fewer)."""
-        return [c for c in self.table.columns if c.name in present and c.name not in NOT_CONTENT]
+        """The columns a version holds: the declared ones the warehouse has (pii = "drop" has fewer), but those
+        that are no content (`NOT_CONTENT`, and those that change with the calendar alone)."""
+        return [c for c in self.table.columns if c.name in present and c.name not in NOT_CONTENT and not c.calendar]
 
     def dated_by_load(self) -> bool:
         return self.table.history == LOAD_TIME
@@ -108,29 +121,78 @@ def _insert_new_versions(
     connection: Any, item: Versioned, columns: list[Column], loads: str, *, everything: bool
 ) -> int:
     names = [c.name for c in columns]
-    key = item.table.primary_key
-    digest = " || '|' || ".join(f"COALESCE(CAST(t.{n} AS VARCHAR), '~')" for n in names)
-    valid_from = (
-        f"(SELECT MIN(l.inserted_at) FROM {item.dataset}._dlt_loads AS l WHERE l.load_id = t._dlt_load_id)"
-        if item.dated_by_load()
-        else f"t.{item.table.history}"
-    )
+    key, table = item.table.primary_key, f"{item.dataset}.{item.table.name}"
+    loaded_at = f"(SELECT MIN(l.inserted_at) FROM {item.dataset}._dlt_loads AS l WHERE l.load_id = t._dlt_load_id)"
+    own = "CAST(NULL AS TIMESTAMP WITH TIME ZONE)" if item.dated_by_load() else f"t.{item.table.history}"
+    began = ", ".join(f"CAST(t.{c} AS TIMESTAMP WITH TIME ZONE)" for c in item.table.created)
+    began = f"COALESCE({began}, NULL)" if began else "CAST(NULL AS TIMESTAMP WITH TIME ZONE)"
     written = "" if everything else f"WHERE t._dlt_load_id IN ({loads})"
     listed = ", ".join(names)
     rows = query(
         connection,
         f"""INSERT INTO {item.versions} ({listed}, content_hash, valid_from, first_load_id)
-        SELECT {listed}, content_hash, valid_from, first_load_id FROM (
-            SELECT {", ".join(f"t.{n}" for n in names)}, MD5({digest}) AS content_hash,
-                   {valid_from} AS valid_from, t._dlt_load_id AS first_load_id
-            FROM {item.dataset}.{item.table.name} AS t {written}
+        SELECT {", ".join(f"seen.{n}" for n in names)}, seen.content_hash,
+               CASE WHEN held.{key} IS NULL THEN COALESCE(seen.own_time, seen.began_at, seen.loaded_at)
+                    WHEN seen.own_time > held.valid_from THEN seen.own_time
+                    ELSE GREATEST(seen.loaded_at, held.valid_from)
+               END,
+               seen.first_load_id
+        FROM (
+            SELECT t.*, MD5({_digest(names, "t")}) AS content_hash, {own} AS own_time, {began} AS began_at,
+                   {loaded_at} AS loaded_at, t._dlt_load_id AS first_load_id
+            FROM {table} AS t {written}
         ) AS seen
-        WHERE NOT EXISTS (
-            SELECT 1 FROM {item.versions} AS v WHERE v.{key} = seen.{key} AND v.content_hash = seen.content_hash
-        )
+        LEFT JOIN (
+            SELECT {key}, content_hash, valid_from FROM (
+                SELECT v.{key}, v.content_hash, v.valid_from,
+                       ROW_NUMBER() OVER (PARTITION BY v.{key} ORDER BY v.first_load_id DESC) AS latest
+                FROM {item.versions} AS v
+                WHERE v.{key} IN (SELECT t.{key} FROM {table} AS t {written})
+            ) AS ranked
+            WHERE latest = 1
+        ) AS held ON held.{key} = seen.{key}
+        WHERE held.{key} IS NULL OR held.content_hash <> seen.content_hash
         RETURNING 1""",
     )
     return len(rows)
+
+
+def _digest(names: Sequence[str], alias: str = "") -> str:
+    prefix = f"{alias}." if alias else ""
+    return " || '|' || ".join(f"COALESCE(CAST({prefix}{n} AS VARCHAR), '~')" for n in names)
+
+
+def rehash(connection: Any, dataset: str, tables: Sequence[Table]) -> list[str]:
+    """Versions kept by an earlier layout, to today's content: columns that are no content any more go, hashes
+    are taken again, and a version equal to the one before it (a change of such a column alone) is dropped.
+    Returns the versioned tables changed."""
+    present = existing_columns(connection, dataset)
+    changed = []
+    for item in versioned(dataset, tables):
+        existing = present.get(f"{item.table.name}__versions")
+        if not existing:
+            continue
+        columns = [c for c in item.content(present.get(item.table.name, set())) if c.name in existing]
+        for column in item.table.columns:
+            if column.calendar and column.name in existing:
+                query(connection, f"ALTER TABLE {item.versions} DROP COLUMN {column.name}")
+        query(
+            connection,
+            f"UPDATE {item.versions} SET content_hash = MD5({_digest([c.name for c in columns], item.versions)})",
+        )
+        key = item.table.primary_key
+        query(
+            connection,
+            f"""DELETE FROM {item.versions} AS v USING (
+                SELECT {key}, first_load_id, content_hash,
+                       LAG(content_hash) OVER (PARTITION BY {key} ORDER BY valid_from, first_load_id) AS earlier
+                FROM {item.versions}
+            ) AS repeat
+            WHERE repeat.{key} = v.{key} AND repeat.first_load_id = v.first_load_id
+              AND repeat.earlier = repeat.content_hash""",
+        )
+        changed.append(item.versions)
+    return changed
 
 
 # -- the history views -------------------------------------------------------------------------------------
@@ -144,6 +206,7 @@ def history_sql(item: Versioned, present: set[str]) -> str:
     following = f"LEAD(v.valid_from) OVER (PARTITION BY v.{key} ORDER BY v.valid_from, v.first_load_id)"
     return f"""SELECT {listed}, v.content_hash, v.valid_from, v.first_load_id,
     CASE WHEN {following} IS NULL THEN {deleted} ELSE {following} END AS valid_to,
-    {following} IS NULL AND {deleted} IS NULL AS is_current
+    {following} IS NULL AND {deleted} IS NULL AS is_current,
+    MIN(v.valid_from) OVER (PARTITION BY v.{key}) AS history_starts
 FROM {item.versions} AS v
 LEFT JOIN {item.dataset}.{item.table.name} AS c ON c.{key} = v.{key}"""

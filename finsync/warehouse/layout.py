@@ -7,6 +7,9 @@ A warehouse written by an earlier finsync is upgraded in place before the next l
             zone it was converted from), and empty strings become NULL, as a missing value is.
     2 -> 3  Younium gains the ledger's tables, which its next load writes; nothing to change before it (but
             until then the views leave Younium out, since they read those tables).
+    3 -> 4  history keeps a version whenever a record differs from its current version, and a value that
+            changes with the calendar alone (Younium's daysPastDue) is no content: such columns leave the
+            versions tables, hashes are taken again, and a version equal to the one before it is dropped.
 
 Each step is idempotent (it looks at what the columns are), and runs in the caller's transaction on
 PostgreSQL, so an interrupted upgrade is either whole or redone by the next run.
@@ -21,10 +24,11 @@ from typing import Any
 from finsync.tables import Kind, Table
 
 from .database import existing_tables, meta_value, query, set_meta_value
+from .history import rehash
 
 logger = logging.getLogger(__name__)
 
-LAYOUT_VERSION = 3
+LAYOUT_VERSION = 4
 
 
 def layout_key(dataset: str) -> str:
@@ -50,6 +54,8 @@ def upgrade(connection: Any, dataset: str, tables: Sequence[Table], zone: str) -
     notes: list[str] = []
     if version < 2:
         notes.extend(_dates_and_empty_text(connection, dataset, tables, zone, existing_tables(connection)))
+    if version < 4 and (changed := rehash(connection, dataset, tables)):
+        notes.append(f"the warehouse's {dataset} history keeps a version per change of content ({', '.join(changed)})")
     mark_layout(connection, dataset)
     return notes
 

@@ -15,8 +15,17 @@ from typing import Any
 
 from finsync.sources.tenants import Target
 
-from .database import Warehouse, count_rows, existing_tables, query
+from .database import (
+    Warehouse,
+    count_rows,
+    existing_columns,
+    existing_tables,
+    meta_value,
+    query,
+    set_meta_value,
+)
 from .targets import run_flags
+from .tieouts import CLOSED_PERIOD_CHANGES, TIE_OUTS, Rule
 from .views import SCHEMA
 
 
@@ -64,14 +73,6 @@ class Reconciliation:
         }
 
 
-@dataclass(frozen=True)
-class Rule:
-    kind: str
-    source: str  # the system whose tables it reads; "" for the analytics views
-    requires: frozenset[str]
-    sql: str  # returns (system, batch or invoice id, expected, actual, detail); over the views, the tenant second
-
-
 RULES = (
     Rule(
         "incomplete batch",
@@ -97,7 +98,8 @@ RULES = (
         """SELECT 'younium', i.invoice_batch_id, '0', CAST(COUNT(*) AS VARCHAR),
                   CAST(COUNT(*) AS VARCHAR) || ' invoices of a batch missing from younium.invoice_batches'
            FROM younium.invoices AS i LEFT JOIN younium.invoice_batches AS b ON b.id = i.invoice_batch_id
-           WHERE i.invoice_batch_id IS NOT NULL AND b.id IS NULL GROUP BY i.invoice_batch_id""",
+           WHERE i.invoice_batch_id IS NOT NULL AND b.id IS NULL AND i.deleted_at IS NULL
+           GROUP BY i.invoice_batch_id""",
     ),
     Rule(
         "lines without their invoice",
@@ -106,7 +108,7 @@ RULES = (
         """SELECT 'younium', COALESCE(l.invoice_id, '(none)'), '0', CAST(COUNT(*) AS VARCHAR),
                   CAST(COUNT(*) AS VARCHAR) || ' invoice lines whose invoice is missing from younium.invoices'
            FROM younium.invoice_lines AS l LEFT JOIN younium.invoices AS i ON i.id = l.invoice_id
-           WHERE i.id IS NULL GROUP BY l.invoice_id""",
+           WHERE i.id IS NULL AND l.deleted_at IS NULL GROUP BY l.invoice_id""",
     ),
     Rule(
         "lines differ from their invoice",
@@ -115,7 +117,9 @@ RULES = (
         """SELECT 'younium', i.id, CAST(i.subtotal AS VARCHAR), CAST(COALESCE(SUM(l.subtotal), 0) AS VARCHAR),
                   'invoice ' || i.invoice_number || ' has subtotal ' || CAST(i.subtotal AS VARCHAR)
                   || ', its lines add up to ' || CAST(COALESCE(SUM(l.subtotal), 0) AS VARCHAR)
-           FROM younium.invoices AS i LEFT JOIN younium.invoice_lines AS l ON l.invoice_id = i.id
+           FROM younium.invoices AS i
+           LEFT JOIN younium.invoice_lines AS l ON l.invoice_id = i.id AND l.deleted_at IS NULL
+           WHERE i.deleted_at IS NULL
            GROUP BY i.id, i.invoice_number, i.subtotal
            HAVING COALESCE(SUM(l.subtotal), 0) <> COALESCE(i.subtotal, 0)""",
     ),
@@ -137,59 +141,11 @@ RULES = (
                   CAST(SUM(i.total_amount) AS VARCHAR),
                   'batch lists ' || l.currency || ' invoices totalling ' || CAST(SUM(l.total_amount) AS VARCHAR)
                   || ', the loaded invoices total ' || CAST(SUM(i.total_amount) AS VARCHAR)
-           FROM younium.invoice_batches__invoices AS l JOIN younium.invoices AS i ON i.id = l.id
+           FROM younium.invoice_batches__invoices AS l
+           JOIN younium.invoice_batches AS b ON b.id = l.invoice_batch_id AND b.deleted_at IS NULL
+           JOIN younium.invoices AS i
+             ON i.id = l.id AND i.deleted_at IS NULL AND i.invoice_batch_id = l.invoice_batch_id
            GROUP BY l.invoice_batch_id, l.currency HAVING SUM(l.total_amount) <> SUM(i.total_amount)""",
-    ),
-)
-
-# The ledger: what a controller closes the books on.
-LEDGER_RULES = (
-    Rule(
-        "journal does not balance",
-        "younium",
-        frozenset({"younium.accounting_transaction_lines", "younium.journals"}),
-        """SELECT 'younium', j.id, CAST(SUM(l.debit_amount) AS VARCHAR), CAST(SUM(l.credit_amount) AS VARCHAR),
-                  'journal ' || COALESCE(j.journal_number, j.id) || ' debits ' || CAST(SUM(l.debit_amount) AS VARCHAR)
-                  || ', credits ' || CAST(SUM(l.credit_amount) AS VARCHAR)
-           FROM younium.accounting_transaction_lines AS l JOIN younium.journals AS j ON j.id = l.journal_id
-           GROUP BY j.id, j.journal_number HAVING SUM(l.debit_amount) <> SUM(l.credit_amount)""",
-    ),
-    Rule(
-        "closed_period_changed",
-        "younium",
-        frozenset({"younium.journals__versions", "younium.accounting_periods__versions"}),
-        # A journal version the last load saw first, in a period that was Closed as loaded before it.
-        """SELECT 'younium', jv.id, 'Closed', 'changed',
-                  'journal ' || COALESCE(jv.journal_number, jv.id) || ' appeared or changed in period '
-                  || COALESCE(jv.period_description, CAST(jv.fiscal_year AS VARCHAR) || '-'
-                  || CAST(jv.fiscal_period AS VARCHAR)) || ', which was Closed when last loaded; its debits total '
-                  || CAST(COALESCE((SELECT SUM(l.debit_amount) FROM younium.accounting_transaction_lines AS l
-                                    WHERE l.journal_id = jv.id), 0) AS VARCHAR)
-           FROM younium.journals__versions AS jv
-           WHERE jv.first_load_id = (SELECT MAX(load_id) FROM younium._dlt_loads WHERE status = 0)
-             AND (SELECT pv.status FROM younium.accounting_periods__versions AS pv
-                  WHERE pv.key = CAST(jv.fiscal_year AS VARCHAR) || '-'
-                                 || LPAD(CAST(jv.fiscal_period AS VARCHAR), 2, '0')
-                    AND pv.first_load_id < jv.first_load_id
-                  ORDER BY pv.first_load_id DESC LIMIT 1) = 'Closed'""",
-    ),
-    Rule(
-        "invoice_not_journaled",
-        "younium",
-        frozenset({"younium.invoices", "younium.accounting_transactions", "younium.accounting_transaction_lines"}),
-        # Exact: the receivables line of an invoice's Invoicing vouchers is its total in base currency.
-        """SELECT 'younium', i.id, CAST(i.total_base_amount AS VARCHAR), CAST(COALESCE(SUM(l.debit_amount
-                  - l.credit_amount), 0) AS VARCHAR),
-                  'invoice ' || i.invoice_number || ' totals ' || CAST(i.total_base_amount AS VARCHAR)
-                  || ' in base currency; its Invoicing journal lines on ' || COALESCE(i.accounts_receivable_code, '?')
-                  || ' add up to ' || CAST(COALESCE(SUM(l.debit_amount - l.credit_amount), 0) AS VARCHAR)
-           FROM younium.invoices AS i
-           LEFT JOIN younium.accounting_transactions AS t ON t.invoice_id = i.id AND t.source = 'Invoicing'
-           LEFT JOIN younium.accounting_transaction_lines AS l
-             ON l.transaction_key = t.key AND l.account = i.accounts_receivable_code
-           WHERE i.status IN ('Posted', 'Settled') AND i.deleted_at IS NULL
-           GROUP BY i.id, i.invoice_number, i.total_base_amount, i.accounts_receivable_code
-           HAVING COALESCE(SUM(l.debit_amount - l.credit_amount), 0) <> i.total_base_amount""",
     ),
 )
 
@@ -203,7 +159,8 @@ NOTICES = (
                   || ' then ' || CAST(MAX(item_count) AS VARCHAR) || '); finsync read it again, and its items'' '
                   || 'earlier versions are in ym.finance_batch_items__versions'
            FROM ym.finance_batches__versions WHERE closed_date IS NOT NULL
-           GROUP BY batch_id HAVING COUNT(DISTINCT item_count) > 1""",
+           GROUP BY batch_id
+           HAVING COUNT(DISTINCT item_count) > 1 AND MAX(first_load_id) > '{acknowledged}'""",
     ),
 )
 
@@ -226,7 +183,7 @@ def reconcile(
         result.findings += [Finding("never loaded", s, "", "a successful load", "no warehouse", "") for s in sources]
         return result
     with warehouse.connect(read_only=True) as connection:
-        tables = existing_tables(connection)
+        tables = existing_tables(connection) | present_columns(connection, sources)
         for source in sources:
             result.findings += health(connection, tables, Target.parse(source), max_age, now)
             result.findings += repeated_keys(connection, tables, Target.parse(source))
@@ -240,8 +197,8 @@ def reconcile(
                 for label, n, done, pending, items, total in summaries
                 if label in sources
             ]
-        result.findings += apply(connection, RULES + LEDGER_RULES, tables, sources)
-        result.notices += apply(connection, NOTICES, tables, sources)
+        result.findings += apply(connection, RULES + TIE_OUTS, tables, sources)
+        result.notices += apply(connection, (*NOTICES, CLOSED_PERIOD_CHANGES), tables, sources)
     result.findings.sort(key=lambda f: (f.source, f.kind, f.batch_id))
     return result
 
@@ -257,9 +214,41 @@ def apply(connection: Any, rules: tuple[Rule, ...], tables: set[str], sources: l
             continue
         for target in (Target.parse(source) for source in sources):
             if target.source == rule.source and {target.over_dataset(t) for t in rule.requires} <= tables:
-                rows = query(connection, target.over_dataset(rule.sql))
+                sql = target.over_dataset(rule.sql).replace("{acknowledged}", acknowledged(connection, target))
+                rows = query(connection, sql)
                 found += [Finding(rule.kind, target.label, *map(str, rest)) for _, *rest in rows]
     return sorted((f for f in found if f.source in sources), key=lambda f: (f.source, f.kind, f.batch_id))
+
+
+def present_columns(connection: Any, sources: list[str]) -> set[str]:
+    """`schema.table.column` of the selected tenants' tables, for rules that need a column a table may lack."""
+    datasets = {Target.parse(source).dataset for source in sources}
+    return {
+        f"{dataset}.{table}.{column}"
+        for dataset in datasets
+        for table, columns in existing_columns(connection, dataset).items()
+        for column in columns
+    }
+
+
+def acknowledged(connection: Any, target: Target) -> str:
+    """The newest load of `target` whose closed-period changes someone acknowledged ("0": none yet)."""
+    return meta_value(connection, f"acknowledged.{target.dataset}") or "0"
+
+
+def acknowledge(warehouse: Warehouse, sources: list[str]) -> dict[str, str]:
+    """Acknowledge the closed-period changes of the selected tenants loaded so far: checks list only those
+    loaded after now. Returns the load acknowledged up to, by tenant."""
+    done = {}
+    with warehouse.connect() as connection:
+        tables = existing_tables(connection)
+        for target in (Target.parse(source) for source in sources):
+            if f"{target.dataset}._dlt_loads" in tables:
+                newest = query(connection, f"SELECT MAX(load_id) FROM {target.dataset}._dlt_loads WHERE status = 0")
+                if newest[0][0]:
+                    set_meta_value(connection, f"acknowledged.{target.dataset}", str(newest[0][0]))
+                    done[target.label] = str(newest[0][0])
+    return done
 
 
 def repeated_keys(connection: Any, tables: set[str], target: Target) -> list[Finding]:

@@ -4,10 +4,7 @@
 from __future__ import annotations
 
 import hashlib
-import json
 import logging
-import re
-import shutil
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -20,7 +17,7 @@ from dlt.common.pipeline import LoadInfo
 from dlt.extract.source import DltSource
 
 from finsync import crashpoints, progress
-from finsync.errors import BatchExportError, Busy, ConfigurationError, SyncError
+from finsync.errors import BatchExportError, ConfigurationError
 from finsync.sources.tenants import DEFAULT, Target
 from finsync.tables import Sensitivity, Table
 
@@ -34,10 +31,11 @@ from .database import (
     mark_purpose,
     purpose,
 )
-from .diagnose import explain, first_line, root_cause
+from .diagnose import explain
 from .dictionary import describe_tables
 from .layout import mark_layout, needs_upgrade, upgrade
 from .locks import patiently
+from .pending import finish_pending
 from .registry import SOURCES, SourceSpec
 from .targets import loaded_targets, record_target, run_flags, settings_from_env
 from .views import drop_views, refresh_views
@@ -203,7 +201,11 @@ def _sync(
     # With nothing pending, adopt the warehouse's own state, never a stale local copy (the warehouse may
     # have been replaced or restored): the cursor in the warehouse is the one committed with its data.
     pending = pipeline.has_pending_data
-    pipeline = finish_pending(pipeline, target, warehouse, report) if pending else pipeline.drop()
+    if pending:
+        failures = pipelines_dir(warehouse) / f"{target.pipeline_name}.pending-failure.json"
+        pipeline = finish_pending(pipeline, target.label, warehouse, report.notes, failures)
+    else:
+        pipeline = pipeline.drop()
     if full_refresh and warehouse.exists():
         drop_views(warehouse)  # PostgreSQL refuses to drop a table a view depends on
     zone = str(getattr(resolved.zone, "key", "UTC"))
@@ -366,66 +368,3 @@ def check_personal_columns(connection: Any, spec: SourceSpec, target: Target, pi
             f"(such as {', '.join(example)})",
             f"Run `finsync run {run_flags(target)} --full-refresh` once: it reloads every table without them.",
         )
-
-
-# -- loads left pending ---------------------------------------------------------------------------------------
-
-
-def finish_pending(pipeline: dlt.Pipeline, target: Target, warehouse: Warehouse, report: SyncReport) -> dlt.Pipeline:
-    """Load what a previous run extracted but did not load, before reading anything new.
-
-    A pending load that fails twice in a row with the same error can never load as it is: it is set aside
-    (kept, for inspection) and the pipeline adopts the warehouse's state, which never saw it, so the
-    data is read again from the upstream.
-    """
-    logger.warning("%s: finishing the load a previous run left pending", target.label)
-    finish_normalize_commit(pipeline)
-    pending = [*pipeline.list_extracted_load_packages(), *pipeline.list_normalized_load_packages()]
-    record = pipelines_dir(warehouse) / f"{target.pipeline_name}.pending-failure.json"
-    if warehouse.exists():
-        drop_views(warehouse)  # the pending load may drop tables (a full refresh); the views are rebuilt after
-    try:
-        patiently(warehouse, f"loading what a previous run of {target.label} left pending", pipeline.run)
-    except Busy:
-        raise
-    except Exception as error:
-        cause = first_line(root_cause(error))
-        # The same error, whichever of the package's files it named this time.
-        kind = re.sub(r"'[^']*'|\"[^\"]*\"|\d+", "_", cause)
-        previous = json.loads(record.read_text()) if record.exists() else {}
-        if previous.get("loads") != pending or previous.get("error") != kind:
-            record.write_text(json.dumps({"loads": pending, "error": kind}))
-            raise SyncError(
-                f"Loading the data a previous run of {target.label} left pending failed: {cause}. The next run tries "
-                "once more; if it fails the same way, that load is set aside and its data read again."
-            ) from error
-        aside = set_aside(pipeline, pending)
-        report.notes.append(
-            f"a load left pending by an earlier run failed twice with the same error ({cause}); it was set aside "
-            f"in {aside}, and its data is read again from {target.label}"
-        )
-        logger.warning("%s: %s", target.label, report.notes[-1])
-        pipeline = pipeline.drop()
-    record.unlink(missing_ok=True)
-    return pipeline
-
-
-def finish_normalize_commit(pipeline: dlt.Pipeline) -> None:
-    """dlt's normalize commits a package by moving its normalized files in, then deleting the extracted ones: a
-    kill between the two leaves both, and normalizing the extracted copy again fails on the one committed.
-    The normalized package is whole; deleting the extracted one completes the commit."""
-    extracted = Path(pipeline.working_dir, "normalize", "extracted")
-    for load_id in set(pipeline.list_extracted_load_packages()) & set(pipeline.list_normalized_load_packages()):
-        shutil.rmtree(extracted / load_id, ignore_errors=True)
-
-
-def set_aside(pipeline: dlt.Pipeline, load_ids: list[str]) -> Path:
-    """Move the packages of `load_ids` out of the pipeline's working directory; return where they went."""
-    target = Path(pipeline.pipelines_dir) / "set-aside" / pipeline.pipeline_name
-    target.mkdir(parents=True, exist_ok=True)
-    for load_id in load_ids:
-        for package in Path(pipeline.working_dir).rglob(load_id):
-            if package.is_dir():
-                shutil.move(str(package), str(target / f"{load_id}-{package.parent.name}"))
-    pipeline.abort_packages()
-    return target

@@ -27,6 +27,7 @@ from finsync.errors import FinsyncError, SyncError
 from finsync.http import redact
 from finsync.sources.tenants import Target
 
+from .accounts import render
 from .database import Warehouse, existing_columns, existing_tables, meta_value, query, set_meta_value
 from .history import Versioned, history_sql, versioned
 from .locks import patiently
@@ -47,8 +48,9 @@ class ViewPart:
     optional: tuple[tuple[str, str], ...] = ()  # (schema.table, alias.column) of each column it may lack
 
     def text(self, columns: dict[str, set[str]]) -> str:
-        """The part's SQL for a warehouse whose tables have `columns` (by `schema.table`)."""
-        sql = self.sql
+        """The part's SQL for a warehouse whose tables have `columns` (by `schema.table`), with the settings it
+        names (`accounts.render`)."""
+        sql = render(self.sql)
         for table, reference in self.optional:
             if reference.split(".")[1] not in columns.get(table, set()):
                 sql = re.sub(rf"\b{re.escape(reference)}\b", "CAST(NULL AS VARCHAR)", sql)

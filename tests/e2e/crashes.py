@@ -49,7 +49,7 @@ STOP_SAYS = {
 }
 # Columns whose value is the moment of a load, not data: compared only for being set.
 LOAD_MOMENTS = ("deleted_at",)
-NOT_COMPARED = ("_dlt_load_id", "_dlt_id", "first_load_id")
+NOT_COMPARED = ("_dlt_load_id", "first_load_id")
 
 
 @dataclass(frozen=True)

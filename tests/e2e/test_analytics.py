@@ -148,15 +148,18 @@ def expected_revenue(warehouse: Warehouse) -> dict[tuple[date, str, str, str], t
     invoices = expected_invoices(warehouse)
     revenue: dict[tuple[date, str, str, str], list[Any]] = defaultdict(lambda: [ZERO, 0])
 
-    def add(system: str, invoice: str, account: str, amount: Decimal, sign: int) -> None:
+    def add(system: str, invoice: str, account: str, amount: Decimal, sign: int, day: date | None = None) -> None:
         inv = invoices[(system, invoice)]
         if inv["is_revenue"]:
-            entry = revenue[(inv["invoice_date"].replace(day=1), system, account, inv["base_currency"])]
+            entry = revenue[((day or inv["invoice_date"]).replace(day=1), system, account, inv["base_currency"])]
             entry[0] += amount * sign
             entry[1] += 1
 
-    for item in records(warehouse, "SELECT invoice_no, gl_code_item_name, line_total FROM ym.invoice_items"):
-        add("ym", str(item["invoice_no"]), item["gl_code_item_name"], item["line_total"], 1)
+    # A YM item counts on its own date (a YM invoice's items may be dated apart), a Younium line on its invoice's.
+    for item in records(
+        warehouse, "SELECT invoice_no, gl_code_item_name, line_total, line_item_date FROM ym.invoice_items"
+    ):
+        add("ym", str(item["invoice_no"]), item["gl_code_item_name"], item["line_total"], 1, item["line_item_date"])
     signs = {
         r["id"]: -1 if r["invoice_type"] == "Credit" and r["total_amount"] > 0 else 1
         for r in records(warehouse, "SELECT id, invoice_type, total_amount FROM younium.invoices")

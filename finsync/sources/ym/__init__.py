@@ -96,8 +96,14 @@ def ym_source(settings: YMSettings, sweep: bool) -> Sequence[DltResource]:
 
 
 def tenant_row(settings: YMSettings) -> pa.Table:
-    """What the figures depend on that YM does not say: the client's currency, and the zone of its times."""
-    row = {"clientId": settings.client_id, "currency": settings.currency, "serverTimezone": settings.server_timezone}
+    """What the figures depend on that YM does not say: the client's currency, the zone of its times, and
+    where reads begin."""
+    row = {
+        "clientId": settings.client_id,
+        "currency": settings.currency,
+        "serverTimezone": settings.server_timezone,
+        "startDate": settings.start(settings.zone).isoformat(),
+    }
     return TENANT.from_rows([row], settings.zone)
 
 

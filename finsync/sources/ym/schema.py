@@ -162,6 +162,7 @@ FINANCE_BATCH_ITEMS = Table(
     unique_per_load=True,
     # A batch YM revised after it closed is read again: the earlier versions of its items stay.
     history=LOAD_TIME,
+    created=("line_item_date_entered",),
     doc="One line item of a closed YM finance batch, from the batch's export or FinanceBatchDetails, with its batch id",
 )
 
@@ -184,6 +185,7 @@ FINANCE_BATCHES = Table(
     ),
     doc="One YM finance batch, from FinanceBatches: a group of invoice items that is exported once the batch is closed",
     history=LOAD_TIME,
+    created=("closed_date", "create_date_time"),  # first seen closed: closed since it closed
 )
 
 # Derived: written by every run from the settings, so the views know what YM itself does not say.
@@ -194,6 +196,11 @@ TENANT = Table(
         Column("clientId", Kind.INT, nullable=False, doc="The YM ClientID this dataset holds (sources.ym.client_id)"),
         Column("currency", doc="The client's currency, which YM does not report: setting sources.ym.currency"),
         Column("serverTimezone", doc="The zone YM's offset-less times are read in: setting sources.ym.server_timezone"),
+        Column(
+            "startDate",
+            Kind.TIMESTAMP,
+            doc="Where reads begin, in UTC (setting sources.ym.start_date): items entered before it are not read",
+        ),
     ),
     doc="The YM client this dataset holds, with the settings its figures depend on (one row)",
 )

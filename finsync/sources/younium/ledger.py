@@ -125,6 +125,8 @@ ACCOUNTING_PERIODS = Table(
     doc="One accounting period that journals use, as it is now: from every journal's header, read each run (Younium "
     "lists no periods)",
     history=LOAD_TIME,
+    # A period first seen Closed has been so since it closed; one first seen Open, since it began.
+    created=("closed_date", "start_date"),
 )
 
 CHART_OF_ACCOUNTS = Table(

@@ -156,8 +156,9 @@ INVOICES = Table(
         Column(
             "daysPastDue",
             Kind.INT,
+            calendar=True,
             doc="Days past the due date, computed by Younium when finsync last read the invoice (it does not age in "
-            "the warehouse)",
+            "the warehouse, and a change of it alone is no new version)",
         ),
         Column("nrOfReminders", Kind.INT, doc="Number of payment reminders sent for the invoice"),
         Column(
@@ -362,6 +363,7 @@ PAYMENTS = Table(
     doc="One payment received in Younium, from /Payments, read whole every run; a payment no longer listed gets "
     "deleted_at",
     history=LOAD_TIME,
+    created=("posted_date",),
 )
 
 # The `paymentSettlements` of each payment: which invoice a payment settled, and by how much.

@@ -1,7 +1,8 @@
 -- Younium's GL lines: every line of every voucher of every journal loaded, with its journal, accounting
--- period (and its status as last read), account code and name, debit, credit and the signed amount
--- (debit positive) in base currency, and the source document it books.
--- requires: younium.accounting_transaction_lines younium.accounting_transactions younium.journals younium.chart_of_accounts younium.tenant
+-- period (its status now, from younium.accounting_periods: a journal's own copy is as it was when the journal
+-- was last read), account code and name, debit, credit and the signed amount (debit positive) in base
+-- currency, and the source document it books.
+-- requires: younium.accounting_transaction_lines younium.accounting_transactions younium.journals younium.chart_of_accounts younium.accounting_periods younium.tenant
 SELECT
     l.key AS line_key,
     l.journal_id AS journal_id,
@@ -10,8 +11,9 @@ SELECT
     j.posted AS posted,
     j.fiscal_year AS fiscal_year,
     j.fiscal_period AS fiscal_period,
-    j.period_description AS period,
-    j.period_status AS period_status,
+    COALESCE(p.description, j.period_description) AS period,
+    p.status AS period_status,
+    p.closed_date AS period_closed_date,
     t.transaction_number AS transaction_number,
     t.effective_date AS effective_date,
     t.source AS source,
@@ -37,6 +39,7 @@ SELECT
 FROM younium.accounting_transaction_lines AS l
 LEFT JOIN younium.accounting_transactions AS t ON t.key = l.transaction_key
 LEFT JOIN younium.journals AS j ON j.id = l.journal_id
+LEFT JOIN younium.accounting_periods AS p ON p.fiscal_year = j.fiscal_year AND p.fiscal_period = j.fiscal_period
 LEFT JOIN (
     SELECT code, MAX(name) AS name FROM younium.chart_of_accounts WHERE deleted_at IS NULL GROUP BY code
 ) AS coa ON coa.code = l.account

@@ -8,6 +8,7 @@ SELECT
     inv.invoice_id AS invoice_id,
     inv.invoice_number AS invoice_number,
     inv.invoice_date AS invoice_date,
+    i.line_item_date AS revenue_date,
     inv.status AS invoice_status,
     inv.invoice_type AS invoice_type,
     CAST(i.line_item_id AS VARCHAR) AS line_id,

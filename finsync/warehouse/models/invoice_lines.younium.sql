@@ -1,7 +1,7 @@
 -- Younium invoice lines with their invoice's number, date, status, type, currency, customer and batch
 -- (analytics.invoices). line_total is the line subtotal (before tax), as YM's LineTotal is; its base
 -- amount is Younium's subtotalBaseAmount, or the subtotal at the line's exchange rate (rounded to the
--- cent) where Younium sent none.
+-- cent, half to even) where Younium sent none.
 -- Lines found deleted upstream (deleted_at: gone from their invoice, or with it) are left out.
 -- The GL account's name comes from the chart of accounts.
 -- requires: younium.invoice_lines analytics.invoices younium.chart_of_accounts
@@ -12,6 +12,7 @@ SELECT
     l.invoice_id AS invoice_id,
     inv.invoice_number AS invoice_number,
     inv.invoice_date AS invoice_date,
+    inv.invoice_date AS revenue_date,
     inv.status AS invoice_status,
     inv.invoice_type AS invoice_type,
     l.id AS line_id,
@@ -25,11 +26,9 @@ SELECT
     l.tax_rate AS tax_rate,
     inv.currency AS currency,
     inv.base_currency AS base_currency,
-    CAST(COALESCE(l.subtotal_base_amount, ROUND(l.subtotal * COALESCE(l.exchange_rate, inv.exchange_rate), 2))
-        AS DECIMAL(19, 4)) AS line_total_base,
+    base.line_total_base AS line_total_base,
     inv.is_revenue AS is_revenue,
-    CAST(COALESCE(l.subtotal_base_amount, ROUND(l.subtotal * COALESCE(l.exchange_rate, inv.exchange_rate), 2))
-        * inv.revenue_sign AS DECIMAL(19, 4)) AS revenue_base,
+    CAST(base.line_total_base * inv.revenue_sign AS DECIMAL(19, 4)) AS revenue_base,
     inv.customer_id AS customer_id,
     inv.customer_name AS customer_name,
     l.created AS entered_at,
@@ -40,4 +39,13 @@ LEFT JOIN analytics.invoices AS inv
 LEFT JOIN (
     SELECT code, MAX(name) AS name FROM younium.chart_of_accounts WHERE deleted_at IS NULL GROUP BY code
 ) AS coa ON coa.code = l.recognized_revenue_code
+CROSS JOIN LATERAL (SELECT l.subtotal * COALESCE(l.exchange_rate, inv.exchange_rate) AS at_rate) AS fx
+-- Younium's own base amount, else the subtotal at the rate rounded to the cent half to even, as Younium rounds.
+CROSS JOIN LATERAL (
+    SELECT CAST(COALESCE(l.subtotal_base_amount, CASE
+        WHEN ABS(fx.at_rate * 100 - TRUNC(fx.at_rate * 100)) = 0.5 AND MOD(TRUNC(fx.at_rate * 100), 2) = 0
+        THEN TRUNC(fx.at_rate * 100) * 0.01
+        ELSE ROUND(fx.at_rate, 2)
+    END) AS DECIMAL(19, 4)) AS line_total_base
+) AS base
 WHERE l.deleted_at IS NULL
