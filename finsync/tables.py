@@ -1,7 +1,7 @@
 """Declaring each warehouse table once, and turning upstream records into Arrow batches of its shape.
 
 A `Table` is the single declaration of a warehouse table: its name, key, how it is written (merged by its
-key, or by a merge key that replaces a parent's rows together), what it holds, and its columns (upstream
+key; a parent's rows replaced together whenever the parent is read again), what it holds, and its columns (upstream
 field names, warehouse names in dlt's snake_case, exact kinds, which fields are personal, what each means).
 The dlt resource hints are built from it (`shape`), so are the Arrow batches the resources yield, and so is
 the data dictionary (`finsync.warehouse.dictionary`).
@@ -80,16 +80,16 @@ class Origin:
 
 @dataclass(frozen=True)
 class Table:
-    """A warehouse table: merged by `primary_key`; with a `merge_key`, the rows sharing it (a parent's
-    list) are replaced together whenever the parent is read again (by the runner after the load, with
-    an equi-join: dlt's own merge key would match rows on key OR merge key, a join that grows with the
+    """A warehouse table: merged by `primary_key`; with `replaced_per` (the column naming a row's parent), a
+    parent's rows are replaced together whenever the parent is read again (by the runner after the load,
+    with an equi-join: dlt's own merge key would match rows on key OR merge key, a join that grows with the
     square of the rows read). `unique_per_load` says a load never holds one key twice, so the merge need
     not sort rows to drop repeats."""
 
     name: str
     primary_key: str
     columns: tuple[Column, ...]
-    merge_key: str | None = None
+    replaced_per: str | None = None
     unique_per_load: bool = False
     doc: str = ""  # what one row is, for the data dictionary
     # Keep every version in `<name>__versions`, dated by this column (the record's own modified time), or by
@@ -103,8 +103,8 @@ class Table:
         names = [c.name for c in self.columns]
         if len(set(names)) != len(names) or self.primary_key not in names:
             raise ValueError(f"table {self.name}: duplicate columns or unknown primary key")
-        if self.merge_key is not None and self.merge_key not in names:
-            raise ValueError(f"table {self.name}: unknown merge key {self.merge_key}")
+        if self.replaced_per is not None and self.replaced_per not in names:
+            raise ValueError(f"table {self.name}: rows replaced per an unknown column {self.replaced_per}")
         if self.history not in ("", LOAD_TIME, *names):
             raise ValueError(f"table {self.name}: history dated by unknown column {self.history}")
         if not set(self.created) <= set(names):
@@ -147,7 +147,7 @@ class Table:
                 hint.update(timezone=True, precision=6)
             if c.name == self.primary_key:
                 hint["primary_key"] = True
-            if c.name == self.merge_key:
+            if c.name == self.replaced_per:
                 hint["merge_key"] = False  # replaced by the runner (see the class), also where dlt once had it
             hints[c.name] = hint
         return hints

@@ -142,7 +142,6 @@ class HttpClient:
         reads a 2xx body a faster way (`columnar.ListPage`); where it answers None, the body is read as
         exact JSON."""
         what = f"{method} {self.describe(url)}"
-        applicable = (*rules, *self.rules)
 
         def attempt() -> Reply:
             with self.pacer.slot():
@@ -160,27 +159,21 @@ class HttpClient:
             body = decode(response.content) if decode is not None and 200 <= status < 300 else None
             if body is None:
                 body = parse_json(response) if 200 <= status < 300 else _maybe_json(response)
-            for rule in applicable:
-                if rule.applies(status, body):
-                    if rule.then == "reply" or rule.then == "empty":
-                        return Reply(status, response.headers, body, empty=rule.then == "empty")
-                    raise rule.then(what, Reply(status, response.headers, body))
-            if status in RETRYABLE_STATUSES:
-                raise RetryableStatus(response)
-            if not 200 <= status < 300:
-                raise self._refused(what, response)
-            return Reply(status, response.headers, body)
+            return self._answer(what, response, body, rules)
 
         return self._retrying(method, url)(attempt)
 
     def download(
         self, url: str, target: Path, *, missing: frozenset[int] = frozenset({404}), auth: httpx.Auth | None = None
     ) -> bool:
-        """Stream a file to `target` (never whole in memory), with the same retries as `request`.
+        """Stream a file to `target` (never whole in memory), with the same retries as `request`, and its rules
+        for an answer that is no file (a 2xx body is the file, written as it comes).
 
         Returns False, leaving `target` empty, when the server answers one of the `missing` statuses. A
         body that ends before its Content-Length is a dropped connection, retried like one.
         """
+        what = f"GET {self.describe(url)}"
+        absent = (Rule(tuple(missing), "empty"),)
 
         def attempt() -> bool:
             with (
@@ -190,18 +183,29 @@ class HttpClient:
             ):
                 status = response.status_code
                 self.pacer.answered(status, _retry_after_seconds(response.headers.get("Retry-After")))
-                if status in missing:
-                    return False
-                if status in RETRYABLE_STATUSES:
-                    raise RetryableStatus(response)
                 if not 200 <= status < 300:
                     response.read()
-                    raise self._refused(f"GET {self.describe(url)}", response)
+                    return not self._answer(what, response, _maybe_json(response), absent).empty
                 for chunk in response.iter_bytes(1 << 20):
                     file.write(chunk)
             return True
 
         return self._retrying("GET", url)(attempt)
+
+    def _answer(self, what: str, response: httpx.Response, body: Any, rules: Sequence[Rule]) -> Reply:
+        """What an answer means by `rules`, then the client's: a reply, or an error raised. A status no rule
+        names is a reply when 2xx, retried when transient, refused otherwise."""
+        status = response.status_code
+        for rule in (*rules, *self.rules):
+            if rule.applies(status, body):
+                if rule.then == "reply" or rule.then == "empty":
+                    return Reply(status, response.headers, body, empty=rule.then == "empty")
+                raise rule.then(what, Reply(status, response.headers, body))
+        if status in RETRYABLE_STATUSES:
+            raise RetryableStatus(response)
+        if not 200 <= status < 300:
+            raise self._refused(what, response)
+        return Reply(status, response.headers, body)
 
     def sleep(self, seconds: float) -> None:
         self._sleep(seconds)

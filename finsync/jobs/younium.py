@@ -26,9 +26,14 @@ from finsync.sources.younium.client import INVOICE_BATCHES_PATH, JsonObject, You
 logger = logging.getLogger(__name__)
 
 
-# Statuses these calls read themselves: a job refused (400), or not visible yet (400 "could not be found", 404).
-ANSWERED = (Rule((400,), "reply"),)
-STATUS_ANSWERED = (Rule((400, 404), "reply"),)
+# A job not visible yet (404, or 400 "could not be found") is pending.
+NOT_VISIBLE_YET = (Rule((404,), "empty"), Rule((400,), "empty", when=is_nothing_found))
+
+
+def refused(doing: str) -> Rule:
+    """Younium answers 400 to a job it refuses (`doing`: what was asked of it)."""
+    return Rule((400,), lambda _request, reply: BatchJobError(f"{doing} (HTTP 400: {error_summary(reply.body)})"))
+
 
 JobKind = Literal["Generated", "Posted"]
 IDEMPOTENCY_HEADER = "younium-idempotency-key"
@@ -159,9 +164,8 @@ def post_batch(
 
 
 def _start(client: YouniumClient, path: str, body: JsonObject, key: str, what: str) -> BatchJob:
-    reply = client.call("POST", path, json_body=body, headers={IDEMPOTENCY_HEADER: key}, rules=ANSWERED)
-    if reply.status == 400:
-        raise BatchJobError(f"refused to {what} (HTTP 400: {error_summary(reply.body)})")
+    rules = (refused(f"refused to {what}"),)
+    reply = client.call("POST", path, json_body=body, headers={IDEMPOTENCY_HEADER: key}, rules=rules)
     job = replace(BatchJob.parse(reply.body, key), first_answered=_replayed_at(reply.headers))
     if job.result_status == "Failed":
         raise BatchJobError(f"the job to {what} failed at once: {job.message or 'no reason given'}")
@@ -204,15 +208,11 @@ def wait_for_job(
     path = f"{INVOICE_BATCHES_PATH}/BatchJobStatus/{quote(reference, safe='')}/{kind}"
     started = clock()
     polls = 0
+    rules = (*NOT_VISIBLE_YET, refused(f"the status of job {reference} could not be read"))
     while True:
-        reply = client.call("GET", path, rules=STATUS_ANSWERED)
+        reply = client.call("GET", path, rules=rules)
         polls += 1
-        if reply.status == 400 and not is_nothing_found(reply.body):
-            raise BatchJobError(
-                f"the status of job {reference} could not be read (HTTP 400: {error_summary(reply.body)})"
-            )
-        # A job that is not visible yet ("could not be found") is still pending.
-        body = reply.body if reply.status == 200 and isinstance(reply.body, dict) else {}
+        body = reply.body if not reply.empty and isinstance(reply.body, dict) else {}
         status = _text(body.get("resultStatus")) or "Pending"
         message = _text(body.get("statusMessage"))
         elapsed = clock() - started

@@ -39,8 +39,8 @@ class SourceSettings(BaseConfiguration):
     tenant_own: ClassVar[tuple[str, ...]] = ()
     start_date: str = "2000-01-01"
     pii: str = "mask"  # "mask": card numbers keep their last four digits; "drop": no personal column
-    request_timeout: float = 30.0
-    max_attempts: int = 5
+    request_timeout: float = HttpSettings.timeout
+    max_attempts: int = HttpSettings.max_attempts
     # Request starts per second, shared by all of a run's threads (0: no cap); each system sets its own.
     max_requests_per_second: float = 0.0
     # The rate a run starts at, ramping up to the cap while the upstream answers normally (0: at the cap).

@@ -99,10 +99,10 @@ def remove_repeats(connection: Any, schema: str, tables: Sequence[Table], load: 
 
 def replace_children(connection: Any, schema: str, tables: Sequence[Table], load: str, present: set[str]) -> None:
     """A parent's list read again replaces the one held: rows of a parent that `load` wrote rows for,
-    that are older than it, are gone from the list (see `Table.merge_key`)."""
+    that are older than it, are gone from the list (see `Table.replaced_per`)."""
     for table in tables:
-        if table.merge_key and f"{schema}.{table.name}" in present:
-            key = table.merge_key
+        if table.replaced_per and f"{schema}.{table.name}" in present:
+            key = table.replaced_per
             query(
                 connection,
                 f"DELETE FROM {schema}.{table.name} WHERE _dlt_load_id < '{load}' "

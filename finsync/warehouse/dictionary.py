@@ -67,8 +67,8 @@ def _columns(table: Table) -> list[tuple[str, str, str]]:
 def describe_table(dataset: str, table: Table) -> Described:
     columns = [*_columns(table), *((name, "text", doc) for name, doc in LOAD_COLUMNS.items())]
     written = "merge"
-    if table.merge_key:
-        written += f", replaced per {table.merge_key}"
+    if table.replaced_per:
+        written += f", replaced per {table.replaced_per}"
     if any(c.name == "deleted_at" for c in table.columns):
         written += ", `deleted_at`"
     if table.history:

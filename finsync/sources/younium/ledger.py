@@ -89,7 +89,7 @@ ACCOUNTING_TRANSACTIONS = Table(
         Column("created", Kind.TIMESTAMP, doc="When the voucher was created in Younium, in UTC"),
         Column("modified", Kind.TIMESTAMP, doc="When the voucher last changed in Younium, in UTC"),
     ),
-    merge_key="journal_id",
+    replaced_per="journal_id",
     doc="One accounting transaction (voucher) of a Younium journal; a journal's are replaced with it",
 )
 
@@ -110,7 +110,7 @@ ACCOUNTING_TRANSACTION_LINES = Table(
         Column("salesCurrency", doc="The document's currency code"),
         Column("exchangeRate", Kind.RATE, doc="The rate from the document's currency to the base currency"),
     ),
-    merge_key="journal_id",
+    replaced_per="journal_id",
     doc="One GL line of a Younium voucher: debit and credit in base currency; a journal's are replaced with it",
 )
 

@@ -87,7 +87,7 @@ INVOICE_BATCH_INVOICES = Table(
         Column("totalAmount", Kind.MONEY, doc=f"Invoice total including tax; {_DOC_CCY}"),
         *_external_ids("invoice"),
     ),
-    merge_key="invoice_batch_id",
+    replaced_per="invoice_batch_id",
     doc="One invoice listed by a Younium invoice batch; a batch's rows are replaced whenever the batch is read again",
 )
 
@@ -100,7 +100,7 @@ INVOICE_BATCH_GROUPS = Table(
         Column("invoiceBatchId", nullable=False, doc="Id of the invoice batch, set by finsync"),
         Column("batchGroup", doc="Invoice batch group the batch covers, as Younium lists it in batchGroups"),
     ),
-    merge_key="invoice_batch_id",
+    replaced_per="invoice_batch_id",
     doc="One batch group of a Younium invoice batch; a batch's rows are replaced whenever the batch is read again",
 )
 
@@ -396,7 +396,7 @@ PAYMENT_SETTLEMENTS = Table(
         Column("amount.baseCurrencyCode", name="base_currency", doc="Base currency code (amount.baseCurrencyCode)"),
         _DELETED_AT,
     ),
-    merge_key="payment_id",
+    replaced_per="payment_id",
     doc="One settlement of a Younium payment: the invoice it settled and by how much; replaced with its payment",
 )
 
