@@ -13,7 +13,7 @@ from typing import Any
 
 from dlt.common.versioned_state import decompress_state
 
-from finsync.sources.state import saved_cursors
+from finsync.sources.state import SourceState
 from finsync.sources.tenants import Target
 
 from .database import Warehouse, count_rows, existing_tables, query
@@ -46,7 +46,7 @@ def source_status(target: Target, warehouse: Warehouse, connection: Any) -> Sour
     )[0]
     status.tables = count_rows(connection, target.dataset)
     source_state = committed_state(connection, target).get("sources", {}).get(spec.name, {})
-    status.cursors = saved_cursors(source_state) | spec.positions(source_state)
+    status.cursors = SourceState(source_state).cursors() | spec.positions(source_state)
     status.failed_batches = spec.failures(source_state)
     return status
 

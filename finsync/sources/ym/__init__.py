@@ -20,7 +20,7 @@ from finsync import progress
 from finsync.errors import AuthenticationError, Interrupted
 from finsync.first_seen import FirstSeen
 from finsync.http import bounded_map
-from finsync.sources.state import cursor, set_cursor, sweep_due, swept
+from finsync.sources.state import SourceState
 from finsync.tables import Origin, PiiMode
 
 from .client import YMClient
@@ -37,8 +37,6 @@ __all__ = ["TABLES", "YMClient", "YMSettings", "batch_anchor", "failed_batches",
 TABLES = (FINANCE_BATCHES, FINANCE_BATCH_ITEMS, INVOICE_ITEMS, TENANT)
 
 logger = logging.getLogger(__name__)
-
-BATCH_STATE = "batches"
 
 
 def ym(settings: YMSettings | None = None, sweep: bool = False, **explicit: Any) -> DltSource:
@@ -115,17 +113,18 @@ def finance_batches(
     until they close and a batch whose export failed is offered again. A sweep lists every batch since
     the start date instead: a closed batch YM revised since it was loaded (its ItemCount changed) is then
     read again (see `finance_batch_items`)."""
-    state = dlt.current.source_state().get(BATCH_STATE, {})
+    state = SourceState.current()
+    book, memory = state.batches, state.list("finance_batches")
     now = datetime.now(timezone.utc)
-    everything = sweep.requested or sweep_due("finance_batches", sweep.every, now)
-    anchor = None if everything else state.get("anchor")
+    everything = sweep.requested or memory.sweep_due(sweep.every, now)
+    anchor = None if everything else book.anchor
     since = _server_local(start, zone)
     listed = client.finance_batches(start_batch_id=anchor, since=since, page_size=page_size)
     if everything:
-        swept("finance_batches", now)
+        memory.swept(now)
     if anchor and not listed:
         # The anchor batch itself is always part of a listing from it: YM no longer knows that id.
-        created = state.get("anchor_created") or since
+        created = book.anchor_created or since
         logger.warning(
             "YM lists no batch from StartBatchID %s (the oldest batch not fully loaded); listing the batches "
             "created since %s instead",
@@ -145,10 +144,10 @@ def finance_batch_items(batches: pa.Table, reader: BatchReader, concurrency: int
     a batch that cannot be read whole is recorded as failed, the others still load, and the next run
     retries it.
     """
-    state = dlt.current.source_state().setdefault(BATCH_STATE, {})
-    loaded: set[str] = set(state.get("loaded", []))
+    book = SourceState.current().batches
+    loaded = book.loaded
     # ItemCount of every batch when it was loaded: a closed batch listed with another count was revised.
-    counts: dict[str, int] = state.setdefault("counts", {})
+    counts = book.counts
     listed = batches.select(["batch_id", "closed_date", "item_count", "create_date_time"]).to_pylist()
     revised = {
         b["batch_id"]: counts[b["batch_id"]]
@@ -196,11 +195,10 @@ def finance_batch_items(batches: pa.Table, reader: BatchReader, concurrency: int
     # Next run starts at the oldest batch still open or not loaded; older ones are done for good.
     pending = [i for i, b in enumerate(listed) if b["closed_date"] is None or b["batch_id"] not in loaded]
     start = pending[0] if pending else len(listed) - 1
-    state["anchor"] = listed[start]["batch_id"]
     created = listed[start]["create_date_time"]
-    state["anchor_created"] = _server_local(created, reader.naive_tz) if created else None
-    state["loaded"] = [b["batch_id"] for b in listed[start:] if b["batch_id"] in loaded]
-    state["failed"] = failed
+    book.start_at(listed[start]["batch_id"], _server_local(created, reader.naive_tz) if created else None)
+    book.loaded = [b["batch_id"] for b in listed[start:] if b["batch_id"] in loaded]
+    book.failed = failed
 
 
 class InvoiceItemsSweep:
@@ -234,9 +232,10 @@ def invoice_items(
     becomes the newest entry date read, never later than the moment the run started.
     """
     run_started = datetime.now(timezone.utc)
-    last = cursor("invoice_items")
+    memory = SourceState.current().list("invoice_items")
+    last = memory.cursor
     since = start if last is None else max(start, last - overlap)
-    sweeping = last is None or sweep.requested or sweep_due("invoice_items", sweep.every, run_started)
+    sweeping = last is None or sweep.requested or memory.sweep_due(sweep.every, run_started)
     if sweeping and last is not None:
         # The days before the newest entry read: anything entered later than that is in the overlap anyway.
         since = max(start, last - sweep.days)
@@ -266,9 +265,9 @@ def invoice_items(
     if held:
         yield _once(seen, pa.concat_tables(held), repeated)
     if newest is not None:
-        set_cursor("invoice_items", min(newest, run_started))
+        memory.cursor = min(newest, run_started)
     if sweeping:
-        swept("invoice_items", run_started)
+        memory.swept(run_started)
         logger.info(
             "YM invoice items swept from %s: %d rows in %d pages", since.isoformat(timespec="seconds"), rows, requests
         )
@@ -285,12 +284,12 @@ def spool_root() -> Path:
 
 def failed_batches(source_state: dict[str, Any]) -> dict[str, str]:
     """Batches the last run could not read, by id, with the reason (from the pipeline's state)."""
-    return dict(source_state.get(BATCH_STATE, {}).get("failed", {}))
+    return SourceState(source_state).batches.failed
 
 
 def batch_anchor(source_state: dict[str, Any]) -> dict[str, str]:
     """Where the next run starts listing batches: the oldest one not yet fully loaded."""
-    anchor = source_state.get(BATCH_STATE, {}).get("anchor")
+    anchor = SourceState(source_state).batches.anchor
     return {"finance_batches (StartBatchID)": str(anchor)} if anchor else {}
 
 

@@ -18,6 +18,7 @@ from dlt.extract.resource import DltResource
 from dlt.extract.source import DltSource
 
 from finsync.http import Records, bounded_map
+from finsync.sources.state import SourceState
 from finsync.tables import Origin, PiiMode, Table, parse_timestamp, unnested
 
 from .client import CHART_OF_ACCOUNTS_PATH, CURRENCIES_PATH, EXCHANGE_RATES_PATH, JsonObject, YouniumClient
@@ -280,9 +281,7 @@ def settlement_rows(payments: list[JsonObject]) -> list[JsonObject]:
 def tenant(client: YouniumClient, legal_entity: str | None, base: BaseCurrency) -> Iterator[pa.Table]:
     """The legal entity this dataset holds and its base currency (written when that changed)."""
     row = {"key": legal_entity or "-", "legalEntity": legal_entity, "baseCurrency": base.code}
-    state = dlt.current.source_state()
-    if state.get("tenant_written") != row:
-        state["tenant_written"] = row
+    if SourceState.current().tenant_changed(row):
         yield TENANT.from_rows([row], UTC)
 
 

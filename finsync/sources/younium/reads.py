@@ -20,15 +20,7 @@ from dlt.extract.resource import DltResource
 
 from finsync import progress
 from finsync.http import Records, bounded_map
-from finsync.sources.state import (
-    cursor,
-    last_read_digest,
-    last_read_rows,
-    set_cursor,
-    set_last_read,
-    sweep_due,
-    swept,
-)
+from finsync.sources.state import SourceState
 from finsync.tables import Kind, Sensitivity, parse_timestamp
 from finsync.values import Inexact, convert_array
 
@@ -41,7 +33,6 @@ UTC = timezone.utc
 SWEPT = ("invoices", "accounts", "invoice_batches")
 # The lists with no modified field: read whole on every run.
 ALWAYS_WHOLE = ("payments", "chart_of_accounts", "currencies", "exchange_rates")
-WHOLE_READ_STATE = "whole_reads"
 # Records handed to the tables at once: dlt checks a table's hints on every item it is given (about as long
 # as converting a page of 100 records), so pages are joined before they are converted.
 GATHERED_RECORDS = 2_000
@@ -64,11 +55,8 @@ class ByIdReads:
     def __init__(self, fetch: Callable[[str], JsonObject | None], children: str, concurrency: int) -> None:
         self.fetch, self.children, self.concurrency = fetch, children, concurrency
 
-    def state_key(self, table: str) -> str:
-        return f"{table}_read_by_id"  # record id -> its last change when a run last read it whole
-
     def complete(self, table: str, page: list[JsonObject]) -> list[JsonObject]:
-        read: dict[str, str] = dlt.current.source_state().setdefault(self.state_key(table), {})
+        read = SourceState.current().list(table).read_by_id
         ids = [str(r["id"]) for r in page if r.get("id") and read.get(str(r["id"])) != self.last_change(r)]
         found: dict[str, JsonObject] = {}
         for outcome in bounded_map(self.fetch, ids, self.concurrency):
@@ -88,7 +76,7 @@ class ByIdReads:
 
     def forget_before(self, table: str, moment: datetime) -> None:
         """Drop the remembered reads no window from `moment` on can list again."""
-        forget_changed_before(dlt.current.source_state().get(self.state_key(table), {}), moment, lambda c: c)
+        forget_changed_before(SourceState.current().list(table).read_by_id, moment, lambda c: c)
 
 
 class Unchanged:
@@ -100,15 +88,12 @@ class Unchanged:
     written again if it comes back.
     """
 
-    def state_key(self, table: str) -> str:
-        return f"{table}_written"  # record id -> [its modified, a digest of it as written]
-
     def begin(self, table: str, *, whole: bool) -> None:
         if whole:
-            dlt.current.source_state()[self.state_key(table)] = {}
+            SourceState.current().list(table).forget_written()
 
     def new(self, table: str, rows: list[JsonObject], *, whole: bool) -> list[JsonObject]:
-        written: dict[str, list[str]] = dlt.current.source_state().setdefault(self.state_key(table), {})
+        written = SourceState.current().list(table).written
         kept = []
         for row in rows:
             digest = hashlib.sha256(json.dumps(row, sort_keys=True, default=str).encode()).hexdigest()
@@ -123,7 +108,7 @@ class Unchanged:
 
     def forget_before(self, table: str, moment: datetime) -> None:
         """Drop the digests of records no window from `moment` on can list again."""
-        forget_changed_before(dlt.current.source_state().get(self.state_key(table), {}), moment, lambda w: w[0])
+        forget_changed_before(SourceState.current().list(table).written, moment, lambda w: w[0])
 
 
 def forget_changed_before(remembered: dict[str, Any], moment: datetime, changed: Callable[[Any], str]) -> None:
@@ -151,9 +136,10 @@ class ModifiedWindows:
     def read(
         self, table: str, pages: Callable[[Window], Iterator[Records]], by_id: ByIdReads | None = None
     ) -> Iterator[Records]:
-        last = cursor(table)
+        memory = SourceState.current().list(table)
+        last = memory.cursor
         now = datetime.now(UTC).replace(microsecond=0)
-        sweep = table in SWEPT and last is not None and (self.force or sweep_due(table, self.sweep_every, now))
+        sweep = table in SWEPT and last is not None and (self.force or memory.sweep_due(self.sweep_every, now))
         after = self.start if last is None or sweep else max(self.start, last - self.overlap)
         window = Window(after, now, resumed=last is not None, complete=after == self.start)
         newest, records, requests, started = last, 0, 0, time.monotonic()
@@ -179,12 +165,12 @@ class ModifiedWindows:
             elif kept := self.unchanged.new(table, rows, whole=whole):
                 yield kept
         if newest is not None:
-            set_cursor(table, min(newest, window.before))
+            memory.cursor = min(newest, window.before)
             (by_id or self.unchanged).forget_before(table, min(newest, window.before) - self.overlap)
         cost = (records, requests, round(time.monotonic() - started, 1))
-        record_whole_read(table, whole=whole, sweep_cost=cost if sweep else None)
+        memory.read_this_run(whole=whole, sweep_cost=cost if sweep else None)
         if whole and table in SWEPT:
-            swept(table, now)  # a first read of everything counts as a sweep
+            memory.swept(now)  # a first read of everything counts as a sweep
         if sweep:
             logger.info("Younium sweep of %s: %d records in %d requests, %.1f s", table, *cost)
 
@@ -234,7 +220,8 @@ def whole_records(
     """
 
     def read() -> Iterator[list[JsonObject]]:
-        before = last_read_rows(table)
+        memory = SourceState.current().list(table)
+        before, last_digest = memory.last_whole_read
         digest: Any = hashlib.sha256(shape().encode())
         held: list[list[JsonObject]] = []
         rows = 0
@@ -249,32 +236,23 @@ def whole_records(
                 yield from held
                 digest, held = None, []
         found = digest.hexdigest() if digest is not None else None
-        if found is None or found != last_read_digest(table):
+        if found is None or found != last_digest:
             yield from held
-        set_last_read(table, rows, found)
+        memory.whole_read(rows, found)
 
     return dlt.resource(read, name=f"{table}_records", selected=False)
 
 
-def record_whole_read(table: str, *, whole: bool, sweep_cost: tuple[int, int, float] | None) -> None:
-    """Note in the state whether this run read `table` whole, and what its sweep cost (records, requests,
-    seconds): the runner marks what a whole read no longer lists as deleted, and reports the cost."""
-    reads = dlt.current.source_state().setdefault(WHOLE_READ_STATE, {})
-    reads[table] = {"whole": whole, "sweep": list(sweep_cost) if sweep_cost else None}
-
-
 def whole_reads_this_run(state: dict[str, Any]) -> set[str]:
     """The lists the last run read whole (those without a modified field always are)."""
-    return {*ALWAYS_WHOLE, *(table for table, read in state.get(WHOLE_READ_STATE, {}).items() if read["whole"])}
+    return {*ALWAYS_WHOLE, *SourceState(state).read_whole()}
 
 
 def sweep_notes(state: dict[str, Any]) -> list[str]:
     """What the last run's sweep cost, list by list."""
     return [
         f"swept {table} for deletions: {records:,} records in {requests:,} requests, {seconds:.1f} s"
-        for table, read in sorted(state.get(WHOLE_READ_STATE, {}).items())
-        if read["sweep"]
-        for records, requests, seconds in [read["sweep"]]
+        for table, (records, requests, seconds) in SourceState(state).sweep_costs().items()
     ]
 
 
