@@ -58,7 +58,7 @@ SOURCES: dict[str, SourceSpec] = {
         younium_source.TABLES,
         options=("sweep",),
         whole_reads=younium_source.WHOLE_READS,
-        read_whole=younium_source.whole_reads_this_run,
+        read_whole=younium_source.read_whole,
         complete_children=younium_source.COMPLETE_CHILDREN,
         notes=younium_source.sweep_notes,
     ),

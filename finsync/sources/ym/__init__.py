@@ -20,6 +20,7 @@ from finsync import progress
 from finsync.errors import AuthenticationError, Interrupted
 from finsync.first_seen import FirstSeen
 from finsync.http import bounded_map
+from finsync.sources.reads import Windows
 from finsync.sources.state import SourceState
 from finsync.tables import Origin, PiiMode
 
@@ -231,15 +232,12 @@ def invoice_items(
     Every row YM returns is loaded, whatever its entry date: finsync filters nothing itself. The cursor
     becomes the newest entry date read, never later than the moment the run started.
     """
-    run_started = datetime.now(timezone.utc)
     memory = SourceState.current().list("invoice_items")
-    last = memory.cursor
-    since = start if last is None else max(start, last - overlap)
-    sweeping = last is None or sweep.requested or memory.sweep_due(sweep.every, run_started)
-    if sweeping and last is not None:
-        # The days before the newest entry read: anything entered later than that is in the overlap anyway.
-        since = max(start, last - sweep.days)
-    newest = last
+    # A sweep re-reads the days before the newest entry read: anything entered later is in the overlap anyway.
+    windows = Windows(start, overlap, sweep.every, sweep_back=sweep.days, force=sweep.requested)
+    window = windows.open(memory)
+    since = window.after
+    newest = memory.cursor
     requests = rows = 0
     pages = client.invoice_items(
         date_from=_server_local(start, zone),
@@ -264,10 +262,8 @@ def invoice_items(
             held = []
     if held:
         yield _once(seen, pa.concat_tables(held), repeated)
-    if newest is not None:
-        memory.cursor = min(newest, run_started)
-    if sweeping:
-        memory.swept(run_started)
+    windows.close(memory, window, newest)
+    if window.sweep or window.complete:
         logger.info(
             "YM invoice items swept from %s: %d rows in %d pages", since.isoformat(timespec="seconds"), rows, requests
         )

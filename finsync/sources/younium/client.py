@@ -6,7 +6,6 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any
 from urllib.parse import quote
@@ -30,6 +29,7 @@ from finsync.http import (
     register_secret,
 )
 from finsync.http.columnar import ListPage
+from finsync.sources.reads import Window
 
 from .answers import error_summary, is_nothing_found
 from .settings import YouniumSettings
@@ -78,20 +78,6 @@ def iso_utc(moment: datetime) -> str:
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=timezone.utc)
     return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-@dataclass(frozen=True)
-class Window:
-    """An incremental read's closed window: records modified after `after` and before `before`. Its end
-    is fixed when the run starts, so a record that changes while the run reads is left to the next run."""
-
-    after: datetime
-    before: datetime
-    resumed: bool = False  # it continues from a cursor: its overlap re-reads records, so it is never empty
-    complete: bool = False  # it reads from the start date: every record comes with all its children
-
-    def params(self) -> dict[str, str]:
-        return {"ModifiedAfter": iso_utc(self.after), "ModifiedBefore": iso_utc(self.before)}
 
 
 def parse_page(body: object, requested: int, what: str) -> Page:
@@ -315,7 +301,8 @@ class YouniumClient:
     # -- endpoints -------------------------------------------------------------------------------------------
 
     def _window(self, path: str, window: Window | None, records: pa.Schema | None = None) -> Iterator[Records]:
-        params = window.params() if window else {}
+        # A closed window: what changed after its start and before its end, both sent (bounds undocumented).
+        params = {"ModifiedAfter": iso_utc(window.after), "ModifiedBefore": iso_utc(window.before)} if window else {}
         return self.pages(path, params, expect_rows=window is not None and window.resumed, records=records)
 
     def invoice_batches(self, window: Window | None = None) -> Iterator[list[JsonObject]]:

@@ -10,7 +10,7 @@ import json
 import logging
 import time
 from collections.abc import Callable, Iterable, Iterator
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timezone
 from typing import Any
 
 import dlt
@@ -20,19 +20,16 @@ from dlt.extract.resource import DltResource
 
 from finsync import progress
 from finsync.http import Records, bounded_map
+from finsync.sources.reads import ListRead, Window, Windows
 from finsync.sources.state import SourceState
 from finsync.tables import Kind, Sensitivity, parse_timestamp
 from finsync.values import Inexact, convert_array
 
-from .client import JsonObject, Window
+from .client import JsonObject
 
 logger = logging.getLogger(__name__)
 
 UTC = timezone.utc
-# The lists a sweep reads whole to find deletions.
-SWEPT = ("invoices", "accounts", "invoice_batches")
-# The lists with no modified field: read whole on every run.
-ALWAYS_WHOLE = ("payments", "chart_of_accounts", "currencies", "exchange_rates")
 # Records handed to the tables at once: dlt checks a table's hints on every item it is given (about as long
 # as converting a page of 100 records), so pages are joined before they are converted.
 GATHERED_RECORDS = 2_000
@@ -120,33 +117,26 @@ def forget_changed_before(remembered: dict[str, Any], moment: datetime, changed:
 
 
 class ModifiedWindows:
-    """Closed windows over `modified`: each read covers (its cursor less the overlap, the moment it
-    started), and its cursor becomes the newest `modified` it read, never past that moment. Records are
-    merged by id, so the overlap's re-read rows change nothing.
+    """Lists read in closed windows over `modified` (`Windows`), merged by id, so the overlap's re-read rows
+    change nothing. A sweep reads a list whole instead (from the start date), for the lists `swept`:
+    whatever the warehouse holds that it no longer lists is gone upstream, and is marked deleted after the
+    load. Its cost is kept in the state for the run's summary."""
 
-    A sweep reads a list whole instead (from the start date): whatever the warehouse holds that it no
-    longer lists is gone upstream, and is marked deleted after the load. It runs every `sweep_every` (and
-    whenever `force`d), for the lists in SWEPT; its cost is kept in the state for the run's summary.
-    """
-
-    def __init__(self, start: datetime, overlap: timedelta, sweep_every: timedelta, force: bool = False) -> None:
-        self.start, self.overlap, self.sweep_every, self.force = start, overlap, sweep_every, force
+    def __init__(self, windows: Windows) -> None:
+        self.windows = windows
         self.unchanged = Unchanged()
 
     def read(
-        self, table: str, pages: Callable[[Window], Iterator[Records]], by_id: ByIdReads | None = None
+        self, listed: ListRead, pages: Callable[[Window], Iterator[Records]], by_id: ByIdReads | None = None
     ) -> Iterator[Records]:
+        table = listed.name
         memory = SourceState.current().list(table)
-        last = memory.cursor
-        now = datetime.now(UTC).replace(microsecond=0)
-        sweep = table in SWEPT and last is not None and (self.force or memory.sweep_due(self.sweep_every, now))
-        after = self.start if last is None or sweep else max(self.start, last - self.overlap)
-        window = Window(after, now, resumed=last is not None, complete=after == self.start)
-        newest, records, requests, started = last, 0, 0, time.monotonic()
+        window = self.windows.open(memory, sweeps=listed.swept)
+        newest, records, requests, started = memory.cursor, 0, 0, time.monotonic()
 
-        def counted(listed: Iterator[Records]) -> Iterator[Records]:
+        def counted(found: Iterator[Records]) -> Iterator[Records]:
             nonlocal newest, records, requests
-            for page in listed:
+            for page in found:
                 latest = newest_modified(page)
                 if latest is not None and (newest is None or latest > newest):
                     newest = latest
@@ -164,23 +154,21 @@ class ModifiedWindows:
                 yield by_id.complete(table, rows)
             elif kept := self.unchanged.new(table, rows, whole=whole):
                 yield kept
+        self.windows.close(memory, window, newest, sweeps=listed.swept)
         if newest is not None:
-            memory.cursor = min(newest, window.before)
-            (by_id or self.unchanged).forget_before(table, min(newest, window.before) - self.overlap)
+            (by_id or self.unchanged).forget_before(table, min(newest, window.before) - self.windows.overlap)
         cost = (records, requests, round(time.monotonic() - started, 1))
-        memory.read_this_run(whole=whole, sweep_cost=cost if sweep else None)
-        if whole and table in SWEPT:
-            memory.swept(now)  # a first read of everything counts as a sweep
-        if sweep:
+        memory.read_this_run(whole=whole, sweep_cost=cost if window.sweep else None)
+        if window.sweep:
             logger.info("Younium sweep of %s: %d records in %d requests, %.1f s", table, *cost)
 
     def records(
-        self, table: str, pages: Callable[[Window], Iterator[Records]], *, by_id: ByIdReads | None = None
+        self, listed: ListRead, pages: Callable[[Window], Iterator[Records]], *, by_id: ByIdReads | None = None
     ) -> DltResource:
-        """The records of `table`'s list, read in this closed window when the pipeline runs, as a resource
-        that feeds the tables made from them (it is no table itself); with `by_id`, an incremental window's
-        records are read again by id, whole."""
-        return dlt.resource(self.read(table, pages, by_id), name=f"{table}_records", selected=False)
+        """The records of a list, read in this closed window when the pipeline runs, as a resource that feeds
+        the tables made from them (it is no table itself); with `by_id`, an incremental window's records are
+        read again by id, whole."""
+        return dlt.resource(self.read(listed, pages, by_id), name=f"{listed.name}_records", selected=False)
 
 
 def gathered(pages: Iterable[Records]) -> Iterator[Records]:
@@ -243,9 +231,9 @@ def whole_records(
     return dlt.resource(read, name=f"{table}_records", selected=False)
 
 
-def whole_reads_this_run(state: dict[str, Any]) -> set[str]:
-    """The lists the last run read whole (those without a modified field always are)."""
-    return {*ALWAYS_WHOLE, *SourceState(state).read_whole()}
+def whole_reads_this_run(state: dict[str, Any], always: tuple[str, ...]) -> set[str]:
+    """The lists the last run read whole (those with no modified field, `always`, always are)."""
+    return {*always, *SourceState(state).read_whole()}
 
 
 def sweep_notes(state: dict[str, Any]) -> list[str]:

@@ -1,0 +1,180 @@
+"""Every list the Younium source reads, declared once (`finsync.sources.reads.ListRead`): how it is read, the
+tables it feeds, what a whole read of it implies. A list is read in closed windows over `modified` when it
+has one (with a sweep, for the lists `swept`, to find deletions), else whole on every run; rows a whole read
+did not write are marked `deleted_at` after it loaded (never removed). Adding a list is a declaration here,
+the client method that pages it, and its table.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from typing import Any
+
+import dlt
+import pyarrow as pa
+
+from finsync.http import bounded_map
+from finsync.sources.reads import WHOLE, WINDOW, ById, Feed, ListRead
+from finsync.tables import parse_timestamp, unnested
+
+from .client import CHART_OF_ACCOUNTS_PATH, CURRENCIES_PATH, EXCHANGE_RATES_PATH, JsonObject, YouniumClient
+from .ledger import (
+    ACCOUNTING_PERIODS,
+    ACCOUNTING_TRANSACTION_LINES,
+    ACCOUNTING_TRANSACTIONS,
+    CHART_OF_ACCOUNTS,
+    CURRENCIES,
+    EXCHANGE_RATES,
+    JOURNALS,
+    line_rows,
+    period_rows,
+    voucher_rows,
+)
+from .rows import (
+    batch_group_rows,
+    batch_invoice_rows,
+    batch_rows,
+    invoice_line_columns,
+    invoice_line_rows,
+    settlement_rows,
+)
+from .schema import (
+    ACCOUNTS,
+    INVOICE_BATCH_GROUPS,
+    INVOICE_BATCH_INVOICES,
+    INVOICE_BATCH_LOG,
+    INVOICE_BATCHES,
+    INVOICE_LINES,
+    INVOICES,
+    PAYMENT_SETTLEMENTS,
+    PAYMENTS,
+    invoice_records,
+)
+
+UTC = timezone.utc
+
+
+@dataclass
+class YouniumRun:
+    """What the lists are read with in one run: the client, how many requests a fan-out sends at once, and the
+    tenant's base currency (`GET /Currency/BaseCurrency`, asked once, when first needed)."""
+
+    client: YouniumClient
+    concurrency: int
+    _base: str = field(default="", repr=False)
+
+    @property
+    def base_currency(self) -> str:
+        if not self._base:
+            self._base = self.client.base_currency()
+        return self._base
+
+    def currencies(self, again: bool) -> Iterator[list[JsonObject]]:
+        """The currencies, the base currency flagged (so a change of it is a change of the list)."""
+        for page in self.client.whole(CURRENCIES_PATH, again):
+            yield [c | {"isBase": c.get("code") == self.base_currency} for c in page]
+
+
+@dlt.transformer(name="invoice_batch_log")
+def invoice_batch_log(batches: list[JsonObject], run: YouniumRun) -> Iterator[pa.Table]:
+    """The log of every batch read this run, several batches at a time (one request per batch)."""
+    ids = [str(batch["id"]) for batch in batches if batch.get("id")]
+    for outcome in bounded_map(run.client.batch_log, ids, run.concurrency):
+        if outcome.error is not None:
+            raise outcome.error
+        rows = [_log_row(outcome.item, entry) for entry in outcome.result or []]
+        if rows:
+            yield INVOICE_BATCH_LOG.from_rows(rows, UTC)
+
+
+def _log_row(batch_id: str, entry: JsonObject) -> dict[str, Any]:
+    try:
+        created: object = parse_timestamp(entry.get("created"), UTC)
+    except ValueError:
+        created = entry.get("created")  # the table's conversion reports it
+    stamp = created.isoformat() if isinstance(created, datetime) else created
+    digest = hashlib.sha256(str(entry.get("errorMessage") or "").encode()).hexdigest()[:12]
+    parts = (batch_id, entry.get("entityId"), entry.get("reference"), stamp, digest)
+    return {**entry, "invoiceBatchId": batch_id, "key": "|".join(str(p or "") for p in parts)}
+
+
+INVOICE_RECORDS = invoice_records("mask")  # pages of a complete window, decoded straight into Arrow
+LISTS = (
+    ListRead(
+        "invoice_batches",
+        WINDOW,
+        lambda run, window: run.client.invoice_batches(window),
+        (
+            Feed(INVOICE_BATCHES, batch_rows),
+            Feed(INVOICE_BATCH_INVOICES, batch_invoice_rows),
+            Feed(INVOICE_BATCH_GROUPS, batch_group_rows),
+            Feed(INVOICE_BATCH_LOG, fan_out=invoice_batch_log),
+        ),
+        swept=True,
+        marks_deleted=("invoice_batches",),
+    ),
+    ListRead(
+        "invoices",
+        WINDOW,
+        lambda run, window: run.client.invoices(window, INVOICE_RECORDS),
+        (Feed(INVOICES, columns=unnested), Feed(INVOICE_LINES, invoice_line_rows, invoice_line_columns)),
+        swept=True,
+        marks_deleted=("invoices", "invoice_lines"),
+        # Each invoice a window lists is read again by id with all its lines: those it did not write are gone.
+        complete_children={"invoice_lines": ("invoices", "invoice_id")},
+        by_id=ById("invoiceLines", lambda run, invoice_id: run.client.invoice(invoice_id)),
+    ),
+    ListRead(
+        "accounts",
+        WINDOW,
+        lambda run, window: run.client.accounts(window),
+        (Feed(ACCOUNTS),),
+        swept=True,
+        marks_deleted=("accounts",),
+    ),
+    ListRead(
+        "journals",
+        WINDOW,
+        lambda run, window: run.client.journals(window),
+        (Feed(JOURNALS), Feed(ACCOUNTING_TRANSACTIONS, voucher_rows), Feed(ACCOUNTING_TRANSACTION_LINES, line_rows)),
+        by_id=ById("vouchers", lambda run, journal_id: run.client.journal(journal_id)),
+    ),
+    ListRead(
+        "payments",
+        WHOLE,
+        lambda run, again: run.client.payments(again),
+        (Feed(PAYMENTS), Feed(PAYMENT_SETTLEMENTS, settlement_rows)),
+        marks_deleted=("payments", "payment_settlements"),
+    ),
+    # Reopening or closing a period modifies none of its journals: the headers are read whole each run.
+    ListRead(
+        "journal_details",
+        WHOLE,
+        lambda run, again: run.client.journal_details(again),
+        (Feed(ACCOUNTING_PERIODS, period_rows),),
+    ),
+    ListRead(
+        "chart_of_accounts",
+        WHOLE,
+        lambda run, again: run.client.whole(CHART_OF_ACCOUNTS_PATH, again),
+        (Feed(CHART_OF_ACCOUNTS),),
+        marks_deleted=("chart_of_accounts",),
+    ),
+    ListRead(
+        "currencies",
+        WHOLE,
+        lambda run, again: run.currencies(again),
+        (Feed(CURRENCIES),),
+        marks_deleted=("currencies",),
+    ),
+    ListRead(
+        "exchange_rates",
+        WHOLE,
+        lambda run, again: run.client.whole(EXCHANGE_RATES_PATH, again),
+        (Feed(EXCHANGE_RATES),),
+        marks_deleted=("exchange_rates",),
+    ),
+)
