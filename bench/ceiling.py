@@ -105,7 +105,7 @@ def ym_ceiling_pages(http: Any, settings: Mapping[str, Any]) -> Iterator[pa.Tabl
 
 def split_invoices(invoices: pa.Table) -> tuple[pa.Table, pa.Table]:
     """A page of invoices as finsync's `invoices` and `invoice_lines` tables, each line keyed to its invoice."""
-    from finsync.sources.younium import invoice_line_columns
+    from finsync.sources.younium.rows import invoice_line_columns
     from finsync.sources.younium.schema import INVOICE_LINES, INVOICES
     from finsync.tables import unnested
 

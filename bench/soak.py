@@ -143,8 +143,9 @@ class Kill:
     after: float | None = None
 
 
-def run_finsync(args: list[str], env: dict[str, str], cwd: Path, kill: Kill | None) -> tuple[int | None, bool]:
-    """Exit code of `finsync run` (None when it was killed), and whether an aimed kill landed where aimed."""
+def run_finsync(args: list[str], env: dict[str, str], cwd: Path, kill: Kill | None) -> tuple[int | None, bool, str]:
+    """Exit code of `finsync run` (None when it was killed), whether an aimed kill landed where aimed, and
+    the error it printed last."""
     if kill is not None and kill.point:
         env = {**env, ARMED_VARIABLE: kill.point, SIGNAL_VARIABLE: kill.signal}
     process = subprocess.Popen(
@@ -158,12 +159,13 @@ def run_finsync(args: list[str], env: dict[str, str], cwd: Path, kill: Kill | No
             raise
         process.send_signal(signal.SIGKILL)
         process.communicate(timeout=30)
-        return None, False
+        return None, False, ""
     if kill is not None and kill.point and f"crash point {kill.point} reached" in errors:
-        return None, True
+        return None, True, ""
+    last = next((line for line in reversed(errors.splitlines()) if line.startswith("error")), "")
     if VERBOSE and process.returncode:
         print(f"  exit {process.returncode}: …{errors.strip()[-300:]}", flush=True)
-    return process.returncode, False
+    return process.returncode, False, last
 
 
 def choose_kill(rng: random.Random, situation: str, step: int) -> Kill | None:
@@ -366,7 +368,7 @@ def schedule(number: int, seed: int, steps: int, dsn: str | None, tally: Tally) 
                 tally.faults += arm_faults(rng, server)
             if VERBOSE:
                 print(f"  step {step}: run {kill or ''}", flush=True)
-            code, landed = run_finsync([*args, *(["--sweep"] if sweep else [])], env, tmp, kill)
+            code, landed, _ = run_finsync([*args, *(["--sweep"] if sweep else [])], env, tmp, kill)
             tally.runs += 1
             if code is None:
                 tally.kills += 1
@@ -385,12 +387,12 @@ def schedule(number: int, seed: int, steps: int, dsn: str | None, tally: Tally) 
                     print(f"  EXIT 0 WITH DATA MISSING: {tally.exit_0_missing[-1]}", flush=True)
         server.sandbox.faults.clear()
         for _ in range(3):
-            code, _ = run_finsync([*args, *(["--sweep"] if sweep else [])], env, tmp, None)
+            code, _, error = run_finsync([*args, *(["--sweep"] if sweep else [])], env, tmp, None)
             tally.runs += 1
             tally.exits[code or 0] += 1
             if code == 0:
                 break
-        final = differences(reader, server) if code == 0 else [f"the clean reruns exited {code}"]
+        final = differences(reader, server) if code == 0 else [f"the clean reruns exited {code}: {error[:300]}"]
         if final:
             tally.mismatches.append(f"schedule {number} ({destination}): {final[0]}")
             print(f"  MISMATCH: {tally.mismatches[-1]}", flush=True)

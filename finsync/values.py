@@ -183,7 +183,7 @@ def _decimal(value: object, quantum: Decimal) -> Decimal | None:
         raise InvalidOperation
     return (
         number.quantize(quantum, rounding=ROUND_HALF_EVEN)
-        if number.as_tuple().exponent < quantum.as_tuple().exponent
+        if int(number.as_tuple().exponent) < int(quantum.as_tuple().exponent)  # finite: an int exponent
         else number
     )
 

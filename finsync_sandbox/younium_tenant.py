@@ -21,8 +21,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any, Literal
 
-from . import younium_edits as edits
-from . import younium_gl
+from . import younium_edits as edits, younium_gl
 from .config import SandboxConfig
 from .formats import money, uuid_of
 from .younium_auth import IdempotencyStore, Tokens

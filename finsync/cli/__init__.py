@@ -76,7 +76,7 @@ def _options(
     ] = False,
 ) -> None:
     """Keep a finance warehouse in sync with YourMembership and Younium."""
-    configure(log_format.value, quiet=quiet, verbose=verbose)  # type: ignore[arg-type]
+    configure(log_format.value, quiet=quiet, verbose=verbose)
 
 
 class SourceChoice(str, Enum):
@@ -257,8 +257,7 @@ def check(
     ] = False,
 ) -> None:
     """Gate a schedule: every selected tenant loaded, holds rows, is recent enough, and adds up. Exit 1 if not."""
-    from finsync.warehouse.reconcile import acknowledge as acknowledge_changes
-    from finsync.warehouse.reconcile import reconcile
+    from finsync.warehouse.reconcile import acknowledge as acknowledge_changes, reconcile
 
     limit: timedelta | None = duration(max_age, "--max-age") if max_age else None
     target = warehouse(destination, duckdb_path)

@@ -31,7 +31,7 @@ DuckdbPath = Annotated[Path, typer.Option("--duckdb-path", metavar="FILE", help=
 def warehouse(destination: DestinationChoice, duckdb_path: Path) -> Warehouse:
     from finsync.warehouse.database import Warehouse
 
-    return Warehouse(destination.value, duckdb_path)  # type: ignore[arg-type]
+    return Warehouse(destination.value, duckdb_path)
 
 
 _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}

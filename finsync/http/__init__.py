@@ -7,7 +7,31 @@ import httpx, tenacity and dlt."""
 from __future__ import annotations
 
 from importlib import import_module
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:  # what the names are, for the type checker (at run time they load on first use)
+    from .auth import Credential as Credential, RenewingAuth as RenewingAuth
+    from .client import (
+        HttpClient as HttpClient,
+        HttpSettings as HttpSettings,
+        JsonObject as JsonObject,
+        Reply as Reply,
+        Rule as Rule,
+    )
+    from .concurrency import Outcome as Outcome, bounded_map as bounded_map, read_ahead as read_ahead
+    from .paging import (
+        CountedPaginator as CountedPaginator,
+        Page as Page,
+        Records as Records,
+        RepeatingListPaginator as RepeatingListPaginator,
+        ShortPagePaginator as ShortPagePaginator,
+    )
+    from .redaction import (
+        install_log_redaction as install_log_redaction,
+        redact as redact,
+        register_secret as register_secret,
+    )
+    from .stop import pause as pause, raise_if_stopping as raise_if_stopping, request_stop as request_stop
 
 _HOMES = {
     "Credential": "auth",

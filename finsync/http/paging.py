@@ -8,7 +8,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeAlias
 
 import pyarrow as pa
 
@@ -21,7 +21,7 @@ logger = logging.getLogger(__name__)
 
 JsonObject = dict[str, Any]
 # A page's records: JSON objects, or an Arrow table of them where the client decoded the page into Arrow.
-Records = list[JsonObject] | pa.Table
+Records: TypeAlias = "list[JsonObject] | pa.Table"
 
 
 def keys_of(rows: Records, key: str) -> list[Any]:

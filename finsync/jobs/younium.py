@@ -18,10 +18,10 @@ from typing import Any, Literal
 from urllib.parse import quote
 
 from finsync.errors import BatchJobError
-from finsync.http import Rule, pause
+from finsync.http import JsonObject, Rule, pause
 from finsync.jobs import DEFAULT_JOB_DESCRIPTION, DEFAULT_JOB_POLL_INTERVAL, DEFAULT_JOB_TIMEOUT
 from finsync.sources.younium.answers import error_summary, is_nothing_found
-from finsync.sources.younium.client import INVOICE_BATCHES_PATH, JsonObject, YouniumClient, iso_utc
+from finsync.sources.younium.client import INVOICE_BATCHES_PATH, YouniumClient, iso_utc
 
 logger = logging.getLogger(__name__)
 
@@ -238,7 +238,8 @@ def batch_log_errors(client: YouniumClient, batch_id: str) -> list[JsonObject]:
 
 def _result(status: str, message: str | None, body: object) -> JobResult:
     # Generated answers one BatchJobDetail, Posted a list of them.
-    details = [body] if isinstance(body, dict) else [d for d in body or [] if isinstance(d, dict)]
+    listed = body if isinstance(body, list) else []
+    details = [body] if isinstance(body, dict) else [d for d in listed if isinstance(d, dict)]
     first = next((d for d in details if d.get("batchId") or d.get("batchNumber")), details[0] if details else {})
     messages = [m for m in [message, *(_text(d.get("message")) for d in details)] if m]
     return JobResult(

@@ -77,7 +77,7 @@ def tenant_asset(plan: Plan, target: Target) -> dg.AssetsDefinition:
         group_name=GROUP,
         description=f"finsync run --source {target.source} --tenant {target.tenant}: its dataset {target.dataset}",
     )
-    def synced() -> dg.MaterializeResult:
+    def synced() -> dg.MaterializeResult[None]:
         rows = sync_tenant(plan, target.label)
         return dg.MaterializeResult(metadata={"dataset": target.dataset, "rows": sum(rows.values()), **rows})
 

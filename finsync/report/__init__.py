@@ -22,7 +22,7 @@ def write_report(warehouse: Warehouse, target: Path, timeout: float = 600) -> Pa
     """Run the notebook on `warehouse` (read-only) and write it, with its outputs, to `target`."""
     try:
         import nbformat
-        from jupyter_client import KernelManager
+        from jupyter_client.manager import KernelManager
         from nbclient import NotebookClient
         from nbclient.exceptions import CellExecutionError
         from nbconvert import HTMLExporter
@@ -35,7 +35,7 @@ def write_report(warehouse: Warehouse, target: Path, timeout: float = 600) -> Pa
     warehouse.check_usable()
     if not warehouse.exists():
         raise ReportFailed(f"{warehouse.describe()} holds no data yet: run `finsync run` (or `finsync demo`) first.")
-    notebook = nbformat.read(NOTEBOOK, as_version=4)
+    notebook = nbformat.read(NOTEBOOK, as_version=4)  # type: ignore[no-untyped-call]
     variables = (
         {"FINSYNC_POSTGRES_DSN": warehouse.postgres_dsn()}
         if warehouse.kind == "postgres"
@@ -51,7 +51,7 @@ def write_report(warehouse: Warehouse, target: Path, timeout: float = 600) -> Pa
     except CellExecutionError as error:
         summary = str(error).strip().splitlines()[-1] if str(error).strip() else type(error).__name__
         raise ReportFailed(f"the report notebook stopped on an error: {summary}. No report was written.") from None
-    exporter = HTMLExporter(template_name="lab")
+    exporter = HTMLExporter(template_name="lab")  # type: ignore[no-untyped-call]
     exporter.log.setLevel(logging.ERROR)  # it asks for alt text on every chart
     html, _resources = exporter.from_notebook_node(notebook)
     target.write_text(html, encoding="utf-8")

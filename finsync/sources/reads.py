@@ -22,7 +22,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
-from typing import Any, Literal
+from typing import Any, Final, Literal
 
 import pyarrow as pa
 
@@ -31,7 +31,9 @@ from finsync.tables import Table
 from .state import ListMemory
 
 UTC = timezone.utc
-WINDOW, WHOLE = "window", "whole"
+Reading = Literal["window", "whole"]
+WINDOW: Final = "window"
+WHOLE: Final = "whole"
 
 
 @dataclass(frozen=True)
@@ -114,7 +116,7 @@ class ListRead:
     whole, whether rows are expected) -> its pages), the tables it feeds, and what a whole read implies."""
 
     name: str
-    how: Literal["window", "whole"]
+    how: Reading
     fetch: Callable[[Any, Any], Iterator[Any]]
     feeds: tuple[Feed, ...]
     swept: bool = False  # a sweep reads it whole, to find deletions

@@ -17,7 +17,7 @@ from __future__ import annotations
 from collections.abc import Callable, MutableMapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
 import dlt
 
@@ -58,12 +58,12 @@ class ListMemory:
     @property
     def read_by_id(self) -> dict[str, str]:
         """Record id -> its last change when a run last read it whole by id."""
-        return self.raw.setdefault("read_by_id", {})
+        return cast(dict[str, str], self.raw.setdefault("read_by_id", {}))
 
     @property
     def written(self) -> dict[str, list[str]]:
         """Record id -> [its modified, a digest of it as written]."""
-        return self.raw.setdefault("written", {})
+        return cast(dict[str, list[str]], self.raw.setdefault("written", {}))
 
     def forget_written(self) -> None:
         self.raw["written"] = {}
@@ -103,7 +103,7 @@ class BatchBook:
 
     @property
     def counts(self) -> dict[str, int]:
-        return self.raw.setdefault("counts", {})
+        return cast(dict[str, int], self.raw.setdefault("counts", {}))
 
     @property
     def failed(self) -> dict[str, str]:

@@ -97,7 +97,7 @@ def named_tenants(source: str, env: Mapping[str, str] | None = None) -> list[str
         if key.upper().startswith(prefix) and "__" in key[len(prefix) :]
     }
     for provider in _toml_providers():
-        tables, _ = provider.get_value("tenants", Any, None, "sources", source)  # type: ignore[arg-type]
+        tables, _ = provider.get_value("tenants", Any, None, "sources", source)
         if isinstance(tables, Mapping):
             names |= {str(name) for name, table in tables.items() if isinstance(table, Mapping)}
     where = f"sources.{source}.tenants"
@@ -112,7 +112,7 @@ def own_values(target: Target, fields: Iterable[str]) -> dict[str, Any]:
     for provider in _providers():
         for name in fields:
             if name not in values:
-                value, _ = provider.get_value(name, Any, None, "sources", *target.section)  # type: ignore[arg-type]
+                value, _ = provider.get_value(name, Any, None, "sources", *target.section)
                 if value is not None:
                     values[name] = value
     return values
@@ -120,7 +120,7 @@ def own_values(target: Target, fields: Iterable[str]) -> dict[str, Any]:
 
 def is_set(source: str, field: str) -> bool:
     """Whether `sources.<source>.<field>` itself is set anywhere (the default tenant is configured)."""
-    return any(provider.get_value(field, Any, None, "sources", source)[0] is not None for provider in _providers())  # type: ignore[arg-type]
+    return any(provider.get_value(field, Any, None, "sources", source)[0] is not None for provider in _providers())
 
 
 def _providers() -> list[Any]:

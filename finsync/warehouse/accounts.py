@@ -130,7 +130,7 @@ def render(sql: str) -> str:
 
 
 def _setting(key: str) -> dict[str, Any]:
-    value = dlt.config.get(key)
+    value: Any = dlt.config.get(key)
     if isinstance(value, str):
         try:
             value = json.loads(value)

@@ -43,8 +43,8 @@ def after_load(
         return {}
     present = existing_tables(connection)
     for load in loads:
-        own = written is not None and load == loads[-1]
-        remove_repeats(connection, dataset, [t for t in spec.tables if not own or written.get(t.name)], load, present)
+        own = written if load == loads[-1] else None
+        remove_repeats(connection, dataset, [t for t in spec.tables if own is None or own.get(t.name)], load, present)
         crashpoints.reached("after_load.dedupe")
         replace_children(connection, dataset, spec.tables, load, present)
         mark_children_deleted(connection, dataset, spec.complete_children, load, present)

@@ -50,7 +50,7 @@ class PostgresLogin(PostgresCredentials):
     """dlt's PostgreSQL credentials without a required password: trust and peer auth, `PGPASSWORD` and
     `~/.pgpass` log in without one in the DSN."""
 
-    password: TSecretStrValue | None = None
+    password: TSecretStrValue | None = None  # type: ignore[assignment]  # dlt's base requires one
 
 
 @dataclass(frozen=True)
@@ -63,7 +63,7 @@ class Warehouse:
 
     # -- what dlt loads into ------------------------------------------------------------------------------
 
-    def destination(self) -> Destination:
+    def destination(self) -> Destination[Any, Any]:
         if self.kind == "duckdb":
             credentials = DuckDbCredentials()
             # Set, not parsed from a connection string: dlt parses those with SQLAlchemy (80 ms of imports).
@@ -78,7 +78,7 @@ class Warehouse:
         )
 
     @property
-    def loader_file_format(self) -> str | None:
+    def loader_file_format(self) -> Literal["parquet"] | None:
         """PostgreSQL loads Parquet files through ADBC's binary COPY: the Arrow batches a source yields are written
         once, as Parquet, and never converted to text (a CSV load spends as long converting as copying)."""
         return "parquet" if self.kind == "postgres" else None
@@ -277,8 +277,8 @@ def check_duckdb_path(path: Path) -> None:
 def duckdb_settings() -> dict[str, Any]:
     """What a load may take of the machine: DuckDB otherwise sizes itself to 80% of memory and every core,
     and a large merge uses what it is given. Rows need no insertion order (finsync queries by key)."""
-    memory = dlt.config.get("warehouse.duckdb_memory_limit") or DEFAULT_DUCKDB_MEMORY_LIMIT
-    threads = dlt.config.get("warehouse.duckdb_threads") or DEFAULT_DUCKDB_THREADS
+    memory: Any = dlt.config.get("warehouse.duckdb_memory_limit") or DEFAULT_DUCKDB_MEMORY_LIMIT
+    threads: Any = dlt.config.get("warehouse.duckdb_threads") or DEFAULT_DUCKDB_THREADS
     return {"memory_limit": str(memory), "threads": int(threads), "preserve_insertion_order": False}
 
 

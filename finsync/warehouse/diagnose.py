@@ -10,7 +10,7 @@ the error (`original`), for `FINSYNC_DEBUG=1` to print whole.
 from __future__ import annotations
 
 import re
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, TypeVar
 
 from dlt.common.configuration.exceptions import ConfigFieldMissingException, ConfigValueCannotBeCoercedException
 from dlt.pipeline.exceptions import PipelineStepFailed
@@ -49,7 +49,7 @@ def _translate(error: BaseException, source: str, warehouse: Warehouse, step: st
     if wrong_type is not None:
         return wrong_type_setting(wrong_type, source)
     cause = root_cause(error)
-    warehouse_problem = warehouse_error(cause, warehouse, default=None)
+    warehouse_problem = known_warehouse_error(cause, warehouse)
     if warehouse_problem is not None:
         return warehouse_problem
     text = first_line(cause)
@@ -77,15 +77,24 @@ def interruption(signum: int, source: str, step: str | None) -> str:
     return f"{source} stopped by {signal_name(signum)} {where}. Rerun to resume."
 
 
-def warehouse_error(error: BaseException, warehouse: Warehouse, default: Any = ...) -> Any:
-    """A driver's refusal to open the warehouse, as the fix it needs; `default` when it is not one."""
-    translated = _warehouse_error(error, warehouse, default)
-    if isinstance(translated, FinsyncError):
+def warehouse_error(error: BaseException, warehouse: Warehouse) -> FinsyncError:
+    """A driver's refusal to open the warehouse, as the fix it needs."""
+    translated = known_warehouse_error(error, warehouse)
+    if translated is None:
+        translated = SyncError(f"Cannot open the warehouse {warehouse.describe()}: {first_line(error)}")
         translated.original = error  # type: ignore[attr-defined]
     return translated
 
 
-def _warehouse_error(error: BaseException, warehouse: Warehouse, default: Any) -> Any:
+def known_warehouse_error(error: BaseException, warehouse: Warehouse) -> FinsyncError | None:
+    """The fix a driver's error names, when it is one this knows (a lock, a bad file, an unreachable server)."""
+    translated = _warehouse_error(error, warehouse)
+    if translated is not None:
+        translated.original = error  # type: ignore[attr-defined]
+    return translated
+
+
+def _warehouse_error(error: BaseException, warehouse: Warehouse) -> FinsyncError | None:
     kind = type(error).__name__
     text = redact(str(error)).strip()
     lowered = text.lower()
@@ -133,9 +142,7 @@ def _warehouse_error(error: BaseException, warehouse: Warehouse, default: Any) -
             f"PostgreSQL at {where} {problem}. Set DESTINATION__POSTGRES__CREDENTIALS (or "
             "destination.postgres.credentials in .dlt/secrets.toml) to a working postgresql://user[:password]@host:port/db."
         )
-    if default is not ...:
-        return default
-    return SyncError(f"Cannot open the warehouse {warehouse.describe()}: {first_line(error)}")
+    return None
 
 
 def root_cause(error: BaseException) -> BaseException:
@@ -158,7 +165,10 @@ def first_line(error: BaseException) -> str:
     return f"{type(error).__name__}: {lines[0][:400]}" if lines else type(error).__name__
 
 
-def _find(error: BaseException | None, kind: type[Any]) -> Any:
+E = TypeVar("E", bound=BaseException)
+
+
+def _find(error: BaseException | None, kind: type[E]) -> E | None:
     seen: set[int] = set()
     while error is not None and id(error) not in seen:
         seen.add(id(error))

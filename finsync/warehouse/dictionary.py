@@ -23,8 +23,7 @@ from finsync.tables import LOAD_TIME, Kind, Sensitivity, Table
 
 from .database import existing_tables, is_postgres, query
 from .history import HISTORY_COLUMNS, NOT_CONTENT, VERSION_COLUMNS, versioned
-from .views import SCHEMA as VIEW_SCHEMA
-from .views import view_order
+from .views import SCHEMA as VIEW_SCHEMA, view_order
 
 # The column dlt adds to every table finsync loads (its Arrow batches get no `_dlt_id`).
 LOAD_COLUMNS = {
@@ -240,9 +239,13 @@ MARKERS = {"tables": readme_tables, "views": readme_views}
 def with_generated_sections(readme: str) -> str:
     """`readme` with each `<!-- dictionary:NAME -->` … `<!-- /dictionary:NAME -->` section regenerated."""
     for name, make in MARKERS.items():
-        pattern = rf"(<!-- dictionary:{name} -->\n)(?:.*?\n)?(<!-- /dictionary:{name} -->)"
-        readme = re.sub(pattern, lambda m, make=make: m.group(1) + make() + "\n" + m.group(2), readme, flags=re.S)
+        readme = _with_section(readme, name, make())
     return readme
+
+
+def _with_section(readme: str, name: str, section: str) -> str:
+    pattern = rf"(<!-- dictionary:{name} -->\n)(?:.*?\n)?(<!-- /dictionary:{name} -->)"
+    return re.sub(pattern, lambda m: m.group(1) + section + "\n" + m.group(2), readme, flags=re.S)
 
 
 def main(root: Path) -> None:

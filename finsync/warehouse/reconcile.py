@@ -258,7 +258,7 @@ def repeated_keys(connection: Any, tables: set[str], target: Target) -> list[Fin
     from .registry import SOURCES
 
     spec = SOURCES[target.source]
-    keys = [(f"{target.dataset}.{t.name}", (t.primary_key,)) for t in spec.tables]
+    keys: list[tuple[str, tuple[str, ...]]] = [(f"{target.dataset}.{t.name}", (t.primary_key,)) for t in spec.tables]
     keys += [(v.versions, (v.table.primary_key, "first_load_id")) for v in versioned(target.dataset, spec.tables)]
     found = []
     for table, key in keys:

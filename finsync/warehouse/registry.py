@@ -9,8 +9,7 @@ from typing import Any
 
 from dlt.extract.source import DltSource
 
-from finsync.sources import ym as ym_source
-from finsync.sources import younium as younium_source
+from finsync.sources import ym as ym_source, younium as younium_source
 from finsync.sources.settings import SourceSettings
 from finsync.tables import Table
 

@@ -21,9 +21,9 @@ from finsync.errors import BatchExportError, ConfigurationError
 from finsync.sources.tenants import DEFAULT, Target
 from finsync.tables import Sensitivity, Table
 
+from . import DEFAULT_DUCKDB_PATH
 from .after_load import after_load, unprocessed_loads
 from .database import (
-    DEFAULT_DUCKDB_PATH,
     Warehouse,
     count_rows,
     existing_columns,

@@ -36,8 +36,8 @@ class SourceStatus:
 
 def source_status(target: Target, warehouse: Warehouse, connection: Any) -> SourceStatus:
     spec = SOURCES[target.source]
-    status = SourceStatus(target.label, working_dir=pipelines_dir(warehouse) / target.pipeline_name)
-    status.pending_packages = pending_packages(status.working_dir)
+    working_dir = pipelines_dir(warehouse) / target.pipeline_name
+    status = SourceStatus(target.label, working_dir=working_dir, pending_packages=pending_packages(working_dir))
     if f"{target.dataset}._dlt_loads" not in existing_tables(connection):
         return status
     status.loads, status.last_load_at = query(

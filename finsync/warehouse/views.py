@@ -90,7 +90,7 @@ def view_parts() -> tuple[ViewPart, ...]:
 
 def view_order() -> list[str]:
     """Every view, each after the views it requires."""
-    remaining = {p.view: set() for p in view_parts()}
+    remaining: dict[str, set[str]] = {p.view: set() for p in view_parts()}
     for part in view_parts():
         remaining[part.view] |= {name.split(".", 1)[1] for name in part.requires if name.startswith(f"{SCHEMA}.")}
     ordered: list[str] = []
@@ -184,9 +184,9 @@ def planned_views(connection: Any, present: set[str], leave_out: set[str] | froz
     }
     planned = []
     for view in view_order():
-        present = [p for p in tenant_parts(view, targets, leave_out) if p.requires <= tables]
-        if present:
-            planned.append((view, union([p.text(columns) for p in present])))
+        parts = [p for p in tenant_parts(view, targets, leave_out) if p.requires <= tables]
+        if parts:
+            planned.append((view, union([p.text(columns) for p in parts])))
             tables.add(f"{SCHEMA}.{view}")
     for item in history_views():
         held = [

@@ -91,8 +91,7 @@ ZONES = {"ym": "America/New_York", "younium": "UTC"}
 
 def to_first_layout(warehouse: Warehouse) -> None:
     """Turn a warehouse back into the layout an earlier finsync wrote (its next run upgrades it in place)."""
-    from finsync.warehouse.database import existing_tables
-    from finsync.warehouse.database import query as execute
+    from finsync.warehouse.database import existing_tables, query as execute
     from finsync.warehouse.views import drop_views
 
     drop_views(warehouse)

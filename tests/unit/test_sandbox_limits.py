@@ -9,8 +9,7 @@ import httpx
 import pytest
 from typer.testing import CliRunner
 
-from finsync_sandbox import Sandbox, SandboxConfig, SandboxServer, YouniumTenant, build_app
-from finsync_sandbox import cli as sandbox_cli
+from finsync_sandbox import Sandbox, SandboxConfig, SandboxServer, YouniumTenant, build_app, cli as sandbox_cli
 from finsync_sandbox.limits import RateLimiter
 from finsync_sandbox.younium_entities import entity_seed
 

@@ -19,12 +19,11 @@ import pytest
 from typer.testing import CliRunner
 
 from finsync.http.columnar import ListPage
-from finsync.sources.younium import invoice_line_columns, invoice_line_rows
 from finsync.sources.younium.client import ENVELOPE
+from finsync.sources.younium.rows import invoice_line_columns, invoice_line_rows
 from finsync.sources.younium.schema import INVOICE_LINES, INVOICES, PAYMENTS, invoice_records
 from finsync.tables import flatten, unnested
-from finsync_sandbox import Sandbox, SandboxConfig, SandboxServer, YouniumDataset, build_app
-from finsync_sandbox import cli as sandbox_cli
+from finsync_sandbox import Sandbox, SandboxConfig, SandboxServer, YouniumDataset, build_app, cli as sandbox_cli
 from finsync_sandbox.faults import parse_fault_spec
 from finsync_sandbox.formats import parse_moment
 from finsync_sandbox.jsonwriter import dumps

@@ -185,14 +185,14 @@ def finance_batch_items(batches: pa.Table, reader: BatchReader, concurrency: int
                 failed[batch_id] = str(outcome.error)
                 logger.warning("YM batch %s could not be read: %s", batch_id, outcome.error)
                 continue
-            items: BatchItems = outcome.result  # type: ignore[assignment]
+            items = cast(BatchItems, outcome.result)
             logger.info("YM batch %s: %d items", batch_id, items.rows)
             progress.advance("batches read")
             for table in items.tables():
                 yield _once(seen, table, f"YM batch {batch_id} repeats {{}} items of another batch")
             items.discard()
             loaded.add(batch_id)
-            counts[batch_id] = outcome.item.item_count
+            counts[batch_id] = int(outcome.item.item_count or 0)
     # Next run starts at the oldest batch still open or not loaded; older ones are done for good.
     pending = [i for i, b in enumerate(listed) if b["closed_date"] is None or b["batch_id"] not in loaded]
     start = pending[0] if pending else len(listed) - 1

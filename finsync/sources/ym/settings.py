@@ -23,9 +23,10 @@ class YMSettings(SourceSettings):
     section: ClassVar[str] = "ym"
     tenant_own: ClassVar[tuple[str, ...]] = ("client_id",)
 
-    client_id: int = None  # the numeric ClientID (required)
-    api_key: TSecretStrValue = None
-    api_password: TSecretStrValue = None
+    # Required (dlt reads a field that defaults to None, but is not Optional, as one to resolve).
+    client_id: int = None  # type: ignore[assignment]  # the numeric ClientID
+    api_key: TSecretStrValue = None  # type: ignore[assignment]
+    api_password: TSecretStrValue = None  # type: ignore[assignment]
     base_url: str = "https://ws.yourmembership.com"
     # YM date-times without an offset are in this zone. `start_date` is read in it too, and is also sent
     # as InvoiceItems' required DateFrom.

@@ -83,8 +83,8 @@ def iso_utc(moment: datetime) -> str:
 def parse_page(body: object, requested: int, what: str) -> Page:
     """One page of the list envelope {pageNumber, pageSize, totalPages, totalCount, nextPage, data}."""
     if isinstance(body, list):  # an endpoint answering a bare list has no further pages
-        rows = [r for r in body if isinstance(r, dict)]
-        return Page(requested, rows, 1, len(rows))
+        listed = [r for r in body if isinstance(r, dict)]
+        return Page(requested, listed, 1, len(listed))
     if not isinstance(body, dict):
         raise UpstreamError(SYSTEM, f"{what} returned {type(body).__name__}, not the paged JSON envelope")
     data = body.get("data")

@@ -16,11 +16,11 @@ from typing import Any
 import dlt
 import pyarrow as pa
 
-from finsync.http import bounded_map
+from finsync.http import JsonObject, bounded_map
 from finsync.sources.reads import WHOLE, WINDOW, ById, Feed, ListRead
 from finsync.tables import parse_timestamp, unnested
 
-from .client import CHART_OF_ACCOUNTS_PATH, CURRENCIES_PATH, EXCHANGE_RATES_PATH, JsonObject, YouniumClient
+from .client import CHART_OF_ACCOUNTS_PATH, CURRENCIES_PATH, EXCHANGE_RATES_PATH, YouniumClient
 from .ledger import (
     ACCOUNTING_PERIODS,
     ACCOUNTING_TRANSACTION_LINES,

@@ -19,13 +19,11 @@ import pyarrow.compute as pc
 from dlt.extract.resource import DltResource
 
 from finsync import progress
-from finsync.http import Records, bounded_map
+from finsync.http import JsonObject, Records, bounded_map
 from finsync.sources.reads import ListRead, Window, Windows
 from finsync.sources.state import SourceState
 from finsync.tables import Kind, Sensitivity, parse_timestamp
 from finsync.values import Inexact, convert_array
-
-from .client import JsonObject
 
 logger = logging.getLogger(__name__)
 
@@ -249,7 +247,8 @@ def newest_modified(page: Records) -> datetime | None:
     if isinstance(page, pa.Table):
         try:
             stamps = convert_array(Kind.TIMESTAMP, Sensitivity.NONE, page.column("modified"), UTC)
-            return pc.max(stamps).as_py()
+            newest: datetime | None = pc.max(stamps).as_py()
+            return newest
         except (Inexact, pa.ArrowInvalid, pa.ArrowNotImplementedError):
             page = page.select(["modified"]).to_pylist()  # read one by one, as JSON objects are
     known = [moment for row in page if (moment := modified_of(row)) is not None]

@@ -7,9 +7,8 @@ from __future__ import annotations
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from finsync.http import JsonObject
 from finsync.tables import unnested
-
-from .client import JsonObject
 
 
 def batch_rows(batches: list[JsonObject]) -> list[JsonObject]:

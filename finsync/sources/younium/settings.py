@@ -23,8 +23,9 @@ class YouniumSettings(SourceSettings):
     section: ClassVar[str] = "younium"
     tenant_own: ClassVar[tuple[str, ...]] = ("legal_entity", "client_id")
 
-    client_id: TSecretStrValue = None
-    secret: TSecretStrValue = None
+    # Required (dlt reads a field that defaults to None, but is not Optional, as one to resolve).
+    client_id: TSecretStrValue = None  # type: ignore[assignment]
+    secret: TSecretStrValue = None  # type: ignore[assignment]
     base_url: str = "https://api.younium.com"
     legal_entity: str | None = None  # sent as the legal-entity header; required for multi-entity tenants
     api_version: str = "2.1"
