@@ -1,7 +1,5 @@
-"""Younium billing and ledger data: invoice batches (with their invoices, groups and logs), invoices and
-their lines, accounts and payments; journals with their vouchers and GL lines, accounting periods, the
-chart of accounts, currencies and exchange rates. Each list is declared once, in `lists.LISTS`; this module
-turns the declarations into the dlt source."""
+"""Younium's data as a dlt source. Each list is declared once, in `lists.LISTS` (what it reads and the tables
+it feeds); this module turns the declarations into the source's resources."""
 
 from __future__ import annotations
 
@@ -23,21 +21,9 @@ from finsync.sources.state import SourceState
 from finsync.tables import Origin, PiiMode
 
 from .client import YouniumClient
-from .ledger import LEDGER_TABLES
 from .lists import LISTS, YouniumRun
 from .reads import ByIdReads, ModifiedWindows, sweep_notes, whole_reads_this_run, whole_records
-from .schema import (
-    ACCOUNTS,
-    INVOICE_BATCH_GROUPS,
-    INVOICE_BATCH_INVOICES,
-    INVOICE_BATCH_LOG,
-    INVOICE_BATCHES,
-    INVOICE_LINES,
-    INVOICES,
-    PAYMENT_SETTLEMENTS,
-    PAYMENTS,
-    TENANT,
-)
+from .schema import TENANT
 from .settings import YouniumSettings
 
 __all__ = [
@@ -54,19 +40,8 @@ __all__ = [
 
 # Younium sends date-times without an offset in UTC.
 UTC = timezone.utc
-TABLES = (
-    INVOICE_BATCHES,
-    INVOICE_BATCH_INVOICES,
-    INVOICE_BATCH_GROUPS,
-    INVOICE_BATCH_LOG,
-    INVOICES,
-    INVOICE_LINES,
-    ACCOUNTS,
-    PAYMENTS,
-    PAYMENT_SETTLEMENTS,
-    TENANT,
-    *LEDGER_TABLES,
-)
+# Every table a list feeds, in the order the lists are declared, and the tenant's row.
+TABLES = (*(feed.table for listed in LISTS for feed in listed.feeds), TENANT)
 # What the steps after a load need to know of the lists (see `finsync.sources.reads`).
 WHOLE_READS = whole_reads(LISTS)
 COMPLETE_CHILDREN = complete_children(LISTS)
@@ -78,14 +53,11 @@ def read_whole(state: dict[str, Any]) -> set[str]:
 
 
 def younium(settings: YouniumSettings | None = None, sweep: bool = False, **explicit: Any) -> DltSource:
-    """The Younium tables: `invoice_batches` (+ `__invoices`, `__batch_groups`), `invoice_batch_log`,
-    `invoices`, `invoice_lines`, `accounts`, `payments`, `payment_settlements`, `tenant` and the ledger's
-    (`journals`, `accounting_transactions`, `accounting_transaction_lines`, `accounting_periods`,
-    `chart_of_accounts`, `currencies`, `exchange_rates`), from `settings` (by default resolved from the
-    configuration, with `explicit` values over it).
+    """The Younium tables (`TABLES`: those the lists of `lists.LISTS` feed, and `tenant`), from `settings`
+    (by default resolved from the configuration, with `explicit` values over it).
 
-    `sweep` (what `finsync run --sweep` sets) reads invoices, accounts and invoice batches whole now, to
-    find what was deleted, whether or not the sweep is due. Nothing is read from Younium here; the
+    `sweep` (what `finsync run --sweep` sets) reads every swept list whole now, to find what was
+    deleted, whether or not the sweep is due. Nothing is read from Younium here; the
     resources read lazily when the pipeline runs.
     """
     return younium_source(settings or YouniumSettings.from_config(explicit), bool(sweep))

@@ -172,16 +172,6 @@ EXCHANGE_RATES = Table(
     doc="One exchange rate into the base currency, read whole every run (no modified upstream)",
 )
 
-LEDGER_TABLES = (
-    JOURNALS,
-    ACCOUNTING_TRANSACTIONS,
-    ACCOUNTING_TRANSACTION_LINES,
-    ACCOUNTING_PERIODS,
-    CHART_OF_ACCOUNTS,
-    CURRENCIES,
-    EXCHANGE_RATES,
-)
-
 
 def voucher_rows(journals: list[JsonObject]) -> list[JsonObject]:
     return [
