@@ -17,13 +17,9 @@ from typing import Any
 
 from finsync.tables import LOAD_TIME, Column, Kind, Table
 
+from .columns import DELETED_AT
+
 JsonObject = dict[str, Any]
-_DELETED_AT = Column(
-    "deletedAt",
-    Kind.TIMESTAMP,
-    name="deleted_at",
-    doc="When finsync found the record gone from a complete read of the list, in UTC; NULL while listed",
-)
 
 
 def _period(prefix: str = "accountingPeriod.", named: str = "period_") -> tuple[Column, ...]:
@@ -139,7 +135,7 @@ CHART_OF_ACCOUNTS = Table(
         Column("description", doc="The account's description"),
         Column("externalERPId", doc="The account's id in the ERP"),
         Column("externalCRMId", doc="The account's id in the CRM"),
-        _DELETED_AT,
+        DELETED_AT,
     ),
     doc="One financial account of Younium's chart of accounts, read whole every run (no modified upstream)",
 )
@@ -152,7 +148,7 @@ CURRENCIES = Table(
         Column("code", doc="The ISO 4217 code"),
         Column("description", doc="The currency's name"),
         Column("isBase", Kind.BOOL, name="is_base", doc="Derived by finsync: whether it is the base currency"),
-        _DELETED_AT,
+        DELETED_AT,
     ),
     doc="One currency of the Younium tenant, read whole every run, the base currency flagged",
 )
@@ -167,7 +163,7 @@ EXCHANGE_RATES = Table(
         Column("rate", Kind.RATE, doc="Units of the base currency per unit of fromCurrency"),
         Column("effectiveFromDate", Kind.DATE, doc="The first day the rate applies"),
         Column("effectiveToDate", Kind.DATE, doc="The last day the rate applies; NULL: open-ended"),
-        _DELETED_AT,
+        DELETED_AT,
     ),
     doc="One exchange rate into the base currency, read whole every run (no modified upstream)",
 )

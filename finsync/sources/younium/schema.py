@@ -9,42 +9,11 @@ from __future__ import annotations
 
 import pyarrow as pa
 
-from finsync.tables import LOAD_TIME, Column, Kind, PiiMode, Sensitivity, Table, nested_schema
+from finsync.tables import LOAD_TIME, Column, Kind, PiiMode, Table, nested_schema
 
-P = Sensitivity.PERSONAL
+from .columns import BASE_CURRENCY, CALENDAR_DATE, DELETED_AT, DOC_CURRENCY, IN_UTC, P, external_ids, stamps
 
-# Shared endings of the column docs.
-_DATE = "a calendar date as Younium writes it"
-_UTC = "in UTC (as Younium sends it, without an offset)"
-_DOC_CCY = "exact decimal in the invoice's currency"
-_BASE_CCY = "exact decimal in the base currency"
 _DELIVERY = "Email, Print, ElectronicInvoice, ExternalPrint or AutomaticElectronicRouting"
-
-
-def _external_ids(what: str) -> tuple[Column, ...]:
-    return (
-        Column("externalERPId", doc=f"Id of the {what} in the ERP system linked to Younium"),
-        Column("externalCRMId", doc=f"Id of the {what} in the CRM system linked to Younium"),
-    )
-
-
-# Derived: set by finsync when a complete read of the whole list (or, for invoice lines, of their invoice)
-# no longer has the row (never removed).
-_DELETED_AT = Column(
-    "deletedAt",
-    Kind.TIMESTAMP,
-    name="deleted_at",
-    doc="When finsync found the record gone upstream (a complete read, or a sweep, no longer has it), in UTC; NULL "
-    "while it exists. Rows are never removed; the views leave deleted ones out",
-)
-
-
-def _stamps(what: str) -> tuple[Column, ...]:
-    return (
-        Column("created", Kind.TIMESTAMP, doc=f"When the {what} was created in Younium, {_UTC}"),
-        Column("modified", Kind.TIMESTAMP, doc=f"When the {what} was last modified in Younium, {_UTC}"),
-    )
-
 
 INVOICE_BATCHES = Table(
     "invoice_batches",
@@ -55,17 +24,17 @@ INVOICE_BATCHES = Table(
         Column(
             "targetDate",
             Kind.DATE,
-            doc=f"Date the batch invoiced up to (every earlier un-invoiced period included), {_DATE}",
+            doc=f"Date the batch invoiced up to (every earlier un-invoiced period included), {CALENDAR_DATE}",
         ),
-        Column("invoiceDate", Kind.DATE, doc=f"Invoice date printed on the batch's invoices, {_DATE}"),
+        Column("invoiceDate", Kind.DATE, doc=f"Invoice date printed on the batch's invoices, {CALENDAR_DATE}"),
         # Derived: how many invoices the batch lists (what a complete `invoice_batches__invoices` holds).
         Column(
             "invoiceCount",
             Kind.INT,
             doc="Invoices the batch lists, counted by finsync (the rows a complete invoice_batches__invoices holds)",
         ),
-        *_stamps("invoice batch"),
-        _DELETED_AT,
+        *stamps("invoice batch"),
+        DELETED_AT,
     ),
     doc="One Younium invoice batch (a run that generates invoices up to a target date), from /InvoiceBatches",
     history="modified",
@@ -81,11 +50,11 @@ INVOICE_BATCH_INVOICES = Table(
         Column("id", doc="Younium's id of the invoice; joins invoices.id"),
         Column("invoiceNumber", doc="Invoice number"),
         Column("status", doc="Status of the invoice when the batch was read: Draft, Posted, Cancelled or Settled"),
-        Column("invoiceDate", Kind.DATE, doc=f"Invoice date, {_DATE}"),
+        Column("invoiceDate", Kind.DATE, doc=f"Invoice date, {CALENDAR_DATE}"),
         Column("currency", doc="Currency code of the invoice"),
-        Column("subtotal", Kind.MONEY, doc=f"Invoice amount before tax; {_DOC_CCY}"),
-        Column("totalAmount", Kind.MONEY, doc=f"Invoice total including tax; {_DOC_CCY}"),
-        *_external_ids("invoice"),
+        Column("subtotal", Kind.MONEY, doc=f"Invoice amount before tax; {DOC_CURRENCY}"),
+        Column("totalAmount", Kind.MONEY, doc=f"Invoice total including tax; {DOC_CURRENCY}"),
+        *external_ids("invoice"),
     ),
     replaced_per="invoice_batch_id",
     doc="One invoice listed by a Younium invoice batch; a batch's rows are replaced whenever the batch is read again",
@@ -123,7 +92,7 @@ INVOICE_BATCH_LOG = Table(
         Column("entityName", doc="Name of the record the entry is about, as Younium gives it"),
         Column("reference", doc="Reference of the record the entry is about, as Younium gives it"),
         Column("errorMessage", doc="Error message Younium logged for the record"),
-        *_stamps("log entry"),
+        *stamps("log entry"),
     ),
     doc="One entry of a Younium invoice batch's log (/InvoiceBatches/{id}/BatchLog), such as an error for one record",
 )
@@ -149,10 +118,10 @@ INVOICES = Table(
             "invoiceBatchId",
             doc="Id of the invoice batch the invoice was generated in, if any; joins invoice_batches.id",
         ),
-        Column("invoiceDate", Kind.DATE, doc=f"Invoice date printed on the invoice, {_DATE}"),
-        Column("dueDate", Kind.DATE, doc=f"Date payment of the invoice is due, {_DATE}"),
-        Column("paymentDate", Kind.DATE, doc=f"Date the invoice was paid, {_DATE}"),
-        Column("lastPaymentDate", Kind.DATE, doc=f"Date of the latest payment on the invoice, {_DATE}"),
+        Column("invoiceDate", Kind.DATE, doc=f"Invoice date printed on the invoice, {CALENDAR_DATE}"),
+        Column("dueDate", Kind.DATE, doc=f"Date payment of the invoice is due, {CALENDAR_DATE}"),
+        Column("paymentDate", Kind.DATE, doc=f"Date the invoice was paid, {CALENDAR_DATE}"),
+        Column("lastPaymentDate", Kind.DATE, doc=f"Date of the latest payment on the invoice, {CALENDAR_DATE}"),
         Column(
             "daysPastDue",
             Kind.INT,
@@ -176,18 +145,18 @@ INVOICES = Table(
             Kind.RATE,
             doc="Rate from the invoice's currency to the base currency (base amounts are about amount times rate)",
         ),
-        Column("subtotal", Kind.MONEY, doc=f"Invoice amount before tax; {_DOC_CCY}"),
-        Column("subtotalBaseAmount", Kind.MONEY, doc=f"Invoice amount before tax; {_BASE_CCY}"),
-        Column("tax", Kind.MONEY, doc=f"Tax on the invoice; {_DOC_CCY}"),
-        Column("taxBaseAmount", Kind.MONEY, doc=f"Tax on the invoice; {_BASE_CCY}"),
-        Column("totalAmount", Kind.MONEY, doc=f"Invoice total including tax; {_DOC_CCY}"),
-        Column("totalBaseAmount", Kind.MONEY, doc=f"Invoice total including tax; {_BASE_CCY}"),
-        Column("totalRoundingAmount", Kind.MONEY, doc=f"Rounding adjustment of the invoice total; {_DOC_CCY}"),
-        Column("totalRoundingBaseAmount", Kind.MONEY, doc=f"Rounding adjustment of the invoice total; {_BASE_CCY}"),
-        Column("settledAmount", Kind.MONEY, doc=f"Amount paid or settled on the invoice so far; {_DOC_CCY}"),
-        Column("settledBaseAmount", Kind.MONEY, doc=f"Amount paid or settled on the invoice so far; {_BASE_CCY}"),
-        Column("balancedAmount", Kind.MONEY, doc=f"Amount still open (unpaid) on the invoice; {_DOC_CCY}"),
-        Column("balancedBaseAmount", Kind.MONEY, doc=f"Amount still open (unpaid) on the invoice; {_BASE_CCY}"),
+        Column("subtotal", Kind.MONEY, doc=f"Invoice amount before tax; {DOC_CURRENCY}"),
+        Column("subtotalBaseAmount", Kind.MONEY, doc=f"Invoice amount before tax; {BASE_CURRENCY}"),
+        Column("tax", Kind.MONEY, doc=f"Tax on the invoice; {DOC_CURRENCY}"),
+        Column("taxBaseAmount", Kind.MONEY, doc=f"Tax on the invoice; {BASE_CURRENCY}"),
+        Column("totalAmount", Kind.MONEY, doc=f"Invoice total including tax; {DOC_CURRENCY}"),
+        Column("totalBaseAmount", Kind.MONEY, doc=f"Invoice total including tax; {BASE_CURRENCY}"),
+        Column("totalRoundingAmount", Kind.MONEY, doc=f"Rounding adjustment of the invoice total; {DOC_CURRENCY}"),
+        Column("totalRoundingBaseAmount", Kind.MONEY, doc=f"Rounding adjustment of the invoice total; {BASE_CURRENCY}"),
+        Column("settledAmount", Kind.MONEY, doc=f"Amount paid or settled on the invoice so far; {DOC_CURRENCY}"),
+        Column("settledBaseAmount", Kind.MONEY, doc=f"Amount paid or settled on the invoice so far; {BASE_CURRENCY}"),
+        Column("balancedAmount", Kind.MONEY, doc=f"Amount still open (unpaid) on the invoice; {DOC_CURRENCY}"),
+        Column("balancedBaseAmount", Kind.MONEY, doc=f"Amount still open (unpaid) on the invoice; {BASE_CURRENCY}"),
         Column("taxIncluded", Kind.BOOL, doc="Whether the invoice's prices include tax"),
         Column(
             "accountsReceivable.code",
@@ -211,9 +180,9 @@ INVOICES = Table(
         ),
         Column("notes", doc="Notes on the invoice"),
         Column("settledNotes", doc="Notes recorded when the invoice was settled"),
-        *_external_ids("invoice"),
-        *_stamps("invoice"),
-        _DELETED_AT,
+        *external_ids("invoice"),
+        *stamps("invoice"),
+        DELETED_AT,
     ),
     doc="One Younium invoice or credit note, from /Invoices, with its account and payment term flattened",
     history="modified",
@@ -237,21 +206,23 @@ INVOICE_LINES = Table(
             name="unit_of_measure",
             doc="Unit code of the line's quantity (unitOfMeasure.unitCode)",
         ),
-        Column("price", Kind.MONEY, doc=f"Unit price on the line; {_DOC_CCY}"),
-        Column("subtotal", Kind.MONEY, doc=f"Line amount before tax; {_DOC_CCY}"),
-        Column("subtotalBaseAmount", Kind.MONEY, doc=f"Line amount before tax; {_BASE_CCY}"),
-        Column("total", Kind.MONEY, doc=f"Line amount including tax; {_DOC_CCY}"),
-        Column("totalBaseAmount", Kind.MONEY, doc=f"Line amount including tax; {_BASE_CCY}"),
-        Column("tax", Kind.MONEY, doc=f"Tax on the line; {_DOC_CCY}"),
-        Column("taxBaseAmount", Kind.MONEY, doc=f"Tax on the line; {_BASE_CCY}"),
+        Column("price", Kind.MONEY, doc=f"Unit price on the line; {DOC_CURRENCY}"),
+        Column("subtotal", Kind.MONEY, doc=f"Line amount before tax; {DOC_CURRENCY}"),
+        Column("subtotalBaseAmount", Kind.MONEY, doc=f"Line amount before tax; {BASE_CURRENCY}"),
+        Column("total", Kind.MONEY, doc=f"Line amount including tax; {DOC_CURRENCY}"),
+        Column("totalBaseAmount", Kind.MONEY, doc=f"Line amount including tax; {BASE_CURRENCY}"),
+        Column("tax", Kind.MONEY, doc=f"Tax on the line; {DOC_CURRENCY}"),
+        Column("taxBaseAmount", Kind.MONEY, doc=f"Tax on the line; {BASE_CURRENCY}"),
         Column("taxRate", Kind.RATE, doc="Tax rate of the line, as Younium reports it"),
         Column("taxCategoryName", doc="Name of the tax category of the line"),
         Column("exchangeRate", Kind.RATE, doc="Rate from the invoice's currency to the base currency, for this line"),
-        Column("servicePeriodStartDate", Kind.DATE, doc=f"First day of the service period the line bills, {_DATE}"),
+        Column(
+            "servicePeriodStartDate", Kind.DATE, doc=f"First day of the service period the line bills, {CALENDAR_DATE}"
+        ),
         Column(
             "servicePeriodEndDate",
             Kind.DATE,
-            doc=f"Last day (inclusive) of the service period the line bills, {_DATE}",
+            doc=f"Last day (inclusive) of the service period the line bills, {CALENDAR_DATE}",
         ),
         Column("accountId", doc="Id of the account the line is invoiced to; joins accounts.id"),
         Column("orderId", doc="Id of the order (subscription) the line comes from"),
@@ -274,9 +245,9 @@ INVOICE_LINES = Table(
             doc="Accounts-receivable GL account code of the line (accountsReceivable.code)",
         ),
         Column("notes", doc="Notes on the invoice line"),
-        *_external_ids("invoice line"),
-        *_stamps("invoice line"),
-        _DELETED_AT,
+        *external_ids("invoice line"),
+        *stamps("invoice line"),
+        DELETED_AT,
     ),
     doc="One line of a Younium invoice, from the invoice's invoiceLines; merged by its id and never deleted",
     history="modified",
@@ -304,9 +275,9 @@ ACCOUNTS = Table(
         Column("reminderEmailAddress", sensitivity=P, doc="Email address the account's payment reminders are sent to"),
         Column("yourReference", sensitivity=P, doc="Your reference: the customer's contact person for the account"),
         Column("ourReference", sensitivity=P, doc="Our reference: the seller's contact person for the account"),
-        *_external_ids("account"),
-        *_stamps("account"),
-        _DELETED_AT,
+        *external_ids("account"),
+        *stamps("account"),
+        DELETED_AT,
     ),
     doc="One Younium account (a customer, reseller, subsidiary, prospect or other party), from /Accounts",
     history="modified",
@@ -319,8 +290,8 @@ PAYMENTS = Table(
     "id",
     (
         Column("id", nullable=False, doc="Younium's id of the payment; the table's key"),
-        Column("paymentDate", Kind.DATE, doc=f"Date the payment was made, {_DATE}"),
-        Column("postedDate", Kind.TIMESTAMP, doc=f"When the payment was posted in Younium, {_UTC}"),
+        Column("paymentDate", Kind.DATE, doc=f"Date the payment was made, {CALENDAR_DATE}"),
+        Column("postedDate", Kind.TIMESTAMP, doc=f"When the payment was posted in Younium, {IN_UTC}"),
         Column(
             "amount.amount",
             Kind.MONEY,
@@ -358,7 +329,7 @@ PAYMENTS = Table(
         Column("externalBankId", doc="External bank id of the payment (meaning not documented upstream)"),
         Column("onlinePaymentIntentId", doc="Id of the online payment intent behind the payment"),
         Column("onlinePaymentChargeId", doc="Id of the online payment charge behind the payment"),
-        _DELETED_AT,
+        DELETED_AT,
     ),
     doc="One payment received in Younium, from /Payments, read whole every run; a payment no longer listed gets "
     "deleted_at",
@@ -394,7 +365,7 @@ PAYMENT_SETTLEMENTS = Table(
             doc="Amount applied to the invoice in the base currency (amount.baseCurrencyAmount); exact decimal",
         ),
         Column("amount.baseCurrencyCode", name="base_currency", doc="Base currency code (amount.baseCurrencyCode)"),
-        _DELETED_AT,
+        DELETED_AT,
     ),
     replaced_per="payment_id",
     doc="One settlement of a Younium payment: the invoice it settled and by how much; replaced with its payment",
