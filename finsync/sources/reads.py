@@ -124,6 +124,12 @@ class ListRead:
     complete_children: Mapping[str, tuple[str, str]] = field(default_factory=dict)  # child: (parent, key to it)
     by_id: ById | None = None
 
+    @classmethod
+    def one_table(cls, name: str, how: Reading, fetch: Callable[[Any, Any], Iterator[Any]], table: Table) -> ListRead:
+        """A list whose records are the rows of one table, which finds its deletions: swept when it is read in
+        windows, and what a whole read of it did not write is gone upstream."""
+        return cls(name, how, fetch, (Feed(table),), swept=how == WINDOW, marks_deleted=(table.name,))
+
 
 def whole_reads(lists: Sequence[ListRead]) -> dict[str, tuple[str, ...]]:
     """The lists a whole read of which marks what it did not write as deleted, with the tables it marks."""

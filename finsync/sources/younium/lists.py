@@ -85,12 +85,12 @@ def invoice_batch_log(batches: list[JsonObject], run: YouniumRun) -> Iterator[pa
     for outcome in bounded_map(run.client.batch_log, ids, run.concurrency):
         if outcome.error is not None:
             raise outcome.error
-        rows = [_log_row(outcome.item, entry) for entry in outcome.result or []]
+        rows = [batch_log_row(outcome.item, entry) for entry in outcome.result or []]
         if rows:
             yield INVOICE_BATCH_LOG.from_rows(rows, UTC)
 
 
-def _log_row(batch_id: str, entry: JsonObject) -> dict[str, Any]:
+def batch_log_row(batch_id: str, entry: JsonObject) -> dict[str, Any]:
     try:
         created: object = parse_timestamp(entry.get("created"), UTC)
     except ValueError:
@@ -127,14 +127,7 @@ LISTS = (
         complete_children={"invoice_lines": ("invoices", "invoice_id")},
         by_id=ById("invoiceLines", lambda run, invoice_id: run.client.invoice(invoice_id)),
     ),
-    ListRead(
-        "accounts",
-        WINDOW,
-        lambda run, window: run.client.accounts(window),
-        (Feed(ACCOUNTS),),
-        swept=True,
-        marks_deleted=("accounts",),
-    ),
+    ListRead.one_table("accounts", WINDOW, lambda run, window: run.client.accounts(window), ACCOUNTS),
     ListRead(
         "journals",
         WINDOW,
@@ -156,25 +149,14 @@ LISTS = (
         lambda run, again: run.client.journal_details(again),
         (Feed(ACCOUNTING_PERIODS, period_rows),),
     ),
-    ListRead(
+    ListRead.one_table(
         "chart_of_accounts",
         WHOLE,
         lambda run, again: run.client.whole(CHART_OF_ACCOUNTS_PATH, again),
-        (Feed(CHART_OF_ACCOUNTS),),
-        marks_deleted=("chart_of_accounts",),
+        CHART_OF_ACCOUNTS,
     ),
-    ListRead(
-        "currencies",
-        WHOLE,
-        lambda run, again: run.currencies(again),
-        (Feed(CURRENCIES),),
-        marks_deleted=("currencies",),
-    ),
-    ListRead(
-        "exchange_rates",
-        WHOLE,
-        lambda run, again: run.client.whole(EXCHANGE_RATES_PATH, again),
-        (Feed(EXCHANGE_RATES),),
-        marks_deleted=("exchange_rates",),
+    ListRead.one_table("currencies", WHOLE, lambda run, again: run.currencies(again), CURRENCIES),
+    ListRead.one_table(
+        "exchange_rates", WHOLE, lambda run, again: run.client.whole(EXCHANGE_RATES_PATH, again), EXCHANGE_RATES
     ),
 )
