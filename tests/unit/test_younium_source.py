@@ -103,6 +103,21 @@ PAYMENT = {
 }
 
 
+PRODUCT = {
+    "id": "pr-1",
+    "productNumber": "P-000001",
+    "name": "Analytics Pro",
+    "productType": "Simple",
+    "category": "Software",
+    "activationDate": "2024-01-01T00:00:00",
+    "isFrameworkProduct": False,
+    "legalEntityId": "le-1",
+    "created": "2024-01-01T08:00:00",
+    "modified": "2024-02-01T08:00:00",
+    "chargePlans": [{"id": "cp-1", "chargePlanNumber": "CP-1", "charges": [{"id": "c-1", "chargeType": "Recurring"}]}],
+}
+
+
 class Upstream:
     """What the mocked Younium answers; tests change it between runs."""
 
@@ -111,6 +126,7 @@ class Upstream:
         self.invoices: list[dict[str, Any]] = [INVOICE]
         self.accounts: list[dict[str, Any]] = [ACCOUNT]
         self.payments: list[dict[str, Any]] = [PAYMENT]
+        self.products: list[dict[str, Any]] = [PRODUCT]
         self.log: object = {"entityId": "i-3", "errorMessage": "Account a-9 has no currency", "created": "2024-03-01"}
         self.base_currency: object = {"id": "c-1", "code": "SEK", "description": "Swedish krona"}
         # GET /Invoices/{id}: the invoice with all its lines (by default, as listed).
@@ -132,6 +148,7 @@ class Upstream:
             "log": mock.get(f"{BASE}/InvoiceBatches/b-1/BatchLog").mock(side_effect=lambda _r: self.answer(self.log)),
             "invoices": mock.get(f"{BASE}/Invoices").mock(side_effect=lambda _r: self.answer(self.invoices)),
             "accounts": mock.get(f"{BASE}/Accounts").mock(side_effect=lambda _r: self.answer(self.accounts)),
+            "products": mock.get(f"{BASE}/Products").mock(side_effect=lambda _r: self.answer(self.products)),
             "payments": mock.get(f"{BASE}/Payments").mock(side_effect=lambda _r: self.answer(self.payments)),
             "invoice": mock.get(url__regex=rf"^{BASE}/Invoices/[^/]+$").mock(side_effect=self.invoice),
             "journals": mock.get(f"{BASE}/Journals").mock(side_effect=lambda _r: self.answer(self.journals)),
@@ -337,6 +354,39 @@ def test_a_sweep_reads_invoices_accounts_and_batches_whole_and_marks_the_missing
     ]
     assert rows(pipeline, "SELECT invoice_id FROM analytics.invoices") == [("i-1",)], "views leave deleted rows out"
     assert rows(pipeline, "SELECT COUNT(*) FROM accounts WHERE deleted_at IS NULL") == [(1,)]
+
+
+def test_products_load_with_their_dates_and_a_hard_deleted_one_is_marked_by_the_sweep(pipeline: Warehouse) -> None:
+    upstream = Upstream()
+    retired = {**PRODUCT, "id": "pr-2", "productNumber": "P-000002", "endOfLifeDate": "2024-06-30T00:00:00"}
+    upstream.products = [PRODUCT, retired]
+    run(pipeline, upstream)
+    assert rows(
+        pipeline,
+        "SELECT id, product_type, activation_date, end_of_life_date, is_framework_product, legal_entity_id, "
+        "modified FROM products ORDER BY id",
+    ) == [
+        ("pr-1", "Simple", date(2024, 1, 1), None, False, "le-1", datetime(2024, 2, 1, 8, tzinfo=timezone.utc)),
+        (
+            "pr-2",
+            "Simple",
+            date(2024, 1, 1),
+            date(2024, 6, 30),
+            False,
+            "le-1",
+            datetime(2024, 2, 1, 8, tzinfo=timezone.utc),
+        ),
+    ]
+    upstream.products = [PRODUCT]  # pr-2 was deleted upstream (a hard delete: no trace left in the list)
+    run(pipeline, upstream)
+    assert rows(pipeline, "SELECT COUNT(deleted_at) FROM products") == [(0,)], "an incremental run cannot tell"
+    swept = run(pipeline, upstream, sweep=True)
+    assert swept["products"].calls[-1].request.url.params["ModifiedAfter"] == "2000-01-01T00:00:00Z"
+    assert rows(pipeline, "SELECT id, deleted_at IS NULL FROM products ORDER BY id") == [
+        ("pr-1", True),
+        ("pr-2", False),
+    ]
+    assert rows(pipeline, "SELECT count(*) FROM products__versions") == [(2,)]
 
 
 def test_every_distinct_version_is_kept_once_dated_by_its_own_modified_time(pipeline: Warehouse) -> None:

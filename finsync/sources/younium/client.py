@@ -43,6 +43,7 @@ JOURNALS_PATH = "/Journals"
 CHART_OF_ACCOUNTS_PATH = "/ChartOfAccounts"
 CURRENCIES_PATH = "/Currency"
 EXCHANGE_RATES_PATH = "/ExchangeRate"
+PRODUCTS_PATH = "/Products"
 
 # Tokens live 24 hours; renew this long before they expire.
 TOKEN_REFRESH_MARGIN_SECONDS = 300.0
@@ -315,6 +316,9 @@ class YouniumClient:
 
     def accounts(self, window: Window | None = None) -> Iterator[list[JsonObject]]:
         return self._window(ACCOUNTS_PATH, window)
+
+    def products(self, window: Window | None = None) -> Iterator[list[JsonObject]]:
+        return self._window(PRODUCTS_PATH, window)
 
     def journals(self, window: Window | None = None) -> Iterator[list[JsonObject]]:
         """Journals with their vouchers; within a window the API filters the vouchers too."""

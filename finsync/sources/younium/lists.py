@@ -20,6 +20,7 @@ from finsync.http import JsonObject, bounded_map
 from finsync.sources.reads import WHOLE, WINDOW, ById, Feed, ListRead
 from finsync.tables import parse_timestamp, unnested
 
+from .catalogue import PRODUCTS
 from .client import CHART_OF_ACCOUNTS_PATH, CURRENCIES_PATH, EXCHANGE_RATES_PATH, YouniumClient
 from .ledger import (
     ACCOUNTING_PERIODS,
@@ -128,6 +129,7 @@ LISTS = (
         by_id=ById("invoiceLines", lambda run, invoice_id: run.client.invoice(invoice_id)),
     ),
     ListRead.one_table("accounts", WINDOW, lambda run, window: run.client.accounts(window), ACCOUNTS),
+    ListRead.one_table("products", WINDOW, lambda run, window: run.client.products(window), PRODUCTS),
     ListRead(
         "journals",
         WINDOW,
