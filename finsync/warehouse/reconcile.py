@@ -73,6 +73,21 @@ class Reconciliation:
         }
 
 
+def _orphans(kind: str, counted: str, child: str, link: str, parent: str, key: str, live: str = "TRUE") -> Rule:
+    """Rows of `child` (those `live`) whose `link` finds no row of `parent` by its `key`, per missing parent:
+    "<how many> <counted> missing from <parent>"."""
+    system = child.partition(".")[0]
+    return Rule(
+        kind,
+        system,
+        frozenset({child, parent}),
+        f"""SELECT '{system}', COALESCE(c.{link}, '(none)'), '0', CAST(COUNT(*) AS VARCHAR),
+                  CAST(COUNT(*) AS VARCHAR) || ' {counted} missing from {parent}'
+           FROM {child} AS c LEFT JOIN {parent} AS p ON p.{key} = c.{link}
+           WHERE p.{key} IS NULL AND {live} GROUP BY c.{link}""",
+    )
+
+
 RULES = (
     Rule(
         "incomplete batch",
@@ -82,33 +97,31 @@ RULES = (
                    'expected ' || CAST(expected_items AS VARCHAR) || ' items, loaded ' || CAST(loaded_items AS VARCHAR)
             FROM {SCHEMA}.batches WHERE complete = FALSE""",
     ),
-    Rule(
+    _orphans(
         "items without their batch",
-        "ym",
-        frozenset({"ym.finance_batch_items", "ym.finance_batches"}),
-        """SELECT 'ym', i.batch_id, '0', CAST(COUNT(*) AS VARCHAR),
-                  CAST(COUNT(*) AS VARCHAR) || ' items of a batch missing from ym.finance_batches'
-           FROM ym.finance_batch_items AS i LEFT JOIN ym.finance_batches AS b ON b.batch_id = i.batch_id
-           WHERE b.batch_id IS NULL GROUP BY i.batch_id""",
+        "items of a batch",
+        "ym.finance_batch_items",
+        "batch_id",
+        "ym.finance_batches",
+        "batch_id",
     ),
-    Rule(
+    _orphans(
         "invoices without their batch",
-        "younium",
-        frozenset({"younium.invoices", "younium.invoice_batches"}),
-        """SELECT 'younium', i.invoice_batch_id, '0', CAST(COUNT(*) AS VARCHAR),
-                  CAST(COUNT(*) AS VARCHAR) || ' invoices of a batch missing from younium.invoice_batches'
-           FROM younium.invoices AS i LEFT JOIN younium.invoice_batches AS b ON b.id = i.invoice_batch_id
-           WHERE i.invoice_batch_id IS NOT NULL AND b.id IS NULL AND i.deleted_at IS NULL
-           GROUP BY i.invoice_batch_id""",
+        "invoices of a batch",
+        "younium.invoices",
+        "invoice_batch_id",
+        "younium.invoice_batches",
+        "id",
+        live="c.invoice_batch_id IS NOT NULL AND c.deleted_at IS NULL",
     ),
-    Rule(
+    _orphans(
         "lines without their invoice",
-        "younium",
-        frozenset({"younium.invoice_lines", "younium.invoices"}),
-        """SELECT 'younium', COALESCE(l.invoice_id, '(none)'), '0', CAST(COUNT(*) AS VARCHAR),
-                  CAST(COUNT(*) AS VARCHAR) || ' invoice lines whose invoice is missing from younium.invoices'
-           FROM younium.invoice_lines AS l LEFT JOIN younium.invoices AS i ON i.id = l.invoice_id
-           WHERE i.id IS NULL AND l.deleted_at IS NULL GROUP BY l.invoice_id""",
+        "invoice lines whose invoice is",
+        "younium.invoice_lines",
+        "invoice_id",
+        "younium.invoices",
+        "id",
+        live="c.deleted_at IS NULL",
     ),
     Rule(
         "lines differ from their invoice",

@@ -35,6 +35,17 @@ def _rule(kind: str, source: str, requires: str, sql: str) -> Rule:
     return Rule(kind, source, frozenset(requires.split()), sql)
 
 
+def _booked(role: str, document: str) -> str:
+    """The CTE `booked`: what the GL lines on the accounts of `role` add up to, per tenant and `document`."""
+    return f"""booked AS (
+               SELECT g.tenant, g.{document}, SUM(g.debit - g.credit) AS amount
+               FROM analytics.gl_lines AS g
+               JOIN analytics.accounts AS a ON a.tenant = g.tenant AND a.account_code = g.account_code
+               WHERE a.role = '{role}'
+               GROUP BY g.tenant, g.{document}
+           )"""
+
+
 UNEXPECTED = ("booked but draft", "booked but not revenue", "booked without its invoice", "amounts differ")
 
 TIE_OUTS = (
@@ -42,13 +53,7 @@ TIE_OUTS = (
         "receivables_tie_out",
         "",
         "analytics.invoices analytics.gl_lines analytics.accounts",
-        """WITH booked AS (
-               SELECT g.tenant, g.invoice_id, SUM(g.debit - g.credit) AS amount
-               FROM analytics.gl_lines AS g
-               JOIN analytics.accounts AS a ON a.tenant = g.tenant AND a.account_code = g.account_code
-               WHERE a.role = 'receivables'
-               GROUP BY g.tenant, g.invoice_id
-           ),
+        f"""WITH {_booked("receivables", "invoice_id")},
            open AS (
                SELECT tenant, invoice_id, invoice_number, outstanding_base AS amount
                FROM analytics.invoices WHERE source_system = 'younium'
@@ -73,13 +78,7 @@ TIE_OUTS = (
         "payments_tie_out",
         "",
         "analytics.payments analytics.gl_lines analytics.accounts",
-        """WITH booked AS (
-               SELECT g.tenant, g.payment_id, SUM(g.debit - g.credit) AS amount
-               FROM analytics.gl_lines AS g
-               JOIN analytics.accounts AS a ON a.tenant = g.tenant AND a.account_code = g.account_code
-               WHERE a.role = 'payment'
-               GROUP BY g.tenant, g.payment_id
-           )
+        f"""WITH {_booked("payment", "payment_id")}
            SELECT 'younium', COALESCE(p.tenant, b.tenant), COALESCE(p.payment_id, b.payment_id, '(none)'),
                   CAST(COALESCE(b.amount, 0) AS VARCHAR), CAST(COALESCE(p.amount_base, 0) AS VARCHAR),
                   CASE WHEN p.payment_id IS NULL

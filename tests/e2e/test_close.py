@@ -258,6 +258,19 @@ DAMAGE = {
         "UPDATE younium.invoices SET status = 'Draft' WHERE id = "
         "(SELECT MIN(id) FROM younium.invoices WHERE status = 'Posted')",
     ),
+    "a YM finance batch deleted": (
+        "items without their batch",
+        "DELETE FROM ym.finance_batches WHERE batch_id = (SELECT MIN(batch_id) FROM ym.finance_batch_items)",
+    ),
+    "a Younium invoice batch deleted": (
+        "invoices without their batch",
+        "DELETE FROM younium.invoice_batches WHERE id = "
+        "(SELECT MIN(invoice_batch_id) FROM younium.invoices WHERE deleted_at IS NULL)",
+    ),
+    "a Younium invoice deleted, its lines kept": (
+        "lines without their invoice",
+        "DELETE FROM younium.invoices WHERE id = (SELECT MIN(invoice_id) FROM younium.invoice_lines)",
+    ),
     "a YM item of an exported batch deleted": (
         "item missing from invoice_items",
         "DELETE FROM ym.invoice_items WHERE line_item_id = (SELECT MIN(line_item_id) FROM ym.finance_batch_items)",

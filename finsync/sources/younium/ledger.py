@@ -17,7 +17,7 @@ from typing import Any
 
 from finsync.tables import LOAD_TIME, Column, Kind, Table
 
-from .columns import DELETED_AT
+from .columns import DELETED_AT, external_ids, stamps
 
 JsonObject = dict[str, Any]
 
@@ -55,8 +55,7 @@ JOURNALS = Table(
         *_period(),
         Column("externalERPId", doc="The journal's id in the ERP it was transferred to"),
         Column("transferredToERP", Kind.TIMESTAMP, doc="When the journal was transferred to the ERP, in UTC"),
-        Column("created", Kind.TIMESTAMP, doc="When the journal was created in Younium, in UTC"),
-        Column("modified", Kind.TIMESTAMP, doc="When the journal last changed in Younium, in UTC"),
+        *stamps("journal"),
     ),
     doc="One Younium journal (a posting run), from /Journals, with its accounting period",
     history="modified",
@@ -80,10 +79,8 @@ ACCOUNTING_TRANSACTIONS = Table(
         Column("orderChargeId", doc="The order charge the voucher books, if any"),
         Column("orderChargeNumber", doc="The number of that order charge"),
         Column("revenueScheduleItemId", doc="The revenue schedule item the voucher books, if any"),
-        Column("externalERPId", doc="The voucher's id in the ERP"),
-        Column("externalCRMId", doc="The voucher's id in the CRM"),
-        Column("created", Kind.TIMESTAMP, doc="When the voucher was created in Younium, in UTC"),
-        Column("modified", Kind.TIMESTAMP, doc="When the voucher last changed in Younium, in UTC"),
+        *external_ids("voucher"),
+        *stamps("voucher"),
     ),
     replaced_per="journal_id",
     doc="One accounting transaction (voucher) of a Younium journal; a journal's are replaced with it",
@@ -133,8 +130,7 @@ CHART_OF_ACCOUNTS = Table(
         Column("code", doc="The account code lines and invoices use"),
         Column("name", doc="The account's name"),
         Column("description", doc="The account's description"),
-        Column("externalERPId", doc="The account's id in the ERP"),
-        Column("externalCRMId", doc="The account's id in the CRM"),
+        *external_ids("financial account"),
         DELETED_AT,
     ),
     doc="One financial account of Younium's chart of accounts, read whole every run (no modified upstream)",
