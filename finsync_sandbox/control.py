@@ -4,14 +4,16 @@ both APIs.
 - `GET /health`; `GET /expected` (`Sandbox.expected`; `?legal_entity=NAME_OR_ID`: with that Younium legal
   entity's expectation under "younium", `Sandbox.expected_entity`);
 - `POST /advance`: YM's `{"ym_items", "ym_backdated_items", "ym_backdated_days"}` and/or Younium's
-  `{"new_invoices", "modified_invoices", "new_accounts"}` (`YMDataset.advance`/`backdate`,
+  `{"new_invoices", "modified_invoices", "new_accounts", "new_products", "modified_products"}`
+  (`YMDataset.advance`/`backdate`,
   `YouniumTenant.advance`), Younium's for every legal entity (answered under "younium" for the default
   one, and, when there are several, by name under "younium_entities"), or only for `"legal_entity"`'s;
 - `POST /younium/change`: one change a Younium user makes by hand (`YouniumTenant.change`; the rules are
   `younium_edits`'), answering what it did: `{"change": "delete_invoice", "invoice": ID}`,
   `{"change": "remove_line", "invoice": ID, "line": LINE_ID}`, `{"change": "set_status", "invoice": ID,
   "status": "Posted" | "Cancelled"}`, `{"change": "delete_account", "account": ID}`,
-  `{"change": "delete_batch", "batch": ID_OR_BATCH_NUMBER}`, and the ledger's (`younium_gl`):
+  `{"change": "delete_batch", "batch": ID_OR_BATCH_NUMBER}`, `{"change": "delete_product", "product": ID}`
+  (a hard delete of a catalogue product), and the ledger's (`younium_gl`):
   `{"change": "reopen_period", "period": "YYYY-MM"}` (a Closed period: Open, closedDate null; answers
   `{change, period, status, at}`), `{"change": "close_period", "period": "YYYY-MM"}` (an Open period: Closed
   now; answers `{change, period, status, closed_date}`), `{"change": "post_into_closed_period", "period":
@@ -45,7 +47,13 @@ from .routes import ROUTE_NAMES
 from .state import Sandbox
 from .younium_tenant import YouniumTenant
 
-YOUNIUM_ADVANCE_KEYS: tuple[str, ...] = ("new_invoices", "modified_invoices", "new_accounts")
+YOUNIUM_ADVANCE_KEYS: tuple[str, ...] = (
+    "new_invoices",
+    "modified_invoices",
+    "new_accounts",
+    "new_products",
+    "modified_products",
+)
 # Items imported now with entry dates `ym_backdated_days` before the newest one.
 YM_ADVANCE_KEYS: tuple[str, ...] = ("ym_items", "ym_backdated_items", "ym_backdated_days")
 

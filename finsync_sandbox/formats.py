@@ -113,6 +113,11 @@ def format_instant(ms: int) -> str:
     return f"{text}.{millis:03d}".rstrip("0") + "Z" if millis else text + "Z"
 
 
+def format_naive_instant(ms: int) -> str:
+    """`2024-01-02T07:30:00.12`: UTC without an offset, as the catalogue's timestamps are written."""
+    return format_instant(ms).removesuffix("Z")
+
+
 def format_day(ordinal: int) -> str:
     """A date as Younium writes one: midnight, no offset."""
     return date.fromordinal(ordinal).isoformat() + "T00:00:00"

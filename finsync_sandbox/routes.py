@@ -18,6 +18,8 @@ YOUNIUM_INVOICE = "younium.invoice"  # GET /Invoices/{id}: one invoice, all its 
 YOUNIUM_RELATED_INVOICES = "younium.related_invoices"
 YOUNIUM_ACCOUNTS = "younium.accounts"
 YOUNIUM_PAYMENTS = "younium.payments"
+YOUNIUM_PRODUCTS = "younium.products"
+YOUNIUM_PRODUCT = "younium.product"  # GET /Products/{id}: one product, its plans and charges
 YOUNIUM_BASE_CURRENCY = "younium.base_currency"
 YOUNIUM_CURRENCIES = "younium.currencies"
 YOUNIUM_EXCHANGE_RATES = "younium.exchange_rates"
@@ -45,6 +47,8 @@ ROUTE_NAMES: tuple[str, ...] = (
     YOUNIUM_RELATED_INVOICES,
     YOUNIUM_ACCOUNTS,
     YOUNIUM_PAYMENTS,
+    YOUNIUM_PRODUCTS,
+    YOUNIUM_PRODUCT,
     YOUNIUM_BASE_CURRENCY,
     YOUNIUM_CURRENCIES,
     YOUNIUM_EXCHANGE_RATES,
@@ -63,6 +67,7 @@ YOUNIUM_LISTS: tuple[str, ...] = (
     YOUNIUM_INVOICES,
     YOUNIUM_ACCOUNTS,
     YOUNIUM_PAYMENTS,
+    YOUNIUM_PRODUCTS,
     YOUNIUM_CURRENCIES,
     YOUNIUM_EXCHANGE_RATES,
     YOUNIUM_CHART_OF_ACCOUNTS,

@@ -18,7 +18,9 @@ out) and reproduce what a client has to cope with:
   `GET /Invoices/{id}` ("Requires permission Invoice Read") answers the one InvoiceResponse as a plain
   object, outside any envelope, with all its lines (it takes no query parameters: ModifiedAfter is not
   applied), which is how a client learns an invoice's complete lines; an unknown (or deleted) id is 404;
-- there is no deleted-records feed: an invoice, account or invoice batch deleted (see `younium_edits`)
+- /Products lists the catalogue (`younium_catalogue`): ProductResponses with their charge plans and
+  charges embedded, `GET /Products/{id}` one as a plain object; a product deleted is gone (hard delete);
+- there is no deleted-records feed: an invoice, account, invoice batch or product deleted (`younium_edits`)
   simply stops being listed, and its by-id reads answer 404 (RelatedInvoices too; a BatchLog 400);
 - a BatchLog whose log has a single entry answers `data` as that object, not as a list, and
   /Invoices/{id}/RelatedInvoices (which takes no query parameters) always answers its one
@@ -76,10 +78,14 @@ from .routes import (
     YOUNIUM_JOURNALS,
     YOUNIUM_PAYMENTS,
     YOUNIUM_POST,
+    YOUNIUM_PRODUCT,
+    YOUNIUM_PRODUCTS,
     YOUNIUM_RELATED_INVOICES,
     YOUNIUM_TOKEN,
 )
 from .state import Sandbox
+from .younium_catalogue import CatalogueProduct
+from .younium_catalogue_records import product_record
 from .younium_dataset import Window
 from .younium_jobs_api import JobRoutes
 from .younium_records import log_record
@@ -124,6 +130,8 @@ class YouniumApi:
             route("/Invoices/{invoice}", YOUNIUM_INVOICE, self.invoice, "GET"),
             route("/Accounts", YOUNIUM_ACCOUNTS, self.accounts, "GET"),
             route("/Payments", YOUNIUM_PAYMENTS, self.payments, "GET"),
+            route("/Products", YOUNIUM_PRODUCTS, self.products, "GET"),
+            route("/Products/{product}", YOUNIUM_PRODUCT, self.product, "GET"),
             route("/Currency/BaseCurrency", YOUNIUM_BASE_CURRENCY, self.base_currency, "GET"),
             route("/Currency", YOUNIUM_CURRENCIES, self.currencies, "GET"),
             route("/ExchangeRate", YOUNIUM_EXCHANGE_RATES, self.exchange_rates, "GET"),
@@ -281,13 +289,17 @@ class YouniumApi:
 
     async def journal(self, request: Request) -> Response:
         """One JournalResponse, as a plain object, with all its vouchers (no query parameters); 404 unknown."""
-        self.enter(request)
         dataset = self.tenant.dataset
-        with dataset.lock:
-            found = dataset.gl.journal(request.path_params["journal"])
+        return self._one(request, "journal", dataset.gl.journal, lambda found: gl_records.journal(dataset, found))
+
+    def _one(self, request: Request, name: str, find: Callable[[str], Any], record: Callable[[Any], Any]) -> Response:
+        """`record` of what `find` finds by path parameter `name`, as a plain object; nothing found is 404."""
+        self.enter(request)
+        with self.tenant.dataset.lock:
+            found = find(request.path_params[name])
             if found is None:
                 raise Reject(self.not_found())
-            return _json(gl_records.journal(dataset, found))
+            return _json(record(found))
 
     async def accounts(self, request: Request) -> Response:
         found = self.tenant.dataset.accounts_in
@@ -295,6 +307,16 @@ class YouniumApi:
 
     async def payments(self, request: Request) -> Response:
         return self._listed(request, "payments", self.tenant.dataset.payments_in, self.tenant.records.payment)
+
+    async def products(self, request: Request) -> Response:
+        return self._listed(request, "products", self.tenant.dataset.catalogue.products_in, self._product)
+
+    async def product(self, request: Request) -> Response:
+        """One ProductResponse, as a plain object; an unknown (or deleted) product is 404."""
+        return self._one(request, "product", self.tenant.dataset.catalogue.find, self._product)
+
+    def _product(self, product: CatalogueProduct) -> dict[str, Any]:
+        return product_record(self.tenant.dataset.catalogue, self.tenant.dataset.legal_entity_id, product)
 
     async def invoice_batches(self, request: Request) -> Response:
         found = self.tenant.dataset.batches_in

@@ -1,6 +1,6 @@
 """How the Younium tenant changes besides batch jobs: `advance` (time moves on: drafts are edited, accounts
-and invoices added) and the `modify` fault (invoices change while a sync pages through them). Deletions and
-the other changes a user makes by hand are `younium_edits`'.
+and invoices added, catalogue products edited and added) and the `modify` fault (invoices change while a
+sync pages through them). Deletions and the other changes a user makes by hand are `younium_edits`'.
 
 Both are overlays on the seed: an edit adds a unit to some lines of a draft and moves its `modified` time;
 which lines, and which drafts, is drawn from the seed and the number of changes so far, so equal
@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from .formats import MINUTE
+from .formats import MINUTE, SECOND
 from .younium_dataset import DRAFT, YouniumDataset
 
 
@@ -25,6 +25,8 @@ class Advanced:
     new_invoice_ids: tuple[str, ...]
     modified_invoice_ids: tuple[str, ...]
     modified_line_ids: tuple[str, ...]
+    new_product_ids: tuple[str, ...] = ()
+    modified_product_ids: tuple[str, ...] = ()
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -36,18 +38,29 @@ class Advanced:
             "new_invoice_ids": list(self.new_invoice_ids),
             "modified_invoice_ids": list(self.modified_invoice_ids),
             "modified_line_ids": list(self.modified_line_ids),
+            "new_products": len(self.new_product_ids),
+            "modified_products": len(self.modified_product_ids),
+            "new_product_ids": list(self.new_product_ids),
+            "modified_product_ids": list(self.modified_product_ids),
         }
 
 
 def advance(
-    dataset: YouniumDataset, new_invoices: int = 0, modified_invoices: int = 0, new_accounts: int = 0
+    dataset: YouniumDataset,
+    new_invoices: int = 0,
+    modified_invoices: int = 0,
+    new_accounts: int = 0,
+    new_products: int = 0,
+    modified_products: int = 0,
 ) -> Advanced:
     """Move time on: edit `modified_invoices` draft invoices outside any batch (one or more, never all, of
-    each one's lines get one more unit, and a new `modified`, as does the invoice), then add `new_accounts`
-    accounts and `new_invoices` draft invoices (spread over all accounts, new ones included), created
-    after everything else."""
-    if min(new_invoices, modified_invoices, new_accounts) < 0:
-        raise ValueError("new_invoices, modified_invoices and new_accounts must be >= 0")
+    each one's lines get one more unit, and a new `modified`, as does the invoice) and `modified_products`
+    catalogue products (`Catalogue.edit`), then add `new_products` products (a second apart),
+    `new_accounts` accounts and `new_invoices` draft invoices (spread over all accounts, new ones
+    included), created after everything else."""
+    counts = (new_invoices, modified_invoices, new_accounts, new_products, modified_products)
+    if min(counts) < 0:
+        raise ValueError("every count (invoices, accounts, products; new or modified) must be >= 0")
     with dataset.lock:
         candidates = [n for n in range(1, dataset.invoices_count + 1) if dataset.is_open_draft(n)]
         if modified_invoices > len(candidates):
@@ -55,10 +68,17 @@ def advance(
                 f"only {len(candidates)} draft invoices are outside batches, so {modified_invoices} cannot be "
                 "modified; add new invoices first"
             )
+        if modified_products > len(dataset.catalogue.live()):
+            raise ValueError(
+                f"only {len(dataset.catalogue.live())} products are in the catalogue, so {modified_products} "
+                "cannot be modified"
+            )
         dataset.advances += 1
-        if not (new_invoices or modified_invoices or new_accounts):
+        if not any(counts):
             return Advanced((), (), (), ())
         at = dataset.tick()
+        edited_products = tuple(p.id for p in dataset.catalogue.edit(modified_products, at))
+        new_product_ids = tuple(dataset.add_products(new_products, at + SECOND, SECOND))
         chosen: list[int] = []
         edited: list[str] = []
         if modified_invoices:
@@ -76,6 +96,8 @@ def advance(
             tuple(dataset.invoice_id(n) for n in range(invoices_before + 1, dataset.invoices_count + 1)),
             tuple(dataset.invoice_id(n) for n in chosen),
             tuple(edited),
+            new_product_ids,
+            edited_products,
         )
 
 

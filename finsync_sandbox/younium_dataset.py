@@ -41,6 +41,7 @@ from collections.abc import Iterable, Sequence
 from typing import NamedTuple
 
 from .formats import HOUR, day_of
+from .younium_catalogue import Catalogue, catalogue_size
 from .younium_gl import GeneralLedger
 from .younium_history import seed_history
 from .younium_ledger import InvoiceLedger
@@ -135,6 +136,9 @@ class YouniumDataset(InvoiceLedger, OverlayChanges):
         self._batch_numbers = itertools.count(1)
         self.payments: list[Payment] = []
         self.gl = GeneralLedger(self.seeded)  # the journals postings write (younium_gl)
+        self.catalogue = Catalogue(
+            self.seeded, catalogue_size(accounts), self.lock
+        )  # GET /Products (younium_catalogue)
         seed_history(self, batches)
         self.gl.seal()
         self._order = sorted(range(1, self.invoices_count + 1), key=self._order_key)
@@ -365,6 +369,12 @@ class YouniumDataset(InvoiceLedger, OverlayChanges):
         """`count` new accounts, created from `start`, `spacing` apart."""
         self._account_segments.append(_Segment(len(self._accounts) + 1, start, spacing, 0))
         self._add_accounts(count)
+
+    def add_products(self, count: int, start: int, spacing: int) -> list[str]:
+        """`count` new catalogue products, created from `start`, `spacing` apart; their ids."""
+        added = self.catalogue.add(count, start, spacing)
+        self._now = max([self._now, *(p.created for p in added)])
+        return [p.id for p in added]
 
     def add_invoices(self, count: int, start: int) -> None:
         """`count` new draft invoices, created from `start`, spread over every account there is."""

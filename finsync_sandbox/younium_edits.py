@@ -13,7 +13,9 @@ The rules:
   can be cancelled (`set_status` Cancelled), as the seeded history cancels them;
 - only an account with no invoices (credit notes included), and not the tenant's last, can be deleted;
 - only an invoice batch that is not posted, nor being posted, can be deleted: its invoices are drafts
-  outside any batch again, dated as before the batch (and modified then, being changed by it).
+  outside any batch again, dated as before the batch (and modified then, being changed by it);
+- any catalogue product can be deleted (the sandbox has no orders that would use it), its charge plans
+  and charges with it: a hard delete, it leaves `GET /Products` and `GET /Products/{id}` answers 404.
 
 The ledger's changes (`reopen_period`, `post_into_closed_period`) are named here too, for `change`;
 their rules are `younium_gl`'s. Setting a status journals it (`younium_gl`): a draft posted gets an
@@ -47,6 +49,7 @@ CHANGES: dict[str, tuple[str, ...]] = {
     "set_status": ("invoice", "status"),
     "delete_account": ("account",),
     "delete_batch": ("batch",),
+    "delete_product": ("product",),
     "reopen_period": ("period",),
     "close_period": ("period",),
     "post_into_closed_period": ("period",),
@@ -155,6 +158,16 @@ def delete_batch(dataset: YouniumDataset, reference: str, posting: Callable[[Inv
         "invoices": [dataset.invoice_id(n) for n in batch.invoices],
         "modified": format_instant(at),
     }
+
+
+def delete_product(dataset: YouniumDataset, product_id: str) -> dict[str, Any]:
+    """Hard-delete catalogue product `product_id`, its charge plans and charges with it."""
+    product = dataset.catalogue.find(product_id)
+    if product is None:
+        raise ValueError(f"no product {product_id!r}")
+    at = dataset.tick()
+    dataset.catalogue.drop(product)
+    return {"change": "delete_product", "product": product.id, "at": format_instant(at)}
 
 
 def _invoice(dataset: YouniumDataset, invoice_id: str) -> int:

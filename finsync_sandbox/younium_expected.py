@@ -18,7 +18,9 @@ builds (journal id, transactionNumber, line index) are not predicted: they are c
 
 Deleted records are in none of these counts and sums; what is gone is named instead, as sorted ids, for
 a test that checks a warehouse marked exactly those deleted: `invoices.deleted`, `invoice_lines.removed`
-(removed from their invoice, or deleted with it), `accounts.deleted` and `invoice_batches.deleted`.
+(removed from their invoice, or deleted with it), `accounts.deleted`, `invoice_batches.deleted` and
+`products.deleted` (hard-deleted catalogue products). The catalogue (`products`) is stated as products
+per `productType` and how many charge plans and charges they have: it holds no money.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from __future__ import annotations
 from typing import Any
 
 from .formats import money
+from .younium_catalogue import PRODUCT_TYPES
 from .younium_dataset import STATUS_NAMES, YouniumDataset
 from .younium_gl import ACCOUNTS, CLOSED, CURRENCIES, JOURNAL_TYPES, OPEN, all_lines, period_name
 from .younium_seed import INVOICE_TYPES, sum_totals
@@ -41,6 +44,7 @@ def expected_ids(dataset: YouniumDataset) -> dict[str, list[str]]:
             "invoice_lines": sorted(dataset.line_id(n, k) for n in invoices for k in dataset.line_numbers(n)),
             "invoice_batches": sorted(b.id for b in dataset.batches()),
             "payments": sorted(p.id for p in dataset.payments),
+            "products": sorted(p.id for p in dataset.catalogue.live()),
         }
 
 
@@ -113,8 +117,22 @@ def expected(dataset: YouniumDataset) -> dict[str, Any]:
             "invoice_batch_log": {"rows": sum(len(b.log) for b in batches)},
             "payments": {"rows": len(dataset.payments), "amount": str(paid)},
             "payment_settlements": {"rows": len(dataset.payments), "amount": str(paid)},
+            "products": expected_products(dataset),
             **expected_ledger(dataset),
         }
+
+
+def expected_products(dataset: YouniumDataset) -> dict[str, Any]:
+    """The catalogue: live products (per `productType`), their charge plans and charges; deleted ids."""
+    live = dataset.catalogue.live()
+    types = [p.product_type for p in live]
+    return {
+        "rows": len(live),
+        "by_type": {name: types.count(name) for name in PRODUCT_TYPES},
+        "charge_plans": sum(len(p.shape()) for p in live),
+        "charges": sum(sum(p.shape()) for p in live),
+        "deleted": dataset.catalogue.deleted_ids(),
+    }
 
 
 def expected_ledger(dataset: YouniumDataset) -> dict[str, Any]:

@@ -1,7 +1,8 @@
 """The emulated Younium tenant: its dataset, its tokens and stored replies, and the batch jobs that change it.
 
 Besides batch jobs, `advance` moves the tenant's time on, and the changes a tenant's users make by hand
-(`delete_invoice`, `remove_line`, `set_status`, `delete_account`, `delete_batch`, or `change` by name;
+(`delete_invoice`, `remove_line`, `set_status`, `delete_account`, `delete_batch`, `delete_product`, or
+`change` by name;
 the rules are `younium_edits`'), and the ledger's (`reopen_period`, `post_into_closed_period`: see
 `younium_gl`) let a test delete and revise records.
 
@@ -112,11 +113,13 @@ class YouniumTenant:
                 if job.status == PENDING and job.ready_at <= now:
                     self._finish(job)
 
-    def advance(self, new_invoices: int = 0, modified_invoices: int = 0, new_accounts: int = 0) -> Advanced:
-        """See `younium_changes.advance`."""
+    def advance(
+        self, new_invoices: int = 0, modified_invoices: int = 0, new_accounts: int = 0, **products: int
+    ) -> Advanced:
+        """See `younium_changes.advance` (`products`: new_products, modified_products)."""
         with self._lock:
             self.settle()
-            return advance(self.dataset, new_invoices, modified_invoices, new_accounts)
+            return advance(self.dataset, new_invoices, modified_invoices, new_accounts, **products)
 
     def touch(self, count: int) -> list[str]:
         """See `younium_changes.touch`."""
@@ -143,6 +146,10 @@ class YouniumTenant:
     def delete_batch(self, batch: str) -> dict[str, Any]:
         """Delete an invoice batch (by id or batch number) not yet posted: its invoices are open drafts again."""
         return self._edit(edits.delete_batch, batch, self.posting)
+
+    def delete_product(self, product_id: str) -> dict[str, Any]:
+        """Hard-delete a catalogue product, its charge plans and charges with it."""
+        return self._edit(edits.delete_product, product_id)
 
     def reopen_period(self, period: str) -> dict[str, Any]:
         """Reopen Closed accounting period `period` ("YYYY-MM"): Open, closedDate null; its journals (and

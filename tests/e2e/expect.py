@@ -40,6 +40,8 @@ def assert_ym_matches_sandbox(warehouse: Warehouse, server: SandboxServer, tenan
 
 # Rows found deleted upstream stay in the warehouse, marked: the sandbox's expectations leave them out.
 LIVE = "deleted_at IS NULL"
+# What the sandbox serves that finsync does not load yet.
+NOT_LOADED = frozenset({"products"})
 
 
 def assert_younium_matches_sandbox(
@@ -52,6 +54,8 @@ def assert_younium_matches_sandbox(
     tenant = entity or server.sandbox.younium
     expected, ids = tenant.expected(), tenant.expected_ids()
     for table, keys in ids.items():
+        if table in NOT_LOADED:
+            continue
         loaded = [row[0] for row in rows(warehouse, target, f"SELECT id FROM younium.{table} WHERE {LIVE} ORDER BY 1")]
         assert loaded == keys, f"{table}: keys differ from the sandbox"
 

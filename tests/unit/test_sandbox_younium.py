@@ -761,6 +761,8 @@ def test_requests_are_counted_per_younium_route(younium: Younium) -> None:
     younium.get(f"/Invoices/{younium.sandbox.younium.dataset.invoice_id(1)}/RelatedInvoices")  # none: a 400
     younium.get("/Accounts")
     younium.get("/Payments")
+    younium.get("/Products")
+    younium.get("/Products/00000000-0000-4000-8000-000000000000")  # unknown: a 404, still counted
     younium.get("/InvoiceBatches")
     younium.get(f"/InvoiceBatches/{batch.id}")
     younium.get("/Currency/BaseCurrency")
@@ -786,6 +788,8 @@ def test_requests_are_counted_per_younium_route(younium: Younium) -> None:
         "younium.related_invoices": 1,
         "younium.accounts": 1,
         "younium.payments": 1,
+        "younium.products": 1,
+        "younium.product": 1,
         "younium.base_currency": 1,
         "younium.currencies": 1,
         "younium.exchange_rates": 1,
