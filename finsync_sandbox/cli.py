@@ -11,12 +11,12 @@ from typing import TYPE_CHECKING
 import typer
 from rich.console import Console
 
-from .config import SCALE_KEYS, SandboxConfig
-from .faults import FAULT_GRAMMAR, parse_fault_spec
+from .kernel.config import SCALE_KEYS, SandboxConfig
+from .kernel.faults import FAULT_GRAMMAR, parse_fault_spec
 
 if TYPE_CHECKING:
+    from .sandbox import Sandbox
     from .server import SandboxServer
-    from .state import Sandbox
 
 sandbox_app = typer.Typer(
     help="A local emulation of the upstream APIs (YourMembership, Younium), with their traps, over generated data.",
@@ -64,8 +64,8 @@ def serve(
     ),
 ) -> None:
     """Serve the sandbox until Ctrl-C, printing the settings that point finsync at it."""
+    from .sandbox import Sandbox
     from .server import loopback_host
-    from .state import Sandbox
 
     try:
         loopback_host(host)

@@ -9,11 +9,11 @@ both APIs.
   `YouniumTenant.advance`), Younium's for every legal entity (answered under "younium" for the default
   one, and, when there are several, by name under "younium_entities"), or only for `"legal_entity"`'s;
 - `POST /younium/change`: one change a Younium user makes by hand (`YouniumTenant.change`; the rules are
-  `younium_edits`'), answering what it did: `{"change": "delete_invoice", "invoice": ID}`,
+  `younium.edits`'), answering what it did: `{"change": "delete_invoice", "invoice": ID}`,
   `{"change": "remove_line", "invoice": ID, "line": LINE_ID}`, `{"change": "set_status", "invoice": ID,
   "status": "Posted" | "Cancelled"}`, `{"change": "delete_account", "account": ID}`,
   `{"change": "delete_batch", "batch": ID_OR_BATCH_NUMBER}`, `{"change": "delete_product", "product": ID}`
-  (a hard delete of a catalogue product), and the ledger's (`younium_gl`):
+  (a hard delete of a catalogue product), and the ledger's (`younium.gl`):
   `{"change": "reopen_period", "period": "YYYY-MM"}` (a Closed period: Open, closedDate null; answers
   `{change, period, status, at}`), `{"change": "close_period", "period": "YYYY-MM"}` (an Open period: Closed
   now; answers `{change, period, status, closed_date}`), `{"change": "post_into_closed_period", "period":
@@ -42,10 +42,10 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from .faults import Fault
-from .routes import ROUTE_NAMES
-from .state import Sandbox
-from .younium_tenant import YouniumTenant
+from .kernel.faults import Fault
+from .kernel.route_names import ROUTE_NAMES
+from .sandbox import Sandbox
+from .younium.tenant import YouniumTenant
 
 YOUNIUM_ADVANCE_KEYS: tuple[str, ...] = (
     "new_invoices",

@@ -8,7 +8,7 @@ MultipleCharges 1 x many, MultipleChargePlans many x 1, Full many x many), categ
 and each charge's model, type, billing and prices. Plans and charges are numbered across the catalogue
 (`CP-000001`, `C-000001`) in the order their products were created.
 
-What changes between runs (`younium_changes.advance`, `younium_edits.delete_product`): a product is
+What changes between runs (`younium.changes.advance`, `younium.edits.delete_product`): a product is
 edited (it stops being sold to new customers: `endOfNewSalesDate` set, `modified` now), a product is
 created (all of it now), a product is hard-deleted (it leaves the list and its by-id read answers 404;
 the catalogue remembers its id so expectations can name it). Plans and charges never change on their own,
@@ -23,11 +23,11 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING
 
-from .formats import DAY, HOUR, MINUTE, SECOND, day_of
+from ..kernel.formats import DAY, HOUR, MINUTE, SECOND, day_of
 
 if TYPE_CHECKING:
-    from .younium_dataset import Window
-    from .younium_seed import YouniumSeed
+    from .dataset import Window
+    from .seed import YouniumSeed
 
 MAX_PRODUCTS = 60
 # The catalogue was built over the year before the first invoice (2024-01-02).
@@ -111,7 +111,7 @@ class Catalogue:
     def deleted_ids(self) -> list[str]:
         return sorted(self._deleted)
 
-    # -- changes (their rules and times are younium_changes' and younium_edits') ---------------------------
+    # -- changes (their rules and times are younium.changes' and younium.edits') ---------------------------
 
     def add(self, count: int, start: int, spacing: int) -> list[CatalogueProduct]:
         """`count` new products, created from `start`, `spacing` apart."""

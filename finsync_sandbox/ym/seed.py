@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from .formats import NO_DATE, TICKS_PER_SECOND, format_ticks, luhn_digit, money
+from ..kernel.formats import NO_DATE, TICKS_PER_SECOND, format_ticks, luhn_digit, money
 
 DAY_TICKS = 86_400 * TICKS_PER_SECOND
 FIRST_INVOICE_NO = 100_001

@@ -11,10 +11,10 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
-from .formats import day_of, format_day, format_instant, money, uuid_of
-from .jsonwriter import RawJson, dumps
-from .younium_dataset import DRAFT, STATUS_NAMES, Window, YouniumDataset
-from .younium_seed import (
+from ..kernel.formats import day_of, format_day, format_instant, money, uuid_of
+from ..kernel.jsonwriter import RawJson, dumps
+from .dataset import DRAFT, STATUS_NAMES, Window, YouniumDataset
+from .seed import (
     ACCOUNT_TYPES,
     BASE_CURRENCY,
     OUR_PEOPLE,

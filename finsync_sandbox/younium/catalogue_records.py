@@ -11,8 +11,8 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any, NamedTuple
 
-from .formats import day_of, format_day, format_naive_instant, money
-from .younium_catalogue import Catalogue, CatalogueProduct
+from ..kernel.formats import day_of, format_day, format_naive_instant, money
+from .catalogue import Catalogue, CatalogueProduct
 
 
 class Kind(NamedTuple):

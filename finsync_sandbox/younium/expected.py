@@ -27,11 +27,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from .formats import money
-from .younium_catalogue import PRODUCT_TYPES
-from .younium_dataset import STATUS_NAMES, YouniumDataset
-from .younium_gl import ACCOUNTS, CLOSED, CURRENCIES, JOURNAL_TYPES, OPEN, all_lines, period_name
-from .younium_seed import INVOICE_TYPES, sum_totals
+from ..kernel.formats import money
+from .catalogue import PRODUCT_TYPES
+from .dataset import STATUS_NAMES, YouniumDataset
+from .gl import ACCOUNTS, CLOSED, CURRENCIES, JOURNAL_TYPES, OPEN, all_lines, period_name
+from .seed import INVOICE_TYPES, sum_totals
 
 
 def expected_ids(dataset: YouniumDataset) -> dict[str, list[str]]:
@@ -136,7 +136,7 @@ def expected_products(dataset: YouniumDataset) -> dict[str, Any]:
 
 
 def expected_ledger(dataset: YouniumDataset) -> dict[str, Any]:
-    """The ledger's tables, from the model (`younium_gl`): journals (by `journalType`), their vouchers
+    """The ledger's tables, from the model (`younium.gl`): journals (by `journalType`), their vouchers
     (`accounting_transactions`) and transaction lines (with the debit and credit sums, equal), the chart of
     accounts, currencies, exchange rates, the accounting periods journals use (with their status now), and
     the trial balance: per (fiscalYear, fiscalPeriod, account), the sums of debitAmount and creditAmount."""
