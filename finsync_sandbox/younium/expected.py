@@ -25,6 +25,7 @@ per `productType` and how many charge plans and charges they have: it holds no m
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from ..kernel.formats import money
@@ -53,16 +54,7 @@ def expected(dataset: YouniumDataset) -> dict[str, Any]:
     the source in ways the sandbox does not predict, so they are counted instead."""
     with dataset.lock:
         invoices = dataset.live_invoices()
-        line_sums = [0] * 6
-        line_count = quantity = 0
-        for n in invoices:
-            lines = dataset.lines(n)
-            for line in lines:
-                for i, value in enumerate(line.amounts):
-                    line_sums[i] += value
-                quantity += line.quantity
-            line_count += len(lines)
-            dataset.totals(n, lines)
+        invoice_lines = expected_lines(dataset, invoices)
         totals = sum_totals(dataset.totals(n) for n in invoices)
         settled, balanced = [0, 0], [0, 0]
         for n in invoices:
@@ -94,14 +86,7 @@ def expected(dataset: YouniumDataset) -> dict[str, Any]:
                 "overdue": sum(dataset.days_past_due(n) > 0 for n in invoices),
                 "deleted": dataset.deleted_invoice_ids(),
             },
-            "invoice_lines": {
-                "rows": line_count,
-                "subtotal": str(money(line_sums[0])),
-                "tax": str(money(line_sums[1])),
-                "total": str(money(line_sums[2])),
-                "quantity": quantity,
-                "removed": dataset.removed_line_ids(),
-            },
+            "invoice_lines": invoice_lines,
             "invoice_batches": {
                 "rows": len(batches),
                 "posted": sum(b.posted for b in batches),
@@ -120,6 +105,29 @@ def expected(dataset: YouniumDataset) -> dict[str, Any]:
             "products": expected_products(dataset),
             **expected_ledger(dataset),
         }
+
+
+def expected_lines(dataset: YouniumDataset, invoices: Sequence[int]) -> dict[str, Any]:
+    """The lines of `invoices`: rows, money sums and units; the removed ones named. Computes (and caches)
+    each invoice's totals from the lines on the way."""
+    sums = [0] * 6
+    count = quantity = 0
+    for n in invoices:
+        lines = dataset.lines(n)
+        for line in lines:
+            for i, value in enumerate(line.amounts):
+                sums[i] += value
+            quantity += line.quantity
+        count += len(lines)
+        dataset.totals(n, lines)
+    return {
+        "rows": count,
+        "subtotal": str(money(sums[0])),
+        "tax": str(money(sums[1])),
+        "total": str(money(sums[2])),
+        "quantity": quantity,
+        "removed": dataset.removed_line_ids(),
+    }
 
 
 def expected_products(dataset: YouniumDataset) -> dict[str, Any]:
