@@ -12,13 +12,13 @@ invoice's lines, a BatchLog whose `data` may be one object, batch jobs that take
 no deleted-records feed), over seeded accounts, invoices and lines, invoice batches and payments, linked
 to one another, telling a finance team's stories: cancelled invoices, credit notes (some typed Invoice
 with negative totals) linked to what they credit by RelatedInvoices, partly paid and overdue invoices, in
-four currencies. Its ledger (`younium_gl`) journals every posting: /Journals (vouchers filtered by
+four currencies. Its ledger (`younium.gl`) journals every posting: /Journals (vouchers filtered by
 ModifiedAfter too), /Journals/JournalDetails, /Journals/{id}, /ChartOfAccounts, /Currency and
 /ExchangeRate, over monthly accounting periods that close as the tenant's clock moves on. A tenant may have
-several legal entities (`SandboxConfig.younium_legal_entities`, `younium_entities`): one API client and
+several legal entities (`SandboxConfig.younium_legal_entities`, `younium.entities`): one API client and
 token for all, a dataset of its own for each, chosen by the `legal-entity` header, then required.
 
-Both APIs may be rate limited (`SandboxConfig.rate_limit_per_second`, `limits`): a token bucket per
+Both APIs may be rate limited (`SandboxConfig.rate_limit_per_second`, `kernel.limits`): a token bucket per
 credential, YM's ClientID or Younium's API client, answering HTTP 429 with Retry-After when it is empty.
 
 Control routes under `/_sandbox` (and the same operations on the in-process `Sandbox` object) advance
@@ -43,19 +43,19 @@ from typing import Any
 
 # Names load on first use (PEP 562): `finsync --help` lists `finsync sandbox` without starting Starlette.
 _HOMES = {
-    "Advanced": "younium_changes",
-    "Batch": "dataset",
-    "Fault": "faults",
-    "InvoiceBatch": "younium_seed",
-    "Money": "dataset",
-    "RateLimiter": "limits",
-    "Sandbox": "state",
-    "SandboxConfig": "config",
+    "Advanced": "younium.changes",
+    "Batch": "ym.dataset",
+    "Fault": "kernel.faults",
+    "InvoiceBatch": "younium.seed",
+    "Money": "ym.dataset",
+    "RateLimiter": "kernel.limits",
+    "Sandbox": "sandbox",
+    "SandboxConfig": "kernel.config",
     "SandboxServer": "server",
-    "Window": "younium_dataset",
-    "YMDataset": "dataset",
-    "YouniumDataset": "younium_dataset",
-    "YouniumTenant": "younium_tenant",
+    "Window": "younium.dataset",
+    "YMDataset": "ym.dataset",
+    "YouniumDataset": "younium.dataset",
+    "YouniumTenant": "younium.tenant",
     "build_app": "app",
     "serve": "server",
 }

@@ -6,9 +6,9 @@ from starlette.applications import Starlette
 from starlette.routing import Mount
 
 from .control import control_routes
-from .state import Sandbox
-from .ym import YMApi
-from .younium import YouniumApi
+from .sandbox import Sandbox
+from .ym.api import YMApi
+from .younium.api import YouniumApi
 
 YM_MOUNT = "/ym"
 YOUNIUM_MOUNT = "/younium"

@@ -11,12 +11,12 @@ from typing import TYPE_CHECKING
 import typer
 from rich.console import Console
 
-from .config import SCALE_KEYS, SandboxConfig
-from .faults import FAULT_GRAMMAR, parse_fault_spec
+from .kernel.config import SCALE_KEYS, SandboxConfig
+from .kernel.faults import FAULT_GRAMMAR, parse_fault_spec
 
 if TYPE_CHECKING:
+    from .sandbox import Sandbox
     from .server import SandboxServer
-    from .state import Sandbox
 
 sandbox_app = typer.Typer(
     help="A local emulation of the upstream APIs (YourMembership, Younium), with their traps, over generated data.",
@@ -64,13 +64,35 @@ def serve(
     ),
 ) -> None:
     """Serve the sandbox until Ctrl-C, printing the settings that point finsync at it."""
+    from .sandbox import Sandbox
     from .server import loopback_host
-    from .state import Sandbox
 
     try:
         loopback_host(host)
     except ValueError as error:
         raise typer.BadParameter(str(error), param_hint="--host") from None
+    config = _config(seed, scale, export_latency, job_seconds, rate_limit)
+    try:
+        armed = parse_fault_spec(faults)
+    except ValueError as error:
+        raise typer.BadParameter(str(error), param_hint="--faults") from None
+    if env_file is not None:
+        check_writable(env_file)
+    sandbox = Sandbox(config)
+    for fault in armed:
+        sandbox.faults.add(fault)
+    console = Console()
+    try:
+        serve_forever(sandbox, host=host, port=port, on_ready=_announcer(console, config, env_file))
+    except OSError as error:
+        console.print(f"[red]Cannot listen on {host}:{port}: {error}[/]")
+        raise typer.Exit(1) from None
+
+
+def _config(
+    seed: int, scale: str, export_latency: float | None, job_seconds: float | None, rate_limit: float
+) -> SandboxConfig:
+    """The configuration `serve`'s options ask for."""
     try:
         config = SandboxConfig(seed=seed).scaled(scale)
     except ValueError as error:
@@ -82,26 +104,21 @@ def serve(
     if not math.isfinite(rate_limit):
         raise typer.BadParameter("a rate limit is a finite number of requests per second", param_hint="--rate-limit")
     config.rate_limit_per_second = rate_limit
-    try:
-        armed = parse_fault_spec(faults)
-    except ValueError as error:
-        raise typer.BadParameter(str(error), param_hint="--faults") from None
-    if env_file is not None:
-        check_writable(env_file)
-    sandbox = Sandbox(config)
-    for fault in armed:
-        sandbox.faults.add(fault)
-    console = Console()
+    return config
+
+
+def _announcer(console: Console, config: SandboxConfig, env_file: Path | None) -> Callable[[SandboxServer], None]:
+    """What `serve` prints (and writes to `env_file`) once the server listens."""
 
     def announce(server: SandboxServer) -> None:
+        limit = config.rate_limit_per_second
         console.print(
             f"[bold]finsync sandbox[/] listening on {server.url} (seed {config.seed}; YM: {config.ym_items} "
             f"items in batches of {config.batch_size}; Younium: {config.younium_invoices} invoices of "
             f"{config.lines_per_invoice} lines, {config.younium_accounts} accounts); controls at {server.url}/_sandbox"
-            + (f"; at most {config.rate_limit_per_second:g} requests per second per credential" if rate_limit else "")
+            + (f"; at most {limit:g} requests per second per credential" if limit else "")
         )
-        settings = server.settings
-        for key, value in settings.items():
+        for key, value in server.settings.items():
             # Quoted for the shell (the legal entity has a space); the env file below holds raw values.
             console.print(f"export {key}={shlex.quote(value)}", highlight=False, soft_wrap=True, markup=False)
         if env_file is not None:
@@ -109,11 +126,7 @@ def serve(
             console.print(f"Settings written to {env_file}")
         console.print("Press Ctrl-C to stop.")
 
-    try:
-        serve_forever(sandbox, host=host, port=port, on_ready=announce)
-    except OSError as error:
-        console.print(f"[red]Cannot listen on {host}:{port}: {error}[/]")
-        raise typer.Exit(1) from None
+    return announce
 
 
 def serve_forever(sandbox: Sandbox, *, host: str, port: int, on_ready: Callable[[SandboxServer], None]) -> None:

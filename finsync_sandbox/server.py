@@ -12,8 +12,8 @@ from types import TracebackType
 import uvicorn
 
 from .app import YM_MOUNT, YOUNIUM_MOUNT, build_app
-from .config import SandboxConfig
-from .state import Sandbox
+from .kernel.config import SandboxConfig
+from .sandbox import Sandbox
 
 _START_TIMEOUT_SECONDS = 10.0
 

@@ -7,7 +7,7 @@ from typing import Any
 
 from finsync.warehouse.runner import Target, Warehouse
 from finsync_sandbox import SandboxServer, YouniumTenant
-from finsync_sandbox.formats import money
+from finsync_sandbox.kernel.formats import money
 
 from .conftest import query
 

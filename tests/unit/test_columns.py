@@ -12,7 +12,7 @@ import pytest
 from finsync.errors import DataError
 from finsync.sources.ym.schema import INVOICE_ITEMS
 from finsync.values import Kind, Sensitivity, convert_array
-from finsync_sandbox.dataset import YMDataset
+from finsync_sandbox.ym.dataset import YMDataset
 
 NY = ZoneInfo("America/New_York")
 

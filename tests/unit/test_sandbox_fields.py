@@ -1,6 +1,6 @@
 """The names the sandbox serves, pinned from the API references, and finsync's declarations checked against them.
 
-The sandbox writes YM's and Younium's field names down itself (`finsync_sandbox.ym_fields`, the record
+The sandbox writes YM's and Younium's field names down itself (`finsync_sandbox.ym.fields`, the record
 writers), so these tests fail when finsync declares a name the API does not send, even if the warehouse
 column keeps its name.
 """

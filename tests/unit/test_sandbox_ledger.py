@@ -13,7 +13,7 @@ import httpx
 import pytest
 
 from finsync_sandbox import Sandbox, SandboxConfig, build_app
-from finsync_sandbox.formats import parse_moment
+from finsync_sandbox.kernel.formats import parse_moment
 
 with warnings.catch_warnings():
     warnings.simplefilter("ignore")

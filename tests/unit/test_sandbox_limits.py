@@ -10,8 +10,8 @@ import pytest
 from typer.testing import CliRunner
 
 from finsync_sandbox import Sandbox, SandboxConfig, SandboxServer, YouniumTenant, build_app, cli as sandbox_cli
-from finsync_sandbox.limits import RateLimiter
-from finsync_sandbox.younium_entities import entity_seed
+from finsync_sandbox.kernel.limits import RateLimiter
+from finsync_sandbox.younium.entities import entity_seed
 
 with warnings.catch_warnings():
     warnings.simplefilter("ignore")

@@ -20,7 +20,7 @@ from typer.testing import CliRunner
 from finsync.sources.ym.schema import DETAILS_FIELD_NAMES, INVOICE_ITEM_COLUMNS, INVOICE_ITEMS
 from finsync_sandbox import Sandbox, SandboxConfig, SandboxServer, YMDataset, build_app
 from finsync_sandbox.cli import sandbox_app
-from finsync_sandbox.faults import Fault, parse_fault_spec
+from finsync_sandbox.kernel.faults import Fault, parse_fault_spec
 
 with warnings.catch_warnings():
     # Starlette prefers the httpx2 fork for its test client; plain httpx still works.
@@ -404,7 +404,7 @@ def test_a_slow_fault_delays_the_reply(ym: YM, monkeypatch: pytest.MonkeyPatch) 
     async def wait(seconds: float) -> None:
         waited.append(seconds)
 
-    monkeypatch.setattr("finsync_sandbox.guard.asyncio.sleep", wait)
+    monkeypatch.setattr("finsync_sandbox.kernel.guard.asyncio.sleep", wait)
     ym.sandbox.faults.add(kind="slow", route="ym.finance_batches", delay=0.3)
     assert ym.get("FinanceBatches").status_code == 200
     assert waited == [0.3]

@@ -24,13 +24,13 @@ from finsync.sources.younium.rows import invoice_line_columns, invoice_line_rows
 from finsync.sources.younium.schema import INVOICE_LINES, INVOICES, PAYMENTS, invoice_records
 from finsync.tables import flatten, unnested
 from finsync_sandbox import Sandbox, SandboxConfig, SandboxServer, YouniumDataset, build_app, cli as sandbox_cli
-from finsync_sandbox.faults import parse_fault_spec
-from finsync_sandbox.formats import parse_moment
-from finsync_sandbox.jsonwriter import dumps
-from finsync_sandbox.younium_changes import advance
-from finsync_sandbox.younium_dataset import Window
-from finsync_sandbox.younium_expected import expected
-from finsync_sandbox.younium_records import YouniumRecords
+from finsync_sandbox.kernel.faults import parse_fault_spec
+from finsync_sandbox.kernel.formats import parse_moment
+from finsync_sandbox.kernel.jsonwriter import dumps
+from finsync_sandbox.younium.changes import advance
+from finsync_sandbox.younium.dataset import Window
+from finsync_sandbox.younium.expected import expected
+from finsync_sandbox.younium.records import YouniumRecords
 
 with warnings.catch_warnings():
     warnings.simplefilter("ignore")

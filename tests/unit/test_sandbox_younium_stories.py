@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from finsync_sandbox.formats import day_of, parse_moment
+from finsync_sandbox.kernel.formats import day_of, parse_moment
 
 from .test_sandbox_younium import Clock, Younium, make
 

@@ -6,7 +6,7 @@ out) and reproduce what a client has to cope with:
 - the token endpoints answer in two spellings: `/auth/v2/token` snake_case, `/auth/token` camelCase;
   wrong credentials are HTTP 401 `{"errors": ["Invalid client credentials"]}`; tokens expire;
 - every data route wants `api-version: 2.1` (HTTP 400 without it or with another version); its `legal-entity`
-  header names the entity it reads (HTTP 403 if unknown; optional unless there are several: `younium_scope`);
+  header names the entity it reads (HTTP 403 if unknown; optional unless there are several: `younium.scope`);
 - lists take PageSize (at most 100: HTTP 400 above) and PageNumber (from 1), and ModifiedAfter /
   ModifiedBefore, both exclusive, ISO 8601 (no offset: UTC) or US-style `03/01/2025 00:00:00`; they
   are ordered by (modified, id);
@@ -18,9 +18,9 @@ out) and reproduce what a client has to cope with:
   `GET /Invoices/{id}` ("Requires permission Invoice Read") answers the one InvoiceResponse as a plain
   object, outside any envelope, with all its lines (it takes no query parameters: ModifiedAfter is not
   applied), which is how a client learns an invoice's complete lines; an unknown (or deleted) id is 404;
-- /Products lists the catalogue (`younium_catalogue`): ProductResponses with their charge plans and
+- /Products lists the catalogue (`younium.catalogue`): ProductResponses with their charge plans and
   charges embedded, `GET /Products/{id}` one as a plain object; a product deleted is gone (hard delete);
-- there is no deleted-records feed: an invoice, account, invoice batch or product deleted (`younium_edits`)
+- there is no deleted-records feed: an invoice, account, invoice batch or product deleted (`younium.edits`)
   simply stops being listed, and its by-id reads answer 404 (RelatedInvoices too; a BatchLog 400);
 - a BatchLog whose log has a single entry answers `data` as that object, not as a list, and
   /Invoices/{id}/RelatedInvoices (which takes no query parameters) always answers its one
@@ -29,7 +29,7 @@ out) and reproduce what a client has to cope with:
 - /Currency/BaseCurrency answers one `Currency` object (`{id, code, description}`), outside any envelope;
   /Currency, /ExchangeRate and /ChartOfAccounts are paged lists of records without created/modified
   (ModifiedAfter/ModifiedBefore are checked, then ignored);
-- the ledger (`younium_gl`): /Journals lists JournalResponses with their `vouchers`, ModifiedAfter applied
+- the ledger (`younium.gl`): /Journals lists JournalResponses with their `vouchers`, ModifiedAfter applied
   to the vouchers too (a journal listed because one voucher was added carries that voucher alone);
   /Journals/JournalDetails the same headers without vouchers; `GET /Journals/{id}` one JournalResponse
   as a plain object with all its vouchers (no query parameters), 404 for an unknown id;
@@ -43,25 +43,17 @@ Query parameter and JSON field names are matched case-insensitively, as ASP.NET 
 
 from __future__ import annotations
 
-import json
-import math
 from collections.abc import Callable, Mapping, Sequence
-from datetime import datetime, timedelta, timezone
-from email.utils import format_datetime
-from http import HTTPStatus
 from typing import Any
-from urllib.parse import urlencode
 
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from . import younium_gl_records as gl_records
-from .faults import MODIFY, NOTHING_FOUND, Fault
-from .formats import parse_moment
-from .guard import Handler, Reject, fault_of, lower_keys, query_fields, query_param, retry_headers
-from .jsonwriter import RawJson, dumps, json_response
-from .routes import (
+from ..kernel.faults import MODIFY, NOTHING_FOUND
+from ..kernel.formats import parse_moment
+from ..kernel.guard import Handler, Reject, fault_of, query_fields, query_param
+from ..kernel.route_names import (
     YOUNIUM_ACCOUNTS,
     YOUNIUM_BASE_CURRENCY,
     YOUNIUM_BATCH_LOG,
@@ -83,42 +75,45 @@ from .routes import (
     YOUNIUM_RELATED_INVOICES,
     YOUNIUM_TOKEN,
 )
-from .state import Sandbox
-from .younium_catalogue import CatalogueProduct
-from .younium_catalogue_records import product_record
-from .younium_dataset import Window
-from .younium_jobs_api import JobRoutes
-from .younium_records import log_record
-from .younium_scope import RequestScope
-from .younium_seed import InvoiceBatch
-from .younium_tenant import YouniumTenant
+from ..sandbox import Sandbox
+from . import gl_records
+from .catalogue import CatalogueProduct
+from .catalogue_records import product_record
+from .dataset import Window
+from .jobs_api import JobRoutes
+from .records import log_record
+from .replies import Replies, list_page, version_error, younium_json as _json
+from .scope import RequestScope
+from .seed import InvoiceBatch
+from .tenant import YouniumTenant
+from .tokens_api import TokenRoutes
 
 API_VERSION = "2.1"
 MAX_PAGE_SIZE = 100
 DEFAULT_PAGE_SIZE = 20  # the spec's example; finsync always sends PageSize
-_VALIDATION = "https://tools.ietf.org/html/rfc7231#section-6.5.1"
-_NOT_FOUND = "https://tools.ietf.org/html/rfc7231#section-6.5.4"
 
 
 class YouniumApi:
     def __init__(self, sandbox: Sandbox) -> None:
         self.sandbox = sandbox
         self.scope = RequestScope(sandbox)
-        self._traces = 0
+        self.replies = Replies()
+        self.not_found, self.validation = self.replies.not_found, self.replies.validation
         self.jobs = JobRoutes(self)
+        self.tokens = TokenRoutes(self)
 
     @property
     def tenant(self) -> YouniumTenant:
-        """The legal entity the request being answered reads (`younium_scope`)."""
+        """The legal entity the request being answered reads (`younium.scope`)."""
         return self.scope.tenant
 
     def routes(self) -> list[Route]:
         def route(path: str, name: str, handler: Handler, method: str) -> Route:
-            return Route(path, self.scope.guarded(name, handler, self._status_fault), methods=[method])
+            return Route(path, self.scope.guarded(name, handler, self.replies.status_fault), methods=[method])
 
         return [
-            route("/auth/v2/token", YOUNIUM_TOKEN, self.token_v2, "POST"),
-            route("/auth/token", YOUNIUM_TOKEN, self.token_v1, "POST"),
+            route("/auth/v2/token", YOUNIUM_TOKEN, self.tokens.token_v2, "POST"),
+            route("/auth/token", YOUNIUM_TOKEN, self.tokens.token_v1, "POST"),
             route("/InvoiceBatches", YOUNIUM_INVOICE_BATCHES, self.invoice_batches, "GET"),
             route("/InvoiceBatches", YOUNIUM_GENERATE, self.jobs.generate, "POST"),
             route("/InvoiceBatches/BatchJobStatus/{reference}/{kind}", YOUNIUM_JOB_STATUS, self.jobs.job_status, "GET"),
@@ -141,42 +136,16 @@ class YouniumApi:
             route("/Journals/{journal}", YOUNIUM_JOURNAL, self.journal, "GET"),
         ]
 
-    # -- tokens ----------------------------------------------------------------------------------------
-
-    async def token_v2(self, request: Request) -> Response:
-        token, refresh, lifetime, expires = await self._token(request)
-        return _json({"access_token": token, "refresh_token": refresh, "expires_in": lifetime, "expires": expires})
-
-    async def token_v1(self, request: Request) -> Response:
-        token, refresh, lifetime, expires = await self._token(request)
-        return _json({"expires": expires, "expiresIn": lifetime, "accessToken": token, "refreshToken": refresh})
-
-    async def _token(self, request: Request) -> tuple[str, str, int, str]:
-        try:
-            body = json.loads(await request.body() or b"null")
-        except ValueError:
-            raise Reject(_json({"errors": ["The request body is not valid JSON"]}, 400)) from None
-        fields = lower_keys(body)
-        client_id, secret = fields.get("clientid"), fields.get("secret")
-        if not (isinstance(client_id, str) and client_id and isinstance(secret, str) and secret):
-            raise Reject(_json({"errors": ["clientId and secret are required"]}, 400))
-        config = self.sandbox.config
-        if client_id != config.younium_client_id or secret != config.younium_secret:
-            raise Reject(_json({"errors": ["Invalid client credentials"]}, 401))
-        token, refresh, lifetime = self.tenant.tokens.issue(client_id)
-        expires = format_datetime(datetime.now(timezone.utc) + timedelta(seconds=lifetime), usegmt=True)
-        return token, refresh, int(lifetime), expires
-
     # -- what every data route checks ------------------------------------------------------------------
 
     def enter(self, request: Request) -> dict[str, str]:
         """Version, token and legal entity, in the order ASP.NET checks them; returns the query parameters."""
         version = request.headers.get("api-version")
         if version is None or not version.strip():
-            raise Reject(_version_error("ApiVersionUnspecified", "An API version is required, but was not specified."))
+            raise Reject(version_error("ApiVersionUnspecified", "An API version is required, but was not specified."))
         if version.strip() != API_VERSION:
             raise Reject(
-                _version_error(
+                version_error(
                     "UnsupportedApiVersion",
                     f"The HTTP resource that matches the request URI '{request.url}' does not support the API "
                     f"version '{version.strip()}'.",
@@ -252,7 +221,7 @@ class YouniumApi:
         self.enter(request)
         return _json(gl_records.currencies(self.tenant.dataset.seeded)[0])
 
-    # -- the ledger (younium_gl, younium_gl_records) ----------------------------------------------------
+    # -- the ledger (younium.gl, younium.gl_records) ----------------------------------------------------
 
     async def currencies(self, request: Request) -> Response:
         rows = gl_records.currencies(self.tenant.dataset.seeded)
@@ -359,25 +328,7 @@ class YouniumApi:
     ) -> Response:
         if not records or fault_of(request, NOTHING_FOUND) is not None:
             raise Reject(self.validation({"message": [f"No {entity} could be found"]}))
-        pages = math.ceil(total / size)
-
-        def link(page: int) -> str:
-            # Only the paging parameters survive into the links: every filter of the request is dropped.
-            return str(request.url.replace(query=urlencode({"PageNumber": page, "PageSize": size})))
-
-        return _json(
-            {
-                "pageNumber": number,
-                "pageSize": size,
-                "totalPages": pages,
-                "totalCount": total,
-                "nextPage": link(number + 1) if number < pages else None,
-                "previousPage": link(number - 1) if number > 1 else None,
-                "firstPage": link(1),
-                "lastPage": link(pages),
-                "data": RawJson(dumps(records[0] if single else records)),
-            }
-        )
+        return list_page(request, number, size, total, records[0] if single else records)
 
     def batch_of(self, reference: str, status: int) -> InvoiceBatch:
         batch = self.tenant.dataset.batch(reference)
@@ -386,38 +337,3 @@ class YouniumApi:
         if status == 404:
             raise Reject(self.not_found())
         raise Reject(self.validation({"message": [f"Invoice batch '{reference}' could not be found"]}))
-
-    # -- replies ---------------------------------------------------------------------------------------
-
-    def trace(self) -> str:
-        self._traces += 1
-        return f"00-{self._traces:032x}-{self._traces:016x}-00"
-
-    def not_found(self) -> Response:
-        return _json({"type": _NOT_FOUND, "title": "Not Found", "status": 404, "traceId": self.trace()}, 404)
-
-    def validation(self, errors: Mapping[str, list[str]]) -> Response:
-        return _json(
-            {
-                "type": _VALIDATION,
-                "title": "One or more validation errors occurred.",
-                "status": 400,
-                "traceId": self.trace(),
-                "errors": dict(errors),
-            },
-            400,
-        )
-
-    def _status_fault(self, fault: Fault) -> Response:
-        assert fault.status is not None
-        body = {"title": HTTPStatus(fault.status).phrase, "status": fault.status, "traceId": self.trace()}
-        return _json(body, fault.status, retry_headers(fault))
-
-
-def _json(body: Any, status: int = 200, headers: Mapping[str, str] | None = None) -> Response:
-    """Younium leaves null members out."""
-    return json_response(body, status, headers)
-
-
-def _version_error(code: str, message: str) -> Response:
-    return _json({"error": {"code": code, "message": message}}, 400)

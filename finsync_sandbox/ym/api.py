@@ -29,12 +29,11 @@ from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response, StreamingResponse
 from starlette.routing import Route
 
-from .exports import ExportState, export_file
-from .faults import EMPTY_FILE, MALFORMED_ROW, SHORT_FILE, UNKNOWN_ANCHOR, Fault
-from .formats import NO_DATE, parse_server_time
-from .guard import Handler, Reject, fault_of, guarded, query_fields, query_param, retry_headers
-from .jsonwriter import json_response
-from .routes import (
+from ..kernel.faults import EMPTY_FILE, MALFORMED_ROW, SHORT_FILE, UNKNOWN_ANCHOR, Fault
+from ..kernel.formats import NO_DATE, parse_server_time
+from ..kernel.guard import Handler, Reject, fault_of, guarded, query_fields, query_param, retry_headers
+from ..kernel.jsonwriter import json_response
+from ..kernel.route_names import (
     YM_AUTHENTICATE,
     YM_BATCH_DETAILS,
     YM_EXPORT_DOWNLOAD,
@@ -43,8 +42,9 @@ from .routes import (
     YM_FINANCE_BATCHES,
     YM_INVOICE_ITEMS,
 )
-from .state import Sandbox
-from .ym_fields import FINANCE_BATCH_DETAIL_DATA, INVOICE_ITEM_DATA, as_detail
+from ..sandbox import Sandbox
+from .exports import ExportState, export_file
+from .fields import FINANCE_BATCH_DETAIL_DATA, INVOICE_ITEM_DATA, as_detail
 
 # Envelope fields every reply carries; fixed so that equal seeds give byte-identical replies.
 SERVER_ID = "WS-6-183-431"

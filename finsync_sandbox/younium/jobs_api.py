@@ -1,7 +1,7 @@
 """Younium's batch jobs as the sandbox serves them: POST /InvoiceBatches (generate), POST
 /InvoiceBatches/{id}/Post, and GET /InvoiceBatches/BatchJobStatus/{reference}/{kind}.
 
-A job stays Pending for a while (the tenant runs it, see `younium_tenant`); a POST repeated with the same
+A job stays Pending for a while (the tenant runs it, see `younium.tenant`); a POST repeated with the same
 `younium-idempotency-key` on the same endpoint replays the first reply instead of starting another job.
 """
 
@@ -16,14 +16,14 @@ from typing import TYPE_CHECKING, Any
 from starlette.requests import Request
 from starlette.responses import Response
 
-from .formats import day_of, parse_moment
-from .guard import Reject, lower_keys
-from .jsonwriter import json_response
-from .routes import YOUNIUM_GENERATE, YOUNIUM_POST
-from .younium_tenant import IDEMPOTENCY_HOURS, JOB_KINDS, SUCCEEDED, Job, YouniumTenant
+from ..kernel.formats import day_of, parse_moment
+from ..kernel.guard import Reject, lower_keys
+from ..kernel.jsonwriter import json_response
+from ..kernel.route_names import YOUNIUM_GENERATE, YOUNIUM_POST
+from .tenant import IDEMPOTENCY_HOURS, JOB_KINDS, SUCCEEDED, Job, YouniumTenant
 
 if TYPE_CHECKING:
-    from .younium import YouniumApi
+    from .api import YouniumApi
 
 IDEMPOTENCY_KEY = "younium-idempotency-key"
 

@@ -25,13 +25,14 @@ per `productType` and how many charge plans and charges they have: it holds no m
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
-from .formats import money
-from .younium_catalogue import PRODUCT_TYPES
-from .younium_dataset import STATUS_NAMES, YouniumDataset
-from .younium_gl import ACCOUNTS, CLOSED, CURRENCIES, JOURNAL_TYPES, OPEN, all_lines, period_name
-from .younium_seed import INVOICE_TYPES, sum_totals
+from ..kernel.formats import money
+from .catalogue import PRODUCT_TYPES
+from .dataset import STATUS_NAMES, YouniumDataset
+from .gl import ACCOUNTS, CLOSED, CURRENCIES, JOURNAL_TYPES, OPEN, all_lines, period_name
+from .seed import INVOICE_TYPES, sum_totals
 
 
 def expected_ids(dataset: YouniumDataset) -> dict[str, list[str]]:
@@ -53,16 +54,7 @@ def expected(dataset: YouniumDataset) -> dict[str, Any]:
     the source in ways the sandbox does not predict, so they are counted instead."""
     with dataset.lock:
         invoices = dataset.live_invoices()
-        line_sums = [0] * 6
-        line_count = quantity = 0
-        for n in invoices:
-            lines = dataset.lines(n)
-            for line in lines:
-                for i, value in enumerate(line.amounts):
-                    line_sums[i] += value
-                quantity += line.quantity
-            line_count += len(lines)
-            dataset.totals(n, lines)
+        invoice_lines = expected_lines(dataset, invoices)
         totals = sum_totals(dataset.totals(n) for n in invoices)
         settled, balanced = [0, 0], [0, 0]
         for n in invoices:
@@ -94,14 +86,7 @@ def expected(dataset: YouniumDataset) -> dict[str, Any]:
                 "overdue": sum(dataset.days_past_due(n) > 0 for n in invoices),
                 "deleted": dataset.deleted_invoice_ids(),
             },
-            "invoice_lines": {
-                "rows": line_count,
-                "subtotal": str(money(line_sums[0])),
-                "tax": str(money(line_sums[1])),
-                "total": str(money(line_sums[2])),
-                "quantity": quantity,
-                "removed": dataset.removed_line_ids(),
-            },
+            "invoice_lines": invoice_lines,
             "invoice_batches": {
                 "rows": len(batches),
                 "posted": sum(b.posted for b in batches),
@@ -122,6 +107,29 @@ def expected(dataset: YouniumDataset) -> dict[str, Any]:
         }
 
 
+def expected_lines(dataset: YouniumDataset, invoices: Sequence[int]) -> dict[str, Any]:
+    """The lines of `invoices`: rows, money sums and units; the removed ones named. Computes (and caches)
+    each invoice's totals from the lines on the way."""
+    sums = [0] * 6
+    count = quantity = 0
+    for n in invoices:
+        lines = dataset.lines(n)
+        for line in lines:
+            for i, value in enumerate(line.amounts):
+                sums[i] += value
+            quantity += line.quantity
+        count += len(lines)
+        dataset.totals(n, lines)
+    return {
+        "rows": count,
+        "subtotal": str(money(sums[0])),
+        "tax": str(money(sums[1])),
+        "total": str(money(sums[2])),
+        "quantity": quantity,
+        "removed": dataset.removed_line_ids(),
+    }
+
+
 def expected_products(dataset: YouniumDataset) -> dict[str, Any]:
     """The catalogue: live products (per `productType`), their charge plans and charges; deleted ids."""
     live = dataset.catalogue.live()
@@ -136,7 +144,7 @@ def expected_products(dataset: YouniumDataset) -> dict[str, Any]:
 
 
 def expected_ledger(dataset: YouniumDataset) -> dict[str, Any]:
-    """The ledger's tables, from the model (`younium_gl`): journals (by `journalType`), their vouchers
+    """The ledger's tables, from the model (`younium.gl`): journals (by `journalType`), their vouchers
     (`accounting_transactions`) and transaction lines (with the debit and credit sums, equal), the chart of
     accounts, currencies, exchange rates, the accounting periods journals use (with their status now), and
     the trial balance: per (fiscalYear, fiscalPeriod, account), the sums of debitAmount and creditAmount."""

@@ -12,7 +12,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from .routes import (
+from .route_names import (
     ROUTE_NAMES,
     YM_EXPORT_DOWNLOAD,
     YM_EXPORT_START,

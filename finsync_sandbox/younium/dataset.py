@@ -1,8 +1,8 @@
 """The Younium dataset: accounts, invoices and their lines, invoice batches and payments, linked and seeded.
 
-What never changes comes from the seed (`younium_seed`), drawn when asked for, so equal seeds give
+What never changes comes from the seed (`younium.seed`), drawn when asked for, so equal seeds give
 byte-identical pages. Invoices change in place (batch jobs take drafts into batches and post them;
-`advance` edits drafts; `younium_edits` deletes drafts, removes their lines, posts or cancels invoices,
+`advance` edits drafts; `younium.edits` deletes drafts, removes their lines, posts or cancels invoices,
 deletes accounts and unposted batches), so this keeps an overlay per invoice (`OverlayChanges`): status,
 batch, `modified` time, which lines were edited by how much or removed, and whether it was deleted.
 Invoices are listed in (modified, id) order from an index each change keeps sorted, which makes any page
@@ -12,7 +12,7 @@ Time is the tenant's own: the seeded history starts on 2024-01-02, and each late
 job finishing, a change) happens an hour after the previous one, so `modified` only ever moves forward and
 equal sequences of events give equal data. Times are integer milliseconds since 1970-01-01 UTC.
 
-How the seeded history looks (`younium_history` tells it in full): the oldest ~70% of the invoices were
+How the seeded history looks (`younium.history` tells it in full): the oldest ~70% of the invoices were
 invoiced in `batches` invoice batches, all posted except the newest; a quarter of the posted invoices
 were paid in full, one payment each. Of the rest, 3% of the posted invoices were cancelled after posting
 (they owe nothing), 3% were credited in full by a credit note each (a separate Posted invoice record with
@@ -22,7 +22,7 @@ invoices fall past due (`daysPastDue`, on the tenant's clock). The newest invoic
 any batch, waiting for the next generate job.
 
 Whatever is posted (a batch, a draft on its own, a credit note, a cancellation, a payment) is journaled
-as it happens into the general ledger, `gl` (`younium_gl`), so later postings appear as new journals.
+as it happens into the general ledger, `gl` (`younium.gl`), so later postings appear as new journals.
 
 Numbering: invoices 1..`invoices` are the seeded invoices (their facts a function of the number); the
 seeded credit notes follow them (numbers `invoices`+1.., in the order they were created), and invoices
@@ -40,13 +40,13 @@ from array import array
 from collections.abc import Iterable, Sequence
 from typing import NamedTuple
 
-from .formats import HOUR, day_of
-from .younium_catalogue import Catalogue, catalogue_size
-from .younium_gl import GeneralLedger
-from .younium_history import seed_history
-from .younium_ledger import InvoiceLedger
-from .younium_overlay import EVENT_STEP, OverlayChanges
-from .younium_seed import (
+from ..kernel.formats import HOUR, day_of
+from .catalogue import Catalogue, catalogue_size
+from .gl import GeneralLedger
+from .history import seed_history
+from .ledger import InvoiceLedger
+from .overlay import EVENT_STEP, OverlayChanges
+from .seed import (
     ACCOUNT_SPACING,
     CANCELLED,
     DRAFT,
@@ -135,16 +135,16 @@ class YouniumDataset(InvoiceLedger, OverlayChanges):
         self._batch_by_ref: dict[str, InvoiceBatch] = {}
         self._batch_numbers = itertools.count(1)
         self.payments: list[Payment] = []
-        self.gl = GeneralLedger(self.seeded)  # the journals postings write (younium_gl)
+        self.gl = GeneralLedger(self.seeded)  # the journals postings write (younium.gl)
         self.catalogue = Catalogue(
             self.seeded, catalogue_size(accounts), self.lock
-        )  # GET /Products (younium_catalogue)
+        )  # GET /Products (younium.catalogue)
         seed_history(self, batches)
         self.gl.seal()
         self._order = sorted(range(1, self.invoices_count + 1), key=self._order_key)
         latest = max([FIRST_CREATED, *self._modified[1:], *(p.paid for p in self.payments)])
         self._now = latest - latest % HOUR + HOUR
-        self.advances = 0  # how many times `advance` or a `modify` fault changed the tenant (see younium_changes)
+        self.advances = 0  # how many times `advance` or a `modify` fault changed the tenant (see younium.changes)
 
     # -- the seeded history ----------------------------------------------------------------------------
 
@@ -363,7 +363,7 @@ class YouniumDataset(InvoiceLedger, OverlayChanges):
             self.set_invoice_status(n, POSTED, at)
         self.gl.post_invoices(batch.invoices, at, f"Invoice batch {batch.batch_number}")
 
-    # -- growth (made by younium_changes; the other changes are OverlayChanges') -------------------------
+    # -- growth (made by younium.changes; the other changes are OverlayChanges') -------------------------
 
     def add_accounts(self, count: int, start: int, spacing: int) -> None:
         """`count` new accounts, created from `start`, `spacing` apart."""

@@ -11,10 +11,10 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
-from .formats import day_of, format_day, format_instant, money, uuid_of
-from .jsonwriter import RawJson, dumps
-from .younium_dataset import DRAFT, STATUS_NAMES, Window, YouniumDataset
-from .younium_seed import (
+from ..kernel.formats import day_of, format_day, format_instant, money, uuid_of
+from ..kernel.jsonwriter import RawJson, dumps
+from .dataset import DRAFT, STATUS_NAMES, Window, YouniumDataset
+from .seed import (
     ACCOUNT_TYPES,
     BASE_CURRENCY,
     OUR_PEOPLE,
@@ -27,6 +27,7 @@ from .younium_seed import (
     Line,
     LogEntry,
     Payment,
+    Totals,
     invoice_number,
     ocr,
 )
@@ -152,14 +153,11 @@ class YouniumRecords:
         batch = dataset.invoice_batch(n)
         payment = dataset.payment_of(n)
         payment_day = format_day(day_of(payment.paid)) if payment else None
-        settled, settled_base = dataset.settled(n)
-        balance, balance_base = dataset.balance(n)
-        order_id = uuid_of(d[32:48])
+        reference, address, term = self._parts(account)
         service_day = day_of(dataset.created(source))
         period = (format_day(service_day), format_day(service_day + 30))
-        reference, address, term = self._parts(account)
         invoice_lines = [
-            self._line(invoice_id, order_id, account.id, line, rate, period, created_at, created)
+            self._line(invoice_id, uuid_of(d[32:48]), account.id, line, rate, period, created_at, created)
             for line in lines
             if window.contains(line.modified)
         ]
@@ -178,18 +176,7 @@ class YouniumRecords:
             "nrOfReminders": 0,
             "currency": account.currency,
             "exchangeRate": rate,
-            "subtotal": money(totals.subtotal),
-            "subtotalBaseAmount": money(totals.subtotal_base),
-            "tax": money(totals.tax),
-            "taxBaseAmount": money(totals.tax_base),
-            "totalAmount": money(totals.total),
-            "totalBaseAmount": money(totals.total_base),
-            "totalRoundingAmount": money(0),
-            "totalRoundingBaseAmount": money(0),
-            "settledAmount": money(settled),
-            "settledBaseAmount": money(settled_base),
-            "balancedAmount": money(balance),
-            "balancedBaseAmount": money(balance_base),
+            **self._amounts(n, totals),
             "taxIncluded": False,
             "invoiceAddress": address,
             "deliveryAddress": address,
@@ -212,6 +199,25 @@ class YouniumRecords:
             "externalCRMId": None,
             "created": created,
             "modified": format_instant(dataset.modified(n)),
+        }
+
+    def _amounts(self, n: int, totals: Totals) -> dict[str, Any]:
+        """Invoice `n`'s money members: its totals, what is settled and what is left, both currencies."""
+        settled, settled_base = self.dataset.settled(n)
+        balance, balance_base = self.dataset.balance(n)
+        return {
+            "subtotal": money(totals.subtotal),
+            "subtotalBaseAmount": money(totals.subtotal_base),
+            "tax": money(totals.tax),
+            "taxBaseAmount": money(totals.tax_base),
+            "totalAmount": money(totals.total),
+            "totalBaseAmount": money(totals.total_base),
+            "totalRoundingAmount": money(0),
+            "totalRoundingBaseAmount": money(0),
+            "settledAmount": money(settled),
+            "settledBaseAmount": money(settled_base),
+            "balancedAmount": money(balance),
+            "balancedBaseAmount": money(balance_base),
         }
 
     @staticmethod

@@ -2,7 +2,7 @@
 
 Everything here is fixed once drawn: an account's name, form and terms, an invoice's id, account and
 creation time, a line's product, quantity and price. What changes later (statuses, batches, edited
-quantities, `modified` times) is the dataset's overlay on top of these (`younium_dataset`). Money is in
+quantities, `modified` times) is the dataset's overlay on top of these (`younium.dataset`). Money is in
 whole cents: a line's subtotal is quantity x price, its tax the subtotal times the VAT rate rounded
 half-even, converted to the base currency (SEK) at a fixed rate, rounded half-even too.
 """
@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import NamedTuple
 
-from .formats import DAY, HOUR, MINUTE, SECOND, digest, luhn_digit, seed_key, uuid_of
+from ..kernel.formats import DAY, HOUR, MINUTE, SECOND, digest, luhn_digit, seed_key, uuid_of
 
 # Invoice n was created (n - 1) x spacing after this, plus up to 9 minutes: creation times strictly
 # increase. The spacing spreads the seeded invoices over about ten months, and is never under 23m17s.

@@ -22,15 +22,15 @@ from typing import TYPE_CHECKING
 from starlette.requests import Request
 from starlette.responses import Response
 
-from .faults import Fault
-from .guard import Handler, guarded, lower_keys
-from .jsonwriter import json_response
-from .routes import YOUNIUM_TOKEN
-from .younium_entities import find_entity
-from .younium_tenant import YouniumTenant
+from ..kernel.faults import Fault
+from ..kernel.guard import Handler, guarded, lower_keys
+from ..kernel.jsonwriter import json_response
+from ..kernel.route_names import YOUNIUM_TOKEN
+from .entities import find_entity
+from .tenant import YouniumTenant
 
 if TYPE_CHECKING:
-    from .state import Sandbox
+    from ..sandbox import Sandbox
 
 _ENTITY: ContextVar[YouniumTenant | None] = ContextVar("younium_legal_entity", default=None)
 # The budget of requests that name no client: no token, one never issued, or a token request without one.

@@ -1,6 +1,6 @@
 """How the Younium tenant changes besides batch jobs: `advance` (time moves on: drafts are edited, accounts
 and invoices added, catalogue products edited and added) and the `modify` fault (invoices change while a
-sync pages through them). Deletions and the other changes a user makes by hand are `younium_edits`'.
+sync pages through them). Deletions and the other changes a user makes by hand are `younium.edits`'.
 
 Both are overlays on the seed: an edit adds a unit to some lines of a draft and moves its `modified` time;
 which lines, and which drafts, is drawn from the seed and the number of changes so far, so equal
@@ -13,8 +13,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from .formats import MINUTE, SECOND
-from .younium_dataset import DRAFT, YouniumDataset
+from ..kernel.formats import MINUTE, SECOND
+from .dataset import DRAFT, YouniumDataset
 
 
 @dataclass(frozen=True)

@@ -1,4 +1,4 @@
-"""The general ledger's records as the API 2.1 writes them (`younium_gl` is the model): FinancialAccountResponse,
+"""The general ledger's records as the API 2.1 writes them (`younium.gl` is the model): FinancialAccountResponse,
 Currency, ExchangeRateResponse, JournalResponse / JournalDetailsResponse with their embedded AccountingPeriod,
 vouchers (AccountingTransactionResponse as JournalResponse embeds it) and transactions (TransactionResponse).
 Money as exact Decimals, null members left for the writer to drop.
@@ -23,9 +23,9 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
-from .formats import format_day, format_instant, money
-from .younium_dataset import Window, YouniumDataset
-from .younium_gl import (
+from ..kernel.formats import format_day, format_instant, money
+from .dataset import Window, YouniumDataset
+from .gl import (
     ACCOUNTS,
     CURRENCIES,
     PAYMENT,
@@ -38,7 +38,7 @@ from .younium_gl import (
     period_name,
     voucher_lines,
 )
-from .younium_seed import BASE_CURRENCY, RATES_E4, YouniumSeed, invoice_number
+from .seed import BASE_CURRENCY, RATES_E4, YouniumSeed, invoice_number
 
 _ZERO = money(0)
 

@@ -8,20 +8,20 @@ from collections.abc import Callable
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from .config import SandboxConfig
-from .dataset import Money, YMDataset
-from .exports import Exports
-from .faults import FaultBook
-from .limits import RateLimiter
-from .sessions import Sessions
-from .younium_entities import build_entities, find_entity
-from .younium_tenant import YouniumTenant
+from .kernel.config import SandboxConfig
+from .kernel.faults import FaultBook
+from .kernel.limits import RateLimiter
+from .ym.dataset import Money, YMDataset
+from .ym.exports import Exports
+from .ym.sessions import Sessions
+from .younium.entities import build_entities, find_entity
+from .younium.tenant import YouniumTenant
 
 
 class Sandbox:
     """Datasets, faults, request counters, the rate limit and settings of the emulated tenants: YM's
     (`dataset`, `sessions`, `exports`) and Younium's (`younium`: its default legal entity's dataset, tokens
-    and batch jobs; `younium_entities`: every legal entity, by name, the default one first).
+    and batch jobs; `younium.entities`: every legal entity, by name, the default one first).
 
     `clock` (seconds, monotonic) drives session and token expiry, export latency, job durations and the
     rate limit's refills; a test may pass its own to move time without sleeping.
@@ -60,7 +60,7 @@ class Sandbox:
     def expected(self) -> dict[str, Any]:
         """What a correct warehouse holds after a full sync, per system and table; money as exact decimal
         strings. Revised YM batches' adjustment items count among the invoice items and the finance batch
-        items; deleted Younium records in nothing but the lists of what is gone (`younium_expected`). Younium's
+        items; deleted Younium records in nothing but the lists of what is gone (`younium.expected`). Younium's
         is its default legal entity's; `expected_entity` states another's."""
         return {"ym": self.expected_ym(), "younium": self.younium.expected()}
 

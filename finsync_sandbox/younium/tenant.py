@@ -3,8 +3,8 @@
 Besides batch jobs, `advance` moves the tenant's time on, and the changes a tenant's users make by hand
 (`delete_invoice`, `remove_line`, `set_status`, `delete_account`, `delete_batch`, `delete_product`, or
 `change` by name;
-the rules are `younium_edits`'), and the ledger's (`reopen_period`, `post_into_closed_period`: see
-`younium_gl`) let a test delete and revise records.
+the rules are `younium.edits`'), and the ledger's (`reopen_period`, `post_into_closed_period`: see
+`younium.gl`) let a test delete and revise records.
 
 Jobs run on the sandbox's clock: a job started now reports Pending for `younium_job_seconds`, then
 Succeeded (its batch generated or posted, at that moment) or Failed. Nothing runs in the background:
@@ -22,15 +22,15 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any, Literal
 
-from . import younium_edits as edits, younium_gl
-from .config import SandboxConfig
-from .formats import money, uuid_of
-from .younium_auth import IdempotencyStore, Tokens
-from .younium_changes import Advanced, advance, touch
-from .younium_dataset import YouniumDataset
-from .younium_expected import expected, expected_ids
-from .younium_records import YouniumRecords
-from .younium_seed import InvoiceBatch, LogEntry, invoice_number
+from ..kernel.config import SandboxConfig
+from ..kernel.formats import money, uuid_of
+from . import edits, gl
+from .auth import IdempotencyStore, Tokens
+from .changes import Advanced, advance, touch
+from .dataset import YouniumDataset
+from .expected import expected, expected_ids
+from .records import YouniumRecords
+from .seed import InvoiceBatch, LogEntry, invoice_number
 
 JobKind = Literal["Generated", "Posted"]
 JOB_KINDS: tuple[str, ...] = ("Generated", "Posted")
@@ -116,16 +116,16 @@ class YouniumTenant:
     def advance(
         self, new_invoices: int = 0, modified_invoices: int = 0, new_accounts: int = 0, **products: int
     ) -> Advanced:
-        """See `younium_changes.advance` (`products`: new_products, modified_products)."""
+        """See `younium.changes.advance` (`products`: new_products, modified_products)."""
         with self._lock:
             self.settle()
             return advance(self.dataset, new_invoices, modified_invoices, new_accounts, **products)
 
     def touch(self, count: int) -> list[str]:
-        """See `younium_changes.touch`."""
+        """See `younium.changes.touch`."""
         return touch(self.dataset, count)
 
-    # -- changes by hand (younium_edits has the rules; each raises ValueError when they forbid it) ---------
+    # -- changes by hand (younium.edits has the rules; each raises ValueError when they forbid it) ---------
 
     def delete_invoice(self, invoice_id: str) -> dict[str, Any]:
         """Delete an open draft invoice: gone from every list, by-id read and expectation."""
@@ -154,17 +154,17 @@ class YouniumTenant:
     def reopen_period(self, period: str) -> dict[str, Any]:
         """Reopen Closed accounting period `period` ("YYYY-MM"): Open, closedDate null; its journals (and
         their `modified`) stay as they were, their embedded accountingPeriod shows the new status."""
-        return self._edit(younium_gl.reopen_period, period)
+        return self._edit(gl.reopen_period, period)
 
     def close_period(self, period: str) -> dict[str, Any]:
         """Close Open accounting period `period` ("YYYY-MM") now; its journals stay as they were."""
-        return self._edit(younium_gl.close_period, period)
+        return self._edit(gl.close_period, period)
 
     def post_into_closed_period(self, period: str) -> dict[str, Any]:
         """Reopen Closed period `period` ("YYYY-MM"), post a balanced correction journal into it (revenue
         moved from 3011 to 3012, created now) and close it again (closedDate now); answers the journal's id
         and number and the amount moved."""
-        return self._edit(younium_gl.post_into_closed_period, period)
+        return self._edit(gl.post_into_closed_period, period)
 
     def change(self, change: str, /, **fields: Any) -> dict[str, Any]:
         """One of the changes above by name, with its fields as `POST /_sandbox/younium/change` sends them:

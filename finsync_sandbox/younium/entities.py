@@ -11,8 +11,8 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Callable, Mapping
 
-from .config import SandboxConfig
-from .younium_tenant import YouniumTenant
+from ..kernel.config import SandboxConfig
+from .tenant import YouniumTenant
 
 
 def entity_seed(seed: int, position: int) -> int:

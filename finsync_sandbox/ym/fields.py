@@ -8,7 +8,7 @@ misspelt name in finsync's declarations shows up as a field finsync cannot find.
 
 from __future__ import annotations
 
-from .jsonwriter import FieldList
+from ..kernel.jsonwriter import FieldList
 
 _ADDRESS = ("Address1", "Address2", "City", "State", "Province", "PostalCode", "Country")
 

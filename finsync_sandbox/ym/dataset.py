@@ -1,7 +1,7 @@
 """The YM dataset: invoice items and finance batches, generated on demand from a seed.
 
 Nothing is stored per item. Item `n` (1-based) is a pure function of (seed, n): its fields come from a
-keyed BLAKE2b digest of `n` (see `ym_seed`), so any page of a million-item dataset is produced as fast
+keyed BLAKE2b digest of `n` (see `ym.seed`), so any page of a million-item dataset is produced as fast
 as the first one, and two sandboxes with the same seed serve byte-identical pages. Items of the same
 invoice share invoice-level fields (name, address, card), drawn from a digest of the invoice number.
 
@@ -30,8 +30,8 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any, NamedTuple
 
-from .formats import NO_DATE, TICKS_PER_SECOND, digest, format_ticks, money, seed_key, ticks_of
-from .ym_seed import (
+from ..kernel.formats import NO_DATE, TICKS_PER_SECOND, digest, format_ticks, money, seed_key, ticks_of
+from .seed import (
     DAY_TICKS,
     FIRST_INVOICE_NO,
     INVOICE_BLOCK,

@@ -20,7 +20,7 @@ from .faults import DROP, SLOW, STATUS, TRUNCATE, Fault
 T = TypeVar("T")
 
 if TYPE_CHECKING:
-    from .state import Sandbox
+    from ..sandbox import Sandbox
 
 Handler = Callable[[Request], Awaitable[Response]]
 # Whose rate limit budget a request spends, e.g. "ym:24680" (may read the body: Starlette keeps it for the

@@ -1,7 +1,7 @@
 """How the Younium dataset's overlay changes (mixed into `YouniumDataset`): lines edited, statuses and
 `modified` times set, the tenant's clock moved on, the listing order kept sorted, drafts set aside for a
 generate job, and what is gone: deleted invoices, accounts and invoice batches, and removed invoice lines.
-Who changes what, and the rules of it, are `younium_changes`', `younium_edits`' and `younium_tenant`'s.
+Who changes what, and the rules of it, are `younium.changes`', `younium.edits`' and `younium.tenant`'s.
 
 A deleted invoice keeps its number (numbers are indices into the overlay) but leaves the listing order and
 the id index, so every list, by-id read and expectation stops seeing it; a removed line stops being one of
@@ -16,8 +16,8 @@ from array import array
 from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING
 
-from .formats import HOUR
-from .younium_seed import Account, InvoiceBatch, Totals
+from ..kernel.formats import HOUR
+from .seed import Account, InvoiceBatch, Totals
 
 # Each event after the seeded history (advance, a job finishing, a change) happens this long after the previous one.
 EVENT_STEP = HOUR
@@ -147,7 +147,7 @@ class OverlayChanges:
     def deleted_batch_ids(self) -> list[str]:
         return sorted(self._deleted_batches)
 
-    # -- removing (the rules are younium_edits') -------------------------------------------------------
+    # -- removing (the rules are younium.edits') -------------------------------------------------------
 
     def drop_invoice(self, n: int) -> None:
         """Invoice `n` no longer exists: it leaves the listing order and the id index."""

@@ -38,11 +38,11 @@ from __future__ import annotations
 import bisect
 from typing import TYPE_CHECKING
 
-from .formats import DAY, HOUR, MINUTE, SECOND, day_of, start_of_day
-from .younium_seed import CANCELLED, InvoiceBatch, LogEntry, invoice_number
+from ..kernel.formats import DAY, HOUR, MINUTE, SECOND, day_of, start_of_day
+from .seed import CANCELLED, InvoiceBatch, LogEntry, invoice_number
 
 if TYPE_CHECKING:
-    from .younium_dataset import YouniumDataset
+    from .dataset import YouniumDataset
 
 BATCHED_SHARE = 0.7  # the oldest invoices that the seeded batches took
 # Of the posted invoices, the share each story is told about.

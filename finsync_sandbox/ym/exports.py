@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from enum import IntEnum
 
 from .dataset import Batch, YMDataset
-from .ym_fields import INVOICE_ITEM_FIELDS, csv_cell
+from .fields import INVOICE_ITEM_FIELDS, csv_cell
 
 _CSV_CHUNK = 256 * 1024
 

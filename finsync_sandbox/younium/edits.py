@@ -18,7 +18,7 @@ The rules:
   and charges with it: a hard delete, it leaves `GET /Products` and `GET /Products/{id}` answers 404.
 
 The ledger's changes (`reopen_period`, `post_into_closed_period`) are named here too, for `change`;
-their rules are `younium_gl`'s. Setting a status journals it (`younium_gl`): a draft posted gets an
+their rules are `younium.gl`'s. Setting a status journals it (`younium.gl`): a draft posted gets an
 Invoice journal of its own, a cancellation one reversing the invoice's posting.
 
 Anything else is a ValueError. Each change is one event of the tenant's clock (`tick`, an hour after the
@@ -38,9 +38,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from .formats import format_instant, money
-from .younium_dataset import CANCELLED, DRAFT, POSTED, STATUS_NAMES, YouniumDataset
-from .younium_seed import InvoiceBatch, invoice_number
+from ..kernel.formats import format_instant, money
+from .dataset import CANCELLED, DRAFT, POSTED, STATUS_NAMES, YouniumDataset
+from .seed import InvoiceBatch, invoice_number
 
 # The changes and the fields each takes (all strings), as `POST /_sandbox/younium/change` names them.
 CHANGES: dict[str, tuple[str, ...]] = {

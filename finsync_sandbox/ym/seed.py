@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from .formats import NO_DATE, TICKS_PER_SECOND, format_ticks, luhn_digit, money
+from ..kernel.formats import NO_DATE, TICKS_PER_SECOND, format_ticks, luhn_digit, money
 
 DAY_TICKS = 86_400 * TICKS_PER_SECOND
 FIRST_INVOICE_NO = 100_001
@@ -154,11 +154,8 @@ def item_fields(n: int, d: bytes, invoice: dict[str, Any], entered: str) -> dict
     return record
 
 
-def invoice_fields(invoice_no: int, c: bytes, first_entered: int) -> dict[str, Any]:
-    """The fields every item of invoice `invoice_no` (digest `c`, first entered `first_entered`) shares."""
-    first = _FIRST_NAMES[c[0] % len(_FIRST_NAMES)]
-    last = _LAST_NAMES[c[1] % len(_LAST_NAMES)]
-    full_name = f"{first} {last}"
+def _address(c: bytes) -> tuple[dict[str, str], str]:
+    """(the invoice's address, its phone area code), from digest `c`."""
     city, state, province, postal, country, area = _PLACES[c[2] % len(_PLACES)]
     postal_code = f"{postal} {c[3] % 10}T{c[4] % 10}" if country == "Canada" else f"{postal}{c[3] % 100:02d}"
     address = {
@@ -170,15 +167,27 @@ def invoice_fields(invoice_no: int, c: bytes, first_entered: int) -> dict[str, A
         "PostalCode": postal_code,
         "Country": country,
     }
+    return address, area
+
+
+def _card(c: bytes) -> tuple[str, str, int, int]:
+    """(card type, number, expiry month, expiry year) of an invoice paid by card, from digest `c`."""
+    card_type = _CARD_TYPES[c[14] % len(_CARD_TYPES)]
+    return card_type, _card_number(card_type, int.from_bytes(c[15:23], "little")), 1 + c[23] % 12, 2025 + c[24] % 6
+
+
+def invoice_fields(invoice_no: int, c: bytes, first_entered: int) -> dict[str, Any]:
+    """The fields every item of invoice `invoice_no` (digest `c`, first entered `first_entered`) shares."""
+    first = _FIRST_NAMES[c[0] % len(_FIRST_NAMES)]
+    last = _LAST_NAMES[c[1] % len(_LAST_NAMES)]
+    full_name = f"{first} {last}"
+    address, area = _address(c)
     phone = f"({area}) 555-{100 + c[9] % 100:04d}"
     organization = _ORGANIZATIONS[c[10] % len(_ORGANIZATIONS)]
     email = f"{first}.{last}{c[11] % 90 + 10}@{_EMAIL_DOMAINS[c[12] % 4]}".lower().replace(" ", "").replace("'", "")
     option, terms = _INVOICE_OPTIONS[c[13] % len(_INVOICE_OPTIONS)]
     by_card = option == "Credit Card"
-    card_type = _CARD_TYPES[c[14] % len(_CARD_TYPES)] if by_card else ""
-    card = _card_number(card_type, int.from_bytes(c[15:23], "little")) if by_card else ""
-    exp_month = 1 + c[23] % 12 if by_card else None
-    exp_year = 2025 + c[24] % 6 if by_card else None
+    card_type, card, exp_month, exp_year = _card(c) if by_card else ("", "", None, None)
     # "Invoice Me" invoices are paid by check half of the time and still open otherwise.
     paid_option = option if option != "Invoice Me" else ("Check" if c[25] < 128 else "")
     processor_id, processor, nickname = _PROCESSORS[c[26] % len(_PROCESSORS)] if by_card else (None, "", "")

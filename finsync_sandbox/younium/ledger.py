@@ -1,6 +1,6 @@
 """What the Younium tenant's invoices owe: payments (in full or in part), cancellations, credit notes and
 how far past due an invoice is. Mixed into `YouniumDataset`, whose overlay it reads and extends; the
-stories the seeded history tells with it are in `younium_history`.
+stories the seeded history tells with it are in `younium.history`.
 
 An invoice's settled amount is what its payment settled; its balance what is still owed: the total less
 that, negative for a credit note (a credit the customer holds), and nothing for a cancelled invoice.
@@ -11,9 +11,9 @@ from __future__ import annotations
 from array import array
 from typing import TYPE_CHECKING
 
-from .formats import day_of
-from .younium_gl import GeneralLedger
-from .younium_seed import (
+from ..kernel.formats import day_of
+from .gl import GeneralLedger
+from .seed import (
     CANCELLED,
     POSTED,
     RATES_E4,

@@ -1,6 +1,6 @@
 """The Younium tenant's general ledger: chart of accounts, currencies and rates, accounting periods, and the
 journals that posting invoices and payments writes, kept by the dataset (`YouniumDataset.gl`) beside its
-invoices. JSON records are `younium_gl_records`'; the routes `younium`'s.
+invoices. JSON records are `younium.gl_records`'; the routes `younium`'s.
 
 **Accounts.** `ACCOUNTS` is the chart: receivables 1510, bank 1930 and bank fees 6570 (what invoices and
 payments embed, same names), each product's revenue (3011…3090) and deferred revenue (2971…2979) account
@@ -57,11 +57,11 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import TYPE_CHECKING, Any, NamedTuple
 
-from .formats import DAY, HOUR, day_of, format_instant, money, start_of_day
-from .younium_seed import BASE_CURRENCY, PRODUCTS, RATES_E4, Payment, YouniumSeed, invoice_number
+from ..kernel.formats import DAY, HOUR, day_of, format_instant, money, start_of_day
+from .seed import BASE_CURRENCY, PRODUCTS, RATES_E4, Payment, YouniumSeed, invoice_number
 
 if TYPE_CHECKING:
-    from .younium_dataset import Window, YouniumDataset
+    from .dataset import Window, YouniumDataset
 
 RECEIVABLES, BANK, BANK_FEES, ROUNDING = "1510", "1930", "6570", "3740"
 VAT_ACCOUNTS = {25: "2611", 12: "2621", 6: "2631"}
