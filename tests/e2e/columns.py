@@ -1,6 +1,6 @@
 """Every column of every table, row by row, against what the sandbox serves.
 
-The expected side is the sandbox's own: the records its routes write (YM's InvoiceItemData and FinanceBatch,
+The expected side is the sandbox's own: the records its routes write (YM's InvoiceItemData and FinanceBatch;
 Younium's API 2.1 responses, encoded and decoded as JSON, as a client reads them), each field named in the
 warehouse by the snake_case of its wire name (nested objects joined by `_`: `account.id` is `account_id`),
 but for the few exceptions written here, and the columns finsync derives itself, computed here from their
@@ -128,10 +128,16 @@ def normalised(value: Any, loaded: Any, zone: tzinfo) -> Any:
     if isinstance(value, str) and isinstance(loaded, datetime):
         # Six fraction digits, YM's seventh dropped (as finsync keeps them), Younium's milliseconds padded.
         micros = _FRACTION.sub(lambda fraction: fraction[0][:7].ljust(7, "0"), value, count=1)
-        moment = datetime.fromisoformat(micros.replace("Z", "+00:00"))
+        try:
+            moment = datetime.fromisoformat(micros.replace("Z", "+00:00"))
+        except ValueError:
+            return value  # no date-time: it differs, and the message shows it
         return (moment if moment.tzinfo else moment.replace(tzinfo=zone)).astimezone(timezone.utc)
     if isinstance(value, str) and isinstance(loaded, date):
-        return date.fromisoformat(value[:10])
+        try:
+            return date.fromisoformat(value[:10])
+        except ValueError:
+            return value
     return value
 
 
