@@ -90,7 +90,6 @@ RENAMED: dict[str, dict[str, str]] = {
     # A journal's accounting period, flattened: its name and dates prefixed `period_`, its numbers not.
     "journals": {f"accountingPeriod.{f}": ("period_" if f in _PERIOD_NAMED else "") + snake(f) for f in _PERIOD},
 }
-# Fields served but not kept (their tables' columns do not include them).
 
 
 def _named(*objects: str) -> tuple[str, ...]:
@@ -98,6 +97,7 @@ def _named(*objects: str) -> tuple[str, ...]:
     return tuple(f"{o}.{part}" for o in objects for part in ("name", "description", "displayName"))
 
 
+# Fields served but not kept (no column of their table holds them).
 UNLOADED: dict[str, tuple[str, ...]] = {
     "invoices": (
         "account.externalERPId",
