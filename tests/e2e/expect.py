@@ -1,15 +1,20 @@
-"""What a warehouse must hold after a complete sync of a sandbox, asserted table by table: keys and exact money."""
+"""What a warehouse must hold after a complete sync of a sandbox, asserted table by table: keys and exact money,
+then every column of every row (`columns`, from what the sandbox serves: `upstream`)."""
 
 from __future__ import annotations
 
+from datetime import timezone
 from decimal import Decimal
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from finsync.warehouse.runner import Target, Warehouse
 from finsync_sandbox import SandboxServer, YouniumTenant
 from finsync_sandbox.kernel.formats import money
 
+from .columns import assert_tables_match
 from .conftest import query
+from .upstream import ym_tables, younium_tables
 
 
 def rows(warehouse: Warehouse, target: Target, sql: str) -> list[tuple[Any, ...]]:
@@ -17,8 +22,11 @@ def rows(warehouse: Warehouse, target: Target, sql: str) -> list[tuple[Any, ...]
     return query(warehouse, target.over_dataset(sql))
 
 
-def assert_ym_matches_sandbox(warehouse: Warehouse, server: SandboxServer, tenant: str = "default") -> None:
-    """The warehouse's tables of YM tenant `tenant` hold exactly the sandbox's YM data."""
+def assert_ym_matches_sandbox(
+    warehouse: Warehouse, server: SandboxServer, tenant: str = "default", pii: str = "mask"
+) -> None:
+    """The warehouse's tables of YM tenant `tenant`, loaded with personal data as `pii` says, hold exactly the
+    sandbox's YM data."""
     target = Target("ym", tenant)
 
     dataset = server.sandbox.dataset
@@ -36,6 +44,8 @@ def assert_ym_matches_sandbox(warehouse: Warehouse, server: SandboxServer, tenan
         warehouse, target, "SELECT batch_id, item_count, closed_date IS NULL FROM ym.finance_batches ORDER BY 1"
     )
     assert loaded_batches == [(b.batch_id, b.item_count, b.is_open) for b in batches]
+    # YM writes its times in the server's zone, without an offset.
+    assert_tables_match(warehouse, target, ym_tables(server), ZoneInfo(server.sandbox.config.server_timezone), pii)
 
 
 # Rows found deleted upstream stay in the warehouse, marked: the sandbox's expectations leave them out.
@@ -43,10 +53,17 @@ LIVE = "deleted_at IS NULL"
 
 
 def assert_younium_matches_sandbox(
-    warehouse: Warehouse, server: SandboxServer, tenant_name: str = "default", entity: YouniumTenant | None = None
+    warehouse: Warehouse,
+    server: SandboxServer,
+    tenant_name: str = "default",
+    entity: YouniumTenant | None = None,
+    pii: str = "mask",
+    *,
+    every_column: bool = True,
 ) -> None:
-    """The warehouse's tables of Younium tenant `tenant_name` hold exactly the data of the sandbox's legal
-    entity `entity` (its default one unless given)."""
+    """The warehouse's tables of Younium tenant `tenant_name`, loaded with personal data as `pii` says, hold
+    exactly the data of the sandbox's legal entity `entity` (its default one unless given); without
+    `every_column`, only its keys, money and invoice states are compared."""
     target = Target("younium", tenant_name)
 
     tenant = entity or server.sandbox.younium
@@ -106,3 +123,5 @@ def assert_younium_matches_sandbox(
         "SELECT id, status, invoice_batch_id, total_amount FROM younium.invoices WHERE deleted_at IS NULL ORDER BY id",
     )
     assert loaded == wanted
+    if every_column:
+        assert_tables_match(warehouse, target, younium_tables(tenant), timezone.utc, pii)  # Younium's times are UTC

@@ -308,7 +308,7 @@ def test_switching_pii_to_drop_refuses_until_a_full_refresh_removes_the_personal
         r[0] for r in query(warehouse, "SELECT column_name FROM information_schema.columns WHERE table_schema = 'ym'")
     }
     assert not columns & {"email_address", "invoice_name_last", "payment_card_number", "address1"}
-    assert_ym_matches_sandbox(warehouse, sandbox)
+    assert_ym_matches_sandbox(warehouse, sandbox, pii="drop")
     assert run_finsync(["run", "--source", "ym"], dropping, tmp_path).returncode == 0
 
 

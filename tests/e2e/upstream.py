@@ -1,0 +1,236 @@
+"""What the sandbox serves, table by table, as `Wanted` warehouse rows (see `columns`): the YM dataset's items
+and batches, a Younium legal entity's records, each as its route writes it.
+
+Per table, the exceptions to "a field's column is the snake_case of its wire name": fields named otherwise
+(`RENAMED`), fields served but not kept (`UNLOADED`, patterns), and the columns finsync derives, either
+computed here by their documented rule (a parent's id, a position, a `key` of ids, a count) or, where no
+rule can be predicted, not compared (`unread`).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from finsync_sandbox import SandboxServer, YouniumTenant, younium_gl_records as gl
+
+from .columns import Naming, Wanted, served, snake
+
+# -- YM ----------------------------------------------------------------------------------------------------------
+
+_ADDRESS = ("address1", "address2", "city", "state", "province", "postal_code", "country")
+# Names, addresses, emails, phones and cards: gone under pii = "drop".
+YM_PERSONAL = frozenset(
+    {
+        *(f"{prefix}{part}" for prefix in ("", "original_invoice_billing_", "payment_billing_") for part in _ADDRESS),
+        *(f"invoice_name_{part}" for part in ("last", "first", "middle", "suffix")),
+        "email_address",
+        "phone",
+        "original_invoice_billing_phone",
+        "payment_billing_phone",
+        "payment_email_address",
+        *(
+            f"{who}_{what}"
+            for who in ("original_invoice", "payment")
+            for what in ("name_on_card", "card_number", "card_type", "card_exp_month", "card_exp_year")
+        ),
+    }
+)
+# Card numbers are never stored whole: finsync keeps the last four digits.
+YM_CARDS = frozenset({"original_invoice_card_number", "payment_card_number"})
+
+
+def ym_tables(server: SandboxServer) -> list[Wanted]:
+    """The YM tables of the sandbox's dataset. FinanceBatchDetails serves a batch's items with four name
+    fields named otherwise (NameOnInvoiceLast, ...) and the card expiry as text; the export file and
+    InvoiceItems serve them as InvoiceItemData, whose names the warehouse keeps: these rows are those."""
+    dataset = server.sandbox.dataset
+    naming = Naming()
+    # The records are written as they are (text, ints, exact decimals; YM's JSON keeps nulls): no JSON trip.
+    invoice_items = [naming.row(r) for r in (*dataset.records(1, dataset.items), *dataset.extra_records(0, None))]
+    batch_items = [
+        naming.row({"BatchID": batch.batch_id, **record})
+        for batch in dataset.batches()
+        if not batch.is_open
+        for record in dataset.batch_records(batch)
+    ]
+    batches = [naming.row(batch.record()) for batch in dataset.batches()]
+    config = server.sandbox.config
+    # Written by finsync from its settings: the client it reads and the zone it reads YM's times in (which
+    # must be the sandbox's); its currency and start date are settings the sandbox knows nothing of.
+    tenant = [{"client_id": config.client_id, "server_timezone": config.server_timezone}]
+    fields = naming.fields()
+
+    def items(table: str, rows: list[dict[str, Any]]) -> Wanted:
+        return Wanted(table, ("line_item_id",), rows, personal=YM_PERSONAL, masked=YM_CARDS, fields=fields)
+
+    return [
+        items("ym.invoice_items", invoice_items),
+        items("ym.finance_batch_items", batch_items),
+        Wanted("ym.finance_batches", ("batch_id",), batches, fields=fields),
+        Wanted("ym.tenant", ("client_id",), tenant, unread=frozenset({"currency", "start_date"})),
+    ]
+
+
+# -- Younium -----------------------------------------------------------------------------------------------------
+
+# Fields whose column is not the snake_case of their wire name.
+_AMOUNT = {
+    "amount.amount": "amount",
+    "amount.currencyCode": "currency",
+    "amount.baseCurrencyAmount": "base_amount",
+    "amount.baseCurrencyCode": "base_currency",
+}
+_PERIOD_NAMED = {"description", "startDate", "endDate", "status", "closedDate"}
+_PERIOD = ("fiscalYear", "fiscalPeriod", "fiscalQuarter", "calendarYear", "calendarMonth", *_PERIOD_NAMED)
+RENAMED: dict[str, dict[str, str]] = {
+    "invoices": {"account.accountNumber": "account_number"},
+    "invoice_lines": {"unitOfMeasure.unitCode": "unit_of_measure"},
+    "payments": {**_AMOUNT, "bankFeeAmount.amount": "bank_fee_amount"},
+    "payment_settlements": {**_AMOUNT, "invoice.invoiceNumber": "invoice_number"},
+    # A journal's accounting period, flattened: its name and dates prefixed `period_`, its numbers not.
+    "journals": {f"accountingPeriod.{f}": ("period_" if f in _PERIOD_NAMED else "") + snake(f) for f in _PERIOD},
+}
+
+
+def _named(*objects: str) -> tuple[str, ...]:
+    """The name and description of these embedded objects (GL accounts, units): only their codes are kept."""
+    return tuple(f"{o}.{part}" for o in objects for part in ("name", "description", "displayName"))
+
+
+# Fields served but not kept (no column of their table holds them).
+UNLOADED: dict[str, tuple[str, ...]] = {
+    "invoices": (
+        "account.externalERPId",
+        "invoiceAddress.*",
+        "deliveryAddress.*",
+        "paymentTerm.id",
+        "disableAutomaticInvoiceReminder",
+        *_named("accountsReceivable"),
+    ),
+    "invoice_lines": (
+        "*PreDiscount*",
+        "charge.name",
+        "charge.chargeNumber",
+        *_named("unitOfMeasure", "recognizedRevenue", "deferredRevenue", "accountsReceivable"),
+    ),
+    "accounts": ("defaultInvoiceAddress.*", "defaultDeliveryAddress.*"),
+    "payments": ("bankFeeAmount.currencyCode", *_named("paymentAccount"), "BankFeeAccount.*"),
+    # The settled invoice as the settlement embeds it: only its id and number are kept.
+    "payment_settlements": (
+        "invoice.account.*",
+        *(f"invoice.{f}" for f in ("status", "invoiceDate", "dueDate", "currency", "subtotal", "tax")),
+        *(f"invoice.{f}" for f in ("totalAmount", "settledAmount")),
+    ),
+}
+# Personal columns: gone under pii = "drop".
+YOUNIUM_PERSONAL = {
+    "invoices": frozenset({"your_reference", "our_reference", "buyer_reference"}),
+    "accounts": frozenset({"invoice_email_address", "reminder_email_address", "your_reference", "our_reference"}),
+    "payments": frozenset({"payer_name", "payer_information"}),
+}
+# Tables whose rows deleted upstream stay, marked `deleted_at`.
+_MARKED = {"invoices", "invoice_lines", "accounts", "payments", "payment_settlements", "invoice_batches"}
+_MARKED |= {"chart_of_accounts", "currencies", "exchange_rates"}
+# Derived by finsync from a digest of the entry's message: not predicted.
+_LOG_KEY = frozenset({"key"})
+
+
+def younium_tables(tenant: YouniumTenant) -> list[Wanted]:
+    """The Younium tables of legal entity `tenant`: every record its lists serve (deleted ones are not)."""
+    tenant.settle()
+    dataset, records = tenant.dataset, tenant.records
+    with dataset.lock:
+        invoices = [served(records.invoice(n)) for n in dataset.live_invoices()]
+        accounts = [served(records.account(a.number)) for a in dataset.live_accounts()]
+        batches = [served(records.batch(b)) for b in dataset.batches()]
+        payments = [served(records.payment(p)) for p in dataset.payments]
+        journals = [served(gl.journal(dataset, j)) for j in dataset.gl.journals()]
+        ledger = {
+            "chart_of_accounts": [served(r) for r in gl.chart_of_accounts(dataset.seeded)],
+            "currencies": [served(r) for r in gl.currencies(dataset.seeded)],
+            "exchange_rates": [served(r) for r in gl.exchange_rates(dataset.seeded)],
+        }
+    base = ledger["currencies"][0]["code"]  # what /Currency/BaseCurrency answers
+    rows: dict[str, list[dict[str, Any]]] = {
+        "invoices": invoices,
+        "invoice_lines": [
+            line | {"invoiceId": invoice["id"]} for invoice in invoices for line in invoice.get("invoiceLines", [])
+        ],
+        "accounts": accounts,
+        "invoice_batches": [batch | {"invoiceCount": len(batch.get("invoices", []))} for batch in batches],
+        "invoice_batches__invoices": [
+            invoice | {"invoiceBatchId": batch["id"], "key": f"{batch['id']}:{invoice['id']}"}
+            for batch in batches
+            for invoice in batch.get("invoices", [])
+        ],
+        "invoice_batches__batch_groups": [
+            {"invoiceBatchId": batch["id"], "batchGroup": group, "key": f"{batch['id']}:{group}"}
+            for batch in batches
+            for group in dict.fromkeys(batch.get("batchGroups", []))
+        ],
+        "invoice_batch_log": [
+            entry | {"invoiceBatchId": batch["id"]} for batch in batches for entry in batch.get("batchLog", [])
+        ],
+        "payments": payments,
+        "payment_settlements": [
+            settlement | {"paymentId": payment["id"], "position": i, "key": f"{payment['id']}:{i}"}
+            for payment in payments
+            for i, settlement in enumerate(payment.get("paymentSettlements", []), start=1)
+        ],
+        "journals": journals,
+        "accounting_transactions": [
+            voucher | {"journalId": journal["id"], "key": f"{journal['id']}:{voucher['transactionNumber']}"}
+            for journal in journals
+            for voucher in journal.get("vouchers", [])
+        ],
+        "accounting_transaction_lines": [
+            line
+            | {
+                "journalId": journal["id"],
+                "transactionKey": (voucher_key := f"{journal['id']}:{voucher['transactionNumber']}"),
+                "position": i,
+                "key": f"{voucher_key}:{i}",
+            }
+            for journal in journals
+            for voucher in journal.get("vouchers", [])
+            for i, line in enumerate(voucher.get("transactions", []), start=1)
+        ],
+        # The periods journals carry, as they are now; "<fiscal year>-<fiscal period>" is their key.
+        "accounting_periods": list(
+            {
+                key: period | {"key": key}
+                for journal in journals
+                if (period := journal["accountingPeriod"])
+                and (key := f"{period['fiscalYear']}-{period['fiscalPeriod']:02d}")
+            }.values()
+        ),
+        **ledger,
+        "currencies": [currency | {"isBase": currency["code"] == base} for currency in ledger["currencies"]],
+        "tenant": [{"key": tenant.name, "legalEntity": tenant.name, "baseCurrency": base}],
+    }
+    keys = {
+        "invoice_batches__invoices": ("invoice_batch_id", "id"),
+        "invoice_batches__batch_groups": ("invoice_batch_id", "batch_group"),
+        "invoice_batch_log": ("invoice_batch_id", "entity_id", "reference", "error_message"),
+        "payment_settlements": ("payment_id", "position"),
+        "accounting_transactions": ("journal_id", "transaction_number"),
+        "accounting_transaction_lines": ("transaction_key", "position"),
+        "accounting_periods": ("fiscal_year", "fiscal_period"),
+        "tenant": ("key",),
+    }
+    wanted = []
+    for table, records_of_table in rows.items():
+        naming = Naming(RENAMED.get(table), UNLOADED.get(table, ()))
+        wanted.append(
+            Wanted(
+                f"younium.{table}",
+                keys.get(table, ("id",)),
+                [naming.row(record) for record in records_of_table],
+                live=table in _MARKED,
+                unread=_LOG_KEY if table == "invoice_batch_log" else frozenset(),
+                personal=YOUNIUM_PERSONAL.get(table, frozenset()),
+                aging=frozenset({"days_past_due"}) if table == "invoices" else frozenset(),
+                fields=naming.fields(),
+            )
+        )
+    return wanted
