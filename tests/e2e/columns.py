@@ -27,7 +27,7 @@ from fnmatch import fnmatch
 from typing import Any
 
 from finsync.warehouse.runner import Target, Warehouse
-from finsync_sandbox.jsonwriter import dumps
+from finsync_sandbox.kernel.jsonwriter import dumps
 
 # Columns every table has that say how finsync loaded a row, not what upstream holds.
 LOAD_COLUMNS = frozenset({"_dlt_load_id", "_dlt_id", "deleted_at"})

@@ -11,7 +11,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from finsync_sandbox import SandboxServer, YouniumTenant, younium_gl_records as gl
+from finsync_sandbox import SandboxServer, YouniumTenant
+from finsync_sandbox.younium import gl_records as gl
+from finsync_sandbox.younium.catalogue_records import product_record
 
 from .columns import Naming, Wanted, served, snake
 
@@ -130,7 +132,7 @@ YOUNIUM_PERSONAL = {
 }
 # Tables whose rows deleted upstream stay, marked `deleted_at`.
 _MARKED = {"invoices", "invoice_lines", "accounts", "payments", "payment_settlements", "invoice_batches"}
-_MARKED |= {"chart_of_accounts", "currencies", "exchange_rates"}
+_MARKED |= {"chart_of_accounts", "currencies", "exchange_rates", "products"}
 # Derived by finsync from a digest of the entry's message: not predicted.
 _LOG_KEY = frozenset({"key"})
 
@@ -145,6 +147,8 @@ def younium_tables(tenant: YouniumTenant) -> list[Wanted]:
         batches = [served(records.batch(b)) for b in dataset.batches()]
         payments = [served(records.payment(p)) for p in dataset.payments]
         journals = [served(gl.journal(dataset, j)) for j in dataset.gl.journals()]
+        catalogue = dataset.catalogue
+        products = [served(product_record(catalogue, dataset.legal_entity_id, p)) for p in catalogue.live()]
         ledger = {
             "chart_of_accounts": [served(r) for r in gl.chart_of_accounts(dataset.seeded)],
             "currencies": [served(r) for r in gl.currencies(dataset.seeded)],
@@ -157,6 +161,7 @@ def younium_tables(tenant: YouniumTenant) -> list[Wanted]:
             line | {"invoiceId": invoice["id"]} for invoice in invoices for line in invoice.get("invoiceLines", [])
         ],
         "accounts": accounts,
+        "products": products,
         "invoice_batches": [batch | {"invoiceCount": len(batch.get("invoices", []))} for batch in batches],
         "invoice_batches__invoices": [
             invoice | {"invoiceBatchId": batch["id"], "key": f"{batch['id']}:{invoice['id']}"}
