@@ -147,6 +147,10 @@ class Table:
                 hint.update(timezone=True, precision=6)
             if c.name == self.primary_key:
                 hint["primary_key"] = True
+            if c.name == self.history:
+                # A record read twice in one load (its list read again after it changed midway): the copy
+                # upstream changed last is the one kept, not whichever dlt's merge met first.
+                hint["dedup_sort"] = "desc"
             if c.name == self.replaced_per:
                 hint["merge_key"] = False  # replaced by the runner (see the class), also where dlt once had it
             hints[c.name] = hint

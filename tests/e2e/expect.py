@@ -58,12 +58,9 @@ def assert_younium_matches_sandbox(
     tenant_name: str = "default",
     entity: YouniumTenant | None = None,
     pii: str = "mask",
-    *,
-    every_column: bool = True,
 ) -> None:
     """The warehouse's tables of Younium tenant `tenant_name`, loaded with personal data as `pii` says, hold
-    exactly the data of the sandbox's legal entity `entity` (its default one unless given); without
-    `every_column`, only its keys, money and invoice states are compared."""
+    exactly the data of the sandbox's legal entity `entity` (its default one unless given)."""
     target = Target("younium", tenant_name)
 
     tenant = entity or server.sandbox.younium
@@ -123,5 +120,4 @@ def assert_younium_matches_sandbox(
         "SELECT id, status, invoice_batch_id, total_amount FROM younium.invoices WHERE deleted_at IS NULL ORDER BY id",
     )
     assert loaded == wanted
-    if every_column:
-        assert_tables_match(warehouse, target, younium_tables(tenant), timezone.utc, pii)  # Younium's times are UTC
+    assert_tables_match(warehouse, target, younium_tables(tenant), timezone.utc, pii)  # Younium's times are UTC
