@@ -76,14 +76,15 @@ def _apply(mutant):
     return column.source
 
 if os.environ.get("FINSYNC_MUTANT"):
+    _failed = None
     try:
         _done = _apply(os.environ["FINSYNC_MUTANT"])
     except Exception as error:
-        _done = f"error {type(error).__name__}: {error}"
+        _done = _failed = f"(failed: {type(error).__name__}: {error})"
     with open(os.environ["FINSYNC_MUTANT_LOG"], "a") as _log:
         _log.write(f"{os.getpid()} {_done} {' '.join(getattr(sys, 'argv', []))}\\n")
-    if _done.startswith("error"):
-        sys.stderr.write(f"finsync mutant {os.environ['FINSYNC_MUTANT']}: {_done}\\n")
+    if _failed:  # the product cannot start with this rename: the run stops here
+        sys.stderr.write(f"finsync mutant {os.environ['FINSYNC_MUTANT']}: {_failed}\\n")
         os._exit(3)
 '''
 
