@@ -34,6 +34,10 @@ class FinsyncError(Exception):
     """Base of all deliberate finsync errors."""
 
     exit_code = 1
+    # The error it translates, if any (printed whole with FINSYNC_DEBUG=1), and what the run that failed had
+    # loaded (a runner.SyncReport), for the summary.
+    original: BaseException | None = None
+    report: Any = None
 
 
 class ConfigurationError(FinsyncError):

@@ -31,7 +31,7 @@ def explain(error: BaseException, source: str, warehouse: Warehouse) -> FinsyncE
     step = getattr(_find(error, PipelineStepFailed), "step", None)
     translated = _translate(error, source, warehouse, step)
     if translated is not error:
-        translated.original = error  # type: ignore[attr-defined]
+        translated.original = error
     return translated
 
 
@@ -82,7 +82,7 @@ def warehouse_error(error: BaseException, warehouse: Warehouse) -> FinsyncError:
     translated = known_warehouse_error(error, warehouse)
     if translated is None:
         translated = SyncError(f"Cannot open the warehouse {warehouse.describe()}: {first_line(error)}")
-        translated.original = error  # type: ignore[attr-defined]
+        translated.original = error
     return translated
 
 
@@ -90,7 +90,7 @@ def known_warehouse_error(error: BaseException, warehouse: Warehouse) -> Finsync
     """The fix a driver's error names, when it is one this knows (a lock, a bad file, an unreachable server)."""
     translated = _warehouse_error(error, warehouse)
     if translated is not None:
-        translated.original = error  # type: ignore[attr-defined]
+        translated.original = error
     return translated
 
 

@@ -167,7 +167,7 @@ def sync(
         translated = explain(error, target.label, warehouse)
         translated.args = tuple(target.own_settings(str(arg)) for arg in translated.args)
         report.seconds, report.failed, report.left = time.monotonic() - started, True, run.stopped_here()
-        translated.report = report  # type: ignore[attr-defined]  # every source appears in the summary
+        translated.report = report  # every source appears in the summary
         raise translated from None
     run.enter("done")
     report.seconds, report.http = time.monotonic() - started, dict(run.tallies)
