@@ -210,7 +210,7 @@ def test_a_run_that_reads_nothing_from_a_source_with_data_says_so(
     sync("younium", warehouse, settings=settings)
     # Every list keeps answering "nothing found" (an empty answer is confirmed, and read again when rows were
     # expected, before it is believed).
-    lists = ("invoices", "accounts", "invoice_batches", "payments", "journals", "journal_details")
+    lists = ("invoices", "accounts", "products", "invoice_batches", "payments", "journals", "journal_details")
     for route in (*lists, "chart_of_accounts", "currencies", "exchange_rates"):
         younium_sandbox.sandbox.faults.add(kind="nothing_found", route=f"younium.{route}", times=20)
 
