@@ -3,6 +3,7 @@ and `finsync` run as a separate process, as a user runs it."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import subprocess
 import sys
@@ -118,6 +119,13 @@ def postgres(tmp_path: Path) -> Iterator[Warehouse]:
     dsn = os.environ.get(DSN_VARIABLE)
     if not dsn:
         pytest.skip(f"NO POSTGRESQL: set {DSN_VARIABLE}=postgresql://user:password@host:port/db to run this test")
+    with fresh_postgres(dsn) as warehouse:
+        yield warehouse
+
+
+@contextlib.contextmanager
+def fresh_postgres(dsn: str) -> Iterator[Warehouse]:
+    """A PostgreSQL database of its own on the server of `dsn`, dropped afterwards."""
     import psycopg2
 
     name = f"finsync_test_{uuid.uuid4().hex[:12]}"

@@ -24,7 +24,7 @@ from finsync.warehouse.reconcile import reconcile
 from finsync.warehouse.runner import sync
 from finsync_sandbox import SandboxConfig, SandboxServer
 
-from .conftest import DSN_VARIABLE, ym_settings, younium_settings
+from .conftest import DSN_VARIABLE, fresh_postgres, ym_settings, younium_settings
 
 pytestmark = pytest.mark.slow
 
@@ -48,18 +48,8 @@ def another_warehouse(like: Warehouse, tmp_path: Path) -> Iterator[Warehouse]:
     if like.kind == "duckdb":
         yield Warehouse("duckdb", tmp_path / f"fresh-{uuid.uuid4().hex[:8]}.duckdb")
         return
-    import psycopg2
-
-    dsn = os.environ[DSN_VARIABLE]
-    name = f"finsync_fresh_{uuid.uuid4().hex[:10]}"
-    admin = psycopg2.connect(dsn)
-    admin.autocommit = True
-    admin.cursor().execute(f"CREATE DATABASE {name}")
-    try:
-        yield Warehouse("postgres", postgres_credentials=dsn.rsplit("/", 1)[0] + f"/{name}")
-    finally:
-        admin.cursor().execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
-        admin.close()
+    with fresh_postgres(os.environ[DSN_VARIABLE]) as warehouse:
+        yield warehouse
 
 
 def gate(warehouse: Warehouse) -> set[tuple[str, str, str]]:
