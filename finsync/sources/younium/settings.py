@@ -36,8 +36,8 @@ class YouniumSettings(SourceSettings):
     overlap_minutes: float = 180.0
     page_size: int = MAX_PAGE_SIZE
     concurrency: int = 4  # pages, batch logs and invoices read by id, fetched at once
-    # The sweep reads invoices, accounts and invoice batches whole, to find what was deleted upstream, every
-    # this many hours (and on `finsync run --sweep`).
+    # The sweep reads the swept lists (invoices, accounts, products, invoice batches) whole, to find what was
+    # deleted upstream, every this many hours (and on `finsync run --sweep`).
     sweep_interval_hours: float = 24.0
     sequential: bool = False
     # Younium publishes no limit (and no 429); public clients fetch every page of a list at once.
