@@ -129,7 +129,8 @@ def run(
         typer.Option(
             "--sweep",
             help="Sweep now, whether due or not: YM re-reads sweep_days of invoice items and lists every batch "
-            "(revised ones are read again); Younium reads invoices, accounts and batches whole, to find deletions.",
+            "(revised ones are read again); Younium reads invoices, accounts, products and batches whole, to find "
+            "deletions.",
         ),
     ] = False,
     yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask before a --full-refresh.")] = False,
