@@ -137,15 +137,10 @@ def parse_timestamp(value: object, naive_tz: tzinfo) -> datetime | None:
     A value without an offset is read in `naive_tz` (YM sends server-local times); year 1 is the
     .NET DateTime.MinValue that YM uses for "no date", so it is NULL.
     """
-    if value is None:
+    read = _read(value)
+    if read is None:
         return None
-    if isinstance(value, datetime):
-        parsed = value
-    else:
-        text = str(value).strip()
-        if not text:
-            return None
-        parsed = _iso(text)
+    parsed = read if isinstance(read, datetime) else datetime(read.year, read.month, read.day)
     if parsed.year == 1:
         return None
     if parsed.tzinfo is None:
@@ -156,18 +151,19 @@ def parse_timestamp(value: object, naive_tz: tzinfo) -> datetime | None:
 def parse_date(value: object) -> date | None:
     """The calendar date an ISO-8601 date or date-time names, as written: its time and offset are not
     applied (an invoice dated the 1st is dated the 1st wherever it is read). Year 1 is .NET's "no date"."""
-    if value is None:
+    read = _read(value)  # the whole value must be a valid date or date-time, though only its date is kept
+    if read is None:
         return None
-    if isinstance(value, datetime):
-        day = value.date()
-    elif isinstance(value, date):
-        day = value
-    else:
-        text = str(value).strip()
-        if not text:
-            return None
-        day = _iso(text).date()  # the whole value must be a valid date or date-time, though only its date is kept
+    day = read.date() if isinstance(read, datetime) else read
     return None if day.year == 1 else day
+
+
+def _read(value: object) -> datetime | date | None:
+    """A date or date-time as given, or read from its ISO 8601 text; None for no value or blank text."""
+    if value is None or isinstance(value, date):  # a datetime is a date too
+        return value
+    text = str(value).strip()
+    return _iso(text) if text else None
 
 
 def _iso(text: str) -> datetime:
