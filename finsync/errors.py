@@ -11,7 +11,8 @@ Each carries a message written for the person running finsync: what went wrong, 
     │   ├── DataError               1   the upstream sent something unreadable (named by row and column)
     │   ├── BatchReadFailed         1   one YM batch could not be read whole (the others loaded)
     │   │   └── IncompleteBatch     1   ... it held fewer items than its ItemCount, or a cut file
-    │   ├── BatchExportError        1   the batches a run could not read, together
+    │   ├── PartlyLoaded            1   parts of a source a run could not read (a denied feature); the rest loaded
+    │   │   └── BatchExportError    1   the YM batches a run could not read, together
     │   └── BatchJobError           1   a Younium invoice-batch job failed or could not start
     ├── ReportFailed                1   `finsync report`: the notebook stopped on an error (quoted)
     ├── Busy                       75   another run holds the warehouse (or the DuckDB file): try later
@@ -105,16 +106,25 @@ class IncompleteBatch(BatchReadFailed):
     """A batch read returned fewer items than the batch holds, or an export file that was cut short."""
 
 
-class BatchExportError(SyncError):
+class PartlyLoaded(SyncError):
+    """Parts of a source could not be read (`failures`: each part, with why); everything else loaded."""
+
+    def __init__(self, failures: dict[str, str], report: Any = None, message: str = "") -> None:
+        self.failures = dict(failures)
+        self.report = report  # what the run did load (a runner.SyncReport)
+        super().__init__(message or " ".join(self.failures[part] for part in sorted(self.failures)))
+
+
+class BatchExportError(PartlyLoaded):
     """Some finance batches could not be read; the others were loaded."""
 
     def __init__(self, failures: dict[str, str], report: Any = None) -> None:
-        self.failures = dict(failures)
-        self.report = report  # what the run did load (a runner.SyncReport)
-        listed = "; ".join(f"batch {batch_id}: {why}" for batch_id, why in sorted(self.failures.items()))
+        listed = "; ".join(f"batch {batch_id}: {why}" for batch_id, why in sorted(failures.items()))
         super().__init__(
-            f"{len(self.failures)} finance batch export(s) failed and will be retried by the next run "
-            f"(every other batch was loaded): {listed}"
+            failures,
+            report,
+            f"{len(failures)} finance batch export(s) failed and will be retried by the next run "
+            f"(every other batch was loaded): {listed}",
         )
 
 

@@ -119,7 +119,7 @@ def outcome(report: SyncReport) -> str:
     if report.failed:
         return f"failed: {report.left or 'nothing of this run was loaded'} (see the error above)"
     if report.failures:
-        return f"partly loaded: {len(report.failures)} batch(es) could not be read, the next run retries them"
+        return f"partly loaded: {len(report.failures)} part(s) could not be read (see the error above)"
     return f"loaded in {report.seconds:.1f}s"
 
 

@@ -77,6 +77,10 @@ class RenewingAuth(httpx.Auth):
             status=401,
         )
 
+    def signed_in(self) -> None:
+        """Sign in now unless a credential is current: a refused sign-in raises here, not inside a request."""
+        self._current()
+
     def _current(self) -> str:
         with self._lock:
             now = self._clock()

@@ -123,12 +123,20 @@ class ListRead:
     marks_deleted: tuple[str, ...] = ()  # tables whose rows a whole read did not write are marked deleted
     complete_children: Mapping[str, tuple[str, str]] = field(default_factory=dict)  # child: (parent, key to it)
     by_id: ById | None = None
+    feature: str | None = None  # read only when the run may read this feature (the tenant's permissions)
 
     @classmethod
-    def one_table(cls, name: str, how: Reading, fetch: Callable[[Any, Any], Iterator[Any]], table: Table) -> ListRead:
+    def one_table(
+        cls,
+        name: str,
+        how: Reading,
+        fetch: Callable[[Any, Any], Iterator[Any]],
+        table: Table,
+        feature: str | None = None,
+    ) -> ListRead:
         """A list whose records are the rows of one table, which finds its deletions: swept when it is read in
         windows, and what a whole read of it did not write is gone upstream."""
-        return cls(name, how, fetch, (Feed(table),), swept=how == WINDOW, marks_deleted=(table.name,))
+        return cls(name, how, fetch, (Feed(table),), swept=how == WINDOW, marks_deleted=(table.name,), feature=feature)
 
 
 def whole_reads(lists: Sequence[ListRead]) -> dict[str, tuple[str, ...]]:

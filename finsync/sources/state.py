@@ -154,6 +154,15 @@ class SourceState:
     def batches(self) -> BatchBook:
         return BatchBook(self.raw.setdefault("ym_batches", {}))
 
+    @property
+    def denied(self) -> dict[str, str]:
+        """What the run that committed this state was not allowed to read, each with the paragraph saying so."""
+        return dict(self.raw.get("denied", {}))
+
+    @denied.setter
+    def denied(self, paragraphs: dict[str, str]) -> None:
+        self.raw["denied"] = dict(paragraphs)
+
     def tenant_changed(self, row: dict[str, Any]) -> bool:
         """Whether the tenant row differs from the one last written; remembers it as written."""
         if self.raw.get("tenant") == row:

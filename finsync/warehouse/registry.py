@@ -9,6 +9,7 @@ from typing import Any
 
 from dlt.extract.source import DltSource
 
+from finsync.errors import BatchExportError, PartlyLoaded
 from finsync.sources import ym as ym_source, younium as younium_source
 from finsync.sources.settings import SourceSettings
 from finsync.tables import Table
@@ -25,6 +26,8 @@ class SourceSpec:
     # From the source's saved state: what the last run could not read (by item, with the reason), and
     # positions beside the cursors that status shows (by name, as text).
     failures: Callable[[dict[str, Any]], dict[str, str]] = lambda _state: {}
+    # The error a run ends with when the state names failures (after loading everything else).
+    partly_loaded: Callable[[dict[str, str], Any], PartlyLoaded] = PartlyLoaded
     positions: Callable[[dict[str, Any]], dict[str, str]] = lambda _state: {}
     # Run options the factory takes beside its settings (`finsync run --sweep`).
     options: tuple[str, ...] = ()
@@ -47,6 +50,7 @@ SOURCES: dict[str, SourceSpec] = {
         ym_source.YMSettings,
         ym_source.TABLES,
         ym_source.failed_batches,
+        BatchExportError,
         ym_source.batch_anchor,
         options=("sweep",),
     ),
@@ -55,6 +59,7 @@ SOURCES: dict[str, SourceSpec] = {
         younium_source.younium,
         younium_source.YouniumSettings,
         younium_source.TABLES,
+        younium_source.denied,
         options=("sweep",),
         whole_reads=younium_source.WHOLE_READS,
         read_whole=younium_source.read_whole,

@@ -17,7 +17,7 @@ from dlt.common.pipeline import LoadInfo
 from dlt.extract.source import DltSource
 
 from finsync import crashpoints, progress
-from finsync.errors import BatchExportError, ConfigurationError
+from finsync.errors import ConfigurationError
 from finsync.sources.tenants import DEFAULT, Target
 from finsync.tables import Sensitivity, Table
 
@@ -172,7 +172,7 @@ def sync(
     run.enter("done")
     report.seconds, report.http = time.monotonic() - started, dict(run.tallies)
     if report.failures:
-        raise BatchExportError(report.failures, report)
+        raise spec.partly_loaded(report.failures, report)
     return report
 
 

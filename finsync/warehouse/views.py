@@ -9,7 +9,10 @@ described column by column in `models/<view>.md`. A source's part is written for
 included once the tables it names on its `-- requires:` line exist, so a warehouse fed by one system still
 gets its views; views are created after the views they require, and dropped before them. A part's `-- optional
 <table>: <refs>` line names columns a warehouse may lack (personal ones under pii = "drop", ones a table gains
-when its source next loads): where the table has no such column, the reference reads NULL. The history views
+when its source next loads): where the table has no such column, the reference reads NULL. A `-- absent
+<table>: <columns>` line names a table of a feature that may be left out (the Younium ledger, payments, the
+tenant row of a tenant whose base currency is unknown), and the columns the part reads of it: while it is
+missing, the part reads it as empty (those columns, text, no row) instead of being left out. The history views
 are built from the table declarations (`history`).
 """
 
@@ -46,6 +49,7 @@ class ViewPart:
     sql: str
     requires: frozenset[str]
     optional: tuple[tuple[str, str], ...] = ()  # (schema.table, alias.column) of each column it may lack
+    absent: tuple[tuple[str, tuple[str, ...]], ...] = ()  # (schema.table, the columns read) of tables it may lack
 
     def text(self, columns: dict[str, set[str]]) -> str:
         """The part's SQL for a warehouse whose tables have `columns` (by `schema.table`), with the settings it
@@ -54,6 +58,9 @@ class ViewPart:
         for table, reference in self.optional:
             if reference.split(".")[1] not in columns.get(table, set()):
                 sql = re.sub(rf"\b{re.escape(reference)}\b", "CAST(NULL AS VARCHAR)", sql)
+        for table, read in self.absent:
+            if table not in columns:
+                sql = _read_as_empty(sql, table, read)
         return sql
 
     def for_tenant(self, target: Target) -> ViewPart:
@@ -65,7 +72,19 @@ class ViewPart:
             tenant_led(target, moved(self.sql).replace("{tenant}", target.tenant)),
             frozenset(moved(name) for name in self.requires),
             tuple((moved(table), reference) for table, reference in self.optional),
+            tuple((moved(table), read) for table, read in self.absent),
         )
+
+
+def _read_as_empty(sql: str, table: str, read: tuple[str, ...]) -> str:
+    """`sql` with `table` read as a table of no row with the text columns `read` (under its alias, if any)."""
+    empty = ", ".join(f"CAST(NULL AS VARCHAR) AS {column}" for column in read)
+    name = table.split(".")[1]
+    return re.sub(
+        rf"\b{re.escape(table)}\b(?:\s+AS\s+(\w+))?",
+        lambda found: f"(SELECT {empty} WHERE 1 = 0) AS {found.group(1) or name}",
+        sql,
+    )
 
 
 @cache
@@ -82,9 +101,12 @@ def view_parts() -> tuple[ViewPart, ...]:
             for table, references in re.findall(r"^-- optional (\S+):(.*)$", text, flags=re.M)
             for reference in references.split()
         )
+        absent = tuple(
+            (table, tuple(read.split())) for table, read in re.findall(r"^-- absent (\S+):(.*)$", text, re.M)
+        )
         body = "\n".join(line for line in text.splitlines() if not line.lstrip().startswith("--")).strip()
         requires = frozenset(required.group(1).split() if required else ())
-        parts.append(ViewPart(view, source, body, requires, optional))
+        parts.append(ViewPart(view, source, body, requires, optional, absent))
     return tuple(parts)
 
 

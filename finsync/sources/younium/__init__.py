@@ -21,6 +21,7 @@ from finsync.sources.state import SourceState
 from finsync.tables import Origin, PiiMode
 
 from .client import YouniumClient
+from .features import Permissions
 from .lists import LISTS, YouniumRun
 from .reads import ByIdReads, ModifiedWindows, sweep_notes, whole_reads_this_run, whole_records
 from .schema import TENANT
@@ -32,6 +33,7 @@ __all__ = [
     "WHOLE_READS",
     "YouniumClient",
     "YouniumSettings",
+    "denied",
     "read_whole",
     "sweep_notes",
     "younium",
@@ -66,7 +68,10 @@ def younium(settings: YouniumSettings | None = None, sweep: bool = False, **expl
 @dlt.source(name="younium", section="younium", max_table_nesting=0)
 def younium_source(settings: YouniumSettings, sweep: bool = False) -> Sequence[DltResource]:
     pii = cast(PiiMode, settings.pii)
-    run = YouniumRun(younium_client(settings), settings.concurrency)
+    client = younium_client(settings)
+    enabled = settings.features
+    tables_of = {name: tuple(f.table.name for r in LISTS if r.feature == name for f in r.feeds) for name in enabled}
+    run = YouniumRun(client, settings.concurrency, Permissions(client, tables_of, settings.base_currency))
     windows = ModifiedWindows(
         Windows(
             settings.start(UTC),
@@ -80,20 +85,30 @@ def younium_source(settings: YouniumSettings, sweep: bool = False) -> Sequence[D
     shape = hashlib.sha256(repr((version("finsync"), pii, TABLES)).encode()).hexdigest()
     resources = []
     for listed in LISTS:
+        if listed.feature is not None and listed.feature not in enabled:
+            continue  # left out by its setting: its tables are as they are
         records = list_records(listed, run, windows, shape)
         resources += [feed_of(feed, records, run, pii) for feed in listed.feeds]
     return [*resources, TENANT.shape(tenant(run, settings.legal_entity), pii)]
 
 
 def list_records(listed: ListRead, run: YouniumRun, windows: ModifiedWindows, shape: str) -> DltResource:
-    """The records of a list, as the resource its tables are fed from."""
+    """The records of a list, read when the pipeline runs (when the tenant lets this run read it), as the
+    resource its tables are fed from (it is no table itself)."""
     fetch = functools.partial(listed.fetch, run)
-    if listed.how == WHOLE:
-        return whole_records(listed.name, fetch, lambda: shape)
-    by_id = None
-    if listed.by_id is not None:
-        by_id = ByIdReads(functools.partial(listed.by_id.fetch, run), listed.by_id.children, run.concurrency)
-    return windows.records(listed, fetch, by_id=by_id)
+
+    def read() -> Iterator[Records]:
+        if listed.feature is not None and not run.permissions.allowed(listed.feature):
+            return  # denied: nothing read, nothing remembered, its tables as they are
+        if listed.how == WHOLE:
+            yield from whole_records(listed.name, fetch, lambda: shape)
+            return
+        by_id = None
+        if listed.by_id is not None:
+            by_id = ByIdReads(functools.partial(listed.by_id.fetch, run), listed.by_id.children, run.concurrency)
+        yield from windows.read(listed, fetch, by_id)
+
+    return dlt.resource(read, name=f"{listed.name}_records", selected=False)
 
 
 def feed_of(feed: Feed, records: DltResource, run: YouniumRun, pii: PiiMode) -> DltResource:
@@ -135,7 +150,16 @@ def younium_client(settings: YouniumSettings | None = None) -> YouniumClient:
 
 @dlt.resource(name="tenant")
 def tenant(run: YouniumRun, legal_entity: str | None) -> Iterator[pa.Table]:
-    """The legal entity this dataset holds and its base currency (written when that changed)."""
-    row = {"key": legal_entity or "-", "legalEntity": legal_entity, "baseCurrency": run.base_currency}
-    if SourceState.current().tenant_changed(row):
+    """The legal entity this dataset holds and its base currency (written when that changed; left as it is
+    when Younium would not say it). Every run reads this table, so it records what this run was denied."""
+    base = run.permissions.base_currency
+    state = SourceState.current()
+    state.denied = run.permissions.denied
+    row = {"key": legal_entity or "-", "legalEntity": legal_entity, "baseCurrency": base}
+    if base is not None and state.tenant_changed(row):
         yield TENANT.from_rows([row], UTC)
+
+
+def denied(state: dict[str, Any]) -> dict[str, str]:
+    """What the run that committed `state` was not allowed to read, each with the paragraph saying so."""
+    return SourceState(state).denied

@@ -204,6 +204,11 @@ class YouniumClient:
         credentials = {"clientId": client_id, "secret": secret}
         self._token = YouniumToken(self._http, auth_path, credentials, refresh_margin_seconds, clock=clock)
 
+    def sign_in(self) -> None:
+        """Obtain a token now (a refused sign-in raises `AuthenticationError` here), so that what a later
+        request is refused is the request's own."""
+        self._token.signed_in()
+
     def _forbidden(self, what: str, reply: Reply) -> AuthenticationError:
         current = f"now {self.legal_entity!r}" if self.legal_entity else "now not set"
         return AuthenticationError(
@@ -270,6 +275,11 @@ class YouniumClient:
         announced = page.total_pages or 0 if page.number == 1 else 0
         progress.advance(f"{path.rsplit('/', 1)[-1]} pages", more=announced)
         return page
+
+    def ask_for_one(self, path: str) -> None:
+        """Read one record of a list (an answer of none included): raises what the endpoint answers this
+        user instead, as any read of it would."""
+        self.call("GET", path, params={"PageSize": 1, "PageNumber": 1}, rules=LIST_RULES)
 
     def pages(
         self,

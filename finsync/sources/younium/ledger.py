@@ -36,7 +36,8 @@ def _period(prefix: str = "accountingPeriod.", named: str = "period_") -> tuple[
             f"{prefix}closedDate",
             Kind.TIMESTAMP,
             name=f"{named}closed_date",
-            doc="When the period was closed, in UTC; NULL while open",
+            doc="When the period was closed, in UTC, as the journal was last read (accounting_periods has it as "
+            "it is now); NULL while open",
         ),
     )
 

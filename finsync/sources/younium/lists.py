@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any
 
@@ -22,6 +22,7 @@ from finsync.tables import parse_timestamp, unnested
 
 from .catalogue import PRODUCTS
 from .client import CHART_OF_ACCOUNTS_PATH, CURRENCIES_PATH, EXCHANGE_RATES_PATH, YouniumClient
+from .features import LEDGER_FEATURE, PAYMENTS_FEATURE, Permissions
 from .ledger import (
     ACCOUNTING_PERIODS,
     ACCOUNTING_TRANSACTION_LINES,
@@ -60,23 +61,18 @@ UTC = timezone.utc
 
 @dataclass
 class YouniumRun:
-    """What the lists are read with in one run: the client, how many requests a fan-out sends at once, and the
-    tenant's base currency (`GET /Currency/BaseCurrency`, asked once, when first needed)."""
+    """What the lists are read with in one run: the client, how many requests a fan-out sends at once, and
+    what the tenant lets it read (`Permissions`: the features, the base currency)."""
 
     client: YouniumClient
     concurrency: int
-    _base: str = field(default="", repr=False)
-
-    @property
-    def base_currency(self) -> str:
-        if not self._base:
-            self._base = self.client.base_currency()
-        return self._base
+    permissions: Permissions
 
     def currencies(self, again: bool) -> Iterator[list[JsonObject]]:
         """The currencies, the base currency flagged (so a change of it is a change of the list)."""
+        base = self.permissions.base_currency
         for page in self.client.whole(CURRENCIES_PATH, again):
-            yield [c | {"isBase": c.get("code") == self.base_currency} for c in page]
+            yield [c | {"isBase": c.get("code") == base if base else None} for c in page]
 
 
 @dlt.transformer(name="invoice_batch_log")
@@ -102,6 +98,7 @@ def batch_log_row(batch_id: str, entry: JsonObject) -> dict[str, Any]:
     return {**entry, "invoiceBatchId": batch_id, "key": "|".join(str(p or "") for p in parts)}
 
 
+LEDGER = LEDGER_FEATURE.name
 INVOICE_RECORDS = invoice_records("mask")  # pages of a complete window, decoded straight into Arrow
 LISTS = (
     ListRead(
@@ -136,6 +133,7 @@ LISTS = (
         lambda run, window: run.client.journals(window),
         (Feed(JOURNALS), Feed(ACCOUNTING_TRANSACTIONS, voucher_rows), Feed(ACCOUNTING_TRANSACTION_LINES, line_rows)),
         by_id=ById("vouchers", lambda run, journal_id: run.client.journal(journal_id)),
+        feature=LEDGER,
     ),
     ListRead(
         "payments",
@@ -143,6 +141,7 @@ LISTS = (
         lambda run, again: run.client.payments(again),
         (Feed(PAYMENTS), Feed(PAYMENT_SETTLEMENTS, settlement_rows)),
         marks_deleted=("payments", "payment_settlements"),
+        feature=PAYMENTS_FEATURE.name,
     ),
     # Reopening or closing a period modifies none of its journals: the headers are read whole each run.
     ListRead(
@@ -150,15 +149,21 @@ LISTS = (
         WHOLE,
         lambda run, again: run.client.journal_details(again),
         (Feed(ACCOUNTING_PERIODS, period_rows),),
+        feature=LEDGER,
     ),
     ListRead.one_table(
         "chart_of_accounts",
         WHOLE,
         lambda run, again: run.client.whole(CHART_OF_ACCOUNTS_PATH, again),
         CHART_OF_ACCOUNTS,
+        LEDGER,
     ),
-    ListRead.one_table("currencies", WHOLE, lambda run, again: run.currencies(again), CURRENCIES),
+    ListRead.one_table("currencies", WHOLE, lambda run, again: run.currencies(again), CURRENCIES, LEDGER),
     ListRead.one_table(
-        "exchange_rates", WHOLE, lambda run, again: run.client.whole(EXCHANGE_RATES_PATH, again), EXCHANGE_RATES
+        "exchange_rates",
+        WHOLE,
+        lambda run, again: run.client.whole(EXCHANGE_RATES_PATH, again),
+        EXCHANGE_RATES,
+        LEDGER,
     ),
 )

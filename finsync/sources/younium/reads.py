@@ -13,10 +13,8 @@ from collections.abc import Callable, Iterable, Iterator
 from datetime import datetime, timezone
 from typing import Any
 
-import dlt
 import pyarrow as pa
 import pyarrow.compute as pc
-from dlt.extract.resource import DltResource
 
 from finsync import progress
 from finsync.http import JsonObject, Records, bounded_map
@@ -160,14 +158,6 @@ class ModifiedWindows:
         if window.sweep:
             logger.info("Younium sweep of %s: %d records in %d requests, %.1f s", table, *cost)
 
-    def records(
-        self, listed: ListRead, pages: Callable[[Window], Iterator[Records]], *, by_id: ByIdReads | None = None
-    ) -> DltResource:
-        """The records of a list, read in this closed window when the pipeline runs, as a resource that feeds
-        the tables made from them (it is no table itself); with `by_id`, an incremental window's records are
-        read again by id, whole."""
-        return dlt.resource(self.read(listed, pages, by_id), name=f"{listed.name}_records", selected=False)
-
 
 def gathered(pages: Iterable[Records]) -> Iterator[Records]:
     """Pages joined into batches of at least GATHERED_RECORDS records (the last may be shorter): JSON
@@ -196,8 +186,8 @@ def _joined(objects: list[JsonObject], tables: list[pa.Table]) -> Iterator[Recor
 
 def whole_records(
     table: str, pages: Callable[[bool], Iterator[list[JsonObject]]], shape: Callable[[], str]
-) -> DltResource:
-    """Every record of a list with no modified field to read incrementally by, as a resource of pages.
+) -> Iterator[Records]:
+    """Every record of a list with no modified field to read incrementally by, in pages.
 
     A list read just as the last run read it (the same records, into tables of the same `shape`: what
     they depend on besides the records, asked when the read starts) writes nothing: its rows are in the
@@ -205,28 +195,25 @@ def whole_records(
     to tell; longer ones are written as they come.
     """
 
-    def read() -> Iterator[list[JsonObject]]:
-        memory = SourceState.current().list(table)
-        before, last_digest = memory.last_whole_read
-        digest: Any = hashlib.sha256(shape().encode())
-        held: list[list[JsonObject]] = []
-        rows = 0
-        for records in gathered(pages(bool(before))):
-            rows += len(records)
-            if digest is None:
-                yield records
-                continue
-            digest.update(json.dumps(records, sort_keys=True, default=str).encode())
-            held.append(records)
-            if rows > UNCHANGED_CHECKED:
-                yield from held
-                digest, held = None, []
-        found = digest.hexdigest() if digest is not None else None
-        if found is None or found != last_digest:
+    memory = SourceState.current().list(table)
+    before, last_digest = memory.last_whole_read
+    digest: Any = hashlib.sha256(shape().encode())
+    held: list[Records] = []
+    rows = 0
+    for records in gathered(pages(bool(before))):
+        rows += len(records)
+        if digest is None:
+            yield records
+            continue
+        digest.update(json.dumps(records, sort_keys=True, default=str).encode())
+        held.append(records)
+        if rows > UNCHANGED_CHECKED:
             yield from held
-        memory.whole_read(rows, found)
-
-    return dlt.resource(read, name=f"{table}_records", selected=False)
+            digest, held = None, []
+    found = digest.hexdigest() if digest is not None else None
+    if found is None or found != last_digest:
+        yield from held
+    memory.whole_read(rows, found)
 
 
 def whole_reads_this_run(state: dict[str, Any], always: tuple[str, ...]) -> set[str]:

@@ -3,6 +3,7 @@ here. The source and the invoice-batch job commands read the same settings."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from typing import ClassVar
 
@@ -40,8 +41,18 @@ class YouniumSettings(SourceSettings):
     # deleted upstream, every this many hours (and on `finsync run --sweep`).
     sweep_interval_hours: float = 24.0
     sequential: bool = False
+    # Features an API user may not be allowed to read (see `features`): false leaves one out, its tables as
+    # they are. The base currency, when given (an ISO code), is used instead of asking Younium for it.
+    ledger: bool = True
+    payments: bool = True
+    base_currency: str | None = None
     # Younium publishes no limit (and no 429); public clients fetch every page of a list at once.
     max_requests_per_second: float = 25.0
+
+    @property
+    def features(self) -> set[str]:
+        """The features this tenant's runs read (`features.FEATURES`)."""
+        return {name for name in ("ledger", "payments") if getattr(self, name)}
 
     @property
     def in_flight(self) -> int:
@@ -63,6 +74,8 @@ class YouniumSettings(SourceSettings):
                 f"and clock drift need room), not {self.overlap_minutes}",
             )
         yield from at_least_one(self, "concurrency")
+        if self.base_currency is not None and not re.fullmatch(r"[A-Z]{3}", self.base_currency):
+            yield "base_currency", f"must be an ISO 4217 code such as EUR, not {self.base_currency!r}"
         if self.sweep_interval_hours <= 0:
             yield "sweep_interval_hours", f"must be positive, not {self.sweep_interval_hours}"
         yield from super().problems()

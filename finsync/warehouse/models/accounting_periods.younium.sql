@@ -1,7 +1,8 @@
 -- Younium's accounting periods as they are now: younium.accounting_periods is read whole every run, so a
 -- period closed or reopened upstream (which changes none of its journals) shows its status after the next
 -- run. Every view takes a period's status and close date from here, never from a journal's own copy.
--- requires: younium.accounting_periods younium.tenant
+-- requires: younium.accounting_periods
+-- absent younium.tenant: base_currency
 SELECT
     p.key AS period_key,
     p.fiscal_year AS fiscal_year,

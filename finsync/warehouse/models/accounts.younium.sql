@@ -4,7 +4,11 @@
 -- (each invoice its receivables account, each payment the account it is booked to, each invoice line its
 -- revenue account), unless the setting [analytics.account_roles] names a role's accounts (`{account_roles}`).
 -- Deleted documents are left out.
--- requires: younium.chart_of_accounts younium.accounting_transaction_lines younium.invoices younium.invoice_lines younium.payments younium.tenant analytics.account_classes
+-- requires: younium.invoices younium.invoice_lines analytics.account_classes
+-- absent younium.chart_of_accounts: code name deleted_at
+-- absent younium.accounting_transaction_lines: account
+-- absent younium.payments: payment_account_code deleted_at
+-- absent younium.tenant: base_currency
 WITH codes AS (
     SELECT code AS account_code FROM younium.chart_of_accounts WHERE deleted_at IS NULL AND code IS NOT NULL
     UNION

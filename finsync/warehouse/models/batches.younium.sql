@@ -4,7 +4,8 @@
 -- posting); the API gives no posting time.
 -- Money is in the base currency: invoices of a batch may be in several currencies. Batches and invoices
 -- found deleted upstream (an unposted batch deleted, its invoices drafts again) are left out.
--- requires: younium.invoice_batches younium.invoice_batches__invoices younium.invoices younium.tenant
+-- requires: younium.invoice_batches younium.invoice_batches__invoices younium.invoices
+-- absent younium.tenant: base_currency
 -- optional younium.invoice_batches: b.deleted_at
 -- optional younium.invoices: i.deleted_at
 SELECT

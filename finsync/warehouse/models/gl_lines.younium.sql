@@ -2,7 +2,8 @@
 -- period (its status now, from younium.accounting_periods: a journal's own copy is as it was when the journal
 -- was last read), account code and name, debit, credit and the signed amount (debit positive) in base
 -- currency, and the source document it books.
--- requires: younium.accounting_transaction_lines younium.accounting_transactions younium.journals younium.chart_of_accounts younium.accounting_periods younium.tenant
+-- requires: younium.accounting_transaction_lines younium.accounting_transactions younium.journals younium.chart_of_accounts younium.accounting_periods
+-- absent younium.tenant: base_currency
 SELECT
     l.key AS line_key,
     l.journal_id AS journal_id,

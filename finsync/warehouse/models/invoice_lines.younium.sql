@@ -4,7 +4,8 @@
 -- cent, half to even) where Younium sent none.
 -- Lines found deleted upstream (deleted_at: gone from their invoice, or with it) are left out.
 -- The GL account's name comes from the chart of accounts.
--- requires: younium.invoice_lines analytics.invoices younium.chart_of_accounts
+-- requires: younium.invoice_lines analytics.invoices
+-- absent younium.chart_of_accounts: code name deleted_at
 -- optional younium.invoice_lines: l.deleted_at
 SELECT
     'younium' AS source_system,

@@ -4,7 +4,8 @@
 -- so does its open balance);
 -- drafts, cancelled and on-account invoices count nothing. Base amounts are Younium's own (…BaseAmount).
 -- Invoices found deleted upstream (deleted_at) are left out.
--- requires: younium.invoices younium.invoice_lines younium.tenant younium._dlt_loads
+-- requires: younium.invoices younium.invoice_lines younium._dlt_loads
+-- absent younium.tenant: base_currency
 -- optional younium.invoices: inv.deleted_at
 -- optional younium.invoice_lines: il.deleted_at
 SELECT

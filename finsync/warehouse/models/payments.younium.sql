@@ -1,7 +1,8 @@
 -- Younium payments, each with what it settled: the sum of its settlements, how many invoices they settle
 -- and, when they all belong to one customer, that customer (a payment names only its payer). Amounts in the
 -- payment's currency and in base currency. Payments and settlements found deleted upstream are left out.
--- requires: younium.payments younium.payment_settlements younium.invoices younium.tenant
+-- requires: younium.payments younium.payment_settlements younium.invoices
+-- absent younium.tenant: base_currency
 SELECT
     p.id AS payment_id,
     p.payment_date AS payment_date,
