@@ -15,6 +15,7 @@ from typing import Any
 
 from finsync.sources.tenants import Target
 
+from .cards import KIND, card_numbers
 from .database import (
     Warehouse,
     count_rows,
@@ -200,6 +201,7 @@ def reconcile(
         for source in sources:
             result.findings += health(connection, tables, Target.parse(source), max_age, now)
             result.findings += repeated_keys(connection, tables, Target.parse(source))
+            result.findings += stored_cards(connection, Target.parse(source))
         if f"{SCHEMA}.batches" in tables:
             summaries = [
                 (Target(system, tenant).label, int(n), int(done or 0), int(pending or 0), int(items or 0), total)
@@ -297,6 +299,24 @@ def repeated_keys(connection: Any, tables: set[str], target: Target) -> list[Fin
                 )
             )
     return found
+
+
+def stored_cards(connection: Any, target: Target) -> list[Finding]:
+    """A card number in full in any text column fails the check (see `cards`), naming where, never what."""
+    return [
+        Finding(
+            KIND,
+            target.label,
+            "",
+            "no card number in full",
+            f"{rows:,} rows",
+            f"{table}.{column} holds {rows:,} value(s) shaped like a card number (13 to 19 digits passing the "
+            "Luhn check). finsync masks the card columns it knows; this one came from upstream as text (a card "
+            f"pasted into a note field, say): remove it there, then `finsync run {run_flags(target)} --full-refresh` "
+            "so that no earlier version keeps it",
+        )
+        for table, column, rows in card_numbers(connection, target)
+    ]
 
 
 def health(

@@ -1,9 +1,9 @@
-"""What a Younium API user may not read fails alone, end to end on DuckDB and PostgreSQL: an endpoint of the
+"""What an API user may not read fails alone, end to end on DuckDB and PostgreSQL: an endpoint of the
 ledger or of payments that answers 403 (no permission) or 404 (a tenant that does not serve it) leaves that
 feature's tables as they were, loads everything else exactly, and ends the run with exit 1 naming the
 endpoint and the setting that leaves the feature out; with the feature left out the run exits 0, and once
 the user may read it the next run loads it exactly. The same for the base currency, which a setting can
-give instead."""
+give instead. A YM tenant that may not export reads batches page by page only when the user chooses it."""
 
 from __future__ import annotations
 
@@ -13,15 +13,15 @@ from typing import Any
 
 import pytest
 
-from finsync.errors import PartlyLoaded
+from finsync.errors import BatchExportError, PartlyLoaded
 from finsync.warehouse.database import Warehouse, existing_tables, query
 from finsync.warehouse.runner import Target, sync
-from finsync_sandbox import SandboxServer
+from finsync_sandbox import SandboxConfig, SandboxServer
 from finsync_sandbox.younium.seed import BASE_CURRENCY
 
 from .columns import assert_tables_match
-from .conftest import finsync_env, run_finsync, younium_settings
-from .expect import assert_younium_matches_sandbox
+from .conftest import finsync_env, run_finsync, ym_settings, younium_settings
+from .expect import assert_ym_matches_sandbox, assert_younium_matches_sandbox
 from .upstream import younium_tables
 
 pytestmark = pytest.mark.slow
@@ -177,3 +177,20 @@ def test_the_command_line_exits_1_with_one_paragraph_then_0_with_the_feature_lef
 
     result = run_finsync(["run", "--source", "younium"], {**env, "SOURCES__YOUNIUM__LEDGER": "false"}, tmp_path)
     assert result.returncode == 0, result.stderr
+
+
+def test_a_ym_tenant_that_may_not_export_reads_by_pages_only_when_the_user_chooses_it(
+    any_warehouse: Warehouse,
+) -> None:
+    config = SandboxConfig(ym_items=600, batch_size=100, export_latency_seconds=0.05, younium_invoices=0)
+    with SandboxServer(config=config) as server:
+        deny(server, "ym.export_start", 403)
+        with pytest.raises(BatchExportError) as raised:
+            sync("ym", any_warehouse, settings=ym_settings(server), sandbox=True)
+        assert "refused with HTTP 403" in str(raised.value)
+        assert "SOURCES__YM__BATCH_ITEMS_MODE=details" in str(raised.value)
+        assert not server.sandbox.requests["ym.batch_details"], "it read by pages without being asked to"
+
+        sync("ym", any_warehouse, settings=ym_settings(server, batch_items_mode="details"), sandbox=True)
+        assert server.sandbox.requests["ym.batch_details"]
+        assert_ym_matches_sandbox(any_warehouse, server)

@@ -145,6 +145,18 @@ def test_an_error_inside_an_http_200_is_an_error() -> None:
 
 
 @respx.mock
+@pytest.mark.parametrize("status", [403, 404])
+def test_a_tenant_that_may_not_export_is_told_to_choose_reading_by_pages(status: int) -> None:
+    sessions("sess-1")
+    respx.post(f"{BASE}/Ams/{CID}/FinanceBatches").mock(return_value=httpx.Response(status, json={}))
+    with pytest.raises(UpstreamError) as raised:
+        make_client().start_export("1001")
+    message = str(raised.value)
+    assert f"batch 1001) was refused with HTTP {status}" in message
+    assert "SOURCES__YM__BATCH_ITEMS_MODE=details" in message and raised.value.exit_code == 1
+
+
+@respx.mock
 def test_success_envelopes_with_error_code_none_are_not_errors() -> None:
     sessions("sess-1")
     respx.post(f"{BASE}/Ams/{CID}/FinanceBatches").mock(

@@ -93,6 +93,11 @@ def _error_in_200(what: str, reply: Reply) -> UpstreamError:
 
 # What YM's answers mean. A failed sign-in is HTTP 401 whose body says ErrorCode "None": the status, not
 # the body, says it failed. Some errors come in an HTTP 200 with ResponseStatus.ErrorCode set.
+# What a tenant that cannot export does instead, by the user's choice.
+READ_BY_PAGES = (
+    'Set sources.ym.batch_items_mode = "details" (SOURCES__YM__BATCH_ITEMS_MODE=details) to read each batch\'s '
+    "items page by page (FinanceBatchDetails) instead."
+)
 SIGN_IN_RULES = (Rule((400, 401, 403), _refused_sign_in),)
 RULES = (Rule((200,), _error_in_200, when=lambda body: error_in_envelope(body) is not None),)
 # What of a ServiceStack reply's envelope a page decoded into Arrow keeps: what `error_in_envelope` reads.
@@ -233,13 +238,24 @@ class YMClient:
         The published request DTO names only StartBatchID while the legacy call takes BatchID;
         ServiceStack ignores fields it does not know, so both are sent.
         """
-        reply = self.call("POST", "FinanceBatches", json_body={"BatchID": batch_id, "StartBatchID": batch_id})
+        try:
+            reply = self.call("POST", "FinanceBatches", json_body={"BatchID": batch_id, "StartBatchID": batch_id})
+        except UpstreamError as error:
+            if error.status not in (403, 404):
+                raise
+            # Never a silent fallback to another read: the user chooses it (the two differ in cost).
+            raise UpstreamError(
+                SYSTEM,
+                f"POST FinanceBatches (the export of batch {batch_id}) was refused with HTTP {error.status}: this "
+                f"API user or tenant may not export finance batches. {READ_BY_PAGES}",
+                status=error.status,
+            ) from None
         export_id = reply.get("ExportID")
         if not export_id:
             raise UpstreamError(
                 SYSTEM,
                 f"POST FinanceBatches for batch {batch_id} returned no ExportID: this tenant may not offer "
-                'batch exports. Set sources.ym.batch_items_mode = "details" (SOURCES__YM__BATCH_ITEMS_MODE).',
+                f"batch exports. {READ_BY_PAGES}",
             )
         return str(export_id)
 
