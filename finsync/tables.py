@@ -177,24 +177,6 @@ class Table:
             return self.from_columns(columns, naive_tz, pii, origin=origin)
         return self.from_arrays({name: wire.column(name) for name in wire.column_names}, naive_tz, pii, origin=origin)
 
-    def from_records(
-        self,
-        records: Sequence[Mapping[str, Any]],
-        naive_tz: tzinfo,
-        pii: PiiMode = "mask",
-        *,
-        origin: Origin | None = None,
-    ) -> pa.Table:
-        """Arrow batch from upstream JSON objects as they come, nested: a dotted source (`account.id`) is a
-        field of a nested object. Arrow reads them into the wire types, nested objects as structs, with no
-        Python object made per value; records it cannot read so (a nested field that is no object, a value
-        of another type) are flattened and read as `from_rows` reads them, which names a bad value."""
-        try:
-            wire = pa.Table.from_pylist(list(records), schema=nested_schema(self.wire_schema(pii)))
-        except (pa.ArrowInvalid, pa.ArrowTypeError, OverflowError, TypeError):
-            return self.from_rows([flatten(r) for r in records], naive_tz, pii, origin=origin)
-        return self.from_rows(unnested(wire), naive_tz, pii, origin=origin)
-
     def from_arrays(
         self,
         arrays: Mapping[str, pa.Array | pa.ChunkedArray],
@@ -275,6 +257,16 @@ def nested_schema(flat: pa.Schema) -> pa.Schema:
         return [pa.field(k, pa.struct(fields(v)) if isinstance(v, dict) else v) for k, v in node.items()]
 
     return pa.schema(fields(tree))
+
+
+def records_of(table: Table, **lists: pa.DataType) -> pa.Schema:
+    """A list's records as the wire nests them: `table`'s fields (nested objects as structs) and, by name, the
+    lists each record holds (`list_of` another table's records, or of plain values)."""
+    return pa.schema([*nested_schema(table.wire_schema()), *(pa.field(name, of) for name, of in lists.items())])
+
+
+def list_of(records: pa.Schema) -> pa.DataType:
+    return pa.list_(pa.struct(list(records)))
 
 
 def unnested(table: pa.Table) -> pa.Table:

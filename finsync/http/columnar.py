@@ -56,3 +56,37 @@ class ListPage:
             # A `null` in the list is no record (the per-value path keeps only objects).
             body[self.list_field] = pa.Table.from_struct_array(records.filter(pc.is_valid(records)))
         return body
+
+
+def exact_table(records: list[dict[str, Any]], schema: pa.Schema) -> pa.Table:
+    """The records of a page the reader above could not take exactly (parsed instead with exact decimals), as
+    the same kind of table: each field of `schema` as declared where every value is of its type; a field
+    that holds anything else comes as the text of its values (as the per-value conversion reads text), for
+    the table's conversion to read exactly or to name the value it cannot. A nested object or list that is
+    not one is no value (NULL), as a missing one is."""
+    try:
+        return pa.Table.from_pylist(records, schema=schema)
+    except (*_FAILED, TypeError):
+        pass
+    columns = [_exact_column([record.get(f.name) for record in records], f.type) for f in schema]
+    return pa.Table.from_arrays(columns, names=schema.names)
+
+
+def _exact_column(values: list[Any], of: pa.DataType) -> pa.Array:
+    if pa.types.is_struct(of):
+        objects = [v if isinstance(v, dict) else None for v in values]
+        children = [_exact_column([o.get(f.name) if o else None for o in objects], f.type) for f in of]
+        mask = pa.array([o is None for o in objects], pa.bool_())
+        return pa.StructArray.from_arrays(children, names=[f.name for f in of], mask=mask)
+    if pa.types.is_list(of):
+        lists = [v if isinstance(v, list) else None for v in values]
+        offsets = [0]
+        for items in lists:
+            offsets.append(offsets[-1] + len(items or []))
+        flat = _exact_column([item for items in lists for item in items or []], of.value_type)
+        mask = pa.array([items is None for items in lists], pa.bool_())
+        return pa.ListArray.from_arrays(pa.array(offsets, pa.int32()), flat, mask=mask)
+    try:
+        return pa.array(values, type=of)
+    except (*_FAILED, TypeError):
+        return pa.array([None if v is None else v if isinstance(v, str) else str(v) for v in values], pa.string())

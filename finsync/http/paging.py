@@ -20,12 +20,13 @@ from .concurrency import bounded_map, read_ahead
 logger = logging.getLogger(__name__)
 
 JsonObject = dict[str, Any]
-# A page's records: JSON objects, or an Arrow table of them where the client decoded the page into Arrow.
-Records: TypeAlias = "list[JsonObject] | pa.Table"
+# A page's records: an Arrow table of them (`columnar`: decoded straight into Arrow, or read value by value).
+Records: TypeAlias = pa.Table
 
 
 def keys_of(rows: Records, key: str) -> list[Any]:
-    return rows.column(key).to_pylist() if isinstance(rows, pa.Table) else [row.get(key) for row in rows]
+    keys: list[Any] = rows.column(key).to_pylist()
+    return keys
 
 
 # A safety stop for lists whose end never comes.

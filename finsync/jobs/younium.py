@@ -22,6 +22,8 @@ from finsync.http import JsonObject, Rule, pause
 from finsync.jobs import DEFAULT_JOB_DESCRIPTION, DEFAULT_JOB_POLL_INTERVAL, DEFAULT_JOB_TIMEOUT
 from finsync.sources.younium.answers import error_summary, is_nothing_found
 from finsync.sources.younium.client import INVOICE_BATCHES_PATH, YouniumClient, iso_utc
+from finsync.sources.younium.schema import INVOICE_BATCH_LOG
+from finsync.tables import records_of
 
 logger = logging.getLogger(__name__)
 
@@ -233,7 +235,8 @@ def wait_for_job(
 
 def batch_log_errors(client: YouniumClient, batch_id: str) -> list[JsonObject]:
     """The log entries of an invoice batch that carry an `errorMessage` (what kept invoices out of it)."""
-    return [entry for entry in client.batch_log(batch_id) if _text(entry.get("errorMessage"))]
+    log = client.batch_log(batch_id, records_of(INVOICE_BATCH_LOG)).to_pylist()
+    return [entry for entry in log if _text(entry.get("errorMessage"))]
 
 
 def _result(status: str, message: str | None, body: object) -> JobResult:

@@ -26,7 +26,7 @@ from typing import Any, Final, Literal
 
 import pyarrow as pa
 
-from finsync.tables import Table
+from finsync.tables import Table, records_of, unnested
 
 from .state import ListMemory
 
@@ -81,23 +81,15 @@ class Windows:
             memory.swept(window.before)
 
 
-Rows = list[dict[str, Any]]
-
-
-def _same(page: Rows) -> Rows:
-    return page
-
-
 @dataclass(frozen=True)
 class Feed:
-    """A table a list fills: its declaration, the rows it makes of a page of the list's records (JSON objects
-    as upstream nests them), and, for a list whose pages may come decoded into Arrow, its columns. A table
-    whose rows are read per record, with requests of their own (a batch's log), has a `fan_out` instead:
-    the dlt transformer (pages of records, the run's reader) -> its tables."""
+    """A table a list fills, and the rows it makes of a page of the list's records (`columns`: an Arrow table
+    of them as the wire nests them -> a table of upstream field names; by default the records' own fields).
+    A table whose rows are read per record, with requests of their own (a batch's log), has a `fan_out`
+    instead: the dlt transformer (pages of records, the run's reader) -> its tables."""
 
     table: Table
-    rows: Callable[[Rows], Rows] = _same
-    columns: Callable[[pa.Table], pa.Table] | None = None
+    columns: Callable[[pa.Table], pa.Table] = unnested
     fan_out: Any = None
 
 
@@ -112,12 +104,15 @@ class ById:
 
 @dataclass(frozen=True)
 class ListRead:
-    """One upstream list, declared once: how it is read (`fetch`: (client, the window or, for a list read
-    whole, whether rows are expected) -> its pages), the tables it feeds, and what a whole read implies."""
+    """One upstream list, declared once: its records as the wire nests them (`records`, asked when a run
+    starts), how it is read (`fetch`: (client, the window or, for a list read whole, whether rows are
+    expected, `records`) -> its pages, tables of `records`), the tables it feeds, and what a whole read
+    implies."""
 
     name: str
     how: Reading
-    fetch: Callable[[Any, Any], Iterator[Any]]
+    records: Callable[[], pa.Schema]
+    fetch: Callable[[Any, Any, pa.Schema], Iterator[pa.Table]]
     feeds: tuple[Feed, ...]
     swept: bool = False  # a sweep reads it whole, to find deletions
     marks_deleted: tuple[str, ...] = ()  # tables whose rows a whole read did not write are marked deleted
@@ -130,13 +125,22 @@ class ListRead:
         cls,
         name: str,
         how: Reading,
-        fetch: Callable[[Any, Any], Iterator[Any]],
+        fetch: Callable[[Any, Any, pa.Schema], Iterator[pa.Table]],
         table: Table,
         feature: str | None = None,
     ) -> ListRead:
         """A list whose records are the rows of one table, which finds its deletions: swept when it is read in
         windows, and what a whole read of it did not write is gone upstream."""
-        return cls(name, how, fetch, (Feed(table),), swept=how == WINDOW, marks_deleted=(table.name,), feature=feature)
+        return cls(
+            name,
+            how,
+            lambda: records_of(table),
+            fetch,
+            (Feed(table),),
+            swept=how == WINDOW,
+            marks_deleted=(table.name,),
+            feature=feature,
+        )
 
 
 def whole_reads(lists: Sequence[ListRead]) -> dict[str, tuple[str, ...]]:

@@ -16,6 +16,7 @@ from typing import Any
 import pyarrow as pa
 
 import finsync.sources.younium as younium_source
+from finsync.http.columnar import exact_table
 from finsync.sources.ym.schema import DETAILS_FIELD_NAMES, INVOICE_ITEM_COLUMNS
 from finsync.sources.younium.lists import LISTS, batch_log_row
 from finsync.tables import flatten
@@ -122,9 +123,10 @@ def younium_tables_as_served() -> dict[str, pa.Table]:
                     for batch in records
                     for entry in younium.all(f"/InvoiceBatches/{batch['id']}/BatchLog")
                 ]
+                tables[feed.table.name] = feed.table.from_rows([flatten(r) for r in rows], timezone.utc)
             else:
-                rows = feed.rows(records)
-            tables[feed.table.name] = feed.table.from_rows([flatten(r) for r in rows], timezone.utc)
+                page = exact_table(records, listed.records())
+                tables[feed.table.name] = feed.table.from_rows(feed.columns(page), timezone.utc)
     return tables
 
 

@@ -18,11 +18,14 @@ from finsync.http import HttpSettings
 from finsync.http.auth import SIGN_IN_ATTEMPTS as SESSION_ATTEMPTS
 from finsync.sources.ym.client import ExportState, YMClient
 from finsync.sources.ym.exports import BatchItems, BatchReader, ListedBatch, read_export_file
-from finsync.sources.ym.schema import INVOICE_ITEM_COLUMNS
+from finsync.sources.ym.schema import FINANCE_BATCHES, INVOICE_ITEM_COLUMNS, INVOICE_ITEMS
 
 BASE = "https://ym.example.test"
 CID = 4321
 NY = ZoneInfo("America/New_York")
+# The wire schemas the source reads these lists with.
+ITEMS = INVOICE_ITEMS.wire_schema()
+BATCHES = FINANCE_BATCHES.wire_schema()
 BAD_LOGIN = {
     "ClientID": 0,
     "MemberID": 0,
@@ -65,7 +68,11 @@ def test_signs_in_as_admin_with_a_numeric_client_id_and_sends_the_session_header
     data = respx.get(f"{BASE}/Ams/{CID}/InvoiceItems").mock(
         return_value=httpx.Response(200, json={"InvoiceItemsList": []})
     )
-    list(make_client().invoice_items(date_from="2020-01-01", entered_from="2020-01-01T00:00:00", page_size=10))
+    list(
+        make_client().invoice_items(
+            date_from="2020-01-01", entered_from="2020-01-01T00:00:00", page_size=10, records=ITEMS
+        )
+    )
     sent = json.loads(login.calls[0].request.content)
     assert sent == {"ClientID": CID, "UserType": "Admin", "Username": "api-key-1234", "Password": "api-password-5678"}
     assert data.calls[0].request.headers["X-SS-ID"] == "sess-1"
@@ -79,11 +86,11 @@ def test_the_session_is_renewed_before_the_idle_expiry() -> None:
         return_value=httpx.Response(200, json={"FinanceBatchList": []})
     )
     client = make_client(clock, session_refresh_seconds=840)
-    client.finance_batches(start_batch_id="1", since="2020-01-01", page_size=10)
+    client.finance_batches(start_batch_id="1", since="2020-01-01", page_size=10, records=BATCHES)
     clock.now += 600  # still within the idle window: same session
-    client.finance_batches(start_batch_id="1", since="2020-01-01", page_size=10)
+    client.finance_batches(start_batch_id="1", since="2020-01-01", page_size=10, records=BATCHES)
     clock.now += 841  # idle longer than the refresh threshold: a new session first
-    client.finance_batches(start_batch_id="1", since="2020-01-01", page_size=10)
+    client.finance_batches(start_batch_id="1", since="2020-01-01", page_size=10, records=BATCHES)
     assert login.call_count == 2
     assert [c.request.headers["X-SS-ID"] for c in data.calls] == ["sess-1", "sess-1", "sess-2"]
 
@@ -97,7 +104,7 @@ def test_a_401_signs_in_again_once_and_retries() -> None:
             httpx.Response(200, json={}),
         ]
     )
-    make_client().finance_batches(start_batch_id="1", since="2020-01-01", page_size=10)
+    make_client().finance_batches(start_batch_id="1", since="2020-01-01", page_size=10, records=BATCHES)
     assert [c.request.headers["X-SS-ID"] for c in data.calls] == ["sess-1", "sess-2"]
 
 
@@ -108,7 +115,7 @@ def test_sessions_dropped_right_after_signing_in_are_retried_and_are_not_a_crede
     data = respx.get(f"{BASE}/Ams/{CID}/FinanceBatches").mock(
         side_effect=[unauthorized, unauthorized, httpx.Response(200, json={})]
     )
-    make_client().finance_batches(start_batch_id="1", since="2020-01-01", page_size=10)
+    make_client().finance_batches(start_batch_id="1", since="2020-01-01", page_size=10, records=BATCHES)
     assert [c.request.headers["X-SS-ID"] for c in data.calls] == ["sess-1", "sess-2", "sess-3"]
 
 
@@ -117,7 +124,7 @@ def test_fresh_sessions_refused_every_time_fail_the_run_with_exit_1_not_2() -> N
     login = sessions(*(f"sess-{i}" for i in range(1, SESSION_ATTEMPTS + 1)))
     respx.get(f"{BASE}/Ams/{CID}/FinanceBatches").mock(return_value=httpx.Response(401, json={}))
     with pytest.raises(UpstreamError) as raised:
-        make_client().finance_batches(start_batch_id="1", since="2020-01-01", page_size=10)
+        make_client().finance_batches(start_batch_id="1", since="2020-01-01", page_size=10, records=BATCHES)
     assert not isinstance(raised.value, AuthenticationError) and raised.value.exit_code == 1
     assert login.call_count == SESSION_ATTEMPTS and "sign-ins in a row" in str(raised.value)
 
@@ -170,8 +177,8 @@ def test_finance_batches_survive_pages_that_repeat_the_full_list() -> None:
     sessions("sess-1")
     full = {"FinanceBatchList": [{"BatchID": str(i)} for i in range(1, 4)]}
     route = respx.get(f"{BASE}/Ams/{CID}/FinanceBatches").mock(return_value=httpx.Response(200, json=full))
-    batches = make_client().finance_batches(start_batch_id="1", since="2020-01-01", page_size=3)
-    assert [b["BatchID"] for b in batches] == ["1", "2", "3"]
+    batches = make_client().finance_batches(start_batch_id="1", since="2020-01-01", page_size=3, records=BATCHES)
+    assert batches.column("BatchID").to_pylist() == ["1", "2", "3"]
     assert route.call_count == 2  # the second page added nothing new: stop
     assert route.calls[0].request.url.params["StartBatchID"] == "1"
 
@@ -188,7 +195,9 @@ def test_invoice_items_page_until_a_short_page_confirmed_by_an_empty_one_with_th
 
     route = respx.get(f"{BASE}/Ams/{CID}/InvoiceItems").mock(side_effect=page)
     got = list(
-        make_client().invoice_items(date_from="2020-01-01T00:00:00", entered_from="2024-03-01T10:00:00", page_size=2)
+        make_client().invoice_items(
+            date_from="2020-01-01T00:00:00", entered_from="2024-03-01T10:00:00", page_size=2, records=ITEMS
+        )
     )
     assert [len(p) for p in got] == [2, 2, 1]
     params = [c.request.url.params for c in route.calls]
@@ -206,7 +215,11 @@ def test_a_server_that_caps_the_page_size_fails_the_read_instead_of_ending_it_af
         return_value=httpx.Response(200, json={"InvoiceItemsList": [{"LineItemID": 1}] * 4})
     )
     with pytest.raises(UpstreamError, match=r"caps its page size.*to 4 or less"):
-        list(make_client().invoice_items(date_from="2020-01-01", entered_from="2020-01-01T00:00:00", page_size=10))
+        list(
+            make_client().invoice_items(
+                date_from="2020-01-01", entered_from="2020-01-01T00:00:00", page_size=10, records=ITEMS
+            )
+        )
 
 
 @pytest.mark.parametrize(
@@ -430,8 +443,10 @@ def test_invoice_item_pages_are_read_ahead_concurrently_and_stop_at_the_short_pa
 
     route = respx.get(f"{BASE}/Ams/{CID}/InvoiceItems").mock(side_effect=page)
     client = make_client(page_concurrency=4)
-    pages = list(client.invoice_items(date_from="2020-01-01", entered_from="2020-01-01T00:00:00", page_size=2))
-    assert [p[0]["LineItemID"] for p in pages] == [1, 2, 3, 4, 5]
+    pages = list(
+        client.invoice_items(date_from="2020-01-01", entered_from="2020-01-01T00:00:00", page_size=2, records=ITEMS)
+    )
+    assert [p.column("LineItemID")[0].as_py() for p in pages] == [1, 2, 3, 4, 5]
     # The window of pages in flight widens 1, 2, 4 and slides: page 6 confirms the short page 5, and
     # no more than 4 pages past the last full one were ever asked for.
     asked = sorted(int(c.request.url.params["PageNumber"]) for c in route.calls)

@@ -120,10 +120,11 @@ def finance_batches(
     everything = sweep.requested or memory.sweep_due(sweep.every, now)
     anchor = None if everything else book.anchor
     since = _server_local(start, zone)
-    listed = client.finance_batches(start_batch_id=anchor, since=since, page_size=page_size)
+    records = FINANCE_BATCHES.wire_schema()
+    listed = client.finance_batches(start_batch_id=anchor, since=since, page_size=page_size, records=records)
     if everything:
         memory.swept(now)
-    if anchor and not listed:
+    if anchor and not listed.num_rows:
         # The anchor batch itself is always part of a listing from it: YM no longer knows that id.
         created = book.anchor_created or since
         logger.warning(
@@ -132,8 +133,8 @@ def finance_batches(
             anchor,
             created,
         )
-        listed = client.finance_batches(start_batch_id=None, since=created, page_size=page_size)
-    if listed:
+        listed = client.finance_batches(start_batch_id=None, since=created, page_size=page_size, records=records)
+    if listed.num_rows:
         yield FINANCE_BATCHES.from_rows(listed, zone, origin=Origin("YM FinanceBatches"))
 
 

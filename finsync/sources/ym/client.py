@@ -27,7 +27,7 @@ from finsync.http import (
     ShortPagePaginator,
     register_secret,
 )
-from finsync.http.columnar import ListPage
+from finsync.http.columnar import ListPage, exact_table
 
 from .settings import YMSettings
 
@@ -185,9 +185,9 @@ class YMClient:
             raise UpstreamError(SYSTEM, f"{method} {path} returned {type(reply.body).__name__}, not a JSON object")
         return reply.body
 
-    def finance_batches(self, *, start_batch_id: str | None, since: str, page_size: int) -> list[JsonObject]:
-        """Every batch from `start_batch_id` on (or created since `since`), in chronological order; paging is
-        broken upstream (every page repeats the full list)."""
+    def finance_batches(self, *, start_batch_id: str | None, since: str, page_size: int, records: pa.Schema) -> Records:
+        """Every batch from `start_batch_id` on (or created since `since`), in chronological order, as a table
+        of `records`; paging is broken upstream (every page repeats the full list)."""
         params: dict[str, Any] = {"PageSize": page_size}
         params.update({"StartBatchID": start_batch_id} if start_batch_id else {"Timestamp": since})
 
@@ -195,7 +195,7 @@ class YMClient:
             page = self.call("GET", "FinanceBatches", params={**params, "PageNumber": number})
             return list(page.get("FinanceBatchList") or [])
 
-        return RepeatingListPaginator(SYSTEM, "FinanceBatches", "BatchID").read(fetch, page_size)
+        return exact_table(RepeatingListPaginator(SYSTEM, "FinanceBatches", "BatchID").read(fetch, page_size), records)
 
     def _pages(
         self,
@@ -204,29 +204,29 @@ class YMClient:
         params: dict[str, Any],
         page_size: int,
         size_setting: str,
-        records: pa.Schema | None,
+        records: pa.Schema,
     ) -> Iterator[Records]:
-        """The pages of a list; with `records` (the wire schema of its records), each page decoded straight into
-        Arrow (`columnar`), else (or where that cannot be exact) as a list of JSON objects."""
-        decode = ListPage(list_field, records, ENVELOPE) if records is not None else None
+        """The pages of a list, each an Arrow table of `records` (the wire schema of its records): decoded
+        straight into Arrow (`columnar`) where that is exact, else read value by value (`exact_table`)."""
+        decode = ListPage(list_field, records, ENVELOPE)
 
         def fetch(number: int) -> Records:
             page = self.call("GET", path, params={**params, "PageSize": page_size, "PageNumber": number}, decode=decode)
             listed = page.get(list_field)
-            return listed if isinstance(listed, pa.Table) else list(listed or [])
+            return listed if isinstance(listed, pa.Table) else exact_table(list(listed or []), records)
 
         paginator = ShortPagePaginator(SYSTEM, f"GET {path}", page_size, self._page_concurrency, size_setting)
         return paginator.pages(fetch)
 
     def invoice_items(
-        self, *, date_from: str, entered_from: str, page_size: int, records: pa.Schema | None = None
+        self, *, date_from: str, entered_from: str, page_size: int, records: pa.Schema
     ) -> Iterator[Records]:
         """Invoice items entered at or after `entered_from` (DateFrom is required by the API)."""
         params = {"DateFrom": date_from, "LineItemDateEnteredFrom": entered_from}
         setting = "sources.ym.invoice_items_page_size"
         return self._pages("InvoiceItems", "InvoiceItemsList", params, page_size, setting, records)
 
-    def batch_details(self, batch_id: str, *, page_size: int, records: pa.Schema | None = None) -> Iterator[Records]:
+    def batch_details(self, batch_id: str, *, page_size: int, records: pa.Schema) -> Iterator[Records]:
         """A finance batch's items, for tenants without exports."""
         params = {"BatchId": batch_id}
         setting = "sources.ym.details_page_size"

@@ -28,7 +28,7 @@ from finsync.tables import Origin, PiiMode
 
 from .client import YMClient
 from .polls import FIRST_POLL_DELAY, ExportPolls
-from .schema import DETAILS_FIELD_NAMES, FINANCE_BATCH_ITEMS
+from .schema import DETAILS_FIELD_NAMES, FINANCE_BATCH_ITEMS, details_records
 
 logger = logging.getLogger(__name__)
 
@@ -162,12 +162,12 @@ class BatchReader:
     def _read_details(self, batch: ListedBatch, target: Path) -> int:
         spool = _Spool(target, FINANCE_BATCH_ITEMS.arrow_schema(self.pii))
         try:
-            pages = self.client.batch_details(batch.batch_id, page_size=self.details_page_size)
+            pages = self.client.batch_details(
+                batch.batch_id, page_size=self.details_page_size, records=details_records()
+            )
             for rows in pages:
-                renamed = [
-                    {DETAILS_FIELD_NAMES.get(k, k): v for k, v in row.items()} | {"BatchID": batch.batch_id}
-                    for row in rows
-                ]
+                renamed = rows.rename_columns([DETAILS_FIELD_NAMES.get(name, name) for name in rows.column_names])
+                renamed = renamed.append_column("BatchID", pa.repeat(pa.scalar(batch.batch_id), rows.num_rows))
                 origin = Origin(f"YM batch {batch.batch_id} (FinanceBatchDetails)", spool.rows + 1)
                 spool.add(FINANCE_BATCH_ITEMS.from_rows(renamed, self.naive_tz, self.pii, origin=origin))
         finally:

@@ -3,6 +3,8 @@ pages of the YM REST metadata (see the seed pages); doubles there are money here
 
 from __future__ import annotations
 
+import pyarrow as pa
+
 from finsync.tables import LOAD_TIME, Column, Kind, Sensitivity, Table
 
 P = Sensitivity.PERSONAL
@@ -213,3 +215,11 @@ DETAILS_FIELD_NAMES: dict[str, str] = {
     "NameOnInvoiceMiddle": "InvoiceNameMiddle",
     "NameOnInvoiceSuffix": "InvoiceNameSuffix",
 }
+
+
+def details_records() -> pa.Schema:
+    """A FinanceBatchDetails page's records as the wire names their fields (a batch's items, less its id)."""
+    wire_name = {ours: theirs for theirs, ours in DETAILS_FIELD_NAMES.items()}
+    return pa.schema(
+        [f.with_name(wire_name.get(f.name, f.name)) for f in FINANCE_BATCH_ITEMS.wire_schema() if f.name != "BatchID"]
+    )

@@ -95,7 +95,9 @@ def younium_source(settings: YouniumSettings, sweep: bool = False) -> Sequence[D
 def list_records(listed: ListRead, run: YouniumRun, windows: ModifiedWindows, shape: str) -> DltResource:
     """The records of a list, read when the pipeline runs (when the tenant lets this run read it), as the
     resource its tables are fed from (it is no table itself)."""
-    fetch = functools.partial(listed.fetch, run)
+
+    def fetch(window_or_again: Any) -> Iterator[Records]:
+        return listed.fetch(run, window_or_again, listed.records())
 
     def read() -> Iterator[Records]:
         if listed.feature is not None and not run.permissions.allowed(listed.feature):
@@ -118,14 +120,8 @@ def feed_of(feed: Feed, records: DltResource, run: YouniumRun, pii: PiiMode) -> 
         return table.shape(records | feed.fan_out(run), pii)
 
     def convert(page: Records) -> Iterator[pa.Table]:
-        origin = Origin(f"Younium {table.name}")
-        if isinstance(page, pa.Table):
-            if feed.columns is None:
-                raise TypeError(f"{table.name} is not made of pages decoded into Arrow")
-            if (found := feed.columns(page)).num_rows:
-                yield table.from_rows(found, UTC, pii, origin=origin)
-        elif found_rows := feed.rows(page):
-            yield table.from_records(found_rows, UTC, pii, origin=origin)
+        if (found := feed.columns(page)).num_rows:
+            yield table.from_rows(found, UTC, pii, origin=Origin(f"Younium {table.name}"))
 
     return table.shape(records | dlt.transformer(convert, name=table.name), pii)
 

@@ -28,7 +28,7 @@ from finsync.http import (
     Rule,
     register_secret,
 )
-from finsync.http.columnar import ListPage
+from finsync.http.columnar import ListPage, exact_table
 from finsync.sources.reads import Window
 
 from .answers import error_summary, is_nothing_found
@@ -81,19 +81,21 @@ def iso_utc(moment: datetime) -> str:
     return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def parse_page(body: object, requested: int, what: str) -> Page:
-    """One page of the list envelope {pageNumber, pageSize, totalPages, totalCount, nextPage, data}."""
+def parse_page(body: object, requested: int, what: str, records: pa.Schema) -> Page:
+    """One page of the list envelope {pageNumber, pageSize, totalPages, totalCount, nextPage, data}, its
+    records a table of `records` (decoded straight into Arrow, or read exactly by `exact_table`)."""
     if isinstance(body, list):  # an endpoint answering a bare list has no further pages
-        listed = [r for r in body if isinstance(r, dict)]
-        return Page(requested, listed, 1, len(listed))
+        listed = exact_table([r for r in body if isinstance(r, dict)], records)
+        return Page(requested, listed, 1, listed.num_rows)
     if not isinstance(body, dict):
         raise UpstreamError(SYSTEM, f"{what} returned {type(body).__name__}, not the paged JSON envelope")
     data = body.get("data")
-    # BatchLog (and a few others) declare `data` as one object rather than a list.
-    if isinstance(data, pa.Table):  # decoded straight into Arrow (`columnar`)
-        rows: Records = data
-    else:
-        rows = [data] if isinstance(data, dict) else [r for r in data or [] if isinstance(r, dict)]
+    if not isinstance(data, pa.Table):  # the body the Arrow reader could not take exactly, parsed per value
+        # BatchLog (and a few others) declare `data` as one object rather than a list.
+        data = exact_table(
+            [data] if isinstance(data, dict) else [r for r in data or [] if isinstance(r, dict)], records
+        )
+    rows: Records = data
     return Page(
         _whole(body.get("pageNumber")) or requested,
         rows,
@@ -253,17 +255,18 @@ class YouniumClient:
         params: Mapping[str, Any],
         number: int,
         page_size: int | None = None,
-        decode: ListPage | None = None,
+        *,
+        decode: ListPage,
     ) -> Page:
-        """One page; an HTTP 400 "No … could be found" is an empty page, any other 400 an error. With
-        `decode`, its records come as an Arrow table where they can be read so exactly."""
+        """One page, its records a table (`decode`); an HTTP 400 "No … could be found" is an empty page,
+        any other 400 an error."""
         size = page_size or self.page_size
         what = f"GET {self._http.describe(path)} page {number}"
         params = {**params, "PageSize": size, "PageNumber": number}
         reply = self.call("GET", path, params=params, rules=LIST_RULES, decode=decode)
         if reply.empty:
-            return Page(number, [], gone=True)
-        page = parse_page(reply.body, number, what)
+            return Page(number, decode.records.empty_table(), gone=True)
+        page = parse_page(reply.body, number, what, decode.records)
         logger.info(
             "Younium %s page %d/%s: %d rows",
             self._http.describe(path),
@@ -284,19 +287,19 @@ class YouniumClient:
     def pages(
         self,
         path: str,
+        records: pa.Schema,
         params: Mapping[str, Any] | None = None,
         *,
         key: str | None = "id",
         page_size: int | None = None,
         sequential: bool | None = None,
         expect_rows: bool = False,
-        records: pa.Schema | None = None,
     ) -> Iterator[Records]:
-        """Every page of a list endpoint, as lists of records, proven complete (see `CountedPaginator`). Each
-        request is built here with the same filters: `nextPage` is never followed, as it drops ModifiedAfter.
-        With `records` (the wire schema of its records, nested), a page is decoded straight into an Arrow
-        table of them where that is exact, else read as JSON objects."""
-        decode = ListPage("data", records, ENVELOPE) if records is not None else None
+        """Every page of a list endpoint, proven complete (see `CountedPaginator`), each an Arrow table of
+        `records` (the wire schema of its records, nested): decoded straight into Arrow where that is exact,
+        else read value by value into the same kind of table. Each request is built here with the same
+        filters: `nextPage` is never followed, as it drops ModifiedAfter."""
+        decode = ListPage("data", records, ENVELOPE)
         filters = dict(params or {})
         paginator = CountedPaginator(
             SYSTEM,
@@ -306,46 +309,45 @@ class YouniumClient:
             attempts=READ_ATTEMPTS,
         )
         return paginator.pages(
-            lambda number: self.page(path, filters, number, page_size, decode), key=key, expect_rows=expect_rows
+            lambda number: self.page(path, filters, number, page_size, decode=decode), key=key, expect_rows=expect_rows
         )
 
-    # -- endpoints -------------------------------------------------------------------------------------------
+    # -- endpoints: each a list's pages, as tables of `records` ---------------------------------------------
 
-    def _window(self, path: str, window: Window | None, records: pa.Schema | None = None) -> Iterator[Records]:
+    def _window(self, path: str, window: Window | None, records: pa.Schema) -> Iterator[Records]:
         # A closed window: what changed after its start and before its end, both sent (bounds undocumented).
         params = {"ModifiedAfter": iso_utc(window.after), "ModifiedBefore": iso_utc(window.before)} if window else {}
-        return self.pages(path, params, expect_rows=window is not None and window.resumed, records=records)
+        return self.pages(path, records, params, expect_rows=window is not None and window.resumed)
 
-    def invoice_batches(self, window: Window | None = None) -> Iterator[list[JsonObject]]:
-        return self._window(INVOICE_BATCHES_PATH, window)
+    def invoice_batches(self, window: Window | None, records: pa.Schema) -> Iterator[Records]:
+        return self._window(INVOICE_BATCHES_PATH, window, records)
 
-    def invoices(self, window: Window | None = None, records: pa.Schema | None = None) -> Iterator[Records]:
-        """Invoices with their `invoiceLines`; within a window the API filters the lines too. With `records`,
-        the pages of a complete window come as Arrow tables (see `pages`)."""
-        return self._window(INVOICES_PATH, window, records if window is not None and window.complete else None)
+    def invoices(self, window: Window | None, records: pa.Schema) -> Iterator[Records]:
+        """Invoices with their `invoiceLines`; within a window the API filters the lines too."""
+        return self._window(INVOICES_PATH, window, records)
 
-    def accounts(self, window: Window | None = None) -> Iterator[list[JsonObject]]:
-        return self._window(ACCOUNTS_PATH, window)
+    def accounts(self, window: Window | None, records: pa.Schema) -> Iterator[Records]:
+        return self._window(ACCOUNTS_PATH, window, records)
 
-    def products(self, window: Window | None = None) -> Iterator[list[JsonObject]]:
-        return self._window(PRODUCTS_PATH, window)
+    def products(self, window: Window | None, records: pa.Schema) -> Iterator[Records]:
+        return self._window(PRODUCTS_PATH, window, records)
 
-    def journals(self, window: Window | None = None) -> Iterator[list[JsonObject]]:
+    def journals(self, window: Window | None, records: pa.Schema) -> Iterator[Records]:
         """Journals with their vouchers; within a window the API filters the vouchers too."""
-        return self._window(JOURNALS_PATH, window)
+        return self._window(JOURNALS_PATH, window, records)
 
-    def journal_details(self, expect_rows: bool = False) -> Iterator[list[JsonObject]]:
+    def journal_details(self, expect_rows: bool, records: pa.Schema) -> Iterator[Records]:
         """Every journal's header (no vouchers), with its accounting period as it is now."""
-        return self.pages(f"{JOURNALS_PATH}/JournalDetails", expect_rows=expect_rows)
+        return self.pages(f"{JOURNALS_PATH}/JournalDetails", records, expect_rows=expect_rows)
 
-    def whole(self, path: str, expect_rows: bool = False) -> Iterator[list[JsonObject]]:
+    def whole(self, path: str, expect_rows: bool, records: pa.Schema) -> Iterator[Records]:
         """Every page of a list with no modified field to read incrementally by (chart of accounts,
         currencies, exchange rates)."""
-        return self.pages(path, expect_rows=expect_rows)
+        return self.pages(path, records, expect_rows=expect_rows)
 
-    def payments(self, expect_rows: bool = False) -> Iterator[list[JsonObject]]:
+    def payments(self, expect_rows: bool, records: pa.Schema) -> Iterator[Records]:
         """Every payment: they have no modified field, so there is nothing to read incrementally by."""
-        return self.pages(PAYMENTS_PATH, expect_rows=expect_rows)
+        return self.pages(PAYMENTS_PATH, records, expect_rows=expect_rows)
 
     def invoice(self, invoice_id: str) -> JsonObject | None:
         """One invoice with all its lines (the list filters them by ModifiedAfter); None once it is gone."""
@@ -383,10 +385,10 @@ class YouniumClient:
             )
         return code.strip()
 
-    def batch_log(self, batch: str) -> list[JsonObject]:
+    def batch_log(self, batch: str, records: pa.Schema) -> Records:
         """The whole log of one invoice batch (by id or reference), read page by page."""
         path = f"{INVOICE_BATCHES_PATH}/{quote(str(batch), safe='')}/BatchLog"
-        return [row for rows in self.pages(path, key=None, sequential=True) for row in rows]
+        return pa.concat_tables([records.empty_table(), *self.pages(path, records, key=None, sequential=True)])
 
     def close(self) -> None:
         self._http.close()

@@ -13,13 +13,13 @@ Debits and credits are in the base currency, the `salesCurrency…` amounts in t
 
 from __future__ import annotations
 
-from typing import Any
+import pyarrow as pa
+import pyarrow.compute as pc
 
-from finsync.tables import LOAD_TIME, Column, Kind, Table
+from finsync.tables import LOAD_TIME, Column, Kind, Table, unnested
 
 from .columns import DELETED_AT, external_ids, stamps
-
-JsonObject = dict[str, Any]
+from .rows import children, joined, parent_ids, with_columns
 
 
 def _period(prefix: str = "accountingPeriod.", named: str = "period_") -> tuple[Column, ...]:
@@ -166,37 +166,34 @@ EXCHANGE_RATES = Table(
 )
 
 
-def voucher_rows(journals: list[JsonObject]) -> list[JsonObject]:
-    return [
-        {k: v for k, v in voucher.items() if k != "transactions"}
-        | {"journalId": journal["id"], "key": f"{journal['id']}:{voucher.get('transactionNumber')}"}
-        for journal in journals
-        if journal.get("id")
-        for voucher in journal.get("vouchers") or []
-        if isinstance(voucher, dict)
-    ]
+def voucher_rows(journals: pa.Table) -> pa.Table:
+    """Each journal's vouchers, keyed `<journal id>:<transactionNumber>` (a voucher has no id upstream)."""
+    found = children(journals, "vouchers")
+    journal = parent_ids(journals, found)
+    key = joined(journal, ":", found.rows.column("transactionNumber"))
+    return with_columns(found.rows, journalId=journal, key=key)
 
 
-def line_rows(journals: list[JsonObject]) -> list[JsonObject]:
-    rows: list[JsonObject] = []
-    for journal in (j for j in journals if j.get("id")):
-        for voucher in (v for v in journal.get("vouchers") or [] if isinstance(v, dict)):
-            voucher_key = f"{journal['id']}:{voucher.get('transactionNumber')}"
-            rows += [
-                line
-                | {"journalId": journal["id"], "transactionKey": voucher_key, "position": position}
-                | {"key": f"{voucher_key}:{position}"}
-                for position, line in enumerate(voucher.get("transactions") or [], start=1)
-                if isinstance(line, dict)
-            ]
-    return rows
+def line_rows(journals: pa.Table) -> pa.Table:
+    """Each voucher's lines (`transactions`), keyed `<voucher key>:<position>`."""
+    vouchers = voucher_rows(journals)
+    found = children(vouchers, "transactions", keyed=False)
+    voucher = vouchers.column("key").combine_chunks().take(found.parent)
+    journal = vouchers.column("journalId").combine_chunks().take(found.parent)
+    position = pc.cast(found.position, pa.int64())
+    key = joined(voucher, ":", position)
+    return with_columns(found.rows, journalId=journal, transactionKey=voucher, position=position, key=key)
 
 
-def period_rows(journals: list[JsonObject]) -> list[JsonObject]:
-    periods: dict[str, JsonObject] = {}
-    for journal in journals:
-        period = journal.get("accountingPeriod")
-        if isinstance(period, dict) and period.get("fiscalYear") is not None:
-            key = f"{period['fiscalYear']}-{int(period.get('fiscalPeriod') or 0):02d}"
-            periods[key] = period | {"key": key}
-    return list(periods.values())
+def period_rows(journals: pa.Table) -> pa.Table:
+    """The accounting periods the journals' headers carry, once each (as the last header listing it has it),
+    keyed `<fiscal year>-<fiscal period, two digits>`."""
+    periods = unnested(journals.select(["accountingPeriod"]))
+    periods = periods.rename_columns([name.removeprefix("accountingPeriod.") for name in periods.column_names])
+    periods = periods.filter(pc.is_valid(periods.column("fiscalYear")))
+    number = pc.cast(pc.cast(pc.fill_null(periods.column("fiscalPeriod"), 0), pa.int64()), pa.string())
+    key = joined(periods.column("fiscalYear"), "-", pc.utf8_lpad(number, 2, "0"))
+    last: dict[str, int] = {}
+    for index, period in enumerate(key.to_pylist()):
+        last[period] = index  # in the order periods first appear, each the last one listed
+    return with_columns(periods, key=key).take(pa.array(list(last.values()), pa.int64()))

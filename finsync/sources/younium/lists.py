@@ -15,10 +15,11 @@ from typing import Any
 
 import dlt
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from finsync.http import JsonObject, bounded_map
 from finsync.sources.reads import WHOLE, WINDOW, ById, Feed, ListRead
-from finsync.tables import parse_timestamp, unnested
+from finsync.tables import list_of, parse_timestamp, records_of
 
 from .catalogue import PRODUCTS
 from .client import CHART_OF_ACCOUNTS_PATH, CURRENCIES_PATH, EXCHANGE_RATES_PATH, YouniumClient
@@ -40,8 +41,8 @@ from .rows import (
     batch_invoice_rows,
     batch_rows,
     invoice_line_columns,
-    invoice_line_rows,
     settlement_rows,
+    with_columns,
 )
 from .schema import (
     ACCOUNTS,
@@ -68,21 +69,25 @@ class YouniumRun:
     concurrency: int
     permissions: Permissions
 
-    def currencies(self, again: bool) -> Iterator[list[JsonObject]]:
-        """The currencies, the base currency flagged (so a change of it is a change of the list)."""
+    def currencies(self, again: bool, records: pa.Schema) -> Iterator[pa.Table]:
+        """The currencies, the base currency flagged (so a change of it is a change of the list); unknown
+        when the base currency is."""
         base = self.permissions.base_currency
-        for page in self.client.whole(CURRENCIES_PATH, again):
-            yield [c | {"isBase": c.get("code") == base if base else None} for c in page]
+        for page in self.client.whole(CURRENCIES_PATH, again, records):
+            flagged = pc.equal(page.column("code"), base) if base else pa.nulls(page.num_rows, pa.bool_())
+            yield with_columns(page, isBase=flagged)
 
 
 @dlt.transformer(name="invoice_batch_log")
-def invoice_batch_log(batches: list[JsonObject], run: YouniumRun) -> Iterator[pa.Table]:
+def invoice_batch_log(batches: pa.Table, run: YouniumRun) -> Iterator[pa.Table]:
     """The log of every batch read this run, several batches at a time (one request per batch)."""
-    ids = [str(batch["id"]) for batch in batches if batch.get("id")]
-    for outcome in bounded_map(run.client.batch_log, ids, run.concurrency):
+    ids = [str(batch_id) for batch_id in batches.column("id").to_pylist() if batch_id]
+    records = records_of(INVOICE_BATCH_LOG)
+    for outcome in bounded_map(lambda batch: run.client.batch_log(batch, records), ids, run.concurrency):
         if outcome.error is not None:
             raise outcome.error
-        rows = [batch_log_row(outcome.item, entry) for entry in outcome.result or []]
+        log: pa.Table = outcome.result
+        rows = [batch_log_row(outcome.item, entry) for entry in log.to_pylist()]
         if rows:
             yield INVOICE_BATCH_LOG.from_rows(rows, UTC)
 
@@ -99,12 +104,16 @@ def batch_log_row(batch_id: str, entry: JsonObject) -> dict[str, Any]:
 
 
 LEDGER = LEDGER_FEATURE.name
-INVOICE_RECORDS = invoice_records("mask")  # pages of a complete window, decoded straight into Arrow
 LISTS = (
     ListRead(
         "invoice_batches",
         WINDOW,
-        lambda run, window: run.client.invoice_batches(window),
+        lambda: records_of(
+            INVOICE_BATCHES,
+            invoices=list_of(records_of(INVOICE_BATCH_INVOICES)),
+            batchGroups=pa.list_(pa.string()),
+        ),
+        lambda run, window, records: run.client.invoice_batches(window, records),
         (
             Feed(INVOICE_BATCHES, batch_rows),
             Feed(INVOICE_BATCH_INVOICES, batch_invoice_rows),
@@ -117,20 +126,27 @@ LISTS = (
     ListRead(
         "invoices",
         WINDOW,
-        lambda run, window: run.client.invoices(window, INVOICE_RECORDS),
-        (Feed(INVOICES, columns=unnested), Feed(INVOICE_LINES, invoice_line_rows, invoice_line_columns)),
+        invoice_records,
+        lambda run, window, records: run.client.invoices(window, records),
+        (Feed(INVOICES), Feed(INVOICE_LINES, invoice_line_columns)),
         swept=True,
         marks_deleted=("invoices", "invoice_lines"),
         # Each invoice a window lists is read again by id with all its lines: those it did not write are gone.
         complete_children={"invoice_lines": ("invoices", "invoice_id")},
         by_id=ById("invoiceLines", lambda run, invoice_id: run.client.invoice(invoice_id)),
     ),
-    ListRead.one_table("accounts", WINDOW, lambda run, window: run.client.accounts(window), ACCOUNTS),
-    ListRead.one_table("products", WINDOW, lambda run, window: run.client.products(window), PRODUCTS),
+    ListRead.one_table("accounts", WINDOW, lambda run, window, records: run.client.accounts(window, records), ACCOUNTS),
+    ListRead.one_table("products", WINDOW, lambda run, window, records: run.client.products(window, records), PRODUCTS),
     ListRead(
         "journals",
         WINDOW,
-        lambda run, window: run.client.journals(window),
+        lambda: records_of(
+            JOURNALS,
+            vouchers=list_of(
+                records_of(ACCOUNTING_TRANSACTIONS, transactions=list_of(records_of(ACCOUNTING_TRANSACTION_LINES)))
+            ),
+        ),
+        lambda run, window, records: run.client.journals(window, records),
         (Feed(JOURNALS), Feed(ACCOUNTING_TRANSACTIONS, voucher_rows), Feed(ACCOUNTING_TRANSACTION_LINES, line_rows)),
         by_id=ById("vouchers", lambda run, journal_id: run.client.journal(journal_id)),
         feature=LEDGER,
@@ -138,7 +154,8 @@ LISTS = (
     ListRead(
         "payments",
         WHOLE,
-        lambda run, again: run.client.payments(again),
+        lambda: records_of(PAYMENTS, paymentSettlements=list_of(records_of(PAYMENT_SETTLEMENTS))),
+        lambda run, again, records: run.client.payments(again, records),
         (Feed(PAYMENTS), Feed(PAYMENT_SETTLEMENTS, settlement_rows)),
         marks_deleted=("payments", "payment_settlements"),
         feature=PAYMENTS_FEATURE.name,
@@ -147,22 +164,25 @@ LISTS = (
     ListRead(
         "journal_details",
         WHOLE,
-        lambda run, again: run.client.journal_details(again),
+        lambda: pa.schema([("id", pa.string()), ("accountingPeriod", pa.struct(list(records_of(ACCOUNTING_PERIODS))))]),
+        lambda run, again, records: run.client.journal_details(again, records),
         (Feed(ACCOUNTING_PERIODS, period_rows),),
         feature=LEDGER,
     ),
     ListRead.one_table(
         "chart_of_accounts",
         WHOLE,
-        lambda run, again: run.client.whole(CHART_OF_ACCOUNTS_PATH, again),
+        lambda run, again, records: run.client.whole(CHART_OF_ACCOUNTS_PATH, again, records),
         CHART_OF_ACCOUNTS,
         LEDGER,
     ),
-    ListRead.one_table("currencies", WHOLE, lambda run, again: run.currencies(again), CURRENCIES, LEDGER),
+    ListRead.one_table(
+        "currencies", WHOLE, lambda run, again, records: run.currencies(again, records), CURRENCIES, LEDGER
+    ),
     ListRead.one_table(
         "exchange_rates",
         WHOLE,
-        lambda run, again: run.client.whole(EXCHANGE_RATES_PATH, again),
+        lambda run, again, records: run.client.whole(EXCHANGE_RATES_PATH, again, records),
         EXCHANGE_RATES,
         LEDGER,
     ),

@@ -18,6 +18,7 @@ import pyarrow.compute as pc
 
 from finsync import progress
 from finsync.http import JsonObject, Records, bounded_map
+from finsync.http.columnar import exact_table
 from finsync.sources.reads import ListRead, Window, Windows
 from finsync.sources.state import SourceState
 from finsync.tables import Kind, Sensitivity, parse_timestamp
@@ -48,9 +49,12 @@ class ByIdReads:
     def __init__(self, fetch: Callable[[str], JsonObject | None], children: str, concurrency: int) -> None:
         self.fetch, self.children, self.concurrency = fetch, children, concurrency
 
-    def complete(self, table: str, page: list[JsonObject]) -> list[JsonObject]:
+    def complete(self, table: str, page: pa.Table) -> pa.Table:
+        """The records of `page` not read whole since their last change, each read again by id (a table of
+        the page's records)."""
         read = SourceState.current().list(table).read_by_id
-        ids = [str(r["id"]) for r in page if r.get("id") and read.get(str(r["id"])) != self.last_change(r)]
+        listed = page.select(["id", "modified", self.children]).to_pylist()
+        ids = [str(r["id"]) for r in listed if r["id"] and read.get(str(r["id"])) != self.last_change(r)]
         found: dict[str, JsonObject] = {}
         for outcome in bounded_map(self.fetch, ids, self.concurrency):
             if outcome.error is not None:
@@ -59,7 +63,7 @@ class ByIdReads:
                 found[outcome.item] = outcome.result
                 read[outcome.item] = self.last_change(outcome.result)
         progress.advance(f"{table} read by id", len(ids))
-        return [found[i] for i in ids if i in found]
+        return exact_table([found[i] for i in ids if i in found], page.schema)
 
     def last_change(self, record: JsonObject) -> str:
         """The newest `modified` of a record and the children it carries (a child may change alone)."""
@@ -85,19 +89,20 @@ class Unchanged:
         if whole:
             SourceState.current().list(table).forget_written()
 
-    def new(self, table: str, rows: list[JsonObject], *, whole: bool) -> list[JsonObject]:
+    def new(self, table: str, rows: pa.Table, *, whole: bool) -> pa.Table:
         written = SourceState.current().list(table).written
         kept = []
-        for row in rows:
+        for row in rows.to_pylist():
             digest = hashlib.sha256(json.dumps(row, sort_keys=True, default=str).encode()).hexdigest()
             record_id = str(row.get("id") or "")
             if record_id and not whole and written.get(record_id, ["", ""])[1] == digest:
+                kept.append(False)
                 continue
             if record_id:
                 modified = modified_of(row)
                 written[record_id] = [modified.isoformat() if modified else "", digest]
-            kept.append(row)
-        return kept
+            kept.append(True)
+        return rows.filter(pa.array(kept, pa.bool_()))
 
     def forget_before(self, table: str, moment: datetime) -> None:
         """Drop the digests of records no window from `moment` on can list again."""
@@ -143,12 +148,11 @@ class ModifiedWindows:
         if by_id is None:
             self.unchanged.begin(table, whole=whole)
         for rows in gathered(counted(pages(window))):
-            if isinstance(rows, pa.Table) or (by_id and whole):
-                yield rows  # read whole (pages decoded into Arrow come only from a complete window)
-            elif by_id:
-                # Only a window from the start date holds every record's children whole.
+            if by_id is not None and whole:
+                yield rows  # only a window from the start date holds every record's children whole
+            elif by_id is not None:
                 yield by_id.complete(table, rows)
-            elif kept := self.unchanged.new(table, rows, whole=whole):
+            elif (kept := self.unchanged.new(table, rows, whole=whole)).num_rows:
                 yield kept
         self.windows.close(memory, window, newest, sweeps=listed.swept)
         if newest is not None:
@@ -160,32 +164,20 @@ class ModifiedWindows:
 
 
 def gathered(pages: Iterable[Records]) -> Iterator[Records]:
-    """Pages joined into batches of at least GATHERED_RECORDS records (the last may be shorter): JSON
-    objects with JSON objects, pages decoded into Arrow with each other."""
-    objects: list[JsonObject] = []
-    tables: list[pa.Table] = []
-    held = 0
+    """Pages joined into batches of at least GATHERED_RECORDS records (the last may be shorter); a page read
+    value by value whose fields came as text (`exact_table`) is joined only with pages of its kind."""
+    held: list[pa.Table] = []
     for page in pages:
-        if isinstance(page, pa.Table):
-            tables.append(page)
-        else:
-            objects.extend(page)
-        held += len(page)
-        if held >= GATHERED_RECORDS:
-            yield from _joined(objects, tables)
-            objects, tables, held = [], [], 0
-    yield from _joined(objects, tables)
-
-
-def _joined(objects: list[JsonObject], tables: list[pa.Table]) -> Iterator[Records]:
-    if tables:
-        yield pa.concat_tables(tables)
-    if objects:
-        yield objects
+        if held and (page.schema != held[0].schema or sum(t.num_rows for t in held) >= GATHERED_RECORDS):
+            yield pa.concat_tables(held)
+            held = []
+        held.append(page)
+    if held:
+        yield pa.concat_tables(held)
 
 
 def whole_records(
-    table: str, pages: Callable[[bool], Iterator[list[JsonObject]]], shape: Callable[[], str]
+    table: str, pages: Callable[[bool], Iterator[Records]], shape: Callable[[], str]
 ) -> Iterator[Records]:
     """Every record of a list with no modified field to read incrementally by, in pages.
 
@@ -205,7 +197,7 @@ def whole_records(
         if digest is None:
             yield records
             continue
-        digest.update(json.dumps(records, sort_keys=True, default=str).encode())
+        digest.update(json.dumps(records.to_pylist(), sort_keys=True, default=str).encode())
         held.append(records)
         if rows > UNCHANGED_CHECKED:
             yield from held
@@ -231,14 +223,13 @@ def sweep_notes(state: dict[str, Any]) -> list[str]:
 
 def newest_modified(page: Records) -> datetime | None:
     """The newest readable `modified` of a page's records."""
-    if isinstance(page, pa.Table):
-        try:
-            stamps = convert_array(Kind.TIMESTAMP, Sensitivity.NONE, page.column("modified"), UTC)
-            newest: datetime | None = pc.max(stamps).as_py()
-            return newest
-        except (Inexact, pa.ArrowInvalid, pa.ArrowNotImplementedError):
-            page = page.select(["modified"]).to_pylist()  # read one by one, as JSON objects are
-    known = [moment for row in page if (moment := modified_of(row)) is not None]
+    try:
+        stamps = convert_array(Kind.TIMESTAMP, Sensitivity.NONE, page.column("modified"), UTC)
+        newest: datetime | None = pc.max(stamps).as_py()
+        return newest
+    except (Inexact, pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        pass
+    known = [moment for row in page.select(["modified"]).to_pylist() if (moment := modified_of(row)) is not None]
     return max(known) if known else None
 
 

@@ -1,69 +1,99 @@
-"""The rows each Younium table makes of a page of its list's records: JSON objects as Younium nests them, with
-the fields finsync derives (keys, a parent's id) added at their top level; and, for invoices decoded straight
-into Arrow, their lines as columns."""
+"""The rows each Younium table makes of a page of its list's records (an Arrow table of them, as Younium nests
+them): a record's own fields, or the records of a list it holds, with the fields finsync derives (keys, a
+parent's id, a position) added beside them."""
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
+import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from finsync.http import JsonObject
 from finsync.tables import unnested
 
 
-def batch_rows(batches: list[JsonObject]) -> list[JsonObject]:
-    return [batch | {"invoiceCount": len(batch.get("invoices") or [])} for batch in batches]
+class Children(NamedTuple):
+    """The records of each parent's list: `rows` (unnested), each one's `parent` (row index in the parents'
+    table) and `position` (1-based, in its list as sent, a null entry counted)."""
+
+    rows: pa.Table
+    parent: pa.Array
+    position: pa.Array
 
 
-def batch_invoice_rows(batches: list[JsonObject]) -> list[JsonObject]:
+def children(parents: pa.Table, field: str, *, keyed: bool = True) -> Children:
+    """The records of every parent's list `field`; a null entry of a list is no record. With `keyed`, only
+    those of parents with an id (a child's key is made of it)."""
+    lists = parents.column(field).combine_chunks()
+    items = lists.flatten()
+    parent = pc.list_parent_indices(lists).to_numpy(zero_copy_only=False)
+    position = np.arange(len(parent)) - np.searchsorted(parent, parent) + 1
+    kept = pc.is_valid(items)
+    if keyed:
+        ids = parents.column("id").combine_chunks().take(pa.array(parent, pa.int64()))
+        kept = pc.and_(kept, pc.fill_null(pc.not_equal(ids, ""), False))
+    rows = pa.Table.from_struct_array(items.filter(kept))
+    return Children(unnested(rows), pa.array(parent).filter(kept), pa.array(position).filter(kept))
+
+
+def with_columns(table: pa.Table, **columns: pa.Array) -> pa.Table:
+    """`table` with `columns` set (replacing any of the same name)."""
+    for name, values in columns.items():
+        index = table.schema.get_field_index(name)
+        table = table.set_column(index, name, values) if index >= 0 else table.append_column(name, values)
+    return table
+
+
+def joined(*parts: pa.Array | str) -> pa.Array:
+    """Text values and constants joined (a key): a NULL part reads `None`, as a key made in Python does."""
+    texts = [p if isinstance(p, str) else pc.fill_null(pc.cast(p, pa.string()), "None") for p in parts]
+    return pc.binary_join_element_wise(*texts, "")
+
+
+def parent_ids(parents: pa.Table, found: Children) -> pa.Array:
+    return parents.column("id").combine_chunks().take(found.parent)
+
+
+def batch_rows(batches: pa.Table) -> pa.Table:
+    counts = pc.cast(pc.fill_null(pc.list_value_length(batches.column("invoices")), 0), pa.int64())
+    return unnested(with_columns(batches, invoiceCount=counts))
+
+
+def batch_invoice_rows(batches: pa.Table) -> pa.Table:
     """A batch's invoices are replaced with the batch (merge key), as dlt does for nested lists."""
-    return [
-        invoice | {"invoiceBatchId": batch["id"], "key": f"{batch['id']}:{invoice.get('id')}"}
-        for batch in batches
-        if batch.get("id")
-        for invoice in batch.get("invoices") or []
-        if isinstance(invoice, dict)
+    found = children(batches, "invoices")
+    batch = parent_ids(batches, found)
+    key = joined(batch, ":", found.rows.column("id"))
+    return with_columns(found.rows, invoiceBatchId=batch, key=key)
+
+
+def batch_group_rows(batches: pa.Table) -> pa.Table:
+    """Each batch group a batch names, once."""
+    rows = [
+        {"invoiceBatchId": batch_id, "batchGroup": group, "key": f"{batch_id}:{group}"}
+        for batch_id, groups in zip(
+            batches.column("id").to_pylist(), batches.column("batchGroups").to_pylist(), strict=True
+        )
+        if batch_id
+        for group in dict.fromkeys(groups or [])
     ]
-
-
-def batch_group_rows(batches: list[JsonObject]) -> list[JsonObject]:
-    return [
-        {"invoiceBatchId": batch["id"], "batchGroup": group, "key": f"{batch['id']}:{group}"}
-        for batch in batches
-        if batch.get("id")
-        for group in dict.fromkeys(batch.get("batchGroups") or [])
-    ]
-
-
-def invoice_line_rows(invoices: list[JsonObject]) -> list[JsonObject]:
-    """Each invoice's lines, merged by their own id and never replaced as a set: with ModifiedAfter the
-    API may leave out the lines that did not change."""
-    return [
-        line | {"invoiceId": invoice.get("id") or line.get("invoiceId")}
-        for invoice in invoices
-        for line in invoice.get("invoiceLines") or []
-        if isinstance(line, dict)
-    ]
+    schema = pa.schema([("invoiceBatchId", pa.string()), ("batchGroup", pa.string()), ("key", pa.string())])
+    return pa.Table.from_pylist(rows, schema=schema)
 
 
 def invoice_line_columns(invoices: pa.Table) -> pa.Table:
-    """`invoice_line_rows` for invoices decoded into Arrow: each line with its invoice's id."""
-    lists = invoices.column("invoiceLines").combine_chunks()
-    lines = lists.flatten()
-    ids = invoices.column("id").combine_chunks().take(pc.list_parent_indices(lists))
-    ids = pc.if_else(pc.equal(ids, ""), pa.scalar(None, pa.string()), ids)  # no id: the line's own invoiceId
-    valid = pc.is_valid(lines)  # a `null` in the list is no line
-    table = unnested(pa.Table.from_struct_array(lines.filter(valid)))
-    own = table.schema.get_field_index("invoiceId")
-    return table.set_column(own, "invoiceId", pc.coalesce(ids.filter(valid), table.column(own)))
+    """Each invoice's lines, merged by their own id and never replaced as a set (with ModifiedAfter the API
+    may leave out the lines that did not change), each with its invoice's id (else its own invoiceId)."""
+    found = children(invoices, "invoiceLines", keyed=False)
+    ids = parent_ids(invoices, found)
+    ids = pc.if_else(pc.equal(ids, ""), pa.scalar(None, pa.string()), ids)
+    return with_columns(found.rows, invoiceId=pc.coalesce(ids, found.rows.column("invoiceId")))
 
 
-def settlement_rows(payments: list[JsonObject]) -> list[JsonObject]:
+def settlement_rows(payments: pa.Table) -> pa.Table:
     """A payment's settlements are replaced with the payment (merge key): they come whole, never filtered."""
-    return [
-        settlement | {"paymentId": payment["id"], "position": position, "key": f"{payment['id']}:{position}"}
-        for payment in payments
-        if payment.get("id")
-        for position, settlement in enumerate(payment.get("paymentSettlements") or [], start=1)
-        if isinstance(settlement, dict)
-    ]
+    found = children(payments, "paymentSettlements")
+    payment = parent_ids(payments, found)
+    position = pc.cast(found.position, pa.int64())
+    return with_columns(found.rows, paymentId=payment, position=position, key=joined(payment, ":", position))

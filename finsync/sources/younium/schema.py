@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import pyarrow as pa
 
-from finsync.tables import LOAD_TIME, Column, Kind, PiiMode, Table, nested_schema
+from finsync.tables import LOAD_TIME, Column, Kind, Table, list_of, records_of
 
 from .columns import BASE_CURRENCY, CALENDAR_DATE, DELETED_AT, DOC_CURRENCY, IN_UTC, P, external_ids, stamps
 
@@ -386,8 +386,7 @@ TENANT = Table(
 )
 
 
-def invoice_records(pii: PiiMode) -> pa.Schema:
+def invoice_records() -> pa.Schema:
     """An /Invoices page's records as Arrow reads them (`columnar`): an invoice's fields, its nested objects
     as structs, and its `invoiceLines`, each line's fields likewise."""
-    lines = pa.list_(pa.struct(list(nested_schema(INVOICE_LINES.wire_schema(pii)))))
-    return pa.schema([*nested_schema(INVOICES.wire_schema(pii)), pa.field("invoiceLines", lines)])
+    return records_of(INVOICES, invoiceLines=list_of(records_of(INVOICE_LINES)))
