@@ -281,9 +281,13 @@ class HttpClient:
 
 
 def parse_json(response: httpx.Response) -> Any:
+    return exact_json(response.content)
+
+
+def exact_json(content: bytes) -> Any:
     """JSON with exact decimals: a float would already have lost the cents' exactness."""
     try:
-        return json.loads(response.content, parse_float=Decimal)
+        return json.loads(content, parse_float=Decimal)
     except json.JSONDecodeError as error:
         raise TruncatedBody(f"unreadable JSON body ({error.msg} at byte {error.pos})") from error
 

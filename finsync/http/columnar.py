@@ -5,9 +5,9 @@ Arrow's JSON reader parses the whole body as one object, against an explicit sch
 list of structs, and the envelope fields a client's rules read (YM's ResponseStatus, say). Numbers are
 read into decimals from their text, exactly (`0.1` is 0.1, `1e-3` is 0.001; nothing passes through a
 binary float), fields the schema does not name are skipped. A body the reader cannot take exactly as
-declared (a value of another type than its field's, more decimal places than the wire decimal holds, a
-body cut short) is not an error here: the decoder answers None, and the client reads the body the exact,
-per-value way, which names a bad value or retries a truncated body.
+declared (a value of another type than its field's, more decimal places than the wire decimal holds) is
+read the exact, per-value way instead (`exact_table`) into the same kind of table, so a page is one type
+whichever way it was read; a body cut short is retried (`TruncatedBody`).
 """
 
 from __future__ import annotations
@@ -21,6 +21,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.json as pa_json
 
+from .client import exact_json
+
 _FAILED = (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError, OverflowError)
 
 
@@ -32,9 +34,25 @@ class ListPage:
     records: pa.Schema
     envelope: Mapping[str, pa.DataType] = field(default_factory=dict)
 
-    def __call__(self, content: bytes) -> dict[str, Any] | None:
-        """The body as a dict: the envelope fields as Python values, the list as an Arrow table (empty when
-        the list is missing or null); None when the body cannot be read exactly this way."""
+    def __call__(self, content: bytes) -> Any:
+        """The body as a dict: the envelope fields as Python values, the list as an Arrow table of `records`
+        (empty when the list is missing or null; one record where it is one object); a body that is a bare
+        list, as the table of its records; any other JSON as it is, for the client to refuse."""
+        body = self.read(content)
+        if body is not None:
+            return body
+        parsed = exact_json(content)
+        if isinstance(parsed, list):
+            return exact_table([r for r in parsed if isinstance(r, dict)], self.records)
+        if not isinstance(parsed, dict):
+            return parsed
+        listed = parsed.get(self.list_field)
+        # Some lists (Younium's BatchLog) answer one object rather than a list of them.
+        listed = [listed] if isinstance(listed, dict) else [r for r in listed or [] if isinstance(r, dict)]
+        return {**parsed, self.list_field: exact_table(listed, self.records)}
+
+    def read(self, content: bytes) -> dict[str, Any] | None:
+        """The body read straight into Arrow; None when it cannot be read exactly this way."""
         schema = pa.schema([(self.list_field, pa.list_(pa.struct(list(self.records)))), *self.envelope.items()])
         options = pa_json.ParseOptions(
             explicit_schema=schema, unexpected_field_behavior="ignore", newlines_in_values=True

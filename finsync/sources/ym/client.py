@@ -212,8 +212,8 @@ class YMClient:
 
         def fetch(number: int) -> Records:
             page = self.call("GET", path, params={**params, "PageSize": page_size, "PageNumber": number}, decode=decode)
-            listed = page.get(list_field)
-            return listed if isinstance(listed, pa.Table) else exact_table(list(listed or []), records)
+            listed: Records = page[list_field]
+            return listed
 
         paginator = ShortPagePaginator(SYSTEM, f"GET {path}", page_size, self._page_concurrency, size_setting)
         return paginator.pages(fetch)

@@ -28,7 +28,7 @@ from finsync.http import (
     Rule,
     register_secret,
 )
-from finsync.http.columnar import ListPage, exact_table
+from finsync.http.columnar import ListPage
 from finsync.sources.reads import Window
 
 from .answers import error_summary, is_nothing_found
@@ -81,21 +81,14 @@ def iso_utc(moment: datetime) -> str:
     return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def parse_page(body: object, requested: int, what: str, records: pa.Schema) -> Page:
-    """One page of the list envelope {pageNumber, pageSize, totalPages, totalCount, nextPage, data}, its
-    records a table of `records` (decoded straight into Arrow, or read exactly by `exact_table`)."""
-    if isinstance(body, list):  # an endpoint answering a bare list has no further pages
-        listed = exact_table([r for r in body if isinstance(r, dict)], records)
-        return Page(requested, listed, 1, listed.num_rows)
-    if not isinstance(body, dict):
+def parse_page(body: object, requested: int, what: str) -> Page:
+    """One page of the list envelope {pageNumber, pageSize, totalPages, totalCount, nextPage, data}, as
+    `columnar.ListPage` decodes it: its records one table."""
+    if isinstance(body, pa.Table):  # an endpoint answering a bare list has no further pages
+        return Page(requested, body, 1, body.num_rows)
+    if not isinstance(body, dict) or not isinstance(body.get("data"), pa.Table):
         raise UpstreamError(SYSTEM, f"{what} returned {type(body).__name__}, not the paged JSON envelope")
-    data = body.get("data")
-    if not isinstance(data, pa.Table):  # the body the Arrow reader could not take exactly, parsed per value
-        # BatchLog (and a few others) declare `data` as one object rather than a list.
-        data = exact_table(
-            [data] if isinstance(data, dict) else [r for r in data or [] if isinstance(r, dict)], records
-        )
-    rows: Records = data
+    rows: Records = body["data"]
     return Page(
         _whole(body.get("pageNumber")) or requested,
         rows,
@@ -266,7 +259,7 @@ class YouniumClient:
         reply = self.call("GET", path, params=params, rules=LIST_RULES, decode=decode)
         if reply.empty:
             return Page(number, decode.records.empty_table(), gone=True)
-        page = parse_page(reply.body, number, what, decode.records)
+        page = parse_page(reply.body, number, what)
         logger.info(
             "Younium %s page %d/%s: %d rows",
             self._http.describe(path),
