@@ -79,7 +79,6 @@ from ..sandbox import Sandbox
 from . import gl_records
 from .catalogue import CatalogueProduct
 from .catalogue_records import product_record
-from .dataset import Window
 from .jobs_api import JobRoutes
 from .records import log_record
 from .replies import Replies, list_page, version_error, younium_json as _json
@@ -87,6 +86,7 @@ from .scope import RequestScope
 from .seed import InvoiceBatch
 from .tenant import YouniumTenant
 from .tokens_api import TokenRoutes
+from .window import Window
 
 API_VERSION = "2.1"
 MAX_PAGE_SIZE = 100

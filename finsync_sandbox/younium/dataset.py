@@ -38,7 +38,6 @@ import itertools
 import threading
 from array import array
 from collections.abc import Iterable, Sequence
-from typing import NamedTuple
 
 from ..kernel.formats import HOUR, day_of
 from .catalogue import Catalogue, catalogue_size
@@ -61,34 +60,17 @@ from .seed import (
     InvoiceBatch,
     Line,
     Payment,
+    Segment,
     Totals,
     YouniumSeed,
     line_amounts,
     negated,
+    segment_of,
     sum_totals,
 )
+from .window import Window
 
 __all__ = ["CANCELLED", "DRAFT", "EVENT_STEP", "POSTED", "SETTLED", "STATUS_NAMES", "Window", "YouniumDataset"]
-
-
-class Window(NamedTuple):
-    """ModifiedAfter / ModifiedBefore, both exclusive, in ms (None: unbounded)."""
-
-    after: int | None = None
-    before: int | None = None
-
-    def contains(self, moment: int) -> bool:
-        return (self.after is None or moment > self.after) and (self.before is None or moment < self.before)
-
-
-class _Segment(NamedTuple):
-    """Records numbered from `first` were created from `start`, `spacing` apart; invoices of the segment
-    belong to the first `accounts` accounts."""
-
-    first: int
-    start: int
-    spacing: int
-    accounts: int
 
 
 class YouniumDataset(InvoiceLedger, OverlayChanges):
@@ -106,14 +88,14 @@ class YouniumDataset(InvoiceLedger, OverlayChanges):
         self.legal_entity_id = self.seeded.legal_entity_id
         self.lines_per_invoice = lines_per_invoice
         self.lock = threading.RLock()
-        self._account_segments = [_Segment(1, FIRST_CREATED - accounts * ACCOUNT_SPACING, ACCOUNT_SPACING, 0)]
+        self._account_segments = [Segment(1, FIRST_CREATED - accounts * ACCOUNT_SPACING, ACCOUNT_SPACING, 0)]
         self._accounts: list[Account] = []
         self._account_by_id: dict[str, int] = {}
         self._init_removals()
         self._add_accounts(accounts)
         # The overlay on the seeded invoices, indexed by invoice number (0 unused).
         self._spacing = max(INVOICE_SPACING, SPREAD // max(invoices, 1))
-        self._invoice_segments = [_Segment(1, FIRST_CREATED, self._spacing, accounts)]
+        self._invoice_segments = [Segment(1, FIRST_CREATED, self._spacing, accounts)]
         self._ids: list[str] = [""]
         self._invoice_accounts = array("l", [0])
         self._created = array("q", [0])
@@ -148,22 +130,16 @@ class YouniumDataset(InvoiceLedger, OverlayChanges):
 
     # -- the seeded history ----------------------------------------------------------------------------
 
-    @staticmethod
-    def _segment(segments: Sequence[_Segment], number: int) -> _Segment:
-        return segments[bisect.bisect_right(segments, number, key=lambda s: s.first) - 1]
-
     def _add_accounts(self, count: int) -> None:
         for a in range(len(self._accounts) + 1, len(self._accounts) + count + 1):
-            segment = self._segment(self._account_segments, a)
-            account = self.seeded.account(a, segment.start + (a - segment.first) * segment.spacing)
+            account = self.seeded.account(a, segment_of(self._account_segments, a).created_from(a))
             self._accounts.append(account)
             self._account_by_id[account.id] = a
 
     def _add_invoices(self, count: int) -> None:
         for n in range(len(self._ids), len(self._ids) + count):
-            segment = self._segment(self._invoice_segments, n)
-            start = segment.start + (n - segment.first) * segment.spacing
-            invoice_id, account, created = self.seeded.invoice(n, start, segment.accounts)
+            segment = segment_of(self._invoice_segments, n)
+            invoice_id, account, created = self.seeded.invoice(n, segment.created_from(n), segment.accounts)
             self._append_invoice(invoice_id, self._live_account(account, segment.accounts), created, DRAFT)
 
     def _append_invoice(self, invoice_id: str, account: int, created: int, status: int) -> int:
@@ -367,7 +343,7 @@ class YouniumDataset(InvoiceLedger, OverlayChanges):
 
     def add_accounts(self, count: int, start: int, spacing: int) -> None:
         """`count` new accounts, created from `start`, `spacing` apart."""
-        self._account_segments.append(_Segment(len(self._accounts) + 1, start, spacing, 0))
+        self._account_segments.append(Segment(len(self._accounts) + 1, start, spacing, 0))
         self._add_accounts(count)
 
     def add_products(self, count: int, start: int, spacing: int) -> list[str]:
@@ -379,7 +355,7 @@ class YouniumDataset(InvoiceLedger, OverlayChanges):
     def add_invoices(self, count: int, start: int) -> None:
         """`count` new draft invoices, created from `start`, spread over every account there is."""
         first = len(self._ids)
-        self._invoice_segments.append(_Segment(first, start, self._spacing, len(self._accounts)))
+        self._invoice_segments.append(Segment(first, start, self._spacing, len(self._accounts)))
         self._add_invoices(count)
         self._order.extend(range(first, len(self._ids)))
         self._now = max(self._now, self._created[-1])

@@ -59,9 +59,10 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 
 from ..kernel.formats import DAY, HOUR, day_of, format_instant, money, start_of_day
 from .seed import BASE_CURRENCY, PRODUCTS, RATES_E4, Payment, YouniumSeed, invoice_number
+from .window import Window
 
 if TYPE_CHECKING:
-    from .dataset import Window, YouniumDataset
+    from .dataset import YouniumDataset
 
 RECEIVABLES, BANK, BANK_FEES, ROUNDING = "1510", "1930", "6570", "3740"
 VAT_ACCOUNTS = {25: "2611", 12: "2621", 6: "2631"}

@@ -24,7 +24,7 @@ from decimal import Decimal
 from typing import Any
 
 from ..kernel.formats import format_day, format_instant, money
-from .dataset import Window, YouniumDataset
+from .dataset import YouniumDataset
 from .gl import (
     ACCOUNTS,
     CURRENCIES,
@@ -39,6 +39,7 @@ from .gl import (
     voucher_lines,
 )
 from .seed import BASE_CURRENCY, RATES_E4, YouniumSeed, invoice_number
+from .window import Window
 
 _ZERO = money(0)
 

@@ -13,7 +13,7 @@ from typing import Any
 
 from ..kernel.formats import day_of, format_day, format_instant, money, uuid_of
 from ..kernel.jsonwriter import RawJson, dumps
-from .dataset import DRAFT, STATUS_NAMES, Window, YouniumDataset
+from .dataset import DRAFT, STATUS_NAMES, YouniumDataset
 from .seed import (
     ACCOUNT_TYPES,
     BASE_CURRENCY,
@@ -31,6 +31,7 @@ from .seed import (
     invoice_number,
     ocr,
 )
+from .window import Window
 
 _ACCOUNTS_RECEIVABLE = RawJson(dumps({"code": "1510", "name": "Kundfordringar", "description": "Accounts receivable"}))
 _PAYMENT_ACCOUNT = RawJson(dumps({"code": "1930", "name": "Företagskonto", "description": "Bank account"}))

@@ -9,8 +9,9 @@ half-even, converted to the base currency (SEK) at a fixed rate, rounded half-ev
 
 from __future__ import annotations
 
+import bisect
 import hashlib
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import NamedTuple
@@ -226,6 +227,26 @@ class Payment:
     batch: int  # the invoice batch of that invoice (payments are grouped into payment batches by it)
     amount: int  # cents, in the invoice's currency: its total, or part of it
     amount_base: int  # the same in the base currency, at the invoice's rate
+
+
+class Segment(NamedTuple):
+    """Records numbered from `first` were created from `start`, `spacing` apart; the invoices of a segment
+    belong to the first `accounts` accounts (an account segment leaves it 0). Each growth of the tenant
+    adds one, so a record's creation time stays a function of its number."""
+
+    first: int
+    start: int
+    spacing: int
+    accounts: int = 0
+
+    def created_from(self, number: int) -> int:
+        """When record `number` of the segment was created (an invoice: before its jitter)."""
+        return self.start + (number - self.first) * self.spacing
+
+
+def segment_of(segments: Sequence[Segment], number: int) -> Segment:
+    """The segment record `number` belongs to, of `segments` in number order."""
+    return segments[bisect.bisect_right(segments, number, key=lambda s: s.first) - 1]
 
 
 class YouniumSeed:

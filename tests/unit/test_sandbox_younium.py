@@ -28,9 +28,9 @@ from finsync_sandbox.kernel.faults import parse_fault_spec
 from finsync_sandbox.kernel.formats import parse_moment
 from finsync_sandbox.kernel.jsonwriter import dumps
 from finsync_sandbox.younium.changes import advance
-from finsync_sandbox.younium.dataset import Window
 from finsync_sandbox.younium.expected import expected
 from finsync_sandbox.younium.records import YouniumRecords
+from finsync_sandbox.younium.window import Window
 
 with warnings.catch_warnings():
     warnings.simplefilter("ignore")
