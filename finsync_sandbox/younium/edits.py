@@ -17,9 +17,10 @@ The rules:
 - any catalogue product can be deleted (the sandbox has no orders that would use it), its charge plans
   and charges with it: a hard delete, it leaves `GET /Products` and `GET /Products/{id}` answers 404.
 
-The ledger's changes (`reopen_period`, `post_into_closed_period`) are named here too, for `change`;
-their rules are `younium.gl`'s. Setting a status journals it (`younium.gl`): a draft posted gets an
-Invoice journal of its own, a cancellation one reversing the invoice's posting.
+The ledger's changes (`reopen_period`, `close_period`, `post_into_closed_period`) are here too, for
+`change`; their rules (which period may be reopened or closed) are `younium.gl`'s. Setting a status
+journals it (`younium.gl`): a draft posted gets an Invoice journal of its own, a cancellation one
+reversing the invoice's posting.
 
 Anything else is a ValueError. Each change is one event of the tenant's clock (`tick`, an hour after the
 previous event): what it changes gets that `modified` time and moves to the end of the (modified, id)
@@ -40,6 +41,7 @@ from typing import Any
 
 from ..kernel.formats import format_instant, money
 from .dataset import CANCELLED, DRAFT, POSTED, STATUS_NAMES, YouniumDataset
+from .gl import CLOSED, CORRECTION_ACCOUNTS, OPEN, period_name
 from .seed import InvoiceBatch, invoice_number
 
 # The changes and the fields each takes (all strings), as `POST /_sandbox/younium/change` names them.
@@ -168,6 +170,50 @@ def delete_product(dataset: YouniumDataset, product_id: str) -> dict[str, Any]:
     at = dataset.tick()
     dataset.catalogue.drop(product)
     return {"change": "delete_product", "product": product.id, "at": format_instant(at)}
+
+
+# -- the ledger's (the rules are younium.gl's) ---------------------------------------------------------
+
+
+def reopen_period(dataset: YouniumDataset, period: str) -> dict[str, Any]:
+    """Reopen Closed accounting period `period` ("YYYY-MM"): Open, closedDate null; no journal changes."""
+    month = dataset.gl.closed_month(period, dataset.now)
+    at = dataset.tick()
+    dataset.gl.reopen(month)
+    return {"change": "reopen_period", "period": period_name(month), "status": OPEN, "at": format_instant(at)}
+
+
+def close_period(dataset: YouniumDataset, period: str) -> dict[str, Any]:
+    """Close Open accounting period `period` ("YYYY-MM") now (every journal here is posted when written, as
+    Younium requires before a close); no journal changes."""
+    month = dataset.gl.open_month(period, dataset.now)
+    at = dataset.tick()
+    dataset.gl.close(month, at)
+    return {"change": "close_period", "period": period_name(month), "status": CLOSED, "closed_date": format_instant(at)}
+
+
+def post_into_closed_period(dataset: YouniumDataset, period: str) -> dict[str, Any]:
+    """Reopen Closed period `period`, post a correction journal into it, and close it again, now."""
+    gl = dataset.gl
+    month = gl.closed_month(period, dataset.now)
+    at = dataset.tick()
+    gl.reopen(month)
+    journal = gl.correct(month, at)
+    gl.close(month, at)
+    return {
+        "change": "post_into_closed_period",
+        "period": period_name(month),
+        "journal": journal.id,
+        "journal_number": journal.journal_number,
+        "amount": str(money(journal.vouchers[0].amount)),
+        "debit_account": CORRECTION_ACCOUNTS[0],
+        "credit_account": CORRECTION_ACCOUNTS[1],
+        "modified": format_instant(at),
+        "closed_date": format_instant(at),
+    }
+
+
+# -- finding what a change names ------------------------------------------------------------------------
 
 
 def _invoice(dataset: YouniumDataset, invoice_id: str) -> int:

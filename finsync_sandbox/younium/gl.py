@@ -57,7 +57,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import TYPE_CHECKING, Any, NamedTuple
 
-from ..kernel.formats import DAY, HOUR, day_of, format_instant, money, start_of_day
+from ..kernel.formats import DAY, HOUR, day_of, start_of_day
 from .seed import BASE_CURRENCY, PRODUCTS, RATES_E4, Payment, YouniumSeed, invoice_number
 from .window import Window
 
@@ -324,44 +324,3 @@ def all_lines(dataset: YouniumDataset) -> Iterator[tuple[Journal, Voucher, list[
     for journal in dataset.gl.journals():
         for voucher in journal.vouchers:
             yield journal, voucher, voucher_lines(dataset, voucher)
-
-
-# -- the changes, as `YouniumTenant` makes them (under the dataset's lock) ------------------------------
-
-
-def reopen_period(dataset: YouniumDataset, period: str) -> dict[str, Any]:
-    """Reopen Closed accounting period `period` ("YYYY-MM"): Open, closedDate null; no journal changes."""
-    month = dataset.gl.closed_month(period, dataset.now)
-    at = dataset.tick()
-    dataset.gl.reopen(month)
-    return {"change": "reopen_period", "period": period_name(month), "status": OPEN, "at": format_instant(at)}
-
-
-def close_period(dataset: YouniumDataset, period: str) -> dict[str, Any]:
-    """Close Open accounting period `period` ("YYYY-MM") now (every journal here is posted when written, as
-    Younium requires before a close); no journal changes."""
-    month = dataset.gl.open_month(period, dataset.now)
-    at = dataset.tick()
-    dataset.gl.close(month, at)
-    return {"change": "close_period", "period": period_name(month), "status": CLOSED, "closed_date": format_instant(at)}
-
-
-def post_into_closed_period(dataset: YouniumDataset, period: str) -> dict[str, Any]:
-    """Reopen Closed period `period`, post a correction journal into it, and close it again, now."""
-    gl = dataset.gl
-    month = gl.closed_month(period, dataset.now)
-    at = dataset.tick()
-    gl.reopen(month)
-    journal = gl.correct(month, at)
-    gl.close(month, at)
-    return {
-        "change": "post_into_closed_period",
-        "period": period_name(month),
-        "journal": journal.id,
-        "journal_number": journal.journal_number,
-        "amount": str(money(journal.vouchers[0].amount)),
-        "debit_account": CORRECTION_ACCOUNTS[0],
-        "credit_account": CORRECTION_ACCOUNTS[1],
-        "modified": format_instant(at),
-        "closed_date": format_instant(at),
-    }

@@ -1,10 +1,9 @@
 """The emulated Younium tenant: its dataset, its tokens and stored replies, and the batch jobs that change it.
 
 Besides batch jobs, `advance` moves the tenant's time on, and the changes a tenant's users make by hand
-(`delete_invoice`, `remove_line`, `set_status`, `delete_account`, `delete_batch`, `delete_product`, or
-`change` by name;
-the rules are `younium.edits`'), and the ledger's (`reopen_period`, `post_into_closed_period`: see
-`younium.gl`) let a test delete and revise records.
+(`delete_invoice`, `remove_line`, `set_status`, `delete_account`, `delete_batch`, `delete_product`, and
+the ledger's `reopen_period`, `close_period`, `post_into_closed_period`; or `change` by name; the rules
+are `younium.edits`' and `younium.gl`'s) let a test delete and revise records.
 
 Jobs run on the sandbox's clock: a job started now reports Pending for `younium_job_seconds`, then
 Succeeded (its batch generated or posted, at that moment) or Failed. Nothing runs in the background:
@@ -24,7 +23,7 @@ from typing import Any, Literal
 
 from ..kernel.config import SandboxConfig
 from ..kernel.formats import money, uuid_of
-from . import edits, gl
+from . import edits
 from .auth import IdempotencyStore, Tokens
 from .changes import Advanced, advance, touch
 from .dataset import YouniumDataset
@@ -154,17 +153,17 @@ class YouniumTenant:
     def reopen_period(self, period: str) -> dict[str, Any]:
         """Reopen Closed accounting period `period` ("YYYY-MM"): Open, closedDate null; its journals (and
         their `modified`) stay as they were, their embedded accountingPeriod shows the new status."""
-        return self._edit(gl.reopen_period, period)
+        return self._edit(edits.reopen_period, period)
 
     def close_period(self, period: str) -> dict[str, Any]:
         """Close Open accounting period `period` ("YYYY-MM") now; its journals stay as they were."""
-        return self._edit(gl.close_period, period)
+        return self._edit(edits.close_period, period)
 
     def post_into_closed_period(self, period: str) -> dict[str, Any]:
         """Reopen Closed period `period` ("YYYY-MM"), post a balanced correction journal into it (revenue
         moved from 3011 to 3012, created now) and close it again (closedDate now); answers the journal's id
         and number and the amount moved."""
-        return self._edit(gl.post_into_closed_period, period)
+        return self._edit(edits.post_into_closed_period, period)
 
     def change(self, change: str, /, **fields: Any) -> dict[str, Any]:
         """One of the changes above by name, with its fields as `POST /_sandbox/younium/change` sends them:
