@@ -271,7 +271,7 @@ class YouniumApi:
             return _json(record(found))
 
     async def accounts(self, request: Request) -> Response:
-        found = self.tenant.dataset.accounts_in
+        found = self.tenant.dataset.accounts.accounts_in
         return self._listed(request, "accounts", found, self.tenant.records.account)
 
     async def payments(self, request: Request) -> Response:

@@ -88,11 +88,11 @@ def advance(
             edited = _edit(dataset, chosen, at)
         accounts_before, invoices_before = len(dataset.accounts), dataset.invoices_count
         if new_accounts:
-            dataset.add_accounts(new_accounts, at + MINUTE, MINUTE)
+            dataset.accounts.add(new_accounts, at + MINUTE, MINUTE)
         if new_invoices:
             dataset.add_invoices(new_invoices, at + (new_accounts + 2) * MINUTE)
         return Advanced(
-            tuple(a.id for a in dataset.accounts[accounts_before:]),
+            tuple(a.id for a in dataset.accounts.all()[accounts_before:]),
             tuple(dataset.invoice_id(n) for n in range(invoices_before + 1, dataset.invoices_count + 1)),
             tuple(dataset.invoice_id(n) for n in chosen),
             tuple(edited),

@@ -37,16 +37,16 @@ import bisect
 import itertools
 import threading
 from array import array
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 
 from ..kernel.formats import HOUR, day_of
+from .accounts import AccountStore
 from .catalogue import Catalogue, catalogue_size
 from .gl import GeneralLedger
 from .history import seed_history
 from .ledger import InvoiceLedger
 from .overlay import EVENT_STEP, OverlayChanges
 from .seed import (
-    ACCOUNT_SPACING,
     CANCELLED,
     DRAFT,
     FIRST_CREATED,
@@ -88,11 +88,8 @@ class YouniumDataset(InvoiceLedger, OverlayChanges):
         self.legal_entity_id = self.seeded.legal_entity_id
         self.lines_per_invoice = lines_per_invoice
         self.lock = threading.RLock()
-        self._account_segments = [Segment(1, FIRST_CREATED - accounts * ACCOUNT_SPACING, ACCOUNT_SPACING, 0)]
-        self._accounts: list[Account] = []
-        self._account_by_id: dict[str, int] = {}
+        self.accounts = AccountStore(self.seeded, accounts)
         self._init_removals()
-        self._add_accounts(accounts)
         # The overlay on the seeded invoices, indexed by invoice number (0 unused).
         self._spacing = max(INVOICE_SPACING, SPREAD // max(invoices, 1))
         self._invoice_segments = [Segment(1, FIRST_CREATED, self._spacing, accounts)]
@@ -130,17 +127,11 @@ class YouniumDataset(InvoiceLedger, OverlayChanges):
 
     # -- the seeded history ----------------------------------------------------------------------------
 
-    def _add_accounts(self, count: int) -> None:
-        for a in range(len(self._accounts) + 1, len(self._accounts) + count + 1):
-            account = self.seeded.account(a, segment_of(self._account_segments, a).created_from(a))
-            self._accounts.append(account)
-            self._account_by_id[account.id] = a
-
     def _add_invoices(self, count: int) -> None:
         for n in range(len(self._ids), len(self._ids) + count):
             segment = segment_of(self._invoice_segments, n)
             invoice_id, account, created = self.seeded.invoice(n, segment.created_from(n), segment.accounts)
-            self._append_invoice(invoice_id, self._live_account(account, segment.accounts), created, DRAFT)
+            self._append_invoice(invoice_id, self.accounts.nearest_live(account, segment.accounts), created, DRAFT)
 
     def _append_invoice(self, invoice_id: str, account: int, created: int, status: int) -> int:
         n = len(self._ids)
@@ -152,30 +143,6 @@ class YouniumDataset(InvoiceLedger, OverlayChanges):
         self._batch.append(0)
         self._modified.append(created)
         return n
-
-    # -- accounts --------------------------------------------------------------------------------------
-
-    @property
-    def accounts(self) -> list[Account]:
-        """Every account there was, by number (deleted ones too: `live_accounts` leaves them out)."""
-        return self._accounts
-
-    def account(self, a: int) -> Account:
-        return self._accounts[a - 1]
-
-    def account_number_of(self, account_id: str) -> int | None:
-        return self._account_by_id.get(account_id)
-
-    def accounts_in(self, window: Window) -> Sequence[int]:
-        """Numbers of the accounts modified within `window`, oldest first (accounts never change, and were
-        created in number order); deleted ones left out."""
-        first, last = 1, len(self._accounts)
-        if window.after is not None:
-            first = 1 + bisect.bisect_right(self._accounts, window.after, key=lambda a: a.created)
-        if window.before is not None:
-            last = bisect.bisect_left(self._accounts, window.before, key=lambda a: a.created)
-        found = range(first, max(first, last + 1))
-        return [a for a in found if a not in self._deleted_accounts] if self._deleted_accounts else found
 
     # -- invoices --------------------------------------------------------------------------------------
 
@@ -201,7 +168,7 @@ class YouniumDataset(InvoiceLedger, OverlayChanges):
         return self._batch_by_number.get(self._batch[n])
 
     def invoice_account(self, n: int) -> Account:
-        return self._accounts[self._invoice_accounts[n] - 1]
+        return self.accounts.numbered(self._invoice_accounts[n])
 
     def invoice_day(self, n: int) -> int:
         """The invoice date (ordinal): the day it was created, unless a generate job (or a credit note's
@@ -341,11 +308,6 @@ class YouniumDataset(InvoiceLedger, OverlayChanges):
 
     # -- growth (made by younium.changes; the other changes are OverlayChanges') -------------------------
 
-    def add_accounts(self, count: int, start: int, spacing: int) -> None:
-        """`count` new accounts, created from `start`, `spacing` apart."""
-        self._account_segments.append(Segment(len(self._accounts) + 1, start, spacing, 0))
-        self._add_accounts(count)
-
     def add_products(self, count: int, start: int, spacing: int) -> list[str]:
         """`count` new catalogue products, created from `start`, `spacing` apart; their ids."""
         added = self.catalogue.add(count, start, spacing)
@@ -355,7 +317,7 @@ class YouniumDataset(InvoiceLedger, OverlayChanges):
     def add_invoices(self, count: int, start: int) -> None:
         """`count` new draft invoices, created from `start`, spread over every account there is."""
         first = len(self._ids)
-        self._invoice_segments.append(Segment(first, start, self._spacing, len(self._accounts)))
+        self._invoice_segments.append(Segment(first, start, self._spacing, len(self.accounts)))
         self._add_invoices(count)
         self._order.extend(range(first, len(self._ids)))
         self._now = max(self._now, self._created[-1])

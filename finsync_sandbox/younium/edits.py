@@ -123,20 +123,20 @@ def set_status(dataset: YouniumDataset, invoice_id: str, status: str) -> dict[st
 
 def delete_account(dataset: YouniumDataset, account_id: str) -> dict[str, Any]:
     """Delete account `account_id`, which has no invoices."""
-    a = dataset.account_number_of(account_id.strip().lower())
+    a = dataset.accounts.number_of(account_id.strip().lower())
     if a is None:
         raise ValueError(f"no account {account_id!r}")
-    account = dataset.account(a)
+    account = dataset.accounts.numbered(a)
     invoices = dataset.invoices_of_account(a)
     if invoices:
         raise ValueError(
             f"account {account.account_number} has {len(invoices)} invoices: only an account without invoices "
             "can be deleted"
         )
-    if len(dataset.live_accounts()) == 1:
+    if len(dataset.accounts.live()) == 1:
         raise ValueError(f"account {account.account_number} is the tenant's last account")
     at = dataset.tick()
-    dataset.drop_account(a)
+    dataset.accounts.drop(a)
     return {"change": "delete_account", "account": account.id, "at": format_instant(at)}
 
 

@@ -40,7 +40,7 @@ def expected_ids(dataset: YouniumDataset) -> dict[str, list[str]]:
     with dataset.lock:
         invoices = dataset.live_invoices()
         return {
-            "accounts": sorted(a.id for a in dataset.live_accounts()),
+            "accounts": sorted(a.id for a in dataset.accounts.live()),
             "invoices": sorted(dataset.invoice_id(n) for n in invoices),
             "invoice_lines": sorted(dataset.line_id(n, k) for n in invoices for k in dataset.line_numbers(n)),
             "invoice_batches": sorted(b.id for b in dataset.batches()),
@@ -68,7 +68,7 @@ def expected(dataset: YouniumDataset) -> dict[str, Any]:
         statuses = [dataset.status_code(n) for n in invoices]
         types = [dataset.invoice_type(n) for n in invoices]
         return {
-            "accounts": {"rows": len(dataset.live_accounts()), "deleted": dataset.deleted_account_ids()},
+            "accounts": {"rows": len(dataset.accounts.live()), "deleted": dataset.accounts.deleted_ids()},
             "invoices": {
                 "rows": len(invoices),
                 "subtotal": str(money(totals.subtotal)),

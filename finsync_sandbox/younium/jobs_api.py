@@ -59,11 +59,11 @@ class JobRoutes:
         accounts: set[int] | None = None
         if fields.get("invoiceallaccounts") is not True:
             ids = self._id_list(fields, "accounts")
-            unknown = [i for i in ids if dataset.account_number_of(i) is None]
+            unknown = [i for i in ids if dataset.accounts.number_of(i) is None]
             if unknown or not ids:
                 message = f"Account '{unknown[0]}' could not be found" if unknown else "Name accounts to invoice"
                 raise Reject(self.api.validation({"accounts": [message + ", or set invoiceAllAccounts."]}))
-            accounts = {dataset.account_number_of(i) or 0 for i in ids}
+            accounts = {dataset.accounts.number_of(i) or 0 for i in ids}
         groups: set[str] | None = None
         if fields.get("invoiceallbatchgroups") is not True:
             by_ref = {g.id: g.id for g in dataset.batch_groups} | {g.code.lower(): g.id for g in dataset.batch_groups}

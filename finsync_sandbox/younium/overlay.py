@@ -17,7 +17,7 @@ from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING
 
 from ..kernel.formats import HOUR
-from .seed import Account, InvoiceBatch, Totals
+from .seed import InvoiceBatch, Totals
 
 # Each event after the seeded history (advance, a job finishing, a change) happens this long after the previous one.
 EVENT_STEP = HOUR
@@ -36,8 +36,6 @@ class OverlayChanges:
     _ids: list[str]
     _by_id: dict[str, int]
     _order: list[int]
-    _accounts: list[Account]
-    _account_by_id: dict[str, int]
     _invoice_accounts: array[int]
     _batch: array[int]
     _invoice_day: dict[int, int]
@@ -56,7 +54,6 @@ class OverlayChanges:
     def _init_removals(self) -> None:
         self._deleted: set[int] = set()  # deleted invoices
         self._removed: dict[int, set[int]] = {}  # invoice -> its removed line numbers
-        self._deleted_accounts: set[int] = set()
         self._deleted_batches: list[str] = []  # ids
 
     # -- edits, statuses, time and order -------------------------------------------------------------------
@@ -110,25 +107,10 @@ class OverlayChanges:
         numbers = range(1, self.lines_per_invoice + 1)
         return [k for k in numbers if k not in removed] if removed else numbers
 
-    def live_accounts(self) -> list[Account]:
-        return [a for a in self._accounts if a.number not in self._deleted_accounts]
-
-    def is_account_deleted(self, a: int) -> bool:
-        return a in self._deleted_accounts
-
     def invoices_of_account(self, a: int) -> list[int]:
         """The numbers of account `a`'s invoices (credit notes included), in number order."""
         accounts = self._invoice_accounts
         return [n for n in range(1, self.invoices_count + 1) if accounts[n] == a and n not in self._deleted]
-
-    def _live_account(self, a: int, accounts: int) -> int:
-        """Account `a`, or (when it was deleted) the next one of the first `accounts` that was not: where a
-        new invoice drawn for a deleted account goes."""
-        for step in range(accounts):
-            candidate = (a - 1 + step) % accounts + 1
-            if candidate not in self._deleted_accounts:
-                return candidate
-        raise ValueError("every account was deleted; a new invoice needs one")
 
     # -- what is gone ----------------------------------------------------------------------------------
 
@@ -140,9 +122,6 @@ class OverlayChanges:
         gone = [(n, k) for n, removed in self._removed.items() if n not in self._deleted for k in removed]
         gone += [(n, k) for n in self._deleted for k in range(1, self.lines_per_invoice + 1)]
         return sorted(self.line_id(n, k) for n, k in gone)
-
-    def deleted_account_ids(self) -> list[str]:
-        return sorted(self._accounts[a - 1].id for a in self._deleted_accounts)
 
     def deleted_batch_ids(self) -> list[str]:
         return sorted(self._deleted_batches)
@@ -159,10 +138,6 @@ class OverlayChanges:
     def drop_line(self, n: int, k: int) -> None:
         self._removed.setdefault(n, set()).add(k)
         self._totals.pop(n, None)
-
-    def drop_account(self, a: int) -> None:
-        self._deleted_accounts.add(a)
-        self._account_by_id.pop(self._accounts[a - 1].id, None)
 
     def drop_batch(self, batch: InvoiceBatch) -> None:
         """Batch `batch` no longer exists: its invoices are outside any batch again, dated as they were."""

@@ -93,7 +93,7 @@ class YouniumRecords:
 
     def account(self, a: int) -> dict[str, Any]:
         """AccountResponse."""
-        account = self.dataset.account(a)
+        account = self.dataset.accounts.numbered(a)
         d = account.digest
         contact = PEOPLE[d[10] % len(PEOPLE)]
         domain = account.name.split(" ")[0].lower().replace("'", "").replace('"', "") + ".example"

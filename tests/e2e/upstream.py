@@ -143,7 +143,7 @@ def younium_tables(tenant: YouniumTenant) -> list[Wanted]:
     dataset, records = tenant.dataset, tenant.records
     with dataset.lock:
         invoices = [served(records.invoice(n)) for n in dataset.live_invoices()]
-        accounts = [served(records.account(a.number)) for a in dataset.live_accounts()]
+        accounts = [served(records.account(a.number)) for a in dataset.accounts.live()]
         batches = [served(records.batch(b)) for b in dataset.batches()]
         payments = [served(records.payment(p)) for p in dataset.payments]
         journals = [served(gl.journal(dataset, j)) for j in dataset.gl.journals()]

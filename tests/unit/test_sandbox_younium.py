@@ -715,7 +715,7 @@ def test_advance_adds_accounts_and_invoices_and_edits_some_lines_of_some_drafts(
     new_accounts = {a["id"] for a in younium.all("/Accounts", ModifiedAfter=cursor)}
     assert new_accounts == set(advanced.new_account_ids)
     assert any(
-        dataset.account_number_of(i["account"]["id"]) > 50 for i in changed if i["id"] in advanced.new_invoice_ids
+        dataset.accounts.number_of(i["account"]["id"]) > 50 for i in changed if i["id"] in advanced.new_invoice_ids
     )
     assert min(i["created"] for i in changed if i["id"] in advanced.new_invoice_ids) > cursor
 
