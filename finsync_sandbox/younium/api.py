@@ -288,7 +288,7 @@ class YouniumApi:
         return product_record(self.tenant.dataset.catalogue, self.tenant.dataset.legal_entity_id, product)
 
     async def invoice_batches(self, request: Request) -> Response:
-        found = self.tenant.dataset.batches_in
+        found = self.tenant.dataset.batches.batches_in
         return self._listed(request, "invoice batches", found, self.tenant.records.batch)
 
     async def invoice_batch(self, request: Request) -> Response:
@@ -331,7 +331,7 @@ class YouniumApi:
         return list_page(request, number, size, total, records[0] if single else records)
 
     def batch_of(self, reference: str, status: int) -> InvoiceBatch:
-        batch = self.tenant.dataset.batch(reference)
+        batch = self.tenant.dataset.batches.find(reference)
         if batch is not None:
             return batch
         if status == 404:

@@ -34,13 +34,13 @@ number but leaves that order and the id index (`live_invoices` are the numbers l
 from __future__ import annotations
 
 import bisect
-import itertools
 import threading
 from array import array
 from collections.abc import Iterable
 
 from ..kernel.formats import HOUR, day_of
 from .accounts import AccountStore
+from .batches import BatchStore
 from .catalogue import Catalogue, catalogue_size
 from .gl import GeneralLedger
 from .history import seed_history
@@ -109,10 +109,7 @@ class YouniumDataset(InvoiceLedger, OverlayChanges):
         self._typed_invoice: set[int] = set()  # credit notes an order change generated: invoiceType Invoice
         self._paid: dict[int, Payment] = {}  # invoice -> the payment that settled it (in full or in part)
         self._add_invoices(invoices)
-        self._batches: list[InvoiceBatch] = []
-        self._batch_by_number: dict[int, InvoiceBatch] = {}
-        self._batch_by_ref: dict[str, InvoiceBatch] = {}
-        self._batch_numbers = itertools.count(1)
+        self.batches = BatchStore(self.seeded, self.lock)
         self.payments: list[Payment] = []
         self.gl = GeneralLedger(self.seeded)  # the journals postings write (younium.gl)
         self.catalogue = Catalogue(
@@ -165,7 +162,7 @@ class YouniumDataset(InvoiceLedger, OverlayChanges):
         return STATUS_NAMES[self._status[n]]
 
     def invoice_batch(self, n: int) -> InvoiceBatch | None:
-        return self._batch_by_number.get(self._batch[n])
+        return self.batches.numbered(self._batch[n])
 
     def invoice_account(self, n: int) -> Account:
         return self.accounts.numbered(self._invoice_accounts[n])
@@ -260,38 +257,17 @@ class YouniumDataset(InvoiceLedger, OverlayChanges):
 
     # -- invoice batches and payments ------------------------------------------------------------------
 
-    def batches(self) -> list[InvoiceBatch]:
-        with self.lock:
-            return list(self._batches)
-
-    def batch(self, reference: str) -> InvoiceBatch | None:
-        """A batch by id or batch number."""
-        return self._batch_by_ref.get(reference.strip().lower())
-
-    def batches_in(self, window: Window) -> list[InvoiceBatch]:
-        with self.lock:
-            return sorted((b for b in self._batches if window.contains(b.modified)), key=lambda b: (b.modified, b.id))
-
     def payments_in(self, window: Window) -> list[Payment]:
         """Payments have no modified time of their own; the window applies to when they were made."""
         with self.lock:
             return [p for p in self.payments if window.contains(p.paid)]
 
-    def reserve_batch_number(self) -> int:
-        """The number of the next batch a job will create: known (with its id) when the job starts."""
-        with self.lock:
-            return next(self._batch_numbers)
-
     def add_batch(
         self, number: int, invoices: Iterable[int], target_day: int, invoice_day: int | None, at: int
     ) -> InvoiceBatch:
         numbers = tuple(invoices)
-        batch_id, batch_number = self.seeded.batch_identity(number)
-        groups = tuple(sorted({self.invoice_account(n).group.code for n in numbers}))
-        batch = InvoiceBatch(number, batch_id, batch_number, target_day, invoice_day, numbers, groups, at, at)
-        self._batches.append(batch)
-        self._batch_by_number[number] = batch
-        self._batch_by_ref[batch_id] = self._batch_by_ref[batch_number.lower()] = batch
+        groups = {self.invoice_account(n).group.code for n in numbers}
+        batch = self.batches.add(number, numbers, target_day, invoice_day, groups, at)
         for n in numbers:
             self._batch[n] = number
             self._modified[n] = at
@@ -300,8 +276,7 @@ class YouniumDataset(InvoiceLedger, OverlayChanges):
         return batch
 
     def post_batch(self, batch: InvoiceBatch, at: int) -> None:
-        batch.posted = True
-        batch.modified = at
+        self.batches.post(batch, at)
         for n in batch.invoices:
             self.set_invoice_status(n, POSTED, at)
         self.gl.post_invoices(batch.invoices, at, f"Invoice batch {batch.batch_number}")

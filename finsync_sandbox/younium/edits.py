@@ -143,7 +143,7 @@ def delete_account(dataset: YouniumDataset, account_id: str) -> dict[str, Any]:
 def delete_batch(dataset: YouniumDataset, reference: str, posting: Callable[[InvoiceBatch], bool]) -> dict[str, Any]:
     """Delete invoice batch `reference` (id or batch number), not posted nor being posted (`posting`): its
     invoices are drafts outside any batch again, modified now."""
-    batch = dataset.batch(reference)
+    batch = dataset.batches.find(reference)
     if batch is None:
         raise ValueError(f"no invoice batch {reference!r}")
     if batch.posted or posting(batch):

@@ -43,7 +43,7 @@ def expected_ids(dataset: YouniumDataset) -> dict[str, list[str]]:
             "accounts": sorted(a.id for a in dataset.accounts.live()),
             "invoices": sorted(dataset.invoice_id(n) for n in invoices),
             "invoice_lines": sorted(dataset.line_id(n, k) for n in invoices for k in dataset.line_numbers(n)),
-            "invoice_batches": sorted(b.id for b in dataset.batches()),
+            "invoice_batches": sorted(b.id for b in dataset.batches.all()),
             "payments": sorted(p.id for p in dataset.payments),
             "products": sorted(p.id for p in dataset.catalogue.live()),
         }
@@ -61,7 +61,7 @@ def expected(dataset: YouniumDataset) -> dict[str, Any]:
             for sums, (amount, base) in ((settled, dataset.settled(n)), (balanced, dataset.balance(n))):
                 sums[0] += amount
                 sums[1] += base
-        batches = dataset.batches()
+        batches = dataset.batches.all()
         batched = [n for b in batches for n in b.invoices]
         batched_totals = sum_totals(dataset.totals(n) for n in batched)
         paid = money(sum(p.amount for p in dataset.payments))
@@ -91,7 +91,7 @@ def expected(dataset: YouniumDataset) -> dict[str, Any]:
                 "rows": len(batches),
                 "posted": sum(b.posted for b in batches),
                 "invoice_count": len(batched),
-                "deleted": dataset.deleted_batch_ids(),
+                "deleted": dataset.batches.deleted_ids(),
             },
             "invoice_batches__invoices": {
                 "rows": len(batched),

@@ -70,7 +70,7 @@ def seed_history(dataset: YouniumDataset, batches: int) -> None:
     unpaid: list[tuple[int, InvoiceBatch]] = []
     for b, (first, last, target) in enumerate(cuts, start=1):
         generated = start_of_day(target + 1) + HOUR
-        batch = dataset.add_batch(dataset.reserve_batch_number(), range(first, last + 1), target, None, generated)
+        batch = dataset.add_batch(dataset.batches.reserve_number(), range(first, last + 1), target, None, generated)
         _log_warnings(dataset, batch, b, generated)
         if b == len(cuts):
             break  # the newest batch is still waiting to be posted

@@ -17,6 +17,7 @@ from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING
 
 from ..kernel.formats import HOUR
+from .batches import BatchStore
 from .seed import InvoiceBatch, Totals
 
 # Each event after the seeded history (advance, a job finishing, a change) happens this long after the previous one.
@@ -27,6 +28,7 @@ class OverlayChanges:
     """Changes to the dataset's per-invoice overlay, deletions included."""
 
     lock: threading.RLock
+    batches: BatchStore
     lines_per_invoice: int
     _now: int
     _status: bytearray
@@ -40,9 +42,6 @@ class OverlayChanges:
     _batch: array[int]
     _invoice_day: dict[int, int]
     _totals: dict[int, Totals]
-    _batches: list[InvoiceBatch]
-    _batch_by_number: dict[int, InvoiceBatch]
-    _batch_by_ref: dict[str, InvoiceBatch]
 
     if TYPE_CHECKING:
 
@@ -54,7 +53,6 @@ class OverlayChanges:
     def _init_removals(self) -> None:
         self._deleted: set[int] = set()  # deleted invoices
         self._removed: dict[int, set[int]] = {}  # invoice -> its removed line numbers
-        self._deleted_batches: list[str] = []  # ids
 
     # -- edits, statuses, time and order -------------------------------------------------------------------
 
@@ -123,9 +121,6 @@ class OverlayChanges:
         gone += [(n, k) for n in self._deleted for k in range(1, self.lines_per_invoice + 1)]
         return sorted(self.line_id(n, k) for n, k in gone)
 
-    def deleted_batch_ids(self) -> list[str]:
-        return sorted(self._deleted_batches)
-
     # -- removing (the rules are younium.edits') -------------------------------------------------------
 
     def drop_invoice(self, n: int) -> None:
@@ -141,11 +136,7 @@ class OverlayChanges:
 
     def drop_batch(self, batch: InvoiceBatch) -> None:
         """Batch `batch` no longer exists: its invoices are outside any batch again, dated as they were."""
-        self._batches.remove(batch)
-        del self._batch_by_number[batch.number]
-        self._batch_by_ref.pop(batch.id, None)
-        self._batch_by_ref.pop(batch.batch_number.lower(), None)
-        self._deleted_batches.append(batch.id)
+        self.batches.drop(batch)
         for n in batch.invoices:
             self._batch[n] = 0
             if batch.invoice_day is not None:

@@ -97,7 +97,7 @@ class YouniumTenant:
         self._lock = threading.RLock()
         self._seq = itertools.count(1)
         self._jobs: list[Job] = []
-        for batch in self.dataset.batches():  # the seeded batches' jobs, long finished
+        for batch in self.dataset.batches.all():  # the seeded batches' jobs, long finished
             self._job("Generated", batch.number, 0.0, False).status = SUCCEEDED
             if batch.posted:
                 self._job("Posted", batch.number, 0.0, False).status = SUCCEEDED
@@ -218,7 +218,7 @@ class YouniumTenant:
         asked, with the batch's id and number, whether the job is to fail."""
         with self._lock:
             self.settle()
-            number = self.dataset.reserve_batch_number()
+            number = self.dataset.batches.reserve_number()
             refs = self.dataset.seeded.batch_identity(number)
             taken, too_small = self._select(target_day, accounts, groups, minimum)
             job = self._job("Generated", number, self.clock() + self.config.younium_job_seconds, fails(refs))
@@ -295,7 +295,7 @@ class YouniumTenant:
                 job.status = SUCCEEDED
                 job.message = f"Invoice batch {batch.batch_number} was generated with {len(batch.invoices)} invoices"
             return
-        batch = dataset.batch(job.batch_id)
+        batch = dataset.batches.find(job.batch_id)
         if job.fails or batch is None:
             job.status = FAILED
             job.message = (

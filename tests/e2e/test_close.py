@@ -187,7 +187,7 @@ def edits(server: SandboxServer) -> Iterator[str]:
     tenant.post_into_closed_period(closed[0])
     ym.revise_batch(first([b.batch_id for b in ym.batches() if not b.is_open], "closed YM batch"))
     yield "a period reopened, a journal posted into a closed period, a YM batch revised"
-    unposted = [b for b in data.batches() if not b.posted and not tenant.posting(b)]
+    unposted = [b for b in data.batches.all() if not b.posted and not tenant.posting(b)]
     tenant.delete_batch(first(unposted, "unposted invoice batch").id)
     yield "an unposted invoice batch deleted"
 

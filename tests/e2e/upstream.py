@@ -144,7 +144,7 @@ def younium_tables(tenant: YouniumTenant) -> list[Wanted]:
     with dataset.lock:
         invoices = [served(records.invoice(n)) for n in dataset.live_invoices()]
         accounts = [served(records.account(a.number)) for a in dataset.accounts.live()]
-        batches = [served(records.batch(b)) for b in dataset.batches()]
+        batches = [served(records.batch(b)) for b in dataset.batches.all()]
         payments = [served(records.payment(p)) for p in dataset.payments]
         journals = [served(gl.journal(dataset, j)) for j in dataset.gl.journals()]
         catalogue = dataset.catalogue

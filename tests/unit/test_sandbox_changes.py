@@ -392,7 +392,7 @@ def test_an_unposted_batch_can_be_deleted_and_its_invoices_are_open_drafts_again
 
 def test_a_batch_being_posted_cannot_be_deleted() -> None:
     younium = make(younium_job_seconds=5)
-    unposted = younium.sandbox.younium.dataset.batches()[-1]
+    unposted = younium.sandbox.younium.dataset.batches.all()[-1]
     assert younium.post(f"/InvoiceBatches/{unposted.id}/Post", {}).status_code == 200
     refused = change(younium, change="delete_batch", batch=unposted.id)
     assert refused.status_code == 400 and "being posted" in refused.json()["error"]

@@ -470,7 +470,7 @@ def test_invoices_listed_with_modified_after_carry_only_their_lines_modified_sin
 def test_a_posted_invoice_listed_again_carries_no_lines() -> None:
     clock = Clock()
     younium = make(clock, younium_job_seconds=1)
-    unposted = younium.sandbox.younium.dataset.batches()[-1]
+    unposted = younium.sandbox.younium.dataset.batches.all()[-1]
     cursor = latest_modified(younium.all("/Invoices"))
     assert younium.post(f"/InvoiceBatches/{unposted.id}/Post", {}).status_code == 200
     clock.now += 1
@@ -484,7 +484,7 @@ def test_a_posted_invoice_listed_again_carries_no_lines() -> None:
 
 
 def test_a_batch_log_of_one_entry_is_answered_as_one_object_and_longer_logs_as_lists(younium: Younium) -> None:
-    batches = younium.sandbox.younium.dataset.batches()
+    batches = younium.sandbox.younium.dataset.batches.all()
     sizes = {b.batch_number: len(b.log) for b in batches}
     assert sorted(sizes.values()) == [0, 1, 2, 3]
     for batch in batches:
@@ -503,7 +503,7 @@ def test_a_batch_log_of_one_entry_is_answered_as_one_object_and_longer_logs_as_l
 
 
 def test_an_invoice_batch_is_found_by_id_and_an_unknown_one_is_404(younium: Younium) -> None:
-    batch = younium.sandbox.younium.dataset.batches()[1]
+    batch = younium.sandbox.younium.dataset.batches.all()[1]
     body = younium.get(f"/InvoiceBatches/{batch.id}").json()
     assert (body["id"], body["batchNumber"], len(body["invoices"])) == (batch.id, "IB-00002", len(batch.invoices))
     assert body["batchGroups"] == sorted(body["batchGroups"]) and body["batchGroups"]
@@ -610,7 +610,7 @@ def test_a_generate_job_with_nothing_to_invoice_fails() -> None:
 def test_posting_a_batch_marks_its_invoices_posted_once() -> None:
     clock = Clock()
     younium = make(clock, younium_job_seconds=2)
-    batch = younium.sandbox.younium.dataset.batches()[-1]
+    batch = younium.sandbox.younium.dataset.batches.all()[-1]
     assert not batch.posted
     job = younium.post(f"/InvoiceBatches/{batch.id}/Post", {"ensureWebhooksAreEnabled": False}).json()
     assert younium.status(job["jobId"], "Posted")["resultStatus"] == "Pending"
@@ -658,7 +658,7 @@ def test_a_post_repeated_with_the_same_idempotency_key_replays_the_first_reply()
     assert second.headers["younium-idempotency-key"] == "key-1"
     assert second.headers["younium-idempotency-durationinhours"] == "48"
     assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", second.headers["younium-idempotency-expires"])
-    assert len(younium.sandbox.younium.dataset.batches()) == 5, "one batch, not two"
+    assert len(younium.sandbox.younium.dataset.batches.all()) == 5, "one batch, not two"
     # The key is unique per endpoint: the same key on the post route is a new request.
     batch_id = first.json()["id"]
     posted = younium.post(f"/InvoiceBatches/{batch_id}/Post", {}, **key)
@@ -753,7 +753,7 @@ def test_the_base_currency_is_one_currency_object_outside_any_envelope(younium: 
 
 
 def test_requests_are_counted_per_younium_route(younium: Younium) -> None:
-    batch = younium.sandbox.younium.dataset.batches()[0]
+    batch = younium.sandbox.younium.dataset.batches.all()[0]
     younium.get("/Invoices")
     younium.get("/Invoices", PageSize=500)  # refused, still counted
     younium.get(f"/Invoices/{younium.sandbox.younium.dataset.invoice_id(1)}")
@@ -828,7 +828,7 @@ def test_a_dropped_generate_reply_still_started_the_job_so_a_retry_with_its_key_
     headers = {"Authorization": f"Bearer {token}", "api-version": "2.1", "younium-idempotency-key": "retry-me"}
     body = {"targetDate": "2030-01-01", "invoiceAllAccounts": True, "invoiceAllBatchGroups": True}
     tenant = server.sandbox.younium
-    batches, jobs = len(tenant.dataset.batches()), len(tenant.jobs())
+    batches, jobs = len(tenant.dataset.batches.all()), len(tenant.jobs())
     server.sandbox.faults.add(kind="drop", route="younium.generate")
     with pytest.raises(httpx.RemoteProtocolError):
         httpx.post(f"{server.younium_base_url}/InvoiceBatches", json=body, headers=headers)
@@ -837,7 +837,7 @@ def test_a_dropped_generate_reply_still_started_the_job_so_a_retry_with_its_key_
     assert len(tenant.jobs()) == jobs + 1, "the dropped request started the job; the retry only replayed it"
     time.sleep(server.sandbox.config.younium_job_seconds)
     tenant.settle()
-    assert len(tenant.dataset.batches()) == batches + 1
+    assert len(tenant.dataset.batches.all()) == batches + 1
 
 
 def test_the_fault_grammar_knows_job_failures() -> None:
@@ -865,7 +865,7 @@ def test_twenty_thousand_invoices_answer_a_deep_page_and_their_expectations() ->
 
 def test_a_dataset_of_one_line_per_invoice_and_no_seeded_batches_works() -> None:
     dataset = YouniumDataset(invoices=30, lines_per_invoice=1, batches=0)
-    assert dataset.batches() == [] and expected(dataset)["invoice_lines"]["rows"] == 30
+    assert dataset.batches.all() == [] and expected(dataset)["invoice_lines"]["rows"] == 30
     advanced = advance(dataset, modified_invoices=3)
     assert len(advanced.modified_line_ids) == 3
     assert dumps(YouniumRecords(dataset).invoice(1))
