@@ -275,7 +275,7 @@ class YouniumApi:
         return self._listed(request, "accounts", found, self.tenant.records.account)
 
     async def payments(self, request: Request) -> Response:
-        return self._listed(request, "payments", self.tenant.dataset.payments_in, self.tenant.records.payment)
+        return self._listed(request, "payments", self.tenant.dataset.payments.payments_in, self.tenant.records.payment)
 
     async def products(self, request: Request) -> Response:
         return self._listed(request, "products", self.tenant.dataset.catalogue.products_in, self._product)

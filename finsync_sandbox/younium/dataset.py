@@ -46,6 +46,7 @@ from .gl import GeneralLedger
 from .history import seed_history
 from .ledger import InvoiceLedger
 from .overlay import EVENT_STEP, OverlayChanges
+from .payments import PaymentStore
 from .seed import (
     CANCELLED,
     DRAFT,
@@ -59,7 +60,6 @@ from .seed import (
     Account,
     InvoiceBatch,
     Line,
-    Payment,
     Segment,
     Totals,
     YouniumSeed,
@@ -107,18 +107,18 @@ class YouniumDataset(InvoiceLedger, OverlayChanges):
         self._credited: dict[int, int] = {}  # credit note -> the invoice it credits
         self._credit_note: dict[int, int] = {}  # invoice -> its credit note
         self._typed_invoice: set[int] = set()  # credit notes an order change generated: invoiceType Invoice
-        self._paid: dict[int, Payment] = {}  # invoice -> the payment that settled it (in full or in part)
         self._add_invoices(invoices)
         self.batches = BatchStore(self.seeded, self.lock)
-        self.payments: list[Payment] = []
+        self.payments = PaymentStore(self.seeded, self.lock)
         self.gl = GeneralLedger(self.seeded)  # the journals postings write (younium.gl)
         self.catalogue = Catalogue(
             self.seeded, catalogue_size(accounts), self.lock
         )  # GET /Products (younium.catalogue)
         seed_history(self, batches)
         self.gl.seal()
+        self.payments.seal()
         self._order = sorted(range(1, self.invoices_count + 1), key=self._order_key)
-        latest = max([FIRST_CREATED, *self._modified[1:], *(p.paid for p in self.payments)])
+        latest = max([FIRST_CREATED, *self._modified[1:], self.payments.last_paid()])
         self._now = latest - latest % HOUR + HOUR
         self.advances = 0  # how many times `advance` or a `modify` fault changed the tenant (see younium.changes)
 
@@ -255,12 +255,7 @@ class YouniumDataset(InvoiceLedger, OverlayChanges):
         a generate job may take and a test may delete."""
         return self._status[n] == DRAFT and not self._batch[n] and n not in self._reserved and n not in self._deleted
 
-    # -- invoice batches and payments ------------------------------------------------------------------
-
-    def payments_in(self, window: Window) -> list[Payment]:
-        """Payments have no modified time of their own; the window applies to when they were made."""
-        with self.lock:
-            return [p for p in self.payments if window.contains(p.paid)]
+    # -- invoice batches -------------------------------------------------------------------------------
 
     def add_batch(
         self, number: int, invoices: Iterable[int], target_day: int, invoice_day: int | None, at: int

@@ -102,7 +102,7 @@ def set_status(dataset: YouniumDataset, invoice_id: str, status: str) -> dict[st
             raise ValueError(f"invoice {number} is {dataset.invoice_status(n)}: only a Posted invoice can be cancelled")
         if dataset.credited(n) is not None or dataset.credit_note(n) is not None:
             raise ValueError(f"invoice {number} is a credit note or credited by one: it cannot be cancelled")
-        if dataset.payment_of(n) is not None:
+        if dataset.payments.for_invoice(n) is not None:
             raise ValueError(f"invoice {number} was partly paid: it cannot be cancelled")
     else:
         raise ValueError(f"status {status!r}: a draft can be set Posted, a posted invoice Cancelled")

@@ -44,7 +44,7 @@ def expected_ids(dataset: YouniumDataset) -> dict[str, list[str]]:
             "invoices": sorted(dataset.invoice_id(n) for n in invoices),
             "invoice_lines": sorted(dataset.line_id(n, k) for n in invoices for k in dataset.line_numbers(n)),
             "invoice_batches": sorted(b.id for b in dataset.batches.all()),
-            "payments": sorted(p.id for p in dataset.payments),
+            "payments": sorted(p.id for p in dataset.payments.all()),
             "products": sorted(p.id for p in dataset.catalogue.live()),
         }
 
@@ -58,13 +58,13 @@ def expected(dataset: YouniumDataset) -> dict[str, Any]:
         totals = sum_totals(dataset.totals(n) for n in invoices)
         settled, balanced = [0, 0], [0, 0]
         for n in invoices:
-            for sums, (amount, base) in ((settled, dataset.settled(n)), (balanced, dataset.balance(n))):
+            for sums, (amount, base) in ((settled, dataset.payments.settled(n)), (balanced, dataset.balance(n))):
                 sums[0] += amount
                 sums[1] += base
         batches = dataset.batches.all()
         batched = [n for b in batches for n in b.invoices]
         batched_totals = sum_totals(dataset.totals(n) for n in batched)
-        paid = money(sum(p.amount for p in dataset.payments))
+        paid = money(sum(p.amount for p in dataset.payments.all()))
         statuses = [dataset.status_code(n) for n in invoices]
         types = [dataset.invoice_type(n) for n in invoices]
         return {

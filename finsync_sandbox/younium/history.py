@@ -83,7 +83,6 @@ def seed_history(dataset: YouniumDataset, batches: int) -> None:
             else:
                 unpaid.append((n, batch))
     _tell_stories(dataset, unpaid, posted)
-    dataset.payments.sort(key=lambda p: (p.paid, p.id))
 
 
 def _log_warnings(dataset: YouniumDataset, batch: InvoiceBatch, b: int, generated: int) -> None:

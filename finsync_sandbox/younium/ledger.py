@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 
 from ..kernel.formats import day_of
 from .gl import GeneralLedger
+from .payments import PaymentStore
 from .seed import (
     CANCELLED,
     POSTED,
@@ -31,7 +32,7 @@ class InvoiceLedger:
     """Payments, credit notes and balances, over the dataset's per-invoice overlay."""
 
     seeded: YouniumSeed
-    payments: list[Payment]
+    payments: PaymentStore
     gl: GeneralLedger
     _status: bytearray
     _now: int
@@ -41,7 +42,6 @@ class InvoiceLedger:
     _credited: dict[int, int]  # credit note -> the invoice it credits
     _credit_note: dict[int, int]  # invoice -> its credit note
     _typed_invoice: set[int]  # credit notes an order change generated: invoiceType Invoice
-    _paid: dict[int, Payment]  # invoice -> the payment that settled it (in full or in part)
 
     if TYPE_CHECKING:
 
@@ -85,21 +85,12 @@ class InvoiceLedger:
         """The due date (ordinal): the invoice date plus the account's payment terms."""
         return self.invoice_day(n) + self.invoice_account(n).term.days
 
-    def payment_of(self, n: int) -> Payment | None:
-        """The payment that settled invoice `n`, in full or in part."""
-        return self._paid.get(n)
-
-    def settled(self, n: int) -> tuple[int, int]:
-        """(settledAmount, settledBaseAmount) in cents: what payments settled."""
-        payment = self._paid.get(n)
-        return (payment.amount, payment.amount_base) if payment else (0, 0)
-
     def balance(self, n: int) -> tuple[int, int]:
         """(balancedAmount, balancedBaseAmount) in cents: what is still owed (negative for a credit the
         customer holds); nothing for a cancelled invoice."""
         if self._status[n] == CANCELLED:
             return 0, 0
-        totals, (settled, settled_base) = self.totals(n), self.settled(n)
+        totals, (settled, settled_base) = self.totals(n), self.payments.settled(n)
         return totals.total - settled, totals.total_base - settled_base
 
     def days_past_due(self, n: int) -> int:
@@ -120,9 +111,7 @@ class InvoiceLedger:
         else:
             amount_base = to_base(amount, RATES_E4[self.invoice_account(n).currency])
             self.set_modified(n, at)
-        payment = Payment(len(self.payments) + 1, self.seeded.uuid(b"payment", n), n, at, batch, amount, amount_base)
-        self.payments.append(payment)
-        self._paid[n] = payment
+        payment = self.payments.add(n, at, batch, amount, amount_base)
         self.gl.add_payment(payment)
         return payment
 

@@ -152,7 +152,7 @@ class YouniumRecords:
         created_at = dataset.created(n)
         created = format_instant(created_at)
         batch = dataset.invoice_batch(n)
-        payment = dataset.payment_of(n)
+        payment = dataset.payments.for_invoice(n)
         payment_day = format_day(day_of(payment.paid)) if payment else None
         reference, address, term = self._parts(account)
         service_day = day_of(dataset.created(source))
@@ -204,7 +204,7 @@ class YouniumRecords:
 
     def _amounts(self, n: int, totals: Totals) -> dict[str, Any]:
         """Invoice `n`'s money members: its totals, what is settled and what is left, both currencies."""
-        settled, settled_base = self.dataset.settled(n)
+        settled, settled_base = self.dataset.payments.settled(n)
         balance, balance_base = self.dataset.balance(n)
         return {
             "subtotal": money(totals.subtotal),
@@ -390,7 +390,7 @@ class YouniumRecords:
                         "subtotal": money(totals.subtotal),
                         "tax": money(totals.tax),
                         "totalAmount": money(totals.total),
-                        "settledAmount": money(dataset.settled(n)[0]),
+                        "settledAmount": money(dataset.payments.settled(n)[0]),
                     },
                     "writeOffs": _EMPTY_LIST,
                 }
