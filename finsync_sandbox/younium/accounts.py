@@ -78,7 +78,7 @@ class AccountStore:
     def deleted_ids(self) -> list[str]:
         return sorted(self._accounts[a - 1].id for a in self._deleted)
 
-    # -- changes (their rules and times are younium.changes' and younium.edits') ---------------------------
+    # -- changes (their rules and times are younium.changes' and younium.edits') -----------------------
 
     def add(self, count: int, start: int, spacing: int) -> list[Account]:
         """`count` new accounts, created from `start`, `spacing` apart."""

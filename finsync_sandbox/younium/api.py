@@ -203,7 +203,7 @@ class YouniumApi:
         self.enter(request)
         dataset = self.tenant.dataset
         with dataset.lock:
-            n = dataset.find_invoice(request.path_params["invoice"])
+            n = dataset.invoices.find(request.path_params["invoice"])
             if n is None:
                 raise Reject(self.not_found())
             return answer(n)

@@ -4,7 +4,7 @@ A batch is numbered when the job that makes it starts (its id and batch number a
 `reserve_number`), and created when the job finishes. It changes when it is posted, and may be deleted
 while it is not (`younium.edits`); a deleted batch leaves every list and lookup, its id remembered so
 expectations can name it. Taking invoices into a batch, posting them and giving them back change the
-invoices too, so the dataset takes those steps; this store keeps the batches themselves.
+invoices too, so those steps are `younium.billing`'s; this store keeps the batches themselves.
 """
 
 from __future__ import annotations
@@ -48,7 +48,7 @@ class BatchStore:
     def deleted_ids(self) -> list[str]:
         return sorted(self._deleted)
 
-    # -- changes (the dataset makes them, with the invoices' side) ------------------------------------
+    # -- changes (younium.billing makes them, with the invoices' side) ---------------------------------
 
     def reserve_number(self) -> int:
         """The number of the next batch a job will create: known (with its id) when the job starts."""

@@ -43,7 +43,7 @@ created now: an incremental reader sees it) and closes it again (closedDate now)
 period's state as it is when read: a period opened or closed does not change any journal's `modified`
 (the facts' trap 5).
 
-Everything here is computed from the seed and the overlay (invoice lines and totals, which posting freezes),
+Everything here is computed from the seed and the stores (invoice lines and totals, which posting freezes),
 so equal seeds and equal changes give equal journals. The list routes take the Younium list faults
 (`nothing_found`; `modify`, which changes invoices, not journals).
 """
@@ -52,7 +52,7 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from typing import TYPE_CHECKING, Any, NamedTuple
@@ -62,7 +62,8 @@ from .seed import BASE_CURRENCY, PRODUCTS, RATES_E4, Payment, YouniumSeed, invoi
 from .window import Window
 
 if TYPE_CHECKING:
-    from .dataset import YouniumDataset
+    from .invoices import InvoiceStore
+    from .lines import LineStore
 
 RECEIVABLES, BANK, BANK_FEES, ROUNDING = "1510", "1930", "6570", "3740"
 VAT_ACCOUNTS = {25: "2611", 12: "2621", 6: "2631"}
@@ -161,8 +162,9 @@ def period_name(month: int) -> str:
 
 
 class GeneralLedger:
-    """The journals and the periods' state. The dataset records postings here as they happen (under its
-    lock); `seal` numbers the seeded history's journals once it is told."""
+    """The journals and the periods' state. The billing steps record postings here as they happen
+    (`younium.billing`, under the dataset's lock); `seal` numbers the seeded history's journals once it is
+    told."""
 
     def __init__(self, seeded: YouniumSeed) -> None:
         self.seeded = seeded
@@ -275,7 +277,7 @@ class GeneralLedger:
         return self._add((CORRECTION, self.corrections), "Invoice", description, voucher)
 
 
-def voucher_lines(dataset: YouniumDataset, voucher: Voucher) -> list[GLLine]:
+def voucher_lines(invoices: InvoiceStore, lines: LineStore, voucher: Voucher) -> list[GLLine]:
     """The transaction lines of a voucher, computed from the invoice (or payment) it posts."""
     if voucher.kind == CORRECTION:
         source, target = CORRECTION_ACCOUNTS
@@ -285,7 +287,7 @@ def voucher_lines(dataset: YouniumDataset, voucher: Voucher) -> list[GLLine]:
             GLLine(target, description, -voucher.amount, -voucher.amount, BASE_CURRENCY, RATES_E4[BASE_CURRENCY]),
         ]
     n = voucher.invoice
-    currency = dataset.invoice_account(n).currency
+    currency = invoices.account(n).currency
     rate = RATES_E4[currency]
     number = invoice_number(n)
     payment = voucher.payment
@@ -296,11 +298,11 @@ def voucher_lines(dataset: YouniumDataset, voucher: Voucher) -> list[GLLine]:
             GLLine(RECEIVABLES, text, -payment.amount_base, -payment.amount, currency, rate),
         ]
     sign = 1 if voucher.kind == POST else -1
-    lines = dataset.lines(n)
-    totals = dataset.totals(n, lines)
+    invoice_lines = lines.of(n)
+    totals = lines.totals(n, invoice_lines)
     out = [GLLine(RECEIVABLES, f"Invoice {number}", sign * totals.total_base, sign * totals.total, currency, rate)]
     vat: dict[int, list[int]] = defaultdict(lambda: [0, 0])
-    for line in lines:
+    for line in invoice_lines:
         amounts = line.amounts
         code = line.product.recognized["code"]
         out.append(
@@ -318,9 +320,3 @@ def voucher_lines(dataset: YouniumDataset, voucher: Voucher) -> list[GLLine]:
     if rest_base or rest_sales:
         out.append(GLLine(ROUNDING, "Öresavrundning", -rest_base, -rest_sales, currency, rate))
     return out
-
-
-def all_lines(dataset: YouniumDataset) -> Iterator[tuple[Journal, Voucher, list[GLLine]]]:
-    for journal in dataset.gl.journals():
-        for voucher in journal.vouchers:
-            yield journal, voucher, voucher_lines(dataset, voucher)

@@ -2,7 +2,7 @@
 
 Payments are made by the seeded history (`younium.history`), each with one settlement of one invoice,
 grouped into payment batches by the invoice batch of the invoice they pay. What an invoice still owes
-is its total less what its payment settled: that spans the invoices too, so it is `younium.dataset`'s.
+is its total less what its payment settled: that spans the invoices too, so it is `younium.billing`'s.
 """
 
 from __future__ import annotations
@@ -47,7 +47,7 @@ class PaymentStore:
         """When the latest payment was made (0: none was)."""
         return max((p.paid for p in self._payments), default=0)
 
-    # -- changes (the dataset makes them, with the invoice's side) -------------------------------------
+    # -- changes (younium.billing makes them, with the invoice's side) ---------------------------------
 
     def add(self, n: int, at: int, batch: int, amount: int, amount_base: int) -> Payment:
         """A payment of `amount` cents (`amount_base` in the base currency) of invoice `n`, of invoice batch

@@ -2,7 +2,7 @@
 
 Everything here is fixed once drawn: an account's name, form and terms, an invoice's id, account and
 creation time, a line's product, quantity and price. What changes later (statuses, batches, edited
-quantities, `modified` times) is the dataset's overlay on top of these (`younium.dataset`). Money is in
+quantities, `modified` times) the dataset's stores keep on top of these (`younium.dataset`). Money is in
 whole cents: a line's subtotal is quantity x price, its tax the subtotal times the VAT rate rounded
 half-even, converted to the base currency (SEK) at a fixed rate, rounded half-even too.
 """
@@ -29,7 +29,7 @@ ACCOUNT_SPACING = 3 * HOUR + 17 * MINUTE
 FIRST_INVOICE_NUMBER = 100_001
 FIRST_ACCOUNT_NUMBER = 10_001
 BASE_CURRENCY = "SEK"
-# An invoice's status (the overlay keeps the code) and the API's names for them.
+# An invoice's status (the invoice store keeps the code) and the API's names for them.
 DRAFT, POSTED, SETTLED, CANCELLED = 0, 1, 2, 3
 STATUS_NAMES = ("Draft", "Posted", "Settled", "Cancelled")
 INVOICE_TYPES = ("Invoice", "Credit", "OnAccount")

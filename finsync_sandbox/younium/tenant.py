@@ -224,7 +224,7 @@ class YouniumTenant:
             job = self._job("Generated", number, self.clock() + self.config.younium_job_seconds, fails(refs))
             job.invoices, job.too_small = tuple(taken), tuple(too_small)
             job.target_day, job.invoice_day, job.minimum = target_day, invoice_day, minimum
-            self.dataset.reserve(taken)
+            self.dataset.invoices.reserve(taken)
             return job
 
     def _select(
@@ -232,19 +232,19 @@ class YouniumTenant:
     ) -> tuple[list[int], list[int]]:
         """The draft invoices outside any batch that a generate job with these settings takes, and those it
         leaves out for being below the minimum amount: (taken, too small), in invoice order."""
-        dataset = self.dataset
+        invoices, lines = self.dataset.invoices, self.dataset.lines
         taken: list[int] = []
         too_small: list[int] = []
-        with dataset.lock:
-            for n in range(1, dataset.invoices_count + 1):
-                if not dataset.is_open_draft(n) or dataset.invoice_day(n) > target_day:
+        with self.dataset.lock:
+            for n in invoices.numbers():
+                if not invoices.is_open_draft(n) or invoices.invoice_day(n) > target_day:
                     continue
-                account = dataset.invoice_account(n)
+                account = invoices.account(n)
                 if accounts is not None and account.number not in accounts:
                     continue
                 if groups is not None and account.group.id not in groups:
                     continue
-                if minimum is not None and money(dataset.totals(n).total) < minimum:
+                if minimum is not None and money(lines.totals(n).total) < minimum:
                     too_small.append(n)
                 else:
                     taken.append(n)
@@ -278,7 +278,7 @@ class YouniumTenant:
         dataset = self.dataset
         if job.kind == "Generated":
             if job.fails:
-                dataset.release(job.invoices)
+                dataset.invoices.release(job.invoices)
                 job.status = FAILED
                 job.message = (
                     f"An unexpected error occurred while generating invoice batch {job.batch_ref}; "
@@ -307,8 +307,8 @@ class YouniumTenant:
             job.message = f"Invoice batch {batch.batch_number} is already posted"
         else:
             with dataset.lock:
-                dataset.post_batch(batch, dataset.tick())
-                dataset.reorder(batch.invoices)
+                dataset.billing.post_batch(batch, dataset.tick())
+                dataset.invoices.reorder(batch.invoices)
             job.status = SUCCEEDED
             job.message = f"Invoice batch {batch.batch_number} was posted: {len(batch.invoices)} invoices"
 
@@ -317,14 +317,14 @@ class YouniumTenant:
         dataset = self.dataset
         with dataset.lock:
             at = dataset.tick()
-            dataset.release(job.invoices)
-            batch = dataset.add_batch(job.batch_number, job.invoices, job.target_day, job.invoice_day, at)
+            dataset.invoices.release(job.invoices)
+            batch = dataset.billing.add_batch(job.batch_number, job.invoices, job.target_day, job.invoice_day, at)
             for n in job.too_small:
-                total = money(dataset.totals(n).total)
+                total = money(dataset.lines.totals(n).total)
                 message = (
                     f"Invoice {invoice_number(n)} was not included: its total {total} "
-                    f"{dataset.invoice_account(n).currency} is below the minimum invoice amount {job.minimum}"
+                    f"{dataset.invoices.account(n).currency} is below the minimum invoice amount {job.minimum}"
                 )
-                batch.log.append(LogEntry(dataset.invoice_id(n), "Invoice", invoice_number(n), message, at))
-            dataset.reorder(job.invoices)
+                batch.log.append(LogEntry(dataset.invoices.id(n), "Invoice", invoice_number(n), message, at))
+            dataset.invoices.reorder(job.invoices)
             return batch

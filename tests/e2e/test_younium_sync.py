@@ -33,7 +33,7 @@ def test_a_first_sync_loads_exactly_the_sandbox_data(younium_sandbox: SandboxSer
     report = sync("younium", warehouse, settings=younium_settings(younium_sandbox))
 
     assert_younium_matches_sandbox(warehouse, younium_sandbox)
-    assert report.table_rows["invoice_lines"] == younium_sandbox.sandbox.younium.dataset.invoices_count * 5
+    assert report.table_rows["invoice_lines"] == len(younium_sandbox.sandbox.younium.dataset.invoices) * 5
     types = column_types(warehouse, "younium.invoices")
     assert types["total_amount"] == "DECIMAL(19,4)" and types["modified"] == "TIMESTAMP WITH TIME ZONE"
     logs = dict(query(warehouse, "SELECT invoice_batch_id, count(*) FROM younium.invoice_batch_log GROUP BY 1"))
@@ -82,7 +82,8 @@ def test_generate_then_post_a_batch_through_the_cli_and_sync_it_into_the_warehou
     younium_sandbox: SandboxServer, warehouse: Warehouse, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     dataset = younium_sandbox.sandbox.younium.dataset
-    drafts = [dataset.invoice_id(n) for n in range(1, dataset.invoices_count + 1) if dataset.is_open_draft(n)]
+    invoices = dataset.invoices
+    drafts = [invoices.id(n) for n in invoices.numbers() if invoices.is_open_draft(n)]
     sync("younium", warehouse, settings=younium_settings(younium_sandbox))
     target = ("--poll-interval", "0.02", "--sync", "--duckdb-path", str(warehouse.duckdb_path))
 
@@ -92,7 +93,7 @@ def test_generate_then_post_a_batch_through_the_cli_and_sync_it_into_the_warehou
     batch = dataset.batches.all()[-1]
     assert f"Invoice batch {batch.batch_number} ({batch.id}) generated" in generated.output
     assert "invoice_batches" in generated.stdout, "the sync printed what it loaded"
-    assert sorted(dataset.invoice_id(n) for n in batch.invoices) == sorted(drafts)
+    assert sorted(invoices.id(n) for n in batch.invoices) == sorted(drafts)
     listed = query(
         warehouse, f"SELECT i.status, count(*) FROM younium.invoices i WHERE invoice_batch_id = '{batch.id}' GROUP BY 1"
     )

@@ -142,7 +142,7 @@ def younium_tables(tenant: YouniumTenant) -> list[Wanted]:
     tenant.settle()
     dataset, records = tenant.dataset, tenant.records
     with dataset.lock:
-        invoices = [served(records.invoice(n)) for n in dataset.live_invoices()]
+        invoices = [served(records.invoice(n)) for n in dataset.invoices.live()]
         accounts = [served(records.account(a.number)) for a in dataset.accounts.live()]
         batches = [served(records.batch(b)) for b in dataset.batches.all()]
         payments = [served(records.payment(p)) for p in dataset.payments.all()]

@@ -235,7 +235,7 @@ def test_a_posted_batch_is_journaled_when_its_post_job_finishes() -> None:
     journals = younium.all("/Journals", ModifiedAfter=before)
     assert [j["description"] for j in journals] == [f"Invoice batch {batch.batch_number}"]
     ids = [v["invoiceId"] for v in journals[0]["vouchers"]]
-    assert ids == sorted(ids, key=lambda i: younium.sandbox.younium.dataset.find_invoice(i) or 0)
+    assert ids == sorted(ids, key=lambda i: younium.sandbox.younium.dataset.invoices.find(i) or 0)
     assert len(ids) == len(batch.invoices)
 
 

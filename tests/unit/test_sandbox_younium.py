@@ -123,7 +123,7 @@ def latest_modified(rows: list[dict[str, Any]]) -> str:
 
 def credit_notes(younium: Younium) -> int:
     """How many credit notes the seeded history added to the seeded invoices (numbered after them)."""
-    return len(younium.sandbox.younium.dataset.credit_notes())
+    return len(younium.sandbox.younium.dataset.invoices.credit_notes())
 
 
 # -- the dataset --------------------------------------------------------------------------------------------
@@ -393,7 +393,7 @@ def test_a_page_size_above_100_or_a_page_number_below_1_is_a_400(younium: Youniu
 def test_the_envelope_links_drop_modified_after(younium: Younium) -> None:
     since = "2024-06-01T00:00:00Z"
     body = younium.page("/Invoices", ModifiedAfter=since, PageSize=40, PageNumber=2)
-    total = len(younium.sandbox.younium.dataset.invoices_in(Window(after=parse_moment(since))))
+    total = len(younium.sandbox.younium.dataset.invoices.invoices_in(Window(after=parse_moment(since))))
     assert {k: body[k] for k in ("pageNumber", "pageSize", "totalCount", "totalPages")} == {
         "pageNumber": 2,
         "pageSize": 40,
@@ -478,7 +478,7 @@ def test_a_posted_invoice_listed_again_carries_no_lines() -> None:
     posted = younium.all("/Invoices", ModifiedAfter=cursor)
 
     assert sorted(i["id"] for i in posted) == sorted(
-        younium.sandbox.younium.dataset.invoice_id(n) for n in unposted.invoices
+        younium.sandbox.younium.dataset.invoices.id(n) for n in unposted.invoices
     )
     assert all(i["status"] == "Posted" and i["invoiceLines"] == [] for i in posted), "posting changed no line"
 
@@ -517,7 +517,7 @@ def test_a_generate_job_is_pending_then_succeeds_with_a_batch_of_the_unbatched_d
     clock = Clock()
     younium = make(clock, younium_job_seconds=5)
     dataset = younium.sandbox.younium.dataset
-    drafts = [n for n in range(1, 601) if dataset.invoice_batch(n) is None]
+    drafts = [n for n in range(1, 601) if dataset.billing.batch_of(n) is None]
     before = latest_modified(younium.all("/Invoices"))
 
     started = younium.generate(invoiceDate="2030-02-01")
@@ -533,7 +533,7 @@ def test_a_generate_job_is_pending_then_succeeds_with_a_batch_of_the_unbatched_d
     assert done["resultStatus"] == "Succeeded"
     assert done["resultBody"]["batchId"] == job["id"] and "generated" in done["statusMessage"]
     batch = younium.get(f"/InvoiceBatches/{job['id']}").json()
-    assert sorted(i["id"] for i in batch["invoices"]) == sorted(dataset.invoice_id(n) for n in drafts)
+    assert sorted(i["id"] for i in batch["invoices"]) == sorted(dataset.invoices.id(n) for n in drafts)
     assert batch["invoiceDate"] == "2030-02-01T00:00:00"
     changed = younium.all("/Invoices", ModifiedAfter=before)
     assert {i["id"] for i in changed} == {i["id"] for i in batch["invoices"]}
@@ -558,9 +558,10 @@ def test_job_status_accepts_the_job_id_batch_id_or_batch_number() -> None:
 def test_generate_takes_only_the_named_accounts_groups_and_dates_and_logs_invoices_below_the_minimum() -> None:
     younium = make(younium_job_seconds=0)
     dataset = younium.sandbox.younium.dataset
-    drafts = [n for n in range(1, 601) if dataset.invoice_batch(n) is None]
-    account = dataset.invoice_account(drafts[-1])
-    target = dataset.invoice_day(drafts[-1]) - 1
+    invoices = dataset.invoices
+    drafts = [n for n in range(1, 601) if dataset.billing.batch_of(n) is None]
+    account = invoices.account(drafts[-1])
+    target = invoices.invoice_day(drafts[-1]) - 1
     from datetime import date
 
     job = younium.generate(
@@ -570,12 +571,10 @@ def test_generate_takes_only_the_named_accounts_groups_and_dates_and_logs_invoic
         minimumInvoiceAmount=2500,
     ).json()
     batch = younium.get(f"/InvoiceBatches/{job['id']}").json()
-    expected = [n for n in drafts if dataset.invoice_account(n) == account and dataset.invoice_day(n) <= target]
-    small = [n for n in expected if dataset.totals(n).total < 250_000]
-    assert sorted(i["id"] for i in batch["invoices"]) == sorted(
-        dataset.invoice_id(n) for n in expected if n not in small
-    )
-    assert [e["entityId"] for e in batch["batchLog"]] == [dataset.invoice_id(n) for n in small]
+    expected = [n for n in drafts if invoices.account(n) == account and invoices.invoice_day(n) <= target]
+    small = [n for n in expected if dataset.lines.totals(n).total < 250_000]
+    assert sorted(i["id"] for i in batch["invoices"]) == sorted(invoices.id(n) for n in expected if n not in small)
+    assert [e["entityId"] for e in batch["batchLog"]] == [invoices.id(n) for n in small]
     assert all("below the minimum invoice amount 2500" in e["errorMessage"] for e in batch["batchLog"])
 
     group = dataset.batch_groups[0]
@@ -756,9 +755,9 @@ def test_requests_are_counted_per_younium_route(younium: Younium) -> None:
     batch = younium.sandbox.younium.dataset.batches.all()[0]
     younium.get("/Invoices")
     younium.get("/Invoices", PageSize=500)  # refused, still counted
-    younium.get(f"/Invoices/{younium.sandbox.younium.dataset.invoice_id(1)}")
+    younium.get(f"/Invoices/{younium.sandbox.younium.dataset.invoices.id(1)}")
     younium.get("/Invoices/00000000-0000-4000-8000-000000000000")  # unknown: a 404, still counted
-    younium.get(f"/Invoices/{younium.sandbox.younium.dataset.invoice_id(1)}/RelatedInvoices")  # none: a 400
+    younium.get(f"/Invoices/{younium.sandbox.younium.dataset.invoices.id(1)}/RelatedInvoices")  # none: a 400
     younium.get("/Accounts")
     younium.get("/Payments")
     younium.get("/Products")
@@ -889,7 +888,7 @@ def test_the_server_exposes_younium_settings(server: SandboxServer) -> None:
         params={"PageSize": 5},
         headers={"Authorization": f"Bearer {token}", "api-version": "2.1", "legal-entity": "Sandbox AB"},
     )
-    assert reply.json()["totalCount"] == 300 + len(server.sandbox.younium.dataset.credit_notes())
+    assert reply.json()["totalCount"] == 300 + len(server.sandbox.younium.dataset.invoices.credit_notes())
 
 
 def test_serve_prints_and_writes_both_sources_settings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
