@@ -99,8 +99,8 @@ class YouniumApi:
         self.scope = RequestScope(sandbox)
         self.replies = Replies()
         self.not_found, self.validation = self.replies.not_found, self.replies.validation
-        self.jobs = JobRoutes(self)
-        self.tokens = TokenRoutes(self)
+        self.jobs = JobRoutes(sandbox, self.scope, self.replies, self.enter, self.batch_of)
+        self.tokens = TokenRoutes(sandbox, self.scope)
 
     @property
     def tenant(self) -> YouniumTenant:
