@@ -55,7 +55,7 @@ class InvoiceStore:
         self._segments = [Segment(1, FIRST_CREATED, self._spacing, len(accounts))]
         # What every invoice has, indexed by number (0 unused).
         self._ids: list[str] = [""]
-        self._accounts = array("l", [0])  # account numbers
+        self._account = array("l", [0])  # account numbers
         self._created = array("q", [0])
         self._modified = array("q", [0])
         self._status = bytearray(1)
@@ -68,7 +68,7 @@ class InvoiceStore:
         self._reserved: set[int] = set()  # taken by a generate job that has not finished
         self._deleted: set[int] = set()
         self._by_id: dict[str, int] = {}  # live invoices only
-        self._order: list[int] = []  # every live number, in (modified, id) order once sealed
+        self._order: list[int] = []  # live numbers in (modified, id) order, once `seal`ed
         self._draw(count)
 
     def _draw(self, count: int) -> None:
@@ -82,12 +82,12 @@ class InvoiceStore:
         n = len(self._ids)
         self._ids.append(invoice_id)
         self._by_id[invoice_id] = n
-        self._accounts.append(account)
+        self._account.append(account)
         self._created.append(created)
         self._modified.append(created)
         self._status.append(status)
         self._batch.append(0)
-        self._order.append(n)  # created last, so modified last: the end of the order
+        self._order.append(n)  # modified last, so last in the order (`seal` sorts the seeded history's)
         return n
 
     # -- what an invoice is ----------------------------------------------------------------------------
@@ -108,7 +108,7 @@ class InvoiceStore:
         return self._by_id.get(invoice_id.strip().lower())
 
     def account(self, n: int) -> Account:
-        return self.accounts.numbered(self._accounts[n])
+        return self.accounts.numbered(self._account[n])
 
     def created(self, n: int) -> int:
         return self._created[n]
@@ -222,8 +222,8 @@ class InvoiceStore:
 
     def of_account(self, a: int) -> list[int]:
         """The numbers of account `a`'s invoices (credit notes included), in number order."""
-        accounts = self._accounts
-        return [n for n in self.numbers() if accounts[n] == a and n not in self._deleted]
+        account = self._account
+        return [n for n in self.numbers() if account[n] == a and n not in self._deleted]
 
     def deleted(self) -> list[int]:
         """The numbers of the deleted invoices, in number order."""
@@ -271,7 +271,7 @@ class InvoiceStore:
     def add_credit_note(self, original: int, at: int, invoice_day: int, typed_invoice: bool) -> int:
         """A posted credit note of invoice `original` (of its account), created at `at` and dated
         `invoice_day`; an order change's (`typed_invoice`) carries invoiceType Invoice. Its number."""
-        n = self._append(self.seeded.invoice_id(len(self._ids)), self._accounts[original], at, POSTED)
+        n = self._append(self.seeded.invoice_id(len(self._ids)), self._account[original], at, POSTED)
         self._invoice_day[n] = invoice_day
         self._credited[n], self._credit_note[original] = original, n
         if typed_invoice:
