@@ -310,8 +310,8 @@ def change_upstream(rng: random.Random, server: SandboxServer) -> bool:
         tenant = server.sandbox.younium
         drafts = sum(
             1
-            for n in range(1, tenant.dataset.invoices_count + 1)
-            if tenant.dataset.invoice_status(n) == "Draft" and tenant.dataset.invoice_batch(n) is None
+            for n in tenant.dataset.invoices.numbers()
+            if tenant.dataset.invoices.status_name(n) == "Draft" and tenant.dataset.billing.batch_of(n) is None
         )
         tenant.advance(
             new_invoices=rng.randrange(0, 30),

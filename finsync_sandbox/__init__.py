@@ -52,7 +52,7 @@ _HOMES = {
     "Sandbox": "sandbox",
     "SandboxConfig": "kernel.config",
     "SandboxServer": "server",
-    "Window": "younium.dataset",
+    "Window": "younium.window",
     "YMDataset": "ym.dataset",
     "YouniumDataset": "younium.dataset",
     "YouniumTenant": "younium.tenant",

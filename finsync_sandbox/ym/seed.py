@@ -180,14 +180,15 @@ def invoice_fields(invoice_no: int, c: bytes, first_entered: int) -> dict[str, A
     """The fields every item of invoice `invoice_no` (digest `c`, first entered `first_entered`) shares."""
     first = _FIRST_NAMES[c[0] % len(_FIRST_NAMES)]
     last = _LAST_NAMES[c[1] % len(_LAST_NAMES)]
-    full_name = f"{first} {last}"
     address, area = _address(c)
     phone = f"({area}) 555-{100 + c[9] % 100:04d}"
     organization = _ORGANIZATIONS[c[10] % len(_ORGANIZATIONS)]
     email = f"{first}.{last}{c[11] % 90 + 10}@{_EMAIL_DOMAINS[c[12] % 4]}".lower().replace(" ", "").replace("'", "")
     option, terms = _INVOICE_OPTIONS[c[13] % len(_INVOICE_OPTIONS)]
     by_card = option == "Credit Card"
-    card_type, card, exp_month, exp_year = _card(c) if by_card else ("", "", None, None)
+    name_on_card = f"{first} {last}" if by_card else ""
+    card = _card(c) if by_card else ("", "", None, None)
+    card_type, card_number, exp_month, exp_year = card
     # "Invoice Me" invoices are paid by check half of the time and still open otherwise.
     paid_option = option if option != "Invoice Me" else ("Check" if c[25] < 128 else "")
     processor_id, processor, nickname = _PROCESSORS[c[26] % len(_PROCESSORS)] if by_card else (None, "", "")
@@ -195,7 +196,6 @@ def invoice_fields(invoice_no: int, c: bytes, first_entered: int) -> dict[str, A
     sent = c[30] < 90
     sent_ticks = first_entered // TICKS_PER_SECOND * TICKS_PER_SECOND + (1 + c[31] % 14) * DAY_TICKS
     billing = {f"OriginalInvoiceBilling{k}": v for k, v in address.items()}
-    payment_billing = {f"PaymentBilling{k}": (v if paid_option else "") for k, v in address.items()}
     return {
         "InvoiceNo": invoice_no,
         "InvoiceType": _INVOICE_TYPES[c[32] % len(_INVOICE_TYPES)],
@@ -211,8 +211,8 @@ def invoice_fields(invoice_no: int, c: bytes, first_entered: int) -> dict[str, A
         "Phone": phone,
         **billing,
         "OriginalInvoiceBillingPhone": phone,
-        "OriginalInvoiceNameOnCard": full_name if by_card else "",
-        "OriginalInvoiceCardNumber": card,
+        "OriginalInvoiceNameOnCard": name_on_card,
+        "OriginalInvoiceCardNumber": card_number,
         "OriginalInvoiceCardType": card_type,
         "OriginalInvoiceCardExpMonth": exp_month,
         "OriginalInvoiceCardExpYear": exp_year,
@@ -221,18 +221,7 @@ def invoice_fields(invoice_no: int, c: bytes, first_entered: int) -> dict[str, A
         if c[36] < 4
         else "",
         "DateInvoiceLastSent": format_ticks(sent_ticks) if sent else NO_DATE,
-        "PaymentOption": paid_option,
-        "PaymentCheckReferenceNumber": str(1000 + int.from_bytes(c[37:39], "little") % 9000)
-        if paid_option == "Check"
-        else "",
-        **payment_billing,
-        "PaymentBillingPhone": phone if paid_option else "",
-        "PaymentNameOnCard": full_name if by_card else "",
-        "PaymentEmailAddress": email if paid_option else "",
-        "PaymentCardNumber": card,
-        "PaymentCardType": card_type,
-        "PaymentCardExpMonth": exp_month,
-        "PaymentCardExpYear": exp_year,
+        **_payment_fields(c, paid_option, address, phone, email, name_on_card, card),
         "EnteredBy": _ENTERED_BY[c[39] % len(_ENTERED_BY)],
         "Account": "1010 Operating Checking",
         "OriginalInvoiceBillingOrganization": organization,
@@ -243,6 +232,35 @@ def invoice_fields(invoice_no: int, c: bytes, first_entered: int) -> dict[str, A
         "PaymentProcessorAccountID": processor_id,
         "PaymentProcessor": processor,
         "PaymentProcessorAccountNickname": nickname,
+    }
+
+
+def _payment_fields(
+    c: bytes,
+    paid_option: str,
+    address: dict[str, str],
+    phone: str,
+    email: str,
+    name_on_card: str,
+    card: tuple[str, str, int | None, int | None],
+) -> dict[str, Any]:
+    """The fields of the payment made on the invoice (digest `c`) by `paid_option`: blank while the invoice
+    is still open (no option), the card's only when it was paid by card."""
+    paid = bool(paid_option)
+    card_type, card_number, exp_month, exp_year = card
+    return {
+        "PaymentOption": paid_option,
+        "PaymentCheckReferenceNumber": str(1000 + int.from_bytes(c[37:39], "little") % 9000)
+        if paid_option == "Check"
+        else "",
+        **{f"PaymentBilling{k}": (v if paid else "") for k, v in address.items()},
+        "PaymentBillingPhone": phone if paid else "",
+        "PaymentNameOnCard": name_on_card,
+        "PaymentEmailAddress": email if paid else "",
+        "PaymentCardNumber": card_number,
+        "PaymentCardType": card_type,
+        "PaymentCardExpMonth": exp_month,
+        "PaymentCardExpYear": exp_year,
     }
 
 

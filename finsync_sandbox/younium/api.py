@@ -79,7 +79,6 @@ from ..sandbox import Sandbox
 from . import gl_records
 from .catalogue import CatalogueProduct
 from .catalogue_records import product_record
-from .dataset import Window
 from .jobs_api import JobRoutes
 from .records import log_record
 from .replies import Replies, list_page, version_error, younium_json as _json
@@ -87,6 +86,7 @@ from .scope import RequestScope
 from .seed import InvoiceBatch
 from .tenant import YouniumTenant
 from .tokens_api import TokenRoutes
+from .window import Window
 
 API_VERSION = "2.1"
 MAX_PAGE_SIZE = 100
@@ -99,8 +99,8 @@ class YouniumApi:
         self.scope = RequestScope(sandbox)
         self.replies = Replies()
         self.not_found, self.validation = self.replies.not_found, self.replies.validation
-        self.jobs = JobRoutes(self)
-        self.tokens = TokenRoutes(self)
+        self.jobs = JobRoutes(sandbox, self.scope, self.replies, self.enter, self.batch_of)
+        self.tokens = TokenRoutes(sandbox, self.scope)
 
     @property
     def tenant(self) -> YouniumTenant:
@@ -203,7 +203,7 @@ class YouniumApi:
         self.enter(request)
         dataset = self.tenant.dataset
         with dataset.lock:
-            n = dataset.find_invoice(request.path_params["invoice"])
+            n = dataset.invoices.find(request.path_params["invoice"])
             if n is None:
                 raise Reject(self.not_found())
             return answer(n)
@@ -271,11 +271,11 @@ class YouniumApi:
             return _json(record(found))
 
     async def accounts(self, request: Request) -> Response:
-        found = self.tenant.dataset.accounts_in
+        found = self.tenant.dataset.accounts.accounts_in
         return self._listed(request, "accounts", found, self.tenant.records.account)
 
     async def payments(self, request: Request) -> Response:
-        return self._listed(request, "payments", self.tenant.dataset.payments_in, self.tenant.records.payment)
+        return self._listed(request, "payments", self.tenant.dataset.payments.payments_in, self.tenant.records.payment)
 
     async def products(self, request: Request) -> Response:
         return self._listed(request, "products", self.tenant.dataset.catalogue.products_in, self._product)
@@ -288,7 +288,7 @@ class YouniumApi:
         return product_record(self.tenant.dataset.catalogue, self.tenant.dataset.legal_entity_id, product)
 
     async def invoice_batches(self, request: Request) -> Response:
-        found = self.tenant.dataset.batches_in
+        found = self.tenant.dataset.batches.batches_in
         return self._listed(request, "invoice batches", found, self.tenant.records.batch)
 
     async def invoice_batch(self, request: Request) -> Response:
@@ -331,7 +331,7 @@ class YouniumApi:
         return list_page(request, number, size, total, records[0] if single else records)
 
     def batch_of(self, reference: str, status: int) -> InvoiceBatch:
-        batch = self.tenant.dataset.batch(reference)
+        batch = self.tenant.dataset.batches.find(reference)
         if batch is not None:
             return batch
         if status == 404:

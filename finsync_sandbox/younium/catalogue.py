@@ -24,9 +24,9 @@ from datetime import datetime, timezone
 from typing import TYPE_CHECKING
 
 from ..kernel.formats import DAY, HOUR, MINUTE, SECOND, day_of
+from .window import Window
 
 if TYPE_CHECKING:
-    from .dataset import Window
     from .seed import YouniumSeed
 
 MAX_PRODUCTS = 60

@@ -14,7 +14,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..kernel.formats import MINUTE, SECOND
-from .dataset import DRAFT, YouniumDataset
+from .dataset import YouniumDataset
+from .seed import DRAFT
 
 
 @dataclass(frozen=True)
@@ -62,7 +63,8 @@ def advance(
     if min(counts) < 0:
         raise ValueError("every count (invoices, accounts, products; new or modified) must be >= 0")
     with dataset.lock:
-        candidates = [n for n in range(1, dataset.invoices_count + 1) if dataset.is_open_draft(n)]
+        invoices = dataset.invoices
+        candidates = [n for n in invoices.numbers() if invoices.is_open_draft(n)]
         if modified_invoices > len(candidates):
             raise ValueError(
                 f"only {len(candidates)} draft invoices are outside batches, so {modified_invoices} cannot be "
@@ -86,15 +88,12 @@ def advance(
             start = dataset.seeded.digest(b"advance", dataset.advances)[0] % stride
             chosen = [candidates[start + i * len(candidates) // modified_invoices] for i in range(modified_invoices)]
             edited = _edit(dataset, chosen, at)
-        accounts_before, invoices_before = len(dataset.accounts), dataset.invoices_count
-        if new_accounts:
-            dataset.add_accounts(new_accounts, at + MINUTE, MINUTE)
-        if new_invoices:
-            dataset.add_invoices(new_invoices, at + (new_accounts + 2) * MINUTE)
+        added_accounts = dataset.accounts.add(new_accounts, at + MINUTE, MINUTE) if new_accounts else []
+        added_invoices = dataset.add_invoices(new_invoices, at + (new_accounts + 2) * MINUTE) if new_invoices else ()
         return Advanced(
-            tuple(a.id for a in dataset.accounts[accounts_before:]),
-            tuple(dataset.invoice_id(n) for n in range(invoices_before + 1, dataset.invoices_count + 1)),
-            tuple(dataset.invoice_id(n) for n in chosen),
+            tuple(a.id for a in added_accounts),
+            tuple(invoices.id(n) for n in added_invoices),
+            tuple(invoices.id(n) for n in chosen),
             tuple(edited),
             new_product_ids,
             edited_products,
@@ -105,16 +104,17 @@ def touch(dataset: YouniumDataset, count: int) -> list[str]:
     """Change the `count` invoices that come first in the listing order, as users (or settling payments)
     changing them while a sync pages through the list would: drafts outside batches get an edited line,
     the others only a new `modified`. They move to the end of the list; returns their ids."""
+    invoices = dataset.invoices
     with dataset.lock:
-        chosen = [n for n in dataset.listing_order() if not dataset.is_reserved(n)][:count]
+        chosen = [n for n in invoices.listing_order() if not invoices.is_reserved(n)][:count]
         if chosen:
             dataset.advances += 1
             at = dataset.tick()
-            _edit(dataset, [n for n in chosen if dataset.status_code(n) == DRAFT and not dataset.invoice_batch(n)], at)
+            _edit(dataset, [n for n in chosen if invoices.status(n) == DRAFT and not invoices.batch(n)], at)
             for n in chosen:
-                dataset.set_modified(n, at)
-            dataset.reorder(chosen)
-        return [dataset.invoice_id(n) for n in chosen]
+                invoices.set_modified(n, at)
+            invoices.reorder(chosen)
+        return [invoices.id(n) for n in chosen]
 
 
 def _edit(dataset: YouniumDataset, chosen: list[int], at: int) -> list[str]:
@@ -123,16 +123,16 @@ def _edit(dataset: YouniumDataset, chosen: list[int], at: int) -> list[str]:
     edited = []
     for n in chosen:
         for k in _lines_to_edit(dataset, n):
-            dataset.edit_line(n, k, at)
-            edited.append(dataset.line_id(n, k))
-        dataset.set_modified(n, at)
-    dataset.reorder(chosen)
+            dataset.lines.edit(n, k, at)
+            edited.append(dataset.lines.id(n, k))
+        dataset.invoices.set_modified(n, at)
+    dataset.invoices.reorder(chosen)
     return edited
 
 
 def _lines_to_edit(dataset: YouniumDataset, n: int) -> list[int]:
     """Which of the lines invoice `n` still has to edit (all of them when it has only one)."""
-    numbers = dataset.line_numbers(n)
+    numbers = dataset.lines.numbers(n)
     count = len(numbers)
     if count == 1:
         return [numbers[0]]

@@ -17,9 +17,10 @@ The rules:
 - any catalogue product can be deleted (the sandbox has no orders that would use it), its charge plans
   and charges with it: a hard delete, it leaves `GET /Products` and `GET /Products/{id}` answers 404.
 
-The ledger's changes (`reopen_period`, `post_into_closed_period`) are named here too, for `change`;
-their rules are `younium.gl`'s. Setting a status journals it (`younium.gl`): a draft posted gets an
-Invoice journal of its own, a cancellation one reversing the invoice's posting.
+The ledger's changes (`reopen_period`, `close_period`, `post_into_closed_period`) are here too, for
+`change`; their rules (which period may be reopened or closed) are `younium.gl`'s. Setting a status
+journals it (`younium.gl`): a draft posted gets an Invoice journal of its own, a cancellation one
+reversing the invoice's posting.
 
 Anything else is a ValueError. Each change is one event of the tenant's clock (`tick`, an hour after the
 previous event): what it changes gets that `modified` time and moves to the end of the (modified, id)
@@ -39,8 +40,9 @@ from collections.abc import Callable
 from typing import Any
 
 from ..kernel.formats import format_instant, money
-from .dataset import CANCELLED, DRAFT, POSTED, STATUS_NAMES, YouniumDataset
-from .seed import InvoiceBatch, invoice_number
+from .dataset import YouniumDataset
+from .gl import CLOSED, CORRECTION_ACCOUNTS, OPEN, period_name
+from .seed import CANCELLED, DRAFT, POSTED, STATUS_NAMES, InvoiceBatch, invoice_number
 
 # The changes and the fields each takes (all strings), as `POST /_sandbox/younium/change` names them.
 CHANGES: dict[str, tuple[str, ...]] = {
@@ -59,61 +61,62 @@ CHANGES: dict[str, tuple[str, ...]] = {
 def delete_invoice(dataset: YouniumDataset, invoice_id: str) -> dict[str, Any]:
     """Delete open draft `invoice_id`, and with it its lines."""
     n = _open_draft(dataset, invoice_id, "deleted")
-    lines = [dataset.line_id(n, k) for k in dataset.line_numbers(n)]
+    lines = [dataset.lines.id(n, k) for k in dataset.lines.numbers(n)]
     at = dataset.tick()
-    dataset.drop_invoice(n)
-    return {"change": "delete_invoice", "invoice": dataset.invoice_id(n), "lines": lines, "at": format_instant(at)}
+    dataset.invoices.drop(n)
+    return {"change": "delete_invoice", "invoice": dataset.invoices.id(n), "lines": lines, "at": format_instant(at)}
 
 
 def remove_line(dataset: YouniumDataset, invoice_id: str, line_id: str) -> dict[str, Any]:
     """Remove line `line_id` from open draft `invoice_id`; the invoice is modified now."""
     n = _open_draft(dataset, invoice_id, "have a line removed")
     wanted = line_id.strip().lower()
-    numbers = dataset.line_numbers(n)
-    k = next((k for k in numbers if dataset.line_id(n, k) == wanted), None)
+    lines = dataset.lines
+    numbers = lines.numbers(n)
+    k = next((k for k in numbers if lines.id(n, k) == wanted), None)
     if k is None:
         raise ValueError(f"invoice {invoice_number(n)} has no line {line_id!r}")
     if len(numbers) == 1:
         raise ValueError(f"line {line_id!r} is the only line of invoice {invoice_number(n)}; delete the invoice")
     at = dataset.tick()
-    dataset.drop_line(n, k)
-    dataset.set_modified(n, at)
-    dataset.reorder([n])
+    lines.drop(n, k)
+    dataset.invoices.set_modified(n, at)
+    dataset.invoices.reorder([n])
     return {
         "change": "remove_line",
-        "invoice": dataset.invoice_id(n),
-        "line": dataset.line_id(n, k),
+        "invoice": dataset.invoices.id(n),
+        "line": lines.id(n, k),
         "modified": format_instant(at),
-        "total_amount": str(money(dataset.totals(n).total)),
+        "total_amount": str(money(lines.totals(n).total)),
     }
 
 
 def set_status(dataset: YouniumDataset, invoice_id: str, status: str) -> dict[str, Any]:
     """Post open draft `invoice_id` on its own (`Posted`), or cancel a posted invoice (`Cancelled`)."""
+    invoices = dataset.invoices
     code = next((c for c, name in enumerate(STATUS_NAMES) if name.lower() == status.strip().lower()), None)
     if code == POSTED:
         n = _open_draft(dataset, invoice_id, "posted on its own (post its batch instead)")
     elif code == CANCELLED:
         n = _invoice(dataset, invoice_id)
         number = invoice_number(n)
-        if dataset.status_code(n) != POSTED:
-            raise ValueError(f"invoice {number} is {dataset.invoice_status(n)}: only a Posted invoice can be cancelled")
-        if dataset.credited(n) is not None or dataset.credit_note(n) is not None:
+        if invoices.status(n) != POSTED:
+            raise ValueError(f"invoice {number} is {invoices.status_name(n)}: only a Posted invoice can be cancelled")
+        if invoices.credited(n) is not None or invoices.credit_note(n) is not None:
             raise ValueError(f"invoice {number} is a credit note or credited by one: it cannot be cancelled")
-        if dataset.payment_of(n) is not None:
+        if dataset.payments.for_invoice(n) is not None:
             raise ValueError(f"invoice {number} was partly paid: it cannot be cancelled")
     else:
         raise ValueError(f"status {status!r}: a draft can be set Posted, a posted invoice Cancelled")
     at = dataset.tick()
-    dataset.set_invoice_status(n, code, at)
-    dataset.reorder([n])
     if code == POSTED:
-        dataset.gl.post_invoices([n], at, f"Invoice {invoice_number(n)} posted")
+        dataset.billing.post(n, at)
     else:
-        dataset.gl.cancel(n, at)
+        dataset.billing.cancel(n, at)
+    invoices.reorder([n])
     return {
         "change": "set_status",
-        "invoice": dataset.invoice_id(n),
+        "invoice": invoices.id(n),
         "status": STATUS_NAMES[code],
         "modified": format_instant(at),
     }
@@ -121,41 +124,41 @@ def set_status(dataset: YouniumDataset, invoice_id: str, status: str) -> dict[st
 
 def delete_account(dataset: YouniumDataset, account_id: str) -> dict[str, Any]:
     """Delete account `account_id`, which has no invoices."""
-    a = dataset.account_number_of(account_id.strip().lower())
+    a = dataset.accounts.number_of(account_id.strip().lower())
     if a is None:
         raise ValueError(f"no account {account_id!r}")
-    account = dataset.account(a)
-    invoices = dataset.invoices_of_account(a)
+    account = dataset.accounts.numbered(a)
+    invoices = dataset.invoices.of_account(a)
     if invoices:
         raise ValueError(
             f"account {account.account_number} has {len(invoices)} invoices: only an account without invoices "
             "can be deleted"
         )
-    if len(dataset.live_accounts()) == 1:
+    if len(dataset.accounts.live()) == 1:
         raise ValueError(f"account {account.account_number} is the tenant's last account")
     at = dataset.tick()
-    dataset.drop_account(a)
+    dataset.accounts.drop(a)
     return {"change": "delete_account", "account": account.id, "at": format_instant(at)}
 
 
 def delete_batch(dataset: YouniumDataset, reference: str, posting: Callable[[InvoiceBatch], bool]) -> dict[str, Any]:
     """Delete invoice batch `reference` (id or batch number), not posted nor being posted (`posting`): its
     invoices are drafts outside any batch again, modified now."""
-    batch = dataset.batch(reference)
+    batch = dataset.batches.find(reference)
     if batch is None:
         raise ValueError(f"no invoice batch {reference!r}")
     if batch.posted or posting(batch):
         state = "posted" if batch.posted else "being posted"
         raise ValueError(f"invoice batch {batch.batch_number} is {state}: only a batch not yet posted can be deleted")
     at = dataset.tick()
-    dataset.drop_batch(batch)
+    dataset.billing.delete_batch(batch)
     for n in batch.invoices:
-        dataset.set_modified(n, at)
-    dataset.reorder(batch.invoices)
+        dataset.invoices.set_modified(n, at)
+    dataset.invoices.reorder(batch.invoices)
     return {
         "change": "delete_batch",
         "batch": batch.id,
-        "invoices": [dataset.invoice_id(n) for n in batch.invoices],
+        "invoices": [dataset.invoices.id(n) for n in batch.invoices],
         "modified": format_instant(at),
     }
 
@@ -170,8 +173,52 @@ def delete_product(dataset: YouniumDataset, product_id: str) -> dict[str, Any]:
     return {"change": "delete_product", "product": product.id, "at": format_instant(at)}
 
 
+# -- the ledger's (the rules are younium.gl's) ---------------------------------------------------------
+
+
+def reopen_period(dataset: YouniumDataset, period: str) -> dict[str, Any]:
+    """Reopen Closed accounting period `period` ("YYYY-MM"): Open, closedDate null; no journal changes."""
+    month = dataset.gl.closed_month(period, dataset.now)
+    at = dataset.tick()
+    dataset.gl.reopen(month)
+    return {"change": "reopen_period", "period": period_name(month), "status": OPEN, "at": format_instant(at)}
+
+
+def close_period(dataset: YouniumDataset, period: str) -> dict[str, Any]:
+    """Close Open accounting period `period` ("YYYY-MM") now (every journal here is posted when written, as
+    Younium requires before a close); no journal changes."""
+    month = dataset.gl.open_month(period, dataset.now)
+    at = dataset.tick()
+    dataset.gl.close(month, at)
+    return {"change": "close_period", "period": period_name(month), "status": CLOSED, "closed_date": format_instant(at)}
+
+
+def post_into_closed_period(dataset: YouniumDataset, period: str) -> dict[str, Any]:
+    """Reopen Closed period `period`, post a correction journal into it, and close it again, now."""
+    gl = dataset.gl
+    month = gl.closed_month(period, dataset.now)
+    at = dataset.tick()
+    gl.reopen(month)
+    journal = gl.correct(month, at)
+    gl.close(month, at)
+    return {
+        "change": "post_into_closed_period",
+        "period": period_name(month),
+        "journal": journal.id,
+        "journal_number": journal.journal_number,
+        "amount": str(money(journal.vouchers[0].amount)),
+        "debit_account": CORRECTION_ACCOUNTS[0],
+        "credit_account": CORRECTION_ACCOUNTS[1],
+        "modified": format_instant(at),
+        "closed_date": format_instant(at),
+    }
+
+
+# -- finding what a change names -----------------------------------------------------------------------
+
+
 def _invoice(dataset: YouniumDataset, invoice_id: str) -> int:
-    n = dataset.find_invoice(invoice_id)
+    n = dataset.invoices.find(invoice_id)
     if n is None:
         raise ValueError(f"no invoice {invoice_id!r}")
     return n
@@ -181,12 +228,13 @@ def _open_draft(dataset: YouniumDataset, invoice_id: str, doing: str) -> int:
     """The number of invoice `invoice_id`, an open draft; otherwise a ValueError saying why it cannot be
     `doing`."""
     n = _invoice(dataset, invoice_id)
-    if dataset.is_open_draft(n):
+    invoices = dataset.invoices
+    if invoices.is_open_draft(n):
         return n
     number = invoice_number(n)
-    if dataset.status_code(n) != DRAFT:
-        why = f"is {dataset.invoice_status(n)}"
-    elif (batch := dataset.invoice_batch(n)) is not None:
+    if invoices.status(n) != DRAFT:
+        why = f"is {invoices.status_name(n)}"
+    elif (batch := dataset.billing.batch_of(n)) is not None:
         why = f"is in invoice batch {batch.batch_number}"
     else:
         why = "is being taken into a batch by a generate job"

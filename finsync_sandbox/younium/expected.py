@@ -1,5 +1,5 @@
 """What a correct warehouse holds after syncing a Younium tenant completely, computed from the sandbox's
-own model (the seed and its overlay), not from what the routes served.
+own model (the seed and its stores), not from what the routes served.
 
 Credit notes are invoices (rows of `invoices`, their lines rows of `invoice_lines`, their negative
 amounts in every sum). Besides rows and money sums, `invoices` states how many invoices there are per
@@ -25,26 +25,26 @@ per `productType` and how many charge plans and charges they have: it holds no m
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 from ..kernel.formats import money
 from .catalogue import PRODUCT_TYPES
-from .dataset import STATUS_NAMES, YouniumDataset
-from .gl import ACCOUNTS, CLOSED, CURRENCIES, JOURNAL_TYPES, OPEN, all_lines, period_name
-from .seed import INVOICE_TYPES, sum_totals
+from .dataset import YouniumDataset
+from .gl import ACCOUNTS, CLOSED, CURRENCIES, JOURNAL_TYPES, OPEN, GLLine, Journal, Voucher, period_name, voucher_lines
+from .seed import INVOICE_TYPES, STATUS_NAMES, sum_totals
 
 
 def expected_ids(dataset: YouniumDataset) -> dict[str, list[str]]:
     """The keys each table with ids of its own must hold: sorted ids."""
     with dataset.lock:
-        invoices = dataset.live_invoices()
+        invoices, lines = dataset.invoices.live(), dataset.lines
         return {
-            "accounts": sorted(a.id for a in dataset.live_accounts()),
-            "invoices": sorted(dataset.invoice_id(n) for n in invoices),
-            "invoice_lines": sorted(dataset.line_id(n, k) for n in invoices for k in dataset.line_numbers(n)),
-            "invoice_batches": sorted(b.id for b in dataset.batches()),
-            "payments": sorted(p.id for p in dataset.payments),
+            "accounts": sorted(a.id for a in dataset.accounts.live()),
+            "invoices": sorted(dataset.invoices.id(n) for n in invoices),
+            "invoice_lines": sorted(lines.id(n, k) for n in invoices for k in lines.numbers(n)),
+            "invoice_batches": sorted(b.id for b in dataset.batches.all()),
+            "payments": sorted(p.id for p in dataset.payments.all()),
             "products": sorted(p.id for p in dataset.catalogue.live()),
         }
 
@@ -53,22 +53,23 @@ def expected(dataset: YouniumDataset) -> dict[str, Any]:
     """Per table: rows and exact money sums (decimal strings). The keyless tables' keys are derived by
     the source in ways the sandbox does not predict, so they are counted instead."""
     with dataset.lock:
-        invoices = dataset.live_invoices()
+        invoices = dataset.invoices.live()
         invoice_lines = expected_lines(dataset, invoices)
-        totals = sum_totals(dataset.totals(n) for n in invoices)
+        totals = sum_totals(dataset.lines.totals(n) for n in invoices)
+        payments, billing = dataset.payments, dataset.billing
         settled, balanced = [0, 0], [0, 0]
         for n in invoices:
-            for sums, (amount, base) in ((settled, dataset.settled(n)), (balanced, dataset.balance(n))):
+            for sums, (amount, base) in ((settled, payments.settled(n)), (balanced, billing.balance(n))):
                 sums[0] += amount
                 sums[1] += base
-        batches = dataset.batches()
+        batches = dataset.batches.all()
         batched = [n for b in batches for n in b.invoices]
-        batched_totals = sum_totals(dataset.totals(n) for n in batched)
-        paid = money(sum(p.amount for p in dataset.payments))
-        statuses = [dataset.status_code(n) for n in invoices]
-        types = [dataset.invoice_type(n) for n in invoices]
+        batched_totals = sum_totals(dataset.lines.totals(n) for n in batched)
+        paid = money(sum(p.amount for p in payments.all()))
+        statuses = [dataset.invoices.status(n) for n in invoices]
+        types = [dataset.invoices.invoice_type(n) for n in invoices]
         return {
-            "accounts": {"rows": len(dataset.live_accounts()), "deleted": dataset.deleted_account_ids()},
+            "accounts": {"rows": len(dataset.accounts.live()), "deleted": dataset.accounts.deleted_ids()},
             "invoices": {
                 "rows": len(invoices),
                 "subtotal": str(money(totals.subtotal)),
@@ -81,17 +82,17 @@ def expected(dataset: YouniumDataset) -> dict[str, Any]:
                 "balanced_base_amount": str(money(balanced[1])),
                 "by_status": {name: statuses.count(code) for code, name in enumerate(STATUS_NAMES)},
                 "by_type": {name: types.count(name) for name in INVOICE_TYPES},
-                "credits": sum(dataset.is_credit(n) for n in invoices),
-                "credit_links": len(dataset.credit_notes()),
-                "overdue": sum(dataset.days_past_due(n) > 0 for n in invoices),
-                "deleted": dataset.deleted_invoice_ids(),
+                "credits": sum(billing.is_credit(n) for n in invoices),
+                "credit_links": len(dataset.invoices.credit_notes()),
+                "overdue": sum(billing.days_past_due(n, dataset.now) > 0 for n in invoices),
+                "deleted": dataset.invoices.deleted_ids(),
             },
             "invoice_lines": invoice_lines,
             "invoice_batches": {
                 "rows": len(batches),
                 "posted": sum(b.posted for b in batches),
                 "invoice_count": len(batched),
-                "deleted": dataset.deleted_batch_ids(),
+                "deleted": dataset.batches.deleted_ids(),
             },
             "invoice_batches__invoices": {
                 "rows": len(batched),
@@ -100,8 +101,8 @@ def expected(dataset: YouniumDataset) -> dict[str, Any]:
             },
             "invoice_batches__batch_groups": {"rows": sum(len(b.groups) for b in batches)},
             "invoice_batch_log": {"rows": sum(len(b.log) for b in batches)},
-            "payments": {"rows": len(dataset.payments), "amount": str(paid)},
-            "payment_settlements": {"rows": len(dataset.payments), "amount": str(paid)},
+            "payments": {"rows": len(payments), "amount": str(paid)},
+            "payment_settlements": {"rows": len(payments), "amount": str(paid)},
             "products": expected_products(dataset),
             **expected_ledger(dataset),
         }
@@ -113,20 +114,20 @@ def expected_lines(dataset: YouniumDataset, invoices: Sequence[int]) -> dict[str
     sums = [0] * 6
     count = quantity = 0
     for n in invoices:
-        lines = dataset.lines(n)
+        lines = dataset.lines.of(n)
         for line in lines:
             for i, value in enumerate(line.amounts):
                 sums[i] += value
             quantity += line.quantity
         count += len(lines)
-        dataset.totals(n, lines)
+        dataset.lines.totals(n, lines)
     return {
         "rows": count,
         "subtotal": str(money(sums[0])),
         "tax": str(money(sums[1])),
         "total": str(money(sums[2])),
         "quantity": quantity,
-        "removed": dataset.removed_line_ids(),
+        "removed": dataset.lines.removed_ids(),
     }
 
 
@@ -152,7 +153,7 @@ def expected_ledger(dataset: YouniumDataset) -> dict[str, Any]:
         journals = dataset.gl.journals()
         vouchers = lines = debit = credit = 0
         balance: dict[tuple[int, int, str], list[int]] = {}
-        for journal, _, gl_lines in all_lines(dataset):
+        for journal, _, gl_lines in _all_lines(dataset):
             vouchers += 1
             lines += len(gl_lines)
             year, month = divmod(journal.month, 12)
@@ -196,6 +197,13 @@ def expected_ledger(dataset: YouniumDataset) -> dict[str, Any]:
         }
 
 
+def _all_lines(dataset: YouniumDataset) -> Iterator[tuple[Journal, Voucher, list[GLLine]]]:
+    """Every voucher of every journal, with its transaction lines."""
+    for journal in dataset.gl.journals():
+        for voucher in journal.vouchers:
+            yield journal, voucher, voucher_lines(dataset.invoices, dataset.lines, voucher)
+
+
 # The chart's revenue accounts (BAS class 3): each product's, and rounding.
 def _is_revenue(account: str) -> bool:
     return account.startswith("3")
@@ -213,7 +221,7 @@ def expected_periods(dataset: YouniumDataset) -> list[dict[str, Any]]:
     asset accounts) and the other side (the credit balances of all other accounts, results included)."""
     with dataset.lock:
         moved: dict[tuple[int, str], list[int]] = {}
-        for journal, _, gl_lines in all_lines(dataset):
+        for journal, _, gl_lines in _all_lines(dataset):
             for line in gl_lines:
                 sums = moved.setdefault((journal.month, line.account), [0, 0])
                 sums[0 if line.base >= 0 else 1] += abs(line.base)

@@ -43,7 +43,7 @@ created now: an incremental reader sees it) and closes it again (closedDate now)
 period's state as it is when read: a period opened or closed does not change any journal's `modified`
 (the facts' trap 5).
 
-Everything here is computed from the seed and the overlay (invoice lines and totals, which posting freezes),
+Everything here is computed from the seed and the stores (invoice lines and totals, which posting freezes),
 so equal seeds and equal changes give equal journals. The list routes take the Younium list faults
 (`nothing_found`; `modify`, which changes invoices, not journals).
 """
@@ -52,16 +52,18 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from typing import TYPE_CHECKING, Any, NamedTuple
 
-from ..kernel.formats import DAY, HOUR, day_of, format_instant, money, start_of_day
+from ..kernel.formats import DAY, HOUR, day_of, start_of_day
 from .seed import BASE_CURRENCY, PRODUCTS, RATES_E4, Payment, YouniumSeed, invoice_number
+from .window import Window
 
 if TYPE_CHECKING:
-    from .dataset import Window, YouniumDataset
+    from .invoices import InvoiceStore
+    from .lines import LineStore
 
 RECEIVABLES, BANK, BANK_FEES, ROUNDING = "1510", "1930", "6570", "3740"
 VAT_ACCOUNTS = {25: "2611", 12: "2621", 6: "2631"}
@@ -160,8 +162,9 @@ def period_name(month: int) -> str:
 
 
 class GeneralLedger:
-    """The journals and the periods' state. The dataset records postings here as they happen (under its
-    lock); `seal` numbers the seeded history's journals once it is told."""
+    """The journals and the periods' state. The billing steps record postings here as they happen
+    (`younium.billing`, under the dataset's lock); `seal` numbers the seeded history's journals once it is
+    told."""
 
     def __init__(self, seeded: YouniumSeed) -> None:
         self.seeded = seeded
@@ -274,7 +277,7 @@ class GeneralLedger:
         return self._add((CORRECTION, self.corrections), "Invoice", description, voucher)
 
 
-def voucher_lines(dataset: YouniumDataset, voucher: Voucher) -> list[GLLine]:
+def voucher_lines(invoices: InvoiceStore, lines: LineStore, voucher: Voucher) -> list[GLLine]:
     """The transaction lines of a voucher, computed from the invoice (or payment) it posts."""
     if voucher.kind == CORRECTION:
         source, target = CORRECTION_ACCOUNTS
@@ -284,7 +287,7 @@ def voucher_lines(dataset: YouniumDataset, voucher: Voucher) -> list[GLLine]:
             GLLine(target, description, -voucher.amount, -voucher.amount, BASE_CURRENCY, RATES_E4[BASE_CURRENCY]),
         ]
     n = voucher.invoice
-    currency = dataset.invoice_account(n).currency
+    currency = invoices.account(n).currency
     rate = RATES_E4[currency]
     number = invoice_number(n)
     payment = voucher.payment
@@ -295,11 +298,11 @@ def voucher_lines(dataset: YouniumDataset, voucher: Voucher) -> list[GLLine]:
             GLLine(RECEIVABLES, text, -payment.amount_base, -payment.amount, currency, rate),
         ]
     sign = 1 if voucher.kind == POST else -1
-    lines = dataset.lines(n)
-    totals = dataset.totals(n, lines)
+    invoice_lines = lines.of(n)
+    totals = lines.totals(n, invoice_lines)
     out = [GLLine(RECEIVABLES, f"Invoice {number}", sign * totals.total_base, sign * totals.total, currency, rate)]
     vat: dict[int, list[int]] = defaultdict(lambda: [0, 0])
-    for line in lines:
+    for line in invoice_lines:
         amounts = line.amounts
         code = line.product.recognized["code"]
         out.append(
@@ -317,50 +320,3 @@ def voucher_lines(dataset: YouniumDataset, voucher: Voucher) -> list[GLLine]:
     if rest_base or rest_sales:
         out.append(GLLine(ROUNDING, "Öresavrundning", -rest_base, -rest_sales, currency, rate))
     return out
-
-
-def all_lines(dataset: YouniumDataset) -> Iterator[tuple[Journal, Voucher, list[GLLine]]]:
-    for journal in dataset.gl.journals():
-        for voucher in journal.vouchers:
-            yield journal, voucher, voucher_lines(dataset, voucher)
-
-
-# -- the changes, as `YouniumTenant` makes them (under the dataset's lock) ------------------------------
-
-
-def reopen_period(dataset: YouniumDataset, period: str) -> dict[str, Any]:
-    """Reopen Closed accounting period `period` ("YYYY-MM"): Open, closedDate null; no journal changes."""
-    month = dataset.gl.closed_month(period, dataset.now)
-    at = dataset.tick()
-    dataset.gl.reopen(month)
-    return {"change": "reopen_period", "period": period_name(month), "status": OPEN, "at": format_instant(at)}
-
-
-def close_period(dataset: YouniumDataset, period: str) -> dict[str, Any]:
-    """Close Open accounting period `period` ("YYYY-MM") now (every journal here is posted when written, as
-    Younium requires before a close); no journal changes."""
-    month = dataset.gl.open_month(period, dataset.now)
-    at = dataset.tick()
-    dataset.gl.close(month, at)
-    return {"change": "close_period", "period": period_name(month), "status": CLOSED, "closed_date": format_instant(at)}
-
-
-def post_into_closed_period(dataset: YouniumDataset, period: str) -> dict[str, Any]:
-    """Reopen Closed period `period`, post a correction journal into it, and close it again, now."""
-    gl = dataset.gl
-    month = gl.closed_month(period, dataset.now)
-    at = dataset.tick()
-    gl.reopen(month)
-    journal = gl.correct(month, at)
-    gl.close(month, at)
-    return {
-        "change": "post_into_closed_period",
-        "period": period_name(month),
-        "journal": journal.id,
-        "journal_number": journal.journal_number,
-        "amount": str(money(journal.vouchers[0].amount)),
-        "debit_account": CORRECTION_ACCOUNTS[0],
-        "credit_account": CORRECTION_ACCOUNTS[1],
-        "modified": format_instant(at),
-        "closed_date": format_instant(at),
-    }

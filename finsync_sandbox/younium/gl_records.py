@@ -24,7 +24,7 @@ from decimal import Decimal
 from typing import Any
 
 from ..kernel.formats import format_day, format_instant, money
-from .dataset import Window, YouniumDataset
+from .dataset import YouniumDataset
 from .gl import (
     ACCOUNTS,
     CURRENCIES,
@@ -39,6 +39,7 @@ from .gl import (
     voucher_lines,
 )
 from .seed import BASE_CURRENCY, RATES_E4, YouniumSeed, invoice_number
+from .window import Window
 
 _ZERO = money(0)
 
@@ -127,10 +128,10 @@ def voucher(dataset: YouniumDataset, entry: Journal, position: int, v: Voucher) 
         "transactionNumber": entry.transaction_number(position),
         "effectiveDate": format_day(v.day),
         "source": SOURCES[v.kind],
-        "transactions": [transaction(line) for line in voucher_lines(dataset, v)],
+        "transactions": [transaction(line) for line in voucher_lines(dataset.invoices, dataset.lines, v)],
         "invoiceNumber": invoice_number(invoice) if invoice else None,
-        "invoiceId": dataset.invoice_id(invoice) if invoice else None,
-        "invoiceAccountId": dataset.invoice_account(invoice).id if invoice else None,
+        "invoiceId": dataset.invoices.id(invoice) if invoice else None,
+        "invoiceAccountId": dataset.invoices.account(invoice).id if invoice else None,
         "paymentId": v.payment.id if v.kind == PAYMENT and v.payment else None,
         "created": stamp,
         "modified": stamp,

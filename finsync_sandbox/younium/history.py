@@ -36,13 +36,10 @@ In the order it happened to each invoice:
 from __future__ import annotations
 
 import bisect
-from typing import TYPE_CHECKING
 
 from ..kernel.formats import DAY, HOUR, MINUTE, SECOND, day_of, start_of_day
-from .seed import CANCELLED, InvoiceBatch, LogEntry, invoice_number
-
-if TYPE_CHECKING:
-    from .dataset import YouniumDataset
+from .billing import Billing
+from .seed import InvoiceBatch, LogEntry, YouniumSeed, invoice_number
 
 BATCHED_SHARE = 0.7  # the oldest invoices that the seeded batches took
 # Of the posted invoices, the share each story is told about.
@@ -51,13 +48,13 @@ CANCELLED_SHARE, CREDITED_SHARE, PART_PAID_SHARE = 0.03, 0.03, 0.02
 _SEEDED_LOG_SIZES = (2, 0, 1, 3)
 
 
-def seed_history(dataset: YouniumDataset, batches: int) -> None:
+def seed_history(seeded: YouniumSeed, billing: Billing, batches: int) -> None:
     """The batches, postings, payments, cancellations and credit notes that happened before the sandbox
-    started."""
-    invoices = dataset.invoices_count
-    batched = int(invoices * BATCHED_SHARE) if invoices > 1 else 0
+    started, told with the billing steps over the seeded invoices."""
+    invoices = billing.invoices
+    batched = int(len(invoices) * BATCHED_SHARE) if len(invoices) > 1 else 0
     count = min(batches, batched)
-    days = [day_of(dataset.created(n)) for n in range(1, invoices + 1)]
+    days = [day_of(invoices.created(n)) for n in invoices.numbers()]
     cuts: list[tuple[int, int, int]] = []  # (first invoice, last invoice, target day) of each batch
     for b in range(1, count + 1):
         # Batches take every invoice dated up to their target date; the newest day's stay drafts.
@@ -70,40 +67,39 @@ def seed_history(dataset: YouniumDataset, batches: int) -> None:
     unpaid: list[tuple[int, InvoiceBatch]] = []
     for b, (first, last, target) in enumerate(cuts, start=1):
         generated = start_of_day(target + 1) + HOUR
-        batch = dataset.add_batch(dataset.reserve_batch_number(), range(first, last + 1), target, None, generated)
-        _log_warnings(dataset, batch, b, generated)
+        batch = billing.add_batch(billing.batches.reserve_number(), range(first, last + 1), target, None, generated)
+        _log_warnings(seeded, billing, batch, b, generated)
         if b == len(cuts):
             break  # the newest batch is still waiting to be posted
-        dataset.post_batch(batch, generated + 2 * HOUR)
+        billing.post_batch(batch, generated + 2 * HOUR)
         posted += len(batch.invoices)
         paid = batch.modified + DAY + 3 * HOUR
         for n in batch.invoices:
-            if dataset.seeded.digest(b"paid", n)[0] < 64:  # a quarter of them
-                dataset.pay(n, paid, batch.number)
+            if seeded.digest(b"paid", n)[0] < 64:  # a quarter of them
+                billing.pay(n, paid, batch.number)
             else:
                 unpaid.append((n, batch))
-    _tell_stories(dataset, unpaid, posted)
-    dataset.payments.sort(key=lambda p: (p.paid, p.id))
+    _tell_stories(seeded, billing, unpaid, posted)
 
 
-def _log_warnings(dataset: YouniumDataset, batch: InvoiceBatch, b: int, generated: int) -> None:
+def _log_warnings(seeded: YouniumSeed, billing: Billing, batch: InvoiceBatch, b: int, generated: int) -> None:
     for k in range(_SEEDED_LOG_SIZES[(b - 1) % len(_SEEDED_LOG_SIZES)]):
-        n = batch.invoices[dataset.seeded.digest(b"log", b * 16 + k)[0] * len(batch.invoices) // 256]
+        n = batch.invoices[seeded.digest(b"log", b * 16 + k)[0] * len(batch.invoices) // 256]
         message = (
-            f"Account {dataset.invoice_account(n).account_number} has no e-invoice address; invoice "
+            f"Account {billing.invoices.account(n).account_number} has no e-invoice address; invoice "
             f"{invoice_number(n)} will be sent by email instead"
         )
         batch.log.append(
-            LogEntry(dataset.invoice_id(n), "Invoice", invoice_number(n), message, generated + (k + 1) * SECOND)
+            LogEntry(billing.invoices.id(n), "Invoice", invoice_number(n), message, generated + (k + 1) * SECOND)
         )
 
 
-def _tell_stories(dataset: YouniumDataset, unpaid: list[tuple[int, InvoiceBatch]], posted: int) -> None:
+def _tell_stories(seeded: YouniumSeed, billing: Billing, unpaid: list[tuple[int, InvoiceBatch]], posted: int) -> None:
     """Cancel, credit and partly pay exact shares of the `posted` invoices, taken from those `unpaid`
     whose total is at least one currency unit."""
-    seeded = dataset.seeded
+    totals = billing.lines.totals
     batch_of = dict(unpaid)
-    eligible = sorted((n for n, _ in unpaid if dataset.totals(n).total >= 100), key=lambda n: seeded.digest(b"fate", n))
+    eligible = sorted((n for n, _ in unpaid if totals(n).total >= 100), key=lambda n: seeded.digest(b"fate", n))
     sizes = [round(posted * share) for share in (CANCELLED_SHARE, CREDITED_SHARE, PART_PAID_SHARE)]
     cancelled = eligible[: sizes[0]]
     credited = eligible[sizes[0] : sizes[0] + sizes[1]]
@@ -112,23 +108,22 @@ def _tell_stories(dataset: YouniumDataset, unpaid: list[tuple[int, InvoiceBatch]
     for n in cancelled:
         d = seeded.digest(b"cancel", n)
         at = batch_of[n].modified + (1 + d[0] % 20) * DAY + (d[1] % 9) * HOUR + (d[2] % 60) * MINUTE
-        dataset.set_invoice_status(n, CANCELLED, at)
-        dataset.gl.cancel(n, at)
+        billing.cancel(n, at)
 
     notes = []
     for n in credited:
         d = seeded.digest(b"credit", n)
         at = batch_of[n].modified + (1 + d[0] % 14) * DAY + (6 + d[1] % 10) * HOUR + (d[2] % 60) * MINUTE
         at += (d[3] % 60) * SECOND
-        notes.append((at, n, min(dataset.invoice_day(n) + 2 + d[4] % 6, day_of(at))))
+        notes.append((at, n, min(billing.invoices.invoice_day(n) + 2 + d[4] % 6, day_of(at))))
     typed = max(0, min(1 + seeded.digest(b"auto-credit", 0)[0] % 2, len(credited) - 1))
     auto = set(sorted(credited, key=lambda n: seeded.digest(b"auto-credit", n))[:typed])
     for at, n, day in sorted(notes):
-        dataset.add_credit(n, at, day, typed_invoice=n in auto)
+        billing.credit(n, at, day, typed_invoice=n in auto)
 
     for n in part_paid:
         d = seeded.digest(b"part", n)
         at = batch_of[n].modified + (3 + d[0] % 25) * DAY + (8 + d[1] % 8) * HOUR + (d[2] % 60) * MINUTE
-        total = dataset.totals(n).total
+        total = totals(n).total
         amount = total * (20 + d[3] % 61) // 100 // 100 * 100  # whole currency units
-        dataset.pay(n, at, batch_of[n].number, amount if 0 < amount < total else total // 2)
+        billing.pay(n, at, batch_of[n].number, amount if 0 < amount < total else total // 2)

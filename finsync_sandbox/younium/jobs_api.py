@@ -11,7 +11,7 @@ import json
 from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta, timezone
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import Response
@@ -20,28 +20,42 @@ from ..kernel.formats import day_of, parse_moment
 from ..kernel.guard import Reject, lower_keys
 from ..kernel.jsonwriter import json_response
 from ..kernel.route_names import YOUNIUM_GENERATE, YOUNIUM_POST
+from ..sandbox import Sandbox
+from .replies import Replies
+from .scope import RequestScope
+from .seed import InvoiceBatch
 from .tenant import IDEMPOTENCY_HOURS, JOB_KINDS, SUCCEEDED, Job, YouniumTenant
-
-if TYPE_CHECKING:
-    from .api import YouniumApi
 
 IDEMPOTENCY_KEY = "younium-idempotency-key"
 
 
 class JobRoutes:
-    def __init__(self, api: YouniumApi) -> None:
-        self.api = api
-        self.sandbox = api.sandbox
+    """The job routes of `YouniumApi`, which hands them what they share with its other routes: the checks
+    every data route makes first (`enter`) and how a route finds the batch its path names (`batch_of`)."""
+
+    def __init__(
+        self,
+        sandbox: Sandbox,
+        scope: RequestScope,
+        replies: Replies,
+        enter: Callable[[Request], dict[str, str]],
+        batch_of: Callable[[str, int], InvoiceBatch],
+    ) -> None:
+        self.sandbox = sandbox
+        self.scope = scope
+        self.not_found, self.validation = replies.not_found, replies.validation
+        self.enter = enter
+        self.batch_of = batch_of
 
     @property
     def tenant(self) -> YouniumTenant:
         """The legal entity the request being answered reads."""
-        return self.api.tenant
+        return self.scope.tenant
 
     # -- jobs ------------------------------------------------------------------------------------------
 
     async def generate(self, request: Request) -> Response:
-        self.api.enter(request)
+        self.enter(request)
         body = await request.body()
         return self._idempotent(request, lambda: self._generate(body))
 
@@ -53,17 +67,17 @@ class JobRoutes:
             days = [self._day(custom, name) for name in list(custom)]
             target = max((d for d in days if d is not None), default=None)
         if target is None:
-            raise Reject(self.api.validation({"targetDate": ["The targetDate field is required."]}))
+            raise Reject(self.validation({"targetDate": ["The targetDate field is required."]}))
         invoice_day = self._day(fields, "invoiceDate")
         dataset = self.tenant.dataset
         accounts: set[int] | None = None
         if fields.get("invoiceallaccounts") is not True:
             ids = self._id_list(fields, "accounts")
-            unknown = [i for i in ids if dataset.account_number_of(i) is None]
+            unknown = [i for i in ids if dataset.accounts.number_of(i) is None]
             if unknown or not ids:
                 message = f"Account '{unknown[0]}' could not be found" if unknown else "Name accounts to invoice"
-                raise Reject(self.api.validation({"accounts": [message + ", or set invoiceAllAccounts."]}))
-            accounts = {dataset.account_number_of(i) or 0 for i in ids}
+                raise Reject(self.validation({"accounts": [message + ", or set invoiceAllAccounts."]}))
+            accounts = {dataset.accounts.number_of(i) or 0 for i in ids}
         groups: set[str] | None = None
         if fields.get("invoiceallbatchgroups") is not True:
             by_ref = {g.id: g.id for g in dataset.batch_groups} | {g.code.lower(): g.id for g in dataset.batch_groups}
@@ -71,14 +85,14 @@ class JobRoutes:
             unknown = [r for r in refs if r not in by_ref]
             if unknown or not refs:
                 message = f"Invoice batch group '{unknown[0]}' could not be found" if unknown else "Name batch groups"
-                raise Reject(self.api.validation({"invoiceBatchGroups": [message + ", or set invoiceAllBatchGroups."]}))
+                raise Reject(self.validation({"invoiceBatchGroups": [message + ", or set invoiceAllBatchGroups."]}))
             groups = {by_ref[r] for r in refs}
         minimum = fields.get("minimuminvoiceamount")
         if minimum is not None and (
             not isinstance(minimum, (int, Decimal)) or isinstance(minimum, bool) or minimum < 0
         ):
             message = "The minimum invoice amount must be 0 or more."
-            raise Reject(self.api.validation({"minimumInvoiceAmount": [message]}))
+            raise Reject(self.validation({"minimumInvoiceAmount": [message]}))
         job = self.tenant.start_generate(
             target,
             invoice_day,
@@ -90,29 +104,29 @@ class JobRoutes:
         return json_response(_job_started(job, "generate"))
 
     async def post(self, request: Request) -> Response:
-        self.api.enter(request)
+        self.enter(request)
         reference = request.path_params["batch"]
         await request.body()  # a JobRequest; nothing in it changes what the job does
         return self._idempotent(request, lambda: self._post(reference))
 
     def _post(self, reference: str) -> Response:
-        batch = self.api.batch_of(reference, 400)
+        batch = self.batch_of(reference, 400)
         if batch.posted:
-            raise Reject(self.api.validation({"message": [f"Invoice batch {batch.batch_number} is already posted"]}))
+            raise Reject(self.validation({"message": [f"Invoice batch {batch.batch_number} is already posted"]}))
         if self.tenant.posting(batch):
-            raise Reject(self.api.validation({"message": [f"Invoice batch {batch.batch_number} is being posted"]}))
+            raise Reject(self.validation({"message": [f"Invoice batch {batch.batch_number} is being posted"]}))
         job = self.tenant.start_post(batch, lambda refs: self.sandbox.faults.take_job_failure(YOUNIUM_POST, refs))
         return json_response(_job_started(job, "post"))
 
     async def job_status(self, request: Request) -> Response:
-        self.api.enter(request)
+        self.enter(request)
         reference = request.path_params["reference"]
         kind = next((k for k in JOB_KINDS if k.lower() == request.path_params["kind"].lower()), None)
         if kind is None:
-            return self.api.not_found()
+            return self.not_found()
         job = self.tenant.find_job(reference, kind)  # type: ignore[arg-type]
         if job is None:
-            raise Reject(self.api.validation({"message": [f"Batch job '{reference}' could not be found"]}))
+            raise Reject(self.validation({"message": [f"Batch job '{reference}' could not be found"]}))
         detail = {
             "batchId": job.batch_id if job.status == SUCCEEDED else None,
             "batchNumber": job.batch_ref,
@@ -164,9 +178,9 @@ class JobRoutes:
         try:
             body = json.loads(raw or b"{}", parse_float=Decimal)
         except ValueError:
-            raise Reject(self.api.validation({"body": ["The request body is not valid JSON."]})) from None
+            raise Reject(self.validation({"body": ["The request body is not valid JSON."]})) from None
         if not isinstance(body, dict):
-            raise Reject(self.api.validation({"body": ["The request body must be a JSON object."]}))
+            raise Reject(self.validation({"body": ["The request body must be a JSON object."]}))
         return lower_keys(body)
 
     def _day(self, fields: Mapping[str, Any], name: str) -> int | None:
@@ -176,12 +190,12 @@ class JobRoutes:
         try:
             return day_of(parse_moment(str(value)))
         except ValueError:
-            raise Reject(self.api.validation({name: [f"The value '{value}' is not a valid date."]})) from None
+            raise Reject(self.validation({name: [f"The value '{value}' is not a valid date."]})) from None
 
     def _id_list(self, fields: Mapping[str, Any], name: str) -> list[str]:
         value = fields.get(name.lower()) or []
         if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-            raise Reject(self.api.validation({name: ["Expected a list of ids."]}))
+            raise Reject(self.validation({name: ["Expected a list of ids."]}))
         return [v.strip() for v in value]
 
 

@@ -13,10 +13,11 @@ from typing import Any
 
 from ..kernel.formats import day_of, format_day, format_instant, money, uuid_of
 from ..kernel.jsonwriter import RawJson, dumps
-from .dataset import DRAFT, STATUS_NAMES, Window, YouniumDataset
+from .dataset import YouniumDataset
 from .seed import (
     ACCOUNT_TYPES,
     BASE_CURRENCY,
+    DRAFT,
     OUR_PEOPLE,
     PEOPLE,
     PRODUCTS,
@@ -31,6 +32,7 @@ from .seed import (
     invoice_number,
     ocr,
 )
+from .window import Window
 
 _ACCOUNTS_RECEIVABLE = RawJson(dumps({"code": "1510", "name": "Kundfordringar", "description": "Accounts receivable"}))
 _PAYMENT_ACCOUNT = RawJson(dumps({"code": "1930", "name": "Företagskonto", "description": "Bank account"}))
@@ -92,7 +94,7 @@ class YouniumRecords:
 
     def account(self, a: int) -> dict[str, Any]:
         """AccountResponse."""
-        account = self.dataset.account(a)
+        account = self.dataset.accounts.numbered(a)
         d = account.digest
         contact = PEOPLE[d[10] % len(PEOPLE)]
         domain = account.name.split(" ")[0].lower().replace("'", "").replace('"', "") + ".example"
@@ -131,30 +133,26 @@ class YouniumRecords:
     def invoice_page(self, window: Window, skip: int, size: int) -> tuple[int, list[dict[str, Any]]]:
         """(how many invoices are in `window`, the records of `size` of them after the first `skip`)."""
         with self.dataset.lock:
-            total, numbers = self.dataset.invoice_page(window, skip, size)
+            total, numbers = self.dataset.invoices.page(window, skip, size)
             return total, [self.invoice(n, window) for n in numbers]
 
     def invoice(self, n: int, window: Window = Window()) -> dict[str, Any]:
         """InvoiceResponse; its `invoiceLines` only those modified within `window` (the API applies
         ModifiedAfter/ModifiedBefore to sub-entities too). A credit note shares the order, references and
         service period of the invoice it credits."""
-        dataset = self.dataset
-        account = dataset.invoice_account(n)
-        source = dataset.credited(n) or n
+        dataset, invoices = self.dataset, self.dataset.invoices
+        account = invoices.account(n)
+        source = invoices.credited(n) or n
         d = dataset.seeded.digest(b"invoice", source)
-        invoice_id = dataset.invoice_id(n)
-        lines = dataset.lines(n)
-        totals = dataset.totals(n, lines)
-        status = dataset.status_code(n)
+        invoice_id = invoices.id(n)
+        lines = dataset.lines.of(n)
+        totals = dataset.lines.totals(n, lines)
         rate = _rate(account.currency)
-        invoice_day = dataset.invoice_day(n)
-        created_at = dataset.created(n)
+        created_at = invoices.created(n)
         created = format_instant(created_at)
-        batch = dataset.invoice_batch(n)
-        payment = dataset.payment_of(n)
-        payment_day = format_day(day_of(payment.paid)) if payment else None
+        batch = dataset.billing.batch_of(n)
         reference, address, term = self._parts(account)
-        service_day = day_of(dataset.created(source))
+        service_day = day_of(invoices.created(source))
         period = (format_day(service_day), format_day(service_day + 30))
         invoice_lines = [
             self._line(invoice_id, uuid_of(d[32:48]), account.id, line, rate, period, created_at, created)
@@ -164,16 +162,11 @@ class YouniumRecords:
         return {
             "id": invoice_id,
             "invoiceNumber": invoice_number(n),
-            "status": STATUS_NAMES[status],
-            "invoiceType": dataset.invoice_type(n),
+            "status": invoices.status_name(n),
+            "invoiceType": invoices.invoice_type(n),
             "account": reference,
             "paymentTerm": term,
-            "invoiceDate": format_day(invoice_day),
-            "dueDate": format_day(dataset.due_day(n)),
-            "paymentDate": payment_day,
-            "lastPaymentDate": payment_day,
-            "daysPastDue": dataset.days_past_due(n),
-            "nrOfReminders": 0,
+            **self._dates(n),
             "currency": account.currency,
             "exchangeRate": rate,
             **self._amounts(n, totals),
@@ -198,13 +191,27 @@ class YouniumRecords:
             "externalERPId": self._erp_id(n),
             "externalCRMId": None,
             "created": created,
-            "modified": format_instant(dataset.modified(n)),
+            "modified": format_instant(invoices.modified(n)),
+        }
+
+    def _dates(self, n: int) -> dict[str, Any]:
+        """Invoice `n`'s dates: when it is dated, due and was paid, and how late it is on the tenant's clock."""
+        dataset = self.dataset
+        payment = dataset.payments.for_invoice(n)
+        payment_day = format_day(day_of(payment.paid)) if payment else None
+        return {
+            "invoiceDate": format_day(dataset.invoices.invoice_day(n)),
+            "dueDate": format_day(dataset.invoices.due_day(n)),
+            "paymentDate": payment_day,
+            "lastPaymentDate": payment_day,
+            "daysPastDue": dataset.billing.days_past_due(n, dataset.now),
+            "nrOfReminders": 0,
         }
 
     def _amounts(self, n: int, totals: Totals) -> dict[str, Any]:
         """Invoice `n`'s money members: its totals, what is settled and what is left, both currencies."""
-        settled, settled_base = self.dataset.settled(n)
-        balance, balance_base = self.dataset.balance(n)
+        settled, settled_base = self.dataset.payments.settled(n)
+        balance, balance_base = self.dataset.billing.balance(n)
         return {
             "subtotal": money(totals.subtotal),
             "subtotalBaseAmount": money(totals.subtotal_base),
@@ -282,47 +289,42 @@ class YouniumRecords:
 
     def _erp_id(self, n: int) -> str | None:
         """The id the ERP gave the invoice when it was posted."""
-        return f"F{invoice_number(n)}" if self.dataset.status_code(n) != DRAFT else None
+        return f"F{invoice_number(n)}" if self.dataset.invoices.status(n) != DRAFT else None
+
+    def _summary(self, n: int) -> dict[str, Any]:
+        """What a short form of invoice `n` (a batch's, a related invoice) tells: number, status, amounts."""
+        invoices, totals = self.dataset.invoices, self.dataset.lines.totals(n)
+        return {
+            "invoiceNumber": invoice_number(n),
+            "status": invoices.status_name(n),
+            "invoiceDate": format_day(invoices.invoice_day(n)),
+            "currency": invoices.account(n).currency,
+            "subtotal": money(totals.subtotal),
+            "totalAmount": money(totals.total),
+        }
 
     def _simple_invoice(self, n: int) -> dict[str, Any]:
         """SimpleInvoiceModel: an invoice as a batch lists it."""
-        dataset = self.dataset
-        totals = dataset.totals(n)
-        return {
-            "invoiceNumber": invoice_number(n),
-            "status": dataset.invoice_status(n),
-            "invoiceDate": format_day(dataset.invoice_day(n)),
-            "currency": dataset.invoice_account(n).currency,
-            "subtotal": money(totals.subtotal),
-            "totalAmount": money(totals.total),
-            "id": dataset.invoice_id(n),
-            "externalERPId": self._erp_id(n),
-        }
+        return {**self._summary(n), "id": self.dataset.invoices.id(n), "externalERPId": self._erp_id(n)}
 
     def related_invoice(self, n: int) -> dict[str, Any] | None:
         """RelatedInvoiceResponse of invoice `n`: the other invoice of its credit pair (the credit note of
         an invoice, the invoice a credit note credits), naming both sides; None when it has none."""
-        dataset = self.dataset
-        with dataset.lock:
-            original, note = dataset.credited(n), dataset.credit_note(n)
+        invoices = self.dataset.invoices
+        with self.dataset.lock:
+            original, note = invoices.credited(n), invoices.credit_note(n)
             if original is not None:  # n is a credit note
                 debit, credit, other = original, n, original
             elif note is not None:
                 debit, credit, other = n, note, note
             else:
                 return None
-            totals = dataset.totals(other)
             return {
-                "id": dataset.invoice_id(other),
-                "invoiceType": dataset.invoice_type(other),
-                "debitInvoiceId": dataset.invoice_id(debit),
-                "creditInvoiceId": dataset.invoice_id(credit),
-                "invoiceNumber": invoice_number(other),
-                "status": dataset.invoice_status(other),
-                "invoiceDate": format_day(dataset.invoice_day(other)),
-                "currency": dataset.invoice_account(other).currency,
-                "subtotal": money(totals.subtotal),
-                "totalAmount": money(totals.total),
+                "id": invoices.id(other),
+                "invoiceType": invoices.invoice_type(other),
+                "debitInvoiceId": invoices.id(debit),
+                "creditInvoiceId": invoices.id(credit),
+                **self._summary(other),
                 "externalERPId": self._erp_id(other),
                 "externalCRMId": None,
             }
@@ -344,10 +346,10 @@ class YouniumRecords:
 
     def payment(self, payment: Payment) -> dict[str, Any]:
         """PaymentResponse, with its one settlement: of the invoice's total, or of part of it."""
-        dataset = self.dataset
+        dataset, invoices = self.dataset, self.dataset.invoices
         n = payment.invoice
-        account = dataset.invoice_account(n)
-        totals = dataset.totals(n)
+        account = invoices.account(n)
+        totals = dataset.lines.totals(n)
         amount = {
             "amount": money(payment.amount),
             "currencyCode": account.currency,
@@ -355,7 +357,6 @@ class YouniumRecords:
             "baseCurrencyCode": BASE_CURRENCY,
         }
         paid = format_day(day_of(payment.paid))
-        invoice_day = dataset.invoice_day(n)
         part = "Part payment" if payment.amount != totals.total else "Payment"
         return {
             "id": payment.id,
@@ -380,16 +381,16 @@ class YouniumRecords:
                     "amount": amount,
                     "invoice": {
                         "account": self._parts(account)[0],
-                        "id": dataset.invoice_id(n),
+                        "id": invoices.id(n),
                         "invoiceNumber": invoice_number(n),
-                        "status": dataset.invoice_status(n),
-                        "invoiceDate": format_day(invoice_day),
-                        "dueDate": format_day(dataset.due_day(n)),
+                        "status": invoices.status_name(n),
+                        "invoiceDate": format_day(invoices.invoice_day(n)),
+                        "dueDate": format_day(invoices.due_day(n)),
                         "currency": account.currency,
                         "subtotal": money(totals.subtotal),
                         "tax": money(totals.tax),
                         "totalAmount": money(totals.total),
-                        "settledAmount": money(dataset.settled(n)[0]),
+                        "settledAmount": money(dataset.payments.settled(n)[0]),
                     },
                     "writeOffs": _EMPTY_LIST,
                 }

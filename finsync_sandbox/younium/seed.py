@@ -2,15 +2,16 @@
 
 Everything here is fixed once drawn: an account's name, form and terms, an invoice's id, account and
 creation time, a line's product, quantity and price. What changes later (statuses, batches, edited
-quantities, `modified` times) is the dataset's overlay on top of these (`younium.dataset`). Money is in
+quantities, `modified` times) the dataset's stores keep on top of these (`younium.dataset`). Money is in
 whole cents: a line's subtotal is quantity x price, its tax the subtotal times the VAT rate rounded
 half-even, converted to the base currency (SEK) at a fixed rate, rounded half-even too.
 """
 
 from __future__ import annotations
 
+import bisect
 import hashlib
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import NamedTuple
@@ -28,7 +29,7 @@ ACCOUNT_SPACING = 3 * HOUR + 17 * MINUTE
 FIRST_INVOICE_NUMBER = 100_001
 FIRST_ACCOUNT_NUMBER = 10_001
 BASE_CURRENCY = "SEK"
-# An invoice's status (the overlay keeps the code) and the API's names for them.
+# An invoice's status (the invoice store keeps the code) and the API's names for them.
 DRAFT, POSTED, SETTLED, CANCELLED = 0, 1, 2, 3
 STATUS_NAMES = ("Draft", "Posted", "Settled", "Cancelled")
 INVOICE_TYPES = ("Invoice", "Credit", "OnAccount")
@@ -226,6 +227,26 @@ class Payment:
     batch: int  # the invoice batch of that invoice (payments are grouped into payment batches by it)
     amount: int  # cents, in the invoice's currency: its total, or part of it
     amount_base: int  # the same in the base currency, at the invoice's rate
+
+
+class Segment(NamedTuple):
+    """Records numbered from `first` were created from `start`, `spacing` apart; the invoices of a segment
+    belong to the first `accounts` accounts (an account segment leaves it 0). Each growth of the tenant
+    adds one, so a record's creation time stays a function of its number."""
+
+    first: int
+    start: int
+    spacing: int
+    accounts: int = 0
+
+    def created_from(self, number: int) -> int:
+        """When record `number` of the segment was created (an invoice: before its jitter)."""
+        return self.start + (number - self.first) * self.spacing
+
+
+def segment_of(segments: Sequence[Segment], number: int) -> Segment:
+    """The segment record `number` belongs to, of `segments` in number order."""
+    return segments[bisect.bisect_right(segments, number, key=lambda s: s.first) - 1]
 
 
 class YouniumSeed:

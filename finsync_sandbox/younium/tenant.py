@@ -1,10 +1,9 @@
 """The emulated Younium tenant: its dataset, its tokens and stored replies, and the batch jobs that change it.
 
 Besides batch jobs, `advance` moves the tenant's time on, and the changes a tenant's users make by hand
-(`delete_invoice`, `remove_line`, `set_status`, `delete_account`, `delete_batch`, `delete_product`, or
-`change` by name;
-the rules are `younium.edits`'), and the ledger's (`reopen_period`, `post_into_closed_period`: see
-`younium.gl`) let a test delete and revise records.
+(`delete_invoice`, `remove_line`, `set_status`, `delete_account`, `delete_batch`, `delete_product`, and
+the ledger's `reopen_period`, `close_period`, `post_into_closed_period`; or `change` by name; the rules
+are `younium.edits`' and `younium.gl`'s) let a test delete and revise records.
 
 Jobs run on the sandbox's clock: a job started now reports Pending for `younium_job_seconds`, then
 Succeeded (its batch generated or posted, at that moment) or Failed. Nothing runs in the background:
@@ -24,7 +23,7 @@ from typing import Any, Literal
 
 from ..kernel.config import SandboxConfig
 from ..kernel.formats import money, uuid_of
-from . import edits, gl
+from . import edits
 from .auth import IdempotencyStore, Tokens
 from .changes import Advanced, advance, touch
 from .dataset import YouniumDataset
@@ -98,7 +97,7 @@ class YouniumTenant:
         self._lock = threading.RLock()
         self._seq = itertools.count(1)
         self._jobs: list[Job] = []
-        for batch in self.dataset.batches():  # the seeded batches' jobs, long finished
+        for batch in self.dataset.batches.all():  # the seeded batches' jobs, long finished
             self._job("Generated", batch.number, 0.0, False).status = SUCCEEDED
             if batch.posted:
                 self._job("Posted", batch.number, 0.0, False).status = SUCCEEDED
@@ -154,17 +153,17 @@ class YouniumTenant:
     def reopen_period(self, period: str) -> dict[str, Any]:
         """Reopen Closed accounting period `period` ("YYYY-MM"): Open, closedDate null; its journals (and
         their `modified`) stay as they were, their embedded accountingPeriod shows the new status."""
-        return self._edit(gl.reopen_period, period)
+        return self._edit(edits.reopen_period, period)
 
     def close_period(self, period: str) -> dict[str, Any]:
         """Close Open accounting period `period` ("YYYY-MM") now; its journals stay as they were."""
-        return self._edit(gl.close_period, period)
+        return self._edit(edits.close_period, period)
 
     def post_into_closed_period(self, period: str) -> dict[str, Any]:
         """Reopen Closed period `period` ("YYYY-MM"), post a balanced correction journal into it (revenue
         moved from 3011 to 3012, created now) and close it again (closedDate now); answers the journal's id
         and number and the amount moved."""
-        return self._edit(gl.post_into_closed_period, period)
+        return self._edit(edits.post_into_closed_period, period)
 
     def change(self, change: str, /, **fields: Any) -> dict[str, Any]:
         """One of the changes above by name, with its fields as `POST /_sandbox/younium/change` sends them:
@@ -219,13 +218,13 @@ class YouniumTenant:
         asked, with the batch's id and number, whether the job is to fail."""
         with self._lock:
             self.settle()
-            number = self.dataset.reserve_batch_number()
+            number = self.dataset.batches.reserve_number()
             refs = self.dataset.seeded.batch_identity(number)
             taken, too_small = self._select(target_day, accounts, groups, minimum)
             job = self._job("Generated", number, self.clock() + self.config.younium_job_seconds, fails(refs))
             job.invoices, job.too_small = tuple(taken), tuple(too_small)
             job.target_day, job.invoice_day, job.minimum = target_day, invoice_day, minimum
-            self.dataset.reserve(taken)
+            self.dataset.invoices.reserve(taken)
             return job
 
     def _select(
@@ -233,19 +232,19 @@ class YouniumTenant:
     ) -> tuple[list[int], list[int]]:
         """The draft invoices outside any batch that a generate job with these settings takes, and those it
         leaves out for being below the minimum amount: (taken, too small), in invoice order."""
-        dataset = self.dataset
+        invoices, lines = self.dataset.invoices, self.dataset.lines
         taken: list[int] = []
         too_small: list[int] = []
-        with dataset.lock:
-            for n in range(1, dataset.invoices_count + 1):
-                if not dataset.is_open_draft(n) or dataset.invoice_day(n) > target_day:
+        with self.dataset.lock:
+            for n in invoices.numbers():
+                if not invoices.is_open_draft(n) or invoices.invoice_day(n) > target_day:
                     continue
-                account = dataset.invoice_account(n)
+                account = invoices.account(n)
                 if accounts is not None and account.number not in accounts:
                     continue
                 if groups is not None and account.group.id not in groups:
                     continue
-                if minimum is not None and money(dataset.totals(n).total) < minimum:
+                if minimum is not None and money(lines.totals(n).total) < minimum:
                     too_small.append(n)
                 else:
                     taken.append(n)
@@ -279,7 +278,7 @@ class YouniumTenant:
         dataset = self.dataset
         if job.kind == "Generated":
             if job.fails:
-                dataset.release(job.invoices)
+                dataset.invoices.release(job.invoices)
                 job.status = FAILED
                 job.message = (
                     f"An unexpected error occurred while generating invoice batch {job.batch_ref}; "
@@ -296,7 +295,7 @@ class YouniumTenant:
                 job.status = SUCCEEDED
                 job.message = f"Invoice batch {batch.batch_number} was generated with {len(batch.invoices)} invoices"
             return
-        batch = dataset.batch(job.batch_id)
+        batch = dataset.batches.find(job.batch_id)
         if job.fails or batch is None:
             job.status = FAILED
             job.message = (
@@ -308,8 +307,8 @@ class YouniumTenant:
             job.message = f"Invoice batch {batch.batch_number} is already posted"
         else:
             with dataset.lock:
-                dataset.post_batch(batch, dataset.tick())
-                dataset.reorder(batch.invoices)
+                dataset.billing.post_batch(batch, dataset.tick())
+                dataset.invoices.reorder(batch.invoices)
             job.status = SUCCEEDED
             job.message = f"Invoice batch {batch.batch_number} was posted: {len(batch.invoices)} invoices"
 
@@ -318,14 +317,14 @@ class YouniumTenant:
         dataset = self.dataset
         with dataset.lock:
             at = dataset.tick()
-            dataset.release(job.invoices)
-            batch = dataset.add_batch(job.batch_number, job.invoices, job.target_day, job.invoice_day, at)
+            dataset.invoices.release(job.invoices)
+            batch = dataset.billing.add_batch(job.batch_number, job.invoices, job.target_day, job.invoice_day, at)
             for n in job.too_small:
-                total = money(dataset.totals(n).total)
+                total = money(dataset.lines.totals(n).total)
                 message = (
                     f"Invoice {invoice_number(n)} was not included: its total {total} "
-                    f"{dataset.invoice_account(n).currency} is below the minimum invoice amount {job.minimum}"
+                    f"{dataset.invoices.account(n).currency} is below the minimum invoice amount {job.minimum}"
                 )
-                batch.log.append(LogEntry(dataset.invoice_id(n), "Invoice", invoice_number(n), message, at))
-            dataset.reorder(job.invoices)
+                batch.log.append(LogEntry(dataset.invoices.id(n), "Invoice", invoice_number(n), message, at))
+            dataset.invoices.reorder(job.invoices)
             return batch

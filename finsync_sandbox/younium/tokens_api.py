@@ -6,21 +6,20 @@ from __future__ import annotations
 import json
 from datetime import datetime, timedelta, timezone
 from email.utils import format_datetime
-from typing import TYPE_CHECKING
 
 from starlette.requests import Request
 from starlette.responses import Response
 
 from ..kernel.guard import Reject, lower_keys
+from ..sandbox import Sandbox
 from .replies import younium_json as _json
-
-if TYPE_CHECKING:
-    from .api import YouniumApi
+from .scope import RequestScope
 
 
 class TokenRoutes:
-    def __init__(self, api: YouniumApi) -> None:
-        self.api = api
+    def __init__(self, sandbox: Sandbox, scope: RequestScope) -> None:
+        self.sandbox = sandbox
+        self.scope = scope
 
     async def token_v2(self, request: Request) -> Response:
         token, refresh, lifetime, expires = await self._token(request)
@@ -39,9 +38,9 @@ class TokenRoutes:
         client_id, secret = fields.get("clientid"), fields.get("secret")
         if not (isinstance(client_id, str) and client_id and isinstance(secret, str) and secret):
             raise Reject(_json({"errors": ["clientId and secret are required"]}, 400))
-        config = self.api.sandbox.config
+        config = self.sandbox.config
         if client_id != config.younium_client_id or secret != config.younium_secret:
             raise Reject(_json({"errors": ["Invalid client credentials"]}, 401))
-        token, refresh, lifetime = self.api.tenant.tokens.issue(client_id)
+        token, refresh, lifetime = self.scope.tenant.tokens.issue(client_id)
         expires = format_datetime(datetime.now(timezone.utc) + timedelta(seconds=lifetime), usegmt=True)
         return token, refresh, int(lifetime), expires

@@ -93,12 +93,13 @@ def change_upstream(server: SandboxServer) -> None:
     server.sandbox.dataset.advance(300)
     tenant = server.sandbox.younium
     data = tenant.dataset
+    invoices, lines = data.invoices, data.lines
     drafts = [
         n
-        for n in range(1, data.invoices_count + 1)
-        if data.invoice_status(n) == "Draft" and data.invoice_batch(n) is None and len(data.line_numbers(n)) > 1
+        for n in invoices.numbers()
+        if invoices.status_name(n) == "Draft" and data.billing.batch_of(n) is None and len(lines.numbers(n)) > 1
     ]
-    tenant.remove_line(data.invoice_id(drafts[0]), data.line_id(drafts[0], data.line_numbers(drafts[0])[0]))
+    tenant.remove_line(invoices.id(drafts[0]), lines.id(drafts[0], lines.numbers(drafts[0])[0]))
     tenant.advance(new_invoices=12, modified_invoices=4, new_accounts=2)
 
 

@@ -107,12 +107,12 @@ def assert_younium_matches_sandbox(
     dataset = tenant.dataset
     wanted = sorted(
         (
-            dataset.invoice_id(n),
-            dataset.invoice_status(n),
-            batch.id if (batch := dataset.invoice_batch(n)) else None,
-            money(dataset.totals(n).total),
+            dataset.invoices.id(n),
+            dataset.invoices.status_name(n),
+            batch.id if (batch := dataset.billing.batch_of(n)) else None,
+            money(dataset.lines.totals(n).total),
         )
-        for n in dataset.live_invoices()
+        for n in dataset.invoices.live()
     )
     loaded = rows(
         warehouse,

@@ -168,26 +168,26 @@ def edits(server: SandboxServer) -> Iterator[str]:
     data = tenant.dataset
 
     def drafts() -> list[int]:
-        return [n for n in range(1, data.invoices_count + 1) if data.is_open_draft(n)]
+        return [n for n in data.invoices.numbers() if data.invoices.is_open_draft(n)]
 
     def posted() -> list[int]:
-        return [n for n in range(1, data.invoices_count + 1) if data.invoice_status(n) == "Posted"]
+        return [n for n in data.invoices.numbers() if data.invoices.status_name(n) == "Posted"]
 
-    edited = first([n for n in drafts() if len(data.line_numbers(n)) > 1], "draft of several lines")
-    tenant.remove_line(data.invoice_id(edited), data.line_id(edited, data.line_numbers(edited)[0]))
+    edited = first([n for n in drafts() if len(data.lines.numbers(n)) > 1], "draft of several lines")
+    tenant.remove_line(data.invoices.id(edited), data.lines.id(edited, data.lines.numbers(edited)[0]))
     tenant.advance(new_invoices=6, modified_invoices=3)
-    tenant.delete_invoice(data.invoice_id(first([n for n in drafts() if n != edited], "second draft")))
+    tenant.delete_invoice(data.invoices.id(first([n for n in drafts() if n != edited], "second draft")))
     ym.advance(150)
     yield "drafts edited and deleted"
-    tenant.set_status(data.invoice_id(drafts()[0]), "Posted")  # dated earlier, posted now
-    tenant.set_status(data.invoice_id(posted()[0]), "Cancelled")  # posted long ago, cancelled now
+    tenant.set_status(data.invoices.id(drafts()[0]), "Posted")  # dated earlier, posted now
+    tenant.set_status(data.invoices.id(posted()[0]), "Cancelled")  # posted long ago, cancelled now
     yield "invoices posted and cancelled late"
     closed = [p["period"] for p in tenant.expected()["periods"] if p["status"] == "Closed"]
     tenant.reopen_period(closed[-1])
     tenant.post_into_closed_period(closed[0])
     ym.revise_batch(first([b.batch_id for b in ym.batches() if not b.is_open], "closed YM batch"))
     yield "a period reopened, a journal posted into a closed period, a YM batch revised"
-    unposted = [b for b in data.batches() if not b.posted and not tenant.posting(b)]
+    unposted = [b for b in data.batches.all() if not b.posted and not tenant.posting(b)]
     tenant.delete_batch(first(unposted, "unposted invoice batch").id)
     yield "an unposted invoice batch deleted"
 

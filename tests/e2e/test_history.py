@@ -33,18 +33,18 @@ def test_versions_as_of_queries_deletions_and_removed_lines(
     younium_sandbox: SandboxServer, any_warehouse: Warehouse
 ) -> None:
     tenant = younium_sandbox.sandbox.younium
-    dataset = tenant.dataset
+    invoices = tenant.dataset.invoices
     settings = younium_settings(younium_sandbox)
     sync("younium", any_warehouse, settings=settings)
-    drafts = [dataset.invoice_id(n) for n in range(1, dataset.invoices_count + 1) if dataset.is_open_draft(n)]
+    drafts = [invoices.id(n) for n in invoices.numbers() if invoices.is_open_draft(n)]
     posted, trimmed, deleted = drafts[:3]
-    as_draft = tenant.records.invoice(dataset.find_invoice(posted))["modified"]
-    lines = [line["id"] for line in tenant.records.invoice(dataset.find_invoice(trimmed))["invoiceLines"]]
+    as_draft = tenant.records.invoice(invoices.find(posted))["modified"]
+    lines = [line["id"] for line in tenant.records.invoice(invoices.find(trimmed))["invoiceLines"]]
 
     tenant.set_status(posted, "Posted")
     tenant.remove_line(trimmed, lines[0])
     tenant.delete_invoice(deleted)
-    as_posted = tenant.records.invoice(dataset.find_invoice(posted))["modified"]
+    as_posted = tenant.records.invoice(invoices.find(posted))["modified"]
     sync("younium", any_warehouse, settings=settings)
 
     # An invoice posted after run 1 has two versions, dated by its own modified times.

@@ -71,8 +71,8 @@ def test_the_ledger_loads_exactly_then_reads_only_the_journals_that_changed(
     by_status = tenant.expected()["accounting_periods"]["by_status"]
     assert periods.get("Closed") and periods == {status: n for status, n in by_status.items() if n}
 
-    dataset = tenant.dataset
-    draft = next(dataset.invoice_id(n) for n in range(1, dataset.invoices_count + 1) if dataset.is_open_draft(n))
+    invoices = tenant.dataset.invoices
+    draft = next(invoices.id(n) for n in invoices.numbers() if invoices.is_open_draft(n))
     # The overlap (180 minutes before the newest modified) lists these again: each is read by id once.
     overlap = rows(
         any_warehouse,

@@ -42,8 +42,10 @@ def test_a_rerun_after_new_data_reads_only_what_is_new(sandbox: SandboxServer, w
     assert_ym_matches_sandbox(warehouse, sandbox)
     requests = sandbox.sandbox.requests
     assert requests["ym.export_start"] == len(newly_closed), "only newly closed batches are exported"
-    # 700 new items plus a one-hour overlap, at 500 a page: two or three pages, not the whole history.
-    assert requests["ym.invoice_items"] <= 3
+    # 700 new items plus a one-hour overlap, at 500 a page: two or three pages (the last one short, confirmed
+    # by asking for the next, which pages read ahead may already have asked for), not the whole history.
+    whole_history = len(sandbox.sandbox.dataset.expected_invoice_item_ids()) // 500
+    assert requests["ym.invoice_items"] <= 4 < whole_history
 
 
 def test_a_rerun_with_nothing_new_changes_nothing(sandbox: SandboxServer, warehouse: Warehouse) -> None:

@@ -33,11 +33,11 @@ def test_a_first_sync_loads_exactly_the_sandbox_data(younium_sandbox: SandboxSer
     report = sync("younium", warehouse, settings=younium_settings(younium_sandbox))
 
     assert_younium_matches_sandbox(warehouse, younium_sandbox)
-    assert report.table_rows["invoice_lines"] == younium_sandbox.sandbox.younium.dataset.invoices_count * 5
+    assert report.table_rows["invoice_lines"] == len(younium_sandbox.sandbox.younium.dataset.invoices) * 5
     types = column_types(warehouse, "younium.invoices")
     assert types["total_amount"] == "DECIMAL(19,4)" and types["modified"] == "TIMESTAMP WITH TIME ZONE"
     logs = dict(query(warehouse, "SELECT invoice_batch_id, count(*) FROM younium.invoice_batch_log GROUP BY 1"))
-    single = [b for b in younium_sandbox.sandbox.younium.dataset.batches() if len(b.log) == 1]
+    single = [b for b in younium_sandbox.sandbox.younium.dataset.batches.all() if len(b.log) == 1]
     assert single and all(logs[b.id] == 1 for b in single), "a log answered as one object is loaded as one row"
 
 
@@ -82,17 +82,18 @@ def test_generate_then_post_a_batch_through_the_cli_and_sync_it_into_the_warehou
     younium_sandbox: SandboxServer, warehouse: Warehouse, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     dataset = younium_sandbox.sandbox.younium.dataset
-    drafts = [dataset.invoice_id(n) for n in range(1, dataset.invoices_count + 1) if dataset.is_open_draft(n)]
+    invoices = dataset.invoices
+    drafts = [invoices.id(n) for n in invoices.numbers() if invoices.is_open_draft(n)]
     sync("younium", warehouse, settings=younium_settings(younium_sandbox))
     target = ("--poll-interval", "0.02", "--sync", "--duckdb-path", str(warehouse.duckdb_path))
 
     generated = cli(monkeypatch, younium_sandbox, "younium", "generate-batch", "--target-date", "2030-12-31", *target)
 
     assert generated.exit_code == 0, generated.output
-    batch = dataset.batches()[-1]
+    batch = dataset.batches.all()[-1]
     assert f"Invoice batch {batch.batch_number} ({batch.id}) generated" in generated.output
     assert "invoice_batches" in generated.stdout, "the sync printed what it loaded"
-    assert sorted(dataset.invoice_id(n) for n in batch.invoices) == sorted(drafts)
+    assert sorted(invoices.id(n) for n in batch.invoices) == sorted(drafts)
     listed = query(
         warehouse, f"SELECT i.status, count(*) FROM younium.invoices i WHERE invoice_batch_id = '{batch.id}' GROUP BY 1"
     )
@@ -119,7 +120,7 @@ def test_a_generate_retried_with_the_same_idempotency_key_creates_no_second_batc
     younium_sandbox: SandboxServer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     dataset = younium_sandbox.sandbox.younium.dataset
-    batches = len(dataset.batches())
+    batches = len(dataset.batches.all())
     # The reply to the POST is lost after Younium started the job: the client's retry carries the same key.
     younium_sandbox.sandbox.faults.add(kind="drop", route="younium.generate")
     args = ("younium", "generate-batch", "--target-date", "2030-12-31", "--poll-interval", "0.02")
@@ -128,7 +129,7 @@ def test_a_generate_retried_with_the_same_idempotency_key_creates_no_second_batc
 
     assert first.exit_code == 0, first.output
     assert younium_sandbox.sandbox.requests["younium.generate"] == 2
-    assert len(dataset.batches()) == batches + 1
+    assert len(dataset.batches.all()) == batches + 1
     match = re.search(r"idempotency key: (\S+)", first.output)
     assert match is not None
 
@@ -136,8 +137,8 @@ def test_a_generate_retried_with_the_same_idempotency_key_creates_no_second_batc
     again = cli(monkeypatch, younium_sandbox, *args, "--idempotency-key", match.group(1))
 
     assert again.exit_code == 0, again.output
-    assert len(dataset.batches()) == batches + 1
-    batch = dataset.batches()[-1]
+    assert len(dataset.batches.all()) == batches + 1
+    batch = dataset.batches.all()[-1]
     assert f"Invoice batch {batch.batch_number} ({batch.id}) generated" in again.output
     fresh = cli(monkeypatch, younium_sandbox, *args)
     assert fresh.exit_code == 1 and "No invoices to generate" in fresh.output, "a new key is a new job"
@@ -170,7 +171,7 @@ def test_a_wrong_legal_entity_is_a_configuration_error_naming_the_setting(
         sync("younium", warehouse, settings=younium_settings(younium_sandbox, legal_entity="Other AB"))
     assert raised.value.exit_code == 2 and "SOURCES__YOUNIUM__LEGAL_ENTITY" in str(raised.value)
 
-    batches = len(younium_sandbox.sandbox.younium.dataset.batches())
+    batches = len(younium_sandbox.sandbox.younium.dataset.batches.all())
     result = cli(
         monkeypatch,
         younium_sandbox,
@@ -180,7 +181,7 @@ def test_a_wrong_legal_entity_is_a_configuration_error_naming_the_setting(
 
     assert result.exit_code == 2
     assert "SOURCES__YOUNIUM__LEGAL_ENTITY" in result.output and "Traceback" not in result.output
-    assert len(younium_sandbox.sandbox.younium.dataset.batches()) == batches
+    assert len(younium_sandbox.sandbox.younium.dataset.batches.all()) == batches
 
 
 def test_a_failed_job_exits_1_with_its_message_and_changes_nothing(

@@ -142,10 +142,10 @@ def younium_tables(tenant: YouniumTenant) -> list[Wanted]:
     tenant.settle()
     dataset, records = tenant.dataset, tenant.records
     with dataset.lock:
-        invoices = [served(records.invoice(n)) for n in dataset.live_invoices()]
-        accounts = [served(records.account(a.number)) for a in dataset.live_accounts()]
-        batches = [served(records.batch(b)) for b in dataset.batches()]
-        payments = [served(records.payment(p)) for p in dataset.payments]
+        invoices = [served(records.invoice(n)) for n in dataset.invoices.live()]
+        accounts = [served(records.account(a.number)) for a in dataset.accounts.live()]
+        batches = [served(records.batch(b)) for b in dataset.batches.all()]
+        payments = [served(records.payment(p)) for p in dataset.payments.all()]
         journals = [served(gl.journal(dataset, j)) for j in dataset.gl.journals()]
         catalogue = dataset.catalogue
         products = [served(product_record(catalogue, dataset.legal_entity_id, p)) for p in catalogue.live()]

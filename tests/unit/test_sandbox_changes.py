@@ -95,7 +95,7 @@ def test_an_invoice_read_by_id_is_its_plain_record_with_every_line_even_when_a_w
         assert len(record["invoiceLines"]) == 5 > len(windowed[invoice_id]["invoiceLines"])
         assert by_id(younium, invoice_id, ModifiedAfter=cursor) == record, "no ModifiedAfter on a by-id read"
         assert_adds_up(record)
-    credit_note = tenant.dataset.invoice_id(tenant.dataset.credit_notes()[0])
+    credit_note = tenant.dataset.invoices.id(tenant.dataset.invoices.credit_notes()[0])
     assert by_id(younium, credit_note) == full[credit_note]
     assert younium.get(f"/Invoices/{credit_note.upper()}").status_code == 200, "ids match whatever their case"
 
@@ -109,7 +109,7 @@ def test_an_unknown_invoice_read_by_id_is_a_404(invoice_id: str) -> None:
 
 def test_the_by_id_route_checks_headers_and_takes_its_own_faults() -> None:
     younium = make()
-    invoice_id = younium.sandbox.younium.dataset.invoice_id(1)
+    invoice_id = younium.sandbox.younium.dataset.invoices.id(1)
     assert (
         younium.get(f"/Invoices/{invoice_id}", headers={"Authorization": f"Bearer {younium.token}"}).status_code == 400
     )
@@ -250,9 +250,9 @@ def test_posting_a_draft_on_its_own_changes_its_status_and_modified_and_nothing_
 
 def test_cancelling_a_posted_unpaid_invoice_leaves_nothing_owed() -> None:
     younium = make()
-    dataset = younium.sandbox.younium.dataset
+    invoices = younium.sandbox.younium.dataset.invoices
     posted = [i for i in younium.all("/Invoices") if i["status"] == "Posted" and i["totalAmount"] > 0]
-    credited = {dataset.invoice_id(dataset.credited(n) or 0) for n in dataset.credit_notes()}
+    credited = {invoices.id(invoices.credited(n) or 0) for n in invoices.credit_notes()}
     unpaid = next(i for i in posted if "paymentDate" not in i and i["id"] not in credited)
     changed(younium, change="set_status", invoice=unpaid["id"], status="cancelled")
     record = by_id(younium, unpaid["id"])
@@ -392,7 +392,7 @@ def test_an_unposted_batch_can_be_deleted_and_its_invoices_are_open_drafts_again
 
 def test_a_batch_being_posted_cannot_be_deleted() -> None:
     younium = make(younium_job_seconds=5)
-    unposted = younium.sandbox.younium.dataset.batches()[-1]
+    unposted = younium.sandbox.younium.dataset.batches.all()[-1]
     assert younium.post(f"/InvoiceBatches/{unposted.id}/Post", {}).status_code == 200
     refused = change(younium, change="delete_batch", batch=unposted.id)
     assert refused.status_code == 400 and "being posted" in refused.json()["error"]

@@ -227,7 +227,7 @@ def test_a_posted_batch_is_journaled_when_its_post_job_finishes() -> None:
     clock = Clock()
     younium = Younium(Sandbox(SandboxConfig(younium_job_seconds=5), clock=clock))
     before = _latest(younium.all("/Journals/JournalDetails"))
-    batch = next(b for b in younium.sandbox.younium.dataset.batches() if not b.posted)
+    batch = next(b for b in younium.sandbox.younium.dataset.batches.all() if not b.posted)
     headers = {"Authorization": f"Bearer {younium.token}", "api-version": "2.1"}
     younium.http.post(f"/younium/InvoiceBatches/{batch.id}/Post", json={}, headers=headers)
     assert younium.get("/Journals", ModifiedAfter=before).status_code == 400, "nothing yet: the job is pending"
@@ -235,7 +235,7 @@ def test_a_posted_batch_is_journaled_when_its_post_job_finishes() -> None:
     journals = younium.all("/Journals", ModifiedAfter=before)
     assert [j["description"] for j in journals] == [f"Invoice batch {batch.batch_number}"]
     ids = [v["invoiceId"] for v in journals[0]["vouchers"]]
-    assert ids == sorted(ids, key=lambda i: younium.sandbox.younium.dataset.find_invoice(i) or 0)
+    assert ids == sorted(ids, key=lambda i: younium.sandbox.younium.dataset.invoices.find(i) or 0)
     assert len(ids) == len(batch.invoices)
 
 

@@ -251,8 +251,8 @@ def test_the_entities_are_by_name_the_default_first_seeded_apart_with_ids_of_the
     ours, theirs = default.expected_ids(), second.expected_ids()
     for table in ours:
         assert not set(ours[table]) & set(theirs[table]), table
-    assert default.dataset.invoices_count - len(default.dataset.credit_notes()) == 40
-    assert second.dataset.invoices_count - len(second.dataset.credit_notes()) == 40
+    assert len(default.dataset.invoices) - len(default.dataset.invoices.credit_notes()) == 40
+    assert len(second.dataset.invoices) - len(second.dataset.invoices.credit_notes()) == 40
     assert len(second.dataset.accounts) == len(default.dataset.accounts)
     again = Sandbox(SandboxConfig(**SMALL, younium_legal_entities=(SECOND,)))
     assert again.younium_entity(SECOND).expected_ids() == theirs, "equal configurations, equal entities"
@@ -321,8 +321,8 @@ def test_expected_entity_states_what_the_entity_lists() -> None:
 
 
 def open_draft(tenant: YouniumTenant) -> str:
-    dataset = tenant.dataset
-    return next(dataset.invoice_id(n) for n in range(1, dataset.invoices_count + 1) if dataset.is_open_draft(n))
+    invoices = tenant.dataset.invoices
+    return next(invoices.id(n) for n in invoices.numbers() if invoices.is_open_draft(n))
 
 
 def test_a_change_naming_an_entity_changes_that_entity_alone() -> None:
@@ -344,14 +344,14 @@ def test_a_change_naming_an_entity_changes_that_entity_alone() -> None:
 def test_advance_moves_every_entity_on_unless_it_names_one() -> None:
     caller = entities()
     sandbox = caller.sandbox
-    counts = {name: t.dataset.invoices_count for name, t in sandbox.younium_entities.items()}
+    counts = {name: len(t.dataset.invoices) for name, t in sandbox.younium_entities.items()}
     everyone = caller.http.post("/_sandbox/advance", json={"new_invoices": 2}).json()
     assert everyone["younium"]["new_invoices"] == 2
     assert {name: a["new_invoices"] for name, a in everyone["younium_entities"].items()} == {DEFAULT: 2, SECOND: 2}
     one = caller.http.post("/_sandbox/advance", json={"new_invoices": 3, "legal_entity": SECOND}).json()
     assert one["younium"]["new_invoices"] == 3 and "younium_entities" not in one
-    assert sandbox.younium.dataset.invoices_count == counts[DEFAULT] + 2
-    assert sandbox.younium_entity(SECOND).dataset.invoices_count == counts[SECOND] + 5
+    assert len(sandbox.younium.dataset.invoices) == counts[DEFAULT] + 2
+    assert len(sandbox.younium_entity(SECOND).dataset.invoices) == counts[SECOND] + 5
     assert caller.http.post("/_sandbox/advance", json={"new_invoices": 1, "legal_entity": 7}).status_code == 400
 
 

@@ -28,9 +28,9 @@ from finsync_sandbox.kernel.faults import parse_fault_spec
 from finsync_sandbox.kernel.formats import parse_moment
 from finsync_sandbox.kernel.jsonwriter import dumps
 from finsync_sandbox.younium.changes import advance
-from finsync_sandbox.younium.dataset import Window
 from finsync_sandbox.younium.expected import expected
 from finsync_sandbox.younium.records import YouniumRecords
+from finsync_sandbox.younium.window import Window
 
 with warnings.catch_warnings():
     warnings.simplefilter("ignore")
@@ -123,7 +123,7 @@ def latest_modified(rows: list[dict[str, Any]]) -> str:
 
 def credit_notes(younium: Younium) -> int:
     """How many credit notes the seeded history added to the seeded invoices (numbered after them)."""
-    return len(younium.sandbox.younium.dataset.credit_notes())
+    return len(younium.sandbox.younium.dataset.invoices.credit_notes())
 
 
 # -- the dataset --------------------------------------------------------------------------------------------
@@ -405,7 +405,7 @@ def test_a_page_size_above_100_or_a_page_number_below_1_is_a_400(younium: Youniu
 def test_the_envelope_links_drop_modified_after(younium: Younium) -> None:
     since = "2024-06-01T00:00:00Z"
     body = younium.page("/Invoices", ModifiedAfter=since, PageSize=40, PageNumber=2)
-    total = len(younium.sandbox.younium.dataset.invoices_in(Window(after=parse_moment(since))))
+    total = len(younium.sandbox.younium.dataset.invoices.invoices_in(Window(after=parse_moment(since))))
     assert {k: body[k] for k in ("pageNumber", "pageSize", "totalCount", "totalPages")} == {
         "pageNumber": 2,
         "pageSize": 40,
@@ -482,7 +482,7 @@ def test_invoices_listed_with_modified_after_carry_only_their_lines_modified_sin
 def test_a_posted_invoice_listed_again_carries_no_lines() -> None:
     clock = Clock()
     younium = make(clock, younium_job_seconds=1)
-    unposted = younium.sandbox.younium.dataset.batches()[-1]
+    unposted = younium.sandbox.younium.dataset.batches.all()[-1]
     cursor = latest_modified(younium.all("/Invoices"))
     assert younium.post(f"/InvoiceBatches/{unposted.id}/Post", {}).status_code == 200
     clock.now += 1
@@ -490,13 +490,13 @@ def test_a_posted_invoice_listed_again_carries_no_lines() -> None:
     posted = younium.all("/Invoices", ModifiedAfter=cursor)
 
     assert sorted(i["id"] for i in posted) == sorted(
-        younium.sandbox.younium.dataset.invoice_id(n) for n in unposted.invoices
+        younium.sandbox.younium.dataset.invoices.id(n) for n in unposted.invoices
     )
     assert all(i["status"] == "Posted" and i["invoiceLines"] == [] for i in posted), "posting changed no line"
 
 
 def test_a_batch_log_of_one_entry_is_answered_as_one_object_and_longer_logs_as_lists(younium: Younium) -> None:
-    batches = younium.sandbox.younium.dataset.batches()
+    batches = younium.sandbox.younium.dataset.batches.all()
     sizes = {b.batch_number: len(b.log) for b in batches}
     assert sorted(sizes.values()) == [0, 1, 2, 3]
     for batch in batches:
@@ -515,7 +515,7 @@ def test_a_batch_log_of_one_entry_is_answered_as_one_object_and_longer_logs_as_l
 
 
 def test_an_invoice_batch_is_found_by_id_and_an_unknown_one_is_404(younium: Younium) -> None:
-    batch = younium.sandbox.younium.dataset.batches()[1]
+    batch = younium.sandbox.younium.dataset.batches.all()[1]
     body = younium.get(f"/InvoiceBatches/{batch.id}").json()
     assert (body["id"], body["batchNumber"], len(body["invoices"])) == (batch.id, "IB-00002", len(batch.invoices))
     assert body["batchGroups"] == sorted(body["batchGroups"]) and body["batchGroups"]
@@ -529,7 +529,7 @@ def test_a_generate_job_is_pending_then_succeeds_with_a_batch_of_the_unbatched_d
     clock = Clock()
     younium = make(clock, younium_job_seconds=5)
     dataset = younium.sandbox.younium.dataset
-    drafts = [n for n in range(1, 601) if dataset.invoice_batch(n) is None]
+    drafts = [n for n in range(1, 601) if dataset.billing.batch_of(n) is None]
     before = latest_modified(younium.all("/Invoices"))
 
     started = younium.generate(invoiceDate="2030-02-01")
@@ -545,7 +545,7 @@ def test_a_generate_job_is_pending_then_succeeds_with_a_batch_of_the_unbatched_d
     assert done["resultStatus"] == "Succeeded"
     assert done["resultBody"]["batchId"] == job["id"] and "generated" in done["statusMessage"]
     batch = younium.get(f"/InvoiceBatches/{job['id']}").json()
-    assert sorted(i["id"] for i in batch["invoices"]) == sorted(dataset.invoice_id(n) for n in drafts)
+    assert sorted(i["id"] for i in batch["invoices"]) == sorted(dataset.invoices.id(n) for n in drafts)
     assert batch["invoiceDate"] == "2030-02-01T00:00:00"
     changed = younium.all("/Invoices", ModifiedAfter=before)
     assert {i["id"] for i in changed} == {i["id"] for i in batch["invoices"]}
@@ -570,9 +570,10 @@ def test_job_status_accepts_the_job_id_batch_id_or_batch_number() -> None:
 def test_generate_takes_only_the_named_accounts_groups_and_dates_and_logs_invoices_below_the_minimum() -> None:
     younium = make(younium_job_seconds=0)
     dataset = younium.sandbox.younium.dataset
-    drafts = [n for n in range(1, 601) if dataset.invoice_batch(n) is None]
-    account = dataset.invoice_account(drafts[-1])
-    target = dataset.invoice_day(drafts[-1]) - 1
+    invoices = dataset.invoices
+    drafts = [n for n in range(1, 601) if dataset.billing.batch_of(n) is None]
+    account = invoices.account(drafts[-1])
+    target = invoices.invoice_day(drafts[-1]) - 1
     from datetime import date
 
     job = younium.generate(
@@ -582,12 +583,10 @@ def test_generate_takes_only_the_named_accounts_groups_and_dates_and_logs_invoic
         minimumInvoiceAmount=2500,
     ).json()
     batch = younium.get(f"/InvoiceBatches/{job['id']}").json()
-    expected = [n for n in drafts if dataset.invoice_account(n) == account and dataset.invoice_day(n) <= target]
-    small = [n for n in expected if dataset.totals(n).total < 250_000]
-    assert sorted(i["id"] for i in batch["invoices"]) == sorted(
-        dataset.invoice_id(n) for n in expected if n not in small
-    )
-    assert [e["entityId"] for e in batch["batchLog"]] == [dataset.invoice_id(n) for n in small]
+    expected = [n for n in drafts if invoices.account(n) == account and invoices.invoice_day(n) <= target]
+    small = [n for n in expected if dataset.lines.totals(n).total < 250_000]
+    assert sorted(i["id"] for i in batch["invoices"]) == sorted(invoices.id(n) for n in expected if n not in small)
+    assert [e["entityId"] for e in batch["batchLog"]] == [invoices.id(n) for n in small]
     assert all("below the minimum invoice amount 2500" in e["errorMessage"] for e in batch["batchLog"])
 
     group = dataset.batch_groups[0]
@@ -622,7 +621,7 @@ def test_a_generate_job_with_nothing_to_invoice_fails() -> None:
 def test_posting_a_batch_marks_its_invoices_posted_once() -> None:
     clock = Clock()
     younium = make(clock, younium_job_seconds=2)
-    batch = younium.sandbox.younium.dataset.batches()[-1]
+    batch = younium.sandbox.younium.dataset.batches.all()[-1]
     assert not batch.posted
     job = younium.post(f"/InvoiceBatches/{batch.id}/Post", {"ensureWebhooksAreEnabled": False}).json()
     assert younium.status(job["jobId"], "Posted")["resultStatus"] == "Pending"
@@ -670,7 +669,7 @@ def test_a_post_repeated_with_the_same_idempotency_key_replays_the_first_reply()
     assert second.headers["younium-idempotency-key"] == "key-1"
     assert second.headers["younium-idempotency-durationinhours"] == "48"
     assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", second.headers["younium-idempotency-expires"])
-    assert len(younium.sandbox.younium.dataset.batches()) == 5, "one batch, not two"
+    assert len(younium.sandbox.younium.dataset.batches.all()) == 5, "one batch, not two"
     # The key is unique per endpoint: the same key on the post route is a new request.
     batch_id = first.json()["id"]
     posted = younium.post(f"/InvoiceBatches/{batch_id}/Post", {}, **key)
@@ -727,7 +726,7 @@ def test_advance_adds_accounts_and_invoices_and_edits_some_lines_of_some_drafts(
     new_accounts = {a["id"] for a in younium.all("/Accounts", ModifiedAfter=cursor)}
     assert new_accounts == set(advanced.new_account_ids)
     assert any(
-        dataset.account_number_of(i["account"]["id"]) > 50 for i in changed if i["id"] in advanced.new_invoice_ids
+        dataset.accounts.number_of(i["account"]["id"]) > 50 for i in changed if i["id"] in advanced.new_invoice_ids
     )
     assert min(i["created"] for i in changed if i["id"] in advanced.new_invoice_ids) > cursor
 
@@ -765,12 +764,12 @@ def test_the_base_currency_is_one_currency_object_outside_any_envelope(younium: 
 
 
 def test_requests_are_counted_per_younium_route(younium: Younium) -> None:
-    batch = younium.sandbox.younium.dataset.batches()[0]
+    batch = younium.sandbox.younium.dataset.batches.all()[0]
     younium.get("/Invoices")
     younium.get("/Invoices", PageSize=500)  # refused, still counted
-    younium.get(f"/Invoices/{younium.sandbox.younium.dataset.invoice_id(1)}")
+    younium.get(f"/Invoices/{younium.sandbox.younium.dataset.invoices.id(1)}")
     younium.get("/Invoices/00000000-0000-4000-8000-000000000000")  # unknown: a 404, still counted
-    younium.get(f"/Invoices/{younium.sandbox.younium.dataset.invoice_id(1)}/RelatedInvoices")  # none: a 400
+    younium.get(f"/Invoices/{younium.sandbox.younium.dataset.invoices.id(1)}/RelatedInvoices")  # none: a 400
     younium.get("/Accounts")
     younium.get("/Payments")
     younium.get("/Products")
@@ -840,7 +839,7 @@ def test_a_dropped_generate_reply_still_started_the_job_so_a_retry_with_its_key_
     headers = {"Authorization": f"Bearer {token}", "api-version": "2.1", "younium-idempotency-key": "retry-me"}
     body = {"targetDate": "2030-01-01", "invoiceAllAccounts": True, "invoiceAllBatchGroups": True}
     tenant = server.sandbox.younium
-    batches, jobs = len(tenant.dataset.batches()), len(tenant.jobs())
+    batches, jobs = len(tenant.dataset.batches.all()), len(tenant.jobs())
     server.sandbox.faults.add(kind="drop", route="younium.generate")
     with pytest.raises(httpx.RemoteProtocolError):
         httpx.post(f"{server.younium_base_url}/InvoiceBatches", json=body, headers=headers)
@@ -849,7 +848,7 @@ def test_a_dropped_generate_reply_still_started_the_job_so_a_retry_with_its_key_
     assert len(tenant.jobs()) == jobs + 1, "the dropped request started the job; the retry only replayed it"
     time.sleep(server.sandbox.config.younium_job_seconds)
     tenant.settle()
-    assert len(tenant.dataset.batches()) == batches + 1
+    assert len(tenant.dataset.batches.all()) == batches + 1
 
 
 def test_the_fault_grammar_knows_job_failures() -> None:
@@ -877,7 +876,7 @@ def test_twenty_thousand_invoices_answer_a_deep_page_and_their_expectations() ->
 
 def test_a_dataset_of_one_line_per_invoice_and_no_seeded_batches_works() -> None:
     dataset = YouniumDataset(invoices=30, lines_per_invoice=1, batches=0)
-    assert dataset.batches() == [] and expected(dataset)["invoice_lines"]["rows"] == 30
+    assert dataset.batches.all() == [] and expected(dataset)["invoice_lines"]["rows"] == 30
     advanced = advance(dataset, modified_invoices=3)
     assert len(advanced.modified_line_ids) == 3
     assert dumps(YouniumRecords(dataset).invoice(1))
@@ -901,7 +900,7 @@ def test_the_server_exposes_younium_settings(server: SandboxServer) -> None:
         params={"PageSize": 5},
         headers={"Authorization": f"Bearer {token}", "api-version": "2.1", "legal-entity": "Sandbox AB"},
     )
-    assert reply.json()["totalCount"] == 300 + len(server.sandbox.younium.dataset.credit_notes())
+    assert reply.json()["totalCount"] == 300 + len(server.sandbox.younium.dataset.invoices.credit_notes())
 
 
 def test_serve_prints_and_writes_both_sources_settings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -178,7 +178,8 @@ def test_an_incremental_reader_loads_the_credit_notes_created_after_its_cursor(
 
 def test_related_invoices_pages_are_deterministic() -> None:
     first, second = make(), make()
-    credit = first.sandbox.younium.dataset.invoice_id(first.sandbox.younium.dataset.credit_notes()[0])
+    invoices = first.sandbox.younium.dataset.invoices
+    credit = invoices.id(invoices.credit_notes()[0])
     path = f"/Invoices/{credit}/RelatedInvoices"
     assert first.get(path).content == second.get(path).content
 
@@ -285,7 +286,7 @@ def test_advance_and_batch_jobs_never_touch_cancelled_invoices_or_credit_notes()
     tenant = younium.sandbox.younium
     dataset = tenant.dataset
     untouchable = {i["id"]: i for i in younium.all("/Invoices") if i["status"] == "Cancelled" or is_credit(i)}
-    drafts = sum(dataset.is_open_draft(n) for n in range(1, dataset.invoices_count + 1))
+    drafts = sum(dataset.invoices.is_open_draft(n) for n in dataset.invoices.numbers())
     advanced = tenant.advance(new_invoices=10, modified_invoices=drafts)
     assert not set(advanced.modified_invoice_ids) & set(untouchable)
     job = younium.generate().json()
