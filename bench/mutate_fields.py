@@ -65,14 +65,13 @@ import os
 import sys
 
 def _apply(mutant):
-    from finsync.sources.younium import lists, schema
     from finsync.warehouse.registry import SOURCES
     if mutant == "none":
         return "none"
     dataset, table, name = mutant.split(".")
     column = next(c for t in SOURCES[dataset].tables if t.name == table for c in t.columns if c.name == name)
-    object.__setattr__(column, "source", column.source + "__renamed")  # in place: every tuple holding it sees it
-    lists.INVOICE_RECORDS = schema.invoice_records("mask")  # built from the declarations at import
+    # In place: every tuple holding it sees it, and each list's records are built from the declarations per run.
+    object.__setattr__(column, "source", column.source + "__renamed")
     return column.source
 
 if os.environ.get("FINSYNC_MUTANT"):
