@@ -19,7 +19,7 @@ import pyarrow.compute as pc
 from finsync.tables import LOAD_TIME, Column, Kind, Table, unnested
 
 from .columns import DELETED_AT, external_ids, stamps
-from .rows import children, joined, parent_ids, with_columns
+from .rows import children, joined, keyed_children, with_columns
 
 
 def _period(prefix: str = "accountingPeriod.", named: str = "period_") -> tuple[Column, ...]:
@@ -168,10 +168,7 @@ EXCHANGE_RATES = Table(
 
 def voucher_rows(journals: pa.Table) -> pa.Table:
     """Each journal's vouchers, keyed `<journal id>:<transactionNumber>` (a voucher has no id upstream)."""
-    found = children(journals, "vouchers")
-    journal = parent_ids(journals, found)
-    key = joined(journal, ":", found.rows.column("transactionNumber"))
-    return with_columns(found.rows, journalId=journal, key=key)
+    return keyed_children(journals, "vouchers", "journalId", "transactionNumber")
 
 
 def line_rows(journals: pa.Table) -> pa.Table:

@@ -60,12 +60,17 @@ def batch_rows(batches: pa.Table) -> pa.Table:
     return unnested(with_columns(batches, invoiceCount=counts))
 
 
+def keyed_children(parents: pa.Table, field: str, parent: str, by: str) -> pa.Table:
+    """The records of each parent's list `field`, each with its parent's id (as `parent`) and the key
+    `<parent id>:<its own field by>`."""
+    found = children(parents, field)
+    ids = parent_ids(parents, found)
+    return with_columns(found.rows, **{parent: ids, "key": joined(ids, ":", found.rows.column(by))})
+
+
 def batch_invoice_rows(batches: pa.Table) -> pa.Table:
     """A batch's invoices are replaced with the batch (merge key), as dlt does for nested lists."""
-    found = children(batches, "invoices")
-    batch = parent_ids(batches, found)
-    key = joined(batch, ":", found.rows.column("id"))
-    return with_columns(found.rows, invoiceBatchId=batch, key=key)
+    return keyed_children(batches, "invoices", "invoiceBatchId", "id")
 
 
 def batch_group_rows(batches: pa.Table) -> pa.Table:
