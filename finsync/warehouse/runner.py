@@ -95,6 +95,9 @@ def make_pipeline(
     dlt.config["normalize.parquet_normalizer.add_dlt_load_id"] = True
     # finsync's own signal handling stops a run at once (see cli); dlt's would defer it to the next step.
     dlt.config["runtime.intercept_signals"] = False
+    # A merge stages its rows in `<dataset>_staging`: emptied once the load commits, no second copy of any
+    # table is left for readers to find (dlt keeps the schema and its tables for the next merge).
+    dlt.config["load.truncate_staging_dataset"] = True
     return dlt.pipeline(
         pipeline_name=target.pipeline_name,
         destination=warehouse.destination(),
