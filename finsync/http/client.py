@@ -145,20 +145,11 @@ class HttpClient:
     def wrong_base_url(self, problem: str, then: str = "") -> WrongBaseUrl:
         """The error for a base URL that leads nowhere: `problem` (what the URL did), the setting, `then`."""
         key = self.base_url_setting or "base_url"
-        return WrongBaseUrl(
-            self.system,
-            key,
-            " ".join(
-                filter(
-                    None,
-                    (
-                        f"{self.system} {problem}. Check the setting `{key}` (env {setting_env_var(key)}): the "
-                        f"scheme, host, port and path of the {self.system} API.",
-                        then,
-                    ),
-                )
-            ),
+        fix = (
+            f"Check the setting `{key}` (env {setting_env_var(key)}): the scheme, host, port and path of the "
+            f"{self.system} API."
         )
+        return WrongBaseUrl(self.system, key, f"{self.system} {problem}. {fix} {then}".rstrip())
 
     def request(
         self,
