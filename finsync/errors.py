@@ -4,7 +4,8 @@ Each carries a message written for the person running finsync: what went wrong, 
 
     FinsyncError                    1   a sync could not complete (nothing half-applied)
     ├── ConfigurationError          2   a setting is missing or wrong: the message names it
-    │   └── WarehouseUnusable       2   the warehouse cannot be opened as given (flag, path, credentials)
+    │   ├── WarehouseUnusable       2   the warehouse cannot be opened as given (flag, path, credentials)
+    │   └── WrongBaseUrl            2   an upstream's base URL leads nowhere (no host, refused, no sign-in)
     ├── SyncError                   1   the sync failed; a rerun resumes from the last completed load
     │   ├── UpstreamError           1   YM or Younium answered with an error, or could not be reached
     │   │   └── AuthenticationError 2   the sign-in itself was refused: fix the credentials
@@ -72,6 +73,17 @@ class WarehouseUnusable(ConfigurationError):
     def __init__(self, message: str) -> None:
         FinsyncError.__init__(self, message)
         self.key = ""
+
+
+class WrongBaseUrl(ConfigurationError):
+    """An upstream's base URL leads nowhere: its host is not found or refuses the connection on the first
+    request a client makes, or it serves no sign-in route (HTTP 404). Retrying would only delay the fix, and
+    an outage that begins after a request got through stays an `UpstreamError`, retried."""
+
+    def __init__(self, system: str, key: str, message: str) -> None:
+        FinsyncError.__init__(self, message)  # it starts with the system's name
+        self.system = system
+        self.key = key
 
 
 class SyncError(FinsyncError):

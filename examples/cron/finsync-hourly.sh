@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # An hourly finsync run for cron: sync both sources, then gate on `finsync check`. Its exit code is the
-# first failure's (see the README's exit codes): 75 means another run held the warehouse, and the next hour
-# simply runs again. Settings come from the environment file named by FINSYNC_ENV_FILE (KEY=VALUE lines,
+# run's (see the README's exit codes): 75 means another run held a source (the free one still loaded), and
+# the next hour simply runs again. Settings come from the environment file named by FINSYNC_ENV_FILE (KEY=VALUE lines,
 # secrets included: keep it readable by the cron user only). Arguments name the warehouse, as for both
 # commands: --destination postgres, or --duckdb-path FILE.
 set -uo pipefail

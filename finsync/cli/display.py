@@ -9,7 +9,7 @@ from typing import Any
 
 from rich.table import Table as RichTable
 
-from finsync.errors import FinsyncError, Interrupted
+from finsync.errors import EXIT_TEMPFAIL, Busy, FinsyncError, Interrupted
 from finsync.http import redact
 from finsync.http.pacing import REQUESTS, THROTTLED, WAITED
 from finsync.warehouse.runner import SyncReport, Target, Warehouse, sync
@@ -32,14 +32,13 @@ def sync_with_progress(
 
     A tenant that fails does not stop the others, except an interruption, which stops the whole run.
     Every tenant appears in the summary, one that failed too. `settings` are by tenant label. The exit
-    code is the failure's own when one tenant ran; when some tenants loaded and others failed, it is 1
-    (a sync failed), whatever their failures were.
+    code is `run_exit_code`'s.
     """
     # The modules imported by now (dlt, DuckDB, Arrow: a few hundred thousand objects) live as long as the
     # process: frozen, the collector stops walking them again on each of a run's collections.
     gc.freeze()
-    exit_code = 0
     stopped: FinsyncError | None = None
+    errors: list[FinsyncError] = []
     reports: list[SyncReport] = []
     for number, target in enumerate(targets):
         name = target.label
@@ -58,14 +57,13 @@ def sync_with_progress(
             stopped = error
             print_error(name, error)
             reports.append(failed_report(name, warehouse, error))
-            exit_code = error.exit_code
             skipped = [t.label for t in targets[number + 1 :]]
             if skipped:
                 say(f"not started: {', '.join(skipped)}")
             break
         except FinsyncError as error:
             print_error(name, error)
-            exit_code = max(exit_code, error.exit_code)
+            errors.append(error)
             reports.append(failed_report(name, warehouse, error))
     if reports:
         if mode.log_format == "json":
@@ -76,18 +74,37 @@ def sync_with_progress(
         for report in reports:
             for text in [*report.notes, *politeness(report)]:
                 say(f"note ({report.source}): {text}")
-        failed = [r.source for r in reports if r.failed or r.failures]
-        if failed and len(failed) < len(reports):
-            say(f"failed: {', '.join(failed)}; the others loaded", event="failed")
-            if not isinstance(stopped, Interrupted):
-                exit_code = 1
-    return exit_code
+        failed = [r.source for r in reports if (r.failed or r.failures) and not r.busy]
+        busy = [r.source for r in reports if r.busy]
+        if (failed or busy) and len(failed) + len(busy) < len(reports):
+            said = [f"failed: {', '.join(failed)}"] if failed else []
+            held = "another run or program held what it needs; run again later"
+            said += [f"busy: {', '.join(busy)} ({held})"] if busy else []
+            say(f"{'; '.join(said)}; the others loaded", event="failed" if failed else "busy")
+    if stopped is not None:
+        return stopped.exit_code
+    return run_exit_code(errors, loaded=len(reports) - len(errors))
+
+
+def run_exit_code(errors: list[FinsyncError], loaded: int) -> int:
+    """0 when every tenant loaded. When the only failures are `Busy` (another run holds a source), 75: the run
+    did what it could, and what was held is for a run later (the tenants that were free loaded). Otherwise,
+    beside tenants that loaded, 1 (a sync failed) whatever the failures were; with none loaded, the highest
+    code of the failures that are not `Busy` (a single tenant's run keeps its own, e.g. 2 for credentials)."""
+    if not errors:
+        return 0
+    others = [error.exit_code for error in errors if not isinstance(error, Busy)]
+    if not others:
+        return EXIT_TEMPFAIL
+    return 1 if loaded else max(others)
 
 
 def failed_report(source: str, warehouse: Warehouse, error: FinsyncError) -> SyncReport:
     """What the run of a source that failed did: from the sync itself when it got that far."""
     report = getattr(error, "report", None)
-    return report if isinstance(report, SyncReport) else SyncReport(source, warehouse.describe(), failed=True)
+    if isinstance(report, SyncReport):
+        return report
+    return SyncReport(source, warehouse.describe(), failed=True, busy=isinstance(error, Busy))
 
 
 def print_error(source: str | None, error: FinsyncError) -> None:
@@ -116,6 +133,9 @@ def politeness(report: SyncReport) -> list[str]:
 
 
 def outcome(report: SyncReport) -> str:
+    if report.busy:
+        held = "another run or program holds what it needs (see the error above)"
+        return f"busy: {report.left or 'nothing of this run was loaded'}; {held}"
     if report.failed:
         return f"failed: {report.left or 'nothing of this run was loaded'} (see the error above)"
     if report.failures:
@@ -127,7 +147,7 @@ def summary_fields(report: SyncReport) -> dict[str, Any]:
     tables = sorted(set(report.table_rows) | set(report.rows_loaded))
     return {
         "source": report.source,
-        "outcome": "failed" if report.failed else ("partial" if report.failures else "loaded"),
+        "outcome": "busy" if report.busy else "failed" if report.failed else "partial" if report.failures else "loaded",
         "seconds": round(report.seconds, 1),
         "http": {
             "requests": int(report.http.get(REQUESTS, 0)),

@@ -4,13 +4,18 @@ readable redacted errors.
 What a status means is data: each upstream gives a table of `Rule`s (status, optionally a test of the
 body, and what follows), consulted before the defaults (2xx is a reply; 408, 425, 429 and 5xx are
 retried, honouring Retry-After; any other status is refused with the server's reason).
+
+A base URL that leads nowhere is a setting to fix, not an outage to wait out: until its host has answered
+once, a request that finds no such host or a refused connection fails at once (`WrongBaseUrl`, naming the
+URL and the setting). Once the host has answered, the same failures are an outage, retried as any other.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from decimal import Decimal
@@ -21,8 +26,9 @@ from typing import Any, Literal, TypeVar
 import httpx
 from tenacity import RetryCallState, Retrying, retry_if_exception, stop_after_attempt, wait_random_exponential
 
-from finsync.errors import UpstreamError
+from finsync.errors import UpstreamError, WrongBaseUrl, setting_env_var
 
+from .address import nobody_there, same_origin, shown
 from .pacing import Pacer
 from .redaction import redact
 from .stop import pause
@@ -90,7 +96,10 @@ class TruncatedBody(Exception):
 
 class HttpClient:
     """An httpx client bound to one upstream, applying the shared policy and the upstream's rules to every
-    request. Tests hand a `transport` (or let respx patch httpx); nothing else in finsync talks HTTP."""
+    request. Tests hand a `transport` (or let respx patch httpx); nothing else in finsync talks HTTP.
+
+    `base_url_setting` names the setting the base URL comes from (`sources.ym.base_url`), for the error that
+    says it leads nowhere."""
 
     def __init__(
         self,
@@ -102,8 +111,11 @@ class HttpClient:
         rules: Sequence[Rule] = (),
         transport: httpx.BaseTransport | None = None,
         sleep: Callable[[float], None] = pause,
+        base_url_setting: str = "",
     ) -> None:
         self.system = system
+        self.base_url_setting = base_url_setting
+        self._answered = False  # whether the base URL's host has answered a request yet
         self.settings = settings or HttpSettings()
         self.rules = tuple(rules)
         self._sleep = sleep
@@ -125,6 +137,20 @@ class HttpClient:
     def base_url(self) -> httpx.URL:
         return self._client.base_url
 
+    @property
+    def address(self) -> str:
+        """The base URL as a message may show it: no user, password, query or fragment."""
+        return shown(self._client.base_url)
+
+    def wrong_base_url(self, problem: str, then: str = "") -> WrongBaseUrl:
+        """The error for a base URL that leads nowhere: `problem` (what the URL did), the setting, `then`."""
+        key = self.base_url_setting or "base_url"
+        fix = (
+            f"Check the setting `{key}` (env {setting_env_var(key)}): the scheme, host, port and path of the "
+            f"{self.system} API."
+        )
+        return WrongBaseUrl(self.system, key, f"{self.system} {problem}. {fix} {then}".rstrip())
+
     def request(
         self,
         method: str,
@@ -144,7 +170,7 @@ class HttpClient:
         what = f"{method} {self.describe(url)}"
 
         def attempt() -> Reply:
-            with self.pacer.slot():
+            with self.pacer.slot(), self._first_contact(what, url):
                 response = self._client.request(
                     method,
                     url,
@@ -153,6 +179,7 @@ class HttpClient:
                     headers=dict(headers or {}),
                     auth=auth or httpx.USE_CLIENT_DEFAULT,
                 )
+                self._answered = True
             status = response.status_code
             self.pacer.answered(status, _retry_after_seconds(response.headers.get("Retry-After")))
             # A 2xx body that is not whole JSON was cut short (retried); an error's may be any text.
@@ -178,9 +205,11 @@ class HttpClient:
         def attempt() -> bool:
             with (
                 self.pacer.slot(),
+                self._first_contact(what, url),
                 self._client.stream("GET", url, auth=auth or httpx.USE_CLIENT_DEFAULT) as response,
                 target.open("wb") as file,
             ):
+                self._answered = True
                 status = response.status_code
                 self.pacer.answered(status, _retry_after_seconds(response.headers.get("Retry-After")))
                 if not 200 <= status < 300:
@@ -222,6 +251,23 @@ class HttpClient:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+    @contextlib.contextmanager
+    def _first_contact(self, what: str, url: str) -> Iterator[None]:
+        """Until the base URL's host has answered, no such host or a refused connection is `WrongBaseUrl`:
+        a setting to fix, not an outage (retrying would only make the user wait for the same answer)."""
+        try:
+            yield
+        except httpx.ConnectError as error:
+            found = None if self._answered or not same_origin(url, self._client.base_url) else nobody_there(error)
+            if found is None:
+                raise
+            problem, then = found
+            wrong = self.wrong_base_url(
+                f"cannot be reached at {self.address}: {problem} on the first request ({what})", then
+            )
+            wrong.original = error  # for FINSYNC_DEBUG=1
+            raise wrong from None
 
     # -- retries ----------------------------------------------------------------------------------------------
 

@@ -9,7 +9,10 @@ the error (`original`), for `FINSYNC_DEBUG=1` to print whole.
 
 from __future__ import annotations
 
+import itertools
+import os
 import re
+from pathlib import Path
 from typing import TYPE_CHECKING, TypeVar
 
 from dlt.common.configuration.exceptions import ConfigFieldMissingException, ConfigValueCannotBeCoercedException
@@ -109,6 +112,12 @@ def _warehouse_error(error: BaseException, warehouse: Warehouse) -> FinsyncError
                 "loads it first.",
             )
         holder = _LOCK_HOLDER.search(text)
+        if "lock" in lowered and holder and runs_finsync(int(holder["pid"])):
+            return Busy(
+                f"The DuckDB file {warehouse.duckdb_path} is in use by another finsync run (process "
+                f"{holder['pid']}): DuckDB lets one program write a file at a time, and that run holds it while it "
+                "loads. Nothing was done: run again once it has finished (a scheduler may simply retry later)."
+            )
         if "lock" in lowered and holder:
             return Busy(
                 f"The DuckDB file {warehouse.duckdb_path} is open in another program ({holder['program']}, process "
@@ -143,6 +152,18 @@ def _warehouse_error(error: BaseException, warehouse: Warehouse) -> FinsyncError
             "destination.postgres.credentials in .dlt/secrets.toml) to a working postgresql://user[:password]@host:port/db."
         )
     return None
+
+
+def runs_finsync(pid: int) -> bool:
+    """Whether process `pid` is a finsync command (`finsync …`, `python -m finsync …`), as far as the system
+    says (Linux's /proc; elsewhere no process is taken for one)."""
+    try:
+        argv = [os.path.basename(arg) for arg in Path(f"/proc/{pid}/cmdline").read_bytes().decode().split("\0")]
+    except (OSError, UnicodeDecodeError):
+        return False
+    # The program or the script it runs is named finsync, or Python runs the module: `duckdb finsync.duckdb`
+    # names the file, not the program.
+    return "finsync" in argv[:2] or any(pair == ("-m", "finsync") for pair in itertools.pairwise(argv))
 
 
 def root_cause(error: BaseException) -> BaseException:

@@ -17,7 +17,7 @@ from dlt.common.pipeline import LoadInfo
 from dlt.extract.source import DltSource
 
 from finsync import crashpoints, progress
-from finsync.errors import ConfigurationError
+from finsync.errors import Busy, ConfigurationError
 from finsync.sources.tenants import DEFAULT, Target
 from finsync.tables import Sensitivity, Table
 
@@ -71,6 +71,7 @@ class SyncReport:
     # Rows per table before this run (empty for a first run or a full refresh: everything is loaded anew).
     table_rows_before: dict[str, int] = field(default_factory=dict)
     failed: bool = False  # the run stopped on an error (the display shows it)
+    busy: bool = False  # ... because another run (or program) held what it needed: to run again later
     left: str = ""  # what a run that failed left loaded, and what the next run does about the rest
     versions_added: dict[str, int] = field(default_factory=dict)  # new versions kept, by versioned table
     # What the run's HTTP did (`http.pacing`): requests sent, answers 429, seconds waiting.
@@ -95,6 +96,9 @@ def make_pipeline(
     dlt.config["normalize.parquet_normalizer.add_dlt_load_id"] = True
     # finsync's own signal handling stops a run at once (see cli); dlt's would defer it to the next step.
     dlt.config["runtime.intercept_signals"] = False
+    # A merge stages its rows in `<dataset>_staging`: emptied once the load commits, no second copy of any
+    # table is left for readers to find (dlt keeps the schema and its tables for the next merge).
+    dlt.config["load.truncate_staging_dataset"] = True
     return dlt.pipeline(
         pipeline_name=target.pipeline_name,
         destination=warehouse.destination(),
@@ -167,6 +171,7 @@ def sync(
         translated = explain(error, target.label, warehouse)
         translated.args = tuple(target.own_settings(str(arg)) for arg in translated.args)
         report.seconds, report.failed, report.left = time.monotonic() - started, True, run.stopped_here()
+        report.busy = isinstance(translated, Busy)
         translated.report = report  # every source appears in the summary
         raise translated from None
     run.enter("done")

@@ -160,3 +160,26 @@ def test_a_setting_of_the_wrong_type_exits_2_naming_it(sandbox: SandboxServer, t
     assert result.returncode == 2
     assert "SOURCES__YM__EXPORT_CONCURRENCY) is 'lots', which is not a whole number" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_a_base_url_where_nothing_listens_exits_2_at_once_naming_the_url_and_the_setting(tmp_path: Path) -> None:
+    settings = {
+        "SOURCES__YM__BASE_URL": "http://127.0.0.1:9/ym",  # port 9 (discard): nothing listens, refused
+        "SOURCES__YM__CLIENT_ID": "4321",
+        "SOURCES__YM__API_KEY": "api-key-1234",
+        "SOURCES__YM__API_PASSWORD": "api-password-5678",
+    }
+    started = time.monotonic()
+    result = run_finsync(["run", "--source", "ym"], finsync_env(tmp_path, settings), tmp_path)
+    seconds = time.monotonic() - started
+
+    assert result.returncode == 2, result.stderr
+    error = next(line for line in result.stderr.splitlines() if line.startswith("error"))
+    assert error == (
+        "error (ym): YM cannot be reached at http://127.0.0.1:9/ym: the connection was refused (nothing listens at "
+        "that host and port) on the first request (POST /Ams/Authenticate). Check the setting `sources.ym.base_url` "
+        "(env SOURCES__YM__BASE_URL): the scheme, host, port and path of the YM API. Not retried: if the address is "
+        "right, the service is not accepting connections; run again later."
+    )
+    assert "retrying" not in result.stderr and "attempt" not in result.stderr
+    assert seconds < 10, f"took {seconds:.1f} s"

@@ -156,3 +156,26 @@ def test_the_views_carry_every_line_and_batch_of_both_systems_with_their_money(
     assert lines["younium"][:2] == younium_lines
     assert younium_lines == (younium["invoice_lines"]["rows"], Decimal(younium["invoice_lines"]["subtotal"]))
     assert batches == {"ym": len(dataset.batches()), "younium": younium["invoice_batches"]["rows"]}
+
+
+def staging_rows(warehouse: Warehouse) -> dict[str, int]:
+    """Rows per data table of dlt's staging schemas (`ym_staging`, `younium_staging`), where they exist (dlt's
+    `_dlt_version` there records the staging tables' schema, never data)."""
+    with warehouse.connect() as connection:
+        staged = sorted(
+            t
+            for t in existing_tables(connection)
+            if t.split(".")[0].endswith("_staging") and t.split(".")[1] != "_dlt_version"
+        )
+        return {table: query(connection, f"SELECT COUNT(*) FROM {table}")[0][0] for table in staged}
+
+
+def test_no_staged_rows_are_left_after_a_load(sandbox: SandboxServer, any_warehouse: Warehouse) -> None:
+    sync_sources(sandbox, any_warehouse)  # a first load: YM's items append, every other table merges
+    first = staging_rows(any_warehouse)
+    sync_sources(sandbox, any_warehouse)  # an incremental load re-reads its overlap: merged through staging
+    second = staging_rows(any_warehouse)
+
+    assert any(t.startswith("younium_staging.") for t in first), "the merges went through dlt's staging"
+    assert any(t.startswith("ym_staging.") for t in second)
+    assert {t: n for t, n in {**first, **second}.items() if n} == {}

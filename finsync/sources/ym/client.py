@@ -27,6 +27,7 @@ from finsync.http import (
     ShortPagePaginator,
     register_secret,
 )
+from finsync.http.address import same_origin
 from finsync.http.columnar import ListPage, exact_table
 
 from .settings import YMSettings
@@ -34,6 +35,8 @@ from .settings import YMSettings
 logger = logging.getLogger(__name__)
 
 SYSTEM = "YM"
+BASE_URL_SETTING = "sources.ym.base_url"
+SIGN_IN_PATH = "/Ams/Authenticate"
 
 CREDENTIALS_HINT = (
     "Check sources.ym.client_id (SOURCES__YM__CLIENT_ID), sources.ym.api_key (SOURCES__YM__API_KEY) and "
@@ -98,7 +101,7 @@ READ_BY_PAGES = (
     'Set sources.ym.batch_items_mode = "details" (SOURCES__YM__BATCH_ITEMS_MODE=details) to read each batch\'s '
     "items page by page (FinanceBatchDetails) instead."
 )
-SIGN_IN_RULES = (Rule((400, 401, 403), _refused_sign_in),)
+SIGN_IN_RULES = (Rule((400, 401, 403), _refused_sign_in),)  # and a 404: see `YMSession.sign_in`
 RULES = (Rule((200,), _error_in_200, when=lambda body: error_in_envelope(body) is not None),)
 # What of a ServiceStack reply's envelope a page decoded into Arrow keeps: what `error_in_envelope` reads.
 ENVELOPE = {
@@ -123,12 +126,20 @@ class YMSession(RenewingAuth):
         self._http, self._credentials, self._refresh_after = http, credentials, refresh_after
 
     def sign_in(self) -> Credential:
-        reply = self._http.request("POST", "/Ams/Authenticate", json_body=self._credentials, rules=SIGN_IN_RULES)
+        rules = (Rule((404,), self._no_sign_in), *SIGN_IN_RULES)
+        reply = self._http.request("POST", SIGN_IN_PATH, json_body=self._credentials, rules=rules)
         session = reply.body.get("SessionId") if isinstance(reply.body, dict) else None
         if not session:
             raise AuthenticationError(SYSTEM, f"sign-in returned no session (no SessionId). {CREDENTIALS_HINT}")
         logger.debug("YM session opened")
         return Credential(str(session), self._refresh_after)
+
+    def _no_sign_in(self, what: str, reply: Reply) -> Exception:
+        # Every YM tenant signs in at the same route: a 404 there is a base URL that is not YM's API.
+        return self._http.wrong_base_url(
+            f"has no sign-in at {self._http.address}: {what} answered HTTP 404 Not Found",
+            f"YM's sign-in is {SIGN_IN_PATH} under it (https://ws.yourmembership.com by default).",
+        )
 
     def apply(self, request: httpx.Request, value: str) -> None:
         request.headers["X-SS-ID"] = value
@@ -163,7 +174,13 @@ class YMClient:
         self._export_status_route = export_status_route
         self._page_concurrency = max(1, page_concurrency)
         self._http = HttpClient(
-            SYSTEM, base_url, http_settings, headers={"Accept": "application/json"}, rules=RULES, transport=transport
+            SYSTEM,
+            base_url,
+            http_settings,
+            headers={"Accept": "application/json"},
+            rules=RULES,
+            transport=transport,
+            base_url_setting=BASE_URL_SETTING,
         )
         credentials = {"ClientID": client_id, "UserType": "Admin", "Username": api_key, "Password": api_password}
         self._session = YMSession(self._http, credentials, session_refresh_seconds, clock=clock)
@@ -271,8 +288,7 @@ class YMClient:
         The session header goes only to YM's own host: an export URI elsewhere must not receive it.
         """
         url = self._http.base_url.join(uri)
-        base = self._http.base_url
-        same_host = (url.scheme, url.host, url.port) == (base.scheme, base.host, base.port)
+        same_host = same_origin(url, self._http.base_url)
         return self._http.download(str(url), target, auth=self._session if same_host else None)
 
     def close(self) -> None:

@@ -53,6 +53,7 @@ TOKEN_LIFETIME_SECONDS = 86_400.0
 logger = logging.getLogger(__name__)
 
 SYSTEM = "Younium"
+BASE_URL_SETTING = "sources.younium.base_url"
 
 CREDENTIALS_HINT = (
     "Check sources.younium.client_id (SOURCES__YOUNIUM__CLIENT_ID) and sources.younium.secret "
@@ -106,24 +107,14 @@ def _token_refused(what: str, reply: Reply) -> AuthenticationError:
     )
 
 
-def _no_token_route(what: str, reply: Reply) -> AuthenticationError:
-    return AuthenticationError(
-        SYSTEM,
-        f"the token endpoint ({what}) does not exist (HTTP 404). Check sources.younium.auth_path "
-        "(SOURCES__YOUNIUM__AUTH_PATH): /auth/v2/token, or /auth/token for v1; and sources.younium.base_url "
-        "(SOURCES__YOUNIUM__BASE_URL).",
-        status=404,
-    )
-
-
 def _refused(what: str, reply: Reply) -> UpstreamError:
     return UpstreamError(
         SYSTEM, f"{what} was rejected with HTTP {reply.status}: {error_summary(reply.body)}", status=reply.status
     )
 
 
-# What Younium's answers mean.
-SIGN_IN_RULES = (Rule((404,), _no_token_route), Rule((400, 401, 403), _token_refused))
+# What Younium's answers mean (and a 404 on the token route: see `YouniumToken.sign_in`).
+SIGN_IN_RULES = (Rule((400, 401, 403), _token_refused),)
 # A list with no matching records is HTTP 400 "No X could be found"; any other 400 is a refusal.
 LIST_RULES = (Rule((400,), "empty", when=is_nothing_found), Rule((400,), _refused))
 
@@ -137,7 +128,8 @@ class YouniumToken(RenewingAuth):
         self._http, self._auth_path, self._credentials, self._margin = http, auth_path, credentials, margin
 
     def sign_in(self) -> Credential:
-        reply = self._http.request("POST", self._auth_path, json_body=self._credentials, rules=SIGN_IN_RULES)
+        rules = (Rule((404,), self._no_token_route), *SIGN_IN_RULES)
+        reply = self._http.request("POST", self._auth_path, json_body=self._credentials, rules=rules)
         body = reply.body if isinstance(reply.body, dict) else {}
         # The v2 endpoint answers access_token/expires_in, the v1 endpoint accessToken/expiresIn.
         token = body.get("access_token") or body.get("accessToken")
@@ -150,6 +142,13 @@ class YouniumToken(RenewingAuth):
         lifetime = _whole(body.get("expires_in", body.get("expiresIn"))) or TOKEN_LIFETIME_SECONDS
         logger.debug("Younium token obtained, valid for %ss", lifetime)
         return Credential(str(token), max(lifetime - self._margin, lifetime / 2))
+
+    def _no_token_route(self, what: str, reply: Reply) -> Exception:
+        return self._http.wrong_base_url(
+            f"has no token route at {self._http.address}: {what} answered HTTP 404 Not Found",
+            f"Check also sources.younium.auth_path (SOURCES__YOUNIUM__AUTH_PATH), now {self._auth_path}: "
+            "/auth/v2/token, or /auth/token for v1.",
+        )
 
     def apply(self, request: httpx.Request, value: str) -> None:
         request.headers["Authorization"] = f"Bearer {value}"
@@ -195,6 +194,7 @@ class YouniumClient:
             headers=headers,
             rules=(Rule((403,), self._forbidden),),
             transport=transport,
+            base_url_setting=BASE_URL_SETTING,
         )
         credentials = {"clientId": client_id, "secret": secret}
         self._token = YouniumToken(self._http, auth_path, credentials, refresh_margin_seconds, clock=clock)
