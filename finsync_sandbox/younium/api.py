@@ -77,10 +77,10 @@ from ..kernel.route_names import (
 )
 from ..sandbox import Sandbox
 from . import gl_records
+from .batches import log_record
 from .catalogue import CatalogueProduct
 from .catalogue_records import product_record
 from .jobs_api import JobRoutes
-from .records import log_record
 from .replies import Replies, list_page, version_error, younium_json as _json
 from .scope import RequestScope
 from .seed import InvoiceBatch

@@ -4,7 +4,8 @@ A batch is numbered when the job that makes it starts (its id and batch number a
 `reserve_number`), and created when the job finishes. It changes when it is posted, and may be deleted
 while it is not (`younium.edits`); a deleted batch leaves every list and lookup, its id remembered so
 expectations can name it. Taking invoices into a batch, posting them and giving them back change the
-invoices too, so those steps are `younium.billing`'s; this store keeps the batches themselves.
+invoices too, so those steps are `younium.billing`'s; this store keeps the batches themselves
+(and writes a batch's log entries, `log_record`).
 """
 
 from __future__ import annotations
@@ -12,9 +13,24 @@ from __future__ import annotations
 import itertools
 import threading
 from collections.abc import Iterable
+from typing import Any
 
-from .seed import InvoiceBatch, YouniumSeed
+from ..kernel.formats import format_instant
+from .seed import InvoiceBatch, LogEntry, YouniumSeed
 from .window import Window
+
+
+def log_record(entry: LogEntry) -> dict[str, Any]:
+    """InvoiceBatchLogResponse."""
+    stamp = format_instant(entry.created)
+    return {
+        "entityId": entry.entity_id,
+        "errorMessage": entry.error_message,
+        "reference": entry.reference,
+        "entityName": entry.entity_name,
+        "created": stamp,
+        "modified": stamp,
+    }
 
 
 class BatchStore:

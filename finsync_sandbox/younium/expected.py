@@ -31,6 +31,7 @@ from typing import Any
 from ..kernel.formats import money
 from .catalogue import PRODUCT_TYPES
 from .dataset import YouniumDataset
+from .extras import earlier_rates
 from .gl import ACCOUNTS, CLOSED, CURRENCIES, JOURNAL_TYPES, OPEN, GLLine, Journal, Voucher, period_name, voucher_lines
 from .seed import INVOICE_TYPES, STATUS_NAMES, sum_totals
 
@@ -174,7 +175,7 @@ def expected_ledger(dataset: YouniumDataset) -> dict[str, Any]:
             "accounting_transaction_lines": {"rows": lines, "debit": str(money(debit)), "credit": str(money(credit))},
             "chart_of_accounts": {"rows": len(ACCOUNTS)},
             "currencies": {"rows": len(CURRENCIES)},
-            "exchange_rates": {"rows": len(CURRENCIES) - 1},
+            "exchange_rates": {"rows": len(CURRENCIES) - 1 + len(earlier_rates(dataset.seeded))},
             "accounting_periods": {
                 "rows": len(months),
                 "by_status": {OPEN: states.count(OPEN), CLOSED: states.count(CLOSED)},

@@ -20,8 +20,9 @@ rounding 3740.
   the day it was cancelled; the original journal is left as it was;
 - payments are grouped into one `Payment` journal per payment batch (`PB-…`, the invoice batch of the
   invoice paid) and accounting period: each payment is a voucher (`source` Payment, `paymentId`, and the
-  settled invoice's references: a payment has one settlement, which has no id of its own, so
-  `paymentSettlementId` stays null): debit the bank, credit receivables, in base currency. A part payment
+  settled invoice's references: a payment has one settlement, which has no id in the payment's record,
+  so `paymentSettlementId` is a uuid drawn from the payment's, `younium.extras`): debit the bank, credit
+  receivables, in base currency. A part payment
   made later in the same month joins its batch's journal as a voucher of its own, moving the journal's
   `modified` but not its other vouchers': a journal listed with ModifiedAfter may carry only some of
   them;

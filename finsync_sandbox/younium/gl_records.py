@@ -1,19 +1,23 @@
 """The general ledger's records as the API 2.1 writes them (`younium.gl` is the model): FinancialAccountResponse,
 Currency, ExchangeRateResponse, JournalResponse / JournalDetailsResponse with their embedded AccountingPeriod,
 vouchers (AccountingTransactionResponse as JournalResponse embeds it) and transactions (TransactionResponse).
-Money as exact Decimals, null members left for the writer to drop.
+Money as exact Decimals, null members left for the writer to drop; the members only a share of the records
+carry are `younium.extras`'.
 
-- FinancialAccountResponse `{id, code, name, description}` (no externalERPId/CRMId, no created/modified);
+- FinancialAccountResponse `{id, code, name, description, externalERPId, externalCRMId}` (no
+  created/modified);
 - Currency `{id, code, description}`: SEK has the id `/Currency/BaseCurrency` answers;
-- ExchangeRateResponse `{id, fromCurrency, toCurrency, rate, effectiveFromDate}` (codes; `toCurrency` the
-  base currency; `effectiveToDate` null: open-ended);
+- ExchangeRateResponse `{id, fromCurrency, toCurrency, rate, effectiveFromDate, effectiveToDate}` (codes;
+  `toCurrency` the base currency; the current rates open-ended, `effectiveToDate` null, after the earlier
+  ones they superseded);
 - JournalResponse `{id, journalNumber, accountingPeriod, journalType, description, posted, postedDate,
-  created, modified, vouchers}` (JournalDetailsResponse: the same without `vouchers`); `externalERPId` and
-  `transferredToERP` null;
+  externalERPId, transferredToERP, created, modified, vouchers}` (JournalDetailsResponse: the same without
+  `vouchers`);
 - AccountingPeriod `{description ("2024-03"), fiscalYear, fiscalPeriod (month), fiscalQuarter,
   calendarYear, calendarMonth, startDate, endDate (the last day), status, closedDate}`;
 - voucher `{transactionNumber, effectiveDate, source, transactions, invoiceNumber, invoiceId,
-  invoiceAccountId, paymentId, created, modified}`;
+  invoiceAccountId, paymentId, created, modified}` and the references and ids only some carry
+  (`younium.extras`);
 - transaction `{description, account (code), debitAmount, creditAmount, salesCurrencyDebitAmount,
   salesCurrencyCreditAmount, salesCurrency, exchangeRate}`: one side is 0.00.
 """
@@ -25,6 +29,7 @@ from typing import Any
 
 from ..kernel.formats import format_day, format_instant, money
 from .dataset import YouniumDataset
+from .extras import earlier_rates, gl_account_parts, journal_parts, voucher_parts
 from .gl import (
     ACCOUNTS,
     CURRENCIES,
@@ -51,7 +56,13 @@ def rate_of(rate_e4: int) -> Decimal:
 def chart_of_accounts(seeded: YouniumSeed) -> list[dict[str, Any]]:
     """FinancialAccountResponse of every account, by code."""
     return [
-        {"id": seeded.uuid(b"gl-account", int(code)), "code": code, "name": name, "description": text}
+        {
+            "id": seeded.uuid(b"gl-account", int(code)),
+            "code": code,
+            "name": name,
+            "description": text,
+            **gl_account_parts(seeded, code),
+        }
         for code, name, text in ACCOUNTS
     ]
 
@@ -62,8 +73,9 @@ def currencies(seeded: YouniumSeed) -> list[dict[str, Any]]:
 
 
 def exchange_rates(seeded: YouniumSeed) -> list[dict[str, Any]]:
-    """ExchangeRateResponse of each foreign currency into the base currency: the rates invoices use."""
-    return [
+    """ExchangeRateResponse of each foreign currency into the base currency: the rates invoices use, then
+    those they superseded."""
+    current = [
         {
             "id": seeded.uuid(b"exchange-rate", i),
             "fromCurrency": code,
@@ -75,6 +87,7 @@ def exchange_rates(seeded: YouniumSeed) -> list[dict[str, Any]]:
         for i, (code, _) in enumerate(CURRENCIES)
         if code != BASE_CURRENCY
     ]
+    return current + earlier_rates(seeded)
 
 
 def accounting_period(dataset: YouniumDataset, month: int) -> dict[str, Any]:
@@ -109,8 +122,7 @@ def journal(
         "description": entry.description,
         "posted": True,
         "postedDate": format_instant(entry.created),
-        "externalERPId": None,
-        "transferredToERP": None,
+        **journal_parts(dataset.seeded, entry),
         "created": format_instant(entry.created),
         "modified": format_instant(entry.modified),
     }
@@ -133,6 +145,7 @@ def voucher(dataset: YouniumDataset, entry: Journal, position: int, v: Voucher) 
         "invoiceId": dataset.invoices.id(invoice) if invoice else None,
         "invoiceAccountId": dataset.invoices.account(invoice).id if invoice else None,
         "paymentId": v.payment.id if v.kind == PAYMENT and v.payment else None,
+        **voucher_parts(dataset, entry, position, v),
         "created": stamp,
         "modified": stamp,
     }

@@ -1,5 +1,6 @@
 """The Younium dataset's records as the API 2.1 writes them (InvoiceResponse, AccountResponse, …), ready
-for the JSON writer: money as exact Decimals, null members left for the writer to drop.
+for the JSON writer: money as exact Decimals, null members left for the writer to drop. The members only a
+share of the records carry (notes, CRM ids, a parent account, online payment ids) are `younium.extras`'.
 
 Sub-objects that many records share (an account's reference and address, a product's unit and revenue
 accounts) are encoded once and embedded as RawJson: a page of 100 invoices of 5 lines needs them
@@ -13,6 +14,8 @@ from typing import Any
 
 from ..kernel.formats import day_of, format_day, format_instant, money, uuid_of
 from ..kernel.jsonwriter import RawJson, dumps
+from . import extras
+from .batches import log_record
 from .dataset import YouniumDataset
 from .seed import (
     ACCOUNT_TYPES,
@@ -26,7 +29,6 @@ from .seed import (
     Account,
     InvoiceBatch,
     Line,
-    LogEntry,
     Payment,
     Totals,
     invoice_number,
@@ -46,19 +48,6 @@ _PRODUCT_PARTS = {p.number: tuple(RawJson(dumps(x)) for x in (p.unit, p.recogniz
 
 def _rate(currency: str) -> Decimal:
     return Decimal(RATES_E4[currency]).scaleb(-4)
-
-
-def log_record(entry: LogEntry) -> dict[str, Any]:
-    """InvoiceBatchLogResponse."""
-    stamp = format_instant(entry.created)
-    return {
-        "entityId": entry.entity_id,
-        "errorMessage": entry.error_message,
-        "reference": entry.reference,
-        "entityName": entry.entity_name,
-        "created": stamp,
-        "modified": stamp,
-    }
 
 
 class YouniumRecords:
@@ -104,6 +93,7 @@ class YouniumRecords:
         organization = f"556{int.from_bytes(d[7:10], 'little') % 1_000_000:06d}"
         return {
             "id": account.id,
+            "parentAccountId": extras.parent_account_id(self.dataset, account),
             "accountNumber": account.account_number,
             "name": account.name,
             "accountType": ACCOUNT_TYPES[d[5] % len(ACCOUNT_TYPES)],
@@ -189,7 +179,7 @@ class YouniumRecords:
             "accountsReceivable": _ACCOUNTS_RECEIVABLE,
             "customFields": _EMPTY_OBJECT,
             "externalERPId": self._erp_id(n),
-            "externalCRMId": None,
+            **extras.invoice_parts(dataset, n),
             "created": created,
             "modified": format_instant(invoices.modified(n)),
         }
@@ -240,8 +230,7 @@ class YouniumRecords:
     ) -> dict[str, Any]:
         """InvoiceLineResponse."""
         d, product, amounts = line.digest, line.product, line.amounts
-        charge_number = f"C-{int.from_bytes(d[21:24], 'little') % 900_000 + 100_000}"
-        charge_id = uuid_of(d[16:32])
+        number, charge = extras.charge_number(line), extras.charge_id(line)
         subtotal, tax, total = money(amounts.subtotal), money(amounts.tax), money(amounts.total)
         subtotal_base, tax_base = money(amounts.subtotal_base), money(amounts.tax_base)
         total_base = money(amounts.total_base)
@@ -253,8 +242,8 @@ class YouniumRecords:
             "productNumber": product.number,
             "productName": product.name,
             "chargeDescription": product.description,
-            "chargeNumber": charge_number,
-            "charge": RawJson(f'{{"name":"{product.name}","chargeNumber":"{charge_number}","id":"{charge_id}"}}'),
+            "chargeNumber": number,
+            "charge": RawJson(f'{{"name":"{product.name}","chargeNumber":"{number}","id":"{charge}"}}'),
             "quantity": line.quantity,
             "unitOfMeasure": unit,
             "price": money(line.price),
@@ -275,7 +264,7 @@ class YouniumRecords:
             "taxRate": line.tax_rate,
             "servicePeriodStartDate": period[0],
             "servicePeriodEndDate": period[1],
-            "orderChargeId": charge_id,
+            "orderChargeId": charge,
             "orderId": order_id,
             "accountId": account_id,
             "orderProductId": uuid_of(d[32:48]),
@@ -283,6 +272,7 @@ class YouniumRecords:
             "deferredRevenue": deferred,
             "recognizedRevenue": recognized,
             "customFields": _EMPTY_OBJECT,
+            **extras.line_parts(line),
             "created": created,
             "modified": created if line.modified == created_at else format_instant(line.modified),
         }
@@ -305,7 +295,8 @@ class YouniumRecords:
 
     def _simple_invoice(self, n: int) -> dict[str, Any]:
         """SimpleInvoiceModel: an invoice as a batch lists it."""
-        return {**self._summary(n), "id": self.dataset.invoices.id(n), "externalERPId": self._erp_id(n)}
+        invoice_id, crm = self.dataset.invoices.id(n), extras.invoice_crm_id(self.dataset, n)
+        return {**self._summary(n), "id": invoice_id, "externalERPId": self._erp_id(n), "externalCRMId": crm}
 
     def related_invoice(self, n: int) -> dict[str, Any] | None:
         """RelatedInvoiceResponse of invoice `n`: the other invoice of its credit pair (the credit note of
@@ -326,7 +317,7 @@ class YouniumRecords:
                 "creditInvoiceId": invoices.id(credit),
                 **self._summary(other),
                 "externalERPId": self._erp_id(other),
-                "externalCRMId": None,
+                "externalCRMId": extras.invoice_crm_id(self.dataset, other),
             }
 
     def batch(self, batch: InvoiceBatch) -> dict[str, Any]:
@@ -397,4 +388,5 @@ class YouniumRecords:
             ],
             "paymentWriteOffs": _EMPTY_LIST,
             "externalBankId": f"BG{payment.number:08d}",
+            **extras.payment_parts(dataset.seeded, payment),
         }

@@ -87,7 +87,8 @@ def test_generate_then_post_a_batch_through_the_cli_and_sync_it_into_the_warehou
     sync("younium", warehouse, settings=younium_settings(younium_sandbox))
     target = ("--poll-interval", "0.02", "--sync", "--duckdb-path", str(warehouse.duckdb_path))
 
-    generated = cli(monkeypatch, younium_sandbox, "younium", "generate-batch", "--target-date", "2030-12-31", *target)
+    dated = ("--target-date", "2030-12-31", "--invoice-date", "2031-01-02")
+    generated = cli(monkeypatch, younium_sandbox, "younium", "generate-batch", *dated, *target)
 
     assert generated.exit_code == 0, generated.output
     batch = dataset.batches.all()[-1]

@@ -3,9 +3,11 @@ and their vouchers, accounting periods, the changes to them, and their expectati
 
 from __future__ import annotations
 
+import itertools
 import json
 import warnings
 from collections import defaultdict
+from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -166,7 +168,8 @@ def test_unknown_journals_are_404_and_empty_lists_a_400(younium: Younium) -> Non
 
 def test_the_chart_holds_every_account_code_used_with_the_names_records_embed(younium: Younium) -> None:
     chart = {a["code"]: a for a in younium.all("/ChartOfAccounts")}
-    assert all(set(a) == {"id", "code", "name", "description"} for a in chart.values())
+    optional = {"externalERPId", "externalCRMId"}  # on some accounts
+    assert all(set(a) - optional == {"id", "code", "name", "description"} for a in chart.values())
     assert len({a["id"] for a in chart.values()}) == len(chart)
     embedded = []
     for invoice in younium.all("/Invoices"):
@@ -188,14 +191,27 @@ def test_currencies_and_rates_are_those_the_invoices_use(younium: Younium) -> No
     currencies = younium.all("/Currency")
     base = younium.json("/Currency/BaseCurrency")
     assert [c["code"] for c in currencies] == ["SEK", "NOK", "EUR", "USD"] and currencies[0] == base
-    rates = {r["fromCurrency"]: r for r in younium.all("/ExchangeRate")}
-    assert set(rates) == {"NOK", "EUR", "USD"}
+    served = younium.all("/ExchangeRate")
+    rates = {r["fromCurrency"]: r for r in served if "effectiveToDate" not in r}  # the current ones, open-ended
+    assert set(rates) == {"NOK", "EUR", "USD"} and served[:3] == list(rates.values())
     assert all(r["toCurrency"] == "SEK" and "effectiveToDate" not in r for r in rates.values())
     assert all(set(r) == {"id", "fromCurrency", "toCurrency", "rate", "effectiveFromDate"} for r in rates.values())
     for invoice in younium.all("/Invoices"):
         wanted = Decimal(1) if invoice["currency"] == "SEK" else rates[invoice["currency"]]["rate"]
         assert invoice["exchangeRate"] == wanted
         assert invoice["invoiceDate"] >= rates["EUR"]["effectiveFromDate"]
+
+
+def test_an_earlier_rate_ends_the_day_before_the_rate_that_superseded_it(younium: Younium) -> None:
+    served = younium.all("/ExchangeRate")
+    assert len({r["id"] for r in served}) == len(served) > 3
+    for code in ("NOK", "EUR", "USD"):
+        pair = sorted((r for r in served if r["fromCurrency"] == code), key=lambda r: r["effectiveFromDate"])
+        assert "effectiveToDate" not in pair[-1] and all("effectiveToDate" in r for r in pair[:-1])
+        for earlier, later in itertools.pairwise(pair):
+            ends = date.fromisoformat(earlier["effectiveToDate"][:10])
+            assert ends + timedelta(days=1) == date.fromisoformat(later["effectiveFromDate"][:10])
+            assert earlier["toCurrency"] == "SEK" and earlier["rate"] > 0
 
 
 def test_months_before_the_last_two_are_closed_and_the_rest_open(younium: Younium) -> None:
