@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import contextlib
 import gc
-import json
 import os
 import signal
 import sys
@@ -29,7 +28,7 @@ from finsync.http import install_log_redaction, redact, request_stop
 from finsync.warehouse import DEFAULT_DUCKDB_PATH
 
 from .options import DestinationChoice, DestinationOption, DuckdbPath, duration, warehouse
-from .output import configure, console, out, say
+from .output import configure, console, out, print_result, say
 
 DEFAULT_DEMO_PATH = Path("finsync-demo.duckdb")
 
@@ -270,7 +269,7 @@ def check(
             say(f"acknowledged the closed-period changes of {label} loaded through load {load}")
         result.notices = [n for n in result.notices if n not in listed]
     if as_json:
-        out.print_json(json.dumps(result.as_dict()))
+        print_result(result.as_dict())
         raise typer.Exit(0 if result.ok else 1)
     summary = RichTable(title="batches", title_justify="left")
     for column in ("source", "batches", "complete", "open or draft", "items loaded", "total amount"):

@@ -55,6 +55,16 @@ def emit(level: str, event: str, message: str, **fields: Any) -> None:
     console.file.flush()
 
 
+def print_result(result: dict[str, Any]) -> None:
+    """A command's result as JSON on stdout: indented for a person on a terminal; one line for a log (under
+    `--log-format json`, or wherever stdout is no terminal), so every line of a log parses on its own."""
+    if mode.log_format == "text" and out.is_terminal:
+        out.print_json(json.dumps(result, default=str))
+    else:
+        out.file.write(json.dumps(result, default=str) + "\n")
+        out.file.flush()
+
+
 def say(text: str, event: str = "note") -> None:
     """A message about the run for the person on a terminal, or a timestamped line for the log reading
     stderr (a JSON line under json); nothing under quiet."""
