@@ -63,6 +63,8 @@ class ConfigurationError(FinsyncError):
 
 
 def _setting_problem(key: str, problem: str) -> str:
+    if key.startswith("--"):  # a command-line flag: it has no environment variable
+        return f"Flag `{key}` {problem}."
     return f"Setting `{key}` (env {setting_env_var(key)}) {problem}."
 
 

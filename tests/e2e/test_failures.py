@@ -252,7 +252,13 @@ def test_the_demo_and_real_runs_never_share_a_warehouse(sandbox: SandboxServer, 
     assert (tmp_path / "finsync-demo.duckdb").exists() and not (tmp_path / "finsync.duckdb").exists()
 
     into_demo = run_finsync(["run", "--source", "ym", "--duckdb-path", "finsync-demo.duckdb"], env, tmp_path)
-    assert into_demo.returncode == 2 and "holds the sandbox's demo data" in into_demo.stderr
+    assert into_demo.returncode == 2
+    error = next(line for line in into_demo.stderr.splitlines() if line.startswith("error"))
+    assert error == (
+        "error (ym): Flag `--duckdb-path` names finsync-demo.duckdb, which holds the sandbox's demo data (written "
+        "by `finsync demo`). Real tenants' data must not be mixed into it: give `finsync run` another warehouse "
+        "(its default is finsync.duckdb), or delete this one."
+    )
 
     assert run_finsync(["run", "--source", "ym"], env, tmp_path).returncode == 0
     over_real = run_finsync(["demo", "--duckdb-path", "finsync.duckdb"], env, tmp_path, timeout=300)
