@@ -126,10 +126,15 @@ def politeness(report: SyncReport) -> list[str]:
     if not throttled and waited < 1:
         return []
     return [
-        f"{int(report.http.get(REQUESTS, 0)):,} requests, {throttled:,} answered 429 or 503 (slow down); "
+        f"{counted(int(report.http.get(REQUESTS, 0)), 'request')}, {throttled:,} answered 429 or 503 (slow down); "
         f"{waited:.1f}s of waiting to send, summed over threads (the request-rate cap, the cap on requests in "
         "flight, the upstream's Retry-After)"
     ]
+
+
+def counted(number: int, thing: str) -> str:
+    """`1 request`, `2 requests`."""
+    return f"{number:,} {thing}{'' if number == 1 else 's'}"
 
 
 def outcome(report: SyncReport) -> str:

@@ -343,7 +343,8 @@ def health(
                 "",
                 f"a load within {max_age}",
                 f"last load {last_at:%Y-%m-%d %H:%M:%S} UTC",
-                f"the last successful load of {source} is {now - last_at} old",
+                f"the last successful load of {source} is {timedelta(seconds=int((now - last_at).total_seconds()))} "
+                f"old (at most {max_age} allowed)",
             )
         )
     return found
