@@ -23,7 +23,7 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table as RichTable
 
-from finsync.errors import FinsyncError, Interrupted, signal_name
+from finsync.errors import ConfigurationError, FinsyncError, Interrupted, signal_name
 from finsync.http import install_log_redaction, redact, request_stop
 from finsync.warehouse import DEFAULT_DUCKDB_PATH
 
@@ -204,7 +204,14 @@ def status(
     """Per tenant: last successful load, cursor positions, rows per table, pending or failed work (reads only)."""
     from finsync.warehouse.status import all_statuses
 
-    statuses = all_statuses(warehouse(destination, duckdb_path))
+    chosen = warehouse(destination, duckdb_path)
+    if chosen.kind == "duckdb" and not chosen.exists():  # a typo, not a warehouse that never loaded
+        raise ConfigurationError(
+            "--duckdb-path",
+            f"names {duckdb_path}, which does not exist",
+            f"Give the file `finsync run` writes (by default {DEFAULT_DUCKDB_PATH}, in the directory it runs in).",
+        )
+    statuses = all_statuses(chosen)
     loads = RichTable(title="finsync status", title_justify="left")
     for column in ("source", "last successful load (UTC)", "loads", "pending packages", "failed batches"):
         loads.add_column(column)

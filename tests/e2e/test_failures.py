@@ -351,6 +351,13 @@ def test_status_only_reads_and_works_beside_other_readers(sandbox: SandboxServer
     assert "invoice_items" in result.stdout and "finance_batches (StartBatchID)" in result.stdout
     assert sorted(p.relative_to(tmp_path) for p in tmp_path.rglob("*")) == before, "status wrote nothing"
 
+    typo = run_finsync(["status", "--duckdb-path", "finsnyc.duckdb"], env, tmp_path)
+    assert typo.returncode == 2 and not (tmp_path / "finsnyc.duckdb").exists()
+    assert typo.stderr.strip().splitlines()[-1] == (
+        "error: Flag `--duckdb-path` names finsnyc.duckdb, which does not exist. Give the file `finsync run` writes "
+        "(by default finsync.duckdb, in the directory it runs in)."
+    )
+
 
 def test_a_run_where_one_export_failed_still_lists_the_source_in_the_summary(
     sandbox: SandboxServer, tmp_path: Path
