@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import functools
 import logging
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from enum import Enum
 from pathlib import Path
@@ -94,13 +95,25 @@ def _error_in_200(what: str, reply: Reply) -> UpstreamError:
     return UpstreamError(SYSTEM, f"{what} returned an error in a successful reply: {error_in_envelope(reply.body)}")
 
 
-# What YM's answers mean. A failed sign-in is HTTP 401 whose body says ErrorCode "None": the status, not
-# the body, says it failed. Some errors come in an HTTP 200 with ResponseStatus.ErrorCode set.
-# What a tenant that cannot export does instead, by the user's choice.
+# What a tenant that cannot export does instead, by the user's choice (never a silent fallback: the two reads
+# differ in cost).
 READ_BY_PAGES = (
     'Set sources.ym.batch_items_mode = "details" (SOURCES__YM__BATCH_ITEMS_MODE=details) to read each batch\'s '
     "items page by page (FinanceBatchDetails) instead."
 )
+
+
+def _no_exports(batch_id: str, what: str, reply: Reply) -> UpstreamError:
+    return UpstreamError(
+        SYSTEM,
+        f"POST FinanceBatches (the export of batch {batch_id}) was refused with HTTP {reply.status}: this API "
+        f"user or tenant may not export finance batches. {READ_BY_PAGES}",
+        status=reply.status,
+    )
+
+
+# What YM's answers mean. A failed sign-in is HTTP 401 whose body says ErrorCode "None": the status, not
+# the body, says it failed. Some errors come in an HTTP 200 with ResponseStatus.ErrorCode set.
 SIGN_IN_RULES = (Rule((400, 401, 403), _refused_sign_in),)  # and a 404: see `YMSession.sign_in`
 RULES = (Rule((200,), _error_in_200, when=lambda body: error_in_envelope(body) is not None),)
 # What of a ServiceStack reply's envelope a page decoded into Arrow keeps: what `error_in_envelope` reads.
@@ -193,11 +206,15 @@ class YMClient:
         params: dict[str, Any] | None = None,
         json_body: Any = None,
         decode: Callable[[bytes], Any] | None = None,
+        rules: Sequence[Rule] = (),
     ) -> JsonObject:
-        """An authenticated call; `path` is relative to `/Ams/{ClientID}` unless it starts with `/Ams`."""
+        """An authenticated call; `path` is relative to `/Ams/{ClientID}` unless it starts with `/Ams`; `rules`
+        say what statuses mean for it, before the client's."""
         if not path.startswith("/Ams"):
             path = f"/Ams/{self.client_id}/{path.lstrip('/')}"
-        reply = self._http.request(method, path, params=params, json_body=json_body, auth=self._session, decode=decode)
+        reply = self._http.request(
+            method, path, params=params, json_body=json_body, auth=self._session, decode=decode, rules=rules
+        )
         if not isinstance(reply.body, dict):
             raise UpstreamError(SYSTEM, f"{method} {path} returned {type(reply.body).__name__}, not a JSON object")
         return reply.body
@@ -255,18 +272,13 @@ class YMClient:
         The published request DTO names only StartBatchID while the legacy call takes BatchID;
         ServiceStack ignores fields it does not know, so both are sent.
         """
-        try:
-            reply = self.call("POST", "FinanceBatches", json_body={"BatchID": batch_id, "StartBatchID": batch_id})
-        except UpstreamError as error:
-            if error.status not in (403, 404):
-                raise
-            # Never a silent fallback to another read: the user chooses it (the two differ in cost).
-            raise UpstreamError(
-                SYSTEM,
-                f"POST FinanceBatches (the export of batch {batch_id}) was refused with HTTP {error.status}: this "
-                f"API user or tenant may not export finance batches. {READ_BY_PAGES}",
-                status=error.status,
-            ) from None
+        body = {"BatchID": batch_id, "StartBatchID": batch_id}
+        reply = self.call(
+            "POST",
+            "FinanceBatches",
+            json_body=body,
+            rules=(Rule((403, 404), functools.partial(_no_exports, batch_id)),),
+        )
         export_id = reply.get("ExportID")
         if not export_id:
             raise UpstreamError(
