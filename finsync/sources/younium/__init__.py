@@ -21,7 +21,7 @@ from finsync.sources.state import SourceState
 from finsync.tables import Origin, PiiMode
 
 from .client import YouniumClient
-from .features import Permissions
+from .features import FEATURES, Permissions
 from .lists import LISTS, YouniumRun
 from .reads import ByIdReads, ModifiedWindows, sweep_notes, whole_reads_this_run, whole_records
 from .schema import TENANT
@@ -69,7 +69,7 @@ def younium(settings: YouniumSettings | None = None, sweep: bool = False, **expl
 def younium_source(settings: YouniumSettings, sweep: bool = False) -> Sequence[DltResource]:
     pii = cast(PiiMode, settings.pii)
     client = younium_client(settings)
-    enabled = settings.features
+    enabled = {feature.name for feature in FEATURES if getattr(settings, feature.name)}  # their settings
     tables_of = {name: tuple(f.table.name for r in LISTS if r.feature == name for f in r.feeds) for name in enabled}
     run = YouniumRun(client, settings.concurrency, Permissions(client, tables_of, settings.base_currency))
     windows = ModifiedWindows(

@@ -50,11 +50,6 @@ class YouniumSettings(SourceSettings):
     max_requests_per_second: float = 25.0
 
     @property
-    def features(self) -> set[str]:
-        """The features this tenant's runs read (`features.FEATURES`)."""
-        return {name for name in ("ledger", "payments") if getattr(self, name)}
-
-    @property
     def in_flight(self) -> int:
         return 1 if self.sequential else self.concurrency
 
