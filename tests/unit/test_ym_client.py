@@ -447,7 +447,8 @@ def test_invoice_item_pages_are_read_ahead_concurrently_and_stop_at_the_short_pa
         client.invoice_items(date_from="2020-01-01", entered_from="2020-01-01T00:00:00", page_size=2, records=ITEMS)
     )
     assert [p.column("LineItemID")[0].as_py() for p in pages] == [1, 2, 3, 4, 5]
-    # The window of pages in flight widens 1, 2, 4 and slides: page 6 confirms the short page 5, and
-    # no more than 4 pages past the last full one were ever asked for.
+    # The window of pages in flight widens 1, 2, 4 and slides: page 6 confirms the short page 5. When page 5
+    # is handed over the window slides once more (page 9 may be asked, or still on its way when the read
+    # ends): never more than one window (4) past the short page.
     asked = sorted(int(c.request.url.params["PageNumber"]) for c in route.calls)
-    assert asked[:6] == [1, 2, 3, 4, 5, 6] and max(asked) <= 8
+    assert asked[:6] == [1, 2, 3, 4, 5, 6] and max(asked) <= 5 + 4
