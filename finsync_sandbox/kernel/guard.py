@@ -34,6 +34,12 @@ def fault_of(request: Request, *kinds: str) -> Fault | None:
     return fault if fault is not None and fault.kind in kinds else None
 
 
+def drifts_of(request: Request) -> tuple[Fault, ...]:
+    """The drift faults that hit this request (`kernel.drift`): none, mostly."""
+    drifts: tuple[Fault, ...] = getattr(request.state, "drifts", ())
+    return drifts
+
+
 def query_fields(request: Request) -> dict[str, str]:
     """The query parameters by lower-case name: both APIs bind them case-insensitively."""
     return {k.lower(): v for k, v in request.query_params.multi_items()}
@@ -82,7 +88,8 @@ def guarded(
     with that route's faults applied: an error status (`status_reply`) instead of the handler, a delay
     before it, or its reply cut short after it ran (so a dropped reply still had its effect, as on a real
     server). Faults about what a reply holds (a short export file, a page that says "nothing found") are
-    the handler's to apply: it finds them in `request.state.fault`."""
+    the handler's to apply: it finds them in `request.state.fault`, and the drift faults of a request not
+    answered with an error status (any number of them, alongside the other fault) in `drifts_of`."""
 
     async def endpoint(request: Request) -> Response:
         sandbox.requests[name] += 1
@@ -93,10 +100,12 @@ def guarded(
                 # Worded as the API words an injected 429, Retry-After in whole seconds.
                 return status_reply(Fault(STATUS, name, status=429, retry_after=float(wait)))
         number = next((v for k, v in request.query_params.items() if k.lower() == "pagenumber"), "1")
-        fault = sandbox.faults.take(name, int(number) if number.isdigit() else 1)
+        page = int(number) if number.isdigit() else 1
+        fault = sandbox.faults.take(name, page)
         request.state.fault = fault
         if fault is not None and fault.kind == STATUS:
             return status_reply(fault)
+        request.state.drifts = sandbox.faults.take_drifts(name, page)
         if fault is not None and fault.kind == SLOW:
             await asyncio.sleep(fault.delay)
         try:

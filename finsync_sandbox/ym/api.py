@@ -29,10 +29,20 @@ from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response, StreamingResponse
 from starlette.routing import Route
 
+from ..kernel.drift import drifted
 from ..kernel.faults import EMPTY_FILE, MALFORMED_ROW, SHORT_FILE, UNKNOWN_ANCHOR, Fault
 from ..kernel.formats import NO_DATE, parse_server_time
-from ..kernel.guard import Handler, Reject, fault_of, guarded, query_fields, query_param, retry_headers
-from ..kernel.jsonwriter import json_response
+from ..kernel.guard import (
+    Handler,
+    Reject,
+    drifts_of,
+    fault_of,
+    guarded,
+    query_fields,
+    query_param,
+    retry_headers,
+)
+from ..kernel.jsonwriter import RawJson, dumps, json_response
 from ..kernel.route_names import (
     YM_AUTHENTICATE,
     YM_BATCH_DETAILS,
@@ -94,6 +104,13 @@ class YMApi:
             "DateCached": NO_DATE,
             "ResponseStatus": dict(status or {}),
         }
+
+    def _list(self, request: Request, name: str, listed: RawJson, fields: Mapping[str, Any]) -> Response:
+        """A list reply: its records (`listed`, their JSON text) under `name`, then `fields` and the envelope.
+        The drift faults that hit the request apply to the records here, for every list."""
+        if drifts := drifts_of(request):
+            listed = drifted(listed, drifts, nulls=True)
+        return _json(self._envelope({name: listed, **fields}))
 
     async def _credential(self, request: Request) -> str:
         """Whose rate limit budget a request spends: the ClientID its path names (`/Ams/{ClientID}/…`), or
@@ -179,19 +196,19 @@ class YMApi:
         elif since is not None:
             batches = [b for b in batches if b.create_ticks >= since]
         # Paging is broken upstream: every PageNumber returns this same full list, PageSize ignored.
-        return _json(
-            self._envelope(
-                {
-                    "FinanceBatchList": [b.record() for b in batches],
-                    "BatchID": None,
-                    "ItemCount": None,
-                    "CommerceType": query.get("commercetype"),
-                    "Timestamp": query.get("timestamp"),
-                    "StartBatchID": query.get("startbatchid"),
-                    "PageSize": page_size,
-                    "PageNumber": page_number,
-                }
-            )
+        return self._list(
+            request,
+            "FinanceBatchList",
+            RawJson(dumps([b.record() for b in batches], nulls=True)),
+            {
+                "BatchID": None,
+                "ItemCount": None,
+                "CommerceType": query.get("commercetype"),
+                "Timestamp": query.get("timestamp"),
+                "StartBatchID": query.get("startbatchid"),
+                "PageSize": page_size,
+                "PageNumber": page_number,
+            },
         )
 
     async def export_start(self, request: Request) -> Response:
@@ -255,7 +272,7 @@ class YMApi:
             else:
                 rows = -1 if fault.kind == EMPTY_FILE else fault.rows
         return StreamingResponse(
-            export_file(self.sandbox.dataset, export.batch, rows, malformed),
+            export_file(self.sandbox.dataset, export.batch, rows, malformed, drifts_of(request)),
             media_type="text/csv; charset=utf-8",
             headers={"Content-Disposition": f'attachment; filename="FinanceBatch_{export.batch.batch_id}.csv"'},
         )
@@ -274,7 +291,7 @@ class YMApi:
             return _json(self._envelope({"FinanceBatchDetailsList": [], **echo}, status))
         records = self.sandbox.dataset.batch_records(batch, skip, size)
         listed = FINANCE_BATCH_DETAIL_DATA.dumps_list(as_detail(r) for r in records)
-        return _json({"FinanceBatchDetailsList": listed, **self._envelope(echo)})
+        return self._list(request, "FinanceBatchDetailsList", listed, echo)
 
     async def invoice_items(self, request: Request) -> Response:
         self._authorize(request)
@@ -305,7 +322,7 @@ class YMApi:
             "PageNumber": number,
             "OffSet": offset,
         }
-        return _json({"InvoiceItemsList": listed, **self._envelope(echo)})
+        return self._list(request, "InvoiceItemsList", listed, echo)
 
 
 # -- replies -------------------------------------------------------------------------------------------

@@ -11,10 +11,12 @@ import csv
 import io
 import itertools
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from enum import IntEnum
 
+from ..kernel.drift import ColumnDrift
+from ..kernel.faults import Fault
 from .dataset import Batch, YMDataset
 from .fields import INVOICE_ITEM_FIELDS, csv_cell
 
@@ -79,20 +81,28 @@ class Exports:
 
 
 def export_file(
-    dataset: YMDataset, batch: Batch, rows: int | None = None, malformed: int | None = None
+    dataset: YMDataset,
+    batch: Batch,
+    rows: int | None = None,
+    malformed: int | None = None,
+    drifts: Sequence[Fault] = (),
 ) -> Iterator[bytes]:
     """The export file of `batch` (as it was when the export started): a CSV with InvoiceItemData's fields
     as its header, in chunks; a revised batch's adjustment items after its generated ones.
 
     With `rows`, cut after that many rows (-1: nothing at all, not even the header); with `malformed`,
-    that row (1-based) written with only the first half of its cells."""
+    that row (1-based) written with only the first half of its cells; with `drifts`, columns renamed,
+    removed or added (`kernel.drift.ColumnDrift`)."""
     if rows == -1:
         return
     buffer = io.StringIO()
     writer = csv.writer(buffer)
-    writer.writerow(INVOICE_ITEM_FIELDS)
+    columns = ColumnDrift(INVOICE_ITEM_FIELDS, drifts) if drifts else None
+    writer.writerow(INVOICE_ITEM_FIELDS if columns is None else columns.header)
     for number, record in enumerate(dataset.batch_records(batch, 0, rows), start=1):
         cells = [csv_cell(name, record[name]) for name in INVOICE_ITEM_FIELDS]
+        if columns is not None:
+            cells = columns.row(cells)
         writer.writerow(cells[: len(cells) // 2] if number == malformed else cells)
         if buffer.tell() >= _CSV_CHUNK:
             yield buffer.getvalue().encode("utf-8")

@@ -12,8 +12,9 @@ from urllib.parse import urlencode
 from starlette.requests import Request
 from starlette.responses import Response
 
+from ..kernel.drift import drifted
 from ..kernel.faults import Fault
-from ..kernel.guard import retry_headers
+from ..kernel.guard import drifts_of, retry_headers
 from ..kernel.jsonwriter import RawJson, dumps, json_response
 
 _VALIDATION = "https://tools.ietf.org/html/rfc7231#section-6.5.1"
@@ -31,8 +32,12 @@ def version_error(code: str, message: str) -> Response:
 
 def list_page(request: Request, number: int, size: int, total: int, data: Any) -> Response:
     """Page `number` (of `size`) of a list of `total` records, `data` being this page's. On the last page
-    `nextPage` is left out and `lastPage` points at the page itself."""
+    `nextPage` is left out and `lastPage` points at the page itself. The drift faults that hit the request
+    apply to `data`'s records here, for every list."""
     pages = math.ceil(total / size)
+    listed = RawJson(dumps(data))
+    if drifts := drifts_of(request):
+        listed = drifted(listed, drifts)
 
     def link(page: int) -> str:
         # Only the paging parameters survive into the links: every filter of the request is dropped.
@@ -48,7 +53,7 @@ def list_page(request: Request, number: int, size: int, total: int, data: Any) -
             "previousPage": link(number - 1) if number > 1 else None,
             "firstPage": link(1),
             "lastPage": link(pages),
-            "data": RawJson(dumps(data)),
+            "data": listed,
         }
     )
 
