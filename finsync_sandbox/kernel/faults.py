@@ -193,9 +193,10 @@ class Fault:
         if "kind" not in data:
             raise ValueError("a fault needs a kind")
         try:
-            return cls(
-                **{k: None if v is None and k in nullable else _FIELD_TYPES.get(k, str)(v) for k, v in data.items()}
-            )
+            values: dict[str, Any] = {
+                k: None if v is None and k in nullable else _FIELD_TYPES.get(k, str)(v) for k, v in data.items()
+            }
+            return cls(**values)
         except (TypeError, ValueError) as error:
             raise ValueError(f"invalid fault {dict(data)}: {error}") from None
 
