@@ -6,7 +6,7 @@ import dataclasses
 import math
 from dataclasses import dataclass
 from datetime import date
-from typing import Literal
+from typing import Any, Literal
 
 MAX_LINES_PER_INVOICE = 1000
 
@@ -103,7 +103,7 @@ class SandboxConfig:
 
     def scaled(self, spec: str) -> SandboxConfig:
         """A copy with the sizes of a `key=value,key=value` spec, e.g. `ym_items=100000,younium_invoices=20000`."""
-        sizes: dict[str, int] = {}
+        sizes: dict[str, Any] = {}  # whole numbers, for fields of several types
         for part in filter(None, (p.strip() for p in spec.split(","))):
             key, sep, value = part.partition("=")
             key = key.strip()
