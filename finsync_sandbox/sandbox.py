@@ -31,7 +31,9 @@ class Sandbox:
         self.config = config or SandboxConfig()
         self.clock = clock
         self.server_zone = ZoneInfo(self.config.server_timezone)
-        self.dataset = YMDataset(self.config.seed, self.config.ym_items, self.config.batch_size)
+        self.dataset = YMDataset(
+            self.config.seed, self.config.ym_items, self.config.batch_size, self.config.history_shift_days()
+        )
         # Requests per route name, counted before the rate limit, faults or authentication are applied.
         self.requests: Counter[str] = Counter()
         # Of those, the requests the rate limit refused (HTTP 429), per route name.

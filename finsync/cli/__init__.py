@@ -13,7 +13,7 @@ import signal
 import sys
 import threading
 import time
-from datetime import timedelta
+from datetime import datetime, timedelta, timezone
 from enum import Enum
 from importlib.metadata import version
 from pathlib import Path
@@ -186,7 +186,9 @@ def demo(duckdb_path: DuckdbPath = DEFAULT_DEMO_PATH) -> None:
     from .display import sync_with_progress
 
     started = time.monotonic()
-    with SandboxServer(config=SandboxConfig()) as sandbox:
+    # The sandbox's data is dated relative to today (UTC, the day the views' receivables are as of).
+    today = datetime.now(timezone.utc).date()
+    with SandboxServer(config=SandboxConfig(today=today)) as sandbox:
         say(f"sandbox listening on {sandbox.url}")
         settings = settings_from_env(sandbox.settings)
         settings["ym"]["export_poll_interval"] = 0.1  # the sandbox's exports finish in a fraction of a second

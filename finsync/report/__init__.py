@@ -1,8 +1,9 @@
 """`finsync report`: the finance overview notebook run against a warehouse, written as one HTML file.
 
 The notebook ships inside the package (`notebooks/finance_overview.ipynb` in the repository points at it),
-so an installed finsync can report without a checkout. Its charts are PNG outputs, which the HTML holds as
-embedded images: the file opens anywhere, with nothing beside it.
+so an installed finsync can report without a checkout; what it shows comes from `finsync.report.overview`. Its
+charts are PNG outputs, which the HTML holds as embedded images: the file opens anywhere, with nothing beside
+it. The HTML holds the outputs (header, tables, charts), not the code.
 """
 
 from __future__ import annotations
@@ -43,15 +44,26 @@ def write_report(warehouse: Warehouse, target: Path, timeout: float = 600) -> Pa
     )
     # The kernel gets its own environment: this process's, pointed at this warehouse.
     env = {k: v for k, v in os.environ.items() if k not in ("FINSYNC_POSTGRES_DSN", "FINSYNC_DUCKDB")} | variables
-    try:
-        with tempfile.TemporaryDirectory(prefix="finsync-report-") as sockets:
-            # The kernel talks to this process over Unix sockets in a private directory, not loopback TCP.
-            kernel = KernelManager(kernel_name="python3", transport="ipc", ip=str(Path(sockets) / "kernel"))
-            NotebookClient(notebook, km=kernel, timeout=timeout).execute(env=env)
-    except CellExecutionError as error:
-        summary = str(error).strip().splitlines()[-1] if str(error).strip() else type(error).__name__
-        raise ReportFailed(f"the report notebook stopped on an error: {summary}. No report was written.") from None
-    exporter = HTMLExporter(template_name="lab")  # type: ignore[no-untyped-call]
+    with tempfile.TemporaryDirectory(prefix="finsync-report-") as private:
+        # The kernel's own lines (its warnings, "Parent appears to have exited" as it stops) are not the
+        # report's: they go to a file here, quoted only when the kernel itself fails.
+        kernel_log = Path(private) / "kernel.log"
+        try:
+            with kernel_log.open("wb") as log:
+                # The kernel talks to this process over Unix sockets in a private directory, not loopback TCP.
+                kernel = KernelManager(kernel_name="python3", transport="ipc", ip=str(Path(private) / "kernel"))
+                NotebookClient(notebook, km=kernel, timeout=timeout).execute(env=env, stdout=log, stderr=log)
+        except CellExecutionError as error:
+            summary = str(error).strip().splitlines()[-1] if str(error).strip() else type(error).__name__
+            raise ReportFailed(f"the report notebook stopped on an error: {summary}. No report was written.") from None
+        except Exception as error:  # the kernel died or never started
+            said = kernel_log.read_text(errors="replace").strip().splitlines()[-5:]
+            quoted = f" The kernel said: {' / '.join(said)}" if said else ""
+            raise ReportFailed(f"the report's kernel failed ({error}).{quoted} No report was written.") from None
+    # The report shows outputs only: the notebook's code stays in the notebook.
+    exporter = HTMLExporter(  # type: ignore[no-untyped-call]
+        template_name="lab", exclude_input=True, exclude_input_prompt=True, exclude_output_prompt=True
+    )
     exporter.log.setLevel(logging.ERROR)  # it asks for alt text on every chart
     html, _resources = exporter.from_notebook_node(notebook)
     target.write_text(html, encoding="utf-8")

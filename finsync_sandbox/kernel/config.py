@@ -5,7 +5,8 @@ from __future__ import annotations
 import dataclasses
 import math
 from dataclasses import dataclass
-from typing import Literal
+from datetime import date
+from typing import Any, Literal
 
 MAX_LINES_PER_INVOICE = 1000
 
@@ -21,6 +22,12 @@ class SandboxConfig:
     """Everything a sandbox needs to know; mutable so a test can change behaviour mid-run
     (e.g. `sandbox.config.export_latency_seconds = 0`). Scale and seed are read once, when the
     dataset is built."""
+
+    # The day the data is dated relative to, taken once when the sandbox starts (`finsync demo` passes the
+    # UTC day it runs): the seeded history keeps its shape but is moved by whole weeks so that its newest
+    # record is from the week before this day, and the next days' events follow it (`history_shift_days`).
+    # None: the fixed calendar (YM's history starts 2024-01-01, Younium's 2024-01-02), which tests pin.
+    today: date | None = None
 
     client_id: int = 24680
     api_key: str = "sandbox-api-key"
@@ -82,9 +89,21 @@ class SandboxConfig:
             # The header names an entity case-insensitively: two names one header could mean are refused.
             raise ValueError(f"legal entity names must differ (ignoring case), not {names}")
 
+    def history_shift_days(self) -> int:
+        """Days (a whole number of weeks, so weekdays stay) the seeded history is moved from the fixed
+        calendar: 0 without `today`; else as many that the history's newest record is dated at least a
+        day before `today` and less than eight days before it, whatever the dataset's size."""
+        if self.today is None:
+            return 0
+        # The fixed calendar's histories span their spread (300 days) or, at larger scales, their spacing
+        # times their size (YM's items 97 s apart, Younium's invoices 23m17s apart), plus a day of jitter.
+        spans = (300 * 86_400, 97 * self.ym_items, (23 * 60 + 17) * self.younium_invoices)
+        newest = date(2024, 1, 2).toordinal() + math.ceil(max(spans) / 86_400) + 1
+        return (self.today.toordinal() - 1 - newest) // 7 * 7
+
     def scaled(self, spec: str) -> SandboxConfig:
         """A copy with the sizes of a `key=value,key=value` spec, e.g. `ym_items=100000,younium_invoices=20000`."""
-        sizes: dict[str, int] = {}
+        sizes: dict[str, Any] = {}  # whole numbers, for fields of several types
         for part in filter(None, (p.strip() for p in spec.split(","))):
             key, sep, value = part.partition("=")
             key = key.strip()

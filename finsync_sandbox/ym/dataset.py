@@ -117,10 +117,12 @@ class _Layout:
 class YMDataset:
     """A seeded YM tenant of `items` invoice items in finance batches of `batch_size`."""
 
-    def __init__(self, seed: int = 7, items: int = 5000, batch_size: int = 250) -> None:
+    def __init__(self, seed: int = 7, items: int = 5000, batch_size: int = 250, shift_days: int = 0) -> None:
         if items < 0 or batch_size < 1:
             raise ValueError("items must be >= 0 and batch_size >= 1")
         self.seed = seed
+        # Entry dates start `shift_days` after FIRST_ENTERED (`SandboxConfig.history_shift_days`).
+        self.first_entered = FIRST_ENTERED + shift_days * DAY_TICKS
         self.batch_size = batch_size
         self._key = seed_key("ym", seed)
         self._spacing = max(ITEM_SPACING_SECONDS, SPREAD_SECONDS // max(items, 1))
@@ -158,7 +160,7 @@ class YMDataset:
         old entries does): they get LineItemIDs of their own range and belong to no finance batch."""
         if count < 0 or days < 0:
             raise ValueError("count and days must be >= 0")
-        newest = self.entered_ticks(self.items) if self.items else FIRST_ENTERED
+        newest = self.entered_ticks(self.items) if self.items else self.first_entered
         with self._lock:
             for _ in range(count):
                 k = len(self._backdated)
@@ -192,7 +194,7 @@ class YMDataset:
         seconds = (n - 1) * self._spacing + d[0] % (_MAX_JITTER_SECONDS + 1)
         # One item in three carries YM's seven fraction digits.
         fraction = int.from_bytes(d[2:5], "little") % TICKS_PER_SECOND if d[1] % 3 == 0 else 0
-        return FIRST_ENTERED + seconds * TICKS_PER_SECOND + fraction
+        return self.first_entered + seconds * TICKS_PER_SECOND + fraction
 
     def entered_ticks(self, n: int) -> int:
         """LineItemDateEntered of item `n`, as server-local ticks."""

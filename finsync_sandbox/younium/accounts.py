@@ -12,7 +12,7 @@ from __future__ import annotations
 import bisect
 from collections.abc import Sequence
 
-from .seed import ACCOUNT_SPACING, FIRST_CREATED, Account, Segment, YouniumSeed, segment_of
+from .seed import ACCOUNT_SPACING, Account, Segment, YouniumSeed, segment_of
 from .window import Window
 
 
@@ -22,7 +22,7 @@ class AccountStore:
     def __init__(self, seeded: YouniumSeed, count: int) -> None:
         self.seeded = seeded
         # The seeded accounts were all created before the first invoice.
-        self._segments = [Segment(1, FIRST_CREATED - count * ACCOUNT_SPACING, ACCOUNT_SPACING)]
+        self._segments = [Segment(1, seeded.first_created - count * ACCOUNT_SPACING, ACCOUNT_SPACING)]
         self._accounts: list[Account] = []
         self._by_id: dict[str, int] = {}
         self._deleted: set[int] = set()

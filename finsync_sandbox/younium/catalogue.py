@@ -79,7 +79,12 @@ class Catalogue:
         self._deleted: dict[str, CatalogueProduct] = {}
         self.edits = 0  # how many edits so far: which products the next one picks is drawn from it
         for p in range(1, count + 1):
-            created = FIRST_PRODUCT_CREATED + (p - 1) * PRODUCT_SPACING + self.seeded.digest(b"product", p)[8] * MINUTE
+            created = (
+                FIRST_PRODUCT_CREATED
+                + seeded.shift
+                + (p - 1) * PRODUCT_SPACING
+                + self.seeded.digest(b"product", p)[8] * MINUTE
+            )
             product = self._add(created)
             if product.digest[9] % 3 == 0:  # a third were edited later, before the first invoice
                 product.modified = created + (1 + product.digest[10] % 60) * DAY

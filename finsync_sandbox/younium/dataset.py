@@ -13,9 +13,10 @@ hand in `younium.edits`.
 
 What is the whole tenant's stays here: its lock (the server reads pages while tests change the tenant;
 the stores that list things take it too) and its clock. Time is the tenant's own: the seeded history
-starts on 2024-01-02, and each later event (an `advance`, a job finishing, a change) happens an hour
-after the previous one (`tick`), so `modified` only ever moves forward and equal sequences of events
-give equal data. Times are integer milliseconds since 1970-01-01 UTC.
+starts on 2024-01-02, or `shift_days` later (`SandboxConfig.history_shift_days`: the demo's history ends
+the week before the day it runs), and each later event (an `advance`, a job finishing, a change) happens
+an hour after the previous one (`tick`), so `modified` only ever moves forward and equal sequences of
+events give equal data. Times are integer milliseconds since 1970-01-01 UTC.
 
 How the seeded history looks (`younium.history` tells it in full): the oldest ~70% of the invoices were
 invoiced in `batches` invoice batches, all posted except the newest; a quarter of the posted invoices
@@ -42,7 +43,7 @@ from .history import seed_history
 from .invoices import InvoiceStore
 from .lines import LineStore
 from .payments import PaymentStore
-from .seed import FIRST_CREATED, YouniumSeed
+from .seed import YouniumSeed
 
 # Each event after the seeded history (advance, a job finishing, a change) happens this long after the previous one.
 EVENT_STEP = HOUR
@@ -52,12 +53,18 @@ class YouniumDataset:
     """A seeded Younium tenant: its stores, the billing steps over them, its lock and its clock."""
 
     def __init__(
-        self, seed: int = 7, accounts: int = 50, invoices: int = 600, lines_per_invoice: int = 5, batches: int = 4
+        self,
+        seed: int = 7,
+        accounts: int = 50,
+        invoices: int = 600,
+        lines_per_invoice: int = 5,
+        batches: int = 4,
+        shift_days: int = 0,
     ) -> None:
         if accounts < 1 or invoices < 0 or lines_per_invoice < 1 or batches < 0:
             raise ValueError("accounts and lines_per_invoice must be >= 1, invoices and batches >= 0")
         self.seed = seed
-        self.seeded = YouniumSeed(seed)
+        self.seeded = YouniumSeed(seed, shift_days)
         self.batch_groups = self.seeded.batch_groups
         self.legal_entity_id = self.seeded.legal_entity_id
         self.lock = threading.RLock()
@@ -73,7 +80,7 @@ class YouniumDataset:
         self.gl.seal()
         self.payments.seal()
         self.invoices.seal()
-        latest = max(FIRST_CREATED, self.invoices.last_modified(), self.payments.last_paid())
+        latest = max(self.seeded.first_created, self.invoices.last_modified(), self.payments.last_paid())
         self._now = latest - latest % HOUR + HOUR
         self.advances = 0  # how many times `advance` or a `modify` fault changed the tenant (see younium.changes)
 

@@ -29,7 +29,6 @@ from ..kernel.formats import day_of
 from .accounts import AccountStore
 from .seed import (
     DRAFT,
-    FIRST_CREATED,
     INVOICE_SPACING,
     POSTED,
     SPREAD,
@@ -52,7 +51,7 @@ class InvoiceStore:
         self.lock = lock  # the dataset's
         # The seeded invoices are spread over about ten months, whatever their number.
         self._spacing = max(INVOICE_SPACING, SPREAD // max(count, 1))
-        self._segments = [Segment(1, FIRST_CREATED, self._spacing, len(accounts))]
+        self._segments = [Segment(1, seeded.first_created, self._spacing, len(accounts))]
         # What every invoice has, indexed by number (0 unused).
         self._ids: list[str] = [""]
         self._account = array("l", [0])  # account numbers

@@ -252,8 +252,12 @@ def segment_of(segments: Sequence[Segment], number: int) -> Segment:
 class YouniumSeed:
     """The tenant's fixed facts, each a pure function of (seed, number)."""
 
-    def __init__(self, seed: int) -> None:
+    def __init__(self, seed: int, shift_days: int = 0) -> None:
         self._seed = seed
+        # The seeded history starts `shift_days` after the fixed calendar's (`SandboxConfig.history_shift_days`):
+        # the first invoice's creation, the accounts and products created before it.
+        self.shift = shift_days * DAY
+        self.first_created = FIRST_CREATED + self.shift
         self._key = seed_key("younium", seed)
         groups = (
             ("MONTHLY", "Monthly invoicing"),

@@ -90,6 +90,7 @@ class YouniumTenant:
             config.younium_invoices,
             config.lines_per_invoice,
             config.younium_batches,
+            config.history_shift_days(),
         )
         self.records = YouniumRecords(self.dataset)
         self.tokens = tokens if tokens is not None else Tokens(lambda: config.younium_token_seconds, clock)

@@ -1,5 +1,7 @@
 """The analysis notebook runs as a user runs it (`jupyter execute` from the repository's root or from the
-directory holding the demo warehouse), draws every chart, and `finsync report` writes it as one HTML file."""
+directory holding the demo warehouse), draws every chart, and `finsync report` writes it as one HTML file: a
+header naming the warehouse it read, its tenants and the newest load, no code, and never two currencies on one
+axis."""
 
 from __future__ import annotations
 
@@ -7,16 +9,23 @@ import re
 import shutil
 import subprocess
 import sys
+from collections.abc import Iterator
+from datetime import datetime, timezone
 from pathlib import Path
 
 import duckdb
+import matplotlib
 import nbformat
 import pytest
 from typer.testing import CliRunner
 
 from finsync.cli import app
+from finsync.report import overview
+from finsync_sandbox import SandboxConfig, SandboxServer
 
-from .conftest import finsync_env, run_finsync
+from .conftest import ENTITIES, finsync_env, run_finsync, tenant_env
+
+matplotlib.use("Agg")
 
 pytestmark = pytest.mark.slow
 
@@ -94,6 +103,98 @@ def test_finsync_report_writes_one_html_file_with_every_chart_embedded(demo_ware
     html = target.read_text()
     assert len(re.findall(r'<img[^>]+src="data:image/png;base64,', html)) == CHARTS
     assert 'data-mime-type="application/vnd.jupyter.stderr"' not in html, "no error or warning output in the report"
+    assert "from finsync.report import overview" not in html, "the report shows outputs, not the notebook's code"
+    assert "overview.revenue_by_month(connection)" not in html
+    assert f"<strong>Warehouse:</strong> DuckDB {demo_warehouse.resolve()}" in html
+    assert made.output.count("\n") == 1, f"only the line saying where the report went: {made.output!r}"
+
+
+def test_the_demo_is_dated_relative_to_today_so_its_receivables_spread_over_the_age_buckets(
+    demo_warehouse: Path,
+) -> None:
+    with duckdb.connect(str(demo_warehouse), read_only=True) as connection:
+        aging = connection.execute(
+            "SELECT source_system, MAX(as_of_date), COUNT(DISTINCT bucket) FROM analytics.receivables_aging "
+            "GROUP BY 1 ORDER BY 1"
+        ).fetchall()
+        newest = connection.execute("SELECT MAX(invoice_date) FROM analytics.invoices").fetchone()
+    today = datetime.now(timezone.utc).date()
+    assert newest is not None and 0 < (today - newest[0]).days <= 8, "the demo's newest invoice is from last week"
+    ym = dict((system, buckets) for system, _, buckets in aging)["ym"]
+    assert ym >= 3, f"the demo's receivables are spread over {aging}"
+
+
+CURRENCIES = ("USD", "EUR", "SEK")  # YM north's, YM south's and the Younium legal entities' base currencies
+
+
+@pytest.fixture(scope="module")
+def three_currencies(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """A warehouse of two YM clients (north in USD, south in EUR) and one Younium tenant's two legal entities
+    (se and no, in SEK)."""
+    root = tmp_path_factory.mktemp("currencies")
+    north = SandboxConfig(ym_items=1200, batch_size=200, export_latency_seconds=0.05, younium_invoices=0)
+    south = SandboxConfig(
+        seed=11, client_id=13579, api_key="south-api-key", api_password="south-api-password", ym_items=900,
+        batch_size=150, export_latency_seconds=0.05, younium_invoices=0,
+    )  # fmt: skip
+    nordic = SandboxConfig(
+        ym_items=0, younium_invoices=150, younium_accounts=20, younium_legal_entity=ENTITIES[0],
+        younium_legal_entities=ENTITIES[1:],
+    )  # fmt: skip
+    with SandboxServer(config=north) as n, SandboxServer(config=south) as s, SandboxServer(config=nordic) as y:
+        settings = {**tenant_env(n, s, y), "SOURCES__YM__TENANTS__SOUTH__CURRENCY": "EUR"}
+        ran = run_finsync(["run", "--duckdb-path", "three.duckdb"], finsync_env(root, settings), root, timeout=300)
+    assert ran.returncode == 0, ran.stderr
+    yield root / "three.duckdb"
+
+
+def test_no_chart_draws_two_currencies_on_one_axis_and_accounts_have_their_names(three_currencies: Path) -> None:
+    with duckdb.connect(str(three_currencies), read_only=True) as connection:
+        sections = {
+            name: getattr(overview, name)(connection)
+            for name in ("revenue_by_month", "revenue_by_account", "receivables_aging", "receivables_at_period_end",
+                         "batches", "top_customers")
+        }  # fmt: skip
+        header = overview.header(connection, overview.warehouse_label(str(three_currencies), None))
+    drawn: dict[str, set[str]] = {}
+    for name, (_table, figure) in sections.items():
+        for axis in figure.axes:
+            named = overview.currencies_named(axis, CURRENCIES)
+            currency = overview.axis_currency(axis)
+            # Each axis of amounts draws one currency and says which; an axis of counts names none.
+            assert named == ({currency} if currency else set()), (name, axis.get_title(), named)
+            if currency:
+                drawn.setdefault(name, set()).add(currency)
+    for name in ("revenue_by_month", "revenue_by_account", "receivables_aging", "top_customers"):
+        assert drawn[name] == set(CURRENCIES), (name, drawn.get(name))
+    # The period ends: one axis per Younium legal entity, each labelled with its months' last days.
+    period_end = sections["receivables_at_period_end"][1]
+    assert sorted(a.get_title() for a in period_end.axes) == [
+        "Receivables at each month end: younium:no (SEK)",
+        "Receivables at each month end: younium:se (SEK)",
+    ]
+    ends = [t.get_text() for t in period_end.axes[0].get_xticklabels()]
+    assert ends and all(t.split()[0] in ("28", "29", "30", "31") for t in ends), ends
+    (sek,) = (a for a in sections["revenue_by_account"][1].axes if overview.axis_currency(a) == "SEK")
+    accounts = [t.get_text() for t in sek.get_yticklabels()]
+    assert {"younium:se: 3011 Subscription revenue", "younium:no: 3011 Subscription revenue"} <= set(accounts)
+    assert {(t.source, t.base_currency) for t in header.tenants.itertuples()} == {
+        ("ym", "USD"), ("ym:south", "EUR"), ("younium:no", "SEK"), ("younium:se", "SEK"),
+    }  # fmt: skip
+    assert header.as_of is not None and str(three_currencies) in header.warehouse
+
+
+def test_finsync_report_names_the_warehouse_it_read_its_tenants_and_the_newest_load(
+    three_currencies: Path, tmp_path: Path
+) -> None:
+    target = tmp_path / "finance.html"
+    made = CliRunner().invoke(app, ["report", "--duckdb-path", str(three_currencies), "--out", str(target)])
+    assert made.exit_code == 0, made.output
+    html = target.read_text()
+    assert f"<strong>Warehouse:</strong> DuckDB {three_currencies.resolve()}" in html
+    assert "ym (USD), ym:south (EUR), younium:no (SEK), younium:se (SEK)" in html
+    assert "finsync-demo.duckdb" not in html, "it names the file it read, not the demo's"
+    assert "<strong>As of:</strong> 20" in html
 
 
 def test_finsync_report_on_a_warehouse_without_data_says_to_sync_first(tmp_path: Path) -> None:
