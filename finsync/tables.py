@@ -19,6 +19,7 @@ from dlt.common.normalizers.naming.snake_case import NamingConvention
 from dlt.extract.resource import DltResource
 
 from finsync.errors import DataError
+from finsync.http.wire import declared, keyed
 
 from .values import (
     CONVERSION_ERRORS,
@@ -28,6 +29,7 @@ from .values import (
     Kind,
     PiiMode,
     Sensitivity,
+    Wire,
     convert_array,
     converter,
     mask_card,
@@ -43,6 +45,7 @@ __all__ = [
     "PiiMode",
     "Sensitivity",
     "Table",
+    "Wire",
     "flatten",
     "mask_card",
     "nested_schema",
@@ -60,6 +63,7 @@ class Column:
     kind: Kind = Kind.TEXT
     sensitivity: Sensitivity = Sensitivity.NONE
     nullable: bool = True
+    wire: Wire = Wire.NULLABLE  # what upstream promises of the field (a table's key from the wire: REQUIRED)
     # A value that changes with the calendar alone (Younium's daysPastDue): not part of a version's content.
     calendar: bool = False
     name: str = field(default="", compare=False)
@@ -129,6 +133,10 @@ class Table:
         if pii == "drop":
             return tuple(c for c in self.columns if c.sensitivity is Sensitivity.NONE)
         return self.columns
+
+    def wire_of(self, column: Column) -> Wire:
+        """What upstream promises of a column's field: as declared; a table's key from the wire is required."""
+        return Wire.REQUIRED if column.name == self.primary_key and column.wire is Wire.NULLABLE else column.wire
 
     def column(self, name: str) -> Column:
         return next(c for c in self.columns if c.name == name or c.source == name)
@@ -206,8 +214,15 @@ class Table:
         return pa.Table.from_arrays(converted, schema=self.arrow_schema(pii))
 
     def wire_schema(self, pii: PiiMode = "mask") -> pa.Schema:
-        """How upstream JSON values arrive: text as text (dates too), numbers as wide decimals."""
-        return pa.schema([pa.field(c.source, WIRE_TYPES.get(c.kind, c.kind.arrow)) for c in self.kept(pii)])
+        """How upstream JSON values arrive: text as text (dates too), numbers as wide decimals; each field with
+        its contract (`Wire`), the schema with its key's field where upstream sends it."""
+        key = self.column(self.primary_key)
+        return keyed(
+            pa.schema(
+                [declared(c.source, WIRE_TYPES.get(c.kind, c.kind.arrow), self.wire_of(c)) for c in self.kept(pii)]
+            ),
+            key.source if key.wire is not Wire.DERIVED else None,
+        )
 
     def from_columns(
         self,
@@ -244,25 +259,27 @@ def flatten(record: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
 
 
 def nested_schema(flat: pa.Schema) -> pa.Schema:
-    """A wire schema with dotted names (`account.id`) as the nested structs JSON objects hold."""
+    """A wire schema with dotted names (`account.id`) as the nested structs JSON objects hold (each leaf with
+    its metadata, the schema with its own)."""
     tree: dict[str, Any] = {}
     for item in flat:
         *parents, leaf = item.name.split(".")
         node = tree
         for parent in parents:
             node = node.setdefault(parent, {})
-        node[leaf] = item.type
+        node[leaf] = item.with_name(leaf)
 
     def fields(node: dict[str, Any]) -> list[pa.Field]:
-        return [pa.field(k, pa.struct(fields(v)) if isinstance(v, dict) else v) for k, v in node.items()]
+        return [pa.field(k, pa.struct(fields(v))) if isinstance(v, dict) else v for k, v in node.items()]
 
-    return pa.schema(fields(tree))
+    return pa.schema(fields(tree), metadata=flat.metadata)
 
 
 def records_of(table: Table, **lists: pa.DataType) -> pa.Schema:
     """A list's records as the wire nests them: `table`'s fields (nested objects as structs) and, by name, the
     lists each record holds (`list_of` another table's records, or of plain values)."""
-    return pa.schema([*nested_schema(table.wire_schema()), *(pa.field(name, of) for name, of in lists.items())])
+    nested = nested_schema(table.wire_schema())
+    return pa.schema([*nested, *(pa.field(name, of) for name, of in lists.items())], metadata=nested.metadata)
 
 
 def list_of(records: pa.Schema) -> pa.DataType:

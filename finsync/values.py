@@ -44,6 +44,15 @@ class Kind(Enum):
         return self.value[1]
 
 
+class Wire(Enum):
+    """What a column's upstream field promises on the wire (its contract; `finsync.http.wire` checks it)."""
+
+    REQUIRED = "required"  # in every record, never null: keys, money, the dates that define the row
+    NULLABLE = "nullable"  # may be null (or, where nulls are omitted, absent), but sent: seen in some record
+    OPTIONAL = "optional"  # may be absent from every record (a field some tenants or versions lack)
+    DERIVED = "derived"  # not upstream's: set by finsync from other fields
+
+
 class Sensitivity(Enum):
     NONE = "none"
     PERSONAL = "personal"  # names, addresses, emails, phones: dropped under pii = "drop"

@@ -8,6 +8,9 @@ binary float), fields the schema does not name are skipped. A body the reader ca
 declared (a value of another type than its field's, more decimal places than the wire decimal holds) is
 read the exact, per-value way instead (`exact_table`) into the same kind of table, so a page is one type
 whichever way it was read; a body cut short is retried (`TruncatedBody`).
+
+Each page carries, in its schema's metadata, its `wire.Census`: which declared fields its records held, and
+which fields they held that are not declared (the reader infers those, then leaves them out of the table).
 """
 
 from __future__ import annotations
@@ -22,6 +25,9 @@ import pyarrow.compute as pc
 import pyarrow.json as pa_json
 
 from .client import exact_json
+from .wire import Census, census_of_records, census_of_table, in_body
+
+CENSUS = b"census"  # a page's schema metadata key: its census, as JSON
 
 _FAILED = (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError, OverflowError)
 
@@ -33,6 +39,7 @@ class ListPage:
     list_field: str
     records: pa.Schema
     envelope: Mapping[str, pa.DataType] = field(default_factory=dict)
+    endpoint: str = ""  # the request whose pages it reads, as messages name it
 
     def __call__(self, content: bytes) -> Any:
         """The body as a dict: the envelope fields as Python values, the list as an Arrow table of `records`
@@ -43,19 +50,24 @@ class ListPage:
             return body
         parsed = exact_json(content)
         if isinstance(parsed, list):
-            return exact_table([r for r in parsed if isinstance(r, dict)], self.records)
+            return self.census([r for r in parsed if isinstance(r, dict)])
         if not isinstance(parsed, dict):
             return parsed
         listed = parsed.get(self.list_field)
         # Some lists (Younium's BatchLog) answer one object rather than a list of them.
         listed = [listed] if isinstance(listed, dict) else [r for r in listed or [] if isinstance(r, dict)]
-        return {**parsed, self.list_field: exact_table(listed, self.records)}
+        return {**parsed, self.list_field: self.census(listed)}
+
+    def census(self, records: list[dict[str, Any]]) -> pa.Table:
+        """Records parsed value by value, as the table of `records` with their census."""
+        page = exact_table(records, self.records)
+        return with_census(page, census_of_records(records, page, self.records, self.endpoint))
 
     def read(self, content: bytes) -> dict[str, Any] | None:
         """The body read straight into Arrow; None when it cannot be read exactly this way."""
         schema = pa.schema([(self.list_field, pa.list_(pa.struct(list(self.records)))), *self.envelope.items()])
         options = pa_json.ParseOptions(
-            explicit_schema=schema, unexpected_field_behavior="ignore", newlines_in_values=True
+            explicit_schema=schema, unexpected_field_behavior="infer", newlines_in_values=True
         )
         try:
             # One block for the whole body: the reader splits blocks at line breaks, which a value may hold.
@@ -68,12 +80,25 @@ class ListPage:
         body: dict[str, Any] = {name: table.column(name)[0].as_py() for name in self.envelope}
         lists = table.column(self.list_field).combine_chunks()
         if lists.null_count:
-            body[self.list_field] = self.records.empty_table()
+            page = pa.Table.from_struct_array(pa.array([], pa.struct(list(self.records))))
         else:
             records = lists.flatten()
             # A `null` in the list is no record (the per-value path keeps only objects).
-            body[self.list_field] = pa.Table.from_struct_array(records.filter(pc.is_valid(records)))
+            page = pa.Table.from_struct_array(records.filter(pc.is_valid(records)))
+        census = census_of_table(page, self.records, in_body(content), endpoint=self.endpoint)
+        # The fields the reader inferred are counted: the page is of the declared records alone.
+        body[self.list_field] = with_census(page.select(self.records.names).cast(self.records), census)
         return body
+
+
+def with_census(page: pa.Table, census: Census) -> pa.Table:
+    return page.replace_schema_metadata({**(page.schema.metadata or {}), CENSUS: census.dumps()})
+
+
+def census_of(page: pa.Table) -> Census | None:
+    """The census a page was decoded with (None for a table that is no page as read)."""
+    found = (page.schema.metadata or {}).get(CENSUS)
+    return Census.loads(found) if found else None
 
 
 def exact_table(records: list[dict[str, Any]], schema: pa.Schema) -> pa.Table:

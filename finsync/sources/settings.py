@@ -45,6 +45,12 @@ class SourceSettings(BaseConfiguration):
     max_requests_per_second: float = 0.0
     # The rate a run starts at, ramping up to the cap while the upstream answers normally (0: at the cap).
     start_requests_per_second: float = 0.0
+    # Declared fields this tenant does not send, by upstream name (`account.accountNumber`): their absence is
+    # not taken for a rename (see `finsync.warehouse.upstream`).
+    optional_fields: list[str] | None = None
+
+    def waived(self) -> frozenset[str]:
+        return frozenset(self.optional_fields or ())
 
     @classmethod
     def from_config(

@@ -14,7 +14,7 @@ memory, each by list) is moved into it the first time it is read, so nothing rea
 
 from __future__ import annotations
 
-from collections.abc import Callable, MutableMapping
+from collections.abc import Callable, MutableMapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, cast
@@ -67,6 +67,15 @@ class ListMemory:
 
     def forget_written(self) -> None:
         self.raw["written"] = {}
+
+    @property
+    def wire(self) -> dict[str, Any]:
+        """What the last read found on the wire: its census (`finsync.http.wire.Census`), and when it ended."""
+        return dict(self.raw.get("wire") or {})
+
+    @wire.setter
+    def wire(self, found: dict[str, Any]) -> None:
+        self.raw["wire"] = found
 
     def read_this_run(self, *, whole: bool, sweep_cost: tuple[int, int, float] | None) -> None:
         """Whether this run read the list whole, and what its sweep cost (records, requests, seconds)."""
@@ -149,6 +158,10 @@ class SourceState:
             for name, memory in self.lists().items()
             if (cost := memory.raw.get("sweep_cost"))
         }
+
+    def wire_reads(self) -> Sequence[dict[str, Any]]:
+        """What each list's last read found on the wire (see `ListMemory.wire`)."""
+        return [memory.wire for memory in self.lists().values() if memory.wire]
 
     @property
     def batches(self) -> BatchBook:

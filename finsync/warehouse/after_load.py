@@ -18,12 +18,14 @@ from typing import Any
 from dlt.common.versioned_state import decompress_state
 
 from finsync import crashpoints
+from finsync.sources.state import SourceState
 from finsync.sources.tenants import Target
 from finsync.tables import Table
 
 from .database import existing_columns, existing_tables, is_postgres, meta_value, query, set_meta_value
 from .history import record_versions
 from .registry import SourceSpec
+from .upstream import record_reads
 
 
 def processed_key(dataset: str) -> str:
@@ -31,9 +33,14 @@ def processed_key(dataset: str) -> str:
 
 
 def after_load(
-    connection: Any, spec: SourceSpec, target: Target, written: Mapping[str, int] | None = None
+    connection: Any,
+    spec: SourceSpec,
+    target: Target,
+    written: Mapping[str, int] | None = None,
+    notes: list[str] | None = None,
 ) -> dict[str, int]:
-    """Process every load of `target` not processed yet; return the versions added, by table.
+    """Process every load of `target` not processed yet; return the versions added, by table (and add to
+    `notes` what the summary should say of upstream's fields, see `upstream`).
 
     `written` are the rows this run's own load wrote, by table, where known: its tables that hold none need
     no look for repeats. Loads of earlier runs are looked at whole."""
@@ -49,10 +56,13 @@ def after_load(
         replace_children(connection, dataset, spec.tables, load, present)
         mark_children_deleted(connection, dataset, spec.complete_children, load, present)
         crashpoints.reached("after_load.children")
-        whole = read_whole_by(connection, spec, target, load)
+        state = state_of(connection, spec, target, load)
+        whole = spec.read_whole(state) if spec.read_whole is not None else set(spec.whole_reads)
         reads = {read: tables for read, tables in spec.whole_reads.items() if read in whole}
         mark_unseen_deleted(connection, dataset, reads, load, present)
         crashpoints.reached("after_load.deleted")
+        said = record_reads(connection, target, spec.name, SourceState(state).wire_reads())
+        (notes if notes is not None else []).extend(said)
     added = record_versions(connection, dataset, spec.tables, loads)
     crashpoints.reached("after_load.versions")
     set_meta_value(connection, processed_key(dataset), loads[-1])
@@ -125,20 +135,18 @@ def mark_children_deleted(
             )
 
 
-def read_whole_by(connection: Any, spec: SourceSpec, target: Target, load: str) -> set[str]:
-    """The lists `load` read whole, from the source state committed with it (dlt stores the state only when it
-    changed: the newest stored at or before `load` is the one it had)."""
-    if spec.read_whole is None:
-        return set(spec.whole_reads)
+def state_of(connection: Any, spec: SourceSpec, target: Target, load: str) -> dict[str, Any]:
+    """The source state committed with `load` (dlt stores the state only when it changed: the newest stored at
+    or before `load` is the one it had)."""
     if f"{target.dataset}._dlt_pipeline_state" not in existing_tables(connection):
-        return set()
+        return {}
     rows = query(
         connection,
         f"SELECT state FROM {target.dataset}._dlt_pipeline_state WHERE pipeline_name = '{target.pipeline_name}' "
         f"AND _dlt_load_id <= '{load}' ORDER BY _dlt_load_id DESC, version DESC LIMIT 1",
     )
     state = decompress_state(rows[0][0]) if rows else {}
-    return spec.read_whole(state.get("sources", {}).get(spec.name, {}))
+    return dict(state.get("sources", {}).get(spec.name, {}))
 
 
 def mark_unseen_deleted(

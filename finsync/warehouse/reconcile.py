@@ -27,6 +27,7 @@ from .database import (
 )
 from .targets import run_flags
 from .tieouts import CLOSED_PERIOD_CHANGES, TIE_OUTS, Rule
+from .upstream import stopped_fields
 from .views import SCHEMA
 
 
@@ -202,6 +203,7 @@ def reconcile(
             result.findings += health(connection, tables, Target.parse(source), max_age, now)
             result.findings += repeated_keys(connection, tables, Target.parse(source))
             result.findings += stored_cards(connection, Target.parse(source))
+            result.findings += stopped_fields_found(connection, Target.parse(source))
         if f"{SCHEMA}.batches" in tables:
             summaries = [
                 (Target(system, tenant).label, int(n), int(done or 0), int(pending or 0), int(items or 0), total)
@@ -316,6 +318,25 @@ def stored_cards(connection: Any, target: Target) -> list[Finding]:
             "so that no earlier version keeps it",
         )
         for table, column, rows in card_numbers(connection, target)
+    ]
+
+
+def stopped_fields_found(connection: Any, target: Target) -> list[Finding]:
+    """A declared field that stopped arriving (see `upstream`) fails the check until it is seen again or
+    waived: its column is left empty meanwhile."""
+    return [
+        Finding(
+            "field stopped arriving",
+            target.label,
+            "",
+            "sent by upstream",
+            f"absent since {field.missing_since:%Y-%m-%d %H:%M} UTC",
+            f"{field.endpoint} has not sent {field.field} since then ({field.records_with:,} of {field.records_read:,} "
+            "records read held it): renamed or removed upstream? Its column is left empty meanwhile. Run "
+            f"`finsync probe --source {target.source}` to see what upstream sends now; if this tenant no longer "
+            f"sends it, add it to sources.{'.'.join(target.section)}.optional_fields",
+        )
+        for field in stopped_fields(connection, target)
     ]
 
 

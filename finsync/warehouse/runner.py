@@ -15,9 +15,11 @@ import dlt
 import pyarrow as pa
 from dlt.common.pipeline import LoadInfo
 from dlt.extract.source import DltSource
+from dlt.pipeline.exceptions import PipelineStepFailed
 
 from finsync import crashpoints, progress
-from finsync.errors import Busy, ConfigurationError
+from finsync.errors import Busy, ConfigurationError, PartlyLoaded
+from finsync.http.wire import ContractBroken
 from finsync.sources.tenants import DEFAULT, Target
 from finsync.tables import Sensitivity, Table
 
@@ -67,6 +69,7 @@ class SyncReport:
     rows_loaded: dict[str, int] = field(default_factory=dict)
     table_rows: dict[str, int] = field(default_factory=dict)
     failures: dict[str, str] = field(default_factory=dict)
+    contract_failures: dict[str, str] = field(default_factory=dict)  # tables left as they were: the paragraph
     notes: list[str] = field(default_factory=list)
     # Rows per table before this run (empty for a first run or a full refresh: everything is loaded anew).
     table_rows_before: dict[str, int] = field(default_factory=dict)
@@ -125,6 +128,22 @@ def extract_and_load(
     return patiently(warehouse, f"loading {pipeline.dataset_name}", pipeline.load), dict(normalized.row_counts)
 
 
+def contract_broken(failed: BaseException) -> ContractBroken | None:
+    """The broken wire contract a failed step came from, if that is what it came from."""
+    cause: BaseException | None = failed
+    while cause is not None and not isinstance(cause, ContractBroken):
+        cause = cause.__cause__ or cause.__context__
+    return cause
+
+
+def leave_out(data: DltSource, broken: list[ContractBroken]) -> None:
+    """Deselects the resources filling the tables of lists whose read broke the wire contract this run."""
+    tables = {table for failure in broken for table in failure.tables}
+    for resource in data.selected_resources.values():
+        if resource.table_name in tables:
+            resource.selected = False
+
+
 def append_where_empty(data: DltSource, tables: tuple[Table, ...], rows_before: Mapping[str, int]) -> None:
     """Tables that hold no rows yet and promise one row per key in a load (`unique_per_load`) are appended
     to: merging into nothing stages every row, copies it again and writes it twice, for the same table (a
@@ -176,6 +195,8 @@ def sync(
         raise translated from None
     run.enter("done")
     report.seconds, report.http = time.monotonic() - started, dict(run.tallies)
+    if report.contract_failures:
+        raise PartlyLoaded({**report.failures, **report.contract_failures}, report)
     if report.failures:
         raise spec.partly_loaded(report.failures, report)
     return report
@@ -217,13 +238,26 @@ def _sync(
     report.notes.extend(prepare_layout(warehouse, spec, target, zone, full_refresh))
     if not full_refresh:
         finish_loads(warehouse, spec, target, report, sandbox=sandbox, only_if_left=True)  # what a kill left
-    data = spec.factory(resolved, **options)
     rows_now = report.table_rows_before
     if pending and warehouse.exists():  # the pending load may have filled tables that were empty
         with warehouse.connect() as connection:
             rows_now = count_rows(connection, dataset)
-    append_where_empty(data, spec.tables, {} if full_refresh else rows_now)
-    info, rows = extract_and_load(pipeline, data, warehouse, full_refresh)
+    broken: list[ContractBroken] = []
+    while True:
+        data = spec.factory(resolved, **options)
+        leave_out(data, broken)
+        append_where_empty(data, spec.tables, {} if full_refresh else rows_now)
+        try:
+            info, rows = extract_and_load(pipeline, data, warehouse, full_refresh)
+            break
+        except PipelineStepFailed as failed:
+            # A list whose records break the wire contract: nothing of this attempt was kept (dlt drops the
+            # extract, and the state with it); the run reads again without the tables it fills.
+            cause = contract_broken(failed)
+            if cause is None or failed.step != "extract" or len(broken) >= len(spec.tables):
+                raise
+            broken.append(cause)
+    report.contract_failures = {", ".join(b.tables): str(b) for b in broken}
     info.raise_on_failed_jobs()
     run.loaded = True
     report.rows_loaded = {t: n for t, n in rows.items() if not t.startswith("_dlt")}
@@ -274,7 +308,7 @@ def finish_loads(
         with warehouse.transaction() as connection:
             if only_if_left and not unprocessed_loads(connection, target.dataset):
                 return {}
-            added = after_load(connection, spec, target, written)
+            added = after_load(connection, spec, target, written, report.notes)
             report.table_rows = count_rows(connection, target.dataset)
             mark_layout(connection, target.dataset)
             describe_tables(connection, target.dataset, spec.tables)

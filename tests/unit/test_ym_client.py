@@ -16,6 +16,7 @@ import respx
 from finsync.errors import AuthenticationError, BatchReadFailed, DataError, IncompleteBatch, UpstreamError
 from finsync.http import HttpSettings
 from finsync.http.auth import SIGN_IN_ATTEMPTS as SESSION_ATTEMPTS
+from finsync.http.wire import ContractBroken
 from finsync.sources.ym.client import ExportState, YMClient
 from finsync.sources.ym.exports import BatchItems, BatchReader, ListedBatch, read_export_file
 from finsync.sources.ym.schema import FINANCE_BATCHES, INVOICE_ITEM_COLUMNS, INVOICE_ITEMS
@@ -248,6 +249,7 @@ def csv_row(item_id: int, total: str, card: str = "4111111111111111") -> str:
     values = {c.source: "" for c in INVOICE_ITEM_COLUMNS}
     values.update(
         LineItemID=str(item_id),
+        InvoiceNo=str(1000 + item_id),
         LineTotal=total,
         LineItemAmount=total,
         PaymentCardNumber=card,
@@ -403,8 +405,8 @@ def test_a_bad_value_in_a_personal_field_is_named_by_row_and_column_but_never_sh
     assert "Siobhán" not in message and "withheld" in message
 
 
-def test_a_file_without_a_line_item_id_column_is_a_data_error_naming_the_batch(tmp_path: Path) -> None:
-    with pytest.raises(DataError, match="batch 1001"):
+def test_a_file_without_a_line_item_id_column_fails_naming_the_batch_and_the_column(tmp_path: Path) -> None:
+    with pytest.raises(ContractBroken, match=r"export file of YM batch 1001 .*LineItemID is absent from the header"):
         parse(tmp_path, b"Foo,Bar\r\n1,2\r\n")
 
 
@@ -419,12 +421,15 @@ def test_server_local_times_are_stored_in_utc(tmp_path: Path) -> None:
     assert entered.isoformat() == "2024-03-01T15:00:00+00:00"  # 10:00 in New York in winter
 
 
+DETAILS_ITEM = {"InvoiceNo": 1001, "LineTotal": 10.0, "LineItemDateEntered": "2024-03-01T10:00:00"}
+
+
 @respx.mock
 def test_details_mode_must_return_the_batch_item_count(tmp_path: Path) -> None:
     sessions("sess-1")
     respx.get(f"{BASE}/Ams/{CID}/FinanceBatchDetails").mock(
         side_effect=[
-            httpx.Response(200, json={"FinanceBatchDetailsList": [{"LineItemID": 1}, {"LineItemID": 2}]}),
+            httpx.Response(200, json={"FinanceBatchDetailsList": [DETAILS_ITEM | {"LineItemID": n} for n in (1, 2)]}),
             httpx.Response(200, json={"FinanceBatchDetailsList": []}),
         ]
     )

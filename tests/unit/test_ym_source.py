@@ -20,7 +20,7 @@ CID = 4321
 
 
 def item(item_id: int, entered: str) -> dict[str, Any]:
-    return {"LineItemID": item_id, "LineTotal": 10.5, "LineItemDateEntered": entered}
+    return {"LineItemID": item_id, "InvoiceNo": 1000 + item_id, "LineTotal": 10.5, "LineItemDateEntered": entered}
 
 
 class Upstream:

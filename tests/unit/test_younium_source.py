@@ -518,6 +518,7 @@ def document(number: str, status: str, kind: str, subtotal: str, base: str, day:
                 "id": line_id,
                 "subtotal": subtotal,
                 "subtotalBaseAmount": base,
+                "total": subtotal,
                 "recognizedRevenue": {"code": "3010"},
                 "modified": "2024-03-01T09:00:00Z",
             }

@@ -20,11 +20,13 @@ from finsync import progress
 from finsync.errors import AuthenticationError, Interrupted
 from finsync.first_seen import FirstSeen
 from finsync.http import bounded_map
+from finsync.http.wire import ContractBroken
+from finsync.sources.contract import ListCensus
 from finsync.sources.reads import Windows
 from finsync.sources.state import SourceState
 from finsync.tables import Origin, PiiMode
 
-from .client import YMClient
+from .client import SYSTEM, YMClient
 from .exports import BatchItems, BatchReader, ListedBatch
 from .schema import FINANCE_BATCH_ITEMS, FINANCE_BATCHES, INVOICE_ITEMS, TENANT
 from .settings import YMSettings
@@ -76,7 +78,8 @@ def ym_source(settings: YMSettings, sweep: bool) -> Sequence[DltResource]:
     sweeping = InvoiceItemsSweep(
         timedelta(days=settings.sweep_days), timedelta(hours=settings.sweep_interval_hours), sweep
     )
-    batches = finance_batches(client, zone, start, settings.finance_batches_page_size, sweeping)
+    waived = settings.waived()
+    batches = finance_batches(client, zone, start, settings.finance_batches_page_size, sweeping, waived)
     items = invoice_items(
         client,
         zone,
@@ -85,10 +88,11 @@ def ym_source(settings: YMSettings, sweep: bool) -> Sequence[DltResource]:
         page_size=settings.invoice_items_page_size,
         overlap=timedelta(hours=settings.overlap_hours),
         sweep=sweeping,
+        waived=waived,
     )
     return (
         FINANCE_BATCHES.shape(batches, pii),
-        FINANCE_BATCH_ITEMS.shape(batches | finance_batch_items(reader, settings.export_concurrency), pii),
+        FINANCE_BATCH_ITEMS.shape(batches | finance_batch_items(reader, settings.export_concurrency, waived), pii),
         INVOICE_ITEMS.shape(items, pii),
         TENANT.shape(dlt.resource([tenant_row(settings)], name="tenant"), pii),
     )
@@ -108,7 +112,12 @@ def tenant_row(settings: YMSettings) -> pa.Table:
 
 @dlt.resource(name="finance_batches")
 def finance_batches(
-    client: YMClient, zone: tzinfo, start: datetime, page_size: int, sweep: InvoiceItemsSweep
+    client: YMClient,
+    zone: tzinfo,
+    start: datetime,
+    page_size: int,
+    sweep: InvoiceItemsSweep,
+    waived: frozenset[str] = frozenset(),
 ) -> Iterator[pa.Table]:
     """Batches from the oldest one not yet fully loaded (StartBatchID), so open batches are re-read
     until they close and a batch whose export failed is offered again. A sweep lists every batch since
@@ -134,12 +143,16 @@ def finance_batches(
             created,
         )
         listed = client.finance_batches(start_batch_id=None, since=created, page_size=page_size, records=records)
-    if listed.num_rows:
+    census = ListCensus(SYSTEM, "finance_batches", ("finance_batches", "finance_batch_items"), waived)
+    if census.take(listed).num_rows:
         yield FINANCE_BATCHES.from_rows(listed, zone, origin=Origin("YM FinanceBatches"))
+    census.remember(memory)
 
 
 @dlt.transformer(name="finance_batch_items")
-def finance_batch_items(batches: pa.Table, reader: BatchReader, concurrency: int) -> Iterator[pa.Table]:
+def finance_batch_items(
+    batches: pa.Table, reader: BatchReader, concurrency: int, waived: frozenset[str] = frozenset()
+) -> Iterator[pa.Table]:
     """Items of every closed batch not loaded before, read concurrently, each proven complete.
 
     A batch is recorded as loaded in the same state commit as its rows, so it is never exported twice;
@@ -176,17 +189,19 @@ def finance_batch_items(batches: pa.Table, reader: BatchReader, concurrency: int
             counts.setdefault(b["batch_id"], b["item_count"])
     progress.advance("batches read", 0, more=len(todo))
     failed: dict[str, str] = {}
+    census = ListCensus(SYSTEM, "finance_batch_items", ("finance_batch_items",), waived)
     seen = FirstSeen("line_item_id")  # the load trusts LineItemIDs to be unique (FINANCE_BATCH_ITEMS)
     with tempfile.TemporaryDirectory(prefix="exports-", dir=spool_root()) as spool:
         for outcome in bounded_map(lambda batch: reader(batch, Path(spool)), todo, concurrency):
             batch_id = outcome.item.batch_id
-            if isinstance(outcome.error, (AuthenticationError, Interrupted)):
+            if isinstance(outcome.error, (AuthenticationError, Interrupted, ContractBroken)):
                 raise outcome.error
             if outcome.error is not None:
                 failed[batch_id] = str(outcome.error)
                 logger.warning("YM batch %s could not be read: %s", batch_id, outcome.error)
                 continue
             items = cast(BatchItems, outcome.result)
+            census.add(items.census)
             logger.info("YM batch %s: %d items", batch_id, items.rows)
             progress.advance("batches read")
             for table in items.tables():
@@ -201,6 +216,7 @@ def finance_batch_items(batches: pa.Table, reader: BatchReader, concurrency: int
     book.start_at(listed[start]["batch_id"], _server_local(created, reader.naive_tz) if created else None)
     book.loaded = [b["batch_id"] for b in listed[start:] if b["batch_id"] in loaded]
     book.failed = failed
+    census.remember(SourceState.current().list("finance_batch_items"))
 
 
 class InvoiceItemsSweep:
@@ -226,6 +242,7 @@ def invoice_items(
     page_size: int,
     overlap: timedelta,
     sweep: InvoiceItemsSweep,
+    waived: frozenset[str] = frozenset(),
 ) -> Iterator[pa.Table]:
     """Invoice items by entry date, from the cursor less the overlap (or, when a sweep is due, less
     `sweep.days`), merged by LineItemID.
@@ -251,7 +268,8 @@ def invoice_items(
     # unique per load).
     seen = FirstSeen("line_item_id")
     repeated = "YM InvoiceItems listed {} items twice (the list shifted while it was read)"
-    for page, records in enumerate(pages, start=1):
+    census = ListCensus(SYSTEM, "invoice_items", ("invoice_items",), waived)
+    for page, records in enumerate(census.pages(pages), start=1):
         table = INVOICE_ITEMS.from_rows(records, zone, pii, origin=Origin(f"YM InvoiceItems page {page}"))
         entered = pc.max(table.column("line_item_date_entered")).as_py()
         if entered is not None and (newest is None or entered > newest):
@@ -264,6 +282,7 @@ def invoice_items(
     if held:
         yield _once(seen, pa.concat_tables(held), repeated)
     windows.close(memory, window, newest)
+    census.remember(memory)
     if window.sweep or window.complete:
         logger.info(
             "YM invoice items swept from %s: %d rows in %d pages", since.isoformat(timespec="seconds"), rows, requests

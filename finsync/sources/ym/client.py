@@ -29,7 +29,7 @@ from finsync.http import (
     register_secret,
 )
 from finsync.http.address import same_origin
-from finsync.http.columnar import ListPage, exact_table
+from finsync.http.columnar import ListPage
 
 from .settings import YMSettings
 
@@ -229,7 +229,8 @@ class YMClient:
             page = self.call("GET", "FinanceBatches", params={**params, "PageNumber": number})
             return list(page.get("FinanceBatchList") or [])
 
-        return exact_table(RepeatingListPaginator(SYSTEM, "FinanceBatches", "BatchID").read(fetch, page_size), records)
+        listed = RepeatingListPaginator(SYSTEM, "FinanceBatches", "BatchID").read(fetch, page_size)
+        return ListPage("FinanceBatchList", records, endpoint="GET FinanceBatches").census(listed)
 
     def _pages(
         self,
@@ -242,7 +243,7 @@ class YMClient:
     ) -> Iterator[Records]:
         """The pages of a list, each an Arrow table of `records` (the wire schema of its records): decoded
         straight into Arrow (`columnar`) where that is exact, else read value by value (`exact_table`)."""
-        decode = ListPage(list_field, records, ENVELOPE)
+        decode = ListPage(list_field, records, ENVELOPE, f"GET {path}")
 
         def fetch(number: int) -> Records:
             page = self.call("GET", path, params={**params, "PageSize": page_size, "PageNumber": number}, decode=decode)

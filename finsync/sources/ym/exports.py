@@ -22,11 +22,13 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.csv as pacsv
 
-from finsync.errors import BatchReadFailed, DataError, IncompleteBatch
+from finsync.errors import BatchReadFailed, IncompleteBatch
 from finsync.http import pause
+from finsync.http.wire import Census, census_of_header
+from finsync.sources.contract import ListCensus
 from finsync.tables import Origin, PiiMode
 
-from .client import YMClient
+from .client import SYSTEM, YMClient
 from .polls import FIRST_POLL_DELAY, ExportPolls
 from .schema import DETAILS_FIELD_NAMES, FINANCE_BATCH_ITEMS, details_records
 
@@ -55,6 +57,7 @@ class BatchItems:
     batch_id: str
     rows: int
     path: Path
+    census: Census = field(default_factory=Census)  # what the file's header or the pages held
 
     def tables(self) -> Iterator[pa.Table]:
         # Read, not memory-mapped: mapped pages of a large file would all count as this process's memory.
@@ -112,19 +115,20 @@ class BatchReader:
                 f"YM listed batch {batch.batch_id} without an ItemCount, so a read of it cannot be proven complete"
             )
         target = spool_dir / f"batch-{batch.batch_id}.arrow"
+        census = ListCensus(SYSTEM, "finance_batch_items", ("finance_batch_items",))
         try:
             if self.mode == "details":
-                rows = self._read_details(batch, target)
+                rows = self._read_details(batch, target, census)
             else:
-                rows = self._read_export(batch, spool_dir, target)
+                rows = self._read_export(batch, spool_dir, target, census)
         except BaseException:
             target.unlink(missing_ok=True)
             raise
-        return BatchItems(batch.batch_id, rows, target)
+        return BatchItems(batch.batch_id, rows, target, census.census)
 
     # -- export --------------------------------------------------------------------------------------
 
-    def _read_export(self, batch: ListedBatch, spool_dir: Path, target: Path) -> int:
+    def _read_export(self, batch: ListedBatch, spool_dir: Path, target: Path, census: ListCensus) -> int:
         export_id = self.client.start_export(batch.batch_id)
         deadline = self.clock() + self.timeout
         logger.info("YM batch %s: export %s started", batch.batch_id, export_id)
@@ -139,7 +143,7 @@ class BatchReader:
                     self._wait_or_give_up(deadline, tries, f"export file of {export_id} still answers 404")
                 try:
                     with self._converting:
-                        return read_export_file(download, batch, self.naive_tz, self.pii, target)
+                        return read_export_file(download, batch, self.naive_tz, self.pii, target, census)
                 except IncompleteBatch as error:
                     if attempt == DOWNLOAD_ATTEMPTS:
                         raise
@@ -159,13 +163,13 @@ class BatchReader:
 
     # -- FinanceBatchDetails -------------------------------------------------------------------------
 
-    def _read_details(self, batch: ListedBatch, target: Path) -> int:
+    def _read_details(self, batch: ListedBatch, target: Path, census: ListCensus) -> int:
         spool = _Spool(target, FINANCE_BATCH_ITEMS.arrow_schema(self.pii))
         try:
             pages = self.client.batch_details(
                 batch.batch_id, page_size=self.details_page_size, records=details_records()
             )
-            for rows in pages:
+            for rows in census.pages(pages):
                 renamed = rows.rename_columns([DETAILS_FIELD_NAMES.get(name, name) for name in rows.column_names])
                 renamed = renamed.append_column("BatchID", pa.repeat(pa.scalar(batch.batch_id), rows.num_rows))
                 origin = Origin(f"YM batch {batch.batch_id} (FinanceBatchDetails)", spool.rows + 1)
@@ -176,13 +180,16 @@ class BatchReader:
         return spool.rows
 
 
-def read_export_file(path: Path, batch: ListedBatch, naive_tz: tzinfo, pii: PiiMode, target: Path) -> int:
+def read_export_file(
+    path: Path, batch: ListedBatch, naive_tz: tzinfo, pii: PiiMode, target: Path, census: ListCensus | None = None
+) -> int:
     """Parse an export file (CSV whose header row names InvoiceItemData fields) into `target`; return its rows.
 
     Every column is read as text and converted by the table declaration, so leading zeros, empty cells
     and YM's date formats are handled exactly as in the JSON routes. The file must be whole: a header
     with LineItemID, every row as wide as the header, a line break after the last row (a file cut inside
-    a row lacks it), and exactly `ItemCount` rows (a file cut at a row boundary is short).
+    a row lacks it), and exactly `ItemCount` rows (a file cut at a row boundary is short). Its header and
+    cells are held to the wire contract (`census`): a required column absent or left empty fails the read.
     """
     where = f"the export file of YM batch {batch.batch_id}"
     size = path.stat().st_size
@@ -191,13 +198,16 @@ def read_export_file(path: Path, batch: ListedBatch, naive_tz: tzinfo, pii: PiiM
         if batch.item_count == 0:
             return _empty(target, pii)
         raise IncompleteBatch(f"{where} is empty, but YM lists the batch with ItemCount {batch.item_count}")
-    if "LineItemID" not in header:
-        raise DataError(f"{where} has no LineItemID column (it starts {', '.join(header[:6])}, …)")
+    endpoint = "the export file (POST FinanceBatches)"
+    census = census or ListCensus(SYSTEM, "finance_batch_items", ("finance_batch_items",))
+    declared = FINANCE_BATCH_ITEMS.wire_schema(pii)
+    census.add(census_of_header(header, declared, 0, {}, endpoint), where)  # a required column missing: none read
     with path.open("rb") as file:
         file.seek(max(size - 1, 0))
         if file.read(1) not in (b"\n", b"\r"):
             raise IncompleteBatch(f"{where} does not end with a line break: it was cut inside a row")
-    known = {c.source for c in FINANCE_BATCH_ITEMS.columns}
+    known = set(declared.names)
+    empty: dict[str, int] = {}
     bad_row: list[pacsv.InvalidRow] = []
 
     def refuse(row: pacsv.InvalidRow) -> str:
@@ -221,6 +231,8 @@ def read_export_file(path: Path, batch: ListedBatch, naive_tz: tzinfo, pii: PiiM
         )
         for record_batch in reader:
             columns = {name: record_batch.column(name) for name in record_batch.schema.names}
+            for name, column in columns.items():
+                empty[name] = empty.get(name, 0) + column.null_count
             columns["BatchID"] = pa.array([batch.batch_id] * record_batch.num_rows, pa.string())
             spool.add(FINANCE_BATCH_ITEMS.from_arrays(columns, naive_tz, pii, origin=Origin(where, spool.rows + 1)))
     except pa.ArrowInvalid as error:
@@ -237,6 +249,8 @@ def read_export_file(path: Path, batch: ListedBatch, naive_tz: tzinfo, pii: PiiM
     finally:
         spool.close()
     _verify_count(batch, spool.rows, "export file")
+    census.census = Census(endpoint)  # the file's census replaces the header's alone
+    census.add(census_of_header(header, declared, spool.rows, empty, endpoint), where)
     return spool.rows
 
 

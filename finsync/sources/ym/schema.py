@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pyarrow as pa
 
-from finsync.tables import LOAD_TIME, Column, Kind, Sensitivity, Table
+from finsync.tables import LOAD_TIME, Column, Kind, Sensitivity, Table, Wire
 
 P = Sensitivity.PERSONAL
 CARD = Sensitivity.CARD
@@ -39,7 +39,7 @@ def _address(prefix: str) -> tuple[Column, ...]:
 
 # Shared by `invoice_items` and `finance_batch_items`: each doc must read right in both.
 INVOICE_ITEM_COLUMNS: tuple[Column, ...] = (
-    Column("InvoiceNo", Kind.INT, doc="Number of the YM invoice the line item is on"),
+    Column("InvoiceNo", Kind.INT, wire=Wire.REQUIRED, doc="Number of the YM invoice the line item is on"),
     Column("InvoiceType", doc="Type of the invoice, as YM labels it (values not documented upstream)"),
     Column("InvoiceNameLast", sensitivity=P, doc="Last name of the person the invoice is made out to"),
     Column("InvoiceNameFirst", sensitivity=P, doc="First name of the person the invoice is made out to"),
@@ -101,7 +101,7 @@ INVOICE_ITEM_COLUMNS: tuple[Column, ...] = (
     ),
     Column("LineItemAmount", Kind.MONEY, doc=f"Unit price of the line item; {_YM_MONEY}"),
     Column("LineItemQuantity", Kind.INT, doc="Quantity of the line item"),
-    Column("LineTotal", Kind.MONEY, doc=f"Total amount of the line item; {_YM_MONEY}"),
+    Column("LineTotal", Kind.MONEY, wire=Wire.REQUIRED, doc=f"Total amount of the line item; {_YM_MONEY}"),
     Column(
         "LineItemTaxVATRate",
         Kind.RATE,
@@ -137,7 +137,12 @@ INVOICE_ITEM_COLUMNS: tuple[Column, ...] = (
     Column("PaymentProcessorAccountID", Kind.INT, doc="Id of the payment processor account that took the payment"),
     Column("PaymentProcessor", doc="Payment processor (gateway) that took the payment"),
     Column("PaymentProcessorAccountNickname", doc="Nickname of the payment processor account that took the payment"),
-    Column("LineItemDateEntered", Kind.TIMESTAMP, doc=f"When the line item was entered in YM, {_LOCAL_TIME}"),
+    Column(
+        "LineItemDateEntered",
+        Kind.TIMESTAMP,
+        wire=Wire.REQUIRED,
+        doc=f"When the line item was entered in YM, {_LOCAL_TIME}",
+    ),
 )
 
 INVOICE_ITEMS = Table(
@@ -157,6 +162,7 @@ FINANCE_BATCH_ITEMS = Table(
         Column(
             "BatchID",
             nullable=False,
+            wire=Wire.DERIVED,
             doc="Id of the finance batch the item was exported in, set by finsync from the batch it read",
         ),
         *INVOICE_ITEM_COLUMNS,
@@ -183,7 +189,7 @@ FINANCE_BATCHES = Table(
             doc="Invoice items YM says the batch holds; a complete read of a closed batch loads exactly this many",
         ),
         Column("ClosedDate", Kind.TIMESTAMP, doc=f"When the batch was closed, {_LOCAL_TIME}; NULL while it is open"),
-        Column("CreateDateTime", Kind.TIMESTAMP, doc=f"When the batch was created, {_LOCAL_TIME}"),
+        Column("CreateDateTime", Kind.TIMESTAMP, wire=Wire.REQUIRED, doc=f"When the batch was created, {_LOCAL_TIME}"),
     ),
     doc="One YM finance batch, from FinanceBatches: a group of invoice items that is exported once the batch is closed",
     history=LOAD_TIME,
@@ -220,6 +226,7 @@ DETAILS_FIELD_NAMES: dict[str, str] = {
 def details_records() -> pa.Schema:
     """A FinanceBatchDetails page's records as the wire names their fields (a batch's items, less its id)."""
     wire_name = {ours: theirs for theirs, ours in DETAILS_FIELD_NAMES.items()}
+    items = FINANCE_BATCH_ITEMS.wire_schema()
     return pa.schema(
-        [f.with_name(wire_name.get(f.name, f.name)) for f in FINANCE_BATCH_ITEMS.wire_schema() if f.name != "BatchID"]
+        [f.with_name(wire_name.get(f.name, f.name)) for f in items if f.name != "BatchID"], metadata=items.metadata
     )

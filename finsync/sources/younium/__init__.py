@@ -16,11 +16,12 @@ from dlt.extract.resource import DltResource
 from dlt.extract.source import DltSource
 
 from finsync.http import Records
+from finsync.sources.contract import ListCensus
 from finsync.sources.reads import WHOLE, Feed, ListRead, Windows, always_whole, complete_children, whole_reads
 from finsync.sources.state import SourceState
 from finsync.tables import Origin, PiiMode
 
-from .client import YouniumClient
+from .client import SYSTEM, YouniumClient
 from .features import FEATURES, Permissions
 from .lists import LISTS, YouniumRun
 from .reads import ByIdReads, ModifiedWindows, sweep_notes, whole_reads_this_run, whole_records
@@ -71,7 +72,8 @@ def younium_source(settings: YouniumSettings, sweep: bool = False) -> Sequence[D
     client = younium_client(settings)
     enabled = {feature.name for feature in FEATURES if getattr(settings, feature.name)}  # their settings
     tables_of = {name: tuple(f.table.name for r in LISTS if r.feature == name for f in r.feeds) for name in enabled}
-    run = YouniumRun(client, settings.concurrency, Permissions(client, tables_of, settings.base_currency))
+    permissions = Permissions(client, tables_of, settings.base_currency)
+    run = YouniumRun(client, settings.concurrency, permissions, settings.waived())
     windows = ModifiedWindows(
         Windows(
             settings.start(UTC),
@@ -94,21 +96,25 @@ def younium_source(settings: YouniumSettings, sweep: bool = False) -> Sequence[D
 
 def list_records(listed: ListRead, run: YouniumRun, windows: ModifiedWindows, shape: str) -> DltResource:
     """The records of a list, read when the pipeline runs (when the tenant lets this run read it), as the
-    resource its tables are fed from (it is no table itself)."""
-
-    def fetch(window_or_again: Any) -> Iterator[Records]:
-        return listed.fetch(run, window_or_again, listed.records())
+    resource its tables are fed from (it is no table itself). Its pages are held to the wire contract
+    (`ListCensus`) as they come."""
 
     def read() -> Iterator[Records]:
         if listed.feature is not None and not run.permissions.allowed(listed.feature):
             return  # denied: nothing read, nothing remembered, its tables as they are
+        census = ListCensus(SYSTEM, listed.name, tuple(feed.table.name for feed in listed.feeds), run.waived)
+
+        def fetch(window_or_again: Any) -> Iterator[Records]:
+            return census.pages(listed.fetch(run, window_or_again, listed.records()))
+
         if listed.how == WHOLE:
             yield from whole_records(listed.name, fetch, lambda: shape)
-            return
-        by_id = None
-        if listed.by_id is not None:
-            by_id = ByIdReads(functools.partial(listed.by_id.fetch, run), listed.by_id.children, run.concurrency)
-        yield from windows.read(listed, fetch, by_id)
+        else:
+            by_id = None
+            if listed.by_id is not None:
+                by_id = ByIdReads(functools.partial(listed.by_id.fetch, run), listed.by_id.children, run.concurrency)
+            yield from windows.read(listed, fetch, by_id)
+        census.remember(SourceState.current().list(listed.name))
 
     return dlt.resource(read, name=f"{listed.name}_records", selected=False)
 

@@ -292,7 +292,7 @@ class YouniumClient:
         `records` (the wire schema of its records, nested): decoded straight into Arrow where that is exact,
         else read value by value into the same kind of table. Each request is built here with the same
         filters: `nextPage` is never followed, as it drops ModifiedAfter."""
-        decode = ListPage("data", records, ENVELOPE)
+        decode = ListPage("data", records, ENVELOPE, f"GET {self._http.describe(path)}")
         filters = dict(params or {})
         paginator = CountedPaginator(
             SYSTEM,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from finsync.tables import Column, Kind, Sensitivity
+from finsync.tables import Column, Kind, Sensitivity, Wire
 
 P = Sensitivity.PERSONAL
 
@@ -18,6 +18,7 @@ DELETED_AT = Column(
     "deletedAt",
     Kind.TIMESTAMP,
     name="deleted_at",
+    wire=Wire.DERIVED,
     doc="When finsync found the record gone upstream (a complete read, or a sweep, no longer has it), in UTC; NULL "
     "while it exists. Rows are never removed; the views leave deleted ones out",
 )

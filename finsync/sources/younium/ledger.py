@@ -16,7 +16,7 @@ from __future__ import annotations
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from finsync.tables import LOAD_TIME, Column, Kind, Table, unnested
+from finsync.tables import LOAD_TIME, Column, Kind, Table, Wire, unnested
 
 from .columns import DELETED_AT, external_ids, stamps
 from .rows import children, joined, keyed_children, with_columns
@@ -66,8 +66,10 @@ ACCOUNTING_TRANSACTIONS = Table(
     "accounting_transactions",
     "key",
     (
-        Column("key", nullable=False, doc='Key derived by finsync: "<journal id>:<transactionNumber>"'),
-        Column("journalId", nullable=False, doc="The journal the voucher is in; joins journals.id"),
+        Column(
+            "key", nullable=False, wire=Wire.DERIVED, doc='Key derived by finsync: "<journal id>:<transactionNumber>"'
+        ),
+        Column("journalId", nullable=False, wire=Wire.DERIVED, doc="The journal the voucher is in; joins journals.id"),
         Column("transactionNumber", doc="The voucher's number within its journal"),
         Column("effectiveDate", Kind.DATE, doc="The voucher's effective (booking) date"),
         Column("source", doc="What the voucher books: Invoicing, RevenueRecognition, Payment, Payout or Order"),
@@ -91,14 +93,26 @@ ACCOUNTING_TRANSACTION_LINES = Table(
     "accounting_transaction_lines",
     "key",
     (
-        Column("key", nullable=False, doc='Key derived by finsync: "<journal id>:<transactionNumber>:<position>"'),
-        Column("journalId", nullable=False, doc="The journal the line is in; joins journals.id"),
-        Column("transactionKey", nullable=False, doc="The voucher the line is in; joins accounting_transactions.key"),
-        Column("position", Kind.INT, doc="The line's position in its voucher, counted from 1 by finsync"),
+        Column(
+            "key",
+            nullable=False,
+            wire=Wire.DERIVED,
+            doc='Key derived by finsync: "<journal id>:<transactionNumber>:<position>"',
+        ),
+        Column("journalId", nullable=False, wire=Wire.DERIVED, doc="The journal the line is in; joins journals.id"),
+        Column(
+            "transactionKey",
+            nullable=False,
+            wire=Wire.DERIVED,
+            doc="The voucher the line is in; joins accounting_transactions.key",
+        ),
+        Column(
+            "position", Kind.INT, wire=Wire.DERIVED, doc="The line's position in its voucher, counted from 1 by finsync"
+        ),
         Column("description", doc="The line's description"),
         Column("account", doc="The GL account code the line books to; joins chart_of_accounts.code"),
-        Column("debitAmount", Kind.MONEY, doc="Debit, exact decimal in the base currency"),
-        Column("creditAmount", Kind.MONEY, doc="Credit, exact decimal in the base currency"),
+        Column("debitAmount", Kind.MONEY, wire=Wire.REQUIRED, doc="Debit, exact decimal in the base currency"),
+        Column("creditAmount", Kind.MONEY, wire=Wire.REQUIRED, doc="Credit, exact decimal in the base currency"),
         Column("salesCurrencyDebitAmount", Kind.MONEY, doc="Debit in the document's currency (newer tenants)"),
         Column("salesCurrencyCreditAmount", Kind.MONEY, doc="Credit in the document's currency (newer tenants)"),
         Column("salesCurrency", doc="The document's currency code"),
@@ -112,7 +126,12 @@ ACCOUNTING_PERIODS = Table(
     "accounting_periods",
     "key",
     (
-        Column("key", nullable=False, doc='Key derived by finsync: "<fiscal year>-<fiscal period>", e.g. "2024-03"'),
+        Column(
+            "key",
+            nullable=False,
+            wire=Wire.DERIVED,
+            doc='Key derived by finsync: "<fiscal year>-<fiscal period>", e.g. "2024-03"',
+        ),
         Column("description", doc="The period's name"),
         *_period("", named=""),
     ),
@@ -128,7 +147,7 @@ CHART_OF_ACCOUNTS = Table(
     "id",
     (
         Column("id", nullable=False, doc="Younium's id of the financial account"),
-        Column("code", doc="The account code lines and invoices use"),
+        Column("code", wire=Wire.REQUIRED, doc="The account code lines and invoices use"),
         Column("name", doc="The account's name"),
         Column("description", doc="The account's description"),
         *external_ids("financial account"),
@@ -142,9 +161,15 @@ CURRENCIES = Table(
     "id",
     (
         Column("id", nullable=False, doc="Younium's id of the currency"),
-        Column("code", doc="The ISO 4217 code"),
+        Column("code", wire=Wire.REQUIRED, doc="The ISO 4217 code"),
         Column("description", doc="The currency's name"),
-        Column("isBase", Kind.BOOL, name="is_base", doc="Derived by finsync: whether it is the base currency"),
+        Column(
+            "isBase",
+            Kind.BOOL,
+            wire=Wire.DERIVED,
+            name="is_base",
+            doc="Derived by finsync: whether it is the base currency",
+        ),
         DELETED_AT,
     ),
     doc="One currency of the Younium tenant, read whole every run, the base currency flagged",
@@ -157,8 +182,8 @@ EXCHANGE_RATES = Table(
         Column("id", nullable=False, doc="Younium's id of the rate"),
         Column("fromCurrency", doc="The currency the rate converts from"),
         Column("toCurrency", doc="The currency the rate converts to (the base currency)"),
-        Column("rate", Kind.RATE, doc="Units of the base currency per unit of fromCurrency"),
-        Column("effectiveFromDate", Kind.DATE, doc="The first day the rate applies"),
+        Column("rate", Kind.RATE, wire=Wire.REQUIRED, doc="Units of the base currency per unit of fromCurrency"),
+        Column("effectiveFromDate", Kind.DATE, wire=Wire.REQUIRED, doc="The first day the rate applies"),
         Column("effectiveToDate", Kind.DATE, doc="The last day the rate applies; NULL: open-ended"),
         DELETED_AT,
     ),

@@ -68,6 +68,7 @@ class YouniumRun:
     client: YouniumClient
     concurrency: int
     permissions: Permissions
+    waived: frozenset[str] = frozenset()  # declared fields the settings say this tenant may not send
 
     def currencies(self, again: bool, records: pa.Schema) -> Iterator[pa.Table]:
         """The currencies, the base currency flagged (so a change of it is a change of the list); unknown

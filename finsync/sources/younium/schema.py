@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import pyarrow as pa
 
-from finsync.tables import LOAD_TIME, Column, Kind, Table, list_of, records_of
+from finsync.tables import LOAD_TIME, Column, Kind, Table, Wire, list_of, records_of
 
 from .columns import BASE_CURRENCY, CALENDAR_DATE, DELETED_AT, DOC_CURRENCY, IN_UTC, P, external_ids, stamps
 
@@ -31,6 +31,7 @@ INVOICE_BATCHES = Table(
         Column(
             "invoiceCount",
             Kind.INT,
+            wire=Wire.DERIVED,
             doc="Invoices the batch lists, counted by finsync (the rows a complete invoice_batches__invoices holds)",
         ),
         *stamps("invoice batch"),
@@ -45,8 +46,15 @@ INVOICE_BATCH_INVOICES = Table(
     "invoice_batches__invoices",
     "key",
     (
-        Column("key", nullable=False, doc='Key derived by finsync: "<invoice batch id>:<invoice id>"'),
-        Column("invoiceBatchId", nullable=False, doc="Id of the invoice batch listing the invoice, set by finsync"),
+        Column(
+            "key", nullable=False, wire=Wire.DERIVED, doc='Key derived by finsync: "<invoice batch id>:<invoice id>"'
+        ),
+        Column(
+            "invoiceBatchId",
+            nullable=False,
+            wire=Wire.DERIVED,
+            doc="Id of the invoice batch listing the invoice, set by finsync",
+        ),
         Column("id", doc="Younium's id of the invoice; joins invoices.id"),
         Column("invoiceNumber", doc="Invoice number"),
         Column("status", doc="Status of the invoice when the batch was read: Draft, Posted, Cancelled or Settled"),
@@ -65,8 +73,10 @@ INVOICE_BATCH_GROUPS = Table(
     "invoice_batches__batch_groups",
     "key",
     (
-        Column("key", nullable=False, doc='Key derived by finsync: "<invoice batch id>:<batch group>"'),
-        Column("invoiceBatchId", nullable=False, doc="Id of the invoice batch, set by finsync"),
+        Column(
+            "key", nullable=False, wire=Wire.DERIVED, doc='Key derived by finsync: "<invoice batch id>:<batch group>"'
+        ),
+        Column("invoiceBatchId", nullable=False, wire=Wire.DERIVED, doc="Id of the invoice batch, set by finsync"),
         Column("batchGroup", doc="Invoice batch group the batch covers, as Younium lists it in batchGroups"),
     ),
     replaced_per="invoice_batch_id",
@@ -82,11 +92,15 @@ INVOICE_BATCH_LOG = Table(
         Column(
             "key",
             nullable=False,
+            wire=Wire.DERIVED,
             doc="Key derived by finsync from batch id, entity id, reference, creation time and a message digest, "
             "joined by |",
         ),
         Column(
-            "invoiceBatchId", nullable=False, doc="Id of the invoice batch the entry was logged for, set by finsync"
+            "invoiceBatchId",
+            nullable=False,
+            wire=Wire.DERIVED,
+            doc="Id of the invoice batch the entry was logged for, set by finsync",
         ),
         Column("entityId", doc="Id of the record the entry is about"),
         Column("entityName", doc="Name of the record the entry is about, as Younium gives it"),
@@ -118,7 +132,9 @@ INVOICES = Table(
             "invoiceBatchId",
             doc="Id of the invoice batch the invoice was generated in, if any; joins invoice_batches.id",
         ),
-        Column("invoiceDate", Kind.DATE, doc=f"Invoice date printed on the invoice, {CALENDAR_DATE}"),
+        Column(
+            "invoiceDate", Kind.DATE, wire=Wire.REQUIRED, doc=f"Invoice date printed on the invoice, {CALENDAR_DATE}"
+        ),
         Column("dueDate", Kind.DATE, doc=f"Date payment of the invoice is due, {CALENDAR_DATE}"),
         Column("paymentDate", Kind.DATE, doc=f"Date the invoice was paid, {CALENDAR_DATE}"),
         Column("lastPaymentDate", Kind.DATE, doc=f"Date of the latest payment on the invoice, {CALENDAR_DATE}"),
@@ -139,7 +155,7 @@ INVOICES = Table(
             name="payment_term_days",
             doc="Days to pay under the invoice's payment term (paymentTerm.days)",
         ),
-        Column("currency", doc="Currency code of the invoice, the currency of its amounts"),
+        Column("currency", wire=Wire.REQUIRED, doc="Currency code of the invoice, the currency of its amounts"),
         Column(
             "exchangeRate",
             Kind.RATE,
@@ -149,7 +165,7 @@ INVOICES = Table(
         Column("subtotalBaseAmount", Kind.MONEY, doc=f"Invoice amount before tax; {BASE_CURRENCY}"),
         Column("tax", Kind.MONEY, doc=f"Tax on the invoice; {DOC_CURRENCY}"),
         Column("taxBaseAmount", Kind.MONEY, doc=f"Tax on the invoice; {BASE_CURRENCY}"),
-        Column("totalAmount", Kind.MONEY, doc=f"Invoice total including tax; {DOC_CURRENCY}"),
+        Column("totalAmount", Kind.MONEY, wire=Wire.REQUIRED, doc=f"Invoice total including tax; {DOC_CURRENCY}"),
         Column("totalBaseAmount", Kind.MONEY, doc=f"Invoice total including tax; {BASE_CURRENCY}"),
         Column("totalRoundingAmount", Kind.MONEY, doc=f"Rounding adjustment of the invoice total; {DOC_CURRENCY}"),
         Column("totalRoundingBaseAmount", Kind.MONEY, doc=f"Rounding adjustment of the invoice total; {BASE_CURRENCY}"),
@@ -193,7 +209,12 @@ INVOICE_LINES = Table(
     "id",
     (
         Column("id", nullable=False, doc="Younium's id of the invoice line; the table's key"),
-        Column("invoiceId", nullable=False, doc="Id of the invoice the line is on, set by finsync; joins invoices.id"),
+        Column(
+            "invoiceId",
+            nullable=False,
+            wire=Wire.DERIVED,
+            doc="Id of the invoice the line is on, set by finsync; joins invoices.id",
+        ),
         Column("invoiceLineNumber", Kind.INT, doc="Number (position) of the line on its invoice"),
         Column("productNumber", doc="Number of the product the line bills"),
         Column("productName", doc="Name of the product the line bills"),
@@ -209,7 +230,7 @@ INVOICE_LINES = Table(
         Column("price", Kind.MONEY, doc=f"Unit price on the line; {DOC_CURRENCY}"),
         Column("subtotal", Kind.MONEY, doc=f"Line amount before tax; {DOC_CURRENCY}"),
         Column("subtotalBaseAmount", Kind.MONEY, doc=f"Line amount before tax; {BASE_CURRENCY}"),
-        Column("total", Kind.MONEY, doc=f"Line amount including tax; {DOC_CURRENCY}"),
+        Column("total", Kind.MONEY, wire=Wire.REQUIRED, doc=f"Line amount including tax; {DOC_CURRENCY}"),
         Column("totalBaseAmount", Kind.MONEY, doc=f"Line amount including tax; {BASE_CURRENCY}"),
         Column("tax", Kind.MONEY, doc=f"Tax on the line; {DOC_CURRENCY}"),
         Column("taxBaseAmount", Kind.MONEY, doc=f"Tax on the line; {BASE_CURRENCY}"),
@@ -290,12 +311,13 @@ PAYMENTS = Table(
     "id",
     (
         Column("id", nullable=False, doc="Younium's id of the payment; the table's key"),
-        Column("paymentDate", Kind.DATE, doc=f"Date the payment was made, {CALENDAR_DATE}"),
+        Column("paymentDate", Kind.DATE, wire=Wire.REQUIRED, doc=f"Date the payment was made, {CALENDAR_DATE}"),
         Column("postedDate", Kind.TIMESTAMP, doc=f"When the payment was posted in Younium, {IN_UTC}"),
         Column(
             "amount.amount",
             Kind.MONEY,
             name="amount",
+            wire=Wire.REQUIRED,
             doc="Amount paid (amount.amount); exact decimal in the payment's currency",
         ),
         Column("amount.currencyCode", name="currency", doc="Currency code of the payment (amount.currencyCode)"),
@@ -343,9 +365,16 @@ PAYMENT_SETTLEMENTS = Table(
     "payment_settlements",
     "key",
     (
-        Column("key", nullable=False, doc='Key derived by finsync: "<payment id>:<position>"'),
-        Column("paymentId", nullable=False, doc="Id of the payment, set by finsync; joins payments.id"),
-        Column("position", Kind.INT, doc="Position of the settlement in the payment's list, counted from 1 by finsync"),
+        Column("key", nullable=False, wire=Wire.DERIVED, doc='Key derived by finsync: "<payment id>:<position>"'),
+        Column(
+            "paymentId", nullable=False, wire=Wire.DERIVED, doc="Id of the payment, set by finsync; joins payments.id"
+        ),
+        Column(
+            "position",
+            Kind.INT,
+            wire=Wire.DERIVED,
+            doc="Position of the settlement in the payment's list, counted from 1 by finsync",
+        ),
         Column("invoice.id", name="invoice_id", doc="Id of the settled invoice (invoice.id); joins invoices.id"),
         Column(
             "invoice.invoiceNumber", name="invoice_number", doc="Number of the settled invoice (invoice.invoiceNumber)"
@@ -376,7 +405,12 @@ TENANT = Table(
     "tenant",
     "key",
     (
-        Column("key", nullable=False, doc="Derived by finsync: the legal entity, or '-' for the default one"),
+        Column(
+            "key",
+            nullable=False,
+            wire=Wire.DERIVED,
+            doc="Derived by finsync: the legal entity, or '-' for the default one",
+        ),
         Column(
             "legalEntity", doc="The legal entity this dataset holds (sources.younium.legal_entity); NULL: the default"
         ),

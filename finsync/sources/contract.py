@@ -1,0 +1,50 @@
+"""A list's read against the wire contract: the censuses of its pages added up as they are handed on, a page
+with a required field missing stopping the read before any of it is, and the sum remembered with the list
+(the warehouse records it after the load: `finsync.warehouse.upstream`)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import datetime, timezone
+
+import pyarrow as pa
+
+from finsync.http.columnar import census_of
+from finsync.http.wire import WAIVED, Census, ContractBroken
+
+from .state import ListMemory
+
+
+class ListCensus:
+    """What one read of a list (`name`, filling `tables`) found on the wire."""
+
+    def __init__(self, system: str, name: str, tables: tuple[str, ...], waived: frozenset[str] = frozenset()) -> None:
+        self.system, self.name, self.tables, self.waived = system, name, tables, waived
+        self.endpoint = ""
+        self.census = Census()
+
+    def pages(self, pages: Iterator[pa.Table]) -> Iterator[pa.Table]:
+        return map(self.take, pages)
+
+    def take(self, page: pa.Table) -> pa.Table:
+        """The page, once its census is added (see `add`)."""
+        found = census_of(page)
+        if found is not None:
+            self.add(found)
+        return page
+
+    def add(self, found: Census, where: str = "") -> None:
+        """Adds a page's census; a required field missing from it fails the read (`ContractBroken`, naming
+        `where` it was read, by default the endpoint)."""
+        self.endpoint = found.endpoint or self.endpoint
+        if found.breaches:
+            raise ContractBroken(self.system, where or self.endpoint or self.name, found.breaches, self.tables)
+        self.census.add(found)
+
+    def remember(self, memory: ListMemory) -> None:
+        """The read's census, with when it ended, for the steps after the load."""
+        if self.census.contract:
+            self.census.endpoint = self.endpoint
+            for path in self.waived & set(self.census.contract):
+                self.census.contract[path] = WAIVED
+            memory.wire = {"at": datetime.now(timezone.utc).isoformat(), **self.census.as_json()}

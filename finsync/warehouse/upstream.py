@@ -1,0 +1,168 @@
+"""Upstream's schema over time: `finsync_meta.upstream_fields`, one row per field of each endpoint of each
+tenant, with when it was first and last seen, whether finsync declares it, and since when a declared one has
+stopped arriving.
+
+Each list read leaves its census with the load (`finsync.sources.contract`); the steps after the load record
+it here, once per read. A declared field absent from every record of a read has stopped arriving (a rename
+upstream, or its removal) when that cannot be chance: on a first read, whenever it is declared to be sent;
+later, when the records it came in before make a read of this many records without it less likely than
+one in a thousand (a field Younium omits when null, read in a handful of records, is not flagged). Such a
+field keeps `missing_since` until it is seen again, and `finsync check` fails on it; a field the settings
+waive (`sources.<system>.optional_fields`) is never flagged.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from finsync.http.wire import WAIVED, Census
+from finsync.sources.tenants import Target
+from finsync.values import Wire
+
+from .database import META_SCHEMA, existing_tables, query
+from .targets import run_flags
+
+TABLE = f"{META_SCHEMA}.upstream_fields"
+# A field absent from a read is chance while reads of that many records lacked it this often, or more.
+CHANCE = 0.001
+
+COLUMNS = """
+    dataset VARCHAR NOT NULL, system VARCHAR NOT NULL, endpoint VARCHAR NOT NULL, field VARCHAR NOT NULL,
+    declared BOOLEAN NOT NULL, contract VARCHAR, wire_type VARCHAR,
+    first_seen TIMESTAMPTZ, last_seen TIMESTAMPTZ, last_read TIMESTAMPTZ NOT NULL,
+    records_read BIGINT NOT NULL, records_with BIGINT NOT NULL, missing_since TIMESTAMPTZ,
+    PRIMARY KEY (dataset, endpoint, field)
+"""
+
+
+@dataclass(frozen=True)
+class Field:
+    """A row of `upstream_fields`."""
+
+    endpoint: str
+    field: str
+    declared: bool
+    contract: str | None
+    first_seen: Any
+    last_seen: Any
+    last_read: Any
+    records_read: int
+    records_with: int
+    missing_since: Any
+
+
+def record_reads(connection: Any, target: Target, system: str, reads: Iterable[dict[str, Any]]) -> list[str]:
+    """Record each read's census (once: a read already recorded is skipped); what the run summary says of
+    them: each declared field that stopped arriving, each field upstream sent that is not declared."""
+    query(connection, f"CREATE SCHEMA IF NOT EXISTS {META_SCHEMA}")
+    query(connection, f"CREATE TABLE IF NOT EXISTS {TABLE} ({COLUMNS})")
+    notes: list[str] = []
+    for read in reads:
+        census, at = Census.from_json(read), str(read["at"])
+        known = {f.field: f for f in fields(connection, target, census.endpoint)}
+        if any(f.last_read is not None and f.last_read >= datetime.fromisoformat(at) for f in known.values()):
+            continue  # recorded by an earlier attempt at these steps
+        stopped = []
+        for path, contract in census.contract.items():
+            if contract == Wire.DERIVED.value:
+                continue
+            held = census.present.get(path, 0)
+            before = known.get(path)
+            missing = None if held else _missing_since(before, contract, census.records, at)
+            if missing == at:
+                stopped.append(path)
+            _write(connection, target, system, census.endpoint, path, True, contract, census, held, before, missing, at)
+        new = [path for path in census.undeclared if path not in known]
+        for path in census.undeclared:
+            _write(connection, target, system, census.endpoint, path, False, None, census, census.records,
+                   known.get(path), None, at)  # fmt: skip
+        where = f"{target.label} {census.endpoint}"
+        if stopped:
+            notes.append(
+                f"{where}: declared field(s) {', '.join(stopped)} came in none of the {census.records:,} records read "
+                "(renamed or removed upstream?): their columns are left empty. Recorded in "
+                f"{TABLE}; `finsync check` fails until they arrive again, or they are waived in "
+                f"sources.{'.'.join(target.section)}.optional_fields (run `finsync probe` to see what upstream "
+                f"sends). Once they arrive again, `finsync run {run_flags(target)} --full-refresh` fills the rows "
+                "loaded without them"
+            )
+        if new:
+            named = ", ".join(sorted(new)[:8]) + (f" and {len(new) - 8} more" if len(new) > 8 else "")
+            notes.append(f"{where} sends field(s) finsync does not declare: {named} (all recorded in {TABLE})")
+    return notes
+
+
+def _missing_since(before: Field | None, contract: str, records: int, at: str) -> Any:
+    """When a declared field absent from every one of `records` records stopped arriving, or None if its
+    absence may be chance (see the module)."""
+    if contract == WAIVED or not records:
+        return None
+    if before is not None and before.missing_since is not None:
+        return before.missing_since
+    if before is None or not before.records_read:
+        return at if contract != Wire.OPTIONAL.value else None
+    if not before.records_with:
+        return None  # never seen: an optional field this tenant lacks, or flagged on its first read already
+    chance = (1 - before.records_with / before.records_read) ** records
+    return at if chance < CHANCE else None
+
+
+def _write(
+    connection: Any,
+    target: Target,
+    system: str,
+    endpoint: str,
+    path: str,
+    declared: bool,
+    contract: str | None,
+    census: Census,
+    held: int,
+    before: Field | None,
+    missing: Any,
+    at: str,
+) -> None:
+    seen = at if held else None
+    first = before.first_seen if before is not None and before.first_seen is not None else seen
+    last = seen or (before.last_seen if before is not None else None)
+    read = census.records + (before.records_read if before else 0)
+    with_it = held + (before.records_with if before else 0)
+    wire_type = census.retyped.get(path) or census.undeclared.get(path)
+    key = (target.dataset, endpoint, path)
+    query(connection, f"DELETE FROM {TABLE} WHERE dataset = {_text(key[0])} AND endpoint = {_text(endpoint)} "
+                      f"AND field = {_text(path)}")  # fmt: skip
+    values = [
+        _text(target.dataset), _text(system), _text(endpoint), _text(path), "TRUE" if declared else "FALSE",
+        _text(contract), _text(wire_type), _stamp(first), _stamp(last), _stamp(at), str(read), str(with_it),
+        _stamp(missing),
+    ]  # fmt: skip
+    query(connection, f"INSERT INTO {TABLE} VALUES ({', '.join(values)})")
+
+
+def _text(value: str | None) -> str:
+    """A SQL literal: field names come from upstream, so every quote is doubled."""
+    return "NULL" if value is None else "'" + value.replace("'", "''") + "'"
+
+
+def _stamp(value: Any) -> str:
+    return "NULL" if value is None else f"CAST({_text(str(value))} AS TIMESTAMPTZ)"
+
+
+def fields(connection: Any, target: Target, endpoint: str | None = None) -> list[Field]:
+    """The recorded fields of `target` (of one endpoint, if given)."""
+    if TABLE not in existing_tables(connection):
+        return []
+    where = f"dataset = {_text(target.dataset)}" + (f" AND endpoint = {_text(endpoint)}" if endpoint else "")
+    rows = query(
+        connection,
+        "SELECT endpoint, field, declared, contract, first_seen, last_seen, last_read, records_read, records_with, "
+        f"missing_since FROM {TABLE} WHERE {where} ORDER BY endpoint, field",
+    )
+    return [Field(*row) for row in rows]
+
+
+def stopped_fields(connection: Any, target: Target) -> list[Field]:
+    """Declared fields of `target` that stopped arriving and have not come back."""
+    return [f for f in fields(connection, target) if f.declared and f.missing_since is not None]

@@ -1,0 +1,101 @@
+"""Upstream that differs from its declarations, end to end on DuckDB and PostgreSQL (the sandbox serving the
+drift): a required field missing fails its list alone, a declared field that stops arriving is flagged and
+recorded until it comes back, and fields upstream adds are named and recorded."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from finsync.errors import PartlyLoaded
+from finsync.sources.state import SourceState
+from finsync.warehouse.database import Warehouse, query
+from finsync.warehouse.reconcile import reconcile
+from finsync.warehouse.runner import Target, sync
+from finsync.warehouse.status import committed_state
+from finsync_sandbox import SandboxConfig, SandboxServer
+
+from .conftest import ym_settings, younium_settings
+from .expect import assert_ym_matches_sandbox, assert_younium_matches_sandbox
+
+pytestmark = pytest.mark.slow
+
+ALWAYS = 0  # a fault's `times` that keeps it until the faults are cleared
+
+
+def drift(server: SandboxServer, route: str, kind: str, field: str, **options: Any) -> None:
+    server.sandbox.faults.add(kind=kind, route=route, field=field, times=ALWAYS, **options)
+
+
+def rows_of(warehouse: Warehouse, sql: str) -> list[tuple[Any, ...]]:
+    with warehouse.connect(read_only=True) as connection:
+        return sorted(tuple(map(repr, row)) for row in query(connection, sql))
+
+
+def cursor(warehouse: Warehouse, source: str, listed: str) -> str | None:
+    """The list's cursor as committed in the warehouse (what the next run reads from)."""
+    with warehouse.connect(read_only=True) as connection:
+        state = committed_state(connection, Target(source)).get("sources", {}).get(source, {})
+    return SourceState(state).cursors().get(listed)
+
+
+def test_a_required_money_field_missing_on_some_records_fails_its_list_alone(
+    younium_sandbox: SandboxServer, any_warehouse: Warehouse
+) -> None:
+    server = younium_sandbox
+    sync("younium", any_warehouse, settings=younium_settings(server), sandbox=True)
+    invoices_before = rows_of(any_warehouse, "SELECT * FROM younium.invoices")
+    lines_before = rows_of(any_warehouse, "SELECT * FROM younium.invoice_lines")
+    cursor_before = cursor(any_warehouse, "younium", "invoices")
+    server.sandbox.younium.advance(new_invoices=30, modified_invoices=10, new_accounts=3)
+    drift(server, "younium.invoices", "missing", "totalAmount", rows=2)
+
+    with pytest.raises(PartlyLoaded) as raised:
+        sync("younium", any_warehouse, settings=younium_settings(server), sandbox=True)
+    message = " ".join(str(raised.value).split())
+    assert raised.value.exit_code == 1
+    assert "GET /Invoices" in message and "totalAmount is absent or null in" in message, message
+    assert "(one is " in message, "one record's key is named"
+    assert rows_of(any_warehouse, "SELECT * FROM younium.invoices") == invoices_before
+    assert rows_of(any_warehouse, "SELECT * FROM younium.invoice_lines") == lines_before
+    assert cursor(any_warehouse, "younium", "invoices") == cursor_before, "the cursor moved past what was not loaded"
+    # The other lists loaded this run: the three new accounts are there.
+    accounts = {repr(a.id) for a in server.sandbox.younium.dataset.accounts.all()}
+    assert {r[0] for r in rows_of(any_warehouse, "SELECT id FROM younium.accounts")} == accounts
+
+    server.sandbox.faults.clear()
+    sync("younium", any_warehouse, settings=younium_settings(server), sandbox=True)
+    assert_younium_matches_sandbox(any_warehouse, server)
+
+
+def test_a_declared_field_renamed_upstream_is_flagged_recorded_and_fails_check_until_it_is_back(
+    any_warehouse: Warehouse,
+) -> None:
+    config = SandboxConfig(ym_items=300, batch_size=100, export_latency_seconds=0.05, younium_invoices=0)
+    with SandboxServer(config=config) as server:
+        drift(server, "ym.invoice_items", "rename", "InvoiceNameLast>LastName")
+        report = sync("ym", any_warehouse, settings=ym_settings(server), sandbox=True)
+        said = " ".join(report.notes)
+        assert "GET InvoiceItems: declared field(s) InvoiceNameLast came in none of the" in said, said
+        assert "sends field(s) finsync does not declare: LastName" in said, said
+        assert "`finsync run --source ym --full-refresh` fills the rows" in said, said
+        with any_warehouse.connect(read_only=True) as connection:
+            recorded = query(
+                connection,
+                "SELECT field, declared, missing_since IS NOT NULL FROM finsync_meta.upstream_fields "
+                "WHERE endpoint = 'GET InvoiceItems' AND field IN ('InvoiceNameLast', 'LastName') ORDER BY field",
+            )
+        assert [tuple(r) for r in recorded] == [("InvoiceNameLast", True, True), ("LastName", False, False)]
+        found = [f for f in reconcile(any_warehouse, ["ym"]).findings if f.kind == "field stopped arriving"]
+        assert len(found) == 1, [f.detail for f in found]
+        assert "GET InvoiceItems has not sent InvoiceNameLast" in found[0].detail
+        assert "sources.ym.optional_fields" in found[0].detail
+
+        # Waived in the settings, the field is no longer flagged; upstream sending it again clears it too.
+        sync("ym", any_warehouse, settings=ym_settings(server, optional_fields=["InvoiceNameLast"]), sandbox=True)
+        server.sandbox.faults.clear()
+        # Sent again, the field fills the rows loaded without it once the tenant is loaded anew.
+        sync("ym", any_warehouse, settings=ym_settings(server), sandbox=True, full_refresh=True)
+        assert not [f for f in reconcile(any_warehouse, ["ym"]).findings if f.kind == "field stopped arriving"]
+        assert_ym_matches_sandbox(any_warehouse, server)
