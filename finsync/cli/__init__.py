@@ -1,4 +1,4 @@
-"""The `finsync` command line: run, demo, status, check, sandbox, younium jobs.
+"""The `finsync` command line: run, demo, status, check, probe, report, sandbox, younium jobs.
 
 Exit codes: 0 success; 1 a sync failed (nothing half-applied); 2 bad usage, configuration or credentials;
 75 another run (or program) holds the warehouse, try later; 130 / 143 stopped by SIGINT / SIGTERM.
@@ -300,6 +300,22 @@ def check(
         findings.add_row(f.kind, f.source, f.batch_id, f.expected, f.actual, f.detail)
     out.print(findings)
     raise typer.Exit(1)
+
+
+@app.command()
+def probe(
+    source: SourceOption = SourceChoice.all,
+    tenant: TenantOption = None,
+    out_dir: Annotated[
+        Path, typer.Option("--out", metavar="DIR", help="Where to write the reports (probe-<tenant>.md and .json).")
+    ] = Path("finsync-probe"),
+) -> None:
+    """Check a tenant before trusting it: read a few small pages of every endpoint a run uses (read-only) and
+    report, field by field, what it serves against what finsync expects. The reports hold names, types and
+    counts only, never a value. Exit 0 when everything a run needs is there, 1 when not."""
+    from .probe import probe_targets
+
+    raise typer.Exit(probe_targets(_targets(source, tenant), out_dir))
 
 
 @app.command()

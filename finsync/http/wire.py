@@ -53,10 +53,10 @@ class Breach:
     records: int
     example: str | None  # the key of one such record, never a value of the field
 
-    def text(self) -> str:
+    def text(self, example: bool = True) -> str:
         if not self.records:
             return f"{self.path} is {self.problem}"
-        one = f" (one is {self.example})" if self.example else ""
+        one = f" (one is {self.example})" if self.example and example else ""
         return f"{self.path} is {self.problem} in {self.records} record{'s' if self.records != 1 else ''}{one}"
 
 

@@ -119,6 +119,7 @@ class ListRead:
     complete_children: Mapping[str, tuple[str, str]] = field(default_factory=dict)  # child: (parent, key to it)
     by_id: ById | None = None
     feature: str | None = None  # read only when the run may read this feature (the tenant's permissions)
+    endpoint: str = ""  # the path its pages are read from (what `finsync probe` asks)
 
     @classmethod
     def one_table(
@@ -128,6 +129,7 @@ class ListRead:
         fetch: Callable[[Any, Any, pa.Schema], Iterator[pa.Table]],
         table: Table,
         feature: str | None = None,
+        endpoint: str = "",
     ) -> ListRead:
         """A list whose records are the rows of one table, which finds its deletions: swept when it is read in
         windows, and what a whole read of it did not write is gone upstream."""
@@ -140,6 +142,7 @@ class ListRead:
             swept=how == WINDOW,
             marks_deleted=(table.name,),
             feature=feature,
+            endpoint=endpoint,
         )
 
 

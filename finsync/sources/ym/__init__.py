@@ -35,7 +35,7 @@ from .settings import YMSettings
 # hints, a file write) costs the same for 1,000 rows as for 10,000.
 BATCH_ROWS = 10_000
 
-__all__ = ["TABLES", "YMClient", "YMSettings", "batch_anchor", "failed_batches", "ym"]
+__all__ = ["TABLES", "YMClient", "YMSettings", "batch_anchor", "failed_batches", "ym", "ym_client"]
 
 TABLES = (FINANCE_BATCHES, FINANCE_BATCH_ITEMS, INVOICE_ITEMS, TENANT)
 
@@ -56,16 +56,7 @@ def ym(settings: YMSettings | None = None, sweep: bool = False, **explicit: Any)
 def ym_source(settings: YMSettings, sweep: bool) -> Sequence[DltResource]:
     zone, pii = settings.zone, cast(PiiMode, settings.pii)
     start = settings.start(zone)
-    client = YMClient(
-        settings.base_url,
-        settings.client_id,
-        settings.api_key,
-        settings.api_password,
-        http_settings=settings.http(),
-        session_refresh_seconds=settings.session_refresh_seconds,
-        export_status_route=settings.export_status_route,
-        page_concurrency=settings.page_concurrency,
-    )
+    client = ym_client(settings)
     reader = BatchReader(
         client,
         zone,
@@ -95,6 +86,20 @@ def ym_source(settings: YMSettings, sweep: bool) -> Sequence[DltResource]:
         FINANCE_BATCH_ITEMS.shape(batches | finance_batch_items(reader, settings.export_concurrency, waived), pii),
         INVOICE_ITEMS.shape(items, pii),
         TENANT.shape(dlt.resource([tenant_row(settings)], name="tenant"), pii),
+    )
+
+
+def ym_client(settings: YMSettings) -> YMClient:
+    """A client from the `sources.ym.*` settings."""
+    return YMClient(
+        settings.base_url,
+        settings.client_id,
+        settings.api_key,
+        settings.api_password,
+        http_settings=settings.http(),
+        session_refresh_seconds=settings.session_refresh_seconds,
+        export_status_route=settings.export_status_route,
+        page_concurrency=settings.page_concurrency,
     )
 
 

@@ -198,6 +198,11 @@ class YMClient:
         credentials = {"ClientID": client_id, "UserType": "Admin", "Username": api_key, "Password": api_password}
         self._session = YMSession(self._http, credentials, session_refresh_seconds, clock=clock)
 
+    def sign_in(self) -> None:
+        """Open the session now (refused credentials raise `AuthenticationError` here), so that what a later
+        request is refused is the request's own."""
+        self._session.signed_in()
+
     def call(
         self,
         method: str,

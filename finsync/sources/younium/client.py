@@ -40,6 +40,7 @@ ACCOUNTS_PATH = "/Accounts"
 PAYMENTS_PATH = "/Payments"
 BASE_CURRENCY_PATH = "/Currency/BaseCurrency"
 JOURNALS_PATH = "/Journals"
+JOURNAL_DETAILS_PATH = f"{JOURNALS_PATH}/JournalDetails"
 CHART_OF_ACCOUNTS_PATH = "/ChartOfAccounts"
 CURRENCIES_PATH = "/Currency"
 EXCHANGE_RATES_PATH = "/ExchangeRate"
@@ -331,7 +332,7 @@ class YouniumClient:
 
     def journal_details(self, expect_rows: bool, records: pa.Schema) -> Iterator[Records]:
         """Every journal's header (no vouchers), with its accounting period as it is now."""
-        return self.pages(f"{JOURNALS_PATH}/JournalDetails", records, expect_rows=expect_rows)
+        return self.pages(JOURNAL_DETAILS_PATH, records, expect_rows=expect_rows)
 
     def whole(self, path: str, expect_rows: bool, records: pa.Schema) -> Iterator[Records]:
         """Every page of a list with no modified field to read incrementally by (chart of accounts,

@@ -22,7 +22,19 @@ from finsync.sources.reads import WHOLE, WINDOW, ById, Feed, ListRead
 from finsync.tables import list_of, parse_timestamp, records_of
 
 from .catalogue import PRODUCTS
-from .client import CHART_OF_ACCOUNTS_PATH, CURRENCIES_PATH, EXCHANGE_RATES_PATH, YouniumClient
+from .client import (
+    ACCOUNTS_PATH,
+    CHART_OF_ACCOUNTS_PATH,
+    CURRENCIES_PATH,
+    EXCHANGE_RATES_PATH,
+    INVOICE_BATCHES_PATH,
+    INVOICES_PATH,
+    JOURNAL_DETAILS_PATH,
+    JOURNALS_PATH,
+    PAYMENTS_PATH,
+    PRODUCTS_PATH,
+    YouniumClient,
+)
 from .features import LEDGER_FEATURE, PAYMENTS_FEATURE, Permissions
 from .ledger import (
     ACCOUNTING_PERIODS,
@@ -123,6 +135,7 @@ LISTS = (
         ),
         swept=True,
         marks_deleted=("invoice_batches",),
+        endpoint=INVOICE_BATCHES_PATH,
     ),
     ListRead(
         "invoices",
@@ -135,9 +148,22 @@ LISTS = (
         # Each invoice a window lists is read again by id with all its lines: those it did not write are gone.
         complete_children={"invoice_lines": ("invoices", "invoice_id")},
         by_id=ById("invoiceLines", lambda run, invoice_id: run.client.invoice(invoice_id)),
+        endpoint=INVOICES_PATH,
     ),
-    ListRead.one_table("accounts", WINDOW, lambda run, window, records: run.client.accounts(window, records), ACCOUNTS),
-    ListRead.one_table("products", WINDOW, lambda run, window, records: run.client.products(window, records), PRODUCTS),
+    ListRead.one_table(
+        "accounts",
+        WINDOW,
+        lambda run, window, records: run.client.accounts(window, records),
+        ACCOUNTS,
+        endpoint=ACCOUNTS_PATH,
+    ),
+    ListRead.one_table(
+        "products",
+        WINDOW,
+        lambda run, window, records: run.client.products(window, records),
+        PRODUCTS,
+        endpoint=PRODUCTS_PATH,
+    ),
     ListRead(
         "journals",
         WINDOW,
@@ -151,6 +177,7 @@ LISTS = (
         (Feed(JOURNALS), Feed(ACCOUNTING_TRANSACTIONS, voucher_rows), Feed(ACCOUNTING_TRANSACTION_LINES, line_rows)),
         by_id=ById("vouchers", lambda run, journal_id: run.client.journal(journal_id)),
         feature=LEDGER,
+        endpoint=JOURNALS_PATH,
     ),
     ListRead(
         "payments",
@@ -160,6 +187,7 @@ LISTS = (
         (Feed(PAYMENTS), Feed(PAYMENT_SETTLEMENTS, settlement_rows)),
         marks_deleted=("payments", "payment_settlements"),
         feature=PAYMENTS_FEATURE.name,
+        endpoint=PAYMENTS_PATH,
     ),
     # Reopening or closing a period modifies none of its journals: the headers are read whole each run.
     ListRead(
@@ -169,6 +197,7 @@ LISTS = (
         lambda run, again, records: run.client.journal_details(again, records),
         (Feed(ACCOUNTING_PERIODS, period_rows),),
         feature=LEDGER,
+        endpoint=JOURNAL_DETAILS_PATH,
     ),
     ListRead.one_table(
         "chart_of_accounts",
@@ -176,9 +205,15 @@ LISTS = (
         lambda run, again, records: run.client.whole(CHART_OF_ACCOUNTS_PATH, again, records),
         CHART_OF_ACCOUNTS,
         LEDGER,
+        CHART_OF_ACCOUNTS_PATH,
     ),
     ListRead.one_table(
-        "currencies", WHOLE, lambda run, again, records: run.currencies(again, records), CURRENCIES, LEDGER
+        "currencies",
+        WHOLE,
+        lambda run, again, records: run.currencies(again, records),
+        CURRENCIES,
+        LEDGER,
+        CURRENCIES_PATH,
     ),
     ListRead.one_table(
         "exchange_rates",
@@ -186,5 +221,6 @@ LISTS = (
         lambda run, again, records: run.client.whole(EXCHANGE_RATES_PATH, again, records),
         EXCHANGE_RATES,
         LEDGER,
+        EXCHANGE_RATES_PATH,
     ),
 )
