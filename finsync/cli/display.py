@@ -7,11 +7,13 @@ import os
 import traceback
 from typing import Any
 
+from rich.markup import escape
 from rich.table import Table as RichTable
 
 from finsync.errors import EXIT_TEMPFAIL, Busy, FinsyncError, Interrupted
 from finsync.http import redact
 from finsync.http.pacing import REQUESTS, THROTTLED, WAITED
+from finsync.warehouse.database import check_run_settings
 from finsync.warehouse.runner import SyncReport, Target, Warehouse, sync
 
 from .output import console, emit, mode, out, say
@@ -37,6 +39,7 @@ def sync_with_progress(
     # The modules imported by now (dlt, DuckDB, Arrow: a few hundred thousand objects) live as long as the
     # process: frozen, the collector stops walking them again on each of a run's collections.
     gc.freeze()
+    check_run_settings(warehouse)
     stopped: FinsyncError | None = None
     errors: list[FinsyncError] = []
     reports: list[SyncReport] = []
@@ -113,7 +116,9 @@ def print_error(source: str | None, error: FinsyncError) -> None:
     if mode.log_format == "json":
         emit("error", label, str(error), source=source, exit_code=error.exit_code)
     else:
-        console.print(f"[red]{label}[/]{f' ({source})' if source else ''}: {redact(str(error))}", highlight=False)
+        # The message is text, never markup: `[sources.ym]` in it is a TOML table to show, not a style.
+        message = escape(f"{f' ({source})' if source else ''}: {redact(str(error))}")
+        console.print(f"[red]{label}[/]{message}", highlight=False)
     original = getattr(error, "original", None)
     if os.environ.get("FINSYNC_DEBUG") and original is not None:
         chain = "".join(traceback.format_exception(original))

@@ -12,6 +12,7 @@ import contextlib
 import fcntl
 import hashlib
 import os
+import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -280,6 +281,42 @@ def duckdb_settings() -> dict[str, Any]:
     memory: Any = dlt.config.get("warehouse.duckdb_memory_limit") or DEFAULT_DUCKDB_MEMORY_LIMIT
     threads: Any = dlt.config.get("warehouse.duckdb_threads") or DEFAULT_DUCKDB_THREADS
     return {"memory_limit": str(memory), "threads": int(threads), "preserve_insertion_order": False}
+
+
+def check_run_settings(warehouse: Warehouse) -> None:
+    """The settings every tenant of a run shares, checked once before any starts: where dlt keeps its working
+    data can be written to, and DuckDB takes its memory limit and threads. Each is a `ConfigurationError`
+    naming the setting and the fix, rather than every tenant failing with the same low-level error."""
+    data_dir = Path(dlt.current.run_context().data_dir)
+    try:
+        data_dir.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryFile(dir=data_dir):
+            pass
+    except OSError as error:
+        raise ConfigurationError(
+            "DLT_DATA_DIR",
+            f"is {data_dir}, where finsync cannot write its working data ({error.strerror or error})",
+            "Point it at a directory this user can write (export DLT_DATA_DIR=$HOME/.dlt), or unset it for ~/.dlt.",
+        ) from None
+    if warehouse.kind != "duckdb":
+        return
+    import duckdb
+
+    memory: Any = dlt.config.get("warehouse.duckdb_memory_limit") or DEFAULT_DUCKDB_MEMORY_LIMIT
+    try:
+        with contextlib.closing(duckdb.connect(":memory:")) as connection:
+            connection.execute(f"SET memory_limit = '{str(memory).replace(chr(39), '')}'")
+    except duckdb.Error:
+        raise ConfigurationError(
+            "warehouse.duckdb_memory_limit",
+            f"is {str(memory)!r}, which is no memory size DuckDB takes",
+            "Give a number and a unit, e.g. 192MB or 1GB.",
+        ) from None
+    threads: Any = dlt.config.get("warehouse.duckdb_threads") or DEFAULT_DUCKDB_THREADS
+    if not str(threads).strip().isdigit() or int(threads) < 1:
+        raise ConfigurationError(
+            "warehouse.duckdb_threads", f"is {str(threads)!r}, not a whole number of threads", "Give 1 or more."
+        )
 
 
 def query(connection: Any, sql: str, params: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
