@@ -192,7 +192,8 @@ def demo(duckdb_path: DuckdbPath = DEFAULT_DEMO_PATH) -> None:
         settings["ym"]["export_poll_interval"] = 0.1  # the sandbox's exports finish in a fraction of a second
         targets = [Target.parse(label) for label in settings]
         code = sync_with_progress(targets, Warehouse("duckdb", duckdb_path), False, settings, sandbox=True)
-    say(f"demo finished in {time.monotonic() - started:.1f}s; query {duckdb_path} with DuckDB.")
+    if code == 0:
+        say(f"demo finished in {time.monotonic() - started:.1f}s; query {duckdb_path} with DuckDB (see README).")
     raise typer.Exit(code)
 
 

@@ -14,7 +14,7 @@ from finsync.errors import EXIT_TEMPFAIL, Busy, FinsyncError, Interrupted
 from finsync.http import redact
 from finsync.http.pacing import REQUESTS, THROTTLED, WAITED
 from finsync.warehouse.database import check_run_settings
-from finsync.warehouse.runner import SyncReport, Target, Warehouse, sync
+from finsync.warehouse.runner import SyncReport, Target, Warehouse, check_warehouse_purpose, sync
 
 from .output import console, emit, mode, out, say
 from .progress_view import ProgressDisplay
@@ -40,6 +40,7 @@ def sync_with_progress(
     # process: frozen, the collector stops walking them again on each of a run's collections.
     gc.freeze()
     check_run_settings(warehouse)
+    check_warehouse_purpose(warehouse, sandbox)
     stopped: FinsyncError | None = None
     errors: list[FinsyncError] = []
     reports: list[SyncReport] = []
