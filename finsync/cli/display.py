@@ -13,7 +13,7 @@ from rich.table import Table as RichTable
 from finsync.errors import EXIT_TEMPFAIL, Busy, FinsyncError, Interrupted
 from finsync.http import redact
 from finsync.http.pacing import REQUESTS, THROTTLED, WAITED
-from finsync.warehouse.database import check_run_settings
+from finsync.warehouse.database import check_run_settings, note_spill_dir
 from finsync.warehouse.runner import SyncReport, Target, Warehouse, check_warehouse_purpose, sync
 
 from .output import console, emit, mode, out, say
@@ -41,6 +41,7 @@ def sync_with_progress(
     gc.freeze()
     check_run_settings(warehouse)
     check_warehouse_purpose(warehouse, sandbox)
+    note_spill_dir(warehouse)
     stopped: FinsyncError | None = None
     errors: list[FinsyncError] = []
     reports: list[SyncReport] = []

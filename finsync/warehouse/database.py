@@ -12,6 +12,7 @@ import contextlib
 import fcntl
 import hashlib
 import os
+import shutil
 import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -281,6 +282,25 @@ def duckdb_settings() -> dict[str, Any]:
     memory: Any = dlt.config.get("warehouse.duckdb_memory_limit") or DEFAULT_DUCKDB_MEMORY_LIMIT
     threads: Any = dlt.config.get("warehouse.duckdb_threads") or DEFAULT_DUCKDB_THREADS
     return {"memory_limit": str(memory), "threads": int(threads), "preserve_insertion_order": False}
+
+
+# DuckDB spills beside its file, into `<file>.tmp/`, and removes it when it closes: a process stopped by a signal
+# exits without closing (`os._exit`), so the run removes the one it made itself (never one it found).
+_SPILL_DIRS: list[Path] = []
+
+
+def note_spill_dir(warehouse: Warehouse) -> None:
+    """Remember the spill directory of a DuckDB warehouse this run writes, unless it is there already."""
+    if warehouse.kind == "duckdb":
+        spill = warehouse.duckdb_path.with_name(warehouse.duckdb_path.name + ".tmp")
+        if not spill.exists():
+            _SPILL_DIRS.append(spill)
+
+
+def remove_spill_dirs() -> None:
+    """Remove the spill directories this run made (see `note_spill_dir`), before the process exits at once."""
+    for spill in _SPILL_DIRS:
+        shutil.rmtree(spill, ignore_errors=True)
 
 
 def check_run_settings(warehouse: Warehouse) -> None:
