@@ -30,8 +30,10 @@ class Activity:
     finished: bool = False
 
     def eta(self, now: float) -> float | None:
-        """Seconds left at the pace so far, where a total is known."""
-        if self.total is None or self.done <= 0 or self.done >= self.total:
+        """Seconds left at the pace so far, where a total is known and enough is done to tell a pace: a tenth of
+        it, and at least two. Work done concurrently (batch exports, pages read ahead) finishes in bursts: the
+        first one done after most of a read's time would otherwise promise many times the time left."""
+        if self.total is None or self.done >= self.total or self.done < max(2, self.total / 10):
             return None
         return (now - self.started) / self.done * (self.total - self.done)
 

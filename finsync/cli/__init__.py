@@ -194,7 +194,8 @@ def demo(duckdb_path: DuckdbPath = DEFAULT_DEMO_PATH) -> None:
         settings["ym"]["export_poll_interval"] = 0.1  # the sandbox's exports finish in a fraction of a second
         targets = [Target.parse(label) for label in settings]
         code = sync_with_progress(targets, Warehouse("duckdb", duckdb_path), False, settings, sandbox=True)
-    say(f"demo finished in {time.monotonic() - started:.1f}s; query {duckdb_path} with DuckDB.")
+    if code == 0:
+        say(f"demo finished in {time.monotonic() - started:.1f}s; query {duckdb_path} with DuckDB (see README).")
     raise typer.Exit(code)
 
 
@@ -353,7 +354,7 @@ STOP_GRACE_SECONDS = 3.0
 def _on_signal(signum: int, frame: FrameType | None) -> None:
     """The first SIGINT/SIGTERM stops the run where it is (every wait ends at once); a second one exits now."""
     if signum in _received:
-        os._exit(128 + signum)
+        _exit_now(128 + signum)
     _received.add(signum)
     request_stop(signum)
     threading.Thread(target=_exit_after_grace, args=(signum,), daemon=True).start()
@@ -369,7 +370,15 @@ def _exit_after_grace(signum: int) -> None:
     note = f"stopped by {signal_name(signum)}: {where or 'nothing of this run was loaded'}. Rerun to resume.\n"
     with contextlib.suppress(OSError):
         os.write(sys.stderr.fileno(), note.encode())
-    os._exit(128 + signum)
+    _exit_now(128 + signum)
+
+
+def _exit_now(code: int) -> None:
+    """Exit at once (no thread is waited for), leaving no spill directory of DuckDB's behind."""
+    database = sys.modules.get("finsync.warehouse.database")  # not imported: no warehouse was opened
+    if database is not None:
+        database.remove_spill_dirs()
+    os._exit(code)
 
 
 _received: set[int] = set()
@@ -409,5 +418,5 @@ def main() -> None:
     gc.freeze()
     if _received:
         # Stopped: requests still in flight on worker threads would hold the exit up to their timeout.
-        os._exit(code)
+        _exit_now(code)
     sys.exit(code)

@@ -7,12 +7,14 @@ import os
 import traceback
 from typing import Any
 
+from rich.markup import escape
 from rich.table import Table as RichTable
 
 from finsync.errors import EXIT_TEMPFAIL, Busy, FinsyncError, Interrupted
 from finsync.http import redact
-from finsync.http.pacing import REQUESTS, THROTTLED, WAITED
-from finsync.warehouse.runner import SyncReport, Target, Warehouse, sync
+from finsync.http.pacing import REQUESTS, THROTTLED, WAITED, WAITED_WALL
+from finsync.warehouse.database import check_run_settings, note_spill_dir
+from finsync.warehouse.runner import SyncReport, Target, Warehouse, check_warehouse_purpose, sync
 
 from .output import console, emit, mode, out, say
 from .progress_view import ProgressDisplay
@@ -37,6 +39,9 @@ def sync_with_progress(
     # The modules imported by now (dlt, DuckDB, Arrow: a few hundred thousand objects) live as long as the
     # process: frozen, the collector stops walking them again on each of a run's collections.
     gc.freeze()
+    check_run_settings(warehouse)
+    check_warehouse_purpose(warehouse, sandbox)
+    note_spill_dir(warehouse)
     stopped: FinsyncError | None = None
     errors: list[FinsyncError] = []
     reports: list[SyncReport] = []
@@ -113,7 +118,9 @@ def print_error(source: str | None, error: FinsyncError) -> None:
     if mode.log_format == "json":
         emit("error", label, str(error), source=source, exit_code=error.exit_code)
     else:
-        console.print(f"[red]{label}[/]{f' ({source})' if source else ''}: {redact(str(error))}", highlight=False)
+        # The message is text, never markup: `[sources.ym]` in it is a TOML table to show, not a style.
+        message = escape(f"{f' ({source})' if source else ''}: {redact(str(error))}")
+        console.print(f"[red]{label}[/]{message}", highlight=False)
     original = getattr(error, "original", None)
     if os.environ.get("FINSYNC_DEBUG") and original is not None:
         chain = "".join(traceback.format_exception(original))
@@ -123,12 +130,13 @@ def print_error(source: str | None, error: FinsyncError) -> None:
 def politeness(report: SyncReport) -> list[str]:
     """What the upstream's rate limit cost the run, when it cost anything."""
     throttled, waited = int(report.http.get(THROTTLED, 0)), report.http.get(WAITED, 0.0)
-    if not throttled and waited < 1:
+    wall = report.http.get(WAITED_WALL, 0.0)
+    if not throttled and wall < 1:
         return []
     return [
         f"{counted(int(report.http.get(REQUESTS, 0)), 'request')}, {throttled:,} answered 429 or 503 (slow down); "
-        f"{waited:.1f}s of waiting to send, summed over threads (the request-rate cap, the cap on requests in "
-        "flight, the upstream's Retry-After)"
+        f"for {wall:.1f}s of the run a request was waiting to be sent ({waited:.1f}s summed over the threads that "
+        "waited), held by the request-rate cap, the cap on requests in flight or the upstream's Retry-After"
     ]
 
 
@@ -158,6 +166,7 @@ def summary_fields(report: SyncReport) -> dict[str, Any]:
             "requests": int(report.http.get(REQUESTS, 0)),
             "throttled": int(report.http.get(THROTTLED, 0)),
             "seconds_waiting": round(report.http.get(WAITED, 0.0), 1),
+            "seconds_with_a_request_waiting": round(report.http.get(WAITED_WALL, 0.0), 1),
         },
         "tables": {
             t: {

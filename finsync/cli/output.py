@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import time
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -14,8 +15,15 @@ from rich.console import Console
 
 from finsync.http import redact
 
+# Anywhere but a terminal (a file, a pipe, a scheduler's log) nothing is cut to fit: a table is as wide as its
+# widest values (Rich would otherwise size it to 80 columns and cut values with "…"); COLUMNS still sets a width.
+UNCUT_WIDTH = 1000
 console = Console(stderr=True, soft_wrap=True)
 out = Console()
+if not out.is_terminal and "COLUMNS" not in os.environ:
+    out = Console(width=UNCUT_WIDTH)
+if not console.is_terminal and "COLUMNS" not in os.environ:
+    console = Console(stderr=True, soft_wrap=True, width=UNCUT_WIDTH)
 
 LogFormat = Literal["text", "json"]
 

@@ -44,6 +44,9 @@ RAMP_STEP = 2.0
 SLOW_DOWN = frozenset({429, 503})
 
 REQUESTS, THROTTLED, WAITED = "requests", "answered 429 or 503", "seconds waiting"
+# WAITED sums every thread's waits (four threads waiting one second count four); WAITED_WALL is the wall-clock
+# time during which at least one request was waiting to be sent (never more than the run lasted).
+WAITED_WALL = "seconds with a request waiting"
 
 
 class Pacer:
@@ -73,6 +76,8 @@ class Pacer:
         self._accepted: deque[float] = deque()  # when answers other than slow-downs came, over the last second
         self._changed = threading.Condition()
         self._holding = threading.local()
+        self._wall = threading.Lock()
+        self._waits_cover_until = float("-inf")  # the end of the waits counted into WAITED_WALL so far
 
     @contextmanager
     def slot(self) -> Iterator[None]:
@@ -104,6 +109,7 @@ class Pacer:
         progress.tally(REQUESTS)
         if waited:
             progress.tally(WAITED, waited)
+            self._on_the_clock(asked, now)
         try:
             yield
         finally:
@@ -146,3 +152,14 @@ class Pacer:
         """A retry's own sleep (its Retry-After) is time spent waiting too, and covers the pause it set."""
         self._holding.slept_until = self._resume_at
         progress.tally(WAITED, seconds)
+        now = self._clock()
+        self._on_the_clock(now, now + seconds)
+
+    def _on_the_clock(self, start: float, end: float) -> None:
+        """Count the part of a wait from `start` to `end` no wait counted before covers into WAITED_WALL (waits
+        overlap: threads wait together)."""
+        with self._wall:
+            added = max(0.0, end - max(start, self._waits_cover_until))
+            self._waits_cover_until = max(self._waits_cover_until, end)
+        if added:
+            progress.tally(WAITED_WALL, added)

@@ -12,6 +12,8 @@ import contextlib
 import fcntl
 import hashlib
 import os
+import shutil
+import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -280,6 +282,61 @@ def duckdb_settings() -> dict[str, Any]:
     memory: Any = dlt.config.get("warehouse.duckdb_memory_limit") or DEFAULT_DUCKDB_MEMORY_LIMIT
     threads: Any = dlt.config.get("warehouse.duckdb_threads") or DEFAULT_DUCKDB_THREADS
     return {"memory_limit": str(memory), "threads": int(threads), "preserve_insertion_order": False}
+
+
+# DuckDB spills beside its file, into `<file>.tmp/`, and removes it when it closes: a process stopped by a signal
+# exits without closing (`os._exit`), so the run removes the one it made itself (never one it found).
+_SPILL_DIRS: list[Path] = []
+
+
+def note_spill_dir(warehouse: Warehouse) -> None:
+    """Remember the spill directory of a DuckDB warehouse this run writes, unless it is there already."""
+    if warehouse.kind == "duckdb":
+        spill = warehouse.duckdb_path.with_name(warehouse.duckdb_path.name + ".tmp")
+        if not spill.exists():
+            _SPILL_DIRS.append(spill)
+
+
+def remove_spill_dirs() -> None:
+    """Remove the spill directories this run made (see `note_spill_dir`), before the process exits at once."""
+    for spill in _SPILL_DIRS:
+        shutil.rmtree(spill, ignore_errors=True)
+
+
+def check_run_settings(warehouse: Warehouse) -> None:
+    """The settings every tenant of a run shares, checked once before any starts: where dlt keeps its working
+    data can be written to, and DuckDB takes its memory limit and threads. Each is a `ConfigurationError`
+    naming the setting and the fix, rather than every tenant failing with the same low-level error."""
+    data_dir = Path(dlt.current.run_context().data_dir)
+    try:
+        data_dir.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryFile(dir=data_dir):
+            pass
+    except OSError as error:
+        raise ConfigurationError(
+            "DLT_DATA_DIR",
+            f"is {data_dir}, where finsync cannot write its working data ({error.strerror or error})",
+            "Point it at a directory this user can write (export DLT_DATA_DIR=$HOME/.dlt), or unset it for ~/.dlt.",
+        ) from None
+    if warehouse.kind != "duckdb":
+        return
+    import duckdb
+
+    memory: Any = dlt.config.get("warehouse.duckdb_memory_limit") or DEFAULT_DUCKDB_MEMORY_LIMIT
+    try:
+        with contextlib.closing(duckdb.connect(":memory:")) as connection:
+            connection.execute(f"SET memory_limit = '{str(memory).replace(chr(39), '')}'")
+    except duckdb.Error:
+        raise ConfigurationError(
+            "warehouse.duckdb_memory_limit",
+            f"is {str(memory)!r}, which is no memory size DuckDB takes",
+            "Give a number and a unit, e.g. 192MB or 1GB.",
+        ) from None
+    threads: Any = dlt.config.get("warehouse.duckdb_threads") or DEFAULT_DUCKDB_THREADS
+    if not str(threads).strip().isdigit() or int(threads) < 1:
+        raise ConfigurationError(
+            "warehouse.duckdb_threads", f"is {str(threads)!r}, not a whole number of threads", "Give 1 or more."
+        )
 
 
 def query(connection: Any, sql: str, params: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:

@@ -106,7 +106,13 @@ def describe_history(dataset: str, table: Table) -> Described:
         "as of an instant T is the one with valid_from <= T and (valid_to IS NULL or valid_to > T)"
     )
     tenant = ("tenant", "text", "The tenant the version is from (see the views' `tenant`)")
-    return Described(f"{VIEW_SCHEMA}.{table.name}_history", doc, (tenant, *versions.columns, *added))
+    columns = [
+        (name, kind, f"{d}; lower-cased here, as every analytics view spells a status")
+        if name.endswith("status")
+        else (name, kind, d)
+        for name, kind, d in versions.columns
+    ]
+    return Described(f"{VIEW_SCHEMA}.{table.name}_history", doc, (tenant, *columns, *added))
 
 
 @cache

@@ -12,7 +12,8 @@ version's; otherwise, as for a change that did not move `modified` (a journal wh
 upstream gives no change time, the time of the load that found it (never earlier than the current
 version's). A record's first version is dated by its own change time, else by when upstream says the record
 began (`Table.created`: a payment's posting, a batch's creation, a period's start or close), else by the load.
-`analytics.<table>_history` derives `valid_to` (the next version's `valid_from`, or the time the record was
+`analytics.<table>_history` (the table's own columns, a status lower-cased as in every analytics view)
+derives `valid_to` (the next version's `valid_from`, or the time the record was
 found deleted) with a window function, in SQL both engines run, and `history_starts`: the first version's
 `valid_from`, before which the history knows nothing of the record.
 
@@ -198,10 +199,18 @@ def rehash(connection: Any, dataset: str, tables: Sequence[Table]) -> list[str]:
 # -- the history views -------------------------------------------------------------------------------------
 
 
+def _listed(column: Column) -> str:
+    """A version's column as the history view shows it: a status (`status`, `…_status`) lower-cased, as every
+    analytics view shows statuses (`posted`, `open`); the versions table keeps the source's own spelling."""
+    if column.name.endswith("status") and column.kind == Kind.TEXT:
+        return f"LOWER(v.{column.name}) AS {column.name}"
+    return f"v.{column.name}"
+
+
 def history_sql(item: Versioned, present: set[str]) -> str:
     """`analytics.<table>_history`: the versions with `valid_to` and `is_current`."""
     key = item.table.primary_key
-    listed = ", ".join(f"v.{c.name}" for c in item.content(present))
+    listed = ", ".join(_listed(c) for c in item.content(present))
     deleted = "c.deleted_at" if "deleted_at" in present else "CAST(NULL AS TIMESTAMP WITH TIME ZONE)"
     following = f"LEAD(v.valid_from) OVER (PARTITION BY v.{key} ORDER BY v.valid_from, v.first_load_id)"
     return f"""SELECT {listed}, v.content_hash, v.valid_from, v.first_load_id,

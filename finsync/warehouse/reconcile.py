@@ -97,7 +97,16 @@ RULES = (
         frozenset({f"{SCHEMA}.batches"}),
         f"""SELECT source_system, tenant, batch_id, CAST(expected_items AS VARCHAR), CAST(loaded_items AS VARCHAR),
                    'expected ' || CAST(expected_items AS VARCHAR) || ' items, loaded ' || CAST(loaded_items AS VARCHAR)
-            FROM {SCHEMA}.batches WHERE complete = FALSE""",
+            FROM {SCHEMA}.batches WHERE complete = FALSE AND NOT loaded_items > expected_items""",
+    ),
+    Rule(
+        "batch holds more than expected",
+        "",
+        frozenset({f"{SCHEMA}.batches"}),
+        f"""SELECT source_system, tenant, batch_id, CAST(expected_items AS VARCHAR), CAST(loaded_items AS VARCHAR),
+                   'expected ' || CAST(expected_items AS VARCHAR) || ' items, loaded ' || CAST(loaded_items AS VARCHAR)
+                   || ': ' || CAST(loaded_items - expected_items AS VARCHAR) || ' more than the batch holds'
+            FROM {SCHEMA}.batches WHERE complete = FALSE AND loaded_items > expected_items""",
     ),
     _orphans(
         "items without their batch",
@@ -180,7 +189,8 @@ NOTICES = (
 )
 
 SUMMARY = f"""
-SELECT source_system, tenant, COUNT(*), SUM(CASE WHEN complete THEN 1 ELSE 0 END),
+SELECT source_system, tenant, COUNT(*),
+       SUM(CASE WHEN complete AND status NOT IN ('open', 'draft') THEN 1 ELSE 0 END),
        SUM(CASE WHEN complete IS NULL OR status IN ('open', 'draft') THEN 1 ELSE 0 END),
        SUM(loaded_items), SUM(total_amount)
 FROM {SCHEMA}.batches GROUP BY source_system, tenant ORDER BY source_system, tenant

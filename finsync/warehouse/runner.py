@@ -361,14 +361,23 @@ def remove_if_empty(warehouse: Warehouse) -> None:
             path.unlink(missing_ok=True)
 
 
+def check_warehouse_purpose(warehouse: Warehouse, sandbox: bool) -> None:
+    """`check_purpose` once for a whole run, before any tenant starts (read-only)."""
+    if warehouse.exists():
+        with warehouse.connect(read_only=True) as connection:
+            check_purpose(connection, warehouse, sandbox)
+
+
 def check_purpose(connection: Any, warehouse: Warehouse, sandbox: bool) -> None:
     """The demo's sandbox data and a real tenant's never share a warehouse."""
     marked = purpose(connection)
     if sandbox and marked != SANDBOX and any(is_source_dataset(t.split(".")[0]) for t in existing_tables(connection)):
         raise ConfigurationError(
             "--duckdb-path" if warehouse.kind == "duckdb" else "destination.postgres.credentials",
-            f"names {warehouse.describe()}, which holds data that did not come from the sandbox",
-            "`finsync demo` writes only into a warehouse of its own: give it another --duckdb-path.",
+            f"names {warehouse.describe()}, which holds data `finsync run` wrote (from the tenants its settings "
+            "named, the sandbox's too when run pointed at `finsync sandbox serve`), not `finsync demo`",
+            "`finsync demo` writes only into a warehouse of its own: give it another --duckdb-path, or move that "
+            "file away.",
         )
     if not sandbox and marked == SANDBOX:
         raise ConfigurationError(

@@ -46,10 +46,12 @@ def configured_targets(sources: list[str], tenants: list[str] | None = None) -> 
             check_name(name, "--tenant")
         unknown = sorted(set(tenants) - {t.tenant for t in targets})
         if unknown:
-            known = ", ".join(t.label for t in targets) or "none"
+            by_system = {source: [t.tenant for t in targets if t.source == source] for source in sources}
+            known = "; ".join(f"{source}: {', '.join(names)}" for source, names in by_system.items() if names) or "none"
             raise ConfigurationError(
                 "--tenant",
-                f"names {', '.join(unknown)}, which no selected system has a tenant called (configured: {known})",
+                f"names {', '.join(unknown)}, which no selected system has a tenant called "
+                f"(tenants configured: {known})",
                 "Name tenants under [sources.<system>.tenants.<name>] (or SOURCES__<SYSTEM>__TENANTS__<NAME>__...).",
             )
         targets = [t for t in targets if t.tenant in tenants]

@@ -14,6 +14,7 @@ import pytest
 from finsync.warehouse.database import Warehouse, query
 from finsync.warehouse.runner import sync
 from finsync_sandbox import SandboxConfig, SandboxServer
+from finsync_sandbox.kernel.formats import day_of
 
 from .conftest import DATE_COLUMNS, to_first_layout, ym_settings, younium_settings
 
@@ -159,7 +160,9 @@ def expected_revenue(warehouse: Warehouse) -> dict[tuple[date, str, str, str], t
     for item in records(
         warehouse, "SELECT invoice_no, gl_code_item_name, line_total, line_item_date FROM ym.invoice_items"
     ):
-        add("ym", str(item["invoice_no"]), item["gl_code_item_name"], item["line_total"], 1, item["line_item_date"])
+        # YM names the account by code and name ("4100 Events"); revenue is per account code.
+        code = item["gl_code_item_name"].split(" ", 1)[0]
+        add("ym", str(item["invoice_no"]), code, item["line_total"], 1, item["line_item_date"])
     signs = {
         r["id"]: -1 if r["invoice_type"] == "Credit" and r["total_amount"] > 0 else 1
         for r in records(warehouse, "SELECT id, invoice_type, total_amount FROM younium.invoices")
@@ -279,12 +282,21 @@ def test_lines_carry_their_invoices_status_base_amount_and_a_customer_name_that_
     raw = {r["line_item_id"]: r for r in records(loaded, "SELECT line_item_id, organization FROM ym.invoice_items")}
     assert len(lines) == len(raw) + records(loaded, "SELECT COUNT(*) AS n FROM younium.invoice_lines")[0]["n"]
     assert all(line["customer_name"] and line["customer_name"].strip() for line in lines)
-    assert all(line["invoice_status"] and line["base_currency"] for line in lines)
+    assert all(line["status"] and line["base_currency"] for line in lines)
     ym = [line for line in lines if line["source_system"] == "ym"]
     # A third of YM's organizations are empty: those lines are named after the member.
     unnamed = [line for line in ym if raw[int(line["line_id"])]["organization"] is None]
     assert unnamed and all(line["customer_name"] for line in unnamed)
     assert all(line["line_total_base"] == line["line_total"] == line["revenue_base"] for line in ym)
+    # YM sends the GL account's code and name in one field ("4100 Events"): the view splits them.
+    gl = {
+        r["line_item_id"]: r["gl_code_item_name"]
+        for r in records(loaded, "SELECT line_item_id, gl_code_item_name FROM ym.invoice_items")
+    }
+    assert all(
+        line["gl_account"].isdigit() and f"{line['gl_account']} {line['gl_account_name']}" == gl[int(line["line_id"])]
+        for line in ym
+    )
     base = {
         r["id"]: r["subtotal_base_amount"]
         for r in records(loaded, "SELECT id, subtotal_base_amount FROM younium.invoice_lines")
@@ -373,3 +385,73 @@ def test_a_warehouse_of_the_earlier_layout_is_upgraded_in_place_by_the_next_run(
     assert records(loaded, "SELECT COUNT(*) AS n, SUM(revenue_base) AS r FROM analytics.invoice_lines") == lines_before
     # The next run has nothing left to upgrade.
     assert not any("upgraded" in note for note in sync("ym", loaded, settings=ym_settings(finance_sandbox)).notes)
+
+
+def test_payments_belong_to_their_customer_and_say_what_is_settled_per_month_and_in_total(
+    loaded: Warehouse, finance_sandbox: SandboxServer
+) -> None:
+    """analytics.payments against the sandbox's own payments (not the warehouse's tables): per month of the
+    payment date and in total, how many, paid and settled in base currency, and each payment's customer,
+    currency and amount."""
+    dataset = finance_sandbox.sandbox.younium.dataset
+    expected: dict[str, dict[str, Any]] = {}
+    for payment in dataset.payments.all():
+        account = dataset.invoices.account(payment.invoice)
+        expected[payment.id] = {
+            "payment_date": date.fromordinal(day_of(payment.paid)),
+            "customer_id": account.id,
+            "currency": account.currency,
+            "amount": Decimal(payment.amount) / 100,
+            "amount_base": Decimal(payment.amount_base) / 100,
+        }
+    view = {r["payment_id"]: r for r in records(loaded, "SELECT * FROM analytics.payments")}
+    assert expected and set(view) == set(expected)
+    for payment_id, want in expected.items():
+        row = view[payment_id]
+        assert {k: row[k] for k in want} == want, payment_id
+        # Every sandbox payment settles one invoice with all of it.
+        assert (row["settled"], row["unsettled"], row["settled_invoices"]) == (want["amount"], ZERO, 1)
+        assert (row["settled_base"], row["unsettled_base"]) == (want["amount_base"], ZERO)
+        assert row["source_system"] == "younium" and row["tenant"] == "default" and row["customer_name"]
+
+    def by_month(rows: list[dict[str, Any]]) -> dict[date, tuple[int, Decimal, Decimal]]:
+        months: dict[date, tuple[int, Decimal, Decimal]] = {}
+        for r in rows:
+            month = r["payment_date"].replace(day=1)
+            n, paid, settled = months.get(month, (0, ZERO, ZERO))
+            # A sandbox payment settles all of itself: its month's settled grows by what it paid.
+            months[month] = (n + 1, paid + r["amount_base"], settled + r["amount_base"])
+        return months
+
+    months = records(
+        loaded,
+        "SELECT DATE_TRUNC('month', payment_date) AS month, COUNT(*) AS n, SUM(amount_base) AS paid, "
+        "SUM(settled_base) AS settled, SUM(unsettled_base) AS unsettled FROM analytics.payments GROUP BY 1",
+    )
+    got = {(m["month"].date() if isinstance(m["month"], datetime) else m["month"]): m for m in months}
+    want_months = by_month(list(expected.values()))
+    assert len(want_months) > 1
+    assert {m: (r["n"], r["paid"], r["settled"]) for m, r in got.items()} == want_months
+    assert all(r["unsettled"] == 0 for r in got.values())
+    total = records(loaded, "SELECT COUNT(*) AS n, SUM(amount_base) AS paid FROM analytics.payments")[0]
+    assert (total["n"], total["paid"]) == (len(expected), sum((w["amount_base"] for w in expected.values()), ZERO))
+
+
+def test_every_status_in_the_views_is_lower_case_and_an_invoices_is_named_status_everywhere(
+    loaded: Warehouse,
+) -> None:
+    columns = records(
+        loaded,
+        "SELECT table_name, column_name FROM information_schema.columns WHERE table_schema = 'analytics' "
+        "AND column_name LIKE '%status'",
+    )
+    assert not [c for c in columns if c["column_name"] == "invoice_status"]
+    for column in columns:
+        values = records(loaded, f"SELECT DISTINCT {column['column_name']} AS v FROM analytics.{column['table_name']}")
+        assert all(v["v"] is None or v["v"] == v["v"].lower() for v in values), column
+    statuses = {
+        view: {r["status"] for r in records(loaded, f"SELECT DISTINCT status FROM analytics.{view}")}
+        for view in ("invoices", "invoice_lines", "invoices_history")
+    }
+    assert statuses["invoices"] == statuses["invoice_lines"] and statuses["invoices"] <= statuses["invoices_history"]
+    assert "posted" in statuses["invoices"]

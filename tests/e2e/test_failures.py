@@ -252,18 +252,87 @@ def test_the_demo_and_real_runs_never_share_a_warehouse(sandbox: SandboxServer, 
     assert demo.returncode == 0, demo.stderr
     assert (tmp_path / "finsync-demo.duckdb").exists() and not (tmp_path / "finsync.duckdb").exists()
 
-    into_demo = run_finsync(["run", "--source", "ym", "--duckdb-path", "finsync-demo.duckdb"], env, tmp_path)
+    # Said once for the whole run, not once per tenant.
+    into_demo = run_finsync(["run", "--duckdb-path", "finsync-demo.duckdb"], env, tmp_path)
     assert into_demo.returncode == 2
-    error = next(line for line in into_demo.stderr.splitlines() if line.startswith("error"))
-    assert error == (
-        "error (ym): Flag `--duckdb-path` names finsync-demo.duckdb, which holds the sandbox's demo data (written "
+    assert [line for line in into_demo.stderr.splitlines() if line.startswith("error")] == [
+        "error: Flag `--duckdb-path` names finsync-demo.duckdb, which holds the sandbox's demo data (written "
         "by `finsync demo`). Real tenants' data must not be mixed into it: give `finsync run` another warehouse "
         "(its default is finsync.duckdb), or delete this one."
-    )
+    ]
 
+    # Data from the sandbox through `finsync run` is still no demo's: the refusal says where it came from, and
+    # the demo does not claim to have finished.
     assert run_finsync(["run", "--source", "ym"], env, tmp_path).returncode == 0
     over_real = run_finsync(["demo", "--duckdb-path", "finsync.duckdb"], env, tmp_path, timeout=300)
-    assert over_real.returncode == 2 and "did not come from the sandbox" in over_real.stderr
+    assert over_real.returncode == 2
+    assert [line for line in over_real.stderr.splitlines() if line.startswith("error")] == [
+        "error: Flag `--duckdb-path` names finsync.duckdb, which holds data `finsync run` wrote (from the tenants "
+        "its settings named, the sandbox's too when run pointed at `finsync sandbox serve`), not `finsync demo`. "
+        "`finsync demo` writes only into a warehouse of its own: give it another --duckdb-path, or move that file "
+        "away."
+    ]
+    assert "demo finished" not in over_real.stderr
+
+
+# -- settings a whole run shares: said once, exit 2, naming the setting and the fix ------------------------------
+
+
+def error_lines(result: subprocess.CompletedProcess[str]) -> list[str]:
+    return [line for line in result.stderr.splitlines() if line.startswith("error")]
+
+
+def test_an_unknown_tenant_is_named_once_with_the_tenants_configured_and_the_toml_table(
+    sandbox: SandboxServer, tmp_path: Path
+) -> None:
+    unknown = run_finsync(["run", "--tenant", "nosuch"], env_for(sandbox, tmp_path), tmp_path)
+    assert unknown.returncode == 2
+    assert error_lines(unknown) == [
+        "error: Flag `--tenant` names nosuch, which no selected system has a tenant called (tenants configured: "
+        "ym: default; younium: default). Name tenants under [sources.<system>.tenants.<name>] (or "
+        "SOURCES__<SYSTEM>__TENANTS__<NAME>__...)."
+    ]
+    # A named tenant missing its own identity: the table it would inherit from is named, not blanked.
+    env = env_for(sandbox, tmp_path, SOURCES__YM__TENANTS__NORTH__API_KEY="k")
+    inherited = run_finsync(["run", "--source", "ym", "--tenant", "north"], env, tmp_path)
+    assert inherited.returncode == 2
+    assert error_lines(inherited) == [
+        "error (ym:north): Setting `sources.ym.tenants.north.client_id` (env SOURCES__YM__TENANTS__NORTH__CLIENT_ID) "
+        "is not set. A tenant sets client_id in its own section: inherited from [sources.ym], it would load "
+        "another tenant's data under this one's name."
+    ]
+
+
+def test_an_unwritable_dlt_data_dir_exits_2_once_naming_the_setting(sandbox: SandboxServer, tmp_path: Path) -> None:
+    blocked = tmp_path / "a-file"
+    blocked.write_text("")
+    env = env_for(sandbox, tmp_path, DLT_DATA_DIR=str(blocked / "dlt"))
+    result = run_finsync(["run"], env, tmp_path)
+    assert result.returncode == 2
+    assert error_lines(result) == [
+        f"error: Setting `DLT_DATA_DIR` (env DLT_DATA_DIR) is {blocked / 'dlt'}, where finsync cannot write its "
+        "working data (Not a directory). Point it at a directory this user can write (export "
+        "DLT_DATA_DIR=$HOME/.dlt), or unset it for ~/.dlt."
+    ]
+    assert not (tmp_path / "finsync.duckdb").exists()
+
+
+def test_a_memory_limit_duckdb_does_not_take_exits_2_naming_the_setting(sandbox: SandboxServer, tmp_path: Path) -> None:
+    env = env_for(sandbox, tmp_path, WAREHOUSE__DUCKDB_MEMORY_LIMIT="lots")
+    result = run_finsync(["run"], env, tmp_path)
+    assert result.returncode == 2
+    assert error_lines(result) == [
+        "error: Setting `warehouse.duckdb_memory_limit` (env WAREHOUSE__DUCKDB_MEMORY_LIMIT) is 'lots', which is "
+        "no memory size DuckDB takes. Give a number and a unit, e.g. 192MB or 1GB."
+    ]
+
+
+def test_without_a_terminal_the_summary_prints_whole_values(sandbox: SandboxServer, tmp_path: Path) -> None:
+    env = {k: v for k, v in env_for(sandbox, tmp_path).items() if k != "COLUMNS"}
+    result = run_finsync(["run", "--source", "ym"], env, tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert "│ ym     │ finance_batch_items__versions │" in result.stdout
+    assert "…" not in result.stdout
 
 
 # -- check as a gate ----------------------------------------------------------------------------------------------

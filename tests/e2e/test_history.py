@@ -59,7 +59,7 @@ def test_versions_as_of_queries_deletions_and_removed_lines(
         f"AND valid_from <= TIMESTAMP WITH TIME ZONE '{between.isoformat()}' "
         f"AND (valid_to IS NULL OR valid_to > TIMESTAMP WITH TIME ZONE '{between.isoformat()}')",
     )
-    assert as_of == [("Draft",)]
+    assert as_of == [("draft",)]
 
     # A line removed from a draft is gone from the current lines; the invoice's other lines are intact.
     kept = rows(

@@ -83,4 +83,10 @@ def test_a_named_tenant_must_name_whose_data_it_is(tmp_path: Path, ym_north: San
     assert "sources.ym.tenants.copy.client_id" in result.stderr
     assert "SOURCES__YM__TENANTS__COPY__CLIENT_ID" in result.stderr
     unknown = run_finsync(["run", "--tenant", "nobody", "--duckdb-path", "w.duckdb"], env, tmp_path)
-    assert unknown.returncode == 2 and "nobody" in unknown.stderr and "ym:copy" in unknown.stderr
+    assert unknown.returncode == 2
+    # Once, naming the tenants (not the systems) and the TOML table to name one under.
+    assert [line for line in unknown.stderr.splitlines() if line.startswith("error")] == [
+        "error: Flag `--tenant` names nobody, which no selected system has a tenant called (tenants configured: "
+        "ym: default, copy; younium: default). Name tenants under [sources.<system>.tenants.<name>] (or "
+        "SOURCES__<SYSTEM>__TENANTS__<NAME>__...)."
+    ]

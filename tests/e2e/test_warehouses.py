@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import subprocess
@@ -89,6 +90,9 @@ def test_check_passes_on_a_clean_sync_and_names_the_batch_when_an_item_is_delete
     clean = run_cli(any_warehouse, monkeypatch, "check")
     assert clean.exit_code == 0, clean.output
     assert "Every selected source is loaded and reconciles" in clean.output
+    # A batch is complete or open (a draft), never both: the two add up to the batches.
+    summaries = json.loads(run_cli(any_warehouse, monkeypatch, "check", "--json").stdout)["batches"]
+    assert summaries and all(s["complete"] + s["pending"] == s["batches"] for s in summaries), summaries
 
     victim = sandbox.sandbox.dataset.batches()[2].batch_id
     with any_warehouse.connect() as connection:
@@ -101,6 +105,33 @@ def test_check_passes_on_a_clean_sync_and_names_the_batch_when_an_item_is_delete
     broken = run_cli(any_warehouse, monkeypatch, "check")
     assert broken.exit_code == 1
     assert "incomplete batch" in broken.output and victim in broken.output
+
+    # A batch holding more items than it should is no "incomplete" one: the finding says how many more.
+    other = sandbox.sandbox.dataset.batches()[3]
+    with any_warehouse.connect() as connection:
+        query(
+            connection,
+            "INSERT INTO ym.finance_batch_items SELECT * REPLACE (line_item_id + 1000000000 AS line_item_id) "
+            f"FROM ym.finance_batch_items WHERE batch_id = '{other.batch_id}'"
+            if any_warehouse.kind == "duckdb"
+            else "CREATE TEMP TABLE extra AS SELECT * FROM ym.finance_batch_items "
+            f"WHERE batch_id = '{other.batch_id}'; UPDATE extra SET line_item_id = line_item_id + 1000000000; "
+            "INSERT INTO ym.finance_batch_items SELECT * FROM extra",
+        )
+    doubled = run_cli(any_warehouse, monkeypatch, "check", "--json")
+    # (The copies are no invoice items either: that is a finding of its own.)
+    found = [
+        f
+        for f in json.loads(doubled.stdout)["findings"]
+        if f["batch_id"] == other.batch_id and f["kind"] != "item missing from invoice_items"
+    ]
+    count = other.item_count
+    assert [(f["kind"], f["detail"]) for f in found] == [
+        (
+            "batch holds more than expected",
+            f"expected {count} items, loaded {2 * count}: {count} more than the batch holds",
+        )
+    ]
 
 
 def test_status_shows_the_last_load_cursors_and_rows(

@@ -88,7 +88,12 @@ RENAMED: dict[str, dict[str, str]] = {
     "invoices": {"account.accountNumber": "account_number"},
     "invoice_lines": {"unitOfMeasure.unitCode": "unit_of_measure"},
     "payments": {**_AMOUNT, "bankFeeAmount.amount": "bank_fee_amount"},
-    "payment_settlements": {**_AMOUNT, "invoice.invoiceNumber": "invoice_number"},
+    "payment_settlements": {
+        **_AMOUNT,
+        "invoice.invoiceNumber": "invoice_number",
+        "invoice.account.id": "account_id",
+        "invoice.account.name": "account_name",
+    },
     # A journal's accounting period, flattened: its name and dates prefixed `period_`, its numbers not.
     "journals": {f"accountingPeriod.{f}": ("period_" if f in _PERIOD_NAMED else "") + snake(f) for f in _PERIOD},
 }
@@ -117,9 +122,10 @@ UNLOADED: dict[str, tuple[str, ...]] = {
     ),
     "accounts": ("defaultInvoiceAddress.*", "defaultDeliveryAddress.*"),
     "payments": ("bankFeeAmount.currencyCode", *_named("paymentAccount"), "BankFeeAccount.*"),
-    # The settled invoice as the settlement embeds it: only its id and number are kept.
+    # The settled invoice as the settlement embeds it: only its id, number and account (id and name) are kept.
     "payment_settlements": (
-        "invoice.account.*",
+        "invoice.account.accountNumber",
+        "invoice.account.externalERPId",
         *(f"invoice.{f}" for f in ("status", "invoiceDate", "dueDate", "currency", "subtotal", "tax")),
         *(f"invoice.{f}" for f in ("totalAmount", "settledAmount")),
     ),

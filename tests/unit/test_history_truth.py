@@ -30,7 +30,7 @@ def test_a_period_open_then_closed_then_open_again_keeps_three_versions_and_is_o
     assert [status for status, _ in versions] == ["Open", "Closed", "Open"]
     assert versions[0][1] == datetime(2024, 3, 1, tzinfo=UTC), "first seen Open: dated from the period's start"
     assert versions[0][1] < versions[1][1] < versions[2][1]
-    assert rows(pipeline, "SELECT status FROM analytics.accounting_periods_history WHERE is_current") == [("Open",)]
+    assert rows(pipeline, "SELECT status FROM analytics.accounting_periods_history WHERE is_current") == [("open",)]
     assert rows(pipeline, "SELECT status FROM accounting_periods") == [("Open",)]
 
 

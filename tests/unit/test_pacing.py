@@ -13,7 +13,7 @@ import respx
 
 from finsync import progress
 from finsync.http import HttpClient, HttpSettings
-from finsync.http.pacing import RAMP_STEP, RECOVER_AFTER, REQUESTS, THROTTLED, WAITED, Pacer
+from finsync.http.pacing import RAMP_STEP, RECOVER_AFTER, REQUESTS, THROTTLED, WAITED, WAITED_WALL, Pacer
 
 BASE = "https://api.example.test"
 
@@ -177,3 +177,20 @@ def test_a_sign_in_made_inside_a_request_does_not_wait_for_its_own_slot() -> Non
     done = threading.Event()
     threading.Thread(target=lambda: (http.request("GET", "/things", auth=Token(http)), done.set()), daemon=True).start()
     assert done.wait(5), "the request deadlocked waiting for a second slot"
+
+
+def test_time_waiting_is_reported_as_wall_clock_not_as_the_sum_over_threads() -> None:
+    """Four threads waiting out one second together wait one second of the run, not four."""
+    now = [0.0]
+    pacer = Pacer(0.0, 1, clock=lambda: now[0])
+    run = progress.start("test")
+    try:
+        for _ in range(4):
+            pacer._on_the_clock(10.0, 11.0)  # the same second, seen by four threads
+        pacer._on_the_clock(10.5, 12.0)  # one more, overlapping: adds its last second only
+        now[0] = 12.0
+        pacer.waited(2.0)  # a Retry-After from now: two seconds more
+    finally:
+        progress.start("done")
+    assert run.tallies[WAITED_WALL] == 4.0
+    assert run.tallies[WAITED] == 2.0  # the sum over threads counts what `slot` and `waited` tally

@@ -142,8 +142,9 @@ INVOICES = Table(
             "daysPastDue",
             Kind.INT,
             calendar=True,
-            doc="Days past the due date, computed by Younium when finsync last read the invoice (it does not age in "
-            "the warehouse, and a change of it alone is no new version)",
+            doc="Days past the due date, Younium's own count when finsync last read the invoice (it does not age in "
+            "the warehouse, and a change of it alone is no new version; analytics.invoices.days_past_due is "
+            "finsync's count as of the last load)",
         ),
         Column("nrOfReminders", Kind.INT, doc="Number of payment reminders sent for the invoice"),
         Column(
@@ -379,6 +380,12 @@ PAYMENT_SETTLEMENTS = Table(
         Column(
             "invoice.invoiceNumber", name="invoice_number", doc="Number of the settled invoice (invoice.invoiceNumber)"
         ),
+        Column(
+            "invoice.account.id",
+            name="account_id",
+            doc="Id of the account (customer) of the settled invoice (invoice.account.id); joins accounts.id",
+        ),
+        Column("invoice.account.name", name="account_name", doc="Name of that account (invoice.account.name)"),
         Column(
             "amount.amount",
             Kind.MONEY,

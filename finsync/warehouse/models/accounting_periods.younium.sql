@@ -11,7 +11,7 @@ SELECT
     p.description AS period,
     p.start_date AS start_date,
     p.end_date AS end_date,
-    p.status AS status,
+    LOWER(p.status) AS status,
     p.closed_date AS closed_date,
     tenant.base_currency AS base_currency
 FROM younium.accounting_periods AS p

@@ -13,7 +13,7 @@ SELECT
     j.fiscal_year AS fiscal_year,
     j.fiscal_period AS fiscal_period,
     COALESCE(p.description, j.period_description) AS period,
-    p.status AS period_status,
+    LOWER(p.status) AS period_status,
     p.closed_date AS period_closed_date,
     t.transaction_number AS transaction_number,
     t.effective_date AS effective_date,

@@ -14,7 +14,7 @@ SELECT
     inv.invoice_number AS invoice_number,
     inv.invoice_date AS invoice_date,
     inv.invoice_date AS revenue_date,
-    inv.status AS invoice_status,
+    inv.status AS status,
     inv.invoice_type AS invoice_type,
     l.id AS line_id,
     COALESCE(l.charge_description, l.product_name) AS description,

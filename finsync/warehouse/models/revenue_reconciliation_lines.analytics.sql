@@ -66,7 +66,7 @@ SELECT
     c.invoice_id,
     i.invoice_number,
     i.invoice_date,
-    i.status AS invoice_status,
+    i.status AS status,
     c.journal_id,
     c.journal_number,
     CAST(c.dated AS DECIMAL(38, 4)) AS by_invoice_date_base,
