@@ -37,6 +37,7 @@ from .values import (
 )
 
 __all__ = [
+    "EXTRA_FIELDS",
     "LOAD_TIME",
     "PII_MODES",
     "Column",
@@ -72,6 +73,18 @@ class Column:
     def __post_init__(self) -> None:
         if not self.name:
             object.__setattr__(self, "name", _naming.normalize_identifier(self.source))
+
+
+# The column a list's records keep the fields upstream sent beside the declared ones in, when the settings
+# keep them (`extra_fields`): personal data until known otherwise.
+EXTRA_FIELDS = Column(
+    "extra_fields",
+    Kind.JSON,
+    Sensitivity.PERSONAL,
+    wire=Wire.DERIVED,
+    doc="The fields upstream sent in the record that finsync does not declare, as one JSON object (only with "
+    "sources.<system>.extra_fields = true; else NULL): values exact, as sent",
+)
 
 
 @dataclass(frozen=True)

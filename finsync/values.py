@@ -34,6 +34,7 @@ class Kind(Enum):
     TIMESTAMP = ("timestamp", pa.timestamp("us", tz="UTC"))  # an instant, in UTC
     DATE = ("date", pa.date32())  # a calendar date, as the upstream writes it
     BOOL = ("bool", pa.bool_())
+    JSON = ("json", pa.string())  # a JSON document, as its text
 
     @property
     def dlt_type(self) -> str:
@@ -77,7 +78,7 @@ def convert_array(
     """A whole column converted at once; raises `Inexact` (or an Arrow error) where it cannot promise exactness."""
     if pa.types.is_string(array.type):
         array = pc.if_else(pc.equal(array, ""), pa.scalar(None, array.type), array)
-    if kind is Kind.TEXT:
+    if kind is Kind.TEXT or kind is Kind.JSON:
         if sensitivity is Sensitivity.CARD:
             return _mask_cards(array)
         return array.cast(pa.string())

@@ -25,7 +25,7 @@ import pyarrow.compute as pc
 import pyarrow.json as pa_json
 
 from .client import exact_json
-from .wire import Census, census_of_records, census_of_table, in_body
+from .wire import EXTRA_FIELD, Census, census_of_records, census_of_table, extras_of, in_body, keeps_extras
 
 CENSUS = b"census"  # a page's schema metadata key: its census, as JSON
 
@@ -45,7 +45,8 @@ class ListPage:
         """The body as a dict: the envelope fields as Python values, the list as an Arrow table of `records`
         (empty when the list is missing or null; one record where it is one object); a body that is a bare
         list, as the table of its records; any other JSON as it is, for the client to refuse."""
-        body = self.read(content)
+        # Keeping each record's undeclared fields exactly takes the per-value path.
+        body = None if keeps_extras(self.records) else self.read(content)
         if body is not None:
             return body
         parsed = exact_json(content)
@@ -59,7 +60,11 @@ class ListPage:
         return {**parsed, self.list_field: self.census(listed)}
 
     def census(self, records: list[dict[str, Any]]) -> pa.Table:
-        """Records parsed value by value, as the table of `records` with their census."""
+        """Records parsed value by value, as the table of `records` with their census (and, where the
+        schema asks, each record's undeclared fields as JSON in `extra_fields`)."""
+        if keeps_extras(self.records):
+            declared = set(self.records.names)
+            records = [{**r, EXTRA_FIELD: extras_of(r, declared)} for r in records]
         page = exact_table(records, self.records)
         return with_census(page, census_of_records(records, page, self.records, self.endpoint))
 

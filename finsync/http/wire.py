@@ -17,6 +17,7 @@ import json
 import re
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
+from decimal import Decimal
 from functools import cache
 from typing import Any
 
@@ -29,6 +30,8 @@ from finsync.values import Wire
 WAIVED = "waived"  # a census's contract for a field the settings say may be absent (`optional_fields`)
 CONTRACT = b"wire"  # a field's metadata key: its `Wire` value
 KEY = b"key"  # a records schema's metadata key: the field naming a record, for messages
+EXTRAS = b"extras"  # a records schema's metadata key: keep each record's undeclared fields (see `extras_of`)
+EXTRA_FIELD = "extra_fields"  # the field of the records that keeps them
 
 
 def declared(name: str, of: pa.DataType, wire: Wire) -> pa.Field:
@@ -37,6 +40,32 @@ def declared(name: str, of: pa.DataType, wire: Wire) -> pa.Field:
 
 def keyed(schema: pa.Schema, key: str | None) -> pa.Schema:
     return schema.with_metadata({KEY: key.encode()}) if key else schema
+
+
+def keeping_extras(schema: pa.Schema) -> pa.Schema:
+    """`schema`, asking its pages to keep each record's undeclared fields (it declares `extra_fields`)."""
+    return schema.with_metadata({**(schema.metadata or {}), EXTRAS: b"keep"})
+
+
+def keeps_extras(schema: pa.Schema) -> bool:
+    return (schema.metadata or {}).get(EXTRAS) == b"keep" and EXTRA_FIELD in schema.names
+
+
+def extras_of(record: dict[str, Any], declared: set[str]) -> str | None:
+    """A record's fields that are not `declared`, as one JSON object (numbers exactly as sent); None if none."""
+    extra = {name: value for name, value in record.items() if name not in declared}
+    return _json_text(extra) if extra else None
+
+
+def _json_text(value: Any) -> str:
+    """JSON text of a value parsed with exact decimals: the standard encoder would write them as floats."""
+    if isinstance(value, dict):
+        return "{" + ", ".join(f"{json.dumps(str(k))}: {_json_text(v)}" for k, v in value.items()) + "}"
+    if isinstance(value, list):
+        return "[" + ", ".join(_json_text(v) for v in value) + "]"
+    if isinstance(value, Decimal):
+        return str(value)
+    return json.dumps(value)
 
 
 def contract_of(item: pa.Field) -> Wire:

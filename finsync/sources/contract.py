@@ -5,14 +5,31 @@ with a required field missing stopping the read before any of it is, and the sum
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import dataclass
 from datetime import datetime, timezone
 
 import pyarrow as pa
 
 from finsync.http.columnar import census_of
-from finsync.http.wire import WAIVED, Census, ContractBroken
+from finsync.http.wire import WAIVED, Census, ContractBroken, keeping_extras
 
 from .state import ListMemory
+
+
+@dataclass(frozen=True)
+class WireSettings:
+    """What the settings say of the wire contract: declared fields this tenant may not send (`waived`), and
+    whether records keep the fields they hold that are not declared (`extra_fields`)."""
+
+    waived: frozenset[str] = frozenset()
+    keep_extras: bool = False
+
+    def records(self, schema: pa.Schema) -> pa.Schema:
+        """A list's records schema, asking for the undeclared fields when they are kept."""
+        return keeping_extras(schema) if self.keep_extras else schema
+
+    def census(self, system: str, name: str, tables: tuple[str, ...]) -> ListCensus:
+        return ListCensus(system, name, tables, self.waived)
 
 
 class ListCensus:

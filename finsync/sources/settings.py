@@ -22,6 +22,7 @@ from finsync.errors import ConfigurationError
 from finsync.http import HttpSettings
 from finsync.values import PII_MODES, parse_timestamp
 
+from .contract import WireSettings
 from .tenants import Target, own_values
 
 SettingsT = TypeVar("SettingsT", bound="SourceSettings")
@@ -48,9 +49,12 @@ class SourceSettings(BaseConfiguration):
     # Declared fields this tenant does not send, by upstream name (`account.accountNumber`): their absence is
     # not taken for a rename (see `finsync.warehouse.upstream`).
     optional_fields: list[str] | None = None
+    # Keep the fields upstream sends that finsync does not declare, per record, as JSON in `extra_fields`
+    # (off: an unknown field may hold personal data; under pii = "drop" they are never kept).
+    extra_fields: bool = False
 
-    def waived(self) -> frozenset[str]:
-        return frozenset(self.optional_fields or ())
+    def wire(self) -> WireSettings:
+        return WireSettings(frozenset(self.optional_fields or ()), self.extra_fields)
 
     @classmethod
     def from_config(

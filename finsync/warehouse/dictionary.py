@@ -37,6 +37,7 @@ KIND_TYPES = {
     Kind.TIMESTAMP: "timestamptz (UTC)",
     Kind.DATE: "date",
     Kind.BOOL: "boolean",
+    Kind.JSON: "json",
 }
 PERSONAL_NOTE = 'Personal data: left out under pii = "drop"'
 

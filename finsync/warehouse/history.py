@@ -39,9 +39,11 @@ SQL_TYPES = {
     Kind.TIMESTAMP: "TIMESTAMP WITH TIME ZONE",
     Kind.DATE: "DATE",
     Kind.BOOL: "BOOLEAN",
+    Kind.JSON: "JSON",
 }
-# Not part of a version's content: when finsync found it deleted closes the version instead.
-NOT_CONTENT = frozenset({"deleted_at"})
+# Not part of a version's content: when finsync found it deleted closes the version instead; the fields
+# upstream sends beside the declared ones (kept or not, as the settings say).
+NOT_CONTENT = frozenset({"deleted_at", "extra_fields"})
 VERSION_COLUMNS = {
     "content_hash": "MD5 of the version's columns: a version's differs from the one before it (a later one may "
     "return to an earlier state)",

@@ -4,11 +4,13 @@ stopped arriving.
 
 Each list read leaves its census with the load (`finsync.sources.contract`); the steps after the load record
 it here, once per read. A declared field absent from every record of a read has stopped arriving (a rename
-upstream, or its removal) when that cannot be chance: on a first read, whenever it is declared to be sent;
-later, when the records it came in before make a read of this many records without it less likely than
-one in a thousand (a field Younium omits when null, read in a handful of records, is not flagged). Such a
-field keeps `missing_since` until it is seen again, and `finsync check` fails on it; a field the settings
-waive (`sources.<system>.optional_fields`) is never flagged.
+upstream, or its removal) when that cannot be chance:
+- on its first read, whenever it is declared to be sent (required or nullable);
+- later, at once if it came in every record read before; if some records lacked it, on a read of a hundred
+  records or more, when the share it came in before makes such a read without it less likely than one in a
+  thousand (which records lack a field is seldom chance: a draft invoice lacks what a posted one has).
+Such a field keeps `missing_since` until it is seen again, and `finsync check` fails on it; a field the
+settings waive (`sources.<system>.optional_fields`) is never flagged.
 """
 
 from __future__ import annotations
@@ -26,8 +28,10 @@ from .database import META_SCHEMA, existing_tables, query
 from .targets import run_flags
 
 TABLE = f"{META_SCHEMA}.upstream_fields"
-# A field absent from a read is chance while reads of that many records lacked it this often, or more.
+# A read without a field some records lacked before is judged when it holds `ENOUGH` records, and chance
+# while reads of that many lacked it at least this often.
 CHANCE = 0.001
+ENOUGH = 100
 
 COLUMNS = """
     dataset VARCHAR NOT NULL, system VARCHAR NOT NULL, endpoint VARCHAR NOT NULL, field VARCHAR NOT NULL,
@@ -106,6 +110,10 @@ def _missing_since(before: Field | None, contract: str, records: int, at: str) -
         return at if contract != Wire.OPTIONAL.value else None
     if not before.records_with:
         return None  # never seen: an optional field this tenant lacks, or flagged on its first read already
+    if before.records_with == before.records_read:
+        return at  # in every record read before, in none now
+    if records < ENOUGH:
+        return None
     chance = (1 - before.records_with / before.records_read) ** records
     return at if chance < CHANCE else None
 

@@ -9,10 +9,12 @@ import subprocess
 import sys
 import uuid
 from collections.abc import Iterator
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 import duckdb
+import httpx
 import pytest
 
 from finsync.warehouse.runner import Warehouse
@@ -234,3 +236,19 @@ def tenant_env(ym_north: SandboxServer, ym_south: SandboxServer, nordic: Sandbox
         "SOURCES__YOUNIUM__TENANTS__NO__LEGAL_ENTITY": ENTITIES[1],
         "SOURCES__YOUNIUM__TENANTS__NO__START_DATE": "2000-01-01",
     }
+
+
+def younium_records(server: SandboxServer, path: str, page_size: int = 100) -> list[dict[str, Any]]:
+    """Page 1 of a Younium list as the sandbox serves it over HTTP (drift included), amounts exact."""
+    settings = server.younium_settings
+    base = settings["SOURCES__YOUNIUM__BASE_URL"]
+    secret = {"clientId": settings["SOURCES__YOUNIUM__CLIENT_ID"], "secret": settings["SOURCES__YOUNIUM__SECRET"]}
+    token = httpx.post(f"{base}/auth/v2/token", json=secret).json()["access_token"]
+    headers = {
+        "Authorization": f"Bearer {token}",
+        "api-version": "2.1",
+        "legal-entity": settings["SOURCES__YOUNIUM__LEGAL_ENTITY"],
+    }
+    page = httpx.get(f"{base}{path}", params={"PageSize": page_size, "PageNumber": 1}, headers=headers)
+    records: list[dict[str, Any]] = page.json(parse_float=Decimal).get("data", [])
+    return records

@@ -14,7 +14,7 @@ import pytest
 
 from finsync_sandbox import SandboxConfig, SandboxServer
 
-from .conftest import finsync_env, run_finsync
+from .conftest import finsync_env, run_finsync, younium_records
 
 pytestmark = pytest.mark.slow
 
@@ -98,20 +98,8 @@ def served_values(server: SandboxServer) -> set[str]:
     """Distinctive values (text of eight characters or more, amounts with cents) of the first pages the
     sandbox serves for each Younium list and for YM's InvoiceItems."""
     found: set[str] = set()
-    younium = server.younium_settings
-    base = younium["SOURCES__YOUNIUM__BASE_URL"]
-    token = httpx.post(
-        f"{base}/auth/v2/token",
-        json={"clientId": younium["SOURCES__YOUNIUM__CLIENT_ID"], "secret": younium["SOURCES__YOUNIUM__SECRET"]},
-    ).json()["access_token"]
-    headers = {
-        "Authorization": f"Bearer {token}",
-        "api-version": "2.1",
-        "legal-entity": younium["SOURCES__YOUNIUM__LEGAL_ENTITY"],
-    }
     for path in ("/Invoices", "/Accounts", "/Payments", "/Journals", "/InvoiceBatches", "/Products"):
-        page = httpx.get(f"{base}{path}", params={"PageSize": 50, "PageNumber": 1}, headers=headers)
-        walk(page.json(parse_float=Decimal).get("data", []), found)
+        walk(younium_records(server, path, 50), found)
     ym = server.ym_settings
     base, client = ym["SOURCES__YM__BASE_URL"], ym["SOURCES__YM__CLIENT_ID"]
     credentials = {"ClientID": int(client), "UserType": "Admin", "Username": ym["SOURCES__YM__API_KEY"]}

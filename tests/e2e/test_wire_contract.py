@@ -4,6 +4,7 @@ recorded until it comes back, and fields upstream adds are named and recorded.""
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
@@ -16,7 +17,7 @@ from finsync.warehouse.runner import Target, sync
 from finsync.warehouse.status import committed_state
 from finsync_sandbox import SandboxConfig, SandboxServer
 
-from .conftest import ym_settings, younium_settings
+from .conftest import ym_settings, younium_records, younium_settings
 from .expect import assert_ym_matches_sandbox, assert_younium_matches_sandbox
 
 pytestmark = pytest.mark.slow
@@ -99,3 +100,40 @@ def test_a_declared_field_renamed_upstream_is_flagged_recorded_and_fails_check_u
         sync("ym", any_warehouse, settings=ym_settings(server), sandbox=True, full_refresh=True)
         assert not [f for f in reconcile(any_warehouse, ["ym"]).findings if f.kind == "field stopped arriving"]
         assert_ym_matches_sandbox(any_warehouse, server)
+
+
+def test_a_field_upstream_adds_is_named_and_kept_only_when_asked(any_warehouse: Warehouse) -> None:
+    config = SandboxConfig(ym_items=200, batch_size=100, export_latency_seconds=0.05, younium_invoices=60)
+    with SandboxServer(config=config) as server:
+        for route in ("younium.invoices", "ym.invoice_items", "ym.export_download"):
+            drift(server, route, "add", "region")
+        report = sync("younium", any_warehouse, settings=younium_settings(server), sandbox=True)
+        assert "GET /Invoices sends field(s) finsync does not declare:" in " ".join(report.notes)
+        undeclared = "SELECT field FROM finsync_meta.upstream_fields WHERE endpoint = 'GET /Invoices' AND NOT declared"
+        assert ("'region'",) in rows_of(any_warehouse, undeclared)
+        assert rows_of(any_warehouse, "SELECT count(*) FROM younium.invoices WHERE extra_fields IS NOT NULL") == [
+            ("0",)
+        ], "kept without being asked"
+
+        keep = {"extra_fields": True}
+        sync("younium", any_warehouse, settings=younium_settings(server, **keep), sandbox=True, full_refresh=True)
+        sync("ym", any_warehouse, settings=ym_settings(server, **keep), sandbox=True)
+        for table, key in (("younium.invoices", "id"), ("ym.invoice_items", "line_item_id"),
+                           ("ym.finance_batch_items", "line_item_id")):  # fmt: skip
+            with any_warehouse.connect(read_only=True) as connection:
+                kept = query(connection, f"SELECT {key}, CAST(extra_fields AS VARCHAR) FROM {table}")
+            assert kept and all("region" in json.loads(extra) for _, extra in kept), table
+        # The value is the one served (the sandbox derives it from the record), exactly.
+        served = {r["id"]: r["region"] for r in younium_records(server, "/Invoices")}
+        with any_warehouse.connect(read_only=True) as connection:
+            held = dict(query(connection, "SELECT id, CAST(extra_fields AS VARCHAR) FROM younium.invoices"))
+        assert served and {k: json.loads(v)["region"] for k, v in held.items() if k in served} == served
+        # Under pii = "drop" nothing unknown is kept: it may be personal.
+        sync("ym", any_warehouse, settings=ym_settings(server, pii="drop", **keep), sandbox=True, full_refresh=True)
+        with any_warehouse.connect(read_only=True) as connection:
+            columns = query(
+                connection,
+                "SELECT column_name FROM information_schema.columns WHERE table_schema = 'ym' "
+                "AND table_name = 'invoice_items' AND column_name = 'extra_fields'",
+            )
+        assert not columns

@@ -21,7 +21,7 @@ from finsync.errors import AuthenticationError, Interrupted
 from finsync.first_seen import FirstSeen
 from finsync.http import bounded_map
 from finsync.http.wire import ContractBroken
-from finsync.sources.contract import ListCensus
+from finsync.sources.contract import WireSettings
 from finsync.sources.reads import Windows
 from finsync.sources.state import SourceState
 from finsync.tables import Origin, PiiMode
@@ -57,6 +57,7 @@ def ym_source(settings: YMSettings, sweep: bool) -> Sequence[DltResource]:
     zone, pii = settings.zone, cast(PiiMode, settings.pii)
     start = settings.start(zone)
     client = ym_client(settings)
+    wire = settings.wire()
     reader = BatchReader(
         client,
         zone,
@@ -65,12 +66,12 @@ def ym_source(settings: YMSettings, sweep: bool) -> Sequence[DltResource]:
         poll_interval=settings.export_poll_interval,
         timeout=settings.export_timeout,
         details_page_size=settings.details_page_size,
+        keep_extras=wire.keep_extras,
     )
     sweeping = InvoiceItemsSweep(
         timedelta(days=settings.sweep_days), timedelta(hours=settings.sweep_interval_hours), sweep
     )
-    waived = settings.waived()
-    batches = finance_batches(client, zone, start, settings.finance_batches_page_size, sweeping, waived)
+    batches = finance_batches(client, zone, start, settings.finance_batches_page_size, sweeping, wire)
     items = invoice_items(
         client,
         zone,
@@ -79,11 +80,11 @@ def ym_source(settings: YMSettings, sweep: bool) -> Sequence[DltResource]:
         page_size=settings.invoice_items_page_size,
         overlap=timedelta(hours=settings.overlap_hours),
         sweep=sweeping,
-        waived=waived,
+        wire=wire,
     )
     return (
         FINANCE_BATCHES.shape(batches, pii),
-        FINANCE_BATCH_ITEMS.shape(batches | finance_batch_items(reader, settings.export_concurrency, waived), pii),
+        FINANCE_BATCH_ITEMS.shape(batches | finance_batch_items(reader, settings.export_concurrency, wire), pii),
         INVOICE_ITEMS.shape(items, pii),
         TENANT.shape(dlt.resource([tenant_row(settings)], name="tenant"), pii),
     )
@@ -122,7 +123,7 @@ def finance_batches(
     start: datetime,
     page_size: int,
     sweep: InvoiceItemsSweep,
-    waived: frozenset[str] = frozenset(),
+    wire: WireSettings,
 ) -> Iterator[pa.Table]:
     """Batches from the oldest one not yet fully loaded (StartBatchID), so open batches are re-read
     until they close and a batch whose export failed is offered again. A sweep lists every batch since
@@ -134,7 +135,7 @@ def finance_batches(
     everything = sweep.requested or memory.sweep_due(sweep.every, now)
     anchor = None if everything else book.anchor
     since = _server_local(start, zone)
-    records = FINANCE_BATCHES.wire_schema()
+    records = wire.records(FINANCE_BATCHES.wire_schema())
     listed = client.finance_batches(start_batch_id=anchor, since=since, page_size=page_size, records=records)
     if everything:
         memory.swept(now)
@@ -148,7 +149,7 @@ def finance_batches(
             created,
         )
         listed = client.finance_batches(start_batch_id=None, since=created, page_size=page_size, records=records)
-    census = ListCensus(SYSTEM, "finance_batches", ("finance_batches", "finance_batch_items"), waived)
+    census = wire.census(SYSTEM, "finance_batches", ("finance_batches", "finance_batch_items"))
     if census.take(listed).num_rows:
         yield FINANCE_BATCHES.from_rows(listed, zone, origin=Origin("YM FinanceBatches"))
     census.remember(memory)
@@ -156,7 +157,7 @@ def finance_batches(
 
 @dlt.transformer(name="finance_batch_items")
 def finance_batch_items(
-    batches: pa.Table, reader: BatchReader, concurrency: int, waived: frozenset[str] = frozenset()
+    batches: pa.Table, reader: BatchReader, concurrency: int, wire: WireSettings
 ) -> Iterator[pa.Table]:
     """Items of every closed batch not loaded before, read concurrently, each proven complete.
 
@@ -194,7 +195,7 @@ def finance_batch_items(
             counts.setdefault(b["batch_id"], b["item_count"])
     progress.advance("batches read", 0, more=len(todo))
     failed: dict[str, str] = {}
-    census = ListCensus(SYSTEM, "finance_batch_items", ("finance_batch_items",), waived)
+    census = wire.census(SYSTEM, "finance_batch_items", ("finance_batch_items",))
     seen = FirstSeen("line_item_id")  # the load trusts LineItemIDs to be unique (FINANCE_BATCH_ITEMS)
     with tempfile.TemporaryDirectory(prefix="exports-", dir=spool_root()) as spool:
         for outcome in bounded_map(lambda batch: reader(batch, Path(spool)), todo, concurrency):
@@ -247,7 +248,7 @@ def invoice_items(
     page_size: int,
     overlap: timedelta,
     sweep: InvoiceItemsSweep,
-    waived: frozenset[str] = frozenset(),
+    wire: WireSettings,
 ) -> Iterator[pa.Table]:
     """Invoice items by entry date, from the cursor less the overlap (or, when a sweep is due, less
     `sweep.days`), merged by LineItemID.
@@ -266,14 +267,14 @@ def invoice_items(
         date_from=_server_local(start, zone),
         entered_from=_server_local(since, zone),
         page_size=page_size,
-        records=INVOICE_ITEMS.wire_schema(pii),
+        records=wire.records(INVOICE_ITEMS.wire_schema(pii)),
     )
     held: list[pa.Table] = []
     # Offset paging repeats an item when items are entered while the list is read (INVOICE_ITEMS is
     # unique per load).
     seen = FirstSeen("line_item_id")
     repeated = "YM InvoiceItems listed {} items twice (the list shifted while it was read)"
-    census = ListCensus(SYSTEM, "invoice_items", ("invoice_items",), waived)
+    census = wire.census(SYSTEM, "invoice_items", ("invoice_items",))
     for page, records in enumerate(census.pages(pages), start=1):
         table = INVOICE_ITEMS.from_rows(records, zone, pii, origin=Origin(f"YM InvoiceItems page {page}"))
         entered = pc.max(table.column("line_item_date_entered")).as_py()

@@ -24,7 +24,7 @@ import pyarrow.csv as pacsv
 
 from finsync.errors import BatchReadFailed, IncompleteBatch
 from finsync.http import pause
-from finsync.http.wire import Census, census_of_header
+from finsync.http.wire import EXTRA_FIELD, Census, census_of_header, extras_of, keeping_extras
 from finsync.sources.contract import ListCensus
 from finsync.tables import Origin, PiiMode
 
@@ -97,6 +97,7 @@ class BatchReader:
     poll_interval: float = 3.0
     timeout: float = 900.0
     details_page_size: int = 1000
+    keep_extras: bool = False  # keep the fields YM sends that are not declared, as JSON in `extra_fields`
     sleep: Callable[[float], None] = pause
     clock: Callable[[], float] = time.monotonic
     polls: ExportPolls = field(init=False, repr=False)
@@ -143,7 +144,9 @@ class BatchReader:
                     self._wait_or_give_up(deadline, tries, f"export file of {export_id} still answers 404")
                 try:
                     with self._converting:
-                        return read_export_file(download, batch, self.naive_tz, self.pii, target, census)
+                        return read_export_file(
+                            download, batch, self.naive_tz, self.pii, target, census, keep_extras=self.keep_extras
+                        )
                 except IncompleteBatch as error:
                     if attempt == DOWNLOAD_ATTEMPTS:
                         raise
@@ -166,9 +169,8 @@ class BatchReader:
     def _read_details(self, batch: ListedBatch, target: Path, census: ListCensus) -> int:
         spool = _Spool(target, FINANCE_BATCH_ITEMS.arrow_schema(self.pii))
         try:
-            pages = self.client.batch_details(
-                batch.batch_id, page_size=self.details_page_size, records=details_records()
-            )
+            records = keeping_extras(details_records()) if self.keep_extras else details_records()
+            pages = self.client.batch_details(batch.batch_id, page_size=self.details_page_size, records=records)
             for rows in census.pages(pages):
                 renamed = rows.rename_columns([DETAILS_FIELD_NAMES.get(name, name) for name in rows.column_names])
                 renamed = renamed.append_column("BatchID", pa.repeat(pa.scalar(batch.batch_id), rows.num_rows))
@@ -181,7 +183,14 @@ class BatchReader:
 
 
 def read_export_file(
-    path: Path, batch: ListedBatch, naive_tz: tzinfo, pii: PiiMode, target: Path, census: ListCensus | None = None
+    path: Path,
+    batch: ListedBatch,
+    naive_tz: tzinfo,
+    pii: PiiMode,
+    target: Path,
+    census: ListCensus | None = None,
+    *,
+    keep_extras: bool = False,
 ) -> int:
     """Parse an export file (CSV whose header row names InvoiceItemData fields) into `target`; return its rows.
 
@@ -190,6 +199,7 @@ def read_export_file(
     with LineItemID, every row as wide as the header, a line break after the last row (a file cut inside
     a row lacks it), and exactly `ItemCount` rows (a file cut at a row boundary is short). Its header and
     cells are held to the wire contract (`census`): a required column absent or left empty fails the read.
+    With `keep_extras`, the columns not declared are kept per row, as JSON in `extra_fields`.
     """
     where = f"the export file of YM batch {batch.batch_id}"
     size = path.stat().st_size
@@ -207,6 +217,7 @@ def read_export_file(
         if file.read(1) not in (b"\n", b"\r"):
             raise IncompleteBatch(f"{where} does not end with a line break: it was cut inside a row")
     known = set(declared.names)
+    extras = [name for name in header if name not in known] if keep_extras and EXTRA_FIELD in known else []
     empty: dict[str, int] = {}
     bad_row: list[pacsv.InvalidRow] = []
 
@@ -224,7 +235,7 @@ def read_export_file(
             parse_options=pacsv.ParseOptions(newlines_in_values=True, invalid_row_handler=refuse),
             convert_options=pacsv.ConvertOptions(
                 column_types={name: pa.string() for name in header},
-                include_columns=[name for name in header if name in known],
+                include_columns=[name for name in header if name in known or name in extras],
                 strings_can_be_null=True,
                 null_values=[""],
             ),
@@ -233,6 +244,8 @@ def read_export_file(
             columns = {name: record_batch.column(name) for name in record_batch.schema.names}
             for name, column in columns.items():
                 empty[name] = empty.get(name, 0) + column.null_count
+            if extras:
+                columns[EXTRA_FIELD] = extra_cells(record_batch, extras)
             columns["BatchID"] = pa.array([batch.batch_id] * record_batch.num_rows, pa.string())
             spool.add(FINANCE_BATCH_ITEMS.from_arrays(columns, naive_tz, pii, origin=Origin(where, spool.rows + 1)))
     except pa.ArrowInvalid as error:
@@ -252,6 +265,12 @@ def read_export_file(
     census.census = Census(endpoint)  # the file's census replaces the header's alone
     census.add(census_of_header(header, declared, spool.rows, empty, endpoint), where)
     return spool.rows
+
+
+def extra_cells(cells: pa.RecordBatch, names: list[str]) -> pa.Array:
+    """Each row's cells in the columns finsync does not declare, as one JSON object of their text."""
+    rows = cells.select(names).to_pylist()
+    return pa.array([extras_of(row, set()) for row in rows], pa.string())
 
 
 def _verify_count(batch: ListedBatch, rows: int, what: str) -> None:

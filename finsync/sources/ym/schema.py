@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pyarrow as pa
 
-from finsync.tables import LOAD_TIME, Column, Kind, Sensitivity, Table, Wire
+from finsync.tables import EXTRA_FIELDS, LOAD_TIME, Column, Kind, Sensitivity, Table, Wire
 
 P = Sensitivity.PERSONAL
 CARD = Sensitivity.CARD
@@ -148,7 +148,7 @@ INVOICE_ITEM_COLUMNS: tuple[Column, ...] = (
 INVOICE_ITEMS = Table(
     "invoice_items",
     "line_item_id",
-    INVOICE_ITEM_COLUMNS,
+    (*INVOICE_ITEM_COLUMNS, EXTRA_FIELDS),
     unique_per_load=True,  # repeats across pages are dropped as they are read (see `invoice_items`)
     doc="One YM invoice line item, from InvoiceItems, whether or not its finance batch has closed",
 )
@@ -166,6 +166,7 @@ FINANCE_BATCH_ITEMS = Table(
             doc="Id of the finance batch the item was exported in, set by finsync from the batch it read",
         ),
         *INVOICE_ITEM_COLUMNS,
+        EXTRA_FIELDS,
     ),
     unique_per_load=True,
     # A batch YM revised after it closed is read again: the earlier versions of its items stay.
@@ -190,6 +191,7 @@ FINANCE_BATCHES = Table(
         ),
         Column("ClosedDate", Kind.TIMESTAMP, doc=f"When the batch was closed, {_LOCAL_TIME}; NULL while it is open"),
         Column("CreateDateTime", Kind.TIMESTAMP, wire=Wire.REQUIRED, doc=f"When the batch was created, {_LOCAL_TIME}"),
+        EXTRA_FIELDS,
     ),
     doc="One YM finance batch, from FinanceBatches: a group of invoice items that is exported once the batch is closed",
     history=LOAD_TIME,

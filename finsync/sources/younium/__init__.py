@@ -16,7 +16,6 @@ from dlt.extract.resource import DltResource
 from dlt.extract.source import DltSource
 
 from finsync.http import Records
-from finsync.sources.contract import ListCensus
 from finsync.sources.reads import WHOLE, Feed, ListRead, Windows, always_whole, complete_children, whole_reads
 from finsync.sources.state import SourceState
 from finsync.tables import Origin, PiiMode
@@ -73,7 +72,7 @@ def younium_source(settings: YouniumSettings, sweep: bool = False) -> Sequence[D
     enabled = {feature.name for feature in FEATURES if getattr(settings, feature.name)}  # their settings
     tables_of = {name: tuple(f.table.name for r in LISTS if r.feature == name for f in r.feeds) for name in enabled}
     permissions = Permissions(client, tables_of, settings.base_currency)
-    run = YouniumRun(client, settings.concurrency, permissions, settings.waived())
+    run = YouniumRun(client, settings.concurrency, permissions, settings.wire())
     windows = ModifiedWindows(
         Windows(
             settings.start(UTC),
@@ -102,10 +101,10 @@ def list_records(listed: ListRead, run: YouniumRun, windows: ModifiedWindows, sh
     def read() -> Iterator[Records]:
         if listed.feature is not None and not run.permissions.allowed(listed.feature):
             return  # denied: nothing read, nothing remembered, its tables as they are
-        census = ListCensus(SYSTEM, listed.name, tuple(feed.table.name for feed in listed.feeds), run.waived)
+        census = run.wire.census(SYSTEM, listed.name, tuple(feed.table.name for feed in listed.feeds))
 
         def fetch(window_or_again: Any) -> Iterator[Records]:
-            return census.pages(listed.fetch(run, window_or_again, listed.records()))
+            return census.pages(listed.fetch(run, window_or_again, run.wire.records(listed.records())))
 
         if listed.how == WHOLE:
             yield from whole_records(listed.name, fetch, lambda: shape)

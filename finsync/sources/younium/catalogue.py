@@ -4,7 +4,7 @@ no longer has is marked `deleted_at`."""
 
 from __future__ import annotations
 
-from finsync.tables import Column, Kind, Table
+from finsync.tables import EXTRA_FIELDS, Column, Kind, Table
 
 from .columns import CALENDAR_DATE, DELETED_AT, external_ids, stamps
 
@@ -26,6 +26,7 @@ PRODUCTS = Table(
         *external_ids("product"),
         *stamps("product"),
         DELETED_AT,
+        EXTRA_FIELDS,
     ),
     doc="One product of the Younium catalogue, from /Products",
     history="modified",

@@ -16,7 +16,7 @@ from __future__ import annotations
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from finsync.tables import LOAD_TIME, Column, Kind, Table, Wire, unnested
+from finsync.tables import EXTRA_FIELDS, LOAD_TIME, Column, Kind, Table, Wire, unnested
 
 from .columns import DELETED_AT, external_ids, stamps
 from .rows import children, joined, keyed_children, with_columns
@@ -57,6 +57,7 @@ JOURNALS = Table(
         Column("externalERPId", doc="The journal's id in the ERP it was transferred to"),
         Column("transferredToERP", Kind.TIMESTAMP, doc="When the journal was transferred to the ERP, in UTC"),
         *stamps("journal"),
+        EXTRA_FIELDS,
     ),
     doc="One Younium journal (a posting run), from /Journals, with its accounting period",
     history="modified",
@@ -152,6 +153,7 @@ CHART_OF_ACCOUNTS = Table(
         Column("description", doc="The account's description"),
         *external_ids("financial account"),
         DELETED_AT,
+        EXTRA_FIELDS,
     ),
     doc="One financial account of Younium's chart of accounts, read whole every run (no modified upstream)",
 )
@@ -171,6 +173,7 @@ CURRENCIES = Table(
             doc="Derived by finsync: whether it is the base currency",
         ),
         DELETED_AT,
+        EXTRA_FIELDS,
     ),
     doc="One currency of the Younium tenant, read whole every run, the base currency flagged",
 )
@@ -186,6 +189,7 @@ EXCHANGE_RATES = Table(
         Column("effectiveFromDate", Kind.DATE, wire=Wire.REQUIRED, doc="The first day the rate applies"),
         Column("effectiveToDate", Kind.DATE, doc="The last day the rate applies; NULL: open-ended"),
         DELETED_AT,
+        EXTRA_FIELDS,
     ),
     doc="One exchange rate into the base currency, read whole every run (no modified upstream)",
 )

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any
 
@@ -18,6 +18,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from finsync.http import JsonObject, bounded_map
+from finsync.sources.contract import WireSettings
 from finsync.sources.reads import WHOLE, WINDOW, ById, Feed, ListRead
 from finsync.tables import list_of, parse_timestamp, records_of
 
@@ -80,7 +81,7 @@ class YouniumRun:
     client: YouniumClient
     concurrency: int
     permissions: Permissions
-    waived: frozenset[str] = frozenset()  # declared fields the settings say this tenant may not send
+    wire: WireSettings = field(default_factory=WireSettings)
 
     def currencies(self, again: bool, records: pa.Schema) -> Iterator[pa.Table]:
         """The currencies, the base currency flagged (so a change of it is a change of the list); unknown

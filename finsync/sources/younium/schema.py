@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import pyarrow as pa
 
-from finsync.tables import LOAD_TIME, Column, Kind, Table, Wire, list_of, records_of
+from finsync.tables import EXTRA_FIELDS, LOAD_TIME, Column, Kind, Table, Wire, list_of, records_of
 
 from .columns import BASE_CURRENCY, CALENDAR_DATE, DELETED_AT, DOC_CURRENCY, IN_UTC, P, external_ids, stamps
 
@@ -36,6 +36,7 @@ INVOICE_BATCHES = Table(
         ),
         *stamps("invoice batch"),
         DELETED_AT,
+        EXTRA_FIELDS,
     ),
     doc="One Younium invoice batch (a run that generates invoices up to a target date), from /InvoiceBatches",
     history="modified",
@@ -200,6 +201,7 @@ INVOICES = Table(
         *external_ids("invoice"),
         *stamps("invoice"),
         DELETED_AT,
+        EXTRA_FIELDS,
     ),
     doc="One Younium invoice or credit note, from /Invoices, with its account and payment term flattened",
     history="modified",
@@ -300,6 +302,7 @@ ACCOUNTS = Table(
         *external_ids("account"),
         *stamps("account"),
         DELETED_AT,
+        EXTRA_FIELDS,
     ),
     doc="One Younium account (a customer, reseller, subsidiary, prospect or other party), from /Accounts",
     history="modified",
@@ -353,6 +356,7 @@ PAYMENTS = Table(
         Column("onlinePaymentIntentId", doc="Id of the online payment intent behind the payment"),
         Column("onlinePaymentChargeId", doc="Id of the online payment charge behind the payment"),
         DELETED_AT,
+        EXTRA_FIELDS,
     ),
     doc="One payment received in Younium, from /Payments, read whole every run; a payment no longer listed gets "
     "deleted_at",
