@@ -25,7 +25,7 @@ import pyarrow.compute as pc
 import pyarrow.json as pa_json
 
 from .client import exact_json
-from .wire import EXTRA_FIELD, Census, census_of_records, census_of_table, extras_of, in_body, keeps_extras
+from .wire import EXTRA_FIELD, Census, census_of_records, census_of_table, extras_of, keeps_extras
 
 CENSUS = b"census"  # a page's schema metadata key: its census, as JSON
 
@@ -90,10 +90,60 @@ class ListPage:
             records = lists.flatten()
             # A `null` in the list is no record (the per-value path keeps only objects).
             page = pa.Table.from_struct_array(records.filter(pc.is_valid(records)))
-        census = census_of_table(page, self.records, in_body(content), endpoint=self.endpoint)
+        nulls: list[str] = []  # fields null in every record: sent as null, or not sent at all?
+
+        def null_throughout(path: str) -> bool:
+            nulls.append(path)
+            return False  # until `sent_among` says
+
+        census = census_of_table(page, self.records, null_throughout, endpoint=self.endpoint)
+        for path in self.sent_among(content, nulls):
+            census.present[path] = census.records
         # The fields the reader inferred are counted: the page is of the declared records alone.
         body[self.list_field] = with_census(page.select(self.records.names).cast(self.records), census)
         return body
+
+    def sent_among(self, content: bytes, paths: list[str]) -> list[str]:
+        """Which of `paths` (declared fields) the body's records hold: read again without them, a field the
+        records hold comes back inferred, at its place (a null included); one they lack does not."""
+        if not paths:
+            return []
+        without = _without(pa.struct(list(self.records)), set(paths))
+        options = pa_json.ParseOptions(
+            explicit_schema=pa.schema([(self.list_field, pa.list_(without))]),
+            unexpected_field_behavior="infer",
+            newlines_in_values=True,
+        )
+        read = pa_json.ReadOptions(use_threads=False, block_size=max(len(content) + 1, 1 << 16))
+        try:
+            table = pa_json.read_json(io.BytesIO(content), read_options=read, parse_options=options)
+        except _FAILED:
+            return []
+        records = table.schema.field(self.list_field).type.value_type
+        return [path for path in paths if _holds(records, path.split("."))]
+
+
+def _without(of: pa.DataType, paths: set[str], prefix: str = "") -> pa.DataType:
+    """A struct type (of records, nested) without the fields at `paths`."""
+    if pa.types.is_struct(of):
+        kept = [
+            f.with_type(_without(f.type, paths, f"{prefix}{f.name}.")) for f in of if f"{prefix}{f.name}" not in paths
+        ]
+        return pa.struct(kept)
+    if pa.types.is_list(of) and pa.types.is_struct(of.value_type):
+        return pa.list_(_without(of.value_type, paths, prefix))
+    return of
+
+
+def _holds(of: pa.DataType, names: list[str]) -> bool:
+    """Whether a (nested) record type has a field at the path `names`, through objects and lists of them."""
+    while pa.types.is_list(of):
+        of = of.value_type
+    if not names:
+        return True
+    if not pa.types.is_struct(of) or of.get_field_index(names[0]) < 0:
+        return False
+    return _holds(of.field(names[0]).type, names[1:])
 
 
 def with_census(page: pa.Table, census: Census) -> pa.Table:

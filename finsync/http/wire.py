@@ -14,11 +14,9 @@ whether a declared field stopped arriving (see `finsync.warehouse.upstream`).
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
-from functools import cache
 from typing import Any
 
 import pyarrow as pa
@@ -173,12 +171,12 @@ class ContractBroken(UpstreamError):
 def census_of_table(
     page: pa.Table,
     schema: pa.Schema,
-    present: Callable[[str], bool],
+    present: Callable[[str], bool] = lambda _path: False,
     sent: Mapping[str, set[str]] | None = None,
     endpoint: str = "",
 ) -> Census:
     """The census of a page decoded into Arrow against `schema` (fields it does not declare inferred by the
-    decoder, as further columns); `present(path)` says whether the body holds the field at all (asked only
+    decoder, as further columns); `present(path)` says whether the records hold the field at all (asked only
     of a field null in every record: a null and an absent field read alike). `sent`: the JSON types each
     field came as, where the records were parsed value by value (else the page's own types tell)."""
     census = Census(endpoint, page.num_rows)
@@ -283,22 +281,12 @@ def _json_type(of: pa.DataType) -> str:
     return "null"
 
 
-def in_body(content: bytes) -> Callable[[str], bool]:
-    """Whether the body holds a field: a key of each name on its path (`account.name`: `"account"`, `"name"`)."""
-    return lambda path: all(_key_pattern(name).search(content) for name in path.split("."))
-
-
 def _children(of: pa.StructType, values: pa.StructArray) -> Iterator[tuple[pa.Field, pa.Array]]:
     """The declared fields of a struct with their values (a null object's are null; fields the decoder
     inferred beside them are left to `_undeclared`)."""
     arrays = dict(zip((f.name for f in values.type), values.flatten(), strict=True))
     for child in of:
         yield child, arrays.get(child.name, pa.nulls(len(values), child.type))
-
-
-@cache
-def _key_pattern(name: str) -> re.Pattern[bytes]:
-    return re.compile(b'"' + re.escape(name.encode()) + rb'"\s*:')
 
 
 def census_of_records(records: list[dict[str, Any]], page: pa.Table, schema: pa.Schema, endpoint: str = "") -> Census:

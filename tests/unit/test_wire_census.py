@@ -105,3 +105,11 @@ def test_the_contract_is_declared_with_the_table() -> None:
     contract = {f.name: f.metadata[b"wire"] for f in INVOICES.wire_schema()}
     assert contract["id"] == b"required" and contract["totalAmount"] == b"required"
     assert contract["dueDate"] == b"nullable" and contract["deletedAt"] == b"derived"
+
+
+def test_a_nested_field_renamed_is_absent_though_its_name_is_a_key_elsewhere() -> None:
+    renamed = invoice(1)
+    renamed["account"] = {"accountId": "a-1", "name": SECRET}  # `id` is still a key: the invoice's own, a line's
+    found = census(renamed)
+    assert found.present["account.id"] == 0 and found.present["account.name"] == 1
+    assert found.undeclared == {"account.accountId": "string"}
