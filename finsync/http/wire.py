@@ -94,6 +94,7 @@ class Census:
 
     endpoint: str = ""  # the request that read it, as messages name it (`GET /Invoices`)
     records: int = 0
+    omits_nulls: bool = False  # the endpoint leaves a null field out: absent may mean null
     present: dict[str, int] = field(default_factory=dict)
     contract: dict[str, str] = field(default_factory=dict)  # declared path -> its `Wire` value
     retyped: dict[str, str] = field(default_factory=dict)
@@ -114,6 +115,7 @@ class Census:
         return {
             "endpoint": self.endpoint,
             "records": self.records,
+            "omits_nulls": self.omits_nulls,
             "fields": {
                 path: [self.present.get(path, 0), wire, self.retyped.get(path)] for path, wire in self.contract.items()
             },
@@ -126,6 +128,7 @@ class Census:
         return cls(
             endpoint=str(data.get("endpoint", "")),
             records=int(data.get("records", 0)),
+            omits_nulls=bool(data.get("omits_nulls", False)),
             present={path: int(v[0]) for path, v in fields.items()},
             contract={path: str(v[1]) for path, v in fields.items()},
             retyped={path: str(v[2]) for path, v in fields.items() if v[2]},

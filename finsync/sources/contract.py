@@ -28,17 +28,24 @@ class WireSettings:
         """A list's records schema, asking for the undeclared fields when they are kept."""
         return keeping_extras(schema) if self.keep_extras else schema
 
-    def census(self, system: str, name: str, tables: tuple[str, ...]) -> ListCensus:
-        return ListCensus(system, name, tables, self.waived)
+    def census(self, system: str, name: str, tables: tuple[str, ...], omits_nulls: bool = False) -> ListCensus:
+        return ListCensus(system, name, tables, self.waived, omits_nulls)
 
 
 class ListCensus:
     """What one read of a list (`name`, filling `tables`) found on the wire."""
 
-    def __init__(self, system: str, name: str, tables: tuple[str, ...], waived: frozenset[str] = frozenset()) -> None:
+    def __init__(
+        self,
+        system: str,
+        name: str,
+        tables: tuple[str, ...],
+        waived: frozenset[str] = frozenset(),
+        omits_nulls: bool = False,  # the system leaves null fields out of its records
+    ) -> None:
         self.system, self.name, self.tables, self.waived = system, name, tables, waived
         self.endpoint = ""
-        self.census = Census()
+        self.census = Census(omits_nulls=omits_nulls)
 
     def pages(self, pages: Iterator[pa.Table]) -> Iterator[pa.Table]:
         return map(self.take, pages)

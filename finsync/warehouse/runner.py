@@ -362,10 +362,14 @@ def remove_if_empty(warehouse: Warehouse) -> None:
 
 
 def check_warehouse_purpose(warehouse: Warehouse, sandbox: bool) -> None:
-    """`check_purpose` once for a whole run, before any tenant starts (read-only)."""
+    """`check_purpose` once for a whole run, before any tenant starts (read-only). A warehouse another run
+    holds is left to each tenant's run, which says so for that tenant (and checks the purpose itself)."""
     if warehouse.exists():
-        with warehouse.connect(read_only=True) as connection:
-            check_purpose(connection, warehouse, sandbox)
+        try:
+            with warehouse.connect(read_only=True) as connection:
+                check_purpose(connection, warehouse, sandbox)
+        except Busy:
+            return
 
 
 def check_purpose(connection: Any, warehouse: Warehouse, sandbox: bool) -> None:

@@ -5,10 +5,11 @@ stopped arriving.
 Each list read leaves its census with the load (`finsync.sources.contract`); the steps after the load record
 it here, once per read. A declared field absent from every record of a read has stopped arriving (a rename
 upstream, or its removal) when that cannot be chance:
-- on its first read, whenever it is declared to be sent (required or nullable);
-- later, at once if it came in every record read before; if some records lacked it, on a read of a hundred
-  records or more, when the share it came in before makes such a read without it less likely than one in a
-  thousand (which records lack a field is seldom chance: a draft invoice lacks what a posted one has).
+- where every field is sent, a null one as null (YM), at once (an optional field: once it was seen);
+- where a null field is left out (Younium), from its history alone: once it came in every one of three
+  records or more; or, if some records lacked it, on a read of a hundred records or more, when the share it
+  came in before makes such a read without it less likely than one in a thousand (which records lack a
+  field is seldom chance: a draft invoice lacks what a posted one has). A field never seen is never flagged.
 Such a field keeps `missing_since` until it is seen again, and `finsync check` fails on it; a field the
 settings waive (`sources.<system>.optional_fields`) is never flagged.
 """
@@ -28,10 +29,12 @@ from .database import META_SCHEMA, existing_tables, query
 from .targets import run_flags
 
 TABLE = f"{META_SCHEMA}.upstream_fields"
-# A read without a field some records lacked before is judged when it holds `ENOUGH` records, and chance
-# while reads of that many lacked it at least this often.
-CHANCE = 0.001
+# Where nulls are left out: a field that came in every one of at least `KNOWN` records stopped when a read
+# lacks it; one some records lacked, when a read of `ENOUGH` records or more lacks it and reads of that many
+# lacked it less often than `CHANCE`.
+KNOWN = 3
 ENOUGH = 100
+CHANCE = 0.001
 
 COLUMNS = """
     dataset VARCHAR NOT NULL, system VARCHAR NOT NULL, endpoint VARCHAR NOT NULL, field VARCHAR NOT NULL,
@@ -75,7 +78,7 @@ def record_reads(connection: Any, target: Target, system: str, reads: Iterable[d
                 continue
             held = census.present.get(path, 0)
             before = known.get(path)
-            missing = None if held else _missing_since(before, contract, census.records, at)
+            missing = None if held else _missing_since(before, contract, census, at)
             if missing == at:
                 stopped.append(path)
             _write(connection, target, system, census.endpoint, path, True, contract, census, held, before, missing, at)
@@ -99,23 +102,23 @@ def record_reads(connection: Any, target: Target, system: str, reads: Iterable[d
     return notes
 
 
-def _missing_since(before: Field | None, contract: str, records: int, at: str) -> Any:
-    """When a declared field absent from every one of `records` records stopped arriving, or None if its
+def _missing_since(before: Field | None, contract: str, census: Census, at: str) -> Any:
+    """When a declared field absent from every record `census` counted stopped arriving, or None while its
     absence may be chance (see the module)."""
-    if contract == WAIVED or not records:
+    if contract == WAIVED or not census.records:
         return None
     if before is not None and before.missing_since is not None:
         return before.missing_since
-    if before is None or not before.records_read:
-        return at if contract != Wire.OPTIONAL.value else None
-    if not before.records_with:
-        return None  # never seen: an optional field this tenant lacks, or flagged on its first read already
-    if before.records_with == before.records_read:
-        return at  # in every record read before, in none now
-    if records < ENOUGH:
-        return None
-    chance = (1 - before.records_with / before.records_read) ** records
-    return at if chance < CHANCE else None
+    read, held = (before.records_read, before.records_with) if before is not None else (0, 0)
+    if not census.omits_nulls:  # every field is sent, a null one as null: absent is not sent
+        return at if contract != Wire.OPTIONAL.value or held else None
+    if not held:
+        return None  # never seen where nulls are left out: a field this tenant leaves empty, so far
+    if held == read >= KNOWN:
+        return at  # in every record read before
+    if census.records >= ENOUGH and (1 - held / read) ** census.records < CHANCE:
+        return at
+    return None
 
 
 def _write(

@@ -31,18 +31,20 @@ with warnings.catch_warnings():
 LOGIN = {"ClientID": 24680, "UserType": "Admin", "Username": "sandbox-api-key", "Password": "sandbox-api-password"}
 YOUNIUM_LOGIN = {"clientId": "sandbox-younium-client", "secret": "sandbox-younium-secret"}
 # Columns a served page leaves empty: those finsync derives itself, not the API (`deleted_at`; `is_base`, set
-# as the currencies are read). Every optional field finsync reads is served on some records.
+# as the currencies are read; `extra_fields`, only filled when the settings keep undeclared fields). Every
+# optional field finsync reads is served on some records.
 NEVER_SERVED = {
-    "invoice_batches": {"deleted_at"},
-    "invoices": {"deleted_at"},
+    "invoice_batches": {"deleted_at", "extra_fields"},
+    "invoices": {"deleted_at", "extra_fields"},
     "invoice_lines": {"deleted_at"},
-    "accounts": {"deleted_at"},
-    "payments": {"deleted_at"},
+    "accounts": {"deleted_at", "extra_fields"},
+    "payments": {"deleted_at", "extra_fields"},
     "payment_settlements": {"deleted_at"},
-    "chart_of_accounts": {"deleted_at"},
-    "currencies": {"is_base", "deleted_at"},
-    "exchange_rates": {"deleted_at"},
-    "products": {"deleted_at"},
+    "chart_of_accounts": {"deleted_at", "extra_fields"},
+    "currencies": {"is_base", "deleted_at", "extra_fields"},
+    "exchange_rates": {"deleted_at", "extra_fields"},
+    "products": {"deleted_at", "extra_fields"},
+    "journals": {"extra_fields"},
 }
 
 

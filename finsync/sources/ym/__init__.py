@@ -71,7 +71,7 @@ def ym_source(settings: YMSettings, sweep: bool) -> Sequence[DltResource]:
     sweeping = InvoiceItemsSweep(
         timedelta(days=settings.sweep_days), timedelta(hours=settings.sweep_interval_hours), sweep
     )
-    batches = finance_batches(client, zone, start, settings.finance_batches_page_size, sweeping, wire)
+    batches = finance_batches(client, zone, pii, start, settings.finance_batches_page_size, sweeping, wire)
     items = invoice_items(
         client,
         zone,
@@ -120,6 +120,7 @@ def tenant_row(settings: YMSettings) -> pa.Table:
 def finance_batches(
     client: YMClient,
     zone: tzinfo,
+    pii: PiiMode,
     start: datetime,
     page_size: int,
     sweep: InvoiceItemsSweep,
@@ -135,7 +136,7 @@ def finance_batches(
     everything = sweep.requested or memory.sweep_due(sweep.every, now)
     anchor = None if everything else book.anchor
     since = _server_local(start, zone)
-    records = wire.records(FINANCE_BATCHES.wire_schema())
+    records = wire.records(FINANCE_BATCHES.wire_schema(pii))
     listed = client.finance_batches(start_batch_id=anchor, since=since, page_size=page_size, records=records)
     if everything:
         memory.swept(now)
@@ -151,7 +152,7 @@ def finance_batches(
         listed = client.finance_batches(start_batch_id=None, since=created, page_size=page_size, records=records)
     census = wire.census(SYSTEM, "finance_batches", ("finance_batches", "finance_batch_items"))
     if census.take(listed).num_rows:
-        yield FINANCE_BATCHES.from_rows(listed, zone, origin=Origin("YM FinanceBatches"))
+        yield FINANCE_BATCHES.from_rows(listed, zone, pii, origin=Origin("YM FinanceBatches"))
     census.remember(memory)
 
 

@@ -20,7 +20,7 @@ from finsync.sources.reads import WHOLE, Feed, ListRead, Windows, always_whole, 
 from finsync.sources.state import SourceState
 from finsync.tables import Origin, PiiMode
 
-from .client import SYSTEM, YouniumClient
+from .client import OMITS_NULLS, SYSTEM, YouniumClient
 from .features import FEATURES, Permissions
 from .lists import LISTS, YouniumRun
 from .reads import ByIdReads, ModifiedWindows, sweep_notes, whole_reads_this_run, whole_records
@@ -101,7 +101,8 @@ def list_records(listed: ListRead, run: YouniumRun, windows: ModifiedWindows, sh
     def read() -> Iterator[Records]:
         if listed.feature is not None and not run.permissions.allowed(listed.feature):
             return  # denied: nothing read, nothing remembered, its tables as they are
-        census = run.wire.census(SYSTEM, listed.name, tuple(feed.table.name for feed in listed.feeds))
+        tables = tuple(feed.table.name for feed in listed.feeds)
+        census = run.wire.census(SYSTEM, listed.name, tables, omits_nulls=OMITS_NULLS)
 
         def fetch(window_or_again: Any) -> Iterator[Records]:
             return census.pages(listed.fetch(run, window_or_again, run.wire.records(listed.records())))

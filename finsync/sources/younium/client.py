@@ -28,7 +28,8 @@ from finsync.http import (
     Rule,
     register_secret,
 )
-from finsync.http.columnar import ListPage
+from finsync.http.columnar import ListPage, census_of, with_census
+from finsync.http.wire import Census
 from finsync.sources.reads import Window
 
 from .answers import error_summary, is_nothing_found
@@ -54,6 +55,9 @@ TOKEN_LIFETIME_SECONDS = 86_400.0
 logger = logging.getLogger(__name__)
 
 SYSTEM = "Younium"
+# "Fields … that have no value, which are null … are excluded from the JSON response": an absent field may be
+# a null one, so a field's absence says little until its history does (`finsync.warehouse.upstream`).
+OMITS_NULLS = True
 BASE_URL_SETTING = "sources.younium.base_url"
 
 CREDENTIALS_HINT = (
@@ -380,9 +384,13 @@ class YouniumClient:
         return code.strip()
 
     def batch_log(self, batch: str, records: pa.Schema) -> Records:
-        """The whole log of one invoice batch (by id or reference), read page by page."""
+        """The whole log of one invoice batch (by id or reference), read page by page, with its pages' census."""
         path = f"{INVOICE_BATCHES_PATH}/{quote(str(batch), safe='')}/BatchLog"
-        return pa.concat_tables([records.empty_table(), *self.pages(path, records, key=None, sequential=True)])
+        pages = list(self.pages(path, records, key=None, sequential=True))
+        census = Census()
+        for page in pages:
+            census.add(census_of(page) or Census())
+        return with_census(pa.concat_tables([records.empty_table(), *pages]), census)
 
     def close(self) -> None:
         self._http.close()

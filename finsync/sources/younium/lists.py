@@ -20,6 +20,7 @@ import pyarrow.compute as pc
 from finsync.http import JsonObject, bounded_map
 from finsync.sources.contract import WireSettings
 from finsync.sources.reads import WHOLE, WINDOW, ById, Feed, ListRead
+from finsync.sources.state import SourceState
 from finsync.tables import list_of, parse_timestamp, records_of
 
 from .catalogue import PRODUCTS
@@ -32,8 +33,10 @@ from .client import (
     INVOICES_PATH,
     JOURNAL_DETAILS_PATH,
     JOURNALS_PATH,
+    OMITS_NULLS,
     PAYMENTS_PATH,
     PRODUCTS_PATH,
+    SYSTEM,
     YouniumClient,
 )
 from .features import LEDGER_FEATURE, PAYMENTS_FEATURE, Permissions
@@ -97,13 +100,15 @@ def invoice_batch_log(batches: pa.Table, run: YouniumRun) -> Iterator[pa.Table]:
     """The log of every batch read this run, several batches at a time (one request per batch)."""
     ids = [str(batch_id) for batch_id in batches.column("id").to_pylist() if batch_id]
     records = records_of(INVOICE_BATCH_LOG)
+    census = run.wire.census(SYSTEM, "invoice_batch_log", (INVOICE_BATCH_LOG.name,), omits_nulls=OMITS_NULLS)
     for outcome in bounded_map(lambda batch: run.client.batch_log(batch, records), ids, run.concurrency):
         if outcome.error is not None:
             raise outcome.error
-        log: pa.Table = outcome.result
+        log: pa.Table = census.take(outcome.result)
         rows = [batch_log_row(outcome.item, entry) for entry in log.to_pylist()]
         if rows:
             yield INVOICE_BATCH_LOG.from_rows(rows, UTC)
+    census.remember(SourceState.current().list("invoice_batch_log"))
 
 
 def batch_log_row(batch_id: str, entry: JsonObject) -> dict[str, Any]:
