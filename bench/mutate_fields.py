@@ -106,7 +106,7 @@ ENDPOINTS = {
     "ym.batch_details": "GET FinanceBatchDetails",
     "ym.invoice_items": "GET InvoiceItems",
     "younium.invoice_batches": "GET /InvoiceBatches",
-    "younium.batch_log": "GET /InvoiceBatches/{id}/Log",
+    "younium.batch_log": "GET /InvoiceBatches/{id}/BatchLog",
     "younium.invoices": "GET /Invoices",
     "younium.accounts": "GET /Accounts",
     "younium.products": "GET /Products",
