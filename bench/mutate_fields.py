@@ -38,7 +38,7 @@ import time
 import traceback
 from collections import defaultdict
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -198,6 +198,7 @@ class Seen:
     stopped: dict[str, set[str]]  # endpoint -> declared fields with `missing_since`
     fields: dict[str, set[str]]  # endpoint -> declared fields recorded (the census)
     present: dict[str, set[str]]  # endpoint -> declared fields some record held
+    sent: dict[str, set[str]] = field(default_factory=lambda: defaultdict(set))  # endpoint -> every field recorded
 
 
 def synced(system: str, server: Any, warehouse: Any, **more: Any) -> Seen:
@@ -215,15 +216,18 @@ def synced(system: str, server: Any, warehouse: Any, **more: Any) -> Seen:
             tables = query(connection, "SELECT 1 FROM information_schema.tables WHERE table_name = 'upstream_fields'")
             rows = query(
                 connection,
-                "SELECT endpoint, field, missing_since IS NOT NULL, records_with > 0 "
-                "FROM finsync_meta.upstream_fields WHERE declared",
+                "SELECT endpoint, field, missing_since IS NOT NULL, records_with > 0, declared "
+                "FROM finsync_meta.upstream_fields",
             ) if tables else []  # fmt: skip
-        for endpoint, field, missing, held in rows:
-            seen.fields[endpoint].add(field)
+        for endpoint, path, missing, held, own in rows:
+            seen.sent[endpoint].add(path)
+            if not own:
+                continue
+            seen.fields[endpoint].add(path)
             if missing:
-                seen.stopped[endpoint].add(field)
+                seen.stopped[endpoint].add(path)
             if held:
-                seen.present[endpoint].add(field)
+                seen.present[endpoint].add(path)
     return seen
 
 
@@ -283,9 +287,22 @@ def classify(mutant: Mutant, seen: Seen, contract_errors: tuple[type[BaseExcepti
         message = " ".join(str(seen.error).split())
         return Outcome(mutant, "failed", f"{type(seen.error).__name__}: {message[:300]}")
     if path in seen.fields.get(endpoint, ()):
-        return Outcome(mutant, "survived", f"in the census of {endpoint}, not flagged")
+        return Outcome(mutant, "survived", f"in the census of {endpoint}, counted as sent{alike(seen, endpoint, path)}")
     why = f"{endpoint} has no census" if endpoint not in seen.fields else f"{path} is not in the census of {endpoint}"
     return Outcome(mutant, "survived", why)
+
+
+def alike(seen: Seen, endpoint: str, path: str) -> str:
+    """Why a field no record held may count as sent (as null): the body still holds a key of each name on its
+    path elsewhere (`finsync.http.wire.in_body` looks for the names, not the path)."""
+    names = path.split(".")
+    others = sorted(
+        p for p in seen.sent.get(endpoint, ()) if p != path and not p.endswith(SUFFIX) and names[-1] in p.split(".")
+    )
+    if not others:
+        return ""
+    shown = ", ".join(f"`{p}`" for p in others[:3]) + (f" and {len(others) - 3} more" if len(others) > 3 else "")
+    return f": a key `{names[-1]}` is still in the body ({shown})"
 
 
 def baseline(system: str, work: str) -> Seen:
