@@ -121,6 +121,19 @@ ENDPOINTS = {
 WIRE_NAMES = {("younium", "invoice_batches__batch_groups", "batch_group"): "batchGroups"}
 DETAILS_NAMES = {ours: theirs for theirs, ours in DETAILS_FIELD_NAMES.items()}
 MODES = {"export": "from the export file (the default `batch_items_mode`)", "details": "from FinanceBatchDetails"}
+WHY_SENT = (
+    "Counted as sent: no record held the field, yet the census took it for sent as null in every record: for a "
+    "field null in every record, `finsync.http.wire.in_body` asks whether the page's body holds a key of each "
+    "name on its path anywhere, and a key of that name is still on the page elsewhere (a nested list's field, "
+    "another object's member, or a member finsync does not declare, e.g. `invoiceLines.subtotal` for `subtotal`, "
+    "`bankFeeAmount.currencyCode` for `amount.currencyCode`). A field whose name is used elsewhere on its page "
+    "is not seen to stop arriving."
+)
+WHY_NO_CENSUS = (
+    "No census: the batch log (`GET /InvoiceBatches/{id}/BatchLog`, read by the fan-out "
+    "`finsync.sources.younium.lists.invoice_batch_log`) passes through no `ListCensus`: its fields are neither "
+    "checked nor recorded in `finsync_meta.upstream_fields`."
+)
 STOPPED = re.compile(r"declared field\(s\) (.+?) came in none of the")
 
 
@@ -363,10 +376,18 @@ def report(outcomes: list[Outcome], skipped: list[str], ym_items: str, wall: flo
         caught_here = sum(o.verdict == "caught" for o in group)
         lines.append(f"| {name} | {routes} | {len(group)} | {caught_here} | {', '.join(missed) or 'none'} |")
     for verdict, title in (("survived", "Survived"), ("failed", "Failed otherwise"), ("unmeasured", "Unmeasured")):
-        marked = [o for o in outcomes if o.verdict == verdict]
-        if marked:
-            lines += ["", f"{title}: " + "; ".join(f"{o.mutant.id} as `{o.mutant.path}` on {o.mutant.route}, "
-                                                  f"{o.mutant.kind} ({o.by})" for o in marked) + "."]  # fmt: skip
+        grouped: dict[tuple[str, str, str, str], list[str]] = defaultdict(list)  # one entry per field and reason
+        for o in outcomes:
+            if o.verdict == verdict:
+                grouped[(o.mutant.id, o.mutant.path, o.mutant.route, o.by)].append(o.mutant.kind)
+        if grouped:
+            entries = [f"{i} (`{p}` on {r}; {', '.join(k)}: {by})" for (i, p, r, by), k in grouped.items()]
+            lines += ["", f"{title} ({len(grouped)} fields): " + "; ".join(entries) + "."]
+    survived = [o.by for o in outcomes if o.verdict == "survived"]
+    if any("counted as sent" in by for by in survived):
+        lines += ["", WHY_SENT]
+    if any("has no census" in by for by in survived):
+        lines += ["", WHY_NO_CENSUS]
     by_skipped: dict[str, list[str]] = defaultdict(list)
     for name in skipped:
         by_skipped[name.rsplit(".", 1)[0]].append(name.rsplit(".", 1)[1])
