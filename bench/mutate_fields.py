@@ -269,12 +269,13 @@ def measure(mutant: Mutant, work: str) -> Outcome:
         with tempfile.TemporaryDirectory(prefix="mutant-", dir=work) as directory:
             warehouse = Warehouse("duckdb", Path(directory) / "warehouse.duckdb")
             with SandboxServer(config=SandboxConfig(**CONFIGS[mutant.system])) as server:
-                more: dict[str, Any] = {}
+                # FinanceBatchDetails is read only in details mode (every YM list of the run then reads through it).
+                more: dict[str, Any] = {"batch_items_mode": "details"} if mutant.route == "ym.batch_details" else {}
                 if mutant.wire == Wire.OPTIONAL.value:  # flagged only once seen before: a clean read first
-                    clean = synced(mutant.system, server, warehouse)
+                    clean = synced(mutant.system, server, warehouse, **more)
                     if clean.error is not None:
                         return Outcome(mutant, "failed", f"the clean first sync failed: {clean.error}")
-                    more = {"sweep": True}
+                    more["sweep"] = True
                 fault: dict[str, Any] = {"kind": mutant.kind, "route": mutant.route, "field": mutant.path}
                 if mutant.kind == "rename":
                     fault["name"] = mutant.path.rsplit(".", 1)[-1] + SUFFIX
@@ -318,7 +319,7 @@ def alike(seen: Seen, endpoint: str, path: str) -> str:
     return f": a key `{names[-1]}` is still in the body ({shown})"
 
 
-def baseline(system: str, work: str) -> Seen:
+def baseline(system: str, work: str, **more: Any) -> Seen:
     """A clean first sync of the system: it must flag nothing."""
     from finsync.warehouse.runner import Warehouse
     from finsync_sandbox import SandboxConfig, SandboxServer
@@ -326,7 +327,7 @@ def baseline(system: str, work: str) -> Seen:
     with tempfile.TemporaryDirectory(prefix="baseline-", dir=work) as directory:
         warehouse = Warehouse("duckdb", Path(directory) / "warehouse.duckdb")
         with SandboxServer(config=SandboxConfig(**CONFIGS[system])) as server:
-            return synced(system, server, warehouse)
+            return synced(system, server, warehouse, **more)
 
 
 # -- the report ---------------------------------------------------------------------------------------------
@@ -418,7 +419,8 @@ def main() -> None:
         start = time.monotonic()
         unseen: set[tuple[str, str]] = set()  # (endpoint, path) recorded, yet held by no record of a clean run
         for system in sorted({m.system for m in mutants}):
-            clean = baseline(system, work)
+            details = system == "ym" and args.ym_items == "details"
+            clean = baseline(system, work, **({"batch_items_mode": "details"} if details else {}))
             flagged = [f"{e}: {', '.join(sorted(f))}" for e, f in clean.stopped.items() if f]
             if clean.error is not None or flagged:
                 sys.exit(f"the clean first sync of {system} is not clean: {clean.error or '; '.join(flagged)}")
