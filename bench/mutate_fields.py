@@ -1,273 +1,456 @@
-"""Every declared wire field under mutation: `python bench/mutate_fields.py [--only T[.C]] [--jobs 2] [--list]`.
+"""Every declared wire field drifting upstream: `python bench/mutate_fields.py [--only T[.C]] [--jobs N] [--list]`.
 
-For each column of each declared table (`finsync.warehouse.registry.SOURCES`), its upstream field is renamed
-in the declaration (`InvoiceNo` becomes `InvoiceNo__renamed`) while the warehouse column keeps its name: the
-warehouse looks the same, the column simply stops being filled, as when a declaration and upstream disagree.
-Each such mutant runs a selection of tests (the contract test against the sandbox's names, and the end-to-end
-tests comparing the warehouse with the sandbox on DuckDB) and is caught when one of them fails (a failure is
-confirmed by running the failing test again). The rename is applied in every Python process of the run by a
-generated `sitecustomize.py` first on PYTHONPATH, in place on the Column (shared columns are one mutant).
-Columns finsync sets itself (keys, parents' ids, positions, `deleted_at`, the tenant rows) are listed, not run.
-Exit 1 if any mutant survived. A full run with the default tests writes its section of RESULTS.md.
+For each column of each table of both systems (`finsync.warehouse.registry.SOURCES`) that comes from the wire
+(not derived by finsync, not a tenant row), two mutants: the sandbox serves the list that carries it with
+the field removed, then renamed (`InvoiceNo` served as `InvoiceNo__renamed`), on every request of the run
+(a drift fault, `finsync_sandbox.kernel.drift`). Each mutant starts a small sandbox of its own with the
+fault armed and runs a first sync of that system into a fresh DuckDB file; it is caught when
+
+- the sync raises (`PartlyLoaded`, from `ContractBroken`) naming the field (`<path> is absent or null`),
+- or the run's notes say the field "came in none of the" records read,
+- or `finsync_meta.upstream_fields` has `missing_since` set for the field;
+
+and survived when none of these: the column went empty with nothing said. A run that failed otherwise
+(another error) is neither, and is listed with its message. A field the contract declares OPTIONAL is not
+flagged on a first read by design: its mutant runs a clean first sync, then arms the drift and syncs again
+with `sweep` (the whole list read again), so the history rule of `finsync.warehouse.upstream` applies.
+
+A field is mutated on the list whose census covers it (`ROUTES`): YM's finance batch items on the export
+file (`ym.export_download`, the default `batch_items_mode`; `--ym-items details` covers FinanceBatchDetails
+instead), invoice items on InvoiceItems; Younium's invoice lines on `GET /Invoices` (the by-id reads take no
+drift), vouchers and their lines on `GET /Journals`, settlements on `GET /Payments`, accounting periods on
+`GET /Journals/JournalDetails`. Before the mutants, a clean first sync of each system must flag nothing;
+a field it does not see at all cannot be measured and is listed as such.
+Exit 1 if any mutant survived. A full run (no `--only`, exports mode) writes its section of RESULTS.md.
 """
 
 from __future__ import annotations
 
 import argparse
+import multiprocessing
 import os
 import re
-import shlex
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
+import traceback
 from collections import defaultdict
-from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 from harness import machine, write_section
 
-from finsync.tables import Column
+from finsync.sources.ym.schema import DETAILS_FIELD_NAMES
+from finsync.values import Wire
 from finsync.warehouse.registry import SOURCES
 
 REPOSITORY = Path(__file__).resolve().parent.parent
 SUFFIX = "__renamed"
-E2E = "tests/e2e"
-CONTRACT = "tests/unit/test_sandbox_fields.py"
-YM_E2E = (
-    "a_first_sync_loads_exactly_the_sandbox_data",
-    "a_rerun_after_new_data_reads_only_what_is_new",
-    "a_rerun_with_nothing_new_changes_nothing",
-    "details_mode_loads_the_same_batch_items_without_exports",
-    "pii_drop_keeps_no_personal_column",
-)
-YOUNIUM_E2E = (
-    "a_first_sync_loads_exactly_the_sandbox_data",
-    "a_rerun_after_advancing_has_the_new_and_changed_rows_and_still_every_untouched_line",
-    "a_rerun_with_nothing_new_reads_at_most_one_page_per_list",
-)
-DEFAULT_TESTS = {  # per source: a YM field cannot reach a Younium test, nor the reverse
-    "ym": [CONTRACT, *(f"{E2E}/test_ym_sync.py::test_{t}" for t in YM_E2E)],
-    "younium": [CONTRACT, *(f"{E2E}/test_younium_sync.py::test_{t}" for t in YOUNIUM_E2E), f"{E2E}/test_ledger.py"],
+MUTATIONS = ("remove", "rename")
+# Small sandboxes, one system each: a first sync in a few seconds, every declared field sent by some record.
+CONFIGS: dict[str, dict[str, Any]] = {
+    "ym": {
+        "ym_items": 150,
+        "batch_size": 50,
+        "export_latency_seconds": 0.01,
+        "export_not_ready_count": 0,
+        "younium_invoices": 0,
+        "younium_accounts": 1,
+        "younium_batches": 0,
+    },
+    "younium": {
+        "ym_items": 0,
+        "younium_invoices": 120,
+        "younium_accounts": 10,
+        "younium_job_seconds": 0.02,
+        "lines_per_invoice": 3,
+    },
 }
-PYTEST = ["-x", "-q", "-p", "no:cacheprovider", "-m", "not postgres"]
-DERIVED_DOC = re.compile(r"\b(set|derived|counted)( from 1)? by finsync", re.IGNORECASE)
-# Set by finsync though their docs do not say so: the ledger's row functions and the tenant rows.
-DERIVED = {"tenant.*", "accounting_transactions.journal_id"} | {
-    f"accounting_transaction_lines.{c}" for c in ("journal_id", "transaction_key")
+# Table -> (the sandbox's route of the list read that carries its fields, the path of its records in that
+# list's records). Tables not here are not read from the wire (the tenant rows).
+ROUTES: dict[str, dict[str, tuple[str, str]]] = {
+    "ym": {
+        "finance_batches": ("ym.finance_batches", ""),
+        "finance_batch_items": ("ym.export_download", ""),
+        "invoice_items": ("ym.invoice_items", ""),
+    },
+    "younium": {
+        "invoice_batches": ("younium.invoice_batches", ""),
+        "invoice_batches__invoices": ("younium.invoice_batches", "invoices."),
+        "invoice_batches__batch_groups": ("younium.invoice_batches", ""),
+        "invoice_batch_log": ("younium.batch_log", ""),
+        "invoices": ("younium.invoices", ""),
+        "invoice_lines": ("younium.invoices", "invoiceLines."),
+        "accounts": ("younium.accounts", ""),
+        "products": ("younium.products", ""),
+        "journals": ("younium.journals", ""),
+        "accounting_transactions": ("younium.journals", "vouchers."),
+        "accounting_transaction_lines": ("younium.journals", "vouchers.transactions."),
+        "payments": ("younium.payments", ""),
+        "payment_settlements": ("younium.payments", "paymentSettlements."),
+        "accounting_periods": ("younium.journal_details", "accountingPeriod."),
+        "chart_of_accounts": ("younium.chart_of_accounts", ""),
+        "currencies": ("younium.currencies", ""),
+        "exchange_rates": ("younium.exchange_rates", ""),
+    },
 }
+# Each route's list read as its census names it (`finsync_meta.upstream_fields.endpoint`, the notes).
+ENDPOINTS = {
+    "ym.finance_batches": "GET FinanceBatches",
+    "ym.export_download": "the export file (POST FinanceBatches)",
+    "ym.batch_details": "GET FinanceBatchDetails",
+    "ym.invoice_items": "GET InvoiceItems",
+    "younium.invoice_batches": "GET /InvoiceBatches",
+    "younium.batch_log": "GET /InvoiceBatches/{id}/BatchLog",
+    "younium.invoices": "GET /Invoices",
+    "younium.accounts": "GET /Accounts",
+    "younium.products": "GET /Products",
+    "younium.journals": "GET /Journals",
+    "younium.payments": "GET /Payments",
+    "younium.journal_details": "GET /Journals/JournalDetails",
+    "younium.chart_of_accounts": "GET /ChartOfAccounts",
+    "younium.currencies": "GET /Currency",
+    "younium.exchange_rates": "GET /ExchangeRate",
+}
+# A column whose wire field is not its own name: the batch groups are a list of plain values.
+WIRE_NAMES = {("younium", "invoice_batches__batch_groups", "batch_group"): "batchGroups"}
+DETAILS_NAMES = {ours: theirs for theirs, ours in DETAILS_FIELD_NAMES.items()}
+MODES = {"export": "from the export file (the default `batch_items_mode`)", "details": "from FinanceBatchDetails"}
+WHY_SENT = (
+    "Counted as sent: no record held the field, yet the census took it for sent as null in every record: for a "
+    "field null in every record, `finsync.http.wire.in_body` asks whether the page's body holds a key of each "
+    "name on its path anywhere, and a key of that name is still on the page elsewhere (a nested list's field, "
+    "another object's member, or a member finsync does not declare, e.g. `invoiceLines.subtotal` for `subtotal`, "
+    "`bankFeeAmount.currencyCode` for `amount.currencyCode`). A field whose name is used elsewhere on its page "
+    "is not seen to stop arriving."
+)
+WHY_NO_CENSUS = (
+    "No census: the batch log (`GET /InvoiceBatches/{id}/BatchLog`, read by the fan-out "
+    "`finsync.sources.younium.lists.invoice_batch_log`) passes through no `ListCensus`: its fields are neither "
+    "checked nor recorded in `finsync_meta.upstream_fields`."
+)
+STOPPED = re.compile(r"declared field\(s\) (.+?) came in none of the")
 
-SITECUSTOMIZE = '''"""Renames the field FINSYNC_MUTANT (dataset.table.column) names; see bench/mutate_fields.py."""
-import os
-import sys
 
-def _apply(mutant):
-    from finsync.warehouse.registry import SOURCES
-    if mutant == "none":
-        return "none"
-    dataset, table, name = mutant.split(".")
-    column = next(c for t in SOURCES[dataset].tables if t.name == table for c in t.columns if c.name == name)
-    # In place: every tuple holding it sees it, and each list's records are built from the declarations per run.
-    object.__setattr__(column, "source", column.source + "__renamed")
-    return column.source
-
-if os.environ.get("FINSYNC_MUTANT"):
-    _failed = None
-    try:
-        _done = _apply(os.environ["FINSYNC_MUTANT"])
-    except Exception as error:
-        _done = _failed = f"(failed: {type(error).__name__}: {error})"
-    with open(os.environ["FINSYNC_MUTANT_LOG"], "a") as _log:
-        _log.write(f"{os.getpid()} {_done} {' '.join(getattr(sys, 'argv', []))}\\n")
-    if _failed:  # the product cannot start with this rename: the run stops here
-        sys.stderr.write(f"finsync mutant {os.environ['FINSYNC_MUTANT']}: {_failed}\\n")
-        os._exit(3)
-'''
-
-
-@dataclass
+@dataclass(frozen=True)
 class Mutant:
-    id: str  # dataset.table.column, of the first table declaring the column
-    dataset: str
-    tables: tuple[str, ...]  # every table of the dataset declaring this very Column
-    column: Column
+    system: str
+    table: str
+    column: str
+    wire: str  # the column's `Wire` value, as its table reads it
+    route: str  # the sandbox route the drift is armed on
+    path: str  # the field's dotted path in that route's records
+    kind: str  # remove or rename
+
+    @property
+    def id(self) -> str:
+        return f"{self.system}.{self.table}.{self.column}"
 
 
 @dataclass
 class Outcome:
     mutant: Mutant
-    caught: bool
-    by: str = ""  # the failing test, or why it counts as caught
+    verdict: str  # caught, survived, failed (another error), unmeasured (the clean run lacked the field)
+    by: str = ""  # what caught it, or why it is not caught
     seconds: float = 0.0
-    crashed: bool = False
-    flaky: bool = False
 
 
-def derived(table: str, column: Column) -> bool:
-    named = {f"{table}.{column.name}", f"{table}.*"}
-    return column.name == "deleted_at" or bool(DERIVED_DOC.search(column.doc) or DERIVED & named)
-
-
-def declared() -> tuple[list[Mutant], list[str]]:
-    """The mutants (one per Column object, in declaration order) and the derived columns, `dataset.table.column`."""
-    mutants: dict[int, Mutant] = {}
+def declared(ym_items: str = "export") -> tuple[list[Mutant], list[str]]:
+    """The mutants (per wire field, each mutation) and the columns not from the wire, `system.table.column`."""
+    mutants: list[Mutant] = []
     skipped: list[str] = []
-    for dataset, spec in SOURCES.items():
+    for system, spec in SOURCES.items():
         for table in spec.tables:
+            where = ROUTES[system].get(table.name)
             for column in table.columns:
-                if derived(table.name, column):
-                    skipped.append(f"{dataset}.{table.name}.{column.name}")
-                elif id(column) in mutants:
-                    mutants[id(column)].tables += (table.name,)
-                else:
-                    mutant = Mutant(f"{dataset}.{table.name}.{column.name}", dataset, (table.name,), column)
-                    mutants[id(column)] = mutant
-    return list(mutants.values()), skipped
+                wire = table.wire_of(column)
+                if where is None or wire is Wire.DERIVED:
+                    skipped.append(f"{system}.{table.name}.{column.name}")
+                    continue
+                route, prefix = where
+                field = WIRE_NAMES.get((system, table.name, column.name), column.source)
+                if system == "ym" and table.name == "finance_batch_items" and ym_items == "details":
+                    route, field = "ym.batch_details", DETAILS_NAMES.get(field, field)
+                for kind in MUTATIONS:
+                    mutants.append(Mutant(system, table.name, column.name, wire.value, route, prefix + field, kind))
+    return mutants, skipped
 
 
 def chosen(mutant: Mutant, only: list[str]) -> bool:
-    names = {n for t in mutant.tables for n in (t, f"{mutant.dataset}.{t}")} | {mutant.dataset}
-    return not only or any(p in names or p in {f"{n}.{mutant.column.name}" for n in names} for p in only)
+    names = {mutant.system, mutant.table, f"{mutant.system}.{mutant.table}"}
+    names |= {f"{n}.{mutant.column}" for n in names if n != mutant.system}
+    return not only or bool(names & set(only))
 
 
-def pytest(mutant: str, tests: list[str], work: Path, label: str) -> tuple[int, str, list[str]]:
-    """Run `tests` with `mutant` applied: (exit code, first failing test, the processes that applied it)."""
-    log = work / f"{label}.log"
-    log.unlink(missing_ok=True)
-    env = {**os.environ, "FINSYNC_MUTANT": mutant, "FINSYNC_MUTANT_LOG": str(log)}
-    env["PYTHONPATH"] = os.pathsep.join([str(work / "site"), str(REPOSITORY), env.get("PYTHONPATH", "")])
-    command = [sys.executable, "-m", "pytest", *PYTEST, "--basetemp", str(work / label), *tests]
-    done = subprocess.run(command, cwd=REPOSITORY, env=env, capture_output=True, text=True, timeout=1800)
-    failed = re.search(r"^(?:FAILED|ERROR) (\S+)", done.stdout, re.MULTILINE)
-    applied = log.read_text().splitlines() if log.exists() else []
-    return done.returncode, failed.group(1) if failed else "", applied
+# -- one run ------------------------------------------------------------------------------------------------
 
 
-def run(mutant: Mutant, tests: list[str], work: Path) -> Outcome:
-    """Caught when a test fails and fails again alone; a failure that passes alone is run once more in full."""
-    start, label = time.monotonic(), mutant.id.replace(".", "-")
-    outcome = Outcome(mutant, caught=False)
-    for attempt in (1, 2):
-        code, failed, applied = pytest(mutant.id, tests, work, label)
-        if not applied or not all(line.split()[1].endswith(SUFFIX) for line in applied):
-            outcome = Outcome(mutant, True, "crashed at start: " + "; ".join(applied)[:200], crashed=True)
-            break
-        if code == 0:
-            break
-        if not failed:  # no test ran to fail: the run itself broke (collection, start-up)
-            outcome = Outcome(mutant, True, f"pytest exited {code} before any test failed", crashed=True)
-            break
-        if pytest(mutant.id, [failed], work, label)[0] != 0:
-            outcome = Outcome(mutant, True, failed, flaky=attempt > 1)
-            break
-        outcome = Outcome(mutant, False, f"{failed} failed once, passed alone", flaky=True)
+def settings_of(system: str, server: Any, **more: Any) -> dict[str, Any]:
+    """The source's arguments pointing at the sandbox, tuned as the end-to-end tests tune them."""
+    raw = server.ym_settings if system == "ym" else server.younium_settings
+    prefix = f"SOURCES__{system.upper()}__"
+    settings: dict[str, Any] = {key.removeprefix(prefix).lower(): value for key, value in raw.items()}
+    if system == "ym":
+        settings.update(export_poll_interval=0.02, overlap_hours=1.0, max_attempts=3, invoice_items_page_size=500)
+    else:
+        settings.update(max_attempts=4)
+    return {**settings, **more}
+
+
+@dataclass
+class Seen:
+    """What a sync said and left: its error (if any), its notes, and the fields it recorded as stopped."""
+
+    error: BaseException | None
+    notes: list[str]
+    stopped: dict[str, set[str]]  # endpoint -> declared fields with `missing_since`
+    fields: dict[str, set[str]]  # endpoint -> declared fields recorded (the census)
+    present: dict[str, set[str]]  # endpoint -> declared fields some record held
+    sent: dict[str, set[str]] = field(default_factory=lambda: defaultdict(set))  # endpoint -> every field recorded
+
+
+def synced(system: str, server: Any, warehouse: Any, **more: Any) -> Seen:
+    from finsync.warehouse.database import query
+    from finsync.warehouse.runner import sync
+
+    error: BaseException | None = None
+    try:
+        report = sync(system, warehouse, settings=settings_of(system, server, **more), sandbox=True, views=False)
+    except Exception as failed:  # the outcome measured
+        error, report = failed, getattr(failed, "report", None)
+    seen = Seen(error, list(getattr(report, "notes", []) or []), defaultdict(set), defaultdict(set), defaultdict(set))
+    if warehouse.exists():
+        with warehouse.connect(read_only=True) as connection:
+            tables = query(connection, "SELECT 1 FROM information_schema.tables WHERE table_name = 'upstream_fields'")
+            rows = query(
+                connection,
+                "SELECT endpoint, field, missing_since IS NOT NULL, records_with > 0, declared "
+                "FROM finsync_meta.upstream_fields",
+            ) if tables else []  # fmt: skip
+        for endpoint, path, missing, held, own in rows:
+            seen.sent[endpoint].add(path)
+            if not own:
+                continue
+            seen.fields[endpoint].add(path)
+            if missing:
+                seen.stopped[endpoint].add(path)
+            if held:
+                seen.present[endpoint].add(path)
+    return seen
+
+
+def named_in_error(error: BaseException, path: str) -> bool:
+    return re.search(rf"(?<![\w.]){re.escape(path)} is ", " ".join(str(error).split())) is not None
+
+
+def noted(notes: list[str], endpoint: str, path: str) -> str:
+    for note in notes:
+        for found in STOPPED.finditer(note):
+            if f" {endpoint}: declared" in note and path in found.group(1).split(", "):
+                return note.split(":", 1)[0]
+    return ""
+
+
+def measure(mutant: Mutant, work: str) -> Outcome:
+    """Runs one mutant in a sandbox and a warehouse of its own."""
+    from finsync.errors import PartlyLoaded
+    from finsync.http.wire import ContractBroken
+    from finsync.warehouse.runner import Warehouse
+    from finsync_sandbox import SandboxConfig, SandboxServer
+
+    start = time.monotonic()
+    label = f"{mutant.id}.{mutant.kind}"
+    try:
+        with tempfile.TemporaryDirectory(prefix="mutant-", dir=work) as directory:
+            warehouse = Warehouse("duckdb", Path(directory) / "warehouse.duckdb")
+            with SandboxServer(config=SandboxConfig(**CONFIGS[mutant.system])) as server:
+                # FinanceBatchDetails is read only in details mode (every YM list of the run then reads through it).
+                more: dict[str, Any] = {"batch_items_mode": "details"} if mutant.route == "ym.batch_details" else {}
+                if mutant.wire == Wire.OPTIONAL.value:  # flagged only once seen before: a clean read first
+                    clean = synced(mutant.system, server, warehouse, **more)
+                    if clean.error is not None:
+                        return Outcome(mutant, "failed", f"the clean first sync failed: {clean.error}")
+                    more["sweep"] = True
+                fault: dict[str, Any] = {"kind": mutant.kind, "route": mutant.route, "field": mutant.path}
+                if mutant.kind == "rename":
+                    fault["name"] = mutant.path.rsplit(".", 1)[-1] + SUFFIX
+                server.sandbox.faults.add(**fault, times=0)
+                seen = synced(mutant.system, server, warehouse, **more)
+        outcome = classify(mutant, seen, (PartlyLoaded, ContractBroken))
+    except Exception as error:  # the harness's own failure: reported, not counted as caught
+        outcome = Outcome(mutant, "failed", f"{label}: {type(error).__name__}: {error} {traceback.format_exc()[-300:]}")
     outcome.seconds = time.monotonic() - start
     return outcome
 
 
-def baseline(tests: list[str], work: Path) -> str:
-    """Why `tests` cannot measure anything (they fail with no mutant, twice), or "" when they pass."""
-    failures = []
-    for _attempt in (1, 2):
-        code, failed, applied = pytest("none", tests, work, f"baseline-{abs(hash(tuple(tests)))}")
-        if code == 0 and applied:
-            return ""
-        failures.append(f"exit {code}, {failed or 'no failing test'}")
-    return f"{' '.join(tests)} fail without any mutant ({'; '.join(failures)})"
+def classify(mutant: Mutant, seen: Seen, contract_errors: tuple[type[BaseException], ...]) -> Outcome:
+    path, endpoint = mutant.path, ENDPOINTS[mutant.route]
+    if seen.error is not None and isinstance(seen.error, contract_errors) and named_in_error(seen.error, path):
+        return Outcome(mutant, "caught", f"{type(seen.error).__name__}: `{path} is …`")
+    where = noted(seen.notes, endpoint, path)
+    if where:
+        return Outcome(mutant, "caught", f"note: {where} came in none")
+    if path in seen.stopped.get(endpoint, ()):
+        return Outcome(mutant, "caught", f"upstream_fields.missing_since ({endpoint})")
+    if seen.error is not None:
+        message = " ".join(str(seen.error).split())
+        return Outcome(mutant, "failed", f"{type(seen.error).__name__}: {message[:300]}")
+    if path in seen.fields.get(endpoint, ()):
+        return Outcome(mutant, "survived", f"in the census of {endpoint}, counted as sent{alike(seen, endpoint, path)}")
+    why = f"{endpoint} has no census" if endpoint not in seen.fields else f"{path} is not in the census of {endpoint}"
+    return Outcome(mutant, "survived", why)
 
 
-def described(tests: list[str]) -> str:
-    files: dict[str, list[str]] = defaultdict(list)
-    for test in tests:
-        path, _, name = test.partition("::")
-        files[path] += [name.removeprefix("test_")] if name else []
-    return ", ".join(f"`{f}`" + (f" ({', '.join(n)})" if n else "") for f, n in files.items())
+def alike(seen: Seen, endpoint: str, path: str) -> str:
+    """Why a field no record held may count as sent (as null): the body still holds a key of each name on its
+    path elsewhere (`finsync.http.wire.in_body` looks for the names, not the path)."""
+    names = path.split(".")
+    others = sorted(
+        p for p in seen.sent.get(endpoint, ()) if p != path and not p.endswith(SUFFIX) and names[-1] in p.split(".")
+    )
+    if not others:
+        return ""
+    shown = ", ".join(f"`{p}`" for p in others[:3]) + (f" and {len(others) - 3} more" if len(others) > 3 else "")
+    return f": a key `{names[-1]}` is still in the body ({shown})"
 
 
-def report(outcomes: list[Outcome], skipped: list[str], tests: str, wall: float) -> str:
-    groups: dict[str, list[Outcome]] = defaultdict(list)
-    for o in outcomes:
-        groups[f"{o.mutant.dataset}.{' + '.join(o.mutant.tables)}"].append(o)
-    caught = sum(o.caught for o in outcomes)
-    seconds = [o.seconds for o in outcomes]
+def baseline(system: str, work: str, **more: Any) -> Seen:
+    """A clean first sync of the system: it must flag nothing."""
+    from finsync.warehouse.runner import Warehouse
+    from finsync_sandbox import SandboxConfig, SandboxServer
+
+    with tempfile.TemporaryDirectory(prefix="baseline-", dir=work) as directory:
+        warehouse = Warehouse("duckdb", Path(directory) / "warehouse.duckdb")
+        with SandboxServer(config=SandboxConfig(**CONFIGS[system])) as server:
+            return synced(system, server, warehouse, **more)
+
+
+# -- the report ---------------------------------------------------------------------------------------------
+
+
+def report(outcomes: list[Outcome], skipped: list[str], ym_items: str, wall: float) -> str:
     commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=REPOSITORY, capture_output=True, text=True)
+    seconds = [o.seconds for o in outcomes] or [0.0]
+    counts: dict[tuple[str, str], dict[str, int]] = defaultdict(lambda: defaultdict(int))
+    for o in outcomes:
+        counts[(o.mutant.system, o.mutant.kind)][o.verdict] += 1
+    fields = len({o.mutant.id for o in outcomes})
+    caught = sum(o.verdict == "caught" for o in outcomes)
+    sizes = "; ".join(f"{s}: " + ", ".join(f"{k}={v}" for k, v in c.items()) for s, c in CONFIGS.items())
     lines = [
-        "## Declared fields under mutation",
+        "## Declared fields drifting upstream",
         "",
         f"_{date.today()}, commit {commit.stdout.strip()}; machine: {machine()}._",
         "",
-        "`python bench/mutate_fields.py`: each declared wire field renamed in finsync's declaration (the warehouse "
-        "column keeping its name), then the tests run; caught when one fails (and fails again alone). "
-        f"Tests: {tests}.",
+        "`python bench/mutate_fields.py`: each declared wire field (not derived) of every table of both systems "
+        f"served by the sandbox removed, then renamed (`<name>{SUFFIX}`), on the list read whose census covers it, "
+        "for a whole first sync into a fresh DuckDB; caught when the sync fails naming the field "
+        "(`PartlyLoaded`), or its notes say the field came in none of the records read, or "
+        "`finsync_meta.upstream_fields` has `missing_since` set for it. YM's finance batch items are read "
+        f"{MODES[ym_items]}; "
+        "Younium's invoice lines on `GET /Invoices` (the by-id reads take no drift). "
+        f"Sandboxes: {sizes}.",
         "",
-        f"**{caught} of {len(outcomes)} fields caught**; {len(skipped)} derived columns (set by finsync, not a wire "
-        f"field) not mutated. Wall time {wall / 60:.1f} min; per mutant median {statistics.median(seconds or [0]):.1f}"
-        f" s, mean {statistics.fmean(seconds or [0]):.1f} s, max {max(seconds or [0]):.1f} s.",
+        f"**{caught} of {len(outcomes)} mutants caught** ({fields} fields). Wall time "
+        f"{wall / 60:.1f} min; per mutant median {statistics.median(seconds):.1f} s, max {max(seconds):.1f} s.",
         "",
-        "| table | fields mutated | caught | survivors |",
-        "|---|---:|---:|---|",
+        "| system | mutation | fields | caught | failed otherwise | unmeasured | survived |",
+        "|---|---|---:|---:|---:|---:|---:|",
     ]
-    for name, group in groups.items():
-        survivors = ", ".join(o.mutant.column.name for o in group if not o.caught) or "none"
-        lines.append(f"| {name} | {len(group)} | {sum(o.caught for o in group)} | {survivors} |")
-    marked = [o for o in outcomes if o.crashed or o.flaky]
-    if marked:
-        lines += ["", "Flagged: " + "; ".join(f"{o.mutant.id} ({o.by})" for o in marked) + "."]
-    by_table: dict[str, list[str]] = defaultdict(list)
+    for (system, kind), c in sorted(counts.items()):
+        lines.append(
+            f"| {system} | {kind} | {sum(c.values())} | {c['caught']} | {c['failed']} | {c['unmeasured']} | "
+            f"{c['survived']} |"
+        )
+    by_table: dict[str, list[Outcome]] = defaultdict(list)
+    for o in outcomes:
+        by_table[f"{o.mutant.system}.{o.mutant.table}"].append(o)
+    lines += ["", "| table | route | mutants | caught | not caught |", "|---|---|---:|---:|---|"]
+    for name, group in by_table.items():
+        missed = sorted({f"{o.mutant.column} ({o.mutant.kind})" for o in group if o.verdict != "caught"})
+        routes = ", ".join(sorted({o.mutant.route for o in group}))
+        caught_here = sum(o.verdict == "caught" for o in group)
+        lines.append(f"| {name} | {routes} | {len(group)} | {caught_here} | {', '.join(missed) or 'none'} |")
+    for verdict, title in (("survived", "Survived"), ("failed", "Failed otherwise"), ("unmeasured", "Unmeasured")):
+        grouped: dict[tuple[str, str, str, str], list[str]] = defaultdict(list)  # one entry per field and reason
+        for o in outcomes:
+            if o.verdict == verdict:
+                grouped[(o.mutant.id, o.mutant.path, o.mutant.route, o.by)].append(o.mutant.kind)
+        if grouped:
+            entries = [f"{i} (`{p}` on {r}; {', '.join(k)}: {by})" for (i, p, r, by), k in grouped.items()]
+            lines += ["", f"{title} ({len(grouped)} fields): " + "; ".join(entries) + "."]
+    survived = [o.by for o in outcomes if o.verdict == "survived"]
+    if any("counted as sent" in by for by in survived):
+        lines += ["", WHY_SENT]
+    if any("has no census" in by for by in survived):
+        lines += ["", WHY_NO_CENSUS]
+    by_skipped: dict[str, list[str]] = defaultdict(list)
     for name in skipped:
-        by_table[name.rsplit(".", 1)[0]].append(name.rsplit(".", 1)[1])
-    derived_list = "; ".join(f"{t} ({', '.join(c)})" for t, c in by_table.items()) or "none"
-    lines += ["", f"Derived, not a wire field ({len(skipped)}): {derived_list}."]
+        by_skipped[name.rsplit(".", 1)[0]].append(name.rsplit(".", 1)[1])
+    listed = "; ".join(f"{t} ({', '.join(c)})" for t, c in by_skipped.items()) or "none"
+    lines += ["", f"Not from the wire (derived by finsync, or tenant rows), not mutated ({len(skipped)}): {listed}."]
     return "\n".join(lines)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--only", action="append", default=[], help="table or table.column (repeatable)")
-    parser.add_argument("--tests", help="pytest arguments for every mutant, instead of the default selection")
-    parser.add_argument("--jobs", type=int, default=2, help="mutants run at once")
-    parser.add_argument("--list", action="store_true", help="print the mutants and the derived columns, run nothing")
+    parser.add_argument("--only", action="append", default=[], help="system, table or table.column (repeatable)")
+    parser.add_argument("--kind", choices=MUTATIONS, action="append", help="only this mutation (repeatable)")
+    parser.add_argument("--jobs", type=int, default=1, help="mutants run at once (one process each)")
+    parser.add_argument("--ym-items", choices=("export", "details"), default="export", help="batch items mode")
+    parser.add_argument("--list", action="store_true", help="print the mutants and the columns left out, run nothing")
     args = parser.parse_args()
-    mutants, skipped = declared()
-    mutants = [m for m in mutants if chosen(m, args.only)]
+    mutants, skipped = declared(args.ym_items)
+    mutants = [m for m in mutants if chosen(m, args.only) and (not args.kind or m.kind in args.kind)]
     skipped = [s for s in skipped if not args.only or any(f".{p}." in f".{s}." for p in args.only)]
     if args.list:
         for m in mutants:
-            print(f"{m.id:60} {m.column.source} -> {m.column.source}{SUFFIX}  ({', '.join(m.tables)})")
-        print(f"{len(mutants)} mutants; derived, not a wire field ({len(skipped)}): {', '.join(skipped)}")
+            print(f"{m.id:60} {m.kind:7} {m.wire:9} {m.route:26} {m.path}")
+        print(f"{len(mutants)} mutants; not from the wire ({len(skipped)}): {', '.join(skipped)}")
         return
-    selection = {d: shlex.split(args.tests) if args.tests else t for d, t in DEFAULT_TESTS.items()}
-    with tempfile.TemporaryDirectory(prefix="finsync-mutants-") as temporary:
-        work = Path(temporary)
-        (work / "site").mkdir()
-        (work / "site" / "sitecustomize.py").write_text(SITECUSTOMIZE)
+    os.environ.setdefault("RUNTIME__LOG_LEVEL", "WARNING")
+    with tempfile.TemporaryDirectory(prefix="finsync-mutants-") as work:
+        os.environ["DLT_DATA_DIR"] = str(Path(work) / "dlt")
         start = time.monotonic()
-        selections = {tuple(selection[m.dataset]) for m in mutants}
-        with ThreadPoolExecutor(max_workers=args.jobs) as pool:
-            broken = [e for e in pool.map(lambda t: baseline(list(t), work), selections) if e]
-        if broken:
-            sys.exit("\n".join(broken))
-        print(f"baselines pass ({time.monotonic() - start:.0f} s); {len(mutants)} mutants", flush=True)
-        outcomes: list[Outcome] = []
-        with ThreadPoolExecutor(max_workers=args.jobs) as pool:
-            futures = [pool.submit(run, m, selection[m.dataset], work) for m in mutants]
-            for number, future in enumerate(futures, start=1):
-                o = future.result()
-                outcomes.append(o)
-                verdict = f"caught by {o.by}" if o.caught else "SURVIVED" + (f" ({o.by})" if o.by else "")
-                elapsed = (time.monotonic() - start) / 60
-                print(f"[{number:3}/{len(mutants)}] {o.mutant.id:55} {verdict} ({o.seconds:.0f} s; {elapsed:.1f} min)")
-                sys.stdout.flush()
+        unseen: set[tuple[str, str]] = set()  # (endpoint, path) recorded, yet held by no record of a clean run
+        for system in sorted({m.system for m in mutants}):
+            details = system == "ym" and args.ym_items == "details"
+            clean = baseline(system, work, **({"batch_items_mode": "details"} if details else {}))
+            flagged = [f"{e}: {', '.join(sorted(f))}" for e, f in clean.stopped.items() if f]
+            if clean.error is not None or flagged:
+                sys.exit(f"the clean first sync of {system} is not clean: {clean.error or '; '.join(flagged)}")
+            unseen |= {(e, p) for e, paths in clean.fields.items() for p in paths - clean.present[e]}
+        print(f"baselines clean ({time.monotonic() - start:.0f} s); {len(mutants)} mutants", flush=True)
+        runnable = [m for m in mutants if (ENDPOINTS[m.route], m.path) not in unseen]
+        outcomes = [Outcome(m, "unmeasured", "no record of the clean sandbox holds it") for m in mutants
+                    if (ENDPOINTS[m.route], m.path) in unseen]  # fmt: skip
+        context = multiprocessing.get_context("spawn")
+        pool = ProcessPoolExecutor(max_workers=args.jobs, mp_context=context) if args.jobs > 1 else None
+        results = pool.map(measure, runnable, [work] * len(runnable)) if pool else (measure(m, work) for m in runnable)
+        for number, o in enumerate(results, start=1):
+            outcomes.append(o)
+            verdict = o.verdict.upper() if o.verdict != "caught" else "caught"
+            elapsed = (time.monotonic() - start) / 60
+            print(
+                f"[{number:3}/{len(runnable)}] {o.mutant.id:55} {o.mutant.kind:6} {verdict} ({o.by}) "
+                f"({o.seconds:.1f} s; {elapsed:.1f} min)",
+                flush=True,
+            )
+        if pool:
+            pool.shutdown()
         wall = time.monotonic() - start
-    tests = f"`{args.tests}`" if args.tests else "; ".join(f"{d}: {described(t)}" for d, t in DEFAULT_TESTS.items())
-    text = report(outcomes, skipped, f"{tests}; each with `pytest {' '.join(PYTEST[:-1])} '{PYTEST[-1]}'`", wall)
+    order = {(m.id, m.kind): n for n, m in enumerate(mutants)}
+    outcomes.sort(key=lambda o: order[(o.mutant.id, o.mutant.kind)])
+    text = report(outcomes, skipped, args.ym_items, wall)
     print("\n" + text)
-    if not args.only and not args.tests:
+    if not args.only and not args.kind and args.ym_items == "export":
         write_section("mutate_fields", text)
-    sys.exit(1 if any(not o.caught for o in outcomes) else 0)
+    sys.exit(1 if any(o.verdict == "survived" for o in outcomes) else 0)
 
 
 if __name__ == "__main__":
