@@ -96,6 +96,7 @@ class Census:
     records: int = 0
     omits_nulls: bool = False  # the endpoint leaves a null field out: absent may mean null
     present: dict[str, int] = field(default_factory=dict)
+    counted: dict[str, int] = field(default_factory=dict)  # records at each field's depth (lines: every line)
     contract: dict[str, str] = field(default_factory=dict)  # declared path -> its `Wire` value
     retyped: dict[str, str] = field(default_factory=dict)
     undeclared: dict[str, str] = field(default_factory=dict)
@@ -106,6 +107,8 @@ class Census:
         self.records += other.records
         for path, count in other.present.items():
             self.present[path] = self.present.get(path, 0) + count
+        for path, count in other.counted.items():
+            self.counted[path] = self.counted.get(path, 0) + count
         self.contract.update(other.contract)
         self.retyped.update(other.retyped)
         self.undeclared.update(other.undeclared)
@@ -117,7 +120,8 @@ class Census:
             "records": self.records,
             "omits_nulls": self.omits_nulls,
             "fields": {
-                path: [self.present.get(path, 0), wire, self.retyped.get(path)] for path, wire in self.contract.items()
+                path: [self.present.get(path, 0), wire, self.retyped.get(path), self.counted.get(path, 0)]
+                for path, wire in self.contract.items()
             },
             "undeclared": self.undeclared,
         }
@@ -130,6 +134,7 @@ class Census:
             records=int(data.get("records", 0)),
             omits_nulls=bool(data.get("omits_nulls", False)),
             present={path: int(v[0]) for path, v in fields.items()},
+            counted={path: int(v[3]) for path, v in fields.items() if len(v) > 3},
             contract={path: str(v[1]) for path, v in fields.items()},
             retyped={path: str(v[2]) for path, v in fields.items() if v[2]},
             undeclared=dict(data.get("undeclared", {})),
@@ -231,6 +236,7 @@ def _census_field(census: Census, item: pa.Field, values: pa.Array, path: str, d
     census.contract[path] = wire.value
     if wire is Wire.DERIVED:
         return
+    census.counted[path] = len(values)
     held = len(values) - values.null_count
     if not held and len(values) and depth.present(path):
         held = len(values)  # sent as null in every record (where nulls are sent)
@@ -355,6 +361,7 @@ def census_of_header(
             continue
         # A column of the header is sent in every row, an empty cell being its null.
         census.present[item.name] = rows if item.name in sent else 0
+        census.counted[item.name] = rows
         if wire is Wire.REQUIRED and item.name not in sent:
             census.breaches.append(Breach(item.name, "absent from the header", 0, None))
         elif wire is Wire.REQUIRED and empty.get(item.name):

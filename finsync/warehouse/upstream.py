@@ -76,16 +76,18 @@ def record_reads(connection: Any, target: Target, system: str, reads: Iterable[d
         for path, contract in census.contract.items():
             if contract == Wire.DERIVED.value:
                 continue
-            held = census.present.get(path, 0)
+            held, counted = census.present.get(path, 0), census.counted.get(path, census.records)
             before = known.get(path)
-            missing = None if held else _missing_since(before, contract, census, at)
+            missing = None if held or not counted else _missing_since(before, contract, counted, census, at)
             if missing == at:
                 stopped.append(path)
-            _write(connection, target, system, census.endpoint, path, True, contract, census, held, before, missing, at)
+            _write(connection, target, system, census.endpoint, path, True, contract, (counted, held), before, missing,
+                   at, census.retyped.get(path))  # fmt: skip
         new = [path for path in census.undeclared if path not in known]
         for path in census.undeclared:
-            _write(connection, target, system, census.endpoint, path, False, None, census, census.records,
-                   known.get(path), None, at)  # fmt: skip
+            counts = (census.records, census.records)
+            _write(connection, target, system, census.endpoint, path, False, None, counts, known.get(path), None, at,
+                   census.undeclared[path])  # fmt: skip
         where = f"{target.label} {census.endpoint}"
         if stopped:
             notes.append(
@@ -102,10 +104,10 @@ def record_reads(connection: Any, target: Target, system: str, reads: Iterable[d
     return notes
 
 
-def _missing_since(before: Field | None, contract: str, census: Census, at: str) -> Any:
-    """When a declared field absent from every record `census` counted stopped arriving, or None while its
-    absence may be chance (see the module)."""
-    if contract == WAIVED or not census.records:
+def _missing_since(before: Field | None, contract: str, records: int, census: Census, at: str) -> Any:
+    """When a declared field absent from every one of the `records` records at its depth that `census` counted
+    stopped arriving, or None while its absence may be chance (see the module)."""
+    if contract == WAIVED:
         return None
     if before is not None and before.missing_since is not None:
         return before.missing_since
@@ -116,7 +118,7 @@ def _missing_since(before: Field | None, contract: str, census: Census, at: str)
         return None  # never seen where nulls are left out: a field this tenant leaves empty, so far
     if held == read >= KNOWN:
         return at  # in every record read before
-    if census.records >= ENOUGH and (1 - held / read) ** census.records < CHANCE:
+    if records >= ENOUGH and (1 - held / read) ** records < CHANCE:
         return at
     return None
 
@@ -129,18 +131,19 @@ def _write(
     path: str,
     declared: bool,
     contract: str | None,
-    census: Census,
-    held: int,
+    counts: tuple[int, int],
     before: Field | None,
     missing: Any,
     at: str,
+    wire_type: str | None = None,
 ) -> None:
+    """Writes a field's row: `counts`, the records this read counted at its depth and those holding it."""
+    counted, held = counts
     seen = at if held else None
     first = before.first_seen if before is not None and before.first_seen is not None else seen
     last = seen or (before.last_seen if before is not None else None)
-    read = census.records + (before.records_read if before else 0)
+    read = counted + (before.records_read if before else 0)
     with_it = held + (before.records_with if before else 0)
-    wire_type = census.retyped.get(path) or census.undeclared.get(path)
     key = (target.dataset, endpoint, path)
     query(connection, f"DELETE FROM {TABLE} WHERE dataset = {_text(key[0])} AND endpoint = {_text(endpoint)} "
                       f"AND field = {_text(path)}")  # fmt: skip

@@ -390,6 +390,7 @@ class YouniumClient:
         census = Census()
         for page in pages:
             census.add(census_of(page) or Census())
+        census.endpoint = f"GET {INVOICE_BATCHES_PATH}/{{id}}/BatchLog"  # one endpoint, whichever batch
         return with_census(pa.concat_tables([records.empty_table(), *pages]), census)
 
     def close(self) -> None:
