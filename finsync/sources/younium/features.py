@@ -22,6 +22,7 @@ from .client import (
     CHART_OF_ACCOUNTS_PATH,
     CURRENCIES_PATH,
     EXCHANGE_RATES_PATH,
+    JOURNAL_DETAILS_PATH,
     JOURNALS_PATH,
     PAYMENTS_PATH,
     YouniumClient,
@@ -58,7 +59,7 @@ class Feature:
 LEDGER_FEATURE = Feature(
     "ledger",
     "the ledger",
-    (JOURNALS_PATH, f"{JOURNALS_PATH}/JournalDetails", CHART_OF_ACCOUNTS_PATH, CURRENCIES_PATH, EXCHANGE_RATES_PATH),
+    (JOURNALS_PATH, JOURNAL_DETAILS_PATH, CHART_OF_ACCOUNTS_PATH, CURRENCIES_PATH, EXCHANGE_RATES_PATH),
     "read access to the accounting data (journals, chart of accounts, currencies and exchange rates)",
 )
 PAYMENTS_FEATURE = Feature(
