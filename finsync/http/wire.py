@@ -95,6 +95,7 @@ class Census:
     endpoint: str = ""  # the request that read it, as messages name it (`GET /Invoices`)
     records: int = 0
     omits_nulls: bool = False  # the endpoint leaves a null field out: absent may mean null
+    whole: bool = False  # the read listed every record upstream has (a first read, a sweep, a whole list)
     present: dict[str, int] = field(default_factory=dict)
     counted: dict[str, int] = field(default_factory=dict)  # records at each field's depth (lines: every line)
     contract: dict[str, str] = field(default_factory=dict)  # declared path -> its `Wire` value
@@ -119,6 +120,7 @@ class Census:
             "endpoint": self.endpoint,
             "records": self.records,
             "omits_nulls": self.omits_nulls,
+            "whole": self.whole,
             "fields": {
                 path: [self.present.get(path, 0), wire, self.retyped.get(path), self.counted.get(path, 0)]
                 for path, wire in self.contract.items()
@@ -133,6 +135,7 @@ class Census:
             endpoint=str(data.get("endpoint", "")),
             records=int(data.get("records", 0)),
             omits_nulls=bool(data.get("omits_nulls", False)),
+            whole=bool(data.get("whole", False)),
             present={path: int(v[0]) for path, v in fields.items()},
             counted={path: int(v[3]) for path, v in fields.items() if len(v) > 3},
             contract={path: str(v[1]) for path, v in fields.items()},

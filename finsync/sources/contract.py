@@ -65,10 +65,11 @@ class ListCensus:
             raise ContractBroken(self.system, where or self.endpoint or self.name, found.breaches, self.tables)
         self.census.add(found)
 
-    def remember(self, memory: ListMemory) -> None:
-        """The read's census, with when it ended, for the steps after the load."""
+    def remember(self, memory: ListMemory, whole: bool = False) -> None:
+        """The read's census, with when it ended and whether it listed every record upstream has (`whole`),
+        for the steps after the load."""
         if self.census.contract:
-            self.census.endpoint = self.endpoint
+            self.census.endpoint, self.census.whole = self.endpoint, whole
             for path in self.waived & set(self.census.contract):
                 self.census.contract[path] = WAIVED
             memory.wire = {"at": datetime.now(timezone.utc).isoformat(), **self.census.as_json()}

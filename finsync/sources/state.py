@@ -77,6 +77,10 @@ class ListMemory:
     def wire(self, found: dict[str, Any]) -> None:
         self.raw["wire"] = found
 
+    @property
+    def read_whole_this_run(self) -> bool:
+        return bool(self.raw.get("whole"))
+
     def read_this_run(self, *, whole: bool, sweep_cost: tuple[int, int, float] | None) -> None:
         """Whether this run read the list whole, and what its sweep cost (records, requests, seconds)."""
         self.raw["whole"] = whole
@@ -150,7 +154,7 @@ class SourceState:
 
     def read_whole(self) -> set[str]:
         """The lists the run this state was committed by read whole."""
-        return {name for name, memory in self.lists().items() if memory.raw.get("whole")}
+        return {name for name, memory in self.lists().items() if memory.read_whole_this_run}
 
     def sweep_costs(self) -> dict[str, tuple[int, int, float]]:
         return {

@@ -6,10 +6,14 @@ Each list read leaves its census with the load (`finsync.sources.contract`); the
 it here, once per read. A declared field absent from every record of a read has stopped arriving (a rename
 upstream, or its removal) when that cannot be chance:
 - where every field is sent, a null one as null (YM), at once (an optional field: once it was seen);
-- where a null field is left out (Younium), from its history alone: once it came in every one of three
-  records or more; or, if some records lacked it, on a read of a hundred records or more, when the share it
-  came in before makes such a read without it less likely than one in a thousand (which records lack a
-  field is seldom chance: a draft invoice lacks what a posted one has). A field never seen is never flagged.
+- where a null field is left out (Younium), from its history alone (a field never seen is never flagged):
+  - once it came in every one of three records or more read before;
+  - on a whole read (a first read, a sweep, a list read whole every run), once the last whole read found it
+    in some record: every record that held it would have had to lose it, or go, in between;
+  - otherwise once a hundred records or more at its depth have been read without it since it was last seen,
+    when the share of records that held it until then makes that less likely than one in a thousand (which
+    records lack a field is seldom chance: a draft invoice lacks what a posted one has, so a read of edited
+    drafts alone does not judge it).
 Such a field keeps `missing_since` until it is seen again, and `finsync check` fails on it; a field the
 settings waive (`sources.<system>.optional_fields`) is never flagged.
 """
@@ -30,8 +34,8 @@ from .targets import run_flags
 
 TABLE = f"{META_SCHEMA}.upstream_fields"
 # Where nulls are left out: a field that came in every one of at least `KNOWN` records stopped when a read
-# lacks it; one some records lacked, when a read of `ENOUGH` records or more lacks it and reads of that many
-# lacked it less often than `CHANCE`.
+# lacks it; one some records lacked, once `ENOUGH` records or more were read without it and reads of that
+# many lacked it less often than `CHANCE`.
 KNOWN = 3
 ENOUGH = 100
 CHANCE = 0.001
@@ -43,11 +47,18 @@ COLUMNS = """
     records_read BIGINT NOT NULL, records_with BIGINT NOT NULL, missing_since TIMESTAMPTZ,
     PRIMARY KEY (dataset, endpoint, field)
 """
+# Added since the table was first made: existing warehouses gain them on their next run.
+ADDED = {"whole_with": "BIGINT", "absent_for": "BIGINT"}
+NAMES = (
+    "dataset, system, endpoint, field, declared, contract, wire_type, first_seen, last_seen, last_read, "
+    "records_read, records_with, missing_since, whole_with, absent_for"
+)
 
 
 @dataclass(frozen=True)
 class Field:
-    """A row of `upstream_fields`."""
+    """A row of `upstream_fields`: `whole_with`, the records holding the field at the last whole read of its
+    list (None before one); `absent_for`, the records read at its depth since it was last seen."""
 
     endpoint: str
     field: str
@@ -59,6 +70,8 @@ class Field:
     records_read: int
     records_with: int
     missing_since: Any
+    whole_with: int | None = None
+    absent_for: int = 0
 
 
 def record_reads(connection: Any, target: Target, system: str, reads: Iterable[dict[str, Any]]) -> list[str]:
@@ -66,12 +79,15 @@ def record_reads(connection: Any, target: Target, system: str, reads: Iterable[d
     them: each declared field that stopped arriving, each field upstream sent that is not declared."""
     query(connection, f"CREATE SCHEMA IF NOT EXISTS {META_SCHEMA}")
     query(connection, f"CREATE TABLE IF NOT EXISTS {TABLE} ({COLUMNS})")
+    for name, kind in ADDED.items():
+        query(connection, f"ALTER TABLE {TABLE} ADD COLUMN IF NOT EXISTS {name} {kind}")
     notes: list[str] = []
     for read in reads:
         census, at = Census.from_json(read), str(read["at"])
         known = {f.field: f for f in fields(connection, target, census.endpoint)}
         if any(f.last_read is not None and f.last_read >= datetime.fromisoformat(at) for f in known.values()):
             continue  # recorded by an earlier attempt at these steps
+        rows: dict[str, str] = {}
         stopped = []
         for path, contract in census.contract.items():
             if contract == Wire.DERIVED.value:
@@ -81,13 +97,12 @@ def record_reads(connection: Any, target: Target, system: str, reads: Iterable[d
             missing = None if held or not counted else _missing_since(before, contract, counted, census, at)
             if missing == at:
                 stopped.append(path)
-            _write(connection, target, system, census.endpoint, path, True, contract, (counted, held), before, missing,
-                   at, census.retyped.get(path))  # fmt: skip
+            rows[path] = _row(target, system, census, path, contract, (counted, held), before, missing, at)
         new = [path for path in census.undeclared if path not in known]
         for path in census.undeclared:
             counts = (census.records, census.records)
-            _write(connection, target, system, census.endpoint, path, False, None, counts, known.get(path), None, at,
-                   census.undeclared[path])  # fmt: skip
+            rows[path] = _row(target, system, census, path, None, counts, known.get(path), None, at)
+        _write(connection, target, census.endpoint, rows)
         where = f"{target.label} {census.endpoint}"
         if stopped:
             notes.append(
@@ -114,45 +129,56 @@ def _missing_since(before: Field | None, contract: str, records: int, census: Ce
     read, held = (before.records_read, before.records_with) if before is not None else (0, 0)
     if not census.omits_nulls:  # every field is sent, a null one as null: absent is not sent
         return at if contract != Wire.OPTIONAL.value or held else None
-    if not held:
+    if before is None or not held:
         return None  # never seen where nulls are left out: a field this tenant leaves empty, so far
     if held == read >= KNOWN:
         return at  # in every record read before
-    if records >= ENOUGH and (1 - held / read) ** records < CHANCE:
+    if census.whole and before.whole_with:
+        return at  # the last whole read found it in some record, this one in none
+    absent = before.absent_for + records
+    if absent >= ENOUGH and (1 - held / (read - before.absent_for)) ** absent < CHANCE:
         return at
     return None
 
 
-def _write(
-    connection: Any,
+def _row(
     target: Target,
     system: str,
-    endpoint: str,
+    census: Census,
     path: str,
-    declared: bool,
     contract: str | None,
     counts: tuple[int, int],
     before: Field | None,
     missing: Any,
     at: str,
-    wire_type: str | None = None,
-) -> None:
-    """Writes a field's row: `counts`, the records this read counted at its depth and those holding it."""
+) -> str:
+    """A field's row as SQL values: `counts`, the records this read counted at its depth and those holding it."""
     counted, held = counts
     seen = at if held else None
     first = before.first_seen if before is not None and before.first_seen is not None else seen
     last = seen or (before.last_seen if before is not None else None)
     read = counted + (before.records_read if before else 0)
     with_it = held + (before.records_with if before else 0)
-    key = (target.dataset, endpoint, path)
-    query(connection, f"DELETE FROM {TABLE} WHERE dataset = {_text(key[0])} AND endpoint = {_text(endpoint)} "
-                      f"AND field = {_text(path)}")  # fmt: skip
+    whole_with = held if census.whole else (before.whole_with if before else None)
+    absent_for = 0 if held else counted + (before.absent_for if before else 0)
+    wire_type = census.retyped.get(path) if contract is not None else census.undeclared[path]
     values = [
-        _text(target.dataset), _text(system), _text(endpoint), _text(path), "TRUE" if declared else "FALSE",
-        _text(contract), _text(wire_type), _stamp(first), _stamp(last), _stamp(at), str(read), str(with_it),
-        _stamp(missing),
+        _text(target.dataset), _text(system), _text(census.endpoint), _text(path),
+        "FALSE" if contract is None else "TRUE", _text(contract), _text(wire_type), _stamp(first), _stamp(last),
+        _stamp(at), str(read), str(with_it), _stamp(missing), "NULL" if whole_with is None else str(whole_with),
+        str(absent_for),
     ]  # fmt: skip
-    query(connection, f"INSERT INTO {TABLE} VALUES ({', '.join(values)})")
+    return f"({', '.join(values)})"
+
+
+def _write(connection: Any, target: Target, endpoint: str, rows: dict[str, str]) -> None:
+    """Replaces the rows of one read's fields (field -> its SQL values), in two statements."""
+    if not rows:
+        return
+    named = ", ".join(map(_text, rows))
+    query(connection, f"DELETE FROM {TABLE} WHERE dataset = {_text(target.dataset)} AND endpoint = {_text(endpoint)} "
+                      f"AND field IN ({named})")  # fmt: skip
+    query(connection, f"INSERT INTO {TABLE} ({NAMES}) VALUES {', '.join(rows.values())}")
 
 
 def _text(value: str | None) -> str:
@@ -172,7 +198,7 @@ def fields(connection: Any, target: Target, endpoint: str | None = None) -> list
     rows = query(
         connection,
         "SELECT endpoint, field, declared, contract, first_seen, last_seen, last_read, records_read, records_with, "
-        f"missing_since FROM {TABLE} WHERE {where} ORDER BY endpoint, field",
+        f"missing_since, whole_with, COALESCE(absent_for, 0) FROM {TABLE} WHERE {where} ORDER BY endpoint, field",
     )
     return [Field(*row) for row in rows]
 

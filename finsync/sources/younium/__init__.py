@@ -114,7 +114,8 @@ def list_records(listed: ListRead, run: YouniumRun, windows: ModifiedWindows, sh
             if listed.by_id is not None:
                 by_id = ByIdReads(functools.partial(listed.by_id.fetch, run), listed.by_id.children, run.concurrency)
             yield from windows.read(listed, fetch, by_id)
-        census.remember(SourceState.current().list(listed.name))
+        memory = SourceState.current().list(listed.name)
+        census.remember(memory, whole=listed.how == WHOLE or memory.read_whole_this_run)
 
     return dlt.resource(read, name=f"{listed.name}_records", selected=False)
 

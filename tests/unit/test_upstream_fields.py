@@ -1,0 +1,102 @@
+"""When a Younium field that some records lack has stopped arriving (`finsync.warehouse.upstream`): judged on a
+whole read against the last whole read, and across incremental reads by the records read since it was last
+seen; recorded once per field, in a table older warehouses gain the new columns of."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from finsync.http.wire import Census
+from finsync.sources.tenants import Target
+from finsync.warehouse.database import Warehouse, query
+from finsync.warehouse.upstream import TABLE, fields, record_reads
+
+PRODUCTS = "GET /Products"
+TARGET = Target("younium")
+START = datetime(2026, 1, 1, tzinfo=timezone.utc)
+
+
+class Reads:
+    """Reads of Younium's products recorded one after another, an hour apart."""
+
+    def __init__(self, connection: Any) -> None:
+        self.connection, self.hour = connection, 0
+
+    def read(self, records: int, holding: int, whole: bool) -> list[str]:
+        """A read of `records` products, `holding` of which carry `endOfLifeDate`; what the summary says."""
+        self.hour += 1
+        census = Census(
+            endpoint=PRODUCTS,
+            records=records,
+            omits_nulls=True,
+            whole=whole,
+            present={"id": records, "endOfLifeDate": holding},
+            counted={"id": records, "endOfLifeDate": records},
+            contract={"id": "required", "endOfLifeDate": "nullable"},
+        )
+        at = (START + timedelta(hours=self.hour)).isoformat()
+        return record_reads(self.connection, TARGET, "younium", [{"at": at, **census.as_json()}])
+
+    def missing(self) -> bool:
+        (found,) = [f for f in fields(self.connection, TARGET, PRODUCTS) if f.field == "endOfLifeDate"]
+        return found.missing_since is not None
+
+
+@pytest.fixture
+def reads(tmp_path: Path) -> Any:
+    with Warehouse("duckdb", tmp_path / "w.duckdb").connect() as connection:
+        yield Reads(connection)
+
+
+def test_a_whole_read_without_a_field_the_last_whole_read_had_flags_it_at_once(reads: Reads) -> None:
+    reads.read(24, 1, whole=True)  # a first read: one product of 24 has an end-of-life date
+    assert not reads.read(24, 0, whole=False) and not reads.missing(), "a read of some products judges nothing"
+    said = reads.read(24, 0, whole=True)
+    assert reads.missing()
+    assert said and "declared field(s) endOfLifeDate came in none of the 24 records read" in said[0]
+
+
+def test_a_whole_read_judges_nothing_before_a_whole_read_found_the_field(reads: Reads) -> None:
+    reads.read(24, 0, whole=True)
+    reads.read(5, 1, whole=False)  # seen in an incremental read only
+    reads.read(24, 0, whole=True)
+    assert not reads.missing(), "no whole read held it: the product that had it may have lost it since"
+
+
+def test_incremental_reads_judge_a_field_by_the_records_read_since_it_was_last_seen(reads: Reads) -> None:
+    reads.read(40, 20, whole=True)  # held by half the records
+    for _ in range(4):
+        reads.read(20, 0, whole=False)
+    assert not reads.missing(), "80 records without it: fewer than a judgement needs"
+    reads.read(20, 0, whole=False)
+    assert reads.missing(), "100 records without a field half the records held: 1 in 2^100"
+
+
+def test_a_field_seen_again_starts_its_count_afresh(reads: Reads) -> None:
+    reads.read(40, 20, whole=True)
+    for _ in range(4):
+        reads.read(20, 0, whole=False)
+    reads.read(20, 1, whole=False)
+    for _ in range(4):
+        reads.read(20, 0, whole=False)
+    assert not reads.missing(), "only 80 records since it was last seen"
+    with_it, read = [(f.records_with, f.records_read) for f in fields(reads.connection, TARGET, PRODUCTS)][0]
+    assert (with_it, read) == (21, 220), "one row per field, its counts added up over every read"
+
+
+def test_a_table_made_before_the_new_columns_gains_them(reads: Reads) -> None:
+    query(reads.connection, "CREATE SCHEMA finsync_meta")
+    query(
+        reads.connection,
+        f"CREATE TABLE {TABLE} (dataset VARCHAR NOT NULL, system VARCHAR NOT NULL, endpoint VARCHAR NOT NULL, "
+        "field VARCHAR NOT NULL, declared BOOLEAN NOT NULL, contract VARCHAR, wire_type VARCHAR, first_seen "
+        "TIMESTAMPTZ, last_seen TIMESTAMPTZ, last_read TIMESTAMPTZ NOT NULL, records_read BIGINT NOT NULL, "
+        "records_with BIGINT NOT NULL, missing_since TIMESTAMPTZ, PRIMARY KEY (dataset, endpoint, field))",
+    )
+    reads.read(24, 1, whole=True)
+    reads.read(24, 0, whole=True)
+    assert reads.missing()
