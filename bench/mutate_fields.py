@@ -359,9 +359,10 @@ def report(outcomes: list[Outcome], skipped: list[str], ym_items: str, wall: flo
         "",
         "`python bench/mutate_fields.py`: each declared wire field (not derived) of every table of both systems "
         f"served by the sandbox removed, then renamed (`<name>{SUFFIX}`), on the list read whose census covers it, "
-        "for a whole first sync into a fresh DuckDB (Younium, and YM's optional fields: a clean first sync, then "
-        "a sync with the drift and `sweep`, then, if that did not catch it, a full refresh); caught when the sync fails naming the field "
-        "(`PartlyLoaded`), or its notes say the field came in none of the records read, or "
+        "for a whole first sync into a fresh DuckDB (Younium's fields, and YM's optional ones: a clean first "
+        "sync, then a sync with the drift and `sweep`; for Younium, if that did not catch it, a full refresh); "
+        "caught when the sync fails naming the field (`PartlyLoaded`), or its notes say the field came in none "
+        "of the records read, or "
         "`finsync_meta.upstream_fields` has `missing_since` set for it. YM's finance batch items are read "
         f"{MODES[ym_items]}; "
         "Younium's invoice lines on `GET /Invoices` (the by-id reads take no drift). "
