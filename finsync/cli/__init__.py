@@ -186,9 +186,11 @@ def demo(duckdb_path: DuckdbPath = DEFAULT_DEMO_PATH) -> None:
     from .display import sync_with_progress
 
     started = time.monotonic()
-    # The sandbox's data is dated relative to today (UTC, the day the views' receivables are as of).
+    # The sandbox's data is dated relative to today (UTC, the day the views' receivables are as of), and
+    # Younium's invoices are batched and posted month by month up to the last few weeks, so they have every age.
     today = datetime.now(timezone.utc).date()
-    with SandboxServer(config=SandboxConfig(today=today)) as sandbox:
+    config = SandboxConfig(today=today, younium_batches=10, younium_batched_share=0.97)
+    with SandboxServer(config=config) as sandbox:
         say(f"sandbox listening on {sandbox.url}")
         settings = settings_from_env(sandbox.settings)
         settings["ym"]["export_poll_interval"] = 0.1  # the sandbox's exports finish in a fraction of a second

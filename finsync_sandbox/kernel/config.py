@@ -64,8 +64,10 @@ class SandboxConfig:
     younium_accounts: int = 50
     younium_invoices: int = 600
     lines_per_invoice: int = 5
-    # Invoice batches already generated over the oldest invoices; all but the newest are posted.
+    # Invoice batches already generated over the oldest invoices (this share of them); all but the newest are
+    # posted. `finsync demo` batches nearly all, in monthly batches, so its receivables have every age.
     younium_batches: int = 4
+    younium_batched_share: float = 0.7
     younium_token_seconds: float = 86_400.0
     # A generate or post job reports Pending for this long, then Succeeded (or Failed, when a fault says so).
     younium_job_seconds: float = 0.2
@@ -77,6 +79,8 @@ class SandboxConfig:
             raise ValueError("ym_items must be >= 0 and batch_size >= 1")
         if self.younium_accounts < 1 or self.younium_invoices < 0 or self.younium_batches < 0:
             raise ValueError("younium_accounts must be >= 1, younium_invoices and younium_batches >= 0")
+        if not 0 < self.younium_batched_share <= 1:
+            raise ValueError(f"younium_batched_share must be above 0 and at most 1, not {self.younium_batched_share}")
         if not 1 <= self.lines_per_invoice <= MAX_LINES_PER_INVOICE:
             raise ValueError(f"lines_per_invoice must be between 1 and {MAX_LINES_PER_INVOICE}")
         if not (math.isfinite(self.rate_limit_per_second) and self.rate_limit_per_second >= 0):

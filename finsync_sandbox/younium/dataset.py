@@ -18,9 +18,9 @@ the week before the day it runs), and each later event (an `advance`, a job fini
 an hour after the previous one (`tick`), so `modified` only ever moves forward and equal sequences of
 events give equal data. Times are integer milliseconds since 1970-01-01 UTC.
 
-How the seeded history looks (`younium.history` tells it in full): the oldest ~70% of the invoices were
-invoiced in `batches` invoice batches, all posted except the newest; a quarter of the posted invoices
-were paid in full, one payment each. Of the rest, 3% of the posted invoices were cancelled after posting
+How the seeded history looks (`younium.history` tells it in full): the oldest ~70% of the invoices
+(`batched_share`) were invoiced in `batches` invoice batches, all posted except the newest; a quarter of the
+posted invoices were paid in full, one payment each. Of the rest, 3% of the posted invoices were cancelled after posting
 (they owe nothing), 3% were credited in full by a credit note each (a separate Posted invoice record with
 negated lines, `invoiceType` Credit, except one or two auto-generated ones typed Invoice with negative
 totals; `GET /Invoices/{id}/RelatedInvoices` links the pair), and 2% were partly paid. Unpaid posted
@@ -39,7 +39,7 @@ from .batches import BatchStore
 from .billing import Billing
 from .catalogue import Catalogue, catalogue_size
 from .gl import GeneralLedger
-from .history import seed_history
+from .history import BATCHED_SHARE, seed_history
 from .invoices import InvoiceStore
 from .lines import LineStore
 from .payments import PaymentStore
@@ -60,6 +60,7 @@ class YouniumDataset:
         lines_per_invoice: int = 5,
         batches: int = 4,
         shift_days: int = 0,
+        batched_share: float = BATCHED_SHARE,
     ) -> None:
         if accounts < 1 or invoices < 0 or lines_per_invoice < 1 or batches < 0:
             raise ValueError("accounts and lines_per_invoice must be >= 1, invoices and batches >= 0")
@@ -76,7 +77,7 @@ class YouniumDataset:
         self.gl = GeneralLedger(self.seeded)
         self.catalogue = Catalogue(self.seeded, catalogue_size(accounts), self.lock)
         self.billing = Billing(self.invoices, self.lines, self.batches, self.payments, self.gl)
-        seed_history(self.seeded, self.billing, batches)
+        seed_history(self.seeded, self.billing, batches, batched_share)
         self.gl.seal()
         self.payments.seal()
         self.invoices.seal()

@@ -48,11 +48,11 @@ CANCELLED_SHARE, CREDITED_SHARE, PART_PAID_SHARE = 0.03, 0.03, 0.02
 _SEEDED_LOG_SIZES = (2, 0, 1, 3)
 
 
-def seed_history(seeded: YouniumSeed, billing: Billing, batches: int) -> None:
+def seed_history(seeded: YouniumSeed, billing: Billing, batches: int, share: float = BATCHED_SHARE) -> None:
     """The batches, postings, payments, cancellations and credit notes that happened before the sandbox
-    started, told with the billing steps over the seeded invoices."""
+    started, told with the billing steps over the seeded invoices (the oldest `share` of them batched)."""
     invoices = billing.invoices
-    batched = int(len(invoices) * BATCHED_SHARE) if len(invoices) > 1 else 0
+    batched = int(len(invoices) * share) if len(invoices) > 1 else 0
     count = min(batches, batched)
     days = [day_of(invoices.created(n)) for n in invoices.numbers()]
     cuts: list[tuple[int, int, int]] = []  # (first invoice, last invoice, target day) of each batch

@@ -91,6 +91,7 @@ class YouniumTenant:
             config.lines_per_invoice,
             config.younium_batches,
             config.history_shift_days(),
+            config.younium_batched_share,
         )
         self.records = YouniumRecords(self.dataset)
         self.tokens = tokens if tokens is not None else Tokens(lambda: config.younium_token_seconds, clock)
