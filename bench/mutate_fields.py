@@ -21,8 +21,9 @@ A field is mutated on the list whose census covers it (`ROUTES`): YM's finance b
 file (`ym.export_download`, the default `batch_items_mode`; `--ym-items details` covers FinanceBatchDetails
 instead), invoice items on InvoiceItems; Younium's invoice lines on `GET /Invoices` (the by-id reads take no
 drift), vouchers and their lines on `GET /Journals`, settlements on `GET /Payments`, accounting periods on
-`GET /Journals/JournalDetails`. Before the mutants, a clean first sync of each system must flag nothing;
-a field it does not see at all cannot be measured and is listed as such.
+`GET /Journals/JournalDetails`. Younium's sandbox gets one invoice batch generated with an `invoiceDate`
+before its first sync (no seeded batch has one). Before the mutants, a clean first sync of each system must
+flag nothing; a field it does not see at all cannot be measured and is listed as such.
 Exit 1 if any mutant survived. A full run (no `--only`, exports mode) writes its section of RESULTS.md.
 """
 
@@ -73,6 +74,21 @@ CONFIGS: dict[str, dict[str, Any]] = {
         "lines_per_invoice": 3,
     },
 }
+
+
+def dated_batch(server: Any) -> None:
+    """One invoice batch generated as a user's job may date it (`invoiceDate` set): no seeded batch carries
+    one, so without it the field could not be measured."""
+    tenant = server.sandbox.younium
+    invoices = tenant.dataset.invoices
+    newest = max(invoices.invoice_day(n) for n in invoices.numbers())
+    tenant.start_generate(newest, newest, None, None, None, lambda refs: False)
+    time.sleep(CONFIGS["younium"]["younium_job_seconds"] * 3)
+    tenant.settle()
+
+
+# Readies a system's sandbox before its first sync: records every declared field needs to be seen.
+PREPARE = {"younium": dated_batch}
 # Table -> (the sandbox's route of the list read that carries its fields, the path of its records in that
 # list's records). Tables not here are not read from the wire (the tenant rows).
 ROUTES: dict[str, dict[str, tuple[str, str]]] = {
@@ -272,6 +288,7 @@ def measure(mutant: Mutant, work: str) -> Outcome:
         with tempfile.TemporaryDirectory(prefix="mutant-", dir=work) as directory:
             warehouse = Warehouse("duckdb", Path(directory) / "warehouse.duckdb")
             with SandboxServer(config=SandboxConfig(**CONFIGS[mutant.system])) as server:
+                PREPARE.get(mutant.system, lambda _: None)(server)
                 # FinanceBatchDetails is read only in details mode (every YM list of the run then reads through it).
                 more: dict[str, Any] = {"batch_items_mode": "details"} if mutant.route == "ym.batch_details" else {}
                 # Flagged only once seen before: an optional field, and any field where nulls are left out
@@ -337,6 +354,7 @@ def baseline(system: str, work: str, **more: Any) -> Seen:
     with tempfile.TemporaryDirectory(prefix="baseline-", dir=work) as directory:
         warehouse = Warehouse("duckdb", Path(directory) / "warehouse.duckdb")
         with SandboxServer(config=SandboxConfig(**CONFIGS[system])) as server:
+            PREPARE.get(system, lambda _: None)(server)
             return synced(system, server, warehouse, **more)
 
 
