@@ -27,6 +27,9 @@ YOUNIUM_CHART_OF_ACCOUNTS = "younium.chart_of_accounts"
 YOUNIUM_JOURNALS = "younium.journals"
 YOUNIUM_JOURNAL_DETAILS = "younium.journal_details"
 YOUNIUM_JOURNAL = "younium.journal"  # GET /Journals/{id}: one journal, all its vouchers
+YOUNIUM_SUBSCRIPTIONS = "younium.subscriptions"
+YOUNIUM_SUBSCRIPTION_VERSIONS = "younium.subscription_versions"  # a plain array of every version of one order
+YOUNIUM_BOOKINGS = "younium.bookings"
 YOUNIUM_GENERATE = "younium.generate"
 YOUNIUM_POST = "younium.post"
 YOUNIUM_JOB_STATUS = "younium.job_status"
@@ -56,6 +59,9 @@ ROUTE_NAMES: tuple[str, ...] = (
     YOUNIUM_JOURNALS,
     YOUNIUM_JOURNAL_DETAILS,
     YOUNIUM_JOURNAL,
+    YOUNIUM_SUBSCRIPTIONS,
+    YOUNIUM_SUBSCRIPTION_VERSIONS,
+    YOUNIUM_BOOKINGS,
     YOUNIUM_GENERATE,
     YOUNIUM_POST,
     YOUNIUM_JOB_STATUS,
@@ -73,4 +79,6 @@ YOUNIUM_LISTS: tuple[str, ...] = (
     YOUNIUM_CHART_OF_ACCOUNTS,
     YOUNIUM_JOURNALS,
     YOUNIUM_JOURNAL_DETAILS,
+    YOUNIUM_SUBSCRIPTIONS,
+    YOUNIUM_BOOKINGS,
 )
