@@ -31,6 +31,7 @@ and its `modified`, never the order's `modified` (commercial facts §2.10).
 
 from __future__ import annotations
 
+from collections import deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
@@ -110,14 +111,14 @@ class SubscriptionStory:
                 steps.append(Step(day, len(steps), k, action))
             orders += sum(action in _MAKES_ORDER for action, _, _ in plan)
             self.stories.append(Story(chosen[k % len(chosen)], []))
-        self.pending = sorted(steps, key=lambda s: (s.day, s.seq))
+        self.pending = deque(sorted(steps, key=lambda s: (s.day, s.seq)))
 
     def seed_history(self, end: int) -> None:
         """Tell the steps planned before the day of `end` (the seeded history's last moment), then the
         invoice runs up to then."""
         last = day_of(end)
         while self.pending and self.pending[0].day < last:
-            step = self.pending.pop(0)
+            step = self.pending.popleft()
             d = self.seeded.digest(b"step", step.seq)
             self._tell(step, start_of_day(step.day) + 9 * HOUR + (d[0] * 2 % 480) * MINUTE + step.seq * SECOND)
         for order in self.store.orders:
@@ -131,7 +132,7 @@ class SubscriptionStory:
             raise ValueError(f"only {len(self.pending)} subscription events are left in the story, not {count}")
         told = []
         for _ in range(count):
-            step = self.pending.pop(0)
+            step = self.pending.popleft()
             told.append(self._tell(step, tick()))
         return told
 
@@ -159,7 +160,7 @@ class SubscriptionStory:
                 self._cancel(target, at, day)
                 return f"cancel {target.order_number}"
         elif action == "churn":
-            gone = [o for o in self.store.live() if o.account.number == story.account.number and _in_force(o)]
+            gone = [o for o in self.store.of_account(story.account.number) if _in_force(o)]
             for i, order in enumerate(gone):
                 self._cancel(order, at + i * SECOND, day)
             if gone:
@@ -201,7 +202,7 @@ class SubscriptionStory:
                 opened.append(charge)
                 charge_number += 1
         order.charges.extend(opened)
-        store.orders.append(order)
+        store.add(order)
         facts = None if status == DRAFT else self._judge_activation(order)
         store.record("activate" if status == ACTIVE else "draft", order, at, opened, [], facts)
         return order
@@ -234,7 +235,7 @@ class SubscriptionStory:
 
     def _cancel(self, order: Order, at: int, day: int) -> None:
         day = max([day, *(c.start + 1 for c in order.live())])
-        others = [o for o in self.store.live() if o is not order and o.account.number == order.account.number]
+        others = [o for o in self.store.of_account(order.account.number) if o is not order]
         lost = not any(_in_force(o) for o in others)
         version = OrderVersion(
             self._version_id(order, len(order.versions) + 1), len(order.versions) + 1, CANCELLED, at, at, day - 1,
@@ -254,7 +255,7 @@ class SubscriptionStory:
         """New customer, a further subscription of a paying one (Existing: Expansion), or a customer who had
         subscribed before and had nothing in force (a reactivation; Younium's account categories have no
         word for it, the sandbox calls it New)."""
-        same = [o for o in self.store.orders if o is not order and o.account.number == order.account.number]
+        same = [o for o in self.store.of_account(order.account.number, deleted=True) if o is not order]
         if any(_in_force(o) for o in same if not o.deleted):
             return self._facts(order, "New", "None", "Existing", "Expansion")
         if any(o.latest.status != DRAFT for o in same):

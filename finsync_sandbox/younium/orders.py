@@ -222,10 +222,19 @@ class OrderStore:
     def __init__(self, lock: threading.RLock) -> None:
         self.lock = lock  # the dataset's
         self.orders: list[Order] = []
+        self._by_account: dict[int, list[Order]] = {}
         self.bookings: list[Booking] = []
         self.events: list[OrderEvent] = []
         self.product_count = 0
         self.charge_count = 0
+
+    def add(self, order: Order) -> None:
+        self.orders.append(order)
+        self._by_account.setdefault(order.account.number, []).append(order)
+
+    def of_account(self, account: int, *, deleted: bool = False) -> list[Order]:
+        """The orders of account number `account`, oldest first (hard-deleted ones only when `deleted`)."""
+        return [o for o in self._by_account.get(account, []) if deleted or not o.deleted]
 
     def find(self, order_number: str) -> Order | None:
         """A live (not hard-deleted) order by its number (case-insensitive)."""

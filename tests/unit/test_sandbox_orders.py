@@ -212,3 +212,86 @@ def test_one_customer_months_mrr_computed_by_hand_from_the_served_charges_equals
             by_hand += Decimal(str(charge["recurringMonthlyAmountBase"]))
     assert by_hand > 0
     assert by_hand == expected["mrr"][(account, month)]["base"]
+
+
+def nulls(value: Any) -> int:
+    """How many null members there are anywhere in `value`."""
+    if isinstance(value, dict):
+        return sum(v is None for v in value.values()) + sum(nulls(v) for v in value.values())
+    if isinstance(value, list):
+        return sum(nulls(v) for v in value)
+    return 0
+
+
+def test_a_subscription_states_its_amounts_per_month_and_its_metrics_as_the_facts_relate_them() -> None:
+    younium = story()
+    subscriptions = younium.all("/Subscriptions")
+    bookings = younium.all("/Bookings")
+    assert not nulls(subscriptions) and not nulls(bookings), "null members are left out"
+    assert {s["termType"] for s in subscriptions} == {"Termed", "Evergreen"}
+    assert {"Active", "Draft", "Cancelled"} <= {s["status"] for s in subscriptions}
+    assert len({s["currency"] for s in subscriptions}) > 1
+    months = {"Monthly": 1, "Quarterly": 3, "Annual": 12}
+    periods, rates = set(), {}
+    for subscription in subscriptions:
+        termed = subscription["termType"] == "Termed"
+        assert ("effectiveEndDate" in subscription) == termed
+        assert "lastUpdated" in subscription and "account" in subscription
+        cmrr = subscription["cmrr"]["amount"]
+        assert subscription["acv"]["amount"] == 12 * cmrr
+        if termed:
+            assert subscription["tcv"]["amount"] == subscription["term"] * cmrr
+        charges = [c for p in subscription["products"] for c in p["charges"]]
+        assert cmrr == sum(c["cmrr"]["amount"] for c in charges)
+        for charge in (c for c in charges if c["chargeType"] == "Recurring"):
+            periods.add(charge["pricePeriod"])
+            monthly = charge["recurringMonthlyAmount"]
+            assert charge["displayPrice"] == monthly * months[charge["pricePeriod"]]
+            rates.setdefault(subscription["currency"], set()).add(charge["recurringMonthlyAmountBase"] / monthly)
+    assert periods == set(months)
+    assert rates["SEK"] == {1}
+    assert all(len({round(r, 3) for r in found}) == 1 for found in rates.values()), "one frozen rate per currency"
+
+
+def test_invoicing_moved_the_charges_charged_through_date_and_modified_not_the_orders() -> None:
+    younium = story()
+    invoiced = 0
+    for subscription in younium.all("/Subscriptions"):
+        for charge in (c for p in subscription["products"] for c in p["charges"]):
+            if "chargedThroughDate" not in charge:
+                continue
+            assert day(charge["chargedThroughDate"]) > day(charge["effectiveStartDate"]), "exclusive"
+            if "effectiveEndDate" in charge:
+                assert day(charge["chargedThroughDate"]).toordinal() <= day(charge["effectiveEndDate"]).toordinal() + 1
+            invoiced += charge["modified"] > subscription["modified"]
+            assert subscription["lastUpdated"] >= charge["modified"]
+    assert invoiced > 5
+
+
+def test_the_story_moves_with_the_history_shift() -> None:
+    fixed = story().sandbox.younium
+    shifted_config = {"younium_subscriptions": SUBSCRIPTIONS, "today": date(2026, 3, 4)}
+    shifted = make(**shifted_config).sandbox.younium
+    days = shifted.config.history_shift_days()
+    assert days > 0
+    first, second = fixed.commercial_expected()["bookings"][0], shifted.commercial_expected()["bookings"][0]
+    assert second["effectiveDate"].toordinal() - first["effectiveDate"].toordinal() == days
+    assert second["id"] == first["id"]
+
+
+def test_drift_faults_apply_to_the_commercial_routes_and_the_control_api_makes_their_changes() -> None:
+    younium = story()
+    faults = younium.sandbox.faults
+    faults.add(kind="remove", route="younium.subscription_versions", field="products.charges.cmrr")
+    versions = younium.get("/Subscriptions/O-000001/versions").json()
+    assert all("cmrr" not in c for v in versions for p in v["products"] for c in p["charges"])
+    faults.add(kind="nothing_found", route="younium.bookings")
+    assert younium.get("/Bookings").status_code == 400
+    assert younium.get("/Bookings").status_code == 200
+    touched = younium.http.post("/_sandbox/younium/change", json={"change": "touch_charge", "order": "O-000001"})
+    assert touched.status_code == 200 and touched.json()["order"] == "O-000001"
+    deleted = younium.http.post("/_sandbox/younium/change", json={"change": "delete_subscription", "order": "o-000001"})
+    assert deleted.status_code == 200 and younium.get("/Subscriptions/O-000001/versions").status_code == 404
+    again = younium.http.post("/_sandbox/younium/change", json={"change": "delete_subscription", "order": "O-000001"})
+    assert again.status_code == 400
+    assert younium.http.get("/_sandbox/expected").json()["younium"]["subscriptions"]["deleted"] == deleted.json()["ids"]
