@@ -120,7 +120,9 @@ class SubscriptionStory:
         while self.pending and self.pending[0].day < last:
             step = self.pending.popleft()
             d = self.seeded.digest(b"step", step.seq)
-            self._tell(step, start_of_day(step.day) + 9 * HOUR + (d[0] * 2 % 480) * MINUTE + step.seq * SECOND)
+            # Between 9:00 and 17:00, and after the event told before it, so the script stays in time order.
+            latest = self.store.events[-1].at if self.store.events else 0
+            self._tell(step, max(start_of_day(step.day) + 9 * HOUR + (d[0] * 2 % 480 * MINUTE), latest + SECOND))
         for order in self.store.orders:
             if order.latest.status != DRAFT:
                 for charge in order.charges:
