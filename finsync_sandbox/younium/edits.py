@@ -18,9 +18,9 @@ The rules:
   and charges with it: a hard delete, it leaves `GET /Products` and `GET /Products/{id}` answers 404;
 - any subscription can be hard-deleted (`delete_subscription`, by order number): it leaves
   `GET /Subscriptions`, its `/versions` answer 404 and it leaves the expected figures; its bookings stay;
-- `touch_charge` invoices a charge in force of a subscription one period further (a change to a child
-  alone: the order's `lastUpdated` moves, its `modified` does not); a subscription with no charge in
-  force cannot be touched.
+- `touch_charge` invoices a recurring charge in force of an Active subscription one period further (a
+  change to a child alone: the order's `lastUpdated` moves, its `modified` does not); a Draft or
+  Cancelled subscription cannot be touched.
 
 The ledger's changes (`reopen_period`, `close_period`, `post_into_closed_period`) are here too, for
 `change`; their rules (which period may be reopened or closed) are `younium.gl`'s. Setting a status

@@ -277,13 +277,14 @@ class SubscriptionStory:
     # -- what the control actions do -------------------------------------------------------------------
 
     def touch_charge(self, order: Order, at: int) -> OrderCharge:
-        """Invoice the next period of the order's first recurring charge in force (or bump a charge
+        """Invoice the next period of the Active order's first recurring charge in force (or bump a charge
         already invoiced to its end): the charge's `modified` and the order's `lastUpdated` move, the
         order's `modified` does not."""
-        live = order.live()
-        if not live:
-            raise ValueError(f"order {order.order_number} has no charge in force")
-        charge = next((c for c in live if c.charge_type == RECURRING), live[0])
+        live = [c for c in order.live() if c.charge_type == RECURRING]
+        if order.latest.status != ACTIVE or not live:
+            status = order.latest.status
+            raise ValueError(f"subscription {order.order_number} is {status}: only an Active one is invoiced")
+        charge = live[0]
         through = charge.charged_through if charge.charged_through is not None else charge.start
         moved = add_months(through, PERIOD_MONTHS[charge.price_period])
         charge.charged_through = moved if charge.end is None else min(moved, charge.end + 1)

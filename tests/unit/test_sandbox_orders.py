@@ -294,4 +294,7 @@ def test_drift_faults_apply_to_the_commercial_routes_and_the_control_api_makes_t
     assert deleted.status_code == 200 and younium.get("/Subscriptions/O-000001/versions").status_code == 404
     again = younium.http.post("/_sandbox/younium/change", json={"change": "delete_subscription", "order": "O-000001"})
     assert again.status_code == 400
+    draft = next(s["orderNumber"] for s in younium.all("/Subscriptions") if s["status"] == "Draft")
+    refused = younium.http.post("/_sandbox/younium/change", json={"change": "touch_charge", "order": draft})
+    assert refused.status_code == 400 and "only an Active one" in refused.json()["error"]
     assert younium.http.get("/_sandbox/expected").json()["younium"]["subscriptions"]["deleted"] == deleted.json()["ids"]
