@@ -14,7 +14,10 @@ to one another, telling a finance team's stories: cancelled invoices, credit not
 with negative totals) linked to what they credit by RelatedInvoices, partly paid and overdue invoices, in
 four currencies. Its ledger (`younium.gl`) journals every posting: /Journals (vouchers filtered by
 ModifiedAfter too), /Journals/JournalDetails, /Journals/{id}, /ChartOfAccounts, /Currency and
-/ExchangeRate, over monthly accounting periods that close as the tenant's clock moves on. A tenant may have
+/ExchangeRate, over monthly accounting periods that close as the tenant's clock moves on. Its commercial
+side (`SandboxConfig.younium_subscriptions`, none by default) tells a subscription story: /Subscriptions
+(latest versions, ModifiedAfter matching a change to any charge), /Subscriptions/{orderNumber}/versions (a
+plain array) and /Bookings, with MRR and its movements expected per customer and month. A tenant may have
 several legal entities (`SandboxConfig.younium_legal_entities`, `younium.entities`): one API client and
 token for all, a dataset of its own for each, chosen by the `legal-entity` header, then required.
 
