@@ -232,7 +232,8 @@ def test_a_subscription_states_its_amounts_per_month_and_its_metrics_as_the_fact
     assert {"Active", "Draft", "Cancelled"} <= {s["status"] for s in subscriptions}
     assert len({s["currency"] for s in subscriptions}) > 1
     months = {"Monthly": 1, "Quarterly": 3, "Annual": 12}
-    periods, rates = set(), {}
+    periods: set[str] = set()
+    rates: dict[str, set[Decimal]] = {}
     for subscription in subscriptions:
         termed = subscription["termType"] == "Termed"
         assert ("effectiveEndDate" in subscription) == termed
@@ -270,8 +271,7 @@ def test_invoicing_moved_the_charges_charged_through_date_and_modified_not_the_o
 
 def test_the_story_moves_with_the_history_shift() -> None:
     fixed = story().sandbox.younium
-    shifted_config = {"younium_subscriptions": SUBSCRIPTIONS, "today": date(2026, 3, 4)}
-    shifted = make(**shifted_config).sandbox.younium
+    shifted = make(younium_subscriptions=SUBSCRIPTIONS, today=date(2026, 3, 4)).sandbox.younium
     days = shifted.config.history_shift_days()
     assert days > 0
     first, second = fixed.commercial_expected()["bookings"][0], shifted.commercial_expected()["bookings"][0]
