@@ -30,6 +30,10 @@ YOUNIUM_JOURNAL = "younium.journal"  # GET /Journals/{id}: one journal, all its 
 YOUNIUM_SUBSCRIPTIONS = "younium.subscriptions"
 YOUNIUM_SUBSCRIPTION_VERSIONS = "younium.subscription_versions"  # a plain array of every version of one order
 YOUNIUM_BOOKINGS = "younium.bookings"
+YOUNIUM_SALES_ORDERS = "younium.sales_orders"
+YOUNIUM_SALES_ORDER_VERSIONS = "younium.sales_order_versions"  # a plain array of every version of one sales order
+YOUNIUM_ACCOUNT_SUMMARY = "younium.account_summary"  # GET /Accounts/{id}/Summary: one object
+YOUNIUM_REVENUE_SCHEDULE = "younium.revenue_schedule"  # GET /RevenueSchedule/Charge/{chargeNumber}
 YOUNIUM_GENERATE = "younium.generate"
 YOUNIUM_POST = "younium.post"
 YOUNIUM_JOB_STATUS = "younium.job_status"
@@ -62,6 +66,10 @@ ROUTE_NAMES: tuple[str, ...] = (
     YOUNIUM_SUBSCRIPTIONS,
     YOUNIUM_SUBSCRIPTION_VERSIONS,
     YOUNIUM_BOOKINGS,
+    YOUNIUM_SALES_ORDERS,
+    YOUNIUM_SALES_ORDER_VERSIONS,
+    YOUNIUM_ACCOUNT_SUMMARY,
+    YOUNIUM_REVENUE_SCHEDULE,
     YOUNIUM_GENERATE,
     YOUNIUM_POST,
     YOUNIUM_JOB_STATUS,
@@ -81,4 +89,6 @@ YOUNIUM_LISTS: tuple[str, ...] = (
     YOUNIUM_JOURNAL_DETAILS,
     YOUNIUM_SUBSCRIPTIONS,
     YOUNIUM_BOOKINGS,
+    YOUNIUM_SALES_ORDERS,
+    YOUNIUM_REVENUE_SCHEDULE,
 )

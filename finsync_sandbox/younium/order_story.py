@@ -53,6 +53,7 @@ from .orders import (
     OrderVersion,
     add_months,
 )
+from .sales_orders import sales_count, tell_sales_orders
 from .seed import RATES_E4, Account, YouniumSeed
 
 # Each story: its steps, the first at the story's start, each later one `gap` days (plus up to `span`) on.
@@ -112,6 +113,7 @@ class SubscriptionStory:
             orders += sum(action in _MAKES_ORDER for action, _, _ in plan)
             self.stories.append(Story(chosen[k % len(chosen)], []))
         self.pending = deque(sorted(steps, key=lambda s: (s.day, s.seq)))
+        self.first_day, self.sales_orders = first_day, sales_count(count)
 
     def seed_history(self, end: int) -> None:
         """Tell the steps planned before the day of `end` (the seeded history's last moment), then the
@@ -123,6 +125,8 @@ class SubscriptionStory:
             # Between 9:00 and 17:00, and after the event told before it, so the script stays in time order.
             latest = self.store.events[-1].at if self.store.events else 0
             self._tell(step, max(start_of_day(step.day) + 9 * HOUR + (d[0] * 2 % 480 * MINUTE), latest + SECOND))
+        customers = [s.account for s in self.stories]
+        tell_sales_orders(self.seeded, self.catalogue, self.store, customers, self.sales_orders, self.first_day, last)
         for order in self.store.orders:
             if order.latest.status != DRAFT:
                 for charge in order.charges:
@@ -171,7 +175,7 @@ class SubscriptionStory:
 
     def _new_order(self, account: Account, at: int, day: int, evergreen: bool, status: str) -> Order:
         store = self.store
-        number = len(store.orders) + 1
+        number = store.next_order_number()
         d = self.seeded.digest(b"order", number)
         term = 12 * (2 + d[0] % 2)
         order = Order(number, account, RATES_E4[account.currency], evergreen, term, day, day - 1 - d[1] % 14, d)

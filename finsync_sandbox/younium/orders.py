@@ -117,6 +117,7 @@ class Order:
     products: list[OrderProduct] = field(default_factory=list)
     charges: list[OrderCharge] = field(default_factory=list)
     deleted: bool = False
+    order_type: str = "Subscription"  # or SalesOrder (`younium.sales_orders`)
 
     @property
     def order_number(self) -> str:
@@ -222,6 +223,7 @@ class OrderStore:
     def __init__(self, lock: threading.RLock) -> None:
         self.lock = lock  # the dataset's
         self.orders: list[Order] = []
+        self.sales: list[Order] = []  # the sales orders (`younium.sales_orders`): their own list, no bookings
         self._by_account: dict[int, list[Order]] = {}
         self.bookings: list[Booking] = []
         self.events: list[OrderEvent] = []
@@ -231,6 +233,25 @@ class OrderStore:
     def add(self, order: Order) -> None:
         self.orders.append(order)
         self._by_account.setdefault(order.account.number, []).append(order)
+
+    def next_order_number(self) -> int:
+        """The next `O-…` number: subscriptions and sales orders share the series."""
+        return len(self.orders) + len(self.sales) + 1
+
+    def add_sales(self, order: Order) -> None:
+        self.sales.append(order)
+
+    def find_sales(self, order_number: str) -> Order | None:
+        """A sales order by its number (case-insensitive)."""
+        wanted = order_number.strip().upper()
+        return next((o for o in self.sales if o.order_number == wanted), None)
+
+    def sales_in(self, window: Window) -> list[Order]:
+        """The sales orders whose latest version, or one of its products or charges, was modified within
+        `window` (the same OR as `orders_in`), in (lastUpdated, latest version id) order."""
+        with self.lock:
+            found = [o for o in self.sales if any(window.contains(t) for t in o.stamps(o.latest.version))]
+            return sorted(found, key=lambda o: (o.last_updated(o.latest.version), o.latest.id))
 
     def of_account(self, account: int, *, deleted: bool = False) -> list[Order]:
         """The orders of account number `account`, oldest first (hard-deleted ones only when `deleted`)."""

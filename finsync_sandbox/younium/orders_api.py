@@ -9,6 +9,9 @@
 - /Subscriptions/{orderNumber}/versions answers a plain JSON array of every version, oldest first, full
   objects; its paging and filter parameters are accepted and ignored (§1.1); an unknown or hard-deleted
   order is 404;
+- /SalesOrders and /SalesOrders/{orderNumber}/versions the same for the sales orders
+  (`younium.sales_orders`): the same OR over children, the same plain array, "No sales orders could be
+  found";
 - /Bookings lists one booking per order event, in (modified, id) order, with its lines; a booking names
   its order (version id and number), never an account, and outlives the order should it be deleted;
 - like every list, the last page has no `nextPage` and a `lastPage`, and an empty list or a page past
@@ -29,6 +32,7 @@ from ..kernel.jsonwriter import RawJson, dumps
 from .order_records import booking, subscription
 from .orders import Booking, Order, OrderStore
 from .replies import younium_json
+from .sales_orders import sales_order
 from .scope import RequestScope
 from .window import Window
 
@@ -60,15 +64,31 @@ class OrderRoutes:
         with self.store.lock:
             return subscription(order, order.latest.version)
 
+    async def sales_orders(self, request: Request) -> Response:
+        return self.listed(request, "sales orders", self.store.sales_in, self._sales_order)
+
+    def _sales_order(self, order: Order) -> dict[str, Any]:
+        with self.store.lock:
+            return sales_order(order)
+
     async def versions(self, request: Request) -> Response:
-        """Every version of the order the path names, as a plain array (no envelope, no paging)."""
+        """Every version of the subscription the path names, as a plain array (no envelope, no paging)."""
+        return self._versions(request, self.store.find, lambda o, v: subscription(o, v))
+
+    async def sales_versions(self, request: Request) -> Response:
+        """Every version of the sales order the path names (it has one), as a plain array."""
+        return self._versions(request, self.store.find_sales, lambda o, _: sales_order(o))
+
+    def _versions(
+        self, request: Request, find: Callable[[str], Order | None], record: Callable[[Order, int], Any]
+    ) -> Response:
         self.enter(request)
         store = self.store
         with store.lock:
-            order = store.find(request.path_params["order"])
+            order = find(request.path_params["order"])
             if order is None:
                 raise Reject(self.not_found())
-            listed = RawJson(dumps([subscription(order, v.version) for v in order.versions]))
+            listed = RawJson(dumps([record(order, v.version) for v in order.versions]))
         if drifts := drifts_of(request):
             listed = drifted(listed, drifts)
         return younium_json(listed)
