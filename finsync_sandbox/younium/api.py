@@ -33,6 +33,9 @@ out) and reproduce what a client has to cope with:
   to the vouchers too (a journal listed because one voucher was added carries that voucher alone);
   /Journals/JournalDetails the same headers without vouchers; `GET /Journals/{id}` one JournalResponse
   as a plain object with all its vouchers (no query parameters), 404 for an unknown id;
+- with a subscription story, each /Accounts record carries the account's `cmrr`, `acv`, `emrr`,
+  `oneTimeFees` and `tcv`, its `modified` moving when they do; `GET /Accounts/{id}/Summary` answers them
+  with `accountBalance` and `lastInvoiced` as one object (`younium.account_metrics`);
 - the commercial side (`younium.orders_api`): /Subscriptions lists each order's latest version with all
   its products and charges, ModifiedAfter matching when the order OR any of its products or charges
   changed (a charge invoiced moves only the charge's `modified` and the order's `lastUpdated`);
@@ -62,6 +65,7 @@ from ..kernel.faults import MODIFY, NOTHING_FOUND
 from ..kernel.formats import parse_moment
 from ..kernel.guard import Handler, Reject, fault_of, query_fields, query_param
 from ..kernel.route_names import (
+    YOUNIUM_ACCOUNT_SUMMARY,
     YOUNIUM_ACCOUNTS,
     YOUNIUM_BASE_CURRENCY,
     YOUNIUM_BATCH_LOG,
@@ -89,7 +93,8 @@ from ..kernel.route_names import (
     YOUNIUM_TOKEN,
 )
 from ..sandbox import Sandbox
-from . import gl_records
+from . import account_metrics, gl_records
+from .account_metrics import account_record, accounts_in
 from .batches import log_record
 from .catalogue import CatalogueProduct
 from .catalogue_records import product_record
@@ -139,6 +144,7 @@ class YouniumApi:
             route("/Invoices/{invoice}/RelatedInvoices", YOUNIUM_RELATED_INVOICES, self.related_invoices, "GET"),
             route("/Invoices/{invoice}", YOUNIUM_INVOICE, self.invoice, "GET"),
             route("/Accounts", YOUNIUM_ACCOUNTS, self.accounts, "GET"),
+            route("/Accounts/{account}/Summary", YOUNIUM_ACCOUNT_SUMMARY, self.account_summary, "GET"),
             route("/Payments", YOUNIUM_PAYMENTS, self.payments, "GET"),
             route("/Products", YOUNIUM_PRODUCTS, self.products, "GET"),
             route("/Products/{product}", YOUNIUM_PRODUCT, self.product, "GET"),
@@ -291,8 +297,21 @@ class YouniumApi:
             return _json(record(found))
 
     async def accounts(self, request: Request) -> Response:
-        found = self.tenant.dataset.accounts.accounts_in
-        return self._listed(request, "accounts", found, self.tenant.records.account)
+        """Accounts; with a subscription story, each with its metrics (`younium.account_metrics`)."""
+        tenant = self.tenant
+        return self._listed(
+            request,
+            "accounts",
+            lambda window: accounts_in(tenant.dataset, window),
+            lambda a: account_record(tenant.dataset, tenant.records, a),
+        )
+
+    async def account_summary(self, request: Request) -> Response:
+        """One AccountSummaryResponse, as a plain object; an unknown (or deleted) account is 404."""
+        dataset = self.tenant.dataset
+        return self._one(
+            request, "account", dataset.accounts.number_of, lambda a: account_metrics.account_summary(dataset, a)
+        )
 
     async def payments(self, request: Request) -> Response:
         return self._listed(request, "payments", self.tenant.dataset.payments.payments_in, self.tenant.records.payment)
