@@ -47,6 +47,7 @@ from .lines import LineStore
 from .order_story import SubscriptionStory
 from .orders import OrderStore
 from .payments import PaymentStore
+from .revenue import RevenueLedger
 from .seed import YouniumSeed
 
 # Each event after the seeded history (advance, a job finishing, a change) happens this long after the previous one.
@@ -90,8 +91,15 @@ class YouniumDataset:
         self._now = latest - latest % HOUR + HOUR
         # The subscription story (none without `subscriptions`): what happened before now is told now.
         self.orders = OrderStore(self.lock)
-        self.story = SubscriptionStory(self.seeded, self.accounts.live(), self.catalogue, self.orders, subscriptions)
+        self.revenue = RevenueLedger(self.seeded, self.gl)
+        self.story = SubscriptionStory(
+            self.seeded, self.accounts.live(), self.catalogue, self.orders, subscriptions, self.revenue
+        )
         self.story.seed_history(self._now)
+        # Its charges' invoicing and recognition (none without orders) join the ledger, numbered in time.
+        self.revenue.run_due(self._now, seeded=True)
+        if self.revenue.billings:
+            self.gl.reseal()
         self.advances = 0  # how many times `advance` or a `modify` fault changed the tenant (see younium.changes)
 
     @property
@@ -102,6 +110,7 @@ class YouniumDataset:
     def tick(self) -> int:
         """The time of the next event."""
         self._now += EVENT_STEP
+        self.revenue.run_due(self._now)  # a month that ended meanwhile has its revenue recognised first
         return self._now
 
     # -- growth (made by younium.changes): what it adds is created on the tenant's clock ---------------

@@ -26,7 +26,10 @@ version, Cancelled, whose charges in force end the day before the cancellation d
 
 Invoicing: the seeded history's nightly runs (22:00) invoiced each charge's periods that started before
 the seeded history ended, moving its `chargedThroughDate` (exclusive, capped at the day after its end)
-and its `modified`, never the order's `modified` (commercial facts §2.10).
+and its `modified`, never the order's `modified` (commercial facts §2.10). Each recurring charge's
+invoicing is journaled and scheduled for recognition (`younium.revenue`): the seeded runs, a charge
+invoiced by `touch_charge`, and the credit a later change or cancellation makes of what was invoiced past
+the charge's new end.
 """
 
 from __future__ import annotations
@@ -53,6 +56,7 @@ from .orders import (
     OrderVersion,
     add_months,
 )
+from .revenue import RevenueLedger
 from .sales_orders import sales_count, tell_sales_orders
 from .seed import RATES_E4, Account, YouniumSeed
 
@@ -91,9 +95,15 @@ class SubscriptionStory:
     """The planned steps of every story, and the store they are told into."""
 
     def __init__(
-        self, seeded: YouniumSeed, accounts: Sequence[Account], catalogue: Catalogue, store: OrderStore, count: int
+        self,
+        seeded: YouniumSeed,
+        accounts: Sequence[Account],
+        catalogue: Catalogue,
+        store: OrderStore,
+        count: int,
+        revenue: RevenueLedger,
     ) -> None:
-        self.seeded, self.catalogue, self.store = seeded, catalogue, store
+        self.seeded, self.catalogue, self.store, self.revenue = seeded, catalogue, store, revenue
         chosen = sorted(accounts, key=lambda a: seeded.digest(b"subscriber", a.number))
         first_day = day_of(seeded.first_created)
         self.stories: list[Story] = []
@@ -127,10 +137,15 @@ class SubscriptionStory:
             self._tell(step, max(start_of_day(step.day) + 9 * HOUR + (d[0] * 2 % 480 * MINUTE), latest + SECOND))
         customers = [s.account for s in self.stories]
         tell_sales_orders(self.seeded, self.catalogue, self.store, customers, self.sales_orders, self.first_day, last)
+        billed: list[tuple[int, int, OrderCharge, Order, int, int]] = []
         for order in self.store.orders:
             if order.latest.status != DRAFT:
                 for charge in order.charges:
-                    _invoice(charge, last)
+                    for at, start, end in _invoice(charge, last):
+                        billed.append((at, charge.number, charge, order, start, end))
+        for at, _, charge, order, start, end in sorted(billed, key=lambda b: b[:2]):
+            if charge.charge_type == RECURRING:
+                self.revenue.bill(charge, order, at, start, end)
 
     def happen(self, count: int, tick: Callable[[], int]) -> list[str]:
         """The next `count` planned steps happen now, each at the tenant's next event time; what each did."""
@@ -226,8 +241,9 @@ class SubscriptionStory:
         order.versions.append(version)
         old.end, old.state, old.closed_in, old.last = day - 1, "CancelledFromChange", version.version, False
         old.modified = at
-        if old.charged_through is not None:
-            old.charged_through = min(old.charged_through, day)
+        if old.charged_through is not None and old.charged_through > day:
+            self.revenue.bill(old, order, at, day, old.charged_through, -1)
+            old.charged_through = day
         new = OrderCharge(
             self._charge_id(old.number, old.version + 1), old.number, old.version + 1, old.product, version.version,
             version.id, RECURRING, old.price_period, new_units * 100, _to_base(new_units * 100, order.rate_e4),
@@ -251,8 +267,10 @@ class SubscriptionStory:
         order.versions.append(version)
         for charge in closed:
             charge.end, charge.state, charge.closed_in, charge.modified = day - 1, "Cancelled", version.version, at
-            if charge.charged_through is not None:
-                charge.charged_through = min(charge.charged_through, day)
+            if charge.charged_through is not None and charge.charged_through > day:
+                if charge.charge_type == RECURRING:
+                    self.revenue.bill(charge, order, at, day, charge.charged_through, -1)
+                charge.charged_through = day
         facts = self._facts(order, "Churn", "None", "Lost" if lost else "Existing",
                             "CustomerChurn" if lost else "Contraction")  # fmt: skip
         self.store.record("cancel", order, at, [], closed, facts)
@@ -293,6 +311,7 @@ class SubscriptionStory:
         moved = add_months(through, PERIOD_MONTHS[charge.price_period])
         charge.charged_through = moved if charge.end is None else min(moved, charge.end + 1)
         charge.modified = at
+        self.revenue.bill(charge, order, at, through, charge.charged_through)
         return charge
 
 
@@ -318,21 +337,26 @@ def _product(seeded: YouniumSeed, number: int, name: str, plan: int, catalogue_c
     )  # fmt: skip
 
 
-def _invoice(charge: OrderCharge, until: int) -> None:
+def _invoice(charge: OrderCharge, until: int) -> list[tuple[int, int, int]]:
     """The nightly invoice runs of the days before `until` (a day ordinal) invoiced the charge's periods
     that had started: each moved `chargedThroughDate` to the next period's start (the day after the
-    charge's end at most) and `modified` to the run."""
+    charge's end at most) and `modified` to the run. What each run invoiced: (when, first day, the day
+    after)."""
     last = until - 1 if charge.end is None else min(charge.end, until - 1)
     if charge.charge_type == ONE_OFF:
         if charge.start <= last:
             charge.charged_through = charge.start + 1
             charge.modified = max(charge.modified, start_of_day(charge.start) + INVOICE_RUN)
-        return
+            return [(start_of_day(charge.start) + INVOICE_RUN, charge.start, charge.start + 1)]
+        return []
     months = PERIOD_MONTHS[charge.price_period]
     period, k = charge.start, 0
+    runs = []
     while period <= last:
         k += 1
         following = add_months(charge.start, k * months)
         charge.charged_through = following if charge.end is None else min(following, charge.end + 1)
         charge.modified = max(charge.modified, start_of_day(period) + INVOICE_RUN)
+        runs.append((start_of_day(period) + INVOICE_RUN, period, charge.charged_through))
         period = following
+    return runs

@@ -12,6 +12,9 @@
 - /SalesOrders and /SalesOrders/{orderNumber}/versions the same for the sales orders
   (`younium.sales_orders`): the same OR over children, the same plain array, "No sales orders could be
   found";
+- /RevenueSchedule/Charge/{chargeNumber} lists the schedule items of a subscription charge (`younium.revenue`,
+  `younium.revenue_records`), paged like any list (facts §7.1: the common six parameters): 404 for a
+  charge number no order has, 400 "No revenue schedule items could be found" for one never invoiced;
 - /Bookings lists one booking per order event, in (modified, id) order, with its lines; a booking names
   its order (version id and number), never an account, and outlives the order should it be deleted;
 - like every list, the last page has no `nextPage` and a `lastPage`, and an empty list or a page past
@@ -32,6 +35,8 @@ from ..kernel.jsonwriter import RawJson, dumps
 from .order_records import booking, subscription
 from .orders import Booking, Order, OrderStore
 from .replies import younium_json
+from .revenue import ScheduleItem
+from .revenue_records import schedule_item
 from .sales_orders import sales_order
 from .scope import RequestScope
 from .window import Window
@@ -92,6 +97,27 @@ class OrderRoutes:
         if drifts := drifts_of(request):
             listed = drifted(listed, drifts)
         return younium_json(listed)
+
+    async def revenue_schedule(self, request: Request) -> Response:
+        """The schedule items of the charge number the path names (every version's), in (created, id)
+        order, ModifiedAfter/ModifiedBefore on their `modified`; 404 for a charge number no order has, 400
+        "No revenue schedule items could be found" for one never invoiced."""
+        dataset = self.scope.tenant.dataset
+        wanted = request.path_params["charge"].strip().upper()
+
+        def found(window: Window) -> list[dict[str, Any]]:
+            stamped: list[tuple[dict[str, Any], ScheduleItem]]
+            with self.store.lock:
+                known = {c.number for o in (*self.store.orders, *self.store.sales) for c in o.charges}
+                number = int(wanted[4:]) if wanted.startswith("OPC-") and wanted[4:].isdigit() else None
+                if number is None or number not in known:
+                    raise Reject(self.not_found())
+                items = dataset.revenue.of_charge(number)
+                stamped = [(schedule_item(dataset, i), i) for i in items]
+            kept = [(r, i) for r, i in stamped if window.contains(dataset.revenue.recognised_at(i) or i.billing.at)]
+            return [r for r, _ in sorted(kept, key=lambda ri: (ri[1].billing.at, ri[1].id))]
+
+        return self.listed(request, "revenue schedule items", found, lambda record: record)
 
     async def bookings(self, request: Request) -> Response:
         return self.listed(request, "bookings", self.store.bookings_in, self._booking)
