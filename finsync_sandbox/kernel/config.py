@@ -14,7 +14,14 @@ StatusStyle = Literal["number", "name", "mixed"]
 STATUS_STYLES: tuple[str, ...] = ("number", "name", "mixed")
 
 # Dataset sizes that `--scale` may set.
-SCALE_KEYS: tuple[str, ...] = ("ym_items", "batch_size", "younium_accounts", "younium_invoices", "lines_per_invoice")
+SCALE_KEYS: tuple[str, ...] = (
+    "ym_items",
+    "batch_size",
+    "younium_accounts",
+    "younium_invoices",
+    "lines_per_invoice",
+    "younium_subscriptions",
+)
 
 
 @dataclass

@@ -9,7 +9,7 @@ was booked), never from the store's records nor from what the routes served.
   recurringMonthlyAmountBase}` (Decimals; a one-off charge's are 0);
 - `bookings`: every booking (a booking outlives its order), `{id, orderNumber, orderId, bookingType,
   changeType, accountCategory, classificationType, effectiveDate, cmrr, cmrr_base, one_time_fees,
-  one_time_fees_base}`. The amounts are deltas of the order's CMRR: what the event opened less what it
+  one_time_fees_base, term_months}`. The amounts are deltas of the order's CMRR: what the event opened less what it
   closed. That is the sandbox's assumption: the facts only show it for New bookings (§5.5);
 - `mrr`: per (account id, "YYYY-MM"), `{base, amount, currency}`: contract-based MRR at the month's last
   day (§3, §11.2): Recurring charge versions with start <= month end <= end (no end: open), of orders
@@ -19,6 +19,10 @@ was booked), never from the store's records nor from what the routes served.
   closing), `new` (from 0, never had MRR at a month end before), `reactivation` (from 0, had before),
   `churn` (to 0: -opening), `expansion` / `contraction` (both above 0: the difference, up or down) and
   `closing`; opening + the movements = closing, exactly.
+
+- `bookings_by_month`, `deferred_revenue` (per accounting period), `account_cmrr` (per account id:
+  `{amount, base, currency}`, what /Accounts says), `current_mrr` (per account id: the current month's
+  `mrr` base, which agrees with `account_cmrr`'s base) and `sales_orders`: `younium.revenue_expected`.
 
 Months run from the first month with any order to the tenant's current month (its clock), and every
 account that has an order gets every month.
@@ -33,6 +37,7 @@ from typing import Any
 from ..kernel.formats import day_of, money
 from .dataset import YouniumDataset
 from .orders import NO_MRR_STATUSES, RECURRING, OrderEvent
+from .revenue_expected import account_cmrr, bookings_by_month, deferred_revenue, sales_orders
 
 MOVEMENTS = ("opening", "new", "reactivation", "expansion", "contraction", "churn", "closing")
 
@@ -70,12 +75,15 @@ def commercial_expected(dataset: YouniumDataset) -> dict[str, Any]:
                     "accountCategory": facts.account_category,
                     "classificationType": facts.classification,
                     "effectiveDate": date.fromordinal(event.day),
+                    "term_months": event.term_months,
                     **delta,
                 }
             )
     kept = {number: listed for number, listed in versions.items() if number not in gone}
     kept_charges = [c for c in charges.values() if c["orderNumber"] not in gone]
     mrr = _mrr(kept, kept_charges, events, now)
+    current = date.fromordinal(day_of(now))
+    month = current.strftime("%Y-%m")
     return {
         "orders": [listed[-1] for listed in kept.values()],
         "order_versions": [v for listed in kept.values() for v in listed],
@@ -83,6 +91,11 @@ def commercial_expected(dataset: YouniumDataset) -> dict[str, Any]:
         "bookings": bookings,
         "mrr": mrr,
         "movements": movements(mrr),
+        "bookings_by_month": bookings_by_month(bookings),
+        "deferred_revenue": deferred_revenue(dataset),
+        "account_cmrr": account_cmrr(kept_charges, kept, current),
+        "current_mrr": {account: row["base"] for (account, m), row in mrr.items() if m == month},
+        "sales_orders": sales_orders(dataset),
     }
 
 
