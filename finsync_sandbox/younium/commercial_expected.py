@@ -193,7 +193,8 @@ def movements(mrr: dict[tuple[str, str], dict[str, Any]]) -> dict[tuple[str, str
 
 def commercial_summary(dataset: YouniumDataset) -> dict[str, Any]:
     """The figures above as `expected()` states them (JSON: decimal strings): counts, deleted order ids,
-    the booked CMRR and the total MRR per month, in the base currency."""
+    the booked CMRR, the total MRR per month, the sales orders' count and the deferred-revenue
+    roll-forward per accounting period, in the base currency."""
     figures = commercial_expected(dataset)
     with dataset.lock:
         deleted = sorted(v.id for o in dataset.orders.deleted() for v in o.versions)
@@ -212,4 +213,9 @@ def commercial_summary(dataset: YouniumDataset) -> dict[str, Any]:
             "cmrr_base": str(sum((b["cmrr_base"] for b in figures["bookings"]), money(0))),
         },
         "mrr": {month: str(total) for month, total in sorted(totals.items())},
+        "sales_orders": {"rows": len(figures["sales_orders"])},
+        "deferred_revenue": {
+            period: {name: str(amount) for name, amount in row.items()}
+            for period, row in figures["deferred_revenue"].items()
+        },
     }

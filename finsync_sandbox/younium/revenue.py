@@ -28,7 +28,12 @@ invoice line they come from (ids drawn from the billing, no invoice number: the 
   item of the period (`source` RevenueRecognition, `revenueScheduleItemId` the item's id), debit deferred
   revenue (2971), credit recognised revenue (3011). It is effective on the period's last day while the
   period is Open, else (closed meanwhile) on the day it runs, in the open period: nothing is posted into
-  a closed period.
+  a closed period. Periods before the first item's never run (nothing to recognise); a period with no
+  item runs without a journal.
+- A hard-deleted subscription's charges keep their schedules and postings (the ledger never forgets),
+  and their recognition runs on.
+- Not modelled: a period closed by hand before an invoice run of its own month still receives that
+  run's voucher (`close_period` on the current month is the only way to get there).
 - **Item amounts** (`deferredRevenue`, `recognizedRevenue`; whether Younium means movements or balances is
   open, §7.4): the sandbox serves movements of the item itself: before its period is recognised the
   item's whole amount is `deferredRevenue` and `recognizedRevenue` is 0; after, the reverse. The item's
@@ -131,8 +136,9 @@ class RevenueLedger:
     def __init__(self, seeded: YouniumSeed, gl: GeneralLedger) -> None:
         self.seeded, self.gl = seeded, gl
         self.billings: list[ChargeBilling] = []
-        self.items: list[ScheduleItem] = []
         self._by_charge: dict[int, list[ScheduleItem]] = {}
+        self._by_month: dict[int, list[ScheduleItem]] = {}
+        self._subtotals: dict[int, int] = {}  # billing seq -> its items' sum (sales currency)
         self.runs: dict[int, tuple[int, int]] = {}  # period -> (when it ran, the period it posted into)
 
     def bill(self, charge: OrderCharge, order: Order, at: int, start: int, end: int, sign: int = 1) -> None:
@@ -143,9 +149,11 @@ class RevenueLedger:
         billing = ChargeBilling(len(self.billings) + 1, at, charge, order, start, end, sign)
         self.billings.append(billing)
         items = items_of(self.seeded, billing)
-        self.items.extend(items)
         self._by_charge.setdefault(charge.number, []).extend(items)
+        for item in items:
+            self._by_month.setdefault(item.month, []).append(item)
         subtotal, subtotal_base = sum(i.amount for i in items), sum(i.base for i in items)
+        self._subtotals[billing.seq] = subtotal
         tax = tax_of(billing, subtotal)
         rate = RATES_E4[order.currency]
         number = f"OPC-{charge.number:06d}"
@@ -178,6 +186,10 @@ class RevenueLedger:
     def of_charge(self, number: int) -> list[ScheduleItem]:
         return self._by_charge.get(number, [])
 
+    def subtotal(self, billing: ChargeBilling) -> int:
+        """What the billing invoiced (or credited, negative), before tax: the sum of its items."""
+        return self._subtotals[billing.seq]
+
     def recognised_at(self, item: ScheduleItem) -> int | None:
         """When the item's period was recognised, or None while it is not."""
         run = self.runs.get(item.month)
@@ -186,9 +198,9 @@ class RevenueLedger:
     def run_due(self, now: int, *, seeded: bool = False) -> None:
         """Run the recognition of every period that ended before `now` and has not run: at 02:00 on the
         next month's 1st for the seeded history (`seeded`), else now."""
-        if not self.items:
+        if not self._by_month:
             return
-        first = min(i.month for i in self.items)
+        first = min(self._by_month)
         last = month_of(day_of(now)) - 1
         for month in range(first, last + 1):
             if month in self.runs:
@@ -202,7 +214,7 @@ class RevenueLedger:
         status, _ = self.gl.period_state(month, at)
         day = month_days(month)[1] if status == OPEN else day_of(at)
         self.runs[month] = (at, month_of(day))
-        for item in (i for i in self.items if i.month == month):
+        for item in self._by_month.get(month, []):
             billing = item.billing
             rate = RATES_E4[billing.order.currency]
             text = f"Revenue recognition OPC-{billing.charge.number:06d} {period_name(month)}"

@@ -62,7 +62,7 @@ def _amount(billing: ChargeBilling, cents: int, base: int) -> dict[str, Any]:
 
 def _invoice_line(dataset: YouniumDataset, billing: ChargeBilling) -> dict[str, Any]:
     revenue = dataset.revenue
-    subtotal = sum(i.amount for i in revenue.of_charge(billing.charge.number) if i.billing is billing)
+    subtotal = revenue.subtotal(billing)
     tax = tax_of(billing, subtotal)
     taxed = billing.order.currency == BASE_CURRENCY
     return {

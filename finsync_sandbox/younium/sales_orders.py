@@ -30,7 +30,7 @@ from .catalogue import Catalogue
 from .catalogue_records import kind_of, product_name
 from .order_records import subscription
 from .orders import ONE_OFF, Order, OrderCharge, OrderProduct, OrderStore, OrderVersion
-from .seed import RATES_E4, Account, YouniumSeed
+from .seed import RATES_E4, Account, YouniumSeed, to_base
 
 SALES_STATUSES = ("Order", "Delivered", "Invoiced", "Paid")
 _INVOICED = frozenset({"Invoiced", "Paid"})
@@ -87,7 +87,7 @@ def tell_sales_orders(
                 seeded.uuid(b"order-charge-id", (charge_number + c) << 8 | 1), charge_number + c, 1, product, 1,
                 version.id, ONE_OFF, "Monthly", units * 100, 0, day, day, at, at,
             )  # fmt: skip
-            charge.base = units * 100 * order.rate_e4 // 10_000
+            charge.base = to_base(units * 100, order.rate_e4)
             if status in _INVOICED:
                 charge.charged_through = day + 1
                 charge.modified = start_of_day(day) + 22 * HOUR

@@ -179,7 +179,7 @@ class YouniumTenant:
     def touch_charge(self, order_number: str) -> dict[str, Any]:
         """A child-only change: a charge of the subscription is invoiced one period further now (its
         `chargedThroughDate` and `modified`, and the order's `lastUpdated`, move; the order's `modified`
-        does not)."""
+        does not); the invoicing is journaled and scheduled for recognition (`younium.revenue`)."""
         return self._edit(edits.touch_charge, order_number)
 
     def reopen_period(self, period: str) -> dict[str, Any]:
