@@ -10,6 +10,7 @@ from decimal import Decimal
 from typing import Any
 
 from finsync_sandbox.kernel.config import SCALE_KEYS, SandboxConfig
+from finsync_sandbox.kernel.formats import day_of
 
 from .test_sandbox_younium import NOTHING, Younium, make
 
@@ -260,3 +261,32 @@ def test_bookings_by_month_add_up_to_the_bookings() -> None:
 def test_scale_sets_younium_subscriptions() -> None:
     assert "younium_subscriptions" in SCALE_KEYS
     assert SandboxConfig().scaled("younium_subscriptions=7").younium_subscriptions == 7
+
+
+def test_a_month_ending_on_the_tenant_clock_has_its_revenue_recognised_at_the_next_event() -> None:
+    younium = story()
+    tenant = younium.sandbox.younium
+    dataset = tenant.dataset
+    recognised = {
+        j["accountingPeriod"]["description"]
+        for j in served_journals(younium)
+        if j["journalType"] == "RevenueRecognition"
+    }
+    now = date.fromordinal(day_of(dataset.now))
+    current = now.strftime("%Y-%m")
+    assert current not in recognised, "the month under way is not recognised yet"
+    with dataset.lock:
+        while date.fromordinal(day_of(dataset.now)).strftime("%Y-%m") == current:
+            dataset.tick()
+    journals = served_journals(younium)
+    latest = [
+        j
+        for j in journals
+        if j["journalType"] == "RevenueRecognition" and j["accountingPeriod"]["description"] == current
+    ]
+    assert len(latest) == 1, "the month that ended ran once, at the first event after it"
+    journal = latest[0]
+    assert journal["accountingPeriod"]["status"] == "Open" and journal["vouchers"][0]["effectiveDate"].startswith(
+        current
+    )
+    assert_roll_forward_ties(younium)
