@@ -14,7 +14,14 @@ to one another, telling a finance team's stories: cancelled invoices, credit not
 with negative totals) linked to what they credit by RelatedInvoices, partly paid and overdue invoices, in
 four currencies. Its ledger (`younium.gl`) journals every posting: /Journals (vouchers filtered by
 ModifiedAfter too), /Journals/JournalDetails, /Journals/{id}, /ChartOfAccounts, /Currency and
-/ExchangeRate, over monthly accounting periods that close as the tenant's clock moves on. A tenant may have
+/ExchangeRate, over monthly accounting periods that close as the tenant's clock moves on. Its commercial
+side (`SandboxConfig.younium_subscriptions`, none by default) tells a subscription story: /Subscriptions
+(latest versions, ModifiedAfter matching a change to any charge), /Subscriptions/{orderNumber}/versions (a
+plain array) and /Bookings, with MRR and its movements expected per customer and month; one-off sales
+orders at /SalesOrders and /SalesOrders/{orderNumber}/versions; the accounts' metrics on /Accounts and
+/Accounts/{id}/Summary; each recurring charge's revenue schedule at /RevenueSchedule/Charge/{chargeNumber},
+its invoicing and monthly recognition journaled through deferred revenue (`younium.revenue`), with the
+bookings by month and the deferred-revenue roll-forward expected. A tenant may have
 several legal entities (`SandboxConfig.younium_legal_entities`, `younium.entities`): one API client and
 token for all, a dataset of its own for each, chosen by the `legal-entity` header, then required.
 

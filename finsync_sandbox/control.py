@@ -4,7 +4,8 @@ both APIs.
 - `GET /health`; `GET /expected` (`Sandbox.expected`; `?legal_entity=NAME_OR_ID`: with that Younium legal
   entity's expectation under "younium", `Sandbox.expected_entity`);
 - `POST /advance`: YM's `{"ym_items", "ym_backdated_items", "ym_backdated_days"}` and/or Younium's
-  `{"new_invoices", "modified_invoices", "new_accounts", "new_products", "modified_products"}`
+  `{"new_invoices", "modified_invoices", "new_accounts", "new_products", "modified_products",
+  "subscription_events"}` (the last: the next steps of the subscription story happen now)
   (`YMDataset.advance`/`backdate`,
   `YouniumTenant.advance`), Younium's for every legal entity (answered under "younium" for the default
   one, and, when there are several, by name under "younium_entities"), or only for `"legal_entity"`'s;
@@ -13,7 +14,9 @@ both APIs.
   `{"change": "remove_line", "invoice": ID, "line": LINE_ID}`, `{"change": "set_status", "invoice": ID,
   "status": "Posted" | "Cancelled"}`, `{"change": "delete_account", "account": ID}`,
   `{"change": "delete_batch", "batch": ID_OR_BATCH_NUMBER}`, `{"change": "delete_product", "product": ID}`
-  (a hard delete of a catalogue product), and the ledger's (`younium.gl`):
+  (a hard delete of a catalogue product), `{"change": "delete_subscription", "order": "O-000001"}` (a hard
+  delete of a subscription), `{"change": "touch_charge", "order": "O-000001"}` (a charge of it invoiced one
+  period further: the order's `lastUpdated` moves, its `modified` does not), and the ledger's (`younium.gl`):
   `{"change": "reopen_period", "period": "YYYY-MM"}` (a Closed period: Open, closedDate null; answers
   `{change, period, status, at}`), `{"change": "close_period", "period": "YYYY-MM"}` (an Open period: Closed
   now; answers `{change, period, status, closed_date}`), `{"change": "post_into_closed_period", "period":
@@ -54,6 +57,7 @@ YOUNIUM_ADVANCE_KEYS: tuple[str, ...] = (
     "new_accounts",
     "new_products",
     "modified_products",
+    "subscription_events",
 )
 # Items imported now with entry dates `ym_backdated_days` before the newest one.
 YM_ADVANCE_KEYS: tuple[str, ...] = ("ym_items", "ym_backdated_items", "ym_backdated_days")
@@ -102,7 +106,8 @@ async def expected(sandbox: Sandbox, request: Request) -> Any:
 
 async def advance(sandbox: Sandbox, request: Request) -> Any:
     """YM's `{"ym_items": N, "ym_backdated_items": N, "ym_backdated_days": D}` and/or Younium's
-    `{"new_invoices": N, "modified_invoices": N, "new_accounts": N, "new_products": N, "modified_products": N}`."""
+    `{"new_invoices": N, "modified_invoices": N, "new_accounts": N, "new_products": N, "modified_products": N,
+    "subscription_events": N}`."""
     body = await _json_object(request)
     named = _entity(sandbox, body.pop("legal_entity")) if "legal_entity" in body else None
     unknown = set(body) - {*YM_ADVANCE_KEYS, *YOUNIUM_ADVANCE_KEYS}

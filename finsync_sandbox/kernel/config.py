@@ -14,7 +14,14 @@ StatusStyle = Literal["number", "name", "mixed"]
 STATUS_STYLES: tuple[str, ...] = ("number", "name", "mixed")
 
 # Dataset sizes that `--scale` may set.
-SCALE_KEYS: tuple[str, ...] = ("ym_items", "batch_size", "younium_accounts", "younium_invoices", "lines_per_invoice")
+SCALE_KEYS: tuple[str, ...] = (
+    "ym_items",
+    "batch_size",
+    "younium_accounts",
+    "younium_invoices",
+    "lines_per_invoice",
+    "younium_subscriptions",
+)
 
 
 @dataclass
@@ -68,6 +75,9 @@ class SandboxConfig:
     # posted. `finsync demo` batches nearly all, in monthly batches, so its receivables have every age.
     younium_batches: int = 4
     younium_batched_share: float = 0.7
+    # Subscriptions (orders) the Younium tenant's commercial story has, with their versions and bookings
+    # (`younium.order_story`); 0, the default, leaves /Subscriptions and /Bookings empty.
+    younium_subscriptions: int = 0
     younium_token_seconds: float = 86_400.0
     # A generate or post job reports Pending for this long, then Succeeded (or Failed, when a fault says so).
     younium_job_seconds: float = 0.2
@@ -77,8 +87,9 @@ class SandboxConfig:
             raise ValueError(f"status_style must be one of {STATUS_STYLES}, not {self.status_style!r}")
         if self.ym_items < 0 or self.batch_size < 1:
             raise ValueError("ym_items must be >= 0 and batch_size >= 1")
-        if self.younium_accounts < 1 or self.younium_invoices < 0 or self.younium_batches < 0:
-            raise ValueError("younium_accounts must be >= 1, younium_invoices and younium_batches >= 0")
+        counts = (self.younium_invoices, self.younium_batches, self.younium_subscriptions)
+        if self.younium_accounts < 1 or min(counts) < 0:
+            raise ValueError("younium_accounts must be >= 1, younium_invoices, _batches and _subscriptions >= 0")
         if not 0 < self.younium_batched_share <= 1:
             raise ValueError(f"younium_batched_share must be above 0 and at most 1, not {self.younium_batched_share}")
         if not 1 <= self.lines_per_invoice <= MAX_LINES_PER_INVOICE:

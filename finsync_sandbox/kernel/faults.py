@@ -26,6 +26,8 @@ from .route_names import (
     YOUNIUM_LISTS,
     YOUNIUM_POST,
     YOUNIUM_RELATED_INVOICES,
+    YOUNIUM_SALES_ORDER_VERSIONS,
+    YOUNIUM_SUBSCRIPTION_VERSIONS,
 )
 
 STATUS = "status"  # answer with an HTTP error status (optionally with Retry-After)
@@ -61,7 +63,9 @@ FAULT_KINDS: tuple[str, ...] = (
 )  # fmt: skip
 # The routes whose replies are lists of records, drift faults' routes; the export file takes the column ones.
 LIST_ROUTES: tuple[str, ...] = (
-    *YOUNIUM_LISTS, YOUNIUM_RELATED_INVOICES, YM_FINANCE_BATCHES, YM_BATCH_DETAILS, YM_INVOICE_ITEMS,
+    *YOUNIUM_LISTS, YOUNIUM_RELATED_INVOICES, YOUNIUM_SUBSCRIPTION_VERSIONS, YOUNIUM_SALES_ORDER_VERSIONS,
+    YM_FINANCE_BATCHES, YM_BATCH_DETAILS,
+    YM_INVOICE_ITEMS,
 )  # fmt: skip
 _COLUMN_KINDS = (RENAME, REMOVE, ADD)
 # Faults that only make sense on some routes.

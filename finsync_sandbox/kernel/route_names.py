@@ -27,6 +27,13 @@ YOUNIUM_CHART_OF_ACCOUNTS = "younium.chart_of_accounts"
 YOUNIUM_JOURNALS = "younium.journals"
 YOUNIUM_JOURNAL_DETAILS = "younium.journal_details"
 YOUNIUM_JOURNAL = "younium.journal"  # GET /Journals/{id}: one journal, all its vouchers
+YOUNIUM_SUBSCRIPTIONS = "younium.subscriptions"
+YOUNIUM_SUBSCRIPTION_VERSIONS = "younium.subscription_versions"  # a plain array of every version of one order
+YOUNIUM_BOOKINGS = "younium.bookings"
+YOUNIUM_SALES_ORDERS = "younium.sales_orders"
+YOUNIUM_SALES_ORDER_VERSIONS = "younium.sales_order_versions"  # a plain array of every version of one sales order
+YOUNIUM_ACCOUNT_SUMMARY = "younium.account_summary"  # GET /Accounts/{id}/Summary: one object
+YOUNIUM_REVENUE_SCHEDULE = "younium.revenue_schedule"  # GET /RevenueSchedule/Charge/{chargeNumber}
 YOUNIUM_GENERATE = "younium.generate"
 YOUNIUM_POST = "younium.post"
 YOUNIUM_JOB_STATUS = "younium.job_status"
@@ -56,6 +63,13 @@ ROUTE_NAMES: tuple[str, ...] = (
     YOUNIUM_JOURNALS,
     YOUNIUM_JOURNAL_DETAILS,
     YOUNIUM_JOURNAL,
+    YOUNIUM_SUBSCRIPTIONS,
+    YOUNIUM_SUBSCRIPTION_VERSIONS,
+    YOUNIUM_BOOKINGS,
+    YOUNIUM_SALES_ORDERS,
+    YOUNIUM_SALES_ORDER_VERSIONS,
+    YOUNIUM_ACCOUNT_SUMMARY,
+    YOUNIUM_REVENUE_SCHEDULE,
     YOUNIUM_GENERATE,
     YOUNIUM_POST,
     YOUNIUM_JOB_STATUS,
@@ -73,4 +87,8 @@ YOUNIUM_LISTS: tuple[str, ...] = (
     YOUNIUM_CHART_OF_ACCOUNTS,
     YOUNIUM_JOURNALS,
     YOUNIUM_JOURNAL_DETAILS,
+    YOUNIUM_SUBSCRIPTIONS,
+    YOUNIUM_BOOKINGS,
+    YOUNIUM_SALES_ORDERS,
+    YOUNIUM_REVENUE_SCHEDULE,
 )

@@ -28,9 +28,11 @@ class Advanced:
     modified_line_ids: tuple[str, ...]
     new_product_ids: tuple[str, ...] = ()
     modified_product_ids: tuple[str, ...] = ()
+    subscription_events: tuple[str, ...] = ()  # what each step of the subscription story told did
 
     def as_dict(self) -> dict[str, Any]:
-        return {
+        told = {"subscription_events": list(self.subscription_events)} if self.subscription_events else {}
+        return told | {
             "new_accounts": len(self.new_account_ids),
             "new_invoices": len(self.new_invoice_ids),
             "modified_invoices": len(self.modified_invoice_ids),

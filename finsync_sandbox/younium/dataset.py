@@ -5,7 +5,9 @@ What never changes comes from the seed (`younium.seed`), drawn when asked for, s
 byte-identical pages. What changes is kept by the store of the entity it changes: `accounts`
 (`younium.accounts`), `invoices` (`younium.invoices`: status, batch, `modified`, deletions, the listing
 order), `lines` (`younium.lines`: edits and removals), `batches` (`younium.batches`), `payments`
-(`younium.payments`), `catalogue` (`younium.catalogue`) and `gl`, the journals (`younium.gl`). A step
+(`younium.payments`), `catalogue` (`younium.catalogue`), `gl`, the journals (`younium.gl`), and
+`orders`, the subscriptions, their versions and bookings (`younium.orders`, told by `story`:
+`younium.order_story`). A step
 that changes several at once (a batch generated or posted, an invoice cancelled, credited or paid) is
 `billing`'s (`younium.billing`), and so is what an invoice still owes. Who takes which step is said
 elsewhere: the batch jobs in `younium.tenant`, time moving on in `younium.changes`, a user's changes by
@@ -42,7 +44,10 @@ from .gl import GeneralLedger
 from .history import BATCHED_SHARE, seed_history
 from .invoices import InvoiceStore
 from .lines import LineStore
+from .order_story import SubscriptionStory
+from .orders import OrderStore
 from .payments import PaymentStore
+from .revenue import RevenueLedger
 from .seed import YouniumSeed
 
 # Each event after the seeded history (advance, a job finishing, a change) happens this long after the previous one.
@@ -61,9 +66,10 @@ class YouniumDataset:
         batches: int = 4,
         shift_days: int = 0,
         batched_share: float = BATCHED_SHARE,
+        subscriptions: int = 0,
     ) -> None:
-        if accounts < 1 or invoices < 0 or lines_per_invoice < 1 or batches < 0:
-            raise ValueError("accounts and lines_per_invoice must be >= 1, invoices and batches >= 0")
+        if accounts < 1 or invoices < 0 or lines_per_invoice < 1 or batches < 0 or subscriptions < 0:
+            raise ValueError("accounts and lines_per_invoice must be >= 1, invoices, batches and subscriptions >= 0")
         self.seed = seed
         self.seeded = YouniumSeed(seed, shift_days)
         self.batch_groups = self.seeded.batch_groups
@@ -83,6 +89,17 @@ class YouniumDataset:
         self.invoices.seal()
         latest = max(self.seeded.first_created, self.invoices.last_modified(), self.payments.last_paid())
         self._now = latest - latest % HOUR + HOUR
+        # The subscription story (none without `subscriptions`): what happened before now is told now.
+        self.orders = OrderStore(self.lock)
+        self.revenue = RevenueLedger(self.seeded, self.gl)
+        self.story = SubscriptionStory(
+            self.seeded, self.accounts.live(), self.catalogue, self.orders, subscriptions, self.revenue
+        )
+        self.story.seed_history(self._now)
+        # Its charges' invoicing and recognition (none without orders) join the ledger, numbered in time.
+        self.revenue.run_due(self._now, seeded=True)
+        if self.revenue.billings:
+            self.gl.reseal()
         self.advances = 0  # how many times `advance` or a `modify` fault changed the tenant (see younium.changes)
 
     @property
@@ -93,6 +110,7 @@ class YouniumDataset:
     def tick(self) -> int:
         """The time of the next event."""
         self._now += EVENT_STEP
+        self.revenue.run_due(self._now)  # a month that ended meanwhile has its revenue recognised first
         return self._now
 
     # -- growth (made by younium.changes): what it adds is created on the tenant's clock ---------------

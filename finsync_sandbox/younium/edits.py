@@ -15,7 +15,12 @@ The rules:
 - only an invoice batch that is not posted, nor being posted, can be deleted: its invoices are drafts
   outside any batch again, dated as before the batch (and modified then, being changed by it);
 - any catalogue product can be deleted (the sandbox has no orders that would use it), its charge plans
-  and charges with it: a hard delete, it leaves `GET /Products` and `GET /Products/{id}` answers 404.
+  and charges with it: a hard delete, it leaves `GET /Products` and `GET /Products/{id}` answers 404;
+- any subscription can be hard-deleted (`delete_subscription`, by order number): it leaves
+  `GET /Subscriptions`, its `/versions` answer 404 and it leaves the expected figures; its bookings stay;
+- `touch_charge` invoices a recurring charge in force of an Active subscription one period further (a
+  change to a child alone: the order's `lastUpdated` moves, its `modified` does not); a Draft or
+  Cancelled subscription cannot be touched.
 
 The ledger's changes (`reopen_period`, `close_period`, `post_into_closed_period`) are here too, for
 `change`; their rules (which period may be reopened or closed) are `younium.gl`'s. Setting a status
@@ -39,7 +44,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from ..kernel.formats import format_instant, money
+from ..kernel.formats import format_day, format_instant, money
 from .dataset import YouniumDataset
 from .gl import CLOSED, CORRECTION_ACCOUNTS, OPEN, period_name
 from .seed import CANCELLED, DRAFT, POSTED, STATUS_NAMES, InvoiceBatch, invoice_number
@@ -52,6 +57,8 @@ CHANGES: dict[str, tuple[str, ...]] = {
     "delete_account": ("account",),
     "delete_batch": ("batch",),
     "delete_product": ("product",),
+    "delete_subscription": ("order",),
+    "touch_charge": ("order",),
     "reopen_period": ("period",),
     "close_period": ("period",),
     "post_into_closed_period": ("period",),
@@ -171,6 +178,36 @@ def delete_product(dataset: YouniumDataset, product_id: str) -> dict[str, Any]:
     at = dataset.tick()
     dataset.catalogue.drop(product)
     return {"change": "delete_product", "product": product.id, "at": format_instant(at)}
+
+
+def delete_subscription(dataset: YouniumDataset, order_number: str) -> dict[str, Any]:
+    """Hard-delete subscription `order_number` (DELETE /Subscriptions/{id}): every version leaves the list
+    and its versions read is 404; its bookings stay (a booking outlives its order)."""
+    order = dataset.orders.find(order_number)
+    if order is None:
+        raise ValueError(f"no subscription {order_number!r}")
+    at = dataset.tick()
+    order.deleted = True
+    ids = [v.id for v in order.versions]
+    return {"change": "delete_subscription", "order": order.order_number, "ids": ids, "at": format_instant(at)}
+
+
+def touch_charge(dataset: YouniumDataset, order_number: str) -> dict[str, Any]:
+    """Invoice the next period of a charge in force of subscription `order_number`, now: the charge's
+    `chargedThroughDate` and `modified` move, and so does the order's `lastUpdated`, not its `modified`."""
+    order = dataset.orders.find(order_number)
+    if order is None:
+        raise ValueError(f"no subscription {order_number!r}")
+    charge = dataset.story.touch_charge(order, dataset.tick())
+    through = charge.charged_through
+    return {
+        "change": "touch_charge",
+        "order": order.order_number,
+        "charge": f"OPC-{charge.number:06d}",
+        "charge_id": charge.id,
+        "charged_through": format_day(through) if through is not None else None,
+        "modified": format_instant(charge.modified),
+    }
 
 
 # -- the ledger's (the rules are younium.gl's) ---------------------------------------------------------

@@ -91,19 +91,19 @@ JOURNAL_TYPES = ("Invoice", "RevenueRecognition", "Payment", "Payout", "Order")
 OPEN, CLOSED = "Open", "Closed"
 # What a voucher is.
 POST, REVERSE, PAYMENT, CORRECTION = "post", "reverse", "payment", "correction"
-SOURCES = {POST: "Invoicing", REVERSE: "Invoicing", PAYMENT: "Payment", CORRECTION: "Invoicing"}
+# A subscription charge's invoicing and its revenue recognised (`younium.revenue`): lines made by the poster.
+BILL, RECOGNISE = "bill", "recognise"
+SOURCES = {
+    POST: "Invoicing",
+    REVERSE: "Invoicing",
+    PAYMENT: "Payment",
+    CORRECTION: "Invoicing",
+    BILL: "Invoicing",
+    RECOGNISE: "RevenueRecognition",
+}
 # A correction moves revenue from the first account to the second.
 CORRECTION_ACCOUNTS = ("3011", "3012")
 _PERIOD = re.compile(r"^(\d{4})-(\d{2})$")
-
-
-class Voucher(NamedTuple):
-    at: int  # when it was posted (created = modified), ms
-    day: int  # effective date, ordinal
-    kind: str  # POST, REVERSE, PAYMENT or CORRECTION
-    invoice: int = 0  # the invoice posted, reversed or paid
-    payment: Payment | None = None
-    amount: int = 0  # a correction's, cents (SEK)
 
 
 class GLLine(NamedTuple):
@@ -115,6 +115,24 @@ class GLLine(NamedTuple):
     sales: int
     currency: str
     rate_e4: int
+
+
+class Posting(NamedTuple):
+    """A voucher whose lines its poster made (`younium.revenue`): the lines, and the references (voucher
+    member, value) it carries."""
+
+    lines: tuple[GLLine, ...]
+    references: tuple[tuple[str, str], ...]
+
+
+class Voucher(NamedTuple):
+    at: int  # when it was posted (created = modified), ms
+    day: int  # effective date, ordinal
+    kind: str  # POST, REVERSE, PAYMENT, CORRECTION, BILL or RECOGNISE
+    invoice: int = 0  # the invoice posted, reversed or paid
+    payment: Payment | None = None
+    amount: int = 0  # a correction's, cents (SEK)
+    posting: Posting | None = None  # BILL's and RECOGNISE's
 
 
 @dataclass
@@ -202,6 +220,18 @@ class GeneralLedger:
             self._number(journal, number)
         self._sealed = True
 
+    def reseal(self) -> None:
+        """Number every journal again by when it was created: once the subscription story's postings, dated
+        within the seeded history, joined it."""
+        self._by_id.clear()
+        self.seal()
+
+    def post_revenue(
+        self, kind: str, key: tuple[Any, ...], journal_type: str, description: str, at: int, day: int, posting: Posting
+    ) -> None:
+        """A voucher of `younium.revenue` (`kind` BILL or RECOGNISE) in the journal `key` names."""
+        self._add((kind, *key), journal_type, description, Voucher(at, day, kind, posting=posting))
+
     def post_invoices(self, invoices: Sequence[int], at: int, description: str) -> None:
         """Invoices posted together at `at`: one journal, a voucher each."""
         for n in invoices:
@@ -280,6 +310,8 @@ class GeneralLedger:
 
 def voucher_lines(invoices: InvoiceStore, lines: LineStore, voucher: Voucher) -> list[GLLine]:
     """The transaction lines of a voucher, computed from the invoice (or payment) it posts."""
+    if voucher.posting is not None:
+        return list(voucher.posting.lines)
     if voucher.kind == CORRECTION:
         source, target = CORRECTION_ACCOUNTS
         description = "Manual correction"

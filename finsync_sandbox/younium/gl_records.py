@@ -146,6 +146,7 @@ def voucher(dataset: YouniumDataset, entry: Journal, position: int, v: Voucher) 
         "invoiceAccountId": dataset.invoices.account(invoice).id if invoice else None,
         "paymentId": v.payment.id if v.kind == PAYMENT and v.payment else None,
         **voucher_parts(dataset, entry, position, v),
+        **(dict(v.posting.references) if v.posting is not None else {}),
         "created": stamp,
         "modified": stamp,
     }

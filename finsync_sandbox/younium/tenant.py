@@ -1,7 +1,8 @@
 """The emulated Younium tenant: its dataset, its tokens and stored replies, and the batch jobs that change it.
 
 Besides batch jobs, `advance` moves the tenant's time on, and the changes a tenant's users make by hand
-(`delete_invoice`, `remove_line`, `set_status`, `delete_account`, `delete_batch`, `delete_product`, and
+(`delete_invoice`, `remove_line`, `set_status`, `delete_account`, `delete_batch`, `delete_product`,
+`delete_subscription`, `touch_charge`, and
 the ledger's `reopen_period`, `close_period`, `post_into_closed_period`; or `change` by name; the rules
 are `younium.edits`' and `younium.gl`'s) let a test delete and revise records.
 
@@ -13,6 +14,7 @@ expectation does first.
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import threading
 import time
@@ -26,6 +28,7 @@ from ..kernel.formats import money, uuid_of
 from . import edits
 from .auth import IdempotencyStore, Tokens
 from .changes import Advanced, advance, touch
+from .commercial_expected import commercial_expected, commercial_summary
 from .dataset import YouniumDataset
 from .expected import expected, expected_ids
 from .records import YouniumRecords
@@ -92,6 +95,7 @@ class YouniumTenant:
             config.younium_batches,
             config.history_shift_days(),
             config.younium_batched_share,
+            config.younium_subscriptions,
         )
         self.records = YouniumRecords(self.dataset)
         self.tokens = tokens if tokens is not None else Tokens(lambda: config.younium_token_seconds, clock)
@@ -115,12 +119,27 @@ class YouniumTenant:
                     self._finish(job)
 
     def advance(
-        self, new_invoices: int = 0, modified_invoices: int = 0, new_accounts: int = 0, **products: int
+        self,
+        new_invoices: int = 0,
+        modified_invoices: int = 0,
+        new_accounts: int = 0,
+        subscription_events: int = 0,
+        **products: int,
     ) -> Advanced:
-        """See `younium.changes.advance` (`products`: new_products, modified_products)."""
+        """See `younium.changes.advance` (`products`: new_products, modified_products); then the next
+        `subscription_events` steps of the subscription story happen now, an hour apart
+        (`younium.order_story`)."""
         with self._lock:
             self.settle()
-            return advance(self.dataset, new_invoices, modified_invoices, new_accounts, **products)
+            if subscription_events < 0 or subscription_events > len(self.dataset.story.pending):
+                left = len(self.dataset.story.pending)
+                raise ValueError(f"subscription_events must be between 0 and {left}, the events left in the story")
+            advanced = advance(self.dataset, new_invoices, modified_invoices, new_accounts, **products)
+            if not subscription_events:
+                return advanced
+            with self.dataset.lock:
+                told = self.dataset.story.happen(subscription_events, self.dataset.tick)
+            return dataclasses.replace(advanced, subscription_events=tuple(told))
 
     def touch(self, count: int) -> list[str]:
         """See `younium.changes.touch`."""
@@ -151,6 +170,17 @@ class YouniumTenant:
     def delete_product(self, product_id: str) -> dict[str, Any]:
         """Hard-delete a catalogue product, its charge plans and charges with it."""
         return self._edit(edits.delete_product, product_id)
+
+    def delete_subscription(self, order_number: str) -> dict[str, Any]:
+        """Hard-delete a subscription (by order number): gone from /Subscriptions, its versions 404, and out
+        of the expected figures; its bookings stay."""
+        return self._edit(edits.delete_subscription, order_number)
+
+    def touch_charge(self, order_number: str) -> dict[str, Any]:
+        """A child-only change: a charge of the subscription is invoiced one period further now (its
+        `chargedThroughDate` and `modified`, and the order's `lastUpdated`, move; the order's `modified`
+        does not); the invoicing is journaled and scheduled for recognition (`younium.revenue`)."""
+        return self._edit(edits.touch_charge, order_number)
 
     def reopen_period(self, period: str) -> dict[str, Any]:
         """Reopen Closed accounting period `period` ("YYYY-MM"): Open, closedDate null; its journals (and
@@ -186,9 +216,21 @@ class YouniumTenant:
                 return edit(self.dataset, *args)
 
     def expected(self) -> dict[str, Any]:
+        """`younium.expected`'s figures; with a subscription story, its summary too (`subscriptions`,
+        `bookings`, `mrr`: `younium.commercial_expected.commercial_summary`)."""
         with self._lock:
             self.settle()
-            return expected(self.dataset)
+            figures = expected(self.dataset)
+            if self.dataset.orders.orders:
+                figures.update(commercial_summary(self.dataset))
+            return figures
+
+    def commercial_expected(self) -> dict[str, Any]:
+        """The subscription story's expected figures (`younium.commercial_expected`): orders, versions,
+        charges, bookings, MRR and its movements per (account id, month), exact Decimals."""
+        with self._lock:
+            self.settle()
+            return commercial_expected(self.dataset)
 
     def expected_ids(self) -> dict[str, list[str]]:
         with self._lock:
