@@ -89,7 +89,12 @@ def younium_source(settings: YouniumSettings, sweep: bool = False) -> Sequence[D
         if listed.feature is not None and listed.feature not in enabled:
             continue  # left out by its setting: its tables are as they are
         records = list_records(listed, run, windows, shape)
-        resources += [feed_of(feed, records, run, pii) for feed in listed.feeds]
+        read_through: dict[int, DltResource] = {}  # each fan-out read once, whatever feeds it fills
+        for feed in listed.feeds:
+            source = records
+            if feed.through is not None:
+                source = read_through.setdefault(id(feed.through), records | feed.through(run))
+            resources.append(feed_of(feed, source, run, pii))
     return [*resources, TENANT.shape(tenant(run, settings.legal_entity), pii)]
 
 

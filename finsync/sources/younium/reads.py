@@ -1,4 +1,4 @@
-"""How the Younium source reads its lists: closed windows over `modified` (with sweeps that read a list
+"""How the Younium source reads its lists: closed windows over their change time (with sweeps that read a list
 whole, to find deletions), records read again by id for their complete children, and lists with no
 modified field read whole on every run. Each list is read once and feeds every table made from it; what
 a read finds just as an earlier run wrote it is not written again."""
@@ -118,7 +118,8 @@ def forget_changed_before(remembered: dict[str, Any], moment: datetime, changed:
 
 
 class ModifiedWindows:
-    """Lists read in closed windows over `modified` (`Windows`), merged by id, so the overlap's re-read rows
+    """Lists read in closed windows over their cursor (`ListRead.cursor`, `modified` unless declared
+    otherwise; `Windows`), merged by id, so the overlap's re-read rows
     change nothing. A sweep reads a list whole instead (from the start date), for the lists `swept`:
     whatever the warehouse holds that it no longer lists is gone upstream, and is marked deleted after the
     load. Its cost is kept in the state for the run's summary."""
@@ -138,7 +139,7 @@ class ModifiedWindows:
         def counted(found: Iterator[Records]) -> Iterator[Records]:
             nonlocal newest, records, requests
             for page in found:
-                latest = newest_modified(page)
+                latest = newest_modified(page, listed.cursor)
                 if latest is not None and (newest is None or latest > newest):
                     newest = latest
                 records, requests = records + len(page), requests + 1
@@ -221,22 +222,28 @@ def sweep_notes(state: dict[str, Any]) -> list[str]:
     ]
 
 
-def newest_modified(page: Records) -> datetime | None:
-    """The newest readable `modified` of a page's records."""
+def newest_modified(page: Records, cursor: tuple[str, ...] = ("modified",)) -> datetime | None:
+    """The newest readable change time of a page's records: the latest of the `cursor` fields they have
+    (`modified` by default; an order's `lastUpdated` or `modified`, whichever is later)."""
+    found = [moment for field in cursor if field in page.column_names if (moment := _newest(page, field))]
+    return max(found) if found else None
+
+
+def _newest(page: Records, field: str) -> datetime | None:
     try:
-        stamps = convert_array(Kind.TIMESTAMP, Sensitivity.NONE, page.column("modified"), UTC)
+        stamps = convert_array(Kind.TIMESTAMP, Sensitivity.NONE, page.column(field), UTC)
         newest: datetime | None = pc.max(stamps).as_py()
         return newest
     except (Inexact, pa.ArrowInvalid, pa.ArrowNotImplementedError):
         pass
-    known = [moment for row in page.select(["modified"]).to_pylist() if (moment := modified_of(row)) is not None]
+    known = [moment for row in page.select([field]).to_pylist() if (moment := modified_of(row, field)) is not None]
     return max(known) if known else None
 
 
-def modified_of(row: JsonObject) -> datetime | None:
-    """A record's `modified` as a UTC datetime; an unreadable one is left for the table's conversion to
-    report, with its row and column."""
+def modified_of(row: JsonObject, field: str = "modified") -> datetime | None:
+    """A record's `modified` (or another change time) as a UTC datetime; an unreadable one is left for the
+    table's conversion to report, with its row and column."""
     try:
-        return parse_timestamp(row.get("modified"), UTC)
+        return parse_timestamp(row.get(field), UTC)
     except ValueError:
         return None
