@@ -4,6 +4,9 @@ checked against figures this test computes on its own from the same charges."""
 from __future__ import annotations
 
 import calendar
+import contextlib
+import os
+import uuid
 from collections import defaultdict
 from collections.abc import Iterator
 from datetime import date, timezone
@@ -21,7 +24,7 @@ from finsync.sources.younium.orders import (
     SUBSCRIPTIONS,
 )
 from finsync.sources.younium.schema import TENANT
-from finsync.tables import Table
+from finsync.tables import Kind, Table
 from finsync.warehouse.dictionary import views
 from finsync.warehouse.views import view_parts
 
@@ -338,3 +341,64 @@ def test_each_view_has_the_columns_its_description_lists(warehouse: duckdb.DuckD
     described = next(v for v in views() if v.name == f"analytics.{view}")
     made = [d[0] for d in warehouse.execute(f"SELECT * FROM analytics.{view} LIMIT 0").description]
     assert made == [name for name, _kind, _doc in described.columns]
+
+
+PG_TYPES = {
+    Kind.TEXT: "TEXT",
+    Kind.INT: "BIGINT",
+    Kind.MONEY: "NUMERIC(19, 4)",
+    Kind.RATE: "NUMERIC(18, 8)",
+    Kind.TIMESTAMP: "TIMESTAMPTZ",
+    Kind.DATE: "DATE",
+    Kind.BOOL: "BOOLEAN",
+    Kind.JSON: "TEXT",
+}
+
+
+def test_the_views_give_the_same_figures_on_postgresql(warehouse: duckdb.DuckDBPyConnection) -> None:
+    dsn = os.environ.get("FINSYNC_TEST_POSTGRES_DSN")
+    if not dsn:
+        pytest.skip("NO POSTGRESQL: set FINSYNC_TEST_POSTGRES_DSN to run this test")
+    import psycopg2
+
+    name = f"finsync_test_{uuid.uuid4().hex[:12]}"
+    admin = psycopg2.connect(dsn)
+    admin.autocommit = True
+    admin.cursor().execute(f"CREATE DATABASE {name}")
+    try:
+        with contextlib.closing(psycopg2.connect(dsn.rsplit("/", 1)[0] + f"/{name}")) as connection:
+            cursor = connection.cursor()
+            cursor.execute("CREATE SCHEMA younium; CREATE SCHEMA analytics")
+            loaded = [
+                (SUBSCRIPTIONS, list(ORDERS.values())),
+                (SUBSCRIPTION_VERSIONS, VERSIONS),
+                (ORDER_CHARGES, CHARGES),
+                (TENANT, [{"key": "-", "baseCurrency": "SEK"}]),
+                (BOOKINGS, BOOKING_ROWS),
+                (BOOKING_LINES, LINE_ROWS),
+            ]
+            for table, records in loaded:
+                cursor.execute(
+                    f"CREATE TABLE younium.{table.name} ("
+                    + ", ".join(f"{c.name} {PG_TYPES[c.kind]}" for c in table.columns)
+                    + ")"
+                )
+                for row in table.from_rows(records, UTC).to_pylist():
+                    marks = ", ".join(["%s"] * len(row))
+                    cursor.execute(
+                        f"INSERT INTO younium.{table.name} ({', '.join(row)}) VALUES ({marks})", list(row.values())
+                    )
+            for view in ("mrr", "mrr_movements", "bookings_by_month"):
+                (part,) = [p for p in view_parts() if p.view == view]
+                columns = {f"younium.{t.name}": {c.name for c in t.columns} for t, _ in loaded}
+                sql = part.text(columns)
+                if part.source == "younium":
+                    sql = f"SELECT 'default' AS tenant, part.* FROM ({sql}) AS part"
+                cursor.execute(f"CREATE VIEW analytics.{view} AS {sql}")
+                cursor.execute(f"SELECT * FROM analytics.{view} ORDER BY 1, 2, 3, 4, 5, 6")
+                on_postgres = [tuple(r) for r in cursor.fetchall()]
+                on_duckdb = warehouse.execute(f"SELECT * FROM analytics.{view} ORDER BY 1, 2, 3, 4, 5, 6").fetchall()
+                assert on_postgres == [tuple(r) for r in on_duckdb], view
+    finally:
+        admin.cursor().execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+        admin.close()

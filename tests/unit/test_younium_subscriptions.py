@@ -147,6 +147,19 @@ def test_an_order_loads_as_its_latest_version_with_every_version_and_charge_vers
     assert rows(pipeline, "SELECT booking_id, position, charge_number, cmrr, currency FROM booking_lines") == [
         ("bk-1", 1, "OPC-000001", Decimal("3000.1000"), "EUR")
     ]
+    # The views over them: the change closed charge version 1 on 31 May, version 2 counts from June.
+    mrr = "SELECT month, mrr, mrr_base, arr, currency, base_currency FROM analytics.mrr WHERE customer_id = 'a-1'"
+    found = {month: rest for month, *rest in rows(pipeline, mrr)}
+    assert found[date(2024, 5, 31)] == [Decimal("3000.1"), Decimal("32502.4834"), Decimal("36001.2"), "EUR", "SEK"]
+    assert found[date(2024, 6, 30)] == [Decimal("3500.05"), Decimal("37918.8417"), Decimal("42000.6"), "EUR", "SEK"]
+    moved = "SELECT month, movement, expansion_mrr_base FROM analytics.mrr_movements WHERE month <= DATE '2024-06-30'"
+    assert sorted(rows(pipeline, moved))[0][1] == "new" and sorted(rows(pipeline, moved))[-1][1:] == (
+        "expansion",
+        Decimal("5416.3583"),
+    )
+    assert rows(pipeline, "SELECT month, booking_type, cmrr FROM analytics.bookings_by_month") == [
+        (date(2024, 1, 1), "New", Decimal("3000.1"))
+    ]
 
 
 def test_a_window_reads_orders_by_the_later_of_last_updated_and_modified(pipeline: Warehouse) -> None:
