@@ -10,7 +10,8 @@ from typing import Any
 import httpx
 import respx
 
-from finsync.warehouse.runner import Warehouse
+from finsync.errors import FinsyncError
+from finsync.warehouse.runner import Warehouse, sync
 
 from .test_younium_source import BASE, Upstream, pipeline, rows, run
 
@@ -178,6 +179,20 @@ def test_a_window_reads_orders_by_the_later_of_last_updated_and_modified(pipelin
     assert rows(pipeline, "SELECT quantity FROM order_charges WHERE id = 'ch-2'") == [(Decimal("2.00000000"),)]
 
 
+def test_the_run_summary_says_how_many_version_requests_the_orders_listed_took(pipeline: Warehouse) -> None:
+    found = upstream()
+    with respx.mock(assert_all_called=False) as mock:
+        found.install(mock)
+        report = sync("younium", pipeline, settings={"client_id": "c", "secret": "s", "base_url": BASE})
+    assert "read further for each of the subscriptions listed, one request each: 1 requests" in report.notes
+    # The next run's overlap lists the order again, unchanged: nothing is read for it, and the count is this run's.
+    with respx.mock(assert_all_called=False) as mock:
+        routes = found.install(mock)
+        report = sync("younium", pipeline, settings={"client_id": "c", "secret": "s", "base_url": BASE})
+    assert routes["subscriptions"].called and not routes["versions"].called
+    assert not [note for note in report.notes if "subscriptions listed" in note], "counted anew on every run"
+
+
 def test_a_hard_deleted_order_is_marked_deleted_by_the_sweep(pipeline: Warehouse) -> None:
     found = upstream()
     other = {**copy.deepcopy(V1), "id": "w-1", "orderNumber": "O-000002", "isLastVersion": True}
@@ -199,9 +214,6 @@ def test_a_403_on_subscriptions_fails_only_that_feature_and_names_the_permission
     with respx.mock(assert_all_called=False) as mock:
         found.install(mock)
         mock.get(f"{BASE}/Subscriptions").mock(return_value=httpx.Response(403, json={"title": "Forbidden"}))
-        from finsync.errors import FinsyncError
-        from finsync.warehouse.runner import sync
-
         try:
             sync("younium", pipeline, settings={"client_id": "c", "secret": "s", "base_url": BASE})
         except FinsyncError as error:

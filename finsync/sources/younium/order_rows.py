@@ -54,7 +54,8 @@ def subscription_versions(orders: pa.Table, run: YouniumRun) -> Iterator[pa.Tabl
             raise outcome.error
         assert outcome.result is not None
         read.append(census.take(outcome.result))
-    progress.advance("subscription versions requests", len(numbers))
+    progress.advance("subscription versions read", len(numbers))
+    SourceState.current().list("subscriptions").fanned_out(len(numbers))
     if found := [page for page in read if page.num_rows]:
         yield pa.concat_tables(found, promote_options="permissive")
     census.remember(SourceState.current().list(VERSIONS_READ))

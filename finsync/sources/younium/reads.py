@@ -89,7 +89,8 @@ class Unchanged:
         if whole:
             SourceState.current().list(table).forget_written()
 
-    def new(self, table: str, rows: pa.Table, *, whole: bool) -> pa.Table:
+    def new(self, table: str, rows: pa.Table, *, whole: bool, cursor: tuple[str, ...] = ("modified",)) -> pa.Table:
+        """The rows of `rows` not written as they are since they last changed (by the list's `cursor`)."""
         written = SourceState.current().list(table).written
         kept = []
         for row in rows.to_pylist():
@@ -99,8 +100,8 @@ class Unchanged:
                 kept.append(False)
                 continue
             if record_id:
-                modified = modified_of(row)
-                written[record_id] = [modified.isoformat() if modified else "", digest]
+                changed = changed_at(row, cursor)
+                written[record_id] = [changed.isoformat() if changed else "", digest]
             kept.append(True)
         return rows.filter(pa.array(kept, pa.bool_()))
 
@@ -153,7 +154,7 @@ class ModifiedWindows:
                 yield rows  # only a window from the start date holds every record's children whole
             elif by_id is not None:
                 yield by_id.complete(table, rows)
-            elif (kept := self.unchanged.new(table, rows, whole=whole)).num_rows:
+            elif (kept := self.unchanged.new(table, rows, whole=whole, cursor=listed.cursor)).num_rows:
                 yield kept
         self.windows.close(memory, window, newest, sweeps=listed.swept)
         if newest is not None:
@@ -215,10 +216,17 @@ def whole_reads_this_run(state: dict[str, Any], always: tuple[str, ...]) -> set[
 
 
 def sweep_notes(state: dict[str, Any]) -> list[str]:
-    """What the last run's sweep cost, list by list."""
+    """What the last run's sweep cost, list by list, and the requests a list's records fanned out to."""
+    found = SourceState(state)
     return [
-        f"swept {table} for deletions: {records:,} records in {requests:,} requests, {seconds:.1f} s"
-        for table, (records, requests, seconds) in SourceState(state).sweep_costs().items()
+        *(
+            f"swept {table} for deletions: {records:,} records in {requests:,} requests, {seconds:.1f} s"
+            for table, (records, requests, seconds) in found.sweep_costs().items()
+        ),
+        *(
+            f"read further for each of the {table} listed, one request each: {requests:,} requests"
+            for table, requests in found.fan_out_costs().items()
+        ),
     ]
 
 
@@ -238,6 +246,12 @@ def _newest(page: Records, field: str) -> datetime | None:
         pass
     known = [moment for row in page.select([field]).to_pylist() if (moment := modified_of(row, field)) is not None]
     return max(known) if known else None
+
+
+def changed_at(row: JsonObject, cursor: tuple[str, ...]) -> datetime | None:
+    """When a record last changed: the latest of its `cursor` fields it has readable."""
+    found = [moment for field in cursor if (moment := modified_of(row, field)) is not None]
+    return max(found) if found else None
 
 
 def modified_of(row: JsonObject, field: str = "modified") -> datetime | None:
