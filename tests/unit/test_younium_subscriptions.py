@@ -229,3 +229,18 @@ def test_a_403_on_subscriptions_fails_only_that_feature_and_names_the_permission
 def test_with_the_feature_off_nothing_of_it_is_asked(pipeline: Warehouse) -> None:
     routes = run(pipeline, upstream(), subscriptions=False)
     assert not routes["subscriptions"].called and not routes["bookings"].called and not routes["versions"].called
+
+
+def test_the_probe_reads_one_orders_versions_as_a_plain_array() -> None:
+    from finsync.sources.younium.probe import probe
+    from finsync.sources.younium.settings import YouniumSettings
+
+    with respx.mock(assert_all_called=False) as mock:
+        upstream().install(mock)
+        report = probe(YouniumSettings.from_config({"client_id": "c", "secret": "s", "base_url": BASE}), "default")
+    found = {e.endpoint: e for e in report.endpoints}
+    versions = found["GET /Subscriptions/{orderNumber}/versions"]
+    assert versions.http_status == 200 and versions.evidence == [
+        "one order's versions read: a plain JSON array of 2 version(s)"
+    ]
+    assert found["GET /Subscriptions"].http_status == 200 and found["GET /Bookings"].http_status == 200
