@@ -73,7 +73,7 @@ PAYMENTS_FEATURE = Feature(
 # Younium's spec: GET /Subscriptions/{id} "Requires permission Order View"; bookings are order events.
 SUBSCRIPTIONS_FEATURE = Feature(
     "subscriptions",
-    "subscriptions and bookings",
+    "the order book (subscriptions and bookings)",
     (SUBSCRIPTIONS_PATH, BOOKINGS_PATH),
     "the Order View permission (subscriptions, their versions and bookings)",
 )
