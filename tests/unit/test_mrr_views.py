@@ -32,11 +32,11 @@ UTC = timezone.utc
 RATE = Decimal("11.5")  # EUR -> SEK, the base currency
 
 
-def order(number: str, account: str, status: str = "Active", deleted: bool = False) -> dict[str, Any]:
+def order(number: str, account: str, status: str = "Active", deleted: bool = False, version: int = 1) -> dict[str, Any]:
     return {
         "orderNumber": number,
         "id": f"{number}-latest",
-        "version": 1,
+        "version": version,
         "status": status,
         "account.id": account,
         "account.name": f"Customer {account}",
@@ -78,7 +78,8 @@ def charge(
 ORDERS = {
     o["orderNumber"]: o
     for o in (
-        order("O-UP", "a-up"),  # upgraded: 100 -> 150 from April
+        order("O-UP", "a-up", version=2),  # upgraded: 100 -> 150 from April
+        order("O-REV", "a-rev"),  # its version 2 (a raise from March) was reverted: version 1 is the latest
         order("O-B1", "a-two"),  # two subscriptions, one cancelled: contraction, not churn
         order("O-B2", "a-two"),
         order("O-C1", "a-back"),  # churns in March, comes back in May: reactivation
@@ -94,6 +95,9 @@ CHARGES = [
     charge("O-UP", 2, "OPC-UP", 1, "100", "2024-01-01", "2024-03-31"),
     charge("O-UP", 2, "OPC-UP", 2, "150", "2024-04-01"),
     charge("O-UP", 2, "OPC-FEE", 1, "999", "2024-01-01", kind="OneOff"),
+    charge("O-REV", 1, "OPC-R", 1, "40", "2024-01-01"),
+    charge("O-REV", 2, "OPC-R", 1, "40", "2024-01-01", "2024-02-29"),
+    charge("O-REV", 2, "OPC-R", 2, "90", "2024-03-01"),
     charge("O-B1", 1, "OPC-B1", 1, "100", "2024-01-01"),
     charge("O-B2", 1, "OPC-B2", 1, "50.25", "2024-01-15", "2024-05-31"),
     charge("O-C1", 1, "OPC-C1", 1, "200", "2024-01-01", "2024-02-29"),
@@ -124,7 +128,8 @@ def expected_mrr() -> dict[tuple[str, date], Decimal]:
     version, Recurring, of orders neither drafts nor deleted, in force on the month's last day."""
     latest: dict[tuple[str, str, int], dict[str, Any]] = {}
     for c in sorted(CHARGES, key=lambda c: c["orderVersionId"]):
-        latest[(c["orderNumber"], c["chargeNumber"], c["version"])] = c
+        if int(c["orderVersionId"][-1]) <= ORDERS[c["orderNumber"]]["version"]:  # reverted versions count nothing
+            latest[(c["orderNumber"], c["chargeNumber"], c["version"])] = c
     counted = [
         c
         for c in latest.values()
@@ -219,6 +224,7 @@ def test_mrr_is_the_recurring_charge_versions_in_force_at_each_month_end(warehou
     assert found[("a-up", date(2024, 3, 31))][:2] == (Decimal("100"), Decimal("1150"))
     assert found[("a-up", date(2024, 4, 30))][:2] == (Decimal("150"), Decimal("1725"))
     assert not any(account in ("a-draft", "a-gone") for account, _month in found)
+    assert {found[("a-rev", date(2024, m, calendar.monthrange(2024, m)[1]))][0] for m in (1, 3, 6)} == {Decimal(40)}
     today = date.today()
     assert max(month for _account, month in found) == month_end(today.year, today.month)
 

@@ -2,7 +2,8 @@
 -- Recurring charge versions in force that day (effective start <= month end <= effective end; no end: open),
 -- each counted once across all the versions of its order (a charge version, chargeNumber and version, is
 -- embedded in every later order version that keeps it: the copy of the order's latest version that has it
--- counts), orders whose latest version is a draft or deleted (status Draft, OrderDraft or Deleted) or that
+-- counts; a version above the order's latest, one since reverted, counts nothing), orders whose latest
+-- version is a draft or deleted (status Draft, OrderDraft or Deleted) or that
 -- are gone upstream (deleted_at) left out. MRR is the charges' recurringMonthlyAmount, in the order's
 -- currency and in base currency (recurringMonthlyAmountBase, Younium's rate at its conversion date); ARR is
 -- 12 x MRR, Younium's own definition. Each customer has a row for every month from its first charge's month
@@ -28,6 +29,7 @@ WITH placed AS (
     CROSS JOIN (SELECT MAX(base_currency) AS base_currency FROM younium.tenant) AS tenant
     WHERE c.charge_type = 'Recurring'
         AND c.effective_start_date IS NOT NULL
+        AND (v.version IS NULL OR s.version IS NULL OR v.version <= s.version)
         AND s.deleted_at IS NULL
         AND COALESCE(s.status, '') NOT IN ('Draft', 'OrderDraft', 'Deleted')
 ),
