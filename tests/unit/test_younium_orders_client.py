@@ -123,3 +123,20 @@ def test_a_403_on_bookings_denies_only_the_subscriptions_feature_naming_order_vi
     said = permissions.denied["subscriptions"]
     assert "GET /Bookings (HTTP 403)" in said and "Order View" in said
     assert "sources.younium.subscriptions = false (SOURCES__YOUNIUM__SUBSCRIPTIONS=false)" in said
+
+
+def test_an_orders_change_time_is_the_later_of_last_updated_and_modified_either_may_be_missing() -> None:
+    from finsync.sources.younium.reads import newest_modified
+
+    cursor = ("lastUpdated", "modified")
+    page = pa.table(
+        {
+            "lastUpdated": pa.array([None, "2024-06-01T09:00:00"], pa.string()),
+            "modified": pa.array(["2024-07-01T00:00:00", "2024-01-01T00:00:00"], pa.string()),
+        }
+    )
+    assert newest_modified(page, cursor) == datetime(2024, 7, 1, tzinfo=timezone.utc)
+    assert newest_modified(page.slice(1), cursor) == datetime(2024, 6, 1, 9, tzinfo=timezone.utc)
+    older = pa.table({"modified": pa.array(["2024-01-01T00:00:00"], pa.string())})  # a tenant without lastUpdated
+    assert newest_modified(older, cursor) == datetime(2024, 1, 1, tzinfo=timezone.utc)
+    assert newest_modified(page.slice(1)) == datetime(2024, 1, 1, tzinfo=timezone.utc), "other lists: modified"
