@@ -1,9 +1,8 @@
 """Every list the Younium source reads, declared once (`finsync.sources.reads.ListRead`): how it is read, the
 tables it feeds, what a whole read of it implies. A list is read in closed windows over its change time when it
 has one (`modified`, or the fields of its `cursor`; with a sweep, for the lists `swept`, to find deletions), else
-whole on every run; rows a whole read
-did not write are marked `deleted_at` after it loaded (never removed). Adding a list is a declaration here,
-the client method that pages it, and its table.
+whole on every run; rows a whole read did not write are marked `deleted_at` after it loaded (never removed).
+Adding a list is a declaration here, the client method that pages it, and its table.
 """
 
 from __future__ import annotations
