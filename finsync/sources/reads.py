@@ -3,11 +3,12 @@ of the incremental window (`Windows`) for every source.
 
 A list is read in one of two ways:
 
-- in closed windows over its records' change time (`WINDOW`): a read covers (its cursor less the overlap,
-  the moment it started), so a record that changes while the run reads is left to the next run; its cursor
-  becomes the newest change it read, never past that moment. A sweep, when due (every `sweep_every`, or
-  asked for), reads further back: `sweep_back` before the cursor (entries back-dated past the overlap), or,
-  for a list `swept` to find deletions, from the start date, whole. A first read is whole too.
+- in closed windows over its records' change time (`WINDOW`; the fields of its `cursor`, `modified` by
+  default): a read covers (its cursor less the overlap, the moment it started), so a record that changes while
+  the run reads is left to the next run; its cursor becomes the newest change it read, never past that moment.
+  A sweep, when due (every `sweep_every`, or asked for), reads further back: `sweep_back` before the cursor
+  (entries back-dated past the overlap), or, for a list `swept` to find deletions, from the start date, whole.
+  A first read is whole too.
 - whole on every run (`WHOLE`): a list with no change time to read by.
 
 What a whole read implies is declared with the list: the rows of the tables in `marks_deleted` that it did
@@ -91,6 +92,9 @@ class Feed:
     table: Table
     columns: Callable[[pa.Table], pa.Table] = unnested
     fan_out: Any = None
+    # Records read per record of the list (an order's versions), shared by every feed naming the same one:
+    # the dlt transformer (pages of records, the run's reader) -> pages of them, which `columns` is given.
+    through: Any = None
 
 
 @dataclass(frozen=True)
@@ -120,6 +124,9 @@ class ListRead:
     by_id: ById | None = None
     feature: str | None = None  # read only when the run may read this feature (the tenant's permissions)
     endpoint: str = ""  # the path its pages are read from (what `finsync probe` asks)
+    # The fields a window reads by: a record's change time is the latest of them it has (a list whose
+    # children's changes move another field than `modified`: an order's `lastUpdated`).
+    cursor: tuple[str, ...] = ("modified",)
 
     @classmethod
     def one_table(

@@ -47,6 +47,10 @@ class ListMemory:
     def swept(self, moment: datetime) -> None:
         self.raw["swept"] = moment.isoformat()
 
+    def fanned_out(self, requests: int) -> None:
+        """`requests` more sent this run for the list's records, one per record (an order's versions)."""
+        self.raw["fan_out_requests"] = int(self.raw.get("fan_out_requests", 0)) + requests
+
     @property
     def last_whole_read(self) -> tuple[int, str | None]:
         """How many records the last whole read returned (0 before the first), and their digest if taken."""
@@ -161,6 +165,14 @@ class SourceState:
             name: (int(cost[0]), int(cost[1]), float(cost[2]))
             for name, memory in self.lists().items()
             if (cost := memory.raw.get("sweep_cost"))
+        }
+
+    def fan_out_costs(self) -> dict[str, int]:
+        """The requests each list's records fanned out to this run (one per record), where any were sent."""
+        return {
+            name: int(memory.raw["fan_out_requests"])
+            for name, memory in self.lists().items()
+            if memory.raw.get("fan_out_requests")
         }
 
     def wire_reads(self) -> Sequence[dict[str, Any]]:

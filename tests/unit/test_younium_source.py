@@ -138,6 +138,10 @@ class Upstream:
         self.rates: list[dict[str, Any]] = [
             {"id": "r-1", "fromCurrency": "EUR", "toCurrency": "SEK", "rate": 11.5, "effectiveFromDate": "2024-01-01"}
         ]
+        # GET /Subscriptions lists orders; GET /Subscriptions/{orderNumber}/versions answers a bare array.
+        self.subscriptions: list[dict[str, Any]] = []
+        self.versions: dict[str, list[dict[str, Any]]] = {}
+        self.bookings: list[dict[str, Any]] = []
 
     def install(self, mock: respx.MockRouter) -> dict[str, respx.Route]:
         mock.post(f"{BASE}/auth/v2/token").mock(
@@ -161,6 +165,12 @@ class Upstream:
             "chart": mock.get(f"{BASE}/ChartOfAccounts").mock(side_effect=lambda _r: self.answer(self.chart)),
             "currencies": mock.get(f"{BASE}/Currency").mock(side_effect=lambda _r: self.answer(self.currencies)),
             "rates": mock.get(f"{BASE}/ExchangeRate").mock(side_effect=lambda _r: self.answer(self.rates)),
+            "subscriptions": mock.get(f"{BASE}/Subscriptions").mock(
+                side_effect=lambda _r: self.answer(self.subscriptions)
+            ),
+            "versions": mock.get(url__regex=rf"^{BASE}/Subscriptions/[^/]+/versions$").mock(side_effect=self.version),
+            "bookings": mock.get(f"{BASE}/Bookings").mock(side_effect=lambda _r: self.answer(self.bookings)),
+            "booking": mock.get(url__regex=rf"^{BASE}/Bookings/[^/]+$").mock(side_effect=self.booking),
             "base_currency": mock.get(f"{BASE}/Currency/BaseCurrency").mock(
                 side_effect=lambda _r: httpx.Response(200, json=self.base_currency)
             ),
@@ -174,6 +184,18 @@ class Upstream:
     def journal(self, request: httpx.Request) -> httpx.Response:
         wanted = request.url.path.rsplit("/", 1)[-1]
         found = self.journals_by_id.get(wanted) or next((j for j in self.journals if j["id"] == wanted), None)
+        return httpx.Response(200, json=found) if found else httpx.Response(404, json={"title": "Not Found"})
+
+    def version(self, request: httpx.Request) -> httpx.Response:
+        number = request.url.path.split("/")[-2]
+        found = self.versions.get(number)
+        return (
+            httpx.Response(200, json=found) if found is not None else httpx.Response(404, json={"title": "Not Found"})
+        )
+
+    def booking(self, request: httpx.Request) -> httpx.Response:
+        wanted = request.url.path.rsplit("/", 1)[-1]
+        found = next((b for b in self.bookings if b["id"] == wanted), None)
         return httpx.Response(200, json=found) if found else httpx.Response(404, json={"title": "Not Found"})
 
     @staticmethod

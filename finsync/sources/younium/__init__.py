@@ -89,7 +89,12 @@ def younium_source(settings: YouniumSettings, sweep: bool = False) -> Sequence[D
         if listed.feature is not None and listed.feature not in enabled:
             continue  # left out by its setting: its tables are as they are
         records = list_records(listed, run, windows, shape)
-        resources += [feed_of(feed, records, run, pii) for feed in listed.feeds]
+        read_through: dict[int, DltResource] = {}  # each fan-out read once, whatever feeds it fills
+        for feed in listed.feeds:
+            source = records
+            if feed.through is not None:
+                source = read_through.setdefault(id(feed.through), records | feed.through(run))
+            resources.append(feed_of(feed, source, run, pii))
     return [*resources, TENANT.shape(tenant(run, settings.legal_entity), pii)]
 
 
@@ -99,6 +104,7 @@ def list_records(listed: ListRead, run: YouniumRun, windows: ModifiedWindows, sh
     (`ListCensus`) as they come."""
 
     def read() -> Iterator[Records]:
+        SourceState.current().list(listed.name).raw.pop("fan_out_requests", None)  # counted anew each run
         if listed.feature is not None and not run.permissions.allowed(listed.feature):
             return  # denied: nothing read, nothing remembered, its tables as they are
         tables = tuple(feed.table.name for feed in listed.feeds)

@@ -46,6 +46,8 @@ CHART_OF_ACCOUNTS_PATH = "/ChartOfAccounts"
 CURRENCIES_PATH = "/Currency"
 EXCHANGE_RATES_PATH = "/ExchangeRate"
 PRODUCTS_PATH = "/Products"
+SUBSCRIPTIONS_PATH = "/Subscriptions"
+BOOKINGS_PATH = "/Bookings"
 
 # Tokens live 24 hours; renew this long before they expire.
 TOKEN_REFRESH_MARGIN_SECONDS = 300.0
@@ -329,6 +331,35 @@ class YouniumClient:
 
     def products(self, window: Window | None, records: pa.Schema) -> Iterator[Records]:
         return self._window(PRODUCTS_PATH, window, records)
+
+    def subscriptions(self, window: Window | None, records: pa.Schema) -> Iterator[Records]:
+        """Orders of type Subscription, one record per order; a window lists an order when it or any of its
+        products, charges, discounts or milestones changed within it."""
+        return self._window(SUBSCRIPTIONS_PATH, window, records)
+
+    def subscription_versions(self, order_number: str, records: pa.Schema) -> Records:
+        """Every version of one order, each whole with its products and charges: the route answers a plain JSON
+        array, not the paged envelope, and declares paging parameters it ignores (none are sent). An order
+        gone by the time it is read (404, or 400 "could not be found") has none: the next sweep marks it."""
+        path = f"{SUBSCRIPTIONS_PATH}/{quote(order_number, safe='')}/versions"
+        endpoint = f"GET {SUBSCRIPTIONS_PATH}/{{orderNumber}}/versions"  # one endpoint, whichever order
+        decode = ListPage("data", records, ENVELOPE, endpoint)
+        reply = self.call("GET", path, rules=(Rule((404,), "empty"), *LIST_RULES), decode=decode)
+        if reply.empty:
+            return records.empty_table()
+        if not isinstance(reply.body, pa.Table):
+            raise UpstreamError(
+                SYSTEM, f"GET {self._http.describe(path)} returned {type(reply.body).__name__}, not a JSON array"
+            )
+        return reply.body
+
+    def bookings(self, window: Window | None, records: pa.Schema) -> Iterator[Records]:
+        """Bookings with their `bookingLines`; a window lists a booking when it or one of its lines changed."""
+        return self._window(BOOKINGS_PATH, window, records)
+
+    def booking(self, booking_id: str) -> JsonObject | None:
+        """One booking with all its lines (whether a window's page trims them is undocumented); None once gone."""
+        return self._by_id(BOOKINGS_PATH, booking_id, "booking")
 
     def journals(self, window: Window | None, records: pa.Schema) -> Iterator[Records]:
         """Journals with their vouchers; within a window the API filters the vouchers too."""

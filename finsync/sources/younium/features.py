@@ -1,7 +1,7 @@
-"""What of a Younium tenant a run may read: the ledger and payments are features an API user may not be allowed
-to read (Younium names a permission per endpoint), and the base currency an endpoint an older tenant may not
-serve. A feature that is denied fails alone: its tables are left as the last run left them, everything else
-loads, and the run ends with exit 1 and a paragraph naming the endpoint, the likely missing permission and
+"""What of a Younium tenant a run may read: the ledger, payments and subscriptions are features an API user may not
+be allowed to read (Younium names a permission per endpoint), and the base currency an endpoint an older tenant
+may not serve. A feature that is denied fails alone: its tables are left as the last run left them, everything
+else loads, and the run ends with exit 1 and a paragraph naming the endpoint, the likely missing permission and
 the setting that leaves the feature out (with it out, the run exits 0).
 
 Which features a run may read is settled once, before the first of their lists is read: each endpoint of
@@ -19,12 +19,14 @@ from finsync.errors import UpstreamError, setting_env_var
 
 from .client import (
     BASE_CURRENCY_PATH,
+    BOOKINGS_PATH,
     CHART_OF_ACCOUNTS_PATH,
     CURRENCIES_PATH,
     EXCHANGE_RATES_PATH,
     JOURNAL_DETAILS_PATH,
     JOURNALS_PATH,
     PAYMENTS_PATH,
+    SUBSCRIPTIONS_PATH,
     YouniumClient,
 )
 
@@ -68,7 +70,14 @@ PAYMENTS_FEATURE = Feature(
     (PAYMENTS_PATH,),
     "read access to payments",
 )
-FEATURES = (LEDGER_FEATURE, PAYMENTS_FEATURE)
+# Younium's spec: GET /Subscriptions/{id} "Requires permission Order View"; bookings are order events.
+SUBSCRIPTIONS_FEATURE = Feature(
+    "subscriptions",
+    "the order book (subscriptions and bookings)",
+    (SUBSCRIPTIONS_PATH, BOOKINGS_PATH),
+    "the Order View permission (subscriptions, their versions and bookings)",
+)
+FEATURES = (LEDGER_FEATURE, PAYMENTS_FEATURE, SUBSCRIPTIONS_FEATURE)
 
 
 def base_currency_denied(status: int | None) -> str:

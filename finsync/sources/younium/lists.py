@@ -1,8 +1,8 @@
 """Every list the Younium source reads, declared once (`finsync.sources.reads.ListRead`): how it is read, the
-tables it feeds, what a whole read of it implies. A list is read in closed windows over `modified` when it
-has one (with a sweep, for the lists `swept`, to find deletions), else whole on every run; rows a whole read
-did not write are marked `deleted_at` after it loaded (never removed). Adding a list is a declaration here,
-the client method that pages it, and its table.
+tables it feeds, what a whole read of it implies. A list is read in closed windows over its change time when it
+has one (`modified`, or the fields of its `cursor`; with a sweep, for the lists `swept`, to find deletions), else
+whole on every run; rows a whole read did not write are marked `deleted_at` after it loaded (never removed).
+Adding a list is a declaration here, the client method that pages it, and its table.
 """
 
 from __future__ import annotations
@@ -26,6 +26,7 @@ from finsync.tables import list_of, parse_timestamp, records_of
 from .catalogue import PRODUCTS
 from .client import (
     ACCOUNTS_PATH,
+    BOOKINGS_PATH,
     CHART_OF_ACCOUNTS_PATH,
     CURRENCIES_PATH,
     EXCHANGE_RATES_PATH,
@@ -36,10 +37,11 @@ from .client import (
     OMITS_NULLS,
     PAYMENTS_PATH,
     PRODUCTS_PATH,
+    SUBSCRIPTIONS_PATH,
     SYSTEM,
     YouniumClient,
 )
-from .features import LEDGER_FEATURE, PAYMENTS_FEATURE, Permissions
+from .features import LEDGER_FEATURE, PAYMENTS_FEATURE, SUBSCRIPTIONS_FEATURE, Permissions
 from .ledger import (
     ACCOUNTING_PERIODS,
     ACCOUNTING_TRANSACTION_LINES,
@@ -51,6 +53,24 @@ from .ledger import (
     line_rows,
     period_rows,
     voucher_rows,
+)
+from .order_rows import (
+    booking_line_rows,
+    charge_rows,
+    product_rows,
+    subscription_rows,
+    subscription_versions,
+    version_rows,
+)
+from .orders import (
+    BOOKING_LINES,
+    BOOKINGS,
+    ORDER_CHARGES,
+    ORDER_PRODUCTS,
+    SUBSCRIPTION_VERSIONS,
+    SUBSCRIPTIONS,
+    booking_records,
+    subscription_records,
 )
 from .rows import (
     batch_group_rows,
@@ -123,6 +143,7 @@ def batch_log_row(batch_id: str, entry: JsonObject) -> dict[str, Any]:
 
 
 LEDGER = LEDGER_FEATURE.name
+SUBSCRIPTIONS_NAME = SUBSCRIPTIONS_FEATURE.name
 LISTS = (
     ListRead(
         "invoice_batches",
@@ -228,5 +249,38 @@ LISTS = (
         EXCHANGE_RATES,
         LEDGER,
         EXCHANGE_RATES_PATH,
+    ),
+    # A change of an order's charge moves its `lastUpdated`, not its `modified` (and `lastUpdated` is
+    # nullable): the window reads by the later of the two. Orders can be hard-deleted: a sweep finds them.
+    ListRead(
+        "subscriptions",
+        WINDOW,
+        subscription_records,
+        lambda run, window, records: run.client.subscriptions(window, records),
+        (
+            Feed(SUBSCRIPTIONS, subscription_rows),
+            Feed(SUBSCRIPTION_VERSIONS, version_rows, through=subscription_versions),
+            Feed(ORDER_PRODUCTS, product_rows, through=subscription_versions),
+            Feed(ORDER_CHARGES, charge_rows, through=subscription_versions),
+        ),
+        swept=True,
+        marks_deleted=("subscriptions",),
+        feature=SUBSCRIPTIONS_NAME,
+        endpoint=SUBSCRIPTIONS_PATH,
+        cursor=("lastUpdated", "modified"),
+    ),
+    # Bookings are edited upstream (merged), and whether a window's page trims a booking's lines is
+    # undocumented: each booking a window lists is read again by id, whole.
+    ListRead(
+        "bookings",
+        WINDOW,
+        booking_records,
+        lambda run, window, records: run.client.bookings(window, records),
+        (Feed(BOOKINGS), Feed(BOOKING_LINES, booking_line_rows)),
+        swept=True,
+        marks_deleted=("bookings",),
+        by_id=ById("bookingLines", lambda run, booking_id: run.client.booking(booking_id)),
+        feature=SUBSCRIPTIONS_NAME,
+        endpoint=BOOKINGS_PATH,
     ),
 )

@@ -15,9 +15,10 @@ from finsync.sources.probe import PAGE_SIZE, EndpointProbe, ProbeReport
 from finsync.sources.reads import WINDOW, ListRead
 
 from . import younium_client
-from .client import BASE_CURRENCY_PATH, ENVELOPE, INVOICES_PATH, YouniumClient, iso_utc
-from .features import FEATURES
+from .client import BASE_CURRENCY_PATH, ENVELOPE, INVOICES_PATH, SUBSCRIPTIONS_PATH, YouniumClient, iso_utc
+from .features import FEATURES, SUBSCRIPTIONS_FEATURE
 from .lists import LISTS
+from .orders import version_records
 from .settings import YouniumSettings
 
 # A window read is tried over this many recent days, to see ModifiedAfter/ModifiedBefore accepted.
@@ -38,6 +39,11 @@ def probe(settings: YouniumSettings, tenant: str) -> ProbeReport:
             needed = listed.feature is None or listed.feature in enabled
             report.probe(f"GET {listed.endpoint}", functools.partial(_list, client, listed, first_ids), needed)
         report.probe(f"GET {INVOICES_PATH}/{{id}}", functools.partial(_invoice, client, first_ids.get("invoices")))
+        report.probe(
+            f"GET {SUBSCRIPTIONS_PATH}/{{orderNumber}}/versions",
+            functools.partial(_versions, client, first_ids.get("subscriptions_order_number")),
+            SUBSCRIPTIONS_FEATURE.name in enabled,
+        )
         # Asked only while no setting gives the base currency (a run does the same).
         report.probe(f"GET {BASE_CURRENCY_PATH}", functools.partial(_base_currency, client), not settings.base_currency)
     finally:
@@ -61,6 +67,8 @@ def _list(client: YouniumClient, listed: ListRead, first_ids: dict[str, str], fo
             found.census.add(census)
     if first.rows.num_rows and "id" in first.rows.column_names:
         first_ids[listed.name] = str(first.rows.column("id")[0].as_py())
+    if first.rows.num_rows and "orderNumber" in first.rows.column_names:
+        first_ids[f"{listed.name}_order_number"] = str(first.rows.column("orderNumber")[0].as_py())
     found.evidence += _offsets(pa.concat_tables([p.rows for p in pages]))
     if listed.how == WINDOW:
         now = datetime.now(timezone.utc).replace(microsecond=0)
@@ -112,6 +120,15 @@ def _invoice(client: YouniumClient, invoice_id: str | None, found: EndpointProbe
     found.http_status = 200
     lines = len(invoice.get("invoiceLines") or []) if invoice else 0
     found.evidence.append(f"one invoice read by id: {'found' if invoice else 'gone'}, with {lines} line(s)")
+
+
+def _versions(client: YouniumClient, order_number: str | None, found: EndpointProbe) -> None:
+    if order_number is None:
+        found.evidence.append(f"not asked: GET {SUBSCRIPTIONS_PATH} listed no order with a number")
+        return
+    versions = client.subscription_versions(order_number, version_records())
+    found.http_status = 200
+    found.evidence.append(f"one order's versions read: a plain JSON array of {versions.num_rows} version(s)")
 
 
 def _base_currency(client: YouniumClient, found: EndpointProbe) -> None:

@@ -1,4 +1,4 @@
-"""How the Younium source reads its lists: closed windows over `modified` (with sweeps that read a list
+"""How the Younium source reads its lists: closed windows over their change time (with sweeps that read a list
 whole, to find deletions), records read again by id for their complete children, and lists with no
 modified field read whole on every run. Each list is read once and feeds every table made from it; what
 a read finds just as an earlier run wrote it is not written again."""
@@ -89,7 +89,8 @@ class Unchanged:
         if whole:
             SourceState.current().list(table).forget_written()
 
-    def new(self, table: str, rows: pa.Table, *, whole: bool) -> pa.Table:
+    def new(self, table: str, rows: pa.Table, *, whole: bool, cursor: tuple[str, ...] = ("modified",)) -> pa.Table:
+        """The rows of `rows` not written as they are since they last changed (by the list's `cursor`)."""
         written = SourceState.current().list(table).written
         kept = []
         for row in rows.to_pylist():
@@ -99,8 +100,8 @@ class Unchanged:
                 kept.append(False)
                 continue
             if record_id:
-                modified = modified_of(row)
-                written[record_id] = [modified.isoformat() if modified else "", digest]
+                changed = changed_at(row, cursor)
+                written[record_id] = [changed.isoformat() if changed else "", digest]
             kept.append(True)
         return rows.filter(pa.array(kept, pa.bool_()))
 
@@ -118,7 +119,8 @@ def forget_changed_before(remembered: dict[str, Any], moment: datetime, changed:
 
 
 class ModifiedWindows:
-    """Lists read in closed windows over `modified` (`Windows`), merged by id, so the overlap's re-read rows
+    """Lists read in closed windows over their cursor (`ListRead.cursor`, `modified` unless declared
+    otherwise; `Windows`), merged by id, so the overlap's re-read rows
     change nothing. A sweep reads a list whole instead (from the start date), for the lists `swept`:
     whatever the warehouse holds that it no longer lists is gone upstream, and is marked deleted after the
     load. Its cost is kept in the state for the run's summary."""
@@ -138,7 +140,7 @@ class ModifiedWindows:
         def counted(found: Iterator[Records]) -> Iterator[Records]:
             nonlocal newest, records, requests
             for page in found:
-                latest = newest_modified(page)
+                latest = newest_modified(page, listed.cursor)
                 if latest is not None and (newest is None or latest > newest):
                     newest = latest
                 records, requests = records + len(page), requests + 1
@@ -152,7 +154,7 @@ class ModifiedWindows:
                 yield rows  # only a window from the start date holds every record's children whole
             elif by_id is not None:
                 yield by_id.complete(table, rows)
-            elif (kept := self.unchanged.new(table, rows, whole=whole)).num_rows:
+            elif (kept := self.unchanged.new(table, rows, whole=whole, cursor=listed.cursor)).num_rows:
                 yield kept
         self.windows.close(memory, window, newest, sweeps=listed.swept)
         if newest is not None:
@@ -214,29 +216,48 @@ def whole_reads_this_run(state: dict[str, Any], always: tuple[str, ...]) -> set[
 
 
 def sweep_notes(state: dict[str, Any]) -> list[str]:
-    """What the last run's sweep cost, list by list."""
+    """What the last run's sweep cost, list by list, and the requests a list's records fanned out to."""
+    found = SourceState(state)
     return [
-        f"swept {table} for deletions: {records:,} records in {requests:,} requests, {seconds:.1f} s"
-        for table, (records, requests, seconds) in SourceState(state).sweep_costs().items()
+        *(
+            f"swept {table} for deletions: {records:,} records in {requests:,} requests, {seconds:.1f} s"
+            for table, (records, requests, seconds) in found.sweep_costs().items()
+        ),
+        *(
+            f"read further for each of the {table} listed, one request each: {requests:,} requests"
+            for table, requests in found.fan_out_costs().items()
+        ),
     ]
 
 
-def newest_modified(page: Records) -> datetime | None:
-    """The newest readable `modified` of a page's records."""
+def newest_modified(page: Records, cursor: tuple[str, ...] = ("modified",)) -> datetime | None:
+    """The newest readable change time of a page's records: the latest of the `cursor` fields they have
+    (`modified` by default; an order's `lastUpdated` or `modified`, whichever is later)."""
+    found = [moment for field in cursor if field in page.column_names if (moment := _newest(page, field))]
+    return max(found) if found else None
+
+
+def _newest(page: Records, field: str) -> datetime | None:
     try:
-        stamps = convert_array(Kind.TIMESTAMP, Sensitivity.NONE, page.column("modified"), UTC)
+        stamps = convert_array(Kind.TIMESTAMP, Sensitivity.NONE, page.column(field), UTC)
         newest: datetime | None = pc.max(stamps).as_py()
         return newest
     except (Inexact, pa.ArrowInvalid, pa.ArrowNotImplementedError):
         pass
-    known = [moment for row in page.select(["modified"]).to_pylist() if (moment := modified_of(row)) is not None]
+    known = [moment for row in page.select([field]).to_pylist() if (moment := modified_of(row, field)) is not None]
     return max(known) if known else None
 
 
-def modified_of(row: JsonObject) -> datetime | None:
-    """A record's `modified` as a UTC datetime; an unreadable one is left for the table's conversion to
-    report, with its row and column."""
+def changed_at(row: JsonObject, cursor: tuple[str, ...]) -> datetime | None:
+    """When a record last changed: the latest of its `cursor` fields it has readable."""
+    found = [moment for field in cursor if (moment := modified_of(row, field)) is not None]
+    return max(found) if found else None
+
+
+def modified_of(row: JsonObject, field: str = "modified") -> datetime | None:
+    """A record's `modified` (or another change time) as a UTC datetime; an unreadable one is left for the
+    table's conversion to report, with its row and column."""
     try:
-        return parse_timestamp(row.get("modified"), UTC)
+        return parse_timestamp(row.get(field), UTC)
     except ValueError:
         return None

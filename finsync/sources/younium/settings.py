@@ -45,6 +45,7 @@ class YouniumSettings(SourceSettings):
     # they are. The base currency, when given (an ISO code), is used instead of asking Younium for it.
     ledger: bool = True
     payments: bool = True
+    subscriptions: bool = True
     base_currency: str | None = None
     # Younium publishes no limit (and no 429); public clients fetch every page of a list at once.
     max_requests_per_second: float = 25.0

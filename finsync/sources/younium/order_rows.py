@@ -1,0 +1,108 @@
+"""The rows the subscription and booking tables make of their records: an order's latest version, the versions
+read per order (a bounded fan-out over `/Subscriptions/{orderNumber}/versions`), their products and charge
+versions, and a booking's lines."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import TYPE_CHECKING
+
+import dlt
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from finsync import progress
+from finsync.http import bounded_map
+from finsync.sources.state import SourceState
+from finsync.tables import unnested
+
+from .client import OMITS_NULLS, SYSTEM
+from .orders import ORDER_CHARGES, ORDER_PRODUCTS, SUBSCRIPTION_VERSIONS, version_records
+from .rows import children, joined, parent_ids, with_columns
+
+if TYPE_CHECKING:
+    from .lists import YouniumRun
+
+VERSIONS_READ = "subscription_versions"
+
+
+def subscription_rows(orders: pa.Table) -> pa.Table:
+    """One row per order: its latest version (the highest `version` a page lists of it, should the list ever
+    carry several), orders without a number (drafts) left out."""
+    numbered = orders.filter(pc.fill_null(pc.not_equal(orders.column("orderNumber"), ""), False))
+    latest: dict[str, tuple[int, int]] = {}
+    versions = numbered.column("version").to_pylist()
+    for index, number in enumerate(numbered.column("orderNumber").to_pylist()):
+        version = int(str(versions[index])) if versions[index] is not None else -1
+        if number not in latest or version >= latest[number][0]:
+            latest[number] = (version, index)
+    kept = sorted(index for _version, index in latest.values())
+    return unnested(numbered.take(pa.array(kept, pa.int64())))
+
+
+@dlt.transformer(name="subscription_versions_records", selected=False)
+def subscription_versions(orders: pa.Table, run: YouniumRun) -> Iterator[pa.Table]:
+    """Every version of each order a window lists (one request per order, `concurrency` at once), whole with its
+    products and charges: the list's own record is only the latest version."""
+    numbers = [str(n) for n in dict.fromkeys(orders.column("orderNumber").to_pylist()) if n]
+    records = run.wire.records(version_records())
+    tables = (SUBSCRIPTION_VERSIONS.name, ORDER_PRODUCTS.name, ORDER_CHARGES.name)
+    census = run.wire.census(SYSTEM, VERSIONS_READ, tables, omits_nulls=OMITS_NULLS)
+    read = []
+    for outcome in bounded_map(lambda n: run.client.subscription_versions(n, records), numbers, run.concurrency):
+        if outcome.error is not None:
+            raise outcome.error
+        assert outcome.result is not None
+        read.append(census.take(outcome.result))
+    progress.advance("subscription versions read", len(numbers))
+    SourceState.current().list("subscriptions").fanned_out(len(numbers))
+    if found := [page for page in read if page.num_rows]:
+        yield pa.concat_tables(found, promote_options="permissive")
+    census.remember(SourceState.current().list(VERSIONS_READ))
+
+
+def version_rows(versions: pa.Table) -> pa.Table:
+    return unnested(versions)
+
+
+def _products(versions: pa.Table) -> pa.Table:
+    """Each version's products, with the version's id, order number, account and currency beside them."""
+    found = children(versions, "products", keyed=True)
+    version_ids = parent_ids(versions, found)
+
+    def of_version(name: str) -> pa.Array:
+        return versions.column(name).combine_chunks().take(found.parent)
+
+    account = versions.column("account").combine_chunks().field("id").take(found.parent)
+    return with_columns(
+        found.rows,
+        orderVersionId=version_ids,
+        orderNumber=of_version("orderNumber"),
+        accountId=account,
+        orderCurrency=of_version("currency"),
+        key=joined(version_ids, ":", found.rows.column("id")),
+    )
+
+
+def product_rows(versions: pa.Table) -> pa.Table:
+    return _products(versions)
+
+
+def charge_rows(versions: pa.Table) -> pa.Table:
+    """Each charge version of each version's products, keyed by the order version and its own id."""
+    products = _products(versions)
+    found = children(products, "charges", keyed=False)
+    inherited = {
+        name: products.column(name).combine_chunks().take(found.parent)
+        for name in ("orderVersionId", "orderNumber", "accountId", "orderCurrency")
+    }
+    key = joined(inherited["orderVersionId"], ":", found.rows.column("id"))
+    return with_columns(found.rows, **inherited, key=key)
+
+
+def booking_line_rows(bookings: pa.Table) -> pa.Table:
+    """A booking's lines are replaced with the booking (lines have no id: keyed by position)."""
+    found = children(bookings, "bookingLines")
+    booking = parent_ids(bookings, found)
+    position = pc.cast(found.position, pa.int64())
+    return with_columns(found.rows, bookingId=booking, position=position, key=joined(booking, ":", position))
