@@ -30,6 +30,7 @@ YOUNIUM_JOURNAL = "younium.journal"  # GET /Journals/{id}: one journal, all its 
 YOUNIUM_SUBSCRIPTIONS = "younium.subscriptions"
 YOUNIUM_SUBSCRIPTION_VERSIONS = "younium.subscription_versions"  # a plain array of every version of one order
 YOUNIUM_BOOKINGS = "younium.bookings"
+YOUNIUM_BOOKING = "younium.booking"  # GET /Bookings/{id}: one booking, all its lines
 YOUNIUM_SALES_ORDERS = "younium.sales_orders"
 YOUNIUM_SALES_ORDER_VERSIONS = "younium.sales_order_versions"  # a plain array of every version of one sales order
 YOUNIUM_ACCOUNT_SUMMARY = "younium.account_summary"  # GET /Accounts/{id}/Summary: one object
@@ -66,6 +67,7 @@ ROUTE_NAMES: tuple[str, ...] = (
     YOUNIUM_SUBSCRIPTIONS,
     YOUNIUM_SUBSCRIPTION_VERSIONS,
     YOUNIUM_BOOKINGS,
+    YOUNIUM_BOOKING,
     YOUNIUM_SALES_ORDERS,
     YOUNIUM_SALES_ORDER_VERSIONS,
     YOUNIUM_ACCOUNT_SUMMARY,

@@ -17,6 +17,7 @@
   charge number no order has, 400 "No revenue schedule items could be found" for one never invoiced;
 - /Bookings lists one booking per order event, in (modified, id) order, with its lines; a booking names
   its order (version id and number), never an account, and outlives the order should it be deleted;
+  `GET /Bookings/{id}` (no query parameters) answers one booking as a plain object, 404 for an unknown id;
 - like every list, the last page has no `nextPage` and a `lastPage`, and an empty list or a page past
   the end is HTTP 400 "No subscriptions could be found" ("No bookings …").
 """
@@ -121,6 +122,15 @@ class OrderRoutes:
 
     async def bookings(self, request: Request) -> Response:
         return self.listed(request, "bookings", self.store.bookings_in, self._booking)
+
+    async def booking(self, request: Request) -> Response:
+        """One booking by id, as a plain object outside any envelope."""
+        self.enter(request)
+        with self.store.lock:
+            found = next((b for b in self.store.bookings if b.id == request.path_params["id"]), None)
+            if found is None:
+                raise Reject(self.not_found())
+            return younium_json(RawJson(dumps(booking(found))))
 
     def _booking(self, record: Booking) -> dict[str, Any]:
         with self.store.lock:

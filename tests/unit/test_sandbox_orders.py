@@ -162,6 +162,14 @@ def test_bookings_carry_deltas_that_sum_to_each_orders_cmrr_and_name_no_account(
     assert {("Churn", "Contraction"), ("New", "Reactivate")} <= kinds
 
 
+def test_one_booking_is_read_by_id_whole_as_a_plain_object() -> None:
+    younium = story()
+    listed = younium.all("/Bookings")[0]
+    one = younium.get(f"/Bookings/{listed['id']}")
+    assert one.status_code == 200 and one.json(parse_float=Decimal) == listed
+    assert younium.get("/Bookings/00000000-0000-0000-0000-000000000000").status_code == 404
+
+
 def test_movements_add_up_and_name_contraction_and_reactivation() -> None:
     expected = story().sandbox.younium.commercial_expected()
     movements = expected["movements"]

@@ -811,6 +811,7 @@ def test_requests_are_counted_per_younium_route(younium: Younium) -> None:
         "younium.subscriptions": 0,
         "younium.subscription_versions": 0,
         "younium.bookings": 0,
+        "younium.booking": 0,
         "younium.sales_orders": 0,
         "younium.sales_order_versions": 0,
         "younium.account_summary": 0,
