@@ -129,7 +129,7 @@ def currency_axes(count: int, width: float = 11, height: float = 3.6) -> tuple[F
     return figure, list(axes[:, 0])
 
 
-def _mark(axis: Axes, currency: str, amounts: str = "y") -> None:
+def mark_currency(axis: Axes, currency: str, amounts: str = "y") -> None:
     """Record that `axis` draws amounts in `currency`, and write them whole, with thousands separators, on
     its `amounts` axis (no `1e6` offset)."""
     axis.set_gid(f"currency:{currency}")
@@ -146,7 +146,7 @@ def _money(values: pd.Series) -> pd.Series:
     return values.astype(float)
 
 
-def _finish(figure: Figure) -> Figure:
+def finished(figure: Figure) -> Figure:
     figure.tight_layout()
     return figure
 
@@ -176,9 +176,9 @@ def revenue_by_month(connection: Connection) -> tuple[pd.DataFrame, Figure]:
         axis.set_ylabel(f"revenue ({currency})")
         axis.set_xlabel("month of the invoice")
         axis.legend(title="source")
-        _mark(axis, currency)
+        mark_currency(axis, currency)
     table = table[["month", "source", "base_currency", "revenue"]]
-    return table, _finish(figure)
+    return table, finished(figure)
 
 
 def revenue_by_account(connection: Connection) -> tuple[pd.DataFrame, Figure]:
@@ -212,8 +212,8 @@ def revenue_by_account(connection: Connection) -> tuple[pd.DataFrame, Figure]:
         axis.set_title(f"Revenue by GL / revenue account, {currency}")
         axis.set_xlabel(f"revenue ({currency})")
         axis.set_ylabel("")
-        _mark(axis, currency, amounts="x")
-    return table[["source", "base_currency", "account", "account_name", "revenue"]], _finish(figure)
+        mark_currency(axis, currency, amounts="x")
+    return table[["source", "base_currency", "account", "account_name", "revenue"]], finished(figure)
 
 
 def account_title(code: str, name: str | None) -> str:
@@ -248,12 +248,12 @@ def receivables_aging(connection: Connection) -> tuple[pd.DataFrame, Figure]:
         axis.set_ylabel(f"open balance ({currency})")
         axis.set_xlabel("days past due")
         axis.legend(title="source")
-        _mark(axis, currency)
+        mark_currency(axis, currency)
     table["bucket"] = pd.Categorical(table.bucket, AGING_BUCKETS, ordered=True)
     table = table.sort_values(["source", "bucket"])[
         ["source", "base_currency", "as_of", "bucket", "open_balance", "invoices"]
     ]
-    return table, _finish(figure)
+    return table, finished(figure)
 
 
 def receivables_at_period_end(connection: Connection) -> tuple[pd.DataFrame, Figure] | None:
@@ -280,8 +280,8 @@ def receivables_at_period_end(connection: Connection) -> tuple[pd.DataFrame, Fig
         axis.set_title(f"Receivables at each month end: {source} ({currency})")
         axis.set_ylabel(f"open balance ({currency})")
         axis.set_xlabel("month end")
-        _mark(axis, currency)
-    return table[["source", "period", "month_end", "base_currency", "open_balance"]], _finish(figure)
+        mark_currency(axis, currency)
+    return table[["source", "period", "month_end", "base_currency", "open_balance"]], finished(figure)
 
 
 def batches(connection: Connection) -> tuple[pd.DataFrame, Figure]:
@@ -310,7 +310,7 @@ def batches(connection: Connection) -> tuple[pd.DataFrame, Figure]:
     axis.set_title("Latest batches: expected vs loaded items")
     axis.set_ylabel("items")
     axis.legend()
-    return summary, _finish(figure)
+    return summary, finished(figure)
 
 
 def top_customers(connection: Connection) -> tuple[pd.DataFrame, Figure]:
@@ -340,8 +340,8 @@ def top_customers(connection: Connection) -> tuple[pd.DataFrame, Figure]:
         _money(pd.Series(list(rows.revenue), index=labels)).sort_values().plot(kind="barh", ax=axis)
         axis.set_title(f"Top {TOP_CUSTOMERS} customers by revenue, {currency}")
         axis.set_xlabel(f"revenue ({currency})")
-        _mark(axis, currency, amounts="x")
-    return table[["source", "base_currency", "customer", "revenue"]].reset_index(drop=True), _finish(figure)
+        mark_currency(axis, currency, amounts="x")
+    return table[["source", "base_currency", "customer", "revenue"]].reset_index(drop=True), finished(figure)
 
 
 def currencies_named(axis: Axes, known: Sequence[str]) -> set[str]:

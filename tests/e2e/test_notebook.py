@@ -20,7 +20,7 @@ import pytest
 from typer.testing import CliRunner
 
 from finsync.cli import app
-from finsync.report import overview
+from finsync.report import overview, recurring
 from finsync_sandbox import SandboxConfig, SandboxServer
 
 from .conftest import ENTITIES, finsync_env, run_finsync, tenant_env
@@ -32,7 +32,9 @@ pytestmark = pytest.mark.slow
 ROOT = Path(__file__).parents[2]
 NOTEBOOK = ROOT / "notebooks" / "finance_overview.ipynb"
 JUPYTER = str(Path(sys.executable).with_name("jupyter"))
-CHARTS = 6  # revenue by month, by account, receivables aging, receivables at month ends, batches, top customers
+# Revenue by month, by account, receivables aging, receivables at month ends, ARR and its movements, bookings,
+# batches, top customers.
+CHARTS = 8
 
 
 @pytest.fixture(scope="module")
@@ -139,7 +141,7 @@ def three_currencies(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]
     )  # fmt: skip
     nordic = SandboxConfig(
         ym_items=0, younium_invoices=150, younium_accounts=20, younium_legal_entity=ENTITIES[0],
-        younium_legal_entities=ENTITIES[1:],
+        younium_legal_entities=ENTITIES[1:], younium_subscriptions=12,
     )  # fmt: skip
     with SandboxServer(config=north) as n, SandboxServer(config=south) as s, SandboxServer(config=nordic) as y:
         settings = {**tenant_env(n, s, y), "SOURCES__YM__TENANTS__SOUTH__CURRENCY": "EUR"}
@@ -155,6 +157,7 @@ def test_no_chart_draws_two_currencies_on_one_axis_and_accounts_have_their_names
             for name in ("revenue_by_month", "revenue_by_account", "receivables_aging", "receivables_at_period_end",
                          "batches", "top_customers")
         }  # fmt: skip
+        sections |= {name: getattr(recurring, name)(connection) for name in ("arr_movements", "bookings_by_month")}
         header = overview.header(connection, overview.warehouse_label(str(three_currencies), None))
     drawn: dict[str, set[str]] = {}
     for name, (_table, figure) in sections.items():
@@ -167,6 +170,9 @@ def test_no_chart_draws_two_currencies_on_one_axis_and_accounts_have_their_names
                 drawn.setdefault(name, set()).add(currency)
     for name in ("revenue_by_month", "revenue_by_account", "receivables_aging", "top_customers"):
         assert drawn[name] == set(CURRENCIES), (name, drawn.get(name))
+    # Recurring revenue: a pair of axes (ARR, its movements) per Younium legal entity, bookings one each.
+    assert drawn["arr_movements"] == drawn["bookings_by_month"] == {"SEK"}
+    assert len(sections["arr_movements"][1].axes) == 4 and len(sections["bookings_by_month"][1].axes) == 2
     # The period ends: one axis per Younium legal entity, each labelled with its months' last days.
     period_end = sections["receivables_at_period_end"][1]
     assert sorted(a.get_title() for a in period_end.axes) == [
