@@ -48,6 +48,8 @@ EXCHANGE_RATES_PATH = "/ExchangeRate"
 PRODUCTS_PATH = "/Products"
 SUBSCRIPTIONS_PATH = "/Subscriptions"
 BOOKINGS_PATH = "/Bookings"
+SALES_ORDERS_PATH = "/SalesOrders"
+REVENUE_SCHEDULE_PATH = "/RevenueSchedule/Charge"
 
 # Tokens live 24 hours; renew this long before they expire.
 TOKEN_REFRESH_MARGIN_SECONDS = 300.0
@@ -338,11 +340,43 @@ class YouniumClient:
         return self._window(SUBSCRIPTIONS_PATH, window, records)
 
     def subscription_versions(self, order_number: str, records: pa.Schema) -> Records:
-        """Every version of one order, each whole with its products and charges: the route answers a plain JSON
-        array, not the paged envelope, and declares paging parameters it ignores (none are sent). An order
-        gone by the time it is read (404, or 400 "could not be found") has none: the next sweep marks it."""
-        path = f"{SUBSCRIPTIONS_PATH}/{quote(order_number, safe='')}/versions"
-        endpoint = f"GET {SUBSCRIPTIONS_PATH}/{{orderNumber}}/versions"  # one endpoint, whichever order
+        """Every version of one subscription, each whole with its products and charges."""
+        return self._versions(SUBSCRIPTIONS_PATH, order_number, records)
+
+    def sales_orders(self, window: Window | None, records: pa.Schema) -> Iterator[Records]:
+        """Orders of type SalesOrder, one record per order; a window lists one as it lists a subscription."""
+        return self._window(SALES_ORDERS_PATH, window, records)
+
+    def sales_order_versions(self, order_number: str, records: pa.Schema) -> Records:
+        """Every version of one sales order, each whole with its products and charges."""
+        return self._versions(SALES_ORDERS_PATH, order_number, records)
+
+    def _versions(self, base: str, order_number: str, records: pa.Schema) -> Records:
+        """The route answers a plain JSON array, not the paged envelope, and declares paging parameters it
+        ignores (none are sent). An order gone by the time it is read (404, or 400 "could not be found") has
+        none: the next sweep marks it."""
+        path = f"{base}/{quote(order_number, safe='')}/versions"
+        endpoint = f"GET {base}/{{orderNumber}}/versions"  # one endpoint, whichever order
+        return self._array(path, endpoint, records)
+
+    def revenue_schedule(self, charge_number: str, records: pa.Schema) -> Records:
+        """Every revenue schedule item of one charge number (all its versions'), read whole: the route is
+        paged like a list, with no ModifiedAfter worth trusting for a replacement. A charge number Younium
+        does not know (404) or never invoiced (400 "No revenue schedule items could be found") has none."""
+        path = f"{REVENUE_SCHEDULE_PATH}/{quote(charge_number, safe='')}"
+        try:
+            pages = list(self.pages(path, records, sequential=True))
+        except UpstreamError as error:
+            if error.status != 404:
+                raise
+            pages = []
+        census = Census()
+        for page in pages:
+            census.add(census_of(page) or Census())
+        census.endpoint = f"GET {REVENUE_SCHEDULE_PATH}/{{chargeNumber}}"  # one endpoint, whichever charge
+        return with_census(pa.concat_tables([records.empty_table(), *pages]), census)
+
+    def _array(self, path: str, endpoint: str, records: pa.Schema) -> Records:
         decode = ListPage("data", records, ENVELOPE, endpoint)
         reply = self.call("GET", path, rules=(Rule((404,), "empty"), *LIST_RULES), decode=decode)
         if reply.empty:

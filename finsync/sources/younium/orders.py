@@ -147,9 +147,14 @@ def version_of(what: str) -> tuple[Column, ...]:
             "orderVersionId",
             nullable=False,
             wire=Wire.DERIVED,
-            doc=f"Id of the order version the {what} belongs to, set by finsync; joins subscription_versions.id",
+            doc=f"Id of the order version the {what} belongs to, set by finsync; joins subscription_versions.id or "
+            "sales_order_versions.id",
         ),
-        Column("orderNumber", wire=Wire.DERIVED, doc="Number of the order, set by finsync (joins subscriptions)"),
+        Column(
+            "orderNumber",
+            wire=Wire.DERIVED,
+            doc="Number of the order, set by finsync (joins subscriptions or sales_orders)",
+        ),
     )
 
 
@@ -169,7 +174,8 @@ ORDER_PRODUCTS = Table(
         *stamps("order product"),
     ),
     replaced_per="order_version_id",
-    doc="One product of a Younium order version; an order version's products are replaced whenever it is read again",
+    doc="One product of a Younium order version (a subscription's or a sales order's); an order version's products "
+    "are replaced whenever it is read again",
 )
 
 ORDER_CHARGES = Table(
@@ -210,6 +216,20 @@ ORDER_CHARGES = Table(
             doc=f"First day not yet invoiced (exclusive: invoiced up to the day before), {CALENDAR_DATE}",
         ),
         Column("quantity", Kind.RATE, doc="Quantity of the charge, exact decimal"),
+        # A sales order's charges are delivered (stock): these three are theirs alone.
+        Column("orderedQuantity", Kind.RATE, wire=Wire.OPTIONAL, doc="Quantity ordered (a sales order's charge)"),
+        Column(
+            "remainingQuantity",
+            Kind.RATE,
+            wire=Wire.OPTIONAL,
+            doc="Quantity not delivered yet (a sales order's charge)",
+        ),
+        Column(
+            "deliveryDate",
+            Kind.DATE,
+            wire=Wire.OPTIONAL,
+            doc=f"Date delivered (a sales order's charge), {CALENDAR_DATE}",
+        ),
         Column(
             "recurringMonthlyAmount",
             Kind.MONEY,
@@ -231,8 +251,8 @@ ORDER_CHARGES = Table(
         *stamps("charge version"),
     ),
     replaced_per="order_version_id",
-    doc="One charge version of a Younium order version (products[].charges[]); an order version's charges are "
-    "replaced whenever it is read again",
+    doc="One charge version of a Younium order version, a subscription's or a sales order's (products[].charges[]); "
+    "an order version's charges are replaced whenever it is read again",
 )
 
 
