@@ -111,7 +111,8 @@ def list_records(listed: ListRead, run: YouniumRun, windows: ModifiedWindows, sh
     (`ListCensus`) as they come."""
 
     def read() -> Iterator[Records]:
-        SourceState.current().list(listed.name).raw.pop("fan_out_requests", None)  # counted anew each run
+        for counted in (listed.name, *(feed.table.name for feed in listed.feeds if feed.fan_out is not None)):
+            SourceState.current().list(counted).raw.pop("fan_out_requests", None)  # counted anew each run
         if listed.feature is not None and not run.permissions.allowed(listed.feature):
             return  # denied: nothing read, nothing remembered, its tables as they are
         tables = tuple(feed.table.name for feed in listed.feeds)

@@ -74,6 +74,7 @@ from .orders import (
     booking_records,
     subscription_records,
 )
+from .revenue import REVENUE_SCHEDULE_ITEMS, revenue_schedule
 from .rows import (
     batch_group_rows,
     batch_invoice_rows,
@@ -265,6 +266,7 @@ LISTS = (
             Feed(SUBSCRIPTION_VERSIONS, version_rows, through=subscription_versions),
             Feed(ORDER_PRODUCTS, product_rows, through=subscription_versions),
             Feed(ORDER_CHARGES, charge_rows, through=subscription_versions),
+            Feed(REVENUE_SCHEDULE_ITEMS, fan_out=revenue_schedule, through=subscription_versions),
         ),
         swept=True,
         marks_deleted=("subscriptions",),

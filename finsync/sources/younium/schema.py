@@ -277,6 +277,38 @@ INVOICE_LINES = Table(
     history="modified",
 )
 
+
+def account_metrics() -> tuple[Column, ...]:
+    """The account's metrics (commercial facts §2.9, §9.1): CurrencyAmounts Younium keeps over the account's
+    orders, in the account's currency with their base twin. Optional on the wire: a tenant (or a sandbox)
+    without orders sends none, and they are NULL then."""
+    columns: list[Column] = []
+    for metric, name, what in (
+        ("cmrr", "cmrr", "CMRR, the monthly recurring amount of the account's orders Younium counts as current"),
+        ("acv", "acv", "ACV, the annual contract value of the account's orders"),
+        ("tcv", "tcv", "TCV, the total contract value of the account's orders"),
+        ("emrr", "emrr", "EMRR, Younium's expected monthly recurring amount (definition not published)"),
+        ("oneTimeFees", "one_time_fees", "One-time fees of the account's orders"),
+    ):
+        columns += [
+            Column(
+                f"{metric}.amount",
+                Kind.MONEY,
+                name=name,
+                wire=Wire.OPTIONAL,
+                doc=f"{what}; exact decimal in the account's currency",
+            ),
+            Column(
+                f"{metric}.baseCurrencyAmount",
+                Kind.MONEY,
+                name=f"{name}_base",
+                wire=Wire.OPTIONAL,
+                doc=f"{what}; {BASE_CURRENCY}",
+            ),
+        ]
+    return tuple(columns)
+
+
 ACCOUNTS = Table(
     "accounts",
     "id",
@@ -299,6 +331,7 @@ ACCOUNTS = Table(
         Column("reminderEmailAddress", sensitivity=P, doc="Email address the account's payment reminders are sent to"),
         Column("yourReference", sensitivity=P, doc="Your reference: the customer's contact person for the account"),
         Column("ourReference", sensitivity=P, doc="Our reference: the seller's contact person for the account"),
+        *account_metrics(),
         *external_ids("account"),
         *stamps("account"),
         DELETED_AT,
