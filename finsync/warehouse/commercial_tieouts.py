@@ -9,7 +9,9 @@ derives from the records behind them (commercial facts §11.2 (5)).
   (a delta), which the facts leave open (checklist 2): should Younium send post-change totals, every changed
   order is a finding, and the finding says what it assumed.
 - `deferred_revenue_tie_out`: the deferred-revenue roll-forward of the revenue schedule against the ledger's
-  deferred-revenue accounts, month by month (`analytics.deferred_revenue`).
+  deferred-revenue accounts, month by month (`analytics.deferred_revenue`). Both roll forward from 0 in the
+  same first month, so the closing balances differ exactly from the first month a movement differs: that
+  month is the finding (not every month after it).
 
 Records deleted upstream (`deleted_at`) are in none of them.
 """
@@ -93,7 +95,6 @@ COMMERCIAL_TIE_OUTS: tuple[Rule, ...] = (
                   || CAST(ledger_closing_base AS VARCHAR) || ' (credited ' || CAST(ledger_billed_base AS VARCHAR)
                   || ', released ' || CAST(ledger_recognised_base AS VARCHAR) || ')'
            FROM analytics.deferred_revenue
-           WHERE billed_base <> ledger_billed_base OR recognised_base <> ledger_recognised_base
-              OR closing_base <> ledger_closing_base""",
+           WHERE billed_base <> ledger_billed_base OR recognised_base <> ledger_recognised_base""",
     ),
 )

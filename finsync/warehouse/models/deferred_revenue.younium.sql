@@ -7,7 +7,8 @@
 -- recognised = closing on every row. Beside it, the ledger's own movement of the deferred-revenue accounts the
 -- items name (invoiceLine.deferredRevenueAccount) in the same period: credits less debits of the other
 -- journals as billed, debits less credits of the RevenueRecognition journals as recognised, and the balance.
--- Each month from the first billed one to the current month has a row.
+-- Each month from the first billed one (or the first the ledger moves those accounts in) to the current month
+-- has a row.
 -- requires: younium.revenue_schedule_items younium.accounting_transaction_lines younium.accounting_transactions younium.journals younium.accounting_periods
 -- absent younium.tenant: base_currency
 WITH items AS (
@@ -58,7 +59,10 @@ ledger AS (
 months AS (
     SELECT CAST(g.month AS DATE) AS month
     FROM generate_series(
-        CAST((SELECT MIN(month) FROM billed) AS TIMESTAMP),
+        CAST(
+            (SELECT MIN(month) FROM (SELECT month FROM billed UNION ALL SELECT month FROM ledger) AS first_months)
+            AS TIMESTAMP
+        ),
         CAST(DATE_TRUNC('month', CURRENT_DATE) AS TIMESTAMP),
         INTERVAL '1 month'
     ) AS g(month)
