@@ -18,6 +18,7 @@ from .columns import CALENDAR_DATE, DELETED_AT, IN_UTC, stamps
 
 SALES = "exact decimal in the order's (sales) currency"
 BASE = "exact decimal in the base currency, converted by Younium at its conversion date"
+ACCOUNT = "exact decimal in the account's currency"
 METRICS = {
     "cmrr": "CMRR, the monthly recurring amount Younium counts as current",
     "acv": "ACV, the annual contract value",
@@ -46,6 +47,27 @@ def currency_amounts(of: str, names: tuple[str, ...] = tuple(METRICS), *, curren
     columns.append(
         Column(f"{first}.baseCurrencyCode", name="base_currency", doc=f"Base currency code ({first}.baseCurrencyCode)")
     )
+    return tuple(columns)
+
+
+def account_metrics() -> tuple[Column, ...]:
+    """An account's metrics (facts §2.9, §9.1): CurrencyAmounts Younium keeps over the account's orders, in the
+    account's currency with their base twin. Optional on the wire: a tenant (or a sandbox) without orders sends
+    none, and they are NULL then."""
+    columns: list[Column] = []
+    for metric in METRICS:
+        name = "one_time_fees" if metric == "oneTimeFees" else metric
+        what = f"{METRICS[metric]} of the account's orders"
+        columns += [
+            Column(f"{metric}.amount", Kind.MONEY, name=name, wire=Wire.OPTIONAL, doc=f"{what}; {ACCOUNT}"),
+            Column(
+                f"{metric}.baseCurrencyAmount",
+                Kind.MONEY,
+                name=f"{name}_base",
+                wire=Wire.OPTIONAL,
+                doc=f"{what}; {BASE}",
+            ),
+        ]
     return tuple(columns)
 
 

@@ -12,6 +12,7 @@ import pyarrow as pa
 from finsync.tables import EXTRA_FIELDS, LOAD_TIME, Column, Kind, Table, Wire, list_of, records_of
 
 from .columns import BASE_CURRENCY, CALENDAR_DATE, DELETED_AT, DOC_CURRENCY, IN_UTC, P, external_ids, stamps
+from .orders import account_metrics
 
 _DELIVERY = "Email, Print, ElectronicInvoice, ExternalPrint or AutomaticElectronicRouting"
 
@@ -276,37 +277,6 @@ INVOICE_LINES = Table(
     doc="One line of a Younium invoice, from the invoice's invoiceLines; merged by its id and never deleted",
     history="modified",
 )
-
-
-def account_metrics() -> tuple[Column, ...]:
-    """The account's metrics (commercial facts §2.9, §9.1): CurrencyAmounts Younium keeps over the account's
-    orders, in the account's currency with their base twin. Optional on the wire: a tenant (or a sandbox)
-    without orders sends none, and they are NULL then."""
-    columns: list[Column] = []
-    for metric, name, what in (
-        ("cmrr", "cmrr", "CMRR, the monthly recurring amount of the account's orders Younium counts as current"),
-        ("acv", "acv", "ACV, the annual contract value of the account's orders"),
-        ("tcv", "tcv", "TCV, the total contract value of the account's orders"),
-        ("emrr", "emrr", "EMRR, Younium's expected monthly recurring amount (definition not published)"),
-        ("oneTimeFees", "one_time_fees", "One-time fees of the account's orders"),
-    ):
-        columns += [
-            Column(
-                f"{metric}.amount",
-                Kind.MONEY,
-                name=name,
-                wire=Wire.OPTIONAL,
-                doc=f"{what}; exact decimal in the account's currency",
-            ),
-            Column(
-                f"{metric}.baseCurrencyAmount",
-                Kind.MONEY,
-                name=f"{name}_base",
-                wire=Wire.OPTIONAL,
-                doc=f"{what}; {BASE_CURRENCY}",
-            ),
-        ]
-    return tuple(columns)
 
 
 ACCOUNTS = Table(
