@@ -9,7 +9,9 @@ invoice adds or a change credits moves the charge (its `chargedThroughDate`, its
 comes back in the window, and its schedule with it. A recognition run moves no order: an item recognised
 since its charge was last read still says deferred here, and `analytics.deferred_revenue` takes the
 recognition from the ledger's voucher naming the item (`revenueScheduleItemId`), not from the item.
-One-off charges (a sales order's) are recognised on invoice and are not read.
+One-off charges (a sales order's) are recognised on invoice and are not read. A charge that answers no
+items any more (404, or 400 "could not be found") writes none, so the items it had stay as they were: the
+facts know of no way an item is removed.
 """
 
 from __future__ import annotations
