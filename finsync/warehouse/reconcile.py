@@ -16,6 +16,7 @@ from typing import Any
 from finsync.sources.tenants import Target
 
 from .cards import KIND, card_numbers
+from .commercial_tieouts import COMMERCIAL_TIE_OUTS
 from .database import (
     Warehouse,
     count_rows,
@@ -224,7 +225,7 @@ def reconcile(
                 for label, n, done, pending, items, total in summaries
                 if label in sources
             ]
-        result.findings += apply(connection, RULES + TIE_OUTS, tables, sources)
+        result.findings += apply(connection, RULES + TIE_OUTS + COMMERCIAL_TIE_OUTS, tables, sources)
         result.notices += apply(connection, (*NOTICES, CLOSED_PERIOD_CHANGES), tables, sources)
     result.findings.sort(key=lambda f: (f.source, f.kind, f.batch_id))
     return result
@@ -242,6 +243,7 @@ def apply(connection: Any, rules: tuple[Rule, ...], tables: set[str], sources: l
         for target in (Target.parse(source) for source in sources):
             if target.source == rule.source and {target.over_dataset(t) for t in rule.requires} <= tables:
                 sql = target.over_dataset(rule.sql).replace("{acknowledged}", acknowledged(connection, target))
+                sql = sql.replace("{tenant}", target.tenant)  # its rows of a view over every tenant
                 rows = query(connection, sql)
                 found += [Finding(rule.kind, target.label, *map(str, rest)) for _, *rest in rows]
     return sorted((f for f in found if f.source in sources), key=lambda f: (f.source, f.kind, f.batch_id))

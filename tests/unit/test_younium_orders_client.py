@@ -1,5 +1,6 @@
-"""The Younium client's subscription, version and booking reads against mocked HTTP, with the traps of their
-wire: the last page's shape, the window kept on every page, the bare array of versions, the 400 empty list."""
+"""The Younium client's subscription, sales order, version, booking and revenue schedule reads against mocked
+HTTP, with the traps of their wire: the last page's shape, the window kept on every page, the bare array of
+versions, the 400 empty list, the 404 of an unknown charge."""
 
 from __future__ import annotations
 
@@ -8,11 +9,14 @@ from typing import Any
 
 import httpx
 import pyarrow as pa
+import pytest
 import respx
 
+from finsync.errors import UpstreamError
 from finsync.sources.younium.client import Window
 from finsync.sources.younium.features import SUBSCRIPTIONS_FEATURE, Permissions
 from finsync.sources.younium.orders import version_records
+from finsync.sources.younium.sales_orders import sales_version_records
 
 from .test_younium_client import BASE, IDS, make_client, ok, tokens
 
@@ -114,6 +118,7 @@ def test_the_versions_of_an_order_gone_meanwhile_are_none() -> None:
 def test_a_403_on_bookings_denies_only_the_subscriptions_feature_naming_order_view_and_the_setting() -> None:
     tokens("token-1111")
     respx.get(f"{BASE}/Subscriptions").mock(return_value=ok({"totalCount": 0, "data": []}))
+    respx.get(f"{BASE}/SalesOrders").mock(return_value=ok({"totalCount": 0, "data": []}))
     respx.get(f"{BASE}/Bookings").mock(return_value=httpx.Response(403, json={"title": "Forbidden"}))
     respx.get(f"{BASE}/Payments").mock(return_value=ok({"totalCount": 0, "data": []}))
     tables = {"subscriptions": ("subscriptions", "bookings"), "payments": ("payments",)}
@@ -123,6 +128,51 @@ def test_a_403_on_bookings_denies_only_the_subscriptions_feature_naming_order_vi
     said = permissions.denied["subscriptions"]
     assert "GET /Bookings (HTTP 403)" in said and "Order View" in said
     assert "sources.younium.subscriptions = false (SOURCES__YOUNIUM__SUBSCRIPTIONS=false)" in said
+
+
+@respx.mock
+def test_sales_orders_are_read_in_windows_and_their_versions_as_a_plain_array() -> None:
+    tokens("token-1111")
+    route = serve("/SalesOrders", 2, 2)
+    client = make_client(page_size=1)
+    assert sorted(r["id"] for p in client.sales_orders(WINDOW, IDS) for r in p.to_pylist()) == ["o-1", "o-2"]
+    assert {c.request.url.params["ModifiedAfter"] for c in route.calls} == {"2024-03-01T10:30:00Z"}
+    versions = [{"id": "v-1", "orderNumber": "O-000007", "version": 1, "products": []}]
+    listed = respx.get(f"{BASE}/SalesOrders/O-000007/versions").mock(return_value=ok(versions))
+    respx.get(f"{BASE}/SalesOrders/O-9/versions").mock(return_value=httpx.Response(404, json={"title": "Not Found"}))
+    assert client.sales_order_versions("O-000007", sales_version_records()).column("id").to_pylist() == ["v-1"]
+    assert not listed.calls.last.request.url.params
+    assert client.sales_order_versions("O-9", sales_version_records()).num_rows == 0
+
+
+NO_ITEMS = {
+    "errors": {"message": ["No revenue schedule items could be found"]},
+    "title": "One or more validation errors occurred.",
+    "status": 400,
+}
+
+
+@respx.mock
+def test_a_charges_revenue_schedule_is_every_page_and_none_when_unknown_or_never_invoiced() -> None:
+    tokens("token-1111")
+    route = serve("/RevenueSchedule/Charge/OPC-000001", 3, 3)
+    respx.get(f"{BASE}/RevenueSchedule/Charge/OPC-000404").mock(
+        return_value=httpx.Response(404, json={"title": "Not Found"})
+    )
+    respx.get(f"{BASE}/RevenueSchedule/Charge/OPC-000400").mock(return_value=httpx.Response(400, json=NO_ITEMS))
+    client = make_client(page_size=1)
+    assert sorted(client.revenue_schedule("OPC-000001", IDS).column("id").to_pylist()) == ["o-1", "o-2", "o-3"]
+    assert not any("ModifiedAfter" in c.request.url.params for c in route.calls), "a charge's items are read whole"
+    assert client.revenue_schedule("OPC-000404", IDS).num_rows == 0
+    assert client.revenue_schedule("OPC-000400", IDS).num_rows == 0
+
+
+@respx.mock
+def test_a_revenue_schedule_refused_otherwise_fails() -> None:
+    tokens("token-1111")
+    respx.get(f"{BASE}/RevenueSchedule/Charge/OPC-1").mock(return_value=httpx.Response(403, json={"title": "No"}))
+    with pytest.raises(UpstreamError):
+        make_client().revenue_schedule("OPC-1", IDS)
 
 
 def test_an_orders_change_time_is_the_later_of_last_updated_and_modified_either_may_be_missing() -> None:

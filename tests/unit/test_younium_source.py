@@ -142,6 +142,11 @@ class Upstream:
         self.subscriptions: list[dict[str, Any]] = []
         self.versions: dict[str, list[dict[str, Any]]] = {}
         self.bookings: list[dict[str, Any]] = []
+        # GET /SalesOrders and their versions, as the subscriptions'; GET /RevenueSchedule/Charge/{chargeNumber}:
+        # the items of each charge number (none known: 404).
+        self.sales_orders: list[dict[str, Any]] = []
+        self.sales_versions: dict[str, list[dict[str, Any]]] = {}
+        self.schedules: dict[str, list[dict[str, Any]]] = {}
 
     def install(self, mock: respx.MockRouter) -> dict[str, respx.Route]:
         mock.post(f"{BASE}/auth/v2/token").mock(
@@ -169,6 +174,11 @@ class Upstream:
                 side_effect=lambda _r: self.answer(self.subscriptions)
             ),
             "versions": mock.get(url__regex=rf"^{BASE}/Subscriptions/[^/]+/versions$").mock(side_effect=self.version),
+            "sales_orders": mock.get(f"{BASE}/SalesOrders").mock(side_effect=lambda _r: self.answer(self.sales_orders)),
+            "sales_versions": mock.get(url__regex=rf"^{BASE}/SalesOrders/[^/]+/versions$").mock(
+                side_effect=lambda r: self.version(r, self.sales_versions)
+            ),
+            "schedule": mock.get(url__regex=rf"^{BASE}/RevenueSchedule/Charge/[^/]+$").mock(side_effect=self.schedule),
             "bookings": mock.get(f"{BASE}/Bookings").mock(side_effect=lambda _r: self.answer(self.bookings)),
             "booking": mock.get(url__regex=rf"^{BASE}/Bookings/[^/]+$").mock(side_effect=self.booking),
             "base_currency": mock.get(f"{BASE}/Currency/BaseCurrency").mock(
@@ -186,12 +196,18 @@ class Upstream:
         found = self.journals_by_id.get(wanted) or next((j for j in self.journals if j["id"] == wanted), None)
         return httpx.Response(200, json=found) if found else httpx.Response(404, json={"title": "Not Found"})
 
-    def version(self, request: httpx.Request) -> httpx.Response:
+    def version(
+        self, request: httpx.Request, versions: dict[str, list[dict[str, Any]]] | None = None
+    ) -> httpx.Response:
         number = request.url.path.split("/")[-2]
-        found = self.versions.get(number)
+        found = (self.versions if versions is None else versions).get(number)
         return (
             httpx.Response(200, json=found) if found is not None else httpx.Response(404, json={"title": "Not Found"})
         )
+
+    def schedule(self, request: httpx.Request) -> httpx.Response:
+        found = self.schedules.get(request.url.path.rsplit("/", 1)[-1])
+        return self.answer(found) if found is not None else httpx.Response(404, json={"title": "Not Found"})
 
     def booking(self, request: httpx.Request) -> httpx.Response:
         wanted = request.url.path.rsplit("/", 1)[-1]

@@ -43,7 +43,8 @@ __all__ = [
 # Younium sends date-times without an offset in UTC.
 UTC = timezone.utc
 # Every table a list feeds, in the order the lists are declared, and the tenant's row.
-TABLES = (*(feed.table for listed in LISTS for feed in listed.feeds), TENANT)
+# A table several lists feed (an order's products and charges) is declared, and listed, once.
+TABLES = (*{feed.table.name: feed.table for listed in LISTS for feed in listed.feeds}.values(), TENANT)
 # What the steps after a load need to know of the lists (see `finsync.sources.reads`).
 WHOLE_READS = whole_reads(LISTS)
 COMPLETE_CHILDREN = complete_children(LISTS)
@@ -70,7 +71,10 @@ def younium_source(settings: YouniumSettings, sweep: bool = False) -> Sequence[D
     pii = cast(PiiMode, settings.pii)
     client = younium_client(settings)
     enabled = {feature.name for feature in FEATURES if getattr(settings, feature.name)}  # their settings
-    tables_of = {name: tuple(f.table.name for r in LISTS if r.feature == name for f in r.feeds) for name in enabled}
+    tables_of = {
+        name: tuple(dict.fromkeys(f.table.name for r in LISTS if r.feature == name for f in r.feeds))
+        for name in enabled
+    }
     permissions = Permissions(client, tables_of, settings.base_currency)
     run = YouniumRun(client, settings.concurrency, permissions, settings.wire())
     windows = ModifiedWindows(
@@ -85,6 +89,7 @@ def younium_source(settings: YouniumSettings, sweep: bool = False) -> Sequence[D
     # nothing, unless finsync, the tables' declarations or the pii mode changed since.
     shape = hashlib.sha256(repr((version("finsync"), pii, TABLES)).encode()).hexdigest()
     resources = []
+    fed: set[str] = set()  # tables a list before fed: another list's resource for one is named by its list
     for listed in LISTS:
         if listed.feature is not None and listed.feature not in enabled:
             continue  # left out by its setting: its tables are as they are
@@ -94,7 +99,9 @@ def younium_source(settings: YouniumSettings, sweep: bool = False) -> Sequence[D
             source = records
             if feed.through is not None:
                 source = read_through.setdefault(id(feed.through), records | feed.through(run))
-            resources.append(feed_of(feed, source, run, pii))
+            name = feed.table.name if feed.table.name not in fed else f"{listed.name}_{feed.table.name}"
+            fed.add(feed.table.name)
+            resources.append(feed_of(feed, source, run, pii, name))
     return [*resources, TENANT.shape(tenant(run, settings.legal_entity), pii)]
 
 
@@ -104,7 +111,8 @@ def list_records(listed: ListRead, run: YouniumRun, windows: ModifiedWindows, sh
     (`ListCensus`) as they come."""
 
     def read() -> Iterator[Records]:
-        SourceState.current().list(listed.name).raw.pop("fan_out_requests", None)  # counted anew each run
+        for counted in (listed.name, *(feed.table.name for feed in listed.feeds if feed.fan_out is not None)):
+            SourceState.current().list(counted).raw.pop("fan_out_requests", None)  # counted anew each run
         if listed.feature is not None and not run.permissions.allowed(listed.feature):
             return  # denied: nothing read, nothing remembered, its tables as they are
         tables = tuple(feed.table.name for feed in listed.feeds)
@@ -126,8 +134,9 @@ def list_records(listed: ListRead, run: YouniumRun, windows: ModifiedWindows, sh
     return dlt.resource(read, name=f"{listed.name}_records", selected=False)
 
 
-def feed_of(feed: Feed, records: DltResource, run: YouniumRun, pii: PiiMode) -> DltResource:
-    """The resource filling a feed's table from pages of `records`, with every hint from its declaration."""
+def feed_of(feed: Feed, records: DltResource, run: YouniumRun, pii: PiiMode, name: str) -> DltResource:
+    """The resource (`name`) filling a feed's table from pages of `records`, with every hint from its
+    declaration."""
     table = feed.table
     if feed.fan_out is not None:
         return table.shape(records | feed.fan_out(run), pii)
@@ -136,7 +145,7 @@ def feed_of(feed: Feed, records: DltResource, run: YouniumRun, pii: PiiMode) -> 
         if (found := feed.columns(page)).num_rows:
             yield table.from_rows(found, UTC, pii, origin=Origin(f"Younium {table.name}"))
 
-    return table.shape(records | dlt.transformer(convert, name=table.name), pii)
+    return table.shape(records | dlt.transformer(convert, name=name), pii)
 
 
 def younium_client(settings: YouniumSettings | None = None) -> YouniumClient:

@@ -17,13 +17,11 @@ from finsync import progress
 from finsync.errors import AuthenticationError, DataError, UpstreamError
 from finsync.http import (
     CountedPaginator,
-    Credential,
     HttpClient,
     HttpSettings,
     JsonObject,
     Page,
     Records,
-    RenewingAuth,
     Reply,
     Rule,
     register_secret,
@@ -34,6 +32,12 @@ from finsync.sources.reads import Window
 
 from .answers import error_summary, is_nothing_found
 from .settings import YouniumSettings
+from .token import (
+    SYSTEM as SYSTEM,  # the system every error of this client names
+    TOKEN_REFRESH_MARGIN_SECONDS,
+    YouniumToken,
+    whole_number,
+)
 
 INVOICE_BATCHES_PATH = "/InvoiceBatches"
 INVOICES_PATH = "/Invoices"
@@ -48,38 +52,21 @@ EXCHANGE_RATES_PATH = "/ExchangeRate"
 PRODUCTS_PATH = "/Products"
 SUBSCRIPTIONS_PATH = "/Subscriptions"
 BOOKINGS_PATH = "/Bookings"
-
-# Tokens live 24 hours; renew this long before they expire.
-TOKEN_REFRESH_MARGIN_SECONDS = 300.0
-# Assumed lifetime when the token answer does not say (the documented one).
-TOKEN_LIFETIME_SECONDS = 86_400.0
+SALES_ORDERS_PATH = "/SalesOrders"
+REVENUE_SCHEDULE_PATH = "/RevenueSchedule/Charge"
 
 logger = logging.getLogger(__name__)
 
-SYSTEM = "Younium"
 # "Fields … that have no value, which are null … are excluded from the JSON response": an absent field may be
 # a null one, so a field's absence says little until its history does (`finsync.warehouse.upstream`).
 OMITS_NULLS = True
 BASE_URL_SETTING = "sources.younium.base_url"
-
-CREDENTIALS_HINT = (
-    "Check sources.younium.client_id (SOURCES__YOUNIUM__CLIENT_ID) and sources.younium.secret "
-    "(SOURCES__YOUNIUM__SECRET): the Client ID and Secret Key of a personal token (Younium: Privacy & "
-    "Security > Personal Tokens; the secret is shown only once, generate a new token if it is lost)."
-)
 
 # What of the list envelope a page decoded into Arrow keeps: what `parse_page` reads.
 ENVELOPE = {"pageNumber": pa.int64(), "totalPages": pa.int64(), "totalCount": pa.int64(), "nextPage": pa.string()}
 
 # A list read that returns fewer records than its page 1 announced is read again, this many times in all.
 READ_ATTEMPTS = 3
-
-
-def _whole(value: object) -> int | None:
-    try:
-        return int(str(value)) if value is not None else None
-    except ValueError:
-        return None
 
 
 def iso_utc(moment: datetime) -> str:
@@ -98,19 +85,11 @@ def parse_page(body: object, requested: int, what: str) -> Page:
         raise UpstreamError(SYSTEM, f"{what} returned {type(body).__name__}, not the paged JSON envelope")
     rows: Records = body["data"]
     return Page(
-        _whole(body.get("pageNumber")) or requested,
+        whole_number(body.get("pageNumber")) or requested,
         rows,
-        _whole(body.get("totalPages")),
-        _whole(body.get("totalCount")),
+        whole_number(body.get("totalPages")),
+        whole_number(body.get("totalCount")),
         bool(body.get("nextPage")),
-    )
-
-
-def _token_refused(what: str, reply: Reply) -> AuthenticationError:
-    return AuthenticationError(
-        SYSTEM,
-        f"the token request was refused (HTTP {reply.status}: {error_summary(reply.body)}). {CREDENTIALS_HINT}",
-        status=reply.status,
     )
 
 
@@ -120,48 +99,8 @@ def _refused(what: str, reply: Reply) -> UpstreamError:
     )
 
 
-# What Younium's answers mean (and a 404 on the token route: see `YouniumToken.sign_in`).
-SIGN_IN_RULES = (Rule((400, 401, 403), _token_refused),)
 # A list with no matching records is HTTP 400 "No X could be found"; any other 400 is a refusal.
 LIST_RULES = (Rule((400,), "empty", when=is_nothing_found), Rule((400,), _refused))
-
-
-class YouniumToken(RenewingAuth):
-    """The bearer token of a personal token's client id and secret. It lives 24 hours and is renewed a few
-    minutes before it expires (half-way through a short-lived one), and whenever Younium answers 401."""
-
-    def __init__(self, http: HttpClient, auth_path: str, credentials: JsonObject, margin: float, **kwargs: Any):
-        super().__init__(SYSTEM, **kwargs)
-        self._http, self._auth_path, self._credentials, self._margin = http, auth_path, credentials, margin
-
-    def sign_in(self) -> Credential:
-        rules = (Rule((404,), self._no_token_route), *SIGN_IN_RULES)
-        reply = self._http.request("POST", self._auth_path, json_body=self._credentials, rules=rules)
-        body = reply.body if isinstance(reply.body, dict) else {}
-        # The v2 endpoint answers access_token/expires_in, the v1 endpoint accessToken/expiresIn.
-        token = body.get("access_token") or body.get("accessToken")
-        if not token:
-            raise AuthenticationError(
-                SYSTEM, f"the token endpoint answered without an access token. {CREDENTIALS_HINT}"
-            )
-        for refresh in (body.get("refresh_token"), body.get("refreshToken")):
-            register_secret(refresh)
-        lifetime = _whole(body.get("expires_in", body.get("expiresIn"))) or TOKEN_LIFETIME_SECONDS
-        logger.debug("Younium token obtained, valid for %ss", lifetime)
-        return Credential(str(token), max(lifetime - self._margin, lifetime / 2))
-
-    def _no_token_route(self, what: str, reply: Reply) -> Exception:
-        return self._http.wrong_base_url(
-            f"has no token route at {self._http.address}: {what} answered HTTP 404 Not Found",
-            f"Check also sources.younium.auth_path (SOURCES__YOUNIUM__AUTH_PATH), now {self._auth_path}: "
-            "/auth/v2/token, or /auth/token for v1.",
-        )
-
-    def apply(self, request: httpx.Request, value: str) -> None:
-        request.headers["Authorization"] = f"Bearer {value}"
-
-    def refused(self, request: httpx.Request) -> str:
-        return "Younium issues tokens for these credentials but does not accept them"
 
 
 class YouniumClient:
@@ -338,11 +277,43 @@ class YouniumClient:
         return self._window(SUBSCRIPTIONS_PATH, window, records)
 
     def subscription_versions(self, order_number: str, records: pa.Schema) -> Records:
-        """Every version of one order, each whole with its products and charges: the route answers a plain JSON
-        array, not the paged envelope, and declares paging parameters it ignores (none are sent). An order
-        gone by the time it is read (404, or 400 "could not be found") has none: the next sweep marks it."""
-        path = f"{SUBSCRIPTIONS_PATH}/{quote(order_number, safe='')}/versions"
-        endpoint = f"GET {SUBSCRIPTIONS_PATH}/{{orderNumber}}/versions"  # one endpoint, whichever order
+        """Every version of one subscription, each whole with its products and charges."""
+        return self._versions(SUBSCRIPTIONS_PATH, order_number, records)
+
+    def sales_orders(self, window: Window | None, records: pa.Schema) -> Iterator[Records]:
+        """Orders of type SalesOrder, one record per order; a window lists one as it lists a subscription."""
+        return self._window(SALES_ORDERS_PATH, window, records)
+
+    def sales_order_versions(self, order_number: str, records: pa.Schema) -> Records:
+        """Every version of one sales order, each whole with its products and charges."""
+        return self._versions(SALES_ORDERS_PATH, order_number, records)
+
+    def _versions(self, base: str, order_number: str, records: pa.Schema) -> Records:
+        """The route answers a plain JSON array, not the paged envelope, and declares paging parameters it
+        ignores (none are sent). An order gone by the time it is read (404, or 400 "could not be found") has
+        none: the next sweep marks it."""
+        path = f"{base}/{quote(order_number, safe='')}/versions"
+        endpoint = f"GET {base}/{{orderNumber}}/versions"  # one endpoint, whichever order
+        return self._array(path, endpoint, records)
+
+    def revenue_schedule(self, charge_number: str, records: pa.Schema) -> Records:
+        """Every revenue schedule item of one charge number (all its versions'), read whole: the route is
+        paged like a list, with no ModifiedAfter worth trusting for a replacement. A charge number Younium
+        does not know (404) or never invoiced (400 "No revenue schedule items could be found") has none."""
+        path = f"{REVENUE_SCHEDULE_PATH}/{quote(charge_number, safe='')}"
+        try:
+            pages = list(self.pages(path, records, sequential=True))
+        except UpstreamError as error:
+            if error.status != 404:
+                raise
+            pages = []
+        census = Census()
+        for page in pages:
+            census.add(census_of(page) or Census())
+        census.endpoint = f"GET {REVENUE_SCHEDULE_PATH}/{{chargeNumber}}"  # one endpoint, whichever charge
+        return with_census(pa.concat_tables([records.empty_table(), *pages]), census)
+
+    def _array(self, path: str, endpoint: str, records: pa.Schema) -> Records:
         decode = ListPage("data", records, ENVELOPE, endpoint)
         reply = self.call("GET", path, rules=(Rule((404,), "empty"), *LIST_RULES), decode=decode)
         if reply.empty:

@@ -26,6 +26,7 @@ from .client import (
     JOURNAL_DETAILS_PATH,
     JOURNALS_PATH,
     PAYMENTS_PATH,
+    SALES_ORDERS_PATH,
     SUBSCRIPTIONS_PATH,
     YouniumClient,
 )
@@ -70,12 +71,13 @@ PAYMENTS_FEATURE = Feature(
     (PAYMENTS_PATH,),
     "read access to payments",
 )
-# Younium's spec: GET /Subscriptions/{id} "Requires permission Order View"; bookings are order events.
+# Younium's spec: GET /Subscriptions/{id} "Requires permission Order View"; bookings are order events, and a
+# sales order is the same order model (one permission for both, as far as the spec names any).
 SUBSCRIPTIONS_FEATURE = Feature(
     "subscriptions",
-    "the order book (subscriptions and bookings)",
-    (SUBSCRIPTIONS_PATH, BOOKINGS_PATH),
-    "the Order View permission (subscriptions, their versions and bookings)",
+    "the order book (subscriptions, sales orders and bookings)",
+    (SUBSCRIPTIONS_PATH, SALES_ORDERS_PATH, BOOKINGS_PATH),
+    "the Order View permission (subscriptions, sales orders, their versions and bookings)",
 )
 FEATURES = (LEDGER_FEATURE, PAYMENTS_FEATURE, SUBSCRIPTIONS_FEATURE)
 

@@ -37,6 +37,7 @@ from .client import (
     OMITS_NULLS,
     PAYMENTS_PATH,
     PRODUCTS_PATH,
+    SALES_ORDERS_PATH,
     SUBSCRIPTIONS_PATH,
     SYSTEM,
     YouniumClient,
@@ -58,6 +59,7 @@ from .order_rows import (
     booking_line_rows,
     charge_rows,
     product_rows,
+    sales_order_versions,
     subscription_rows,
     subscription_versions,
     version_rows,
@@ -72,6 +74,7 @@ from .orders import (
     booking_records,
     subscription_records,
 )
+from .revenue import REVENUE_SCHEDULE_ITEMS, revenue_schedule
 from .rows import (
     batch_group_rows,
     batch_invoice_rows,
@@ -80,6 +83,7 @@ from .rows import (
     settlement_rows,
     with_columns,
 )
+from .sales_orders import SALES_ORDER_VERSIONS, SALES_ORDERS, sales_order_records
 from .schema import (
     ACCOUNTS,
     INVOICE_BATCH_GROUPS,
@@ -262,11 +266,31 @@ LISTS = (
             Feed(SUBSCRIPTION_VERSIONS, version_rows, through=subscription_versions),
             Feed(ORDER_PRODUCTS, product_rows, through=subscription_versions),
             Feed(ORDER_CHARGES, charge_rows, through=subscription_versions),
+            Feed(REVENUE_SCHEDULE_ITEMS, fan_out=revenue_schedule, through=subscription_versions),
         ),
         swept=True,
         marks_deleted=("subscriptions",),
         feature=SUBSCRIPTIONS_NAME,
         endpoint=SUBSCRIPTIONS_PATH,
+        cursor=("lastUpdated", "modified"),
+    ),
+    # A sales order is read as a subscription is (it is the same versioned order): its products and charges
+    # share their tables, keyed by the order version.
+    ListRead(
+        "sales_orders",
+        WINDOW,
+        sales_order_records,
+        lambda run, window, records: run.client.sales_orders(window, records),
+        (
+            Feed(SALES_ORDERS, subscription_rows),
+            Feed(SALES_ORDER_VERSIONS, version_rows, through=sales_order_versions),
+            Feed(ORDER_PRODUCTS, product_rows, through=sales_order_versions),
+            Feed(ORDER_CHARGES, charge_rows, through=sales_order_versions),
+        ),
+        swept=True,
+        marks_deleted=("sales_orders",),
+        feature=SUBSCRIPTIONS_NAME,
+        endpoint=SALES_ORDERS_PATH,
         cursor=("lastUpdated", "modified"),
     ),
     # Bookings are edited upstream (merged), and whether a window's page trims a booking's lines is

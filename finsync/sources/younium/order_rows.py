@@ -4,8 +4,8 @@ versions, and a booking's lines."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from typing import TYPE_CHECKING
+from collections.abc import Callable, Iterator
+from typing import TYPE_CHECKING, Any
 
 import dlt
 import pyarrow as pa
@@ -14,21 +14,23 @@ import pyarrow.compute as pc
 from finsync import progress
 from finsync.http import bounded_map
 from finsync.sources.state import SourceState
-from finsync.tables import unnested
+from finsync.tables import Table, unnested
 
-from .client import OMITS_NULLS, SYSTEM
+from .client import OMITS_NULLS, SYSTEM, YouniumClient
 from .orders import ORDER_CHARGES, ORDER_PRODUCTS, SUBSCRIPTION_VERSIONS, version_records
 from .rows import children, joined, parent_ids, with_columns
+from .sales_orders import SALES_ORDER_VERSIONS, sales_version_records
 
 if TYPE_CHECKING:
     from .lists import YouniumRun
 
 VERSIONS_READ = "subscription_versions"
+VersionsRead = Callable[[YouniumClient, str, pa.Schema], pa.Table]  # (client, order number, records) -> versions
 
 
 def subscription_rows(orders: pa.Table) -> pa.Table:
-    """One row per order: its latest version (the highest `version` a page lists of it, should the list ever
-    carry several), orders without a number (drafts) left out."""
+    """One row per order (a subscription or a sales order): its latest version (the highest `version` a page
+    lists of it, should the list ever carry several), orders without a number (drafts) left out."""
     numbered = orders.filter(pc.fill_null(pc.not_equal(orders.column("orderNumber"), ""), False))
     latest: dict[str, tuple[int, int]] = {}
     versions = numbered.column("version").to_pylist()
@@ -40,25 +42,47 @@ def subscription_rows(orders: pa.Table) -> pa.Table:
     return unnested(numbered.take(pa.array(kept, pa.int64())))
 
 
-@dlt.transformer(name="subscription_versions_records", selected=False)
-def subscription_versions(orders: pa.Table, run: YouniumRun) -> Iterator[pa.Table]:
-    """Every version of each order a window lists (one request per order, `concurrency` at once), whole with its
-    products and charges: the list's own record is only the latest version."""
-    numbers = [str(n) for n in dict.fromkeys(orders.column("orderNumber").to_pylist()) if n]
-    records = run.wire.records(version_records())
-    tables = (SUBSCRIPTION_VERSIONS.name, ORDER_PRODUCTS.name, ORDER_CHARGES.name)
-    census = run.wire.census(SYSTEM, VERSIONS_READ, tables, omits_nulls=OMITS_NULLS)
-    read = []
-    for outcome in bounded_map(lambda n: run.client.subscription_versions(n, records), numbers, run.concurrency):
-        if outcome.error is not None:
-            raise outcome.error
-        assert outcome.result is not None
-        read.append(census.take(outcome.result))
-    progress.advance("subscription versions read", len(numbers))
-    SourceState.current().list("subscriptions").fanned_out(len(numbers))
-    if found := [page for page in read if page.num_rows]:
-        yield pa.concat_tables(found, promote_options="permissive")
-    census.remember(SourceState.current().list(VERSIONS_READ))
+def versions_fan_out(
+    list_name: str, read_name: str, version_table: Table, records: Callable[[], pa.Schema], fetch: VersionsRead
+) -> Any:
+    """The dlt transformer reading every version of each order a window of `list_name` lists (one request
+    per order, `concurrency` at once), whole with its products and charges: the list's own record is only the
+    latest version. Its requests are counted as the list's fan-out in the run's summary."""
+
+    def read(orders: pa.Table, run: YouniumRun) -> Iterator[pa.Table]:
+        numbers = [str(n) for n in dict.fromkeys(orders.column("orderNumber").to_pylist()) if n]
+        wire = run.wire.records(records())
+        tables = (version_table.name, ORDER_PRODUCTS.name, ORDER_CHARGES.name)
+        census = run.wire.census(SYSTEM, read_name, tables, omits_nulls=OMITS_NULLS)
+        read = []
+        for outcome in bounded_map(lambda n: fetch(run.client, n, wire), numbers, run.concurrency):
+            if outcome.error is not None:
+                raise outcome.error
+            assert outcome.result is not None
+            read.append(census.take(outcome.result))
+        progress.advance(f"{version_table.name.replace('_', ' ')} read", len(numbers))
+        SourceState.current().list(list_name).fanned_out(len(numbers))
+        if found := [page for page in read if page.num_rows]:
+            yield pa.concat_tables(found, promote_options="permissive")
+        census.remember(SourceState.current().list(read_name))
+
+    return dlt.transformer(read, name=f"{read_name}_records", selected=False)
+
+
+subscription_versions = versions_fan_out(
+    "subscriptions",
+    VERSIONS_READ,
+    SUBSCRIPTION_VERSIONS,
+    version_records,
+    lambda client, number, records: client.subscription_versions(number, records),
+)
+sales_order_versions = versions_fan_out(
+    "sales_orders",
+    "sales_order_versions",
+    SALES_ORDER_VERSIONS,
+    sales_version_records,
+    lambda client, number, records: client.sales_order_versions(number, records),
+)
 
 
 def version_rows(versions: pa.Table) -> pa.Table:

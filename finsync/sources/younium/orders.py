@@ -18,6 +18,7 @@ from .columns import CALENDAR_DATE, DELETED_AT, IN_UTC, stamps
 
 SALES = "exact decimal in the order's (sales) currency"
 BASE = "exact decimal in the base currency, converted by Younium at its conversion date"
+ACCOUNT = "exact decimal in the account's currency"
 METRICS = {
     "cmrr": "CMRR, the monthly recurring amount Younium counts as current",
     "acv": "ACV, the annual contract value",
@@ -46,6 +47,27 @@ def currency_amounts(of: str, names: tuple[str, ...] = tuple(METRICS), *, curren
     columns.append(
         Column(f"{first}.baseCurrencyCode", name="base_currency", doc=f"Base currency code ({first}.baseCurrencyCode)")
     )
+    return tuple(columns)
+
+
+def account_metrics() -> tuple[Column, ...]:
+    """An account's metrics (facts §2.9, §9.1): CurrencyAmounts Younium keeps over the account's orders, in the
+    account's currency with their base twin. Optional on the wire: a tenant (or a sandbox) without orders sends
+    none, and they are NULL then."""
+    columns: list[Column] = []
+    for metric in METRICS:
+        name = "one_time_fees" if metric == "oneTimeFees" else metric
+        what = f"{METRICS[metric]} of the account's orders"
+        columns += [
+            Column(f"{metric}.amount", Kind.MONEY, name=name, wire=Wire.OPTIONAL, doc=f"{what}; {ACCOUNT}"),
+            Column(
+                f"{metric}.baseCurrencyAmount",
+                Kind.MONEY,
+                name=f"{name}_base",
+                wire=Wire.OPTIONAL,
+                doc=f"{what}; {BASE}",
+            ),
+        ]
     return tuple(columns)
 
 
@@ -147,9 +169,14 @@ def version_of(what: str) -> tuple[Column, ...]:
             "orderVersionId",
             nullable=False,
             wire=Wire.DERIVED,
-            doc=f"Id of the order version the {what} belongs to, set by finsync; joins subscription_versions.id",
+            doc=f"Id of the order version the {what} belongs to, set by finsync; joins subscription_versions.id or "
+            "sales_order_versions.id",
         ),
-        Column("orderNumber", wire=Wire.DERIVED, doc="Number of the order, set by finsync (joins subscriptions)"),
+        Column(
+            "orderNumber",
+            wire=Wire.DERIVED,
+            doc="Number of the order, set by finsync (joins subscriptions or sales_orders)",
+        ),
     )
 
 
@@ -169,7 +196,8 @@ ORDER_PRODUCTS = Table(
         *stamps("order product"),
     ),
     replaced_per="order_version_id",
-    doc="One product of a Younium order version; an order version's products are replaced whenever it is read again",
+    doc="One product of a Younium order version (a subscription's or a sales order's); an order version's products "
+    "are replaced whenever it is read again",
 )
 
 ORDER_CHARGES = Table(
@@ -210,6 +238,20 @@ ORDER_CHARGES = Table(
             doc=f"First day not yet invoiced (exclusive: invoiced up to the day before), {CALENDAR_DATE}",
         ),
         Column("quantity", Kind.RATE, doc="Quantity of the charge, exact decimal"),
+        # A sales order's charges are delivered (stock): these three are theirs alone.
+        Column("orderedQuantity", Kind.RATE, wire=Wire.OPTIONAL, doc="Quantity ordered (a sales order's charge)"),
+        Column(
+            "remainingQuantity",
+            Kind.RATE,
+            wire=Wire.OPTIONAL,
+            doc="Quantity not delivered yet (a sales order's charge)",
+        ),
+        Column(
+            "deliveryDate",
+            Kind.DATE,
+            wire=Wire.OPTIONAL,
+            doc=f"Date delivered (a sales order's charge), {CALENDAR_DATE}",
+        ),
         Column(
             "recurringMonthlyAmount",
             Kind.MONEY,
@@ -231,8 +273,8 @@ ORDER_CHARGES = Table(
         *stamps("charge version"),
     ),
     replaced_per="order_version_id",
-    doc="One charge version of a Younium order version (products[].charges[]); an order version's charges are "
-    "replaced whenever it is read again",
+    doc="One charge version of a Younium order version, a subscription's or a sales order's (products[].charges[]); "
+    "an order version's charges are replaced whenever it is read again",
 )
 
 

@@ -24,6 +24,8 @@ from finsync.sources.state import SourceState
 from finsync.tables import Kind, Sensitivity, parse_timestamp
 from finsync.values import Inexact, convert_array
 
+from .revenue import READ as SCHEDULES
+
 logger = logging.getLogger(__name__)
 
 UTC = timezone.utc
@@ -225,6 +227,8 @@ def sweep_notes(state: dict[str, Any]) -> list[str]:
         ),
         *(
             f"read further for each of the {table} listed, one request each: {requests:,} requests"
+            if table != SCHEDULES
+            else f"read the revenue schedule of each Recurring charge of the orders listed: {requests:,} requests"
             for table, requests in found.fan_out_costs().items()
         ),
     ]

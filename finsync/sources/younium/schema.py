@@ -12,6 +12,7 @@ import pyarrow as pa
 from finsync.tables import EXTRA_FIELDS, LOAD_TIME, Column, Kind, Table, Wire, list_of, records_of
 
 from .columns import BASE_CURRENCY, CALENDAR_DATE, DELETED_AT, DOC_CURRENCY, IN_UTC, P, external_ids, stamps
+from .orders import account_metrics
 
 _DELIVERY = "Email, Print, ElectronicInvoice, ExternalPrint or AutomaticElectronicRouting"
 
@@ -277,6 +278,7 @@ INVOICE_LINES = Table(
     history="modified",
 )
 
+
 ACCOUNTS = Table(
     "accounts",
     "id",
@@ -299,6 +301,7 @@ ACCOUNTS = Table(
         Column("reminderEmailAddress", sensitivity=P, doc="Email address the account's payment reminders are sent to"),
         Column("yourReference", sensitivity=P, doc="Your reference: the customer's contact person for the account"),
         Column("ourReference", sensitivity=P, doc="Our reference: the seller's contact person for the account"),
+        *account_metrics(),
         *external_ids("account"),
         *stamps("account"),
         DELETED_AT,

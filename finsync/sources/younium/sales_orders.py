@@ -1,0 +1,96 @@
+"""Younium's sales orders (orders of type SalesOrder), declared once (SalesOrderResponse of the API 2.1 spec,
+commercial facts §4).
+
+A sales order is the same versioned order as a subscription (`orderNumber` stable, each version its own `id`)
+with the same products and charges, but it is a one-off sale: no term, renewal, notice or billing-period
+fields, no order-level metrics, `invoiceBatchGroup` a string (an object on a subscription), and its own
+`invoicingCurrency` and `accountsReceivableAccount`. So its headers get tables of their own
+(`sales_orders`, `sales_order_versions`: a shared orders table would hold a dozen columns always NULL for
+one kind and a string and an object in one column), while its products and charges go to the same
+`order_products` and `order_charges` as a subscription's (one schema on the wire, one declaration, keyed
+by the order version). It never counts in MRR: `analytics.mrr` reads the charges of `subscriptions` only.
+"""
+
+from __future__ import annotations
+
+import pyarrow as pa
+
+from finsync.tables import EXTRA_FIELDS, Column, Kind, Table, Wire, list_of, records_of
+
+from .columns import CALENDAR_DATE, DELETED_AT, IN_UTC, stamps
+from .orders import ORDER_CHARGES, ORDER_PRODUCTS
+
+
+def sales_order_columns() -> tuple[Column, ...]:
+    """The fields of a sales order version that its tables keep."""
+    what = "sales order version"
+    return (
+        Column("version", Kind.INT, wire=Wire.REQUIRED, doc=f"Version number of the {what}, from 1"),
+        Column("isLastVersion", Kind.BOOL, doc=f"Whether the {what} is the order's latest version"),
+        Column(
+            "status",
+            doc="Status of the sales order: OrderDraft, Order, PartiallyDelivered, Delivered, Invoiced, "
+            "PartiallyPaid or Paid",
+        ),
+        Column("orderType", doc="SalesOrder (this table)"),
+        Column("description", doc="Description of the order"),
+        Column("account.id", name="account_id", doc="Id of the customer's account (account.id); joins accounts.id"),
+        Column("account.accountNumber", name="account_number", doc="Number of the customer's account"),
+        Column("account.name", name="account_name", doc="Name of the customer's account (account.name)"),
+        Column("invoiceAccount.id", name="invoice_account_id", doc="Id of the account invoiced for the order"),
+        Column("currency", doc="Currency code of the order: the (sales) currency of its amounts"),
+        Column("invoicingCurrency", doc="Currency code the order is invoiced in"),
+        Column("orderDate", Kind.DATE, doc=f"Order date (a sales order's only date), {CALENDAR_DATE}"),
+        Column("invoiceBatchGroup", doc="Code of the invoice batch group (a string on a sales order)"),
+        Column("accountsReceivableAccount", doc="Accounts-receivable GL account code of the order"),
+        *stamps(what),
+        Column(
+            "lastUpdated",
+            Kind.TIMESTAMP,
+            wire=Wire.OPTIONAL,
+            doc=f"When the order or any of its products and charges was last updated, {IN_UTC}",
+        ),
+    )
+
+
+SALES_ORDERS = Table(
+    "sales_orders",
+    "order_number",
+    (
+        Column("orderNumber", nullable=False, wire=Wire.OPTIONAL, doc="Number of the order (O-…); the table's key"),
+        Column(
+            "id",
+            nullable=False,
+            wire=Wire.REQUIRED,
+            doc="Id of the order's latest version; joins sales_order_versions.id",
+        ),
+        *sales_order_columns(),
+        DELETED_AT,
+        EXTRA_FIELDS,
+    ),
+    doc="One Younium sales order (a one-off sale) as its latest version, from /SalesOrders, merged by order "
+    "number; an order a sweep no longer lists (deleted in Younium's UI) gets deleted_at. Its products and "
+    "charges are in order_products and order_charges; it never counts in MRR",
+)
+
+SALES_ORDER_VERSIONS = Table(
+    "sales_order_versions",
+    "id",
+    (
+        Column("id", nullable=False, doc="Younium's id of the sales order version; the table's key"),
+        Column("orderNumber", doc="Number of the order (O-…); joins sales_orders.order_number"),
+        *sales_order_columns(),
+    ),
+    doc="One version of a Younium sales order, from /SalesOrders/{orderNumber}/versions (read for every order "
+    "a window lists); merged by the version's id",
+)
+
+
+def sales_version_records() -> pa.Schema:
+    products = records_of(ORDER_PRODUCTS, charges=list_of(records_of(ORDER_CHARGES)))
+    return records_of(SALES_ORDER_VERSIONS, products=list_of(products))
+
+
+def sales_order_records() -> pa.Schema:
+    products = records_of(ORDER_PRODUCTS, charges=list_of(records_of(ORDER_CHARGES)))
+    return records_of(SALES_ORDERS, products=list_of(products))

@@ -1,0 +1,143 @@
+"""Younium's commercial figures end to end, on DuckDB and PostgreSQL: sales orders loaded exactly,
+`analytics.bookings_by_month` and `analytics.deferred_revenue` equal to the sandbox's own figures (computed from
+its story, not from what it serves) through a year of subscription events read incrementally, the roll-forward
+tied to the ledger, and the three commercial reconciliations of `finsync check` passing on a clean sync and
+each failing, naming the record, on a difference planted in the warehouse."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from decimal import Decimal
+from typing import Any
+
+import pytest
+
+from finsync.warehouse.database import Warehouse, query as execute
+from finsync.warehouse.reconcile import Finding, reconcile
+from finsync.warehouse.runner import sync
+from finsync_sandbox import SandboxConfig, SandboxServer
+
+from .conftest import query, younium_settings
+
+pytestmark = pytest.mark.slow
+
+CHECKS = ("account_cmrr_tie_out", "booking_cmrr_tie_out", "deferred_revenue_tie_out")
+SUMS = ("cmrr_base", "acv_base", "tcv_base", "one_time_fees_base")
+
+
+@pytest.fixture
+def tenant() -> Iterator[SandboxServer]:
+    config = SandboxConfig(
+        ym_items=0, younium_invoices=30, younium_accounts=20, younium_subscriptions=30, younium_job_seconds=0.05
+    )
+    with SandboxServer(config=config) as server:
+        yield server
+
+
+def loaded(server: SandboxServer, warehouse: Warehouse) -> None:
+    sync("younium", warehouse, settings=younium_settings(server), sandbox=True)
+
+
+def commercial_findings(warehouse: Warehouse) -> list[Finding]:
+    return [f for f in reconcile(warehouse, ["younium"]).findings if f.kind in CHECKS]
+
+
+def assert_matches_story(warehouse: Warehouse, server: SandboxServer) -> None:
+    expected = server.sandbox.younium.commercial_expected()
+    sales = query(
+        warehouse,
+        "SELECT s.id, s.order_number, s.status, s.account_id, SUM(c.one_time_fees), SUM(c.one_time_fees_base) "
+        "FROM younium.sales_orders AS s JOIN younium.order_charges AS c ON c.order_version_id = s.id "
+        "WHERE s.deleted_at IS NULL GROUP BY s.id, s.order_number, s.status, s.account_id",
+    )
+    assert sorted(sales) == sorted(
+        (o["id"], o["orderNumber"], o["status"], o["account_id"], o["one_time_fees"], o["one_time_fees_base"])
+        for o in expected["sales_orders"]
+    )
+    assert expected["sales_orders"], "the story has sales orders"
+    # Never in MRR: no customer-month counts a sales order's charge.
+    assert query(
+        warehouse,
+        "SELECT COUNT(*) FROM younium.order_charges WHERE charge_type = 'Recurring' AND order_number IN "
+        "(SELECT order_number FROM younium.sales_orders)",
+    ) == [(0,)]
+
+    booked = {
+        (f"{month:%Y-%m}", *keys): dict(zip(SUMS, sums, strict=True))
+        for month, *keys, cmrr, acv, tcv, fees in query(
+            warehouse,
+            "SELECT month, booking_type, change_type, classification_type, account_category, SUM(cmrr_base), "
+            "SUM(acv_base), SUM(tcv_base), SUM(one_time_fees_base) FROM analytics.bookings_by_month "
+            "GROUP BY month, booking_type, change_type, classification_type, account_category",
+        )
+        for sums in [(cmrr, acv, tcv, fees or Decimal(0))]
+    }
+    assert booked == expected["bookings_by_month"]
+
+    rolled = {
+        f"{month:%Y-%m}": (opening, billed, recognised, closing, ledger)
+        for month, opening, billed, recognised, closing, *ledger in query(
+            warehouse,
+            "SELECT month, opening_base, billed_base, recognised_base, closing_base, ledger_billed_base, "
+            "ledger_recognised_base, ledger_closing_base FROM analytics.deferred_revenue",
+        )
+    }
+    told = expected["deferred_revenue"]
+    assert told, "the story bills its subscriptions"
+    for period, figure in told.items():
+        opening, billed, recognised, closing, ledger = rolled[period]
+        assert (opening, billed, recognised, closing) == tuple(
+            figure[k] for k in ("opening", "billed", "recognised", "closing")
+        ), period
+        assert ledger == [billed, recognised, closing], f"{period}: tied to the ledger"
+    # Months after the story's (the view runs to today) move nothing.
+    assert all(not row[1] and not row[2] for period, row in rolled.items() if period not in told)
+    assert commercial_findings(warehouse) == []
+
+
+def test_commercial_figures_are_the_storys_and_the_checks_find_planted_differences(
+    tenant: SandboxServer, any_warehouse: Warehouse
+) -> None:
+    younium = tenant.sandbox.younium
+    loaded(tenant, any_warehouse)
+    assert_matches_story(any_warehouse, tenant)
+    expected = younium.commercial_expected()
+    current = query(any_warehouse, "SELECT id, cmrr_base FROM younium.accounts WHERE cmrr_base IS NOT NULL")
+    assert {a: b for a, b in current if b} == {a: f["base"] for a, f in expected["account_cmrr"].items() if f["base"]}
+
+    # The rest of the story in two runs: changes, cancellations, invoices, recognition, read incrementally.
+    while left := len(younium.dataset.story.pending):
+        younium.advance(subscription_events=max(1, (left + 1) // 2))
+        loaded(tenant, any_warehouse)
+        assert_matches_story(any_warehouse, tenant)
+
+    # Each check names what a planted difference touches, and only that.
+    account, cmrr = query(any_warehouse, "SELECT id, cmrr_base FROM younium.accounts WHERE cmrr_base > 0 LIMIT 1")[0]
+    booking, order = query(
+        any_warehouse, "SELECT id, order_number FROM younium.bookings WHERE cmrr <> 0 ORDER BY id LIMIT 1"
+    )[0]
+    item, month = query(
+        any_warehouse,
+        "SELECT id, invoice_date FROM younium.revenue_schedule_items WHERE deferred_revenue_base > 0 "
+        "ORDER BY id LIMIT 1",
+    )[0]
+    with any_warehouse.connect() as connection:
+        execute(connection, f"UPDATE younium.accounts SET cmrr_base = cmrr_base + 1 WHERE id = '{account}'")
+        execute(connection, f"UPDATE younium.bookings SET cmrr = cmrr + 1 WHERE id = '{booking}'")
+        execute(
+            connection,
+            "UPDATE younium.revenue_schedule_items SET deferred_revenue_base = deferred_revenue_base + 1 "
+            f"WHERE id = '{item}'",
+        )
+    findings = commercial_findings(any_warehouse)
+    assert sorted(f.kind for f in findings) == sorted(CHECKS), "one finding each"
+    found = {f.kind: f for f in findings}
+    planted: dict[str, Any] = {
+        "account_cmrr_tie_out": (account, str(cmrr + 1)),
+        "booking_cmrr_tie_out": (order, None),
+        "deferred_revenue_tie_out": (f"{month:%Y-%m}-01", None),
+    }
+    for kind, (record, said) in planted.items():
+        assert found[kind].batch_id == record and found[kind].detail, kind
+        assert said is None or found[kind].expected == said, kind
+    assert "assuming a Change or Churn booking carries the change" in found["booking_cmrr_tie_out"].detail
