@@ -72,6 +72,7 @@ CONFIGS: dict[str, dict[str, Any]] = {
         "younium_accounts": 120,
         "younium_job_seconds": 0.02,
         "lines_per_invoice": 3,
+        "younium_subscriptions": 20,
     },
 }
 
@@ -115,6 +116,15 @@ ROUTES: dict[str, dict[str, tuple[str, str]]] = {
         "chart_of_accounts": ("younium.chart_of_accounts", ""),
         "currencies": ("younium.currencies", ""),
         "exchange_rates": ("younium.exchange_rates", ""),
+        "subscriptions": ("younium.subscriptions", ""),
+        "subscription_versions": ("younium.subscription_versions", ""),
+        "order_products": ("younium.subscription_versions", "products."),
+        "order_charges": ("younium.subscription_versions", "products.charges."),
+        "revenue_schedule_items": ("younium.revenue_schedule", ""),
+        "sales_orders": ("younium.sales_orders", ""),
+        "sales_order_versions": ("younium.sales_order_versions", ""),
+        "bookings": ("younium.bookings", ""),
+        "booking_lines": ("younium.bookings", "bookingLines."),
     },
 }
 # Each route's list read as its census names it (`finsync_meta.upstream_fields.endpoint`, the notes).
@@ -134,6 +144,12 @@ ENDPOINTS = {
     "younium.chart_of_accounts": "GET /ChartOfAccounts",
     "younium.currencies": "GET /Currency",
     "younium.exchange_rates": "GET /ExchangeRate",
+    "younium.subscriptions": "GET /Subscriptions",
+    "younium.subscription_versions": "GET /Subscriptions/{orderNumber}/versions",
+    "younium.revenue_schedule": "GET /RevenueSchedule/Charge/{chargeNumber}",
+    "younium.sales_orders": "GET /SalesOrders",
+    "younium.sales_order_versions": "GET /SalesOrders/{orderNumber}/versions",
+    "younium.bookings": "GET /Bookings",
 }
 # A column whose wire field is not its own name: the batch groups are a list of plain values.
 WIRE_NAMES = {("younium", "invoice_batches__batch_groups", "batch_group"): "batchGroups"}

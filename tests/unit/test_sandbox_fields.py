@@ -19,6 +19,9 @@ import finsync.sources.younium as younium_source
 from finsync.http.columnar import exact_table
 from finsync.sources.ym.schema import DETAILS_FIELD_NAMES, INVOICE_ITEM_COLUMNS
 from finsync.sources.younium.lists import LISTS, batch_log_row
+from finsync.sources.younium.orders import version_records
+from finsync.sources.younium.revenue import recurring_charge_numbers
+from finsync.sources.younium.sales_orders import sales_version_records
 from finsync.tables import flatten
 from finsync_sandbox import Sandbox, SandboxConfig, build_app
 
@@ -45,6 +48,13 @@ NEVER_SERVED = {
     "exchange_rates": {"deleted_at", "extra_fields"},
     "products": {"deleted_at", "extra_fields"},
     "journals": {"extra_fields"},
+    # The sandbox's subscription story has no renewals: `lastRenewalDate` is never set.
+    "subscriptions": {"deleted_at", "extra_fields", "last_renewal_date"},
+    "subscription_versions": {"last_renewal_date"},
+    "sales_orders": {"deleted_at", "extra_fields"},
+    # A booking's header names no currency in the payloads seen (commercial facts 5.3), and no booking of
+    # the story has notes.
+    "bookings": {"deleted_at", "extra_fields", "currency", "notes"},
 }
 
 
@@ -98,20 +108,45 @@ SERVED_AT = {
     "chart_of_accounts": "/ChartOfAccounts",
     "currencies": "/Currency",
     "exchange_rates": "/ExchangeRate",
+    "subscriptions": "/Subscriptions",
+    "sales_orders": "/SalesOrders",
+    "bookings": "/Bookings",
 }
+# Where the records read per record of a list are served: an order's versions (each charge's schedule items
+# are read per Recurring charge of those versions).
+VERSIONS_AT = {"subscriptions": "/Subscriptions/{}/versions", "sales_orders": "/SalesOrders/{}/versions"}
 
 
 def younium_tables_as_served() -> dict[str, pa.Table]:
     """Every table of every list finsync declares, made from the pages the sandbox serves as finsync makes it,
     once a generate job has made a batch dated as the job said (the seeded batches were given no date)."""
-    younium = Younium(Sandbox(SandboxConfig(younium_job_seconds=0)))
+    younium = Younium(Sandbox(SandboxConfig(younium_job_seconds=0, younium_subscriptions=20)))
     job = younium.generate(invoiceDate="2030-02-01").json()
     assert younium.status(job["jobId"])["resultStatus"] == "Succeeded"
     tables: dict[str, pa.Table] = {}
     for listed in LISTS:
         records = younium.all(SERVED_AT[listed.name])
+        versions = [
+            version
+            for order in records
+            for version in younium.get(VERSIONS_AT[listed.name].format(order["orderNumber"])).json()
+        ] if listed.name in VERSIONS_AT else []  # fmt: skip
         for feed in listed.feeds:
-            if feed.fan_out is not None:  # the log of each batch: a request per batch
+            if feed.through is not None and feed.fan_out is not None:  # the schedule of each Recurring charge
+                rows = [
+                    {**flatten(item), "chargeNumber": number}
+                    for number in recurring_charge_numbers(exact_table(versions, version_records()))
+                    for item in younium.all(f"/RevenueSchedule/Charge/{number}")
+                ]
+                tables[feed.table.name] = feed.table.from_rows(rows, timezone.utc)
+            elif feed.through is not None:
+                page = exact_table(versions, (version_records if listed.name == "subscriptions"
+                                              else sales_version_records)())  # fmt: skip
+                made = feed.table.from_rows(feed.columns(page), timezone.utc)
+                # Subscriptions and sales orders both fill the order products and charges.
+                held = tables.get(feed.table.name)
+                tables[feed.table.name] = made if held is None else pa.concat_tables([held, made])
+            elif feed.fan_out is not None:  # the log of each batch: a request per batch
                 rows = [
                     batch_log_row(str(batch["id"]), entry)
                     for batch in records

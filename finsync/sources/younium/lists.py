@@ -18,7 +18,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from finsync.http import JsonObject, bounded_map
-from finsync.sources.contract import WireSettings
+from finsync.sources.contract import ListCensus, WireSettings
 from finsync.sources.reads import WHOLE, WINDOW, ById, Feed, ListRead
 from finsync.sources.state import SourceState
 from finsync.tables import list_of, parse_timestamp, records_of
@@ -109,6 +109,12 @@ class YouniumRun:
     concurrency: int
     permissions: Permissions
     wire: WireSettings = field(default_factory=WireSettings)
+    fan_outs: dict[str, ListCensus] = field(default_factory=dict)
+
+    def fan_out_census(self, name: str, tables: tuple[str, ...]) -> ListCensus:
+        """The one census of fan-out `name` this run: a fan-out is read in several calls (one per batch of
+        its parents), and what each remembers must be all it read so far, not its own batch alone."""
+        return self.fan_outs.setdefault(name, self.wire.census(SYSTEM, name, tables, omits_nulls=OMITS_NULLS))
 
     def currencies(self, again: bool, records: pa.Schema) -> Iterator[pa.Table]:
         """The currencies, the base currency flagged (so a change of it is a change of the list); unknown
@@ -124,7 +130,7 @@ def invoice_batch_log(batches: pa.Table, run: YouniumRun) -> Iterator[pa.Table]:
     """The log of every batch read this run, several batches at a time (one request per batch)."""
     ids = [str(batch_id) for batch_id in batches.column("id").to_pylist() if batch_id]
     records = records_of(INVOICE_BATCH_LOG)
-    census = run.wire.census(SYSTEM, "invoice_batch_log", (INVOICE_BATCH_LOG.name,), omits_nulls=OMITS_NULLS)
+    census = run.fan_out_census("invoice_batch_log", (INVOICE_BATCH_LOG.name,))
     for outcome in bounded_map(lambda batch: run.client.batch_log(batch, records), ids, run.concurrency):
         if outcome.error is not None:
             raise outcome.error

@@ -16,7 +16,7 @@ from finsync.http import bounded_map
 from finsync.sources.state import SourceState
 from finsync.tables import Table, unnested
 
-from .client import OMITS_NULLS, SYSTEM, YouniumClient
+from .client import YouniumClient
 from .orders import ORDER_CHARGES, ORDER_PRODUCTS, SUBSCRIPTION_VERSIONS, version_records
 from .rows import children, joined, parent_ids, with_columns
 from .sales_orders import SALES_ORDER_VERSIONS, sales_version_records
@@ -53,7 +53,7 @@ def versions_fan_out(
         numbers = [str(n) for n in dict.fromkeys(orders.column("orderNumber").to_pylist()) if n]
         wire = run.wire.records(records())
         tables = (version_table.name, ORDER_PRODUCTS.name, ORDER_CHARGES.name)
-        census = run.wire.census(SYSTEM, read_name, tables, omits_nulls=OMITS_NULLS)
+        census = run.fan_out_census(read_name, tables)
         read = []
         for outcome in bounded_map(lambda n: fetch(run.client, n, wire), numbers, run.concurrency):
             if outcome.error is not None:

@@ -29,7 +29,6 @@ from finsync.http import bounded_map
 from finsync.sources.state import SourceState
 from finsync.tables import Column, Kind, Table, Wire, records_of, unnested
 
-from .client import OMITS_NULLS, SYSTEM
 from .columns import CALENDAR_DATE, stamps
 from .rows import with_columns
 
@@ -117,7 +116,7 @@ def revenue_schedule(versions: pa.Table, run: YouniumRun) -> Iterator[pa.Table]:
     are the run summary's fan-out of `revenue_schedule_items`."""
     numbers = recurring_charge_numbers(versions)
     records = run.wire.records(records_of(REVENUE_SCHEDULE_ITEMS))
-    census = run.wire.census(SYSTEM, READ, (READ,), omits_nulls=OMITS_NULLS)
+    census = run.fan_out_census(READ, (READ,))
     found = []
     for outcome in bounded_map(lambda n: run.client.revenue_schedule(n, records), numbers, run.concurrency):
         if outcome.error is not None:
