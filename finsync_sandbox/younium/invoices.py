@@ -64,6 +64,7 @@ class InvoiceStore:
         self._credited: dict[int, int] = {}  # credit note -> the invoice it credits
         self._credit_note: dict[int, int] = {}  # invoice -> its credit note
         self._typed_invoice: set[int] = set()  # credit notes an order change generated: invoiceType Invoice
+        self._subscription_credits: set[int] = set()  # credit notes of subscription charges (invoiceType Credit)
         self._reserved: set[int] = set()  # taken by a generate job that has not finished
         self._deleted: set[int] = set()
         self._by_id: dict[str, int] = {}  # live invoices only
@@ -143,7 +144,10 @@ class InvoiceStore:
 
     def invoice_type(self, n: int) -> str:
         """`Credit` for the credit notes of the Credit action; `Invoice` for everything else, the credit
-        notes an order change generated (with negative totals) included."""
+        notes an order change generated (with negative totals) included. A subscription charge's credit
+        note is Credit."""
+        if n in self._subscription_credits:
+            return "Credit"
         return "Credit" if n in self._credited and n not in self._typed_invoice else "Invoice"
 
     def credited(self, n: int) -> int | None:
@@ -275,4 +279,13 @@ class InvoiceStore:
         self._credited[n], self._credit_note[original] = original, n
         if typed_invoice:
             self._typed_invoice.add(n)
+        return n
+
+    def add_posted(self, account: int, at: int, credit: bool) -> int:
+        """A posted invoice of account number `account` (a credit note when `credit`), created and dated
+        `at`, outside any batch: a subscription charge's invoicing (`younium.subscription_invoices`), whose
+        lines the line store is given. Its number."""
+        n = self._append(self.seeded.invoice_id(len(self._ids)), account, at, POSTED)
+        if credit:
+            self._subscription_credits.add(n)
         return n

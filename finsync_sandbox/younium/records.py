@@ -41,7 +41,7 @@ _PAYMENT_ACCOUNT = RawJson(dumps({"code": "1930", "name": "Företagskonto", "des
 _BANK_FEE_ACCOUNT = RawJson(dumps({"code": "6570", "name": "Bankkostnader", "description": "Bank fees"}))
 _EMPTY_OBJECT = RawJson("{}")
 _EMPTY_LIST = RawJson("[]")
-_VAT_NAMES = {25: "Standard rate 25%", 12: "Reduced rate 12%", 6: "Reduced rate 6%"}
+VAT_NAMES = {25: "Standard rate 25%", 12: "Reduced rate 12%", 6: "Reduced rate 6%"}
 # (unitOfMeasure, recognizedRevenue, deferredRevenue) of each product.
 _PRODUCT_PARTS = {p.number: tuple(RawJson(dumps(x)) for x in (p.unit, p.recognized, p.deferred)) for p in PRODUCTS}
 
@@ -235,7 +235,7 @@ class YouniumRecords:
         subtotal_base, tax_base = money(amounts.subtotal_base), money(amounts.tax_base)
         total_base = money(amounts.total_base)
         unit, recognized, deferred = _PRODUCT_PARTS[product.number]
-        return {
+        record: dict[str, Any] = {
             "id": line.id,
             "invoiceId": invoice_id,
             "invoiceLineNumber": line.number,
@@ -260,7 +260,7 @@ class YouniumRecords:
             "taxPreDiscount": tax,
             "taxPreDiscountBaseAmount": tax_base,
             "exchangeRate": rate,
-            "taxCategoryName": _VAT_NAMES.get(line.tax_rate, "Reverse charge"),
+            "taxCategoryName": VAT_NAMES.get(line.tax_rate, "Reverse charge"),
             "taxRate": line.tax_rate,
             "servicePeriodStartDate": period[0],
             "servicePeriodEndDate": period[1],
@@ -276,6 +276,22 @@ class YouniumRecords:
             "created": created,
             "modified": created if line.modified == created_at else format_instant(line.modified),
         }
+        ref = line.subscription
+        if ref is not None:  # a subscription charge's billing (`younium.subscription_invoices`)
+            record |= {
+                "productNumber": ref.product_number,
+                "productName": ref.product_name,
+                "chargeDescription": ref.product_name,
+                "chargeNumber": ref.charge_number,
+                "charge": {"name": ref.product_name, "chargeNumber": ref.charge_number, "id": ref.charge_id},
+                "servicePeriodStartDate": format_day(ref.first),
+                "servicePeriodEndDate": format_day(ref.last),
+                "orderChargeId": ref.charge_id,
+                "orderId": ref.order_id,
+                "orderProductId": ref.product_id,
+                "chargePlanId": ref.plan_id,
+            }
+        return record
 
     def _erp_id(self, n: int) -> str | None:
         """The id the ERP gave the invoice when it was posted."""
