@@ -7,7 +7,7 @@ byte-identical pages. What changes is kept by the store of the entity it changes
 order), `lines` (`younium.lines`: edits and removals), `batches` (`younium.batches`), `payments`
 (`younium.payments`), `catalogue` (`younium.catalogue`), `gl`, the journals (`younium.gl`), and
 `orders`, the subscriptions, their versions and bookings (`younium.orders`, told by `story`:
-`younium.order_story`). A step
+`younium.order_story`; their billings are invoices, `younium.subscription_invoices`). A step
 that changes several at once (a batch generated or posted, an invoice cancelled, credited or paid) is
 `billing`'s (`younium.billing`), and so is what an invoice still owes. Who takes which step is said
 elsewhere: the batch jobs in `younium.tenant`, time moving on in `younium.changes`, a user's changes by

@@ -8,7 +8,9 @@ what only some have. What never changes (id, account, creation time) is drawn fr
 (`younium.seed`) when the invoice is added.
 
 Numbering: invoices 1..`count` are the seeded invoices; the seeded credit notes follow them (in the order
-they were created), and invoices the tenant's growth adds come after those. A credit note is an invoice
+they were created), then the subscription story's invoices (`younium.subscription_invoices`, none
+without subscriptions), and invoices the tenant's growth or the story's later billings add come after
+those, as they happen. A credit note is an invoice
 whose lines are those of the invoice it credits, negated, so the link between the two is kept here.
 A deleted invoice keeps its number but leaves the listing order and the id index (`live` are the numbers
 left); what is gone is remembered, so expectations can name it.

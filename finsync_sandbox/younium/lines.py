@@ -5,7 +5,8 @@ Invoice `n` has lines 1..`per_invoice`, each drawn from a digest of (seed, n, li
 drafts outside batches are ever changed: a line gets one more unit (an edit, which moves the line's
 `modified`), or is removed. Both are kept here by (invoice, line); every other line is as seeded. A
 credit note's lines are those of the invoice it credits, negated. An invoice's totals are the sums of
-its lines', cached until one of its lines changes.
+its lines', cached until one of its lines changes. A subscription charge's invoice is not drawn from the
+seed: it is given its lines as it is billed (`give`, `younium.subscription_invoices`).
 """
 
 from __future__ import annotations

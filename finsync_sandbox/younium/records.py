@@ -34,6 +34,7 @@ from .seed import (
     invoice_number,
     ocr,
 )
+from .subscription_invoices import subscription_line_members
 from .window import Window
 
 _ACCOUNTS_RECEIVABLE = RawJson(dumps({"code": "1510", "name": "Kundfordringar", "description": "Accounts receivable"}))
@@ -276,21 +277,8 @@ class YouniumRecords:
             "created": created,
             "modified": created if line.modified == created_at else format_instant(line.modified),
         }
-        ref = line.subscription
-        if ref is not None:  # a subscription charge's billing (`younium.subscription_invoices`)
-            record |= {
-                "productNumber": ref.product_number,
-                "productName": ref.product_name,
-                "chargeDescription": ref.product_name,
-                "chargeNumber": ref.charge_number,
-                "charge": {"name": ref.product_name, "chargeNumber": ref.charge_number, "id": ref.charge_id},
-                "servicePeriodStartDate": format_day(ref.first),
-                "servicePeriodEndDate": format_day(ref.last),
-                "orderChargeId": ref.charge_id,
-                "orderId": ref.order_id,
-                "orderProductId": ref.product_id,
-                "chargePlanId": ref.plan_id,
-            }
+        if line.subscription is not None:  # a subscription charge's billing
+            record |= subscription_line_members(line.subscription)
         return record
 
     def _erp_id(self, n: int) -> str | None:

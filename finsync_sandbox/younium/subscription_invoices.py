@@ -21,6 +21,9 @@ of a real, posted Younium invoice, served on /Invoices like any other (commercia
 
 from __future__ import annotations
 
+from typing import Any
+
+from ..kernel.formats import format_day
 from .invoices import InvoiceStore
 from .lines import LineStore
 from .revenue import VAT_PERCENT, ChargeBilling
@@ -70,3 +73,20 @@ class SubscriptionInvoicer:
 
     def line_id(self, n: int, k: int) -> str:
         return self.lines.id(n, k)
+
+
+def subscription_line_members(ref: SubscriptionRef) -> dict[str, Any]:
+    """What an invoice line billing a subscription charge serves instead of a seeded line's members."""
+    return {
+        "productNumber": ref.product_number,
+        "productName": ref.product_name,
+        "chargeDescription": ref.product_name,
+        "chargeNumber": ref.charge_number,
+        "charge": {"name": ref.product_name, "chargeNumber": ref.charge_number, "id": ref.charge_id},
+        "servicePeriodStartDate": format_day(ref.first),
+        "servicePeriodEndDate": format_day(ref.last),
+        "orderChargeId": ref.charge_id,
+        "orderId": ref.order_id,
+        "orderProductId": ref.product_id,
+        "chargePlanId": ref.plan_id,
+    }
