@@ -7,7 +7,7 @@ byte-identical pages. What changes is kept by the store of the entity it changes
 order), `lines` (`younium.lines`: edits and removals), `batches` (`younium.batches`), `payments`
 (`younium.payments`), `catalogue` (`younium.catalogue`), `gl`, the journals (`younium.gl`), and
 `orders`, the subscriptions, their versions and bookings (`younium.orders`, told by `story`:
-`younium.order_story`). A step
+`younium.order_story`; their billings are invoices, `younium.subscription_invoices`). A step
 that changes several at once (a batch generated or posted, an invoice cancelled, credited or paid) is
 `billing`'s (`younium.billing`), and so is what an invoice still owes. Who takes which step is said
 elsewhere: the batch jobs in `younium.tenant`, time moving on in `younium.changes`, a user's changes by
@@ -49,6 +49,7 @@ from .orders import OrderStore
 from .payments import PaymentStore
 from .revenue import RevenueLedger
 from .seed import YouniumSeed
+from .subscription_invoices import SubscriptionInvoicer
 
 # Each event after the seeded history (advance, a job finishing, a change) happens this long after the previous one.
 EVENT_STEP = HOUR
@@ -91,7 +92,8 @@ class YouniumDataset:
         self._now = latest - latest % HOUR + HOUR
         # The subscription story (none without `subscriptions`): what happened before now is told now.
         self.orders = OrderStore(self.lock)
-        self.revenue = RevenueLedger(self.seeded, self.gl)
+        invoicer = SubscriptionInvoicer(self.seeded, self.invoices, self.lines)
+        self.revenue = RevenueLedger(self.seeded, self.gl, invoicer)
         self.story = SubscriptionStory(
             self.seeded, self.accounts.live(), self.catalogue, self.orders, subscriptions, self.revenue
         )
@@ -100,6 +102,7 @@ class YouniumDataset:
         self.revenue.run_due(self._now, seeded=True)
         if self.revenue.billings:
             self.gl.reseal()
+            self.invoices.seal()  # their invoices, numbered after the seeded ones, listed in time
         self.advances = 0  # how many times `advance` or a `modify` fault changed the tenant (see younium.changes)
 
     @property

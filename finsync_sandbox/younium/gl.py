@@ -227,10 +227,19 @@ class GeneralLedger:
         self.seal()
 
     def post_revenue(
-        self, kind: str, key: tuple[Any, ...], journal_type: str, description: str, at: int, day: int, posting: Posting
+        self,
+        kind: str,
+        key: tuple[Any, ...],
+        journal_type: str,
+        description: str,
+        at: int,
+        day: int,
+        posting: Posting,
+        invoice: int = 0,
     ) -> None:
-        """A voucher of `younium.revenue` (`kind` BILL or RECOGNISE) in the journal `key` names."""
-        self._add((kind, *key), journal_type, description, Voucher(at, day, kind, posting=posting))
+        """A voucher of `younium.revenue` (`kind` BILL or RECOGNISE) in the journal `key` names; a billing's
+        names the invoice it posts (`invoice`)."""
+        self._add((kind, *key), journal_type, description, Voucher(at, day, kind, invoice, posting=posting))
 
     def post_invoices(self, invoices: Sequence[int], at: int, description: str) -> None:
         """Invoices posted together at `at`: one journal, a voucher each."""

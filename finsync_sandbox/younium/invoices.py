@@ -8,7 +8,9 @@ what only some have. What never changes (id, account, creation time) is drawn fr
 (`younium.seed`) when the invoice is added.
 
 Numbering: invoices 1..`count` are the seeded invoices; the seeded credit notes follow them (in the order
-they were created), and invoices the tenant's growth adds come after those. A credit note is an invoice
+they were created), then the subscription story's invoices (`younium.subscription_invoices`, none
+without subscriptions), and invoices the tenant's growth or the story's later billings add come after
+those, as they happen. A credit note is an invoice
 whose lines are those of the invoice it credits, negated, so the link between the two is kept here.
 A deleted invoice keeps its number but leaves the listing order and the id index (`live` are the numbers
 left); what is gone is remembered, so expectations can name it.
@@ -64,6 +66,7 @@ class InvoiceStore:
         self._credited: dict[int, int] = {}  # credit note -> the invoice it credits
         self._credit_note: dict[int, int] = {}  # invoice -> its credit note
         self._typed_invoice: set[int] = set()  # credit notes an order change generated: invoiceType Invoice
+        self._subscription_credits: set[int] = set()  # credit notes of subscription charges (invoiceType Credit)
         self._reserved: set[int] = set()  # taken by a generate job that has not finished
         self._deleted: set[int] = set()
         self._by_id: dict[str, int] = {}  # live invoices only
@@ -143,7 +146,10 @@ class InvoiceStore:
 
     def invoice_type(self, n: int) -> str:
         """`Credit` for the credit notes of the Credit action; `Invoice` for everything else, the credit
-        notes an order change generated (with negative totals) included."""
+        notes an order change generated (with negative totals) included. A subscription charge's credit
+        note is Credit."""
+        if n in self._subscription_credits:
+            return "Credit"
         return "Credit" if n in self._credited and n not in self._typed_invoice else "Invoice"
 
     def credited(self, n: int) -> int | None:
@@ -275,4 +281,13 @@ class InvoiceStore:
         self._credited[n], self._credit_note[original] = original, n
         if typed_invoice:
             self._typed_invoice.add(n)
+        return n
+
+    def add_posted(self, account: int, at: int, credit: bool) -> int:
+        """A posted invoice of account number `account` (a credit note when `credit`), created and dated
+        `at`, outside any batch: a subscription charge's invoicing (`younium.subscription_invoices`), whose
+        lines the line store is given. Its number."""
+        n = self._append(self.seeded.invoice_id(len(self._ids)), account, at, POSTED)
+        if credit:
+            self._subscription_credits.add(n)
         return n

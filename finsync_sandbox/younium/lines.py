@@ -5,7 +5,8 @@ Invoice `n` has lines 1..`per_invoice`, each drawn from a digest of (seed, n, li
 drafts outside batches are ever changed: a line gets one more unit (an edit, which moves the line's
 `modified`), or is removed. Both are kept here by (invoice, line); every other line is as seeded. A
 credit note's lines are those of the invoice it credits, negated. An invoice's totals are the sums of
-its lines', cached until one of its lines changes.
+its lines', cached until one of its lines changes. A subscription charge's invoice is not drawn from the
+seed: it is given its lines as it is billed (`give`, `younium.subscription_invoices`).
 """
 
 from __future__ import annotations
@@ -26,18 +27,25 @@ class LineStore:
         self._edits: dict[tuple[int, int], tuple[int, int]] = {}  # (invoice, line) -> (extra quantity, modified)
         self._removed: dict[int, set[int]] = {}  # invoice -> its removed line numbers
         self._totals: dict[int, Totals] = {}
+        self._given: dict[int, list[Line]] = {}  # invoice -> its lines, for invoices not drawn from the seed
 
     def id(self, n: int, k: int) -> str:
         return self.seeded.line_id(n, k)
 
     def numbers(self, n: int) -> Sequence[int]:
         """The `invoiceLineNumber`s invoice `n` still has."""
+        given = self._given.get(n)
+        if given is not None:
+            return range(1, len(given) + 1)
         removed = self._removed.get(n)
         numbers = range(1, self.per_invoice + 1)
         return [k for k in numbers if k not in removed] if removed else numbers
 
     def of(self, n: int) -> list[Line]:
         """Invoice `n`'s lines as they are now (a credit note's: the credited lines, negated)."""
+        given = self._given.get(n)
+        if given is not None:
+            return list(given)
         invoices = self.invoices
         original = invoices.credited(n)
         if original is not None:
@@ -81,6 +89,11 @@ class LineStore:
         if cached is None:
             cached = self._totals[n] = sum_totals(line.amounts for line in (lines or self.of(n)))
         return cached
+
+    def give(self, n: int, line: Line) -> None:
+        """Invoice `n` (not drawn from the seed: a subscription charge's) gets `line`, numbered next."""
+        self._given.setdefault(n, []).append(line)
+        self._totals.pop(n, None)
 
     def removed_ids(self) -> list[str]:
         """Every line that existed and is gone: removed from its invoice, or deleted with it."""

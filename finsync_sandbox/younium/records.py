@@ -34,6 +34,7 @@ from .seed import (
     invoice_number,
     ocr,
 )
+from .subscription_invoices import subscription_line_members
 from .window import Window
 
 _ACCOUNTS_RECEIVABLE = RawJson(dumps({"code": "1510", "name": "Kundfordringar", "description": "Accounts receivable"}))
@@ -41,7 +42,7 @@ _PAYMENT_ACCOUNT = RawJson(dumps({"code": "1930", "name": "Företagskonto", "des
 _BANK_FEE_ACCOUNT = RawJson(dumps({"code": "6570", "name": "Bankkostnader", "description": "Bank fees"}))
 _EMPTY_OBJECT = RawJson("{}")
 _EMPTY_LIST = RawJson("[]")
-_VAT_NAMES = {25: "Standard rate 25%", 12: "Reduced rate 12%", 6: "Reduced rate 6%"}
+VAT_NAMES = {25: "Standard rate 25%", 12: "Reduced rate 12%", 6: "Reduced rate 6%"}
 # (unitOfMeasure, recognizedRevenue, deferredRevenue) of each product.
 _PRODUCT_PARTS = {p.number: tuple(RawJson(dumps(x)) for x in (p.unit, p.recognized, p.deferred)) for p in PRODUCTS}
 
@@ -235,7 +236,7 @@ class YouniumRecords:
         subtotal_base, tax_base = money(amounts.subtotal_base), money(amounts.tax_base)
         total_base = money(amounts.total_base)
         unit, recognized, deferred = _PRODUCT_PARTS[product.number]
-        return {
+        record: dict[str, Any] = {
             "id": line.id,
             "invoiceId": invoice_id,
             "invoiceLineNumber": line.number,
@@ -260,7 +261,7 @@ class YouniumRecords:
             "taxPreDiscount": tax,
             "taxPreDiscountBaseAmount": tax_base,
             "exchangeRate": rate,
-            "taxCategoryName": _VAT_NAMES.get(line.tax_rate, "Reverse charge"),
+            "taxCategoryName": VAT_NAMES.get(line.tax_rate, "Reverse charge"),
             "taxRate": line.tax_rate,
             "servicePeriodStartDate": period[0],
             "servicePeriodEndDate": period[1],
@@ -276,6 +277,9 @@ class YouniumRecords:
             "created": created,
             "modified": created if line.modified == created_at else format_instant(line.modified),
         }
+        if line.subscription is not None:  # a subscription charge's billing
+            record |= subscription_line_members(line.subscription)
+        return record
 
     def _erp_id(self, n: int) -> str | None:
         """The id the ERP gave the invoice when it was posted."""

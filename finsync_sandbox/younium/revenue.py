@@ -2,12 +2,9 @@
 invoicing of those charges and the monthly recognition of what was invoiced (commercial facts §7,
 finance facts §1 and §6).
 
-Why here and not in the invoice store: the subscription story's invoicing moves each charge's
-`chargedThroughDate` (`younium.order_story`); making those invoices records of /Invoices would renumber
-and reorder the seeded invoice history a reader already knows. So they stay out of the invoices store:
-the ledger alone carries them (an Invoice journal per invoice run), and the schedule items name the
-invoice line they come from (ids drawn from the billing, no invoice number: the line has no record on
-/Invoices).
+Each billing is a line of a real, posted invoice on /Invoices (`younium.subscription_invoices` makes
+it, through `Invoicer`): the Invoice journal's voucher names that invoice and line, and so do the
+schedule items and the recognition vouchers.
 
 - **A billing** (`ChargeBilling`) is one charge version invoiced over `[start, end)` (days, end exclusive)
   at a moment, or credited back (sign -1) when a change or a cancellation ends a charge already invoiced
@@ -44,7 +41,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import NamedTuple
+from typing import NamedTuple, Protocol
 
 from ..kernel.formats import HOUR, day_of, start_of_day
 from .gl import BILL, OPEN, RECOGNISE, GeneralLedger, GLLine, Posting, month_days, month_of, period_name
@@ -66,9 +63,15 @@ class ChargeBilling:
     end: int  # the first day not billed
     sign: int  # 1: invoiced, -1: credited
 
-    @property
-    def invoice_id(self) -> str:
-        return f"charge-billing-{self.seq}"
+
+class Invoicer(Protocol):
+    def invoice(self, billing: ChargeBilling, subtotal: int, subtotal_base: int, tax: int) -> tuple[int, int]:
+        """The invoice line that bills `billing`, made now: (invoice number, line number)."""
+        ...
+
+    def invoice_id(self, n: int) -> str: ...
+
+    def line_id(self, n: int, k: int) -> str: ...
 
 
 class ScheduleItem(NamedTuple):
@@ -133,8 +136,9 @@ class RevenueLedger:
     """Every billing of a recurring charge, its schedule items, and which periods' recognition ran; each
     posting goes to the general ledger as it happens."""
 
-    def __init__(self, seeded: YouniumSeed, gl: GeneralLedger) -> None:
-        self.seeded, self.gl = seeded, gl
+    def __init__(self, seeded: YouniumSeed, gl: GeneralLedger, invoicer: Invoicer) -> None:
+        self.seeded, self.gl, self.invoicer = seeded, gl, invoicer
+        self._lines: dict[int, tuple[int, int]] = {}  # billing seq -> (invoice number, line number)
         self.billings: list[ChargeBilling] = []
         self._by_charge: dict[int, list[ScheduleItem]] = {}
         self._by_month: dict[int, list[ScheduleItem]] = {}
@@ -155,6 +159,7 @@ class RevenueLedger:
         subtotal, subtotal_base = sum(i.amount for i in items), sum(i.base for i in items)
         self._subtotals[billing.seq] = subtotal
         tax = tax_of(billing, subtotal)
+        invoice = self._lines[billing.seq] = self.invoicer.invoice(billing, subtotal, subtotal_base, tax)
         rate = RATES_E4[order.currency]
         number = f"OPC-{charge.number:06d}"
         text = f"{'Credit' if sign < 0 else 'Invoice'} of {number}"
@@ -167,7 +172,8 @@ class RevenueLedger:
         references = (*self._references(billing), ("invoiceAccountId", order.account.id))
         day = day_of(at)
         description = f"Subscription invoicing {period_name(month_of(day))}"
-        self.gl.post_revenue(BILL, (at,), "Invoice", description, at, day, Posting(tuple(lines), references))
+        posting = Posting(tuple(lines), references)
+        self.gl.post_revenue(BILL, (at,), "Invoice", description, at, day, posting, invoice[0])
 
     def _references(self, billing: ChargeBilling) -> tuple[tuple[str, str], ...]:
         return (
@@ -177,11 +183,16 @@ class RevenueLedger:
             ("orderChargeNumber", f"OPC-{billing.charge.number:06d}"),
         )
 
+    def invoice_line(self, billing: ChargeBilling) -> tuple[int, int]:
+        """(invoice number, line number) of the invoice line that bills `billing`."""
+        return self._lines[billing.seq]
+
     def invoice_id(self, billing: ChargeBilling) -> str:
-        return self.seeded.uuid(b"billing-invoice", billing.seq)
+        return self.invoicer.invoice_id(self._lines[billing.seq][0])
 
     def line_id(self, billing: ChargeBilling) -> str:
-        return self.seeded.uuid(b"billing-line", billing.seq)
+        n, k = self._lines[billing.seq]
+        return self.invoicer.line_id(n, k)
 
     def of_charge(self, number: int) -> list[ScheduleItem]:
         return self._by_charge.get(number, [])

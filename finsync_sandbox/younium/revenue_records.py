@@ -10,8 +10,8 @@ here once, in the members the facts list:
 - `invoiceLine` `{id, invoiceId, invoiceDate, quantity, unitCode, price, subtotal, total, tax,
   subtotalPreDiscount, totalPreDiscount, taxPreDiscount, servicePeriodStartDate, servicePeriodEndDate,
   accountsReceivableAccount, deferredRevenueAccount, recognizedRevenueAccount, taxCategoryName,
-  taxRate}`: the whole billing the item is part of, in the sales currency (the facts: no base amounts),
-  no `invoiceNumber` (the invoice is not on /Invoices: `younium.revenue` says why).
+  taxRate}` and `invoiceNumber`: the invoice line of the billing the item is part of, as /Invoices serves
+  it (`younium.subscription_invoices`), in the sales currency (the facts: no base amounts).
 """
 
 from __future__ import annotations
@@ -19,11 +19,12 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
-from ..kernel.formats import day_of, format_day, format_naive_instant, money
+from ..kernel.formats import format_day, format_naive_instant, money
 from .dataset import YouniumDataset
 from .gl_records import accounting_period
-from .revenue import DEFERRED, RECEIVABLES, RECOGNISED, VAT_PERCENT, ChargeBilling, ScheduleItem, tax_of
-from .seed import BASE_CURRENCY
+from .records import VAT_NAMES
+from .revenue import DEFERRED, RECEIVABLES, RECOGNISED, ChargeBilling, ScheduleItem
+from .seed import BASE_CURRENCY, invoice_number
 
 _ONE = Decimal("1.0")
 
@@ -61,28 +62,29 @@ def _amount(billing: ChargeBilling, cents: int, base: int) -> dict[str, Any]:
 
 
 def _invoice_line(dataset: YouniumDataset, billing: ChargeBilling) -> dict[str, Any]:
-    revenue = dataset.revenue
-    subtotal = revenue.subtotal(billing)
-    tax = tax_of(billing, subtotal)
-    taxed = billing.order.currency == BASE_CURRENCY
+    """The invoice line that bills `billing`, as /Invoices serves it (`younium.subscription_invoices`)."""
+    n, k = dataset.revenue.invoice_line(billing)
+    line = dataset.lines.of(n)[k - 1]
+    amounts = line.amounts
     return {
-        "id": revenue.line_id(billing),
-        "invoiceId": revenue.invoice_id(billing),
-        "invoiceDate": format_day(day_of(billing.at)),
-        "quantity": _ONE,
-        "unitCode": "MON",
-        "price": money(subtotal),
-        "subtotal": money(subtotal),
-        "total": money(subtotal + tax),
-        "tax": money(tax),
-        "subtotalPreDiscount": money(subtotal),
-        "totalPreDiscount": money(subtotal + tax),
-        "taxPreDiscount": money(tax),
+        "id": line.id,
+        "invoiceId": dataset.invoices.id(n),
+        "invoiceNumber": invoice_number(n),
+        "invoiceDate": format_day(dataset.invoices.invoice_day(n)),
+        "quantity": Decimal(line.quantity).quantize(_ONE),
+        "unitCode": line.product.unit["unitCode"],
+        "price": money(line.price),
+        "subtotal": money(amounts.subtotal),
+        "total": money(amounts.total),
+        "tax": money(amounts.tax),
+        "subtotalPreDiscount": money(amounts.subtotal),
+        "totalPreDiscount": money(amounts.total),
+        "taxPreDiscount": money(amounts.tax),
         "servicePeriodStartDate": format_day(billing.start),
         "servicePeriodEndDate": format_day(billing.end - 1),
         "accountsReceivableAccount": RECEIVABLES,
         "deferredRevenueAccount": DEFERRED,
         "recognizedRevenueAccount": RECOGNISED,
-        "taxCategoryName": "Standard VAT" if taxed else "Export",
-        "taxRate": Decimal(VAT_PERCENT if taxed else 0),
+        "taxCategoryName": VAT_NAMES.get(line.tax_rate, "Reverse charge"),
+        "taxRate": Decimal(line.tax_rate),
     }

@@ -175,9 +175,25 @@ class SeededLine(NamedTuple):
     tax_rate: int
 
 
+class SubscriptionRef(NamedTuple):
+    """What a line invoicing a subscription charge names (`younium.subscription_invoices`): the order
+    product and charge version it bills, the order version that made it, and the service period."""
+
+    product_number: str  # OP-…
+    product_name: str
+    product_id: str
+    plan_id: str
+    charge_number: str  # OPC-…
+    charge_id: str  # the charge version's id
+    order_id: str  # the order version's id
+    first: int  # service period, day ordinals, inclusive
+    last: int
+
+
 class Line(NamedTuple):
     """An invoice line as it is now: seeded, plus the units edits added. A credit note's line mirrors the
-    line it credits: its digest (so its charge), its price, and the negated quantity and amounts."""
+    line it credits: its digest (so its charge), its price, and the negated quantity and amounts. A line
+    invoicing a subscription charge carries what it bills (`subscription`)."""
 
     number: int  # invoiceLineNumber
     digest: bytes
@@ -188,6 +204,7 @@ class Line(NamedTuple):
     amounts: Totals
     modified: int
     id: str
+    subscription: SubscriptionRef | None = None
 
 
 @dataclass(frozen=True)
