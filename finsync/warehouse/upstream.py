@@ -10,10 +10,10 @@ upstream, or its removal) when that cannot be chance:
   - once it came in every one of three records or more read before;
   - on a whole read (a first read, a sweep, a list read whole every run), once the last whole read found it
     in some record: every record that held it would have had to lose it, or go, in between;
-  - otherwise once a hundred records or more at its depth have been read without it since it was last seen,
-    when the share of records that held it until then makes that less likely than one in a thousand (which
-    records lack a field is seldom chance: a draft invoice lacks what a posted one has, so a read of edited
-    drafts alone does not judge it).
+  - otherwise on a read of a hundred records or more at its depth, when the share of earlier records that
+    held it makes such a read without it less likely than one in a thousand. Reads are judged one at a time,
+    never added up: every run reads its overlap again, so the same few records (drafts lacking what posted
+    invoices have) would otherwise pile up into false evidence.
 Such a field keeps `missing_since` until it is seen again, and `finsync check` fails on it; a field the
 settings waive (`sources.<system>.optional_fields`) is never flagged.
 """
@@ -34,8 +34,8 @@ from .targets import run_flags
 
 TABLE = f"{META_SCHEMA}.upstream_fields"
 # Where nulls are left out: a field that came in every one of at least `KNOWN` records stopped when a read
-# lacks it; one some records lacked, once `ENOUGH` records or more were read without it and reads of that
-# many lacked it less often than `CHANCE`.
+# lacks it; one some records lacked, when a read of `ENOUGH` records or more lacks it and reads of that many
+# lacked it less often than `CHANCE`.
 KNOWN = 3
 ENOUGH = 100
 CHANCE = 0.001
@@ -58,7 +58,8 @@ NAMES = (
 @dataclass(frozen=True)
 class Field:
     """A row of `upstream_fields`: `whole_with`, the records holding the field at the last whole read of its
-    list (None before one); `absent_for`, the records read at its depth since it was last seen."""
+    list (None before one); `absent_for`, the records read at its depth since it was last seen (for whoever
+    watches the table: overlapping reads count the same records again)."""
 
     endpoint: str
     field: str
@@ -135,8 +136,7 @@ def _missing_since(before: Field | None, contract: str, records: int, census: Ce
         return at  # in every record read before
     if census.whole and before.whole_with:
         return at  # the last whole read found it in some record, this one in none
-    absent = before.absent_for + records
-    if absent >= ENOUGH and (1 - held / (read - before.absent_for)) ** absent < CHANCE:
+    if records >= ENOUGH and (1 - held / read) ** records < CHANCE:
         return at
     return None
 
