@@ -11,6 +11,8 @@ SELECT
     CAST(SUM(by_invoice_date_base) AS DECIMAL(38, 4)) AS revenue_by_invoice_date_base,
     CAST(SUM(by_ledger_period_base) AS DECIMAL(38, 4)) AS revenue_by_ledger_period_base,
     CAST(SUM(difference_base) AS DECIMAL(38, 4)) AS difference_base,
+    CAST(SUM(CASE WHEN reason = 'recognised over time' THEN difference_base ELSE 0 END) AS DECIMAL(38, 4))
+        AS recognised_over_time_base,
     CAST(SUM(CASE WHEN reason = 'posted late' THEN difference_base ELSE 0 END) AS DECIMAL(38, 4)) AS posted_late_base,
     CAST(SUM(CASE WHEN reason = 'posted early' THEN difference_base ELSE 0 END) AS DECIMAL(38, 4)) AS posted_early_base,
     CAST(SUM(CASE WHEN reason = 'cancelled' THEN difference_base ELSE 0 END) AS DECIMAL(38, 4)) AS cancelled_base,

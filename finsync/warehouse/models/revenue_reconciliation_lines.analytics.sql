@@ -2,8 +2,10 @@
 -- period and Younium invoice (or, for GL revenue lines that book no invoice, journal), what revenue by
 -- invoice date counts in the period (the invoice's revenue, in the period of its invoice date) and what the
 -- GL's revenue accounts hold for it (credits less debits of its vouchers in the period), and why they
--- differ. Reasons: `agrees`; `posted late` (posted in a later period than its invoice date: counted in both,
--- once each); `posted early`; `cancelled` (posted, then reversed in the period it was cancelled: revenue by
+-- differ. Reasons: `agrees`; `recognised over time` (an invoice the ledger recognises month by month from
+-- its revenue schedule, RevenueRecognition journals: revenue by invoice date counts it whole in its month,
+-- the GL as each month is recognised; `analytics.deferred_revenue` ties it out); `posted late` (posted in a
+-- later period than its invoice date: counted in both, once each); `posted early`; `cancelled` (posted, then reversed in the period it was cancelled: revenue by
 -- invoice date never counts it); `manual journal`; `unposted` (revenue by invoice date counts it, the GL has
 -- nothing for it); and, for what should not happen, `booked but draft`, `booked but not revenue`, `booked
 -- without its invoice` and `amounts differ`. An invoice date in a month no journal names is taken as that
@@ -35,6 +37,11 @@ booked AS (
     WHERE a.class = 'revenue'
     GROUP BY g.tenant, g.fiscal_year, g.fiscal_period, g.base_currency, g.invoice_id,
         CASE WHEN g.invoice_id IS NULL THEN g.journal_id END
+),
+scheduled AS (
+    SELECT DISTINCT tenant, invoice_id
+    FROM analytics.gl_lines
+    WHERE journal_type = 'RevenueRecognition' AND invoice_id IS NOT NULL
 ),
 first_booked AS (
     SELECT tenant, invoice_id, MIN(fiscal_year * 100 + fiscal_period) AS period_number
@@ -80,6 +87,7 @@ SELECT
         WHEN i.status = 'draft' THEN 'booked but draft'
         WHEN NOT i.is_revenue THEN 'booked but not revenue'
         WHEN f.invoice_id IS NULL THEN 'unposted'
+        WHEN r.invoice_id IS NOT NULL THEN 'recognised over time'
         WHEN c.booked = 0 OR c.dated = 0 THEN
             CASE WHEN f.period_number > dp.fiscal_year * 100 + dp.fiscal_period THEN 'posted late' ELSE 'posted early' END
         ELSE 'amounts differ'
@@ -88,6 +96,7 @@ FROM compared AS c
 LEFT JOIN analytics.invoices AS i
     ON i.source_system = 'younium' AND i.tenant = c.tenant AND i.invoice_id = c.invoice_id
 LEFT JOIN first_booked AS f ON f.tenant = c.tenant AND f.invoice_id = c.invoice_id
+LEFT JOIN scheduled AS r ON r.tenant = c.tenant AND r.invoice_id = c.invoice_id
 LEFT JOIN dated_in AS dp ON dp.tenant = c.tenant AND dp.invoice_id = c.invoice_id
 LEFT JOIN analytics.accounting_periods AS p
     ON p.tenant = c.tenant AND p.fiscal_year = c.fiscal_year AND p.fiscal_period = c.fiscal_period
