@@ -28,7 +28,9 @@ TABLES = [f"{spec.name}.{table.name}" for spec in SOURCES.values() for table in 
 @pytest.fixture(scope="module")
 def clean(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Warehouse]:
     """Both systems loaded once; every table and history table holds rows."""
-    config = SandboxConfig(ym_items=600, batch_size=100, export_latency_seconds=0.05, younium_invoices=80)
+    config = SandboxConfig(
+        ym_items=600, batch_size=100, export_latency_seconds=0.05, younium_invoices=80, younium_subscriptions=8
+    )
     warehouse = Warehouse("duckdb", tmp_path_factory.mktemp("keys") / "clean.duckdb")
     with SandboxServer(config=config) as server:
         sync("ym", warehouse, settings=ym_settings(server))
