@@ -84,8 +84,7 @@ def scenarios(modes: tuple[str, ...] = MODES, signals: tuple[str, ...] = ("KILL"
 
 def sandbox_config() -> SandboxConfig:
     return SandboxConfig(
-        ym_items=2400, batch_size=200, export_latency_seconds=0.05, younium_invoices=150, younium_accounts=15,
-        younium_subscriptions=12,
+        ym_items=2400, batch_size=200, export_latency_seconds=0.05, younium_invoices=150, younium_accounts=15
     )
 
 
@@ -101,7 +100,7 @@ def change_upstream(server: SandboxServer) -> None:
         if invoices.status_name(n) == "Draft" and data.billing.batch_of(n) is None and len(lines.numbers(n)) > 1
     ]
     tenant.remove_line(invoices.id(drafts[0]), lines.id(drafts[0], lines.numbers(drafts[0])[0]))
-    tenant.advance(new_invoices=12, modified_invoices=4, new_accounts=2, subscription_events=1)
+    tenant.advance(new_invoices=12, modified_invoices=4, new_accounts=2)
 
 
 @dataclass
