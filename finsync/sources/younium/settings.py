@@ -37,8 +37,8 @@ class YouniumSettings(SourceSettings):
     overlap_minutes: float = 180.0
     page_size: int = MAX_PAGE_SIZE
     concurrency: int = 4  # pages, batch logs and invoices read by id, fetched at once
-    # The sweep reads the swept lists (invoices, accounts, products, invoice batches) whole, to find what was
-    # deleted upstream, every this many hours (and on `finsync run --sweep`).
+    # The sweep reads the swept lists (invoices, accounts, products, invoice batches, subscriptions, sales orders,
+    # bookings) whole, to find what was deleted upstream, every this many hours (and on `finsync run --sweep`).
     sweep_interval_hours: float = 24.0
     sequential: bool = False
     # Features an API user may not be allowed to read (see `features`): false leaves one out, its tables as
