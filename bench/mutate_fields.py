@@ -41,7 +41,7 @@ import time
 import traceback
 from collections import defaultdict
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -155,19 +155,6 @@ ENDPOINTS = {
 WIRE_NAMES = {("younium", "invoice_batches__batch_groups", "batch_group"): "batchGroups"}
 DETAILS_NAMES = {ours: theirs for theirs, ours in DETAILS_FIELD_NAMES.items()}
 MODES = {"export": "from the export file (the default `batch_items_mode`)", "details": "from FinanceBatchDetails"}
-WHY_SENT = (
-    "Counted as sent: no record held the field, yet the census took it for sent as null in every record: for a "
-    "field null in every record, `finsync.http.wire.in_body` asks whether the page's body holds a key of each "
-    "name on its path anywhere, and a key of that name is still on the page elsewhere (a nested list's field, "
-    "another object's member, or a member finsync does not declare, e.g. `invoiceLines.subtotal` for `subtotal`, "
-    "`bankFeeAmount.currencyCode` for `amount.currencyCode`). A field whose name is used elsewhere on its page "
-    "is not seen to stop arriving."
-)
-WHY_NO_CENSUS = (
-    "No census: the batch log (`GET /InvoiceBatches/{id}/BatchLog`, read by the fan-out "
-    "`finsync.sources.younium.lists.invoice_batch_log`) passes through no `ListCensus`: its fields are neither "
-    "checked nor recorded in `finsync_meta.upstream_fields`."
-)
 STOPPED = re.compile(r"declared field\(s\) (.+?) came in none of the")
 
 
@@ -245,7 +232,6 @@ class Seen:
     stopped: dict[str, set[str]]  # endpoint -> declared fields with `missing_since`
     fields: dict[str, set[str]]  # endpoint -> declared fields recorded (the census)
     present: dict[str, set[str]]  # endpoint -> declared fields some record held
-    sent: dict[str, set[str]] = field(default_factory=lambda: defaultdict(set))  # endpoint -> every field recorded
 
 
 def synced(system: str, server: Any, warehouse: Any, full_refresh: bool = False, **more: Any) -> Seen:
@@ -268,7 +254,6 @@ def synced(system: str, server: Any, warehouse: Any, full_refresh: bool = False,
                 "FROM finsync_meta.upstream_fields",
             ) if tables else []  # fmt: skip
         for endpoint, path, missing, held, own in rows:
-            seen.sent[endpoint].add(path)
             if not own:
                 continue
             seen.fields[endpoint].add(path)
@@ -344,22 +329,9 @@ def classify(mutant: Mutant, seen: Seen, contract_errors: tuple[type[BaseExcepti
         message = " ".join(str(seen.error).split())
         return Outcome(mutant, "failed", f"{type(seen.error).__name__}: {message[:300]}")
     if path in seen.fields.get(endpoint, ()):
-        return Outcome(mutant, "survived", f"in the census of {endpoint}, counted as sent{alike(seen, endpoint, path)}")
+        return Outcome(mutant, "survived", f"in the census of {endpoint}, yet not flagged")
     why = f"{endpoint} has no census" if endpoint not in seen.fields else f"{path} is not in the census of {endpoint}"
     return Outcome(mutant, "survived", why)
-
-
-def alike(seen: Seen, endpoint: str, path: str) -> str:
-    """Why a field no record held may count as sent (as null): the body still holds a key of each name on its
-    path elsewhere (`finsync.http.wire.in_body` looks for the names, not the path)."""
-    names = path.split(".")
-    others = sorted(
-        p for p in seen.sent.get(endpoint, ()) if p != path and not p.endswith(SUFFIX) and names[-1] in p.split(".")
-    )
-    if not others:
-        return ""
-    shown = ", ".join(f"`{p}`" for p in others[:3]) + (f" and {len(others) - 3} more" if len(others) > 3 else "")
-    return f": a key `{names[-1]}` is still in the body ({shown})"
 
 
 def baseline(system: str, work: str, **more: Any) -> Seen:
@@ -430,11 +402,6 @@ def report(outcomes: list[Outcome], skipped: list[str], ym_items: str, wall: flo
         if grouped:
             entries = [f"{i} (`{p}` on {r}; {', '.join(k)}: {by})" for (i, p, r, by), k in grouped.items()]
             lines += ["", f"{title} ({len(grouped)} fields): " + "; ".join(entries) + "."]
-    survived = [o.by for o in outcomes if o.verdict == "survived"]
-    if any("counted as sent" in by for by in survived):
-        lines += ["", WHY_SENT]
-    if any("has no census" in by for by in survived):
-        lines += ["", WHY_NO_CENSUS]
     by_skipped: dict[str, list[str]] = defaultdict(list)
     for name in skipped:
         by_skipped[name.rsplit(".", 1)[0]].append(name.rsplit(".", 1)[1])
