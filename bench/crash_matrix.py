@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
 import subprocess
 import sys
 import tempfile
@@ -61,7 +62,7 @@ def table(outcomes: dict[str, str]) -> list[str]:
                 found = Counter(
                     outcome
                     for name, outcome in outcomes.items()
-                    if f"[{engine}-{mode}-" in name and name.endswith(f"-{point}-{signal}]")
+                    if f"[{engine}-{mode}-" in name and re.search(rf"-{re.escape(point)}(=\w+)?-{signal}\]$", name)
                 )
                 cells.append(f"{found['passed']}/{sum(found.values())}" if found else "")
             if any(cells):

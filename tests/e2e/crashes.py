@@ -4,7 +4,8 @@ sandbox says. Shared by `test_crash_points.py` (a subset in CI) and `bench/crash
 
 A stage is one sandbox and one warehouse engine in one situation: `first` (an empty warehouse: a source's
 first load) or `incremental` (a warehouse that loaded the sandbox once, after which the upstream changed:
-new YM items and batches, new and edited Younium invoices and accounts, a line removed from a draft). Each
+new YM items and batches, new and edited Younium invoices and accounts, a line removed from a draft,
+subscriptions changed by their story, a charge invoiced). Each
 scenario starts from a copy of the stage's base warehouse, runs one source with one point armed, runs it
 again, and is compared with the stage's reference for that source: the base warehouse after one run of
 that source never killed.
@@ -35,8 +36,9 @@ from .expect import assert_ym_matches_sandbox, assert_younium_matches_sandbox
 
 MODES = ("first", "incremental")
 # Where a load job's rows are committed but the job not yet recorded: the tables that matter most (YM's
-# are appended to while empty; Younium's invoices are merged through the staging dataset).
-JOB_TABLES = {"ym": "invoice_items", "younium": "invoices"}
+# are appended to while empty; Younium's invoices are merged through the staging dataset, an order version's
+# charges replaced whole).
+JOB_TABLES = {"ym": ("invoice_items",), "younium": ("invoices", "order_charges")}
 # A signal other than SIGKILL goes through finsync's own stop, which matters where it can land mid-step.
 TERM_POINTS = ("load.job_committed", "load.between_jobs", "load.completed", "after_load.versions", "views")
 # What the stop says a SIGTERM at each of those points left loaded.
@@ -58,14 +60,19 @@ class Scenario:
     source: str
     mode: str
     signal: str = "KILL"
+    table: str = ""  # the table whose load job the point waits for (load.job_committed)
+
+    @property
+    def where(self) -> str:
+        """The point, with its table if it has one: `load.job_committed=invoices`."""
+        return f"{self.point}={self.table}" if self.table else self.point
 
     @property
     def armed(self) -> str:
-        table = f"={JOB_TABLES[self.source]}" if self.point == "load.job_committed" else ""
-        return f"{self.source}:{self.point}{table}"
+        return f"{self.source}:{self.where}"
 
     def __str__(self) -> str:
-        return f"{self.mode}-{self.source}-{self.point}-{self.signal}"
+        return f"{self.mode}-{self.source}-{self.where}-{self.signal}"
 
 
 def scenarios(modes: tuple[str, ...] = MODES, signals: tuple[str, ...] = ("KILL", "TERM")) -> list[Scenario]:
@@ -76,15 +83,24 @@ def scenarios(modes: tuple[str, ...] = MODES, signals: tuple[str, ...] = ("KILL"
             for point in POINTS:
                 if point == "upgrade" or (point == "views" and mode == "incremental"):
                     continue  # an upgrade needs a warehouse of an earlier layout; unchanged views stand as they are
+                tables = JOB_TABLES[source] if point == "load.job_committed" else ("",)
                 found += [
-                    Scenario(point, source, mode, sig) for sig in signals if sig == "KILL" or point in TERM_POINTS
+                    Scenario(point, source, mode, sig, table)
+                    for table in tables
+                    for sig in signals
+                    if sig == "KILL" or point in TERM_POINTS
                 ]
     return found
 
 
 def sandbox_config() -> SandboxConfig:
     return SandboxConfig(
-        ym_items=2400, batch_size=200, export_latency_seconds=0.05, younium_invoices=150, younium_accounts=15
+        ym_items=2400,
+        batch_size=200,
+        export_latency_seconds=0.05,
+        younium_invoices=150,
+        younium_accounts=15,
+        younium_subscriptions=20,
     )
 
 
@@ -100,7 +116,10 @@ def change_upstream(server: SandboxServer) -> None:
         if invoices.status_name(n) == "Draft" and data.billing.batch_of(n) is None and len(lines.numbers(n)) > 1
     ]
     tenant.remove_line(invoices.id(drafts[0]), lines.id(drafts[0], lines.numbers(drafts[0])[0]))
-    tenant.advance(new_invoices=12, modified_invoices=4, new_accounts=2)
+    story = tenant.dataset.story
+    tenant.advance(new_invoices=12, modified_invoices=4, new_accounts=2, subscription_events=len(story.pending) // 2)
+    active = sorted(o.order_number for o in data.orders.live() if o.latest.status == "Active")
+    tenant.touch_charge(active[0])
 
 
 @dataclass
@@ -164,15 +183,17 @@ class Stage:
 
     def crash_and_rerun(self, scenario: Scenario) -> Warehouse:
         """A copy of the base warehouse, run with `scenario`'s point armed, then run again."""
-        warehouse = self.new_warehouse(str(scenario), self.base)
+        # No `=` in a path: DuckDB reads a `key=value` directory of a load file as a hive partition column.
+        name = str(scenario).replace("=", "-")
+        warehouse = self.new_warehouse(name, self.base)
         armed = {ARMED_VARIABLE: scenario.armed, SIGNAL_VARIABLE: scenario.signal}
-        crashed = self.run(warehouse, str(scenario), scenario.source, **armed)
+        crashed = self.run(warehouse, name, scenario.source, **armed)
         assert f"crash point {scenario.armed} reached" in crashed.stderr, crashed.stderr[-2000:]
         wanted = -signal.SIGKILL if scenario.signal == "KILL" else 128 + signal.SIGTERM
         assert crashed.returncode == wanted, crashed.stderr[-2000:]
         if scenario.signal == "TERM":
             assert STOP_SAYS[scenario.point] in crashed.stderr, crashed.stderr[-2000:]
-        rerun = self.run(warehouse, str(scenario), scenario.source)
+        rerun = self.run(warehouse, name, scenario.source)
         assert rerun.returncode == 0, rerun.stderr[-2000:]
         assert "upgraded" not in rerun.stderr, "a warehouse of today's layout is never upgraded"
         return warehouse

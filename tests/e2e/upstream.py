@@ -13,6 +13,7 @@ from typing import Any
 
 from finsync_sandbox import SandboxServer, YouniumTenant
 from finsync_sandbox.younium import gl_records as gl
+from finsync_sandbox.younium.account_metrics import account_record
 from finsync_sandbox.younium.catalogue_records import product_record
 
 from .columns import Naming, Wanted, served, snake
@@ -84,8 +85,15 @@ _AMOUNT = {
 }
 _PERIOD_NAMED = {"description", "startDate", "endDate", "status", "closedDate"}
 _PERIOD = ("fiscalYear", "fiscalPeriod", "fiscalQuarter", "calendarYear", "calendarMonth", *_PERIOD_NAMED)
+# An account's metrics (CurrencyAmounts): the amount and its base twin, the currency codes not kept (the account
+# names its currency).
+_METRICS = {"cmrr": "cmrr", "acv": "acv", "tcv": "tcv", "emrr": "emrr", "oneTimeFees": "one_time_fees"}
 RENAMED: dict[str, dict[str, str]] = {
     "invoices": {"account.accountNumber": "account_number"},
+    "accounts": {
+        **{f"{metric}.amount": name for metric, name in _METRICS.items()},
+        **{f"{metric}.baseCurrencyAmount": f"{name}_base" for metric, name in _METRICS.items()},
+    },
     "invoice_lines": {"unitOfMeasure.unitCode": "unit_of_measure"},
     "payments": {**_AMOUNT, "bankFeeAmount.amount": "bank_fee_amount"},
     "payment_settlements": {
@@ -120,7 +128,11 @@ UNLOADED: dict[str, tuple[str, ...]] = {
         "charge.chargeNumber",
         *_named("unitOfMeasure", "recognizedRevenue", "deferredRevenue", "accountsReceivable"),
     ),
-    "accounts": ("defaultInvoiceAddress.*", "defaultDeliveryAddress.*"),
+    "accounts": (
+        "defaultInvoiceAddress.*",
+        "defaultDeliveryAddress.*",
+        *(f"{metric}.{code}" for metric in _METRICS for code in ("currencyCode", "baseCurrencyCode")),
+    ),
     "payments": ("bankFeeAmount.currencyCode", *_named("paymentAccount"), "BankFeeAccount.*"),
     # The settled invoice as the settlement embeds it: only its id, number and account (id and name) are kept.
     "payment_settlements": (
@@ -139,6 +151,9 @@ YOUNIUM_PERSONAL = {
 # Tables whose rows deleted upstream stay, marked `deleted_at`.
 _MARKED = {"invoices", "invoice_lines", "accounts", "payments", "payment_settlements", "invoice_batches"}
 _MARKED |= {"chart_of_accounts", "currencies", "exchange_rates", "products"}
+# Closing a period modifies none of its journals: a journal read while its period was open keeps it so (the
+# accounting_periods table has the period as it is now).
+_PERIOD_AS_READ = {"period_status": "Open", "period_closed_date": None}
 # Derived by finsync from a digest of the entry's message: not predicted.
 _LOG_KEY = frozenset({"key"})
 
@@ -149,7 +164,7 @@ def younium_tables(tenant: YouniumTenant) -> list[Wanted]:
     dataset, records = tenant.dataset, tenant.records
     with dataset.lock:
         invoices = [served(records.invoice(n)) for n in dataset.invoices.live()]
-        accounts = [served(records.account(a.number)) for a in dataset.accounts.live()]
+        accounts = [served(account_record(dataset, records, a.number)) for a in dataset.accounts.live()]
         batches = [served(records.batch(b)) for b in dataset.batches.all()]
         payments = [served(records.payment(p)) for p in dataset.payments.all()]
         journals = [served(gl.journal(dataset, j)) for j in dataset.gl.journals()]
@@ -241,6 +256,7 @@ def younium_tables(tenant: YouniumTenant) -> list[Wanted]:
                 unread=_LOG_KEY if table == "invoice_batch_log" else frozenset(),
                 personal=YOUNIUM_PERSONAL.get(table, frozenset()),
                 aging=frozenset({"days_past_due"}) if table == "invoices" else frozenset(),
+                as_read=_PERIOD_AS_READ if table == "journals" else {},
                 fields=naming.fields(),
             )
         )
