@@ -18,6 +18,8 @@ The rules:
   and charges with it: a hard delete, it leaves `GET /Products` and `GET /Products/{id}` answers 404;
 - any subscription can be hard-deleted (`delete_subscription`, by order number): it leaves
   `GET /Subscriptions`, its `/versions` answer 404 and it leaves the expected figures; its bookings stay;
+- any booking's notes can be edited (`edit_booking`, PATCH /Bookings/{id}: bookings are edited after the
+  fact, commercial facts §5.6): the booking is modified now, its amounts and lines stay;
 - `touch_charge` invoices a recurring charge in force of an Active subscription one period further (a
   change to a child alone: the order's `lastUpdated` moves, its `modified` does not); a Draft or
   Cancelled subscription cannot be touched.
@@ -59,6 +61,7 @@ CHANGES: dict[str, tuple[str, ...]] = {
     "delete_product": ("product",),
     "delete_subscription": ("order",),
     "touch_charge": ("order",),
+    "edit_booking": ("booking", "notes"),
     "reopen_period": ("period",),
     "close_period": ("period",),
     "post_into_closed_period": ("period",),
@@ -190,6 +193,15 @@ def delete_subscription(dataset: YouniumDataset, order_number: str) -> dict[str,
     order.deleted = True
     ids = [v.id for v in order.versions]
     return {"change": "delete_subscription", "order": order.order_number, "ids": ids, "at": format_instant(at)}
+
+
+def edit_booking(dataset: YouniumDataset, booking_id: str, notes: str) -> dict[str, Any]:
+    """Set the notes of booking `booking_id` (PATCH /Bookings/{id}); it is modified now."""
+    booking = next((b for b in dataset.orders.bookings if b.id == booking_id), None)
+    if booking is None:
+        raise ValueError(f"no booking {booking_id!r}")
+    booking.notes, booking.modified = notes, dataset.tick()
+    return {"change": "edit_booking", "booking": booking.id, "modified": format_instant(booking.modified)}
 
 
 def touch_charge(dataset: YouniumDataset, order_number: str) -> dict[str, Any]:

@@ -227,6 +227,7 @@ def booking(record: Booking) -> dict[str, Any]:
         "created": stamp,
         "modified": format_naive_instant(record.modified),
         "order": {"orderNumber": record.order.order_number, "id": record.order_version_id},
+        **({"notes": record.notes} if record.notes is not None else {}),
     }
 
 

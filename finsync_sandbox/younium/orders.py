@@ -215,6 +215,7 @@ class Booking:
     modified: int
     lines: tuple[BookingLine, ...]
     term_months: int
+    notes: str | None = None  # set by hand (PATCH /Bookings/{id}); Younium leaves a null field out
 
 
 class OrderStore:

@@ -182,6 +182,10 @@ class YouniumTenant:
         does not); the invoicing is journaled and scheduled for recognition (`younium.revenue`)."""
         return self._edit(edits.touch_charge, order_number)
 
+    def edit_booking(self, booking_id: str, notes: str) -> dict[str, Any]:
+        """Set a booking's notes, as PATCH /Bookings/{id} does: it is modified now, its amounts stay."""
+        return self._edit(edits.edit_booking, booking_id, notes)
+
     def reopen_period(self, period: str) -> dict[str, Any]:
         """Reopen Closed accounting period `period` ("YYYY-MM"): Open, closedDate null; its journals (and
         their `modified`) stay as they were, their embedded accountingPeriod shows the new status."""

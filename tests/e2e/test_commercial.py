@@ -7,7 +7,7 @@ each failing, naming the record, on a difference planted in the warehouse."""
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import date
+from datetime import date, datetime, timezone
 from decimal import Decimal
 from typing import Any
 
@@ -18,7 +18,7 @@ from finsync.warehouse.reconcile import Finding, reconcile
 from finsync.warehouse.runner import sync
 from finsync_sandbox import SandboxConfig, SandboxServer
 
-from .conftest import query, younium_settings
+from .conftest import query, younium_records, younium_settings
 
 pytestmark = pytest.mark.slow
 
@@ -37,6 +37,11 @@ def tenant() -> Iterator[SandboxServer]:
 
 def loaded(server: SandboxServer, warehouse: Warehouse) -> None:
     sync("younium", warehouse, settings=younium_settings(server), sandbox=True)
+
+
+def instant(text: str) -> datetime:
+    """A Younium time (UTC, with or without its `Z`) as an aware instant."""
+    return datetime.fromisoformat(text.replace("Z", "+00:00")).replace(tzinfo=timezone.utc)
 
 
 def commercial_findings(warehouse: Warehouse) -> list[Finding]:
@@ -190,3 +195,24 @@ def test_subscription_invoices_tie_out_to_the_ledger(tenant: SandboxServer, ware
         "ON l.invoice_id = i.id WHERE l.charge_number LIKE 'OPC-%' AND i.invoice_type = 'Credit'",
     )
     assert credits[0][0] > 0
+
+
+def test_an_edited_booking_is_merged_and_keeps_its_earlier_version(tenant: SandboxServer, warehouse: Warehouse) -> None:
+    """Bookings are edited after the fact (PATCH /Bookings/{id}): the edit is merged into the booking, and the
+    version it replaced stays in bookings__versions and in analytics.bookings_history."""
+    loaded(tenant, warehouse)
+    booking = younium_records(tenant, "/Bookings")[0]
+    edited = tenant.sandbox.younium.edit_booking(booking["id"], "Counted in Q3 by the sales team")
+    loaded(tenant, warehouse)
+
+    where = f"WHERE id = '{booking['id']}'"
+    assert query(warehouse, f"SELECT notes, cmrr_base FROM younium.bookings {where}") == [
+        ("Counted in Q3 by the sales team", booking["cmrr"]["amountInBaseCurrency"])
+    ]
+    versions = query(warehouse, f"SELECT notes, valid_from FROM younium.bookings__versions {where} ORDER BY 2")
+    assert [(notes, moment.astimezone(timezone.utc)) for notes, moment in versions] == [
+        (None, instant(booking["modified"])),
+        ("Counted in Q3 by the sales team", instant(edited["modified"])),
+    ]
+    history = query(warehouse, f"SELECT notes, is_current FROM analytics.bookings_history {where} ORDER BY valid_from")
+    assert history == [(None, False), ("Counted in Q3 by the sales team", True)]

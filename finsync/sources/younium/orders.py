@@ -346,7 +346,8 @@ BOOKINGS = Table(
         EXTRA_FIELDS,
     ),
     doc="One Younium booking (an order event: activation, change, cancellation, renewal, …), from /Bookings; "
-    "merged by id, as bookings can be edited",
+    "merged by id, as bookings can be edited (each edit kept in bookings__versions)",
+    history="modified",
 )
 
 BOOKING_LINES = Table(
