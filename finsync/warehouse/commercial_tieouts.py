@@ -4,10 +4,11 @@ derives from the records behind them (commercial facts §11.2 (5)).
 - `account_cmrr_tie_out`: each customer's MRR of the current month (`analytics.mrr`, base currency, its
   currencies added in base) against the CMRR Younium keeps on the account (`younium.accounts.cmrr_base`).
   Accounts without one (a tenant without orders) are not compared.
-- `booking_cmrr_tie_out`: the CMRR of an order's bookings added up against the order's own CMRR (its latest
-  version's `cmrr`, in the order's currency). This holds only if a Change or Churn booking carries the change
-  (a delta), which the facts leave open (checklist 2): should Younium send post-change totals, every changed
-  order is a finding, and the finding says what it assumed.
+- `booking_cmrr_tie_out`: the order's own CMRR (its latest version's `cmrr`, in the order's currency) against
+  its bookings: their CMRR added up where a Change or Churn booking carries the change (`booking_amounts =
+  delta`, the default), its latest booking's where each carries the order's figures after it (`total`). The
+  facts leave which one open (checklist 2): on the wrong setting every changed order is a finding, and the
+  finding names the setting to try.
 - `deferred_revenue_tie_out`: the deferred-revenue roll-forward of the revenue schedule against the ledger's
   deferred-revenue accounts, month by month (`analytics.deferred_revenue`). Both roll forward from 0 in the
   same first month, so the closing balances differ exactly from the first month a movement differs: that
@@ -65,20 +66,37 @@ COMMERCIAL_TIE_OUTS: tuple[Rule, ...] = (
     _rule(
         "booking_cmrr_tie_out",
         "younium",
-        "younium.bookings younium.subscriptions younium.subscriptions.cmrr",
-        """WITH booked AS (
-               SELECT order_number, SUM(cmrr) AS cmrr, COUNT(*) AS bookings
+        "younium.bookings younium.subscriptions younium.subscriptions.cmrr younium.tenant.booking_amounts",
+        """WITH rules AS (
+               SELECT COALESCE(MAX(booking_amounts), 'delta') AS booking_amounts FROM younium.tenant
+           ),
+           ordered AS (
+               SELECT order_number, cmrr,
+                      ROW_NUMBER() OVER (PARTITION BY order_number ORDER BY effective_date DESC, created DESC, id DESC)
+                      AS from_latest
                FROM younium.bookings WHERE deleted_at IS NULL AND order_number IS NOT NULL
-               GROUP BY order_number
+           ),
+           booked AS (
+               SELECT o.order_number, COUNT(*) AS bookings,
+                      SUM(CASE WHEN r.booking_amounts = 'delta' OR o.from_latest = 1 THEN o.cmrr ELSE 0 END) AS cmrr
+               FROM ordered AS o CROSS JOIN rules AS r
+               GROUP BY o.order_number
            )
            SELECT 'younium', s.order_number, CAST(COALESCE(s.cmrr, 0) AS VARCHAR),
                   CAST(COALESCE(b.cmrr, 0) AS VARCHAR),
                   'order ' || s.order_number || ' (version ' || CAST(s.version AS VARCHAR) || ', '
                   || COALESCE(s.status, 'no status') || ') has CMRR ' || CAST(COALESCE(s.cmrr, 0) AS VARCHAR)
-                  || ' ' || COALESCE(s.currency, '') || '; its ' || CAST(COALESCE(b.bookings, 0) AS VARCHAR)
-                  || ' bookings add up to ' || CAST(COALESCE(b.cmrr, 0) AS VARCHAR)
-                  || ' (assuming a Change or Churn booking carries the change, not the new total)'
+                  || ' ' || COALESCE(s.currency, '') || '; '
+                  || CASE WHEN r.booking_amounts = 'delta'
+                          THEN 'its ' || CAST(COALESCE(b.bookings, 0) AS VARCHAR) || ' bookings add up to '
+                               || CAST(COALESCE(b.cmrr, 0) AS VARCHAR) || ' (booking_amounts = delta: a Change or '
+                               || 'Churn booking carries the change; set total if they carry the new figures)'
+                          ELSE 'its latest booking has ' || CAST(COALESCE(b.cmrr, 0) AS VARCHAR)
+                               || ' (booking_amounts = total: a booking carries the order''s figures after it; set '
+                               || 'delta if they carry the change)'
+                     END
            FROM younium.subscriptions AS s
+           CROSS JOIN rules AS r
            LEFT JOIN booked AS b ON b.order_number = s.order_number
            WHERE s.deleted_at IS NULL AND COALESCE(s.status, '') NOT IN ('Draft', 'OrderDraft', 'Deleted')
              AND COALESCE(b.cmrr, 0) <> COALESCE(s.cmrr, 0)""",

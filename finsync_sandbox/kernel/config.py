@@ -78,6 +78,10 @@ class SandboxConfig:
     # Subscriptions (orders) the Younium tenant's commercial story has, with their versions and bookings
     # (`younium.order_story`); 0, the default, leaves /Subscriptions and /Bookings empty.
     younium_subscriptions: int = 0
+    # Whether a booking's header carries the order's CMRR, ACV, TCV and EMRR after its event (True) or the
+    # change the event made (False): the facts leave it open (commercial facts checklist 2). Its lines carry the
+    # change either way, and the story's expected figures are the changes.
+    younium_booking_totals: bool = False
     younium_token_seconds: float = 86_400.0
     # A generate or post job reports Pending for this long, then Succeeded (or Failed, when a fault says so).
     younium_job_seconds: float = 0.2

@@ -195,12 +195,18 @@ def _metrics(order: Order, live: Sequence[OrderCharge], months: int, converted: 
     }
 
 
-def booking(record: Booking) -> dict[str, Any]:
-    """BookingResponse: no account, only the order (its version id at booking time and its number)."""
+def booking(record: Booking, totals: bool = False) -> dict[str, Any]:
+    """BookingResponse: no account, only the order (its version id at booking time and its number). The
+    header's recurring figures are the change its lines add up to, or with `totals` the order's figures in the
+    version it booked (`SandboxConfig.younium_booking_totals`)."""
     facts = record.facts
     name, description, colour = CLASSIFICATIONS[facts.classification]
     lines = record.lines
     cmrr, cmrr_base = sum(line.amount for line in lines), sum(line.base for line in lines)
+    if totals:
+        version = next(v.version for v in record.order.versions if v.id == record.order_version_id)
+        in_force = [c for c in record.order.charges if c.live_in(version) and c.charge_type == RECURRING]
+        cmrr, cmrr_base = sum(c.amount for c in in_force), sum(c.base for c in in_force)
     fees, fees_base = sum(line.one_time for line in lines), sum(line.one_time_base for line in lines)
     months = record.term_months
     stamp = format_naive_instant(record.created)

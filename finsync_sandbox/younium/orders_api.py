@@ -130,8 +130,12 @@ class OrderRoutes:
             found = next((b for b in self.store.bookings if b.id == request.path_params["id"]), None)
             if found is None:
                 raise Reject(self.not_found())
-            return younium_json(RawJson(dumps(booking(found))))
+            return younium_json(RawJson(dumps(booking(found, self._totals))))
+
+    @property
+    def _totals(self) -> bool:
+        return self.scope.tenant.config.younium_booking_totals
 
     def _booking(self, record: Booking) -> dict[str, Any]:
         with self.store.lock:
-            return booking(record)
+            return booking(record, self._totals)

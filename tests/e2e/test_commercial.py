@@ -146,7 +146,7 @@ def test_commercial_figures_are_the_storys_and_the_checks_find_planted_differenc
     for kind, (record, said) in planted.items():
         assert found[kind].batch_id == record and found[kind].detail, kind
         assert said is None or found[kind].expected == said, kind
-    assert "assuming a Change or Churn booking carries the change" in found["booking_cmrr_tie_out"].detail
+    assert "booking_amounts = delta: a Change or Churn booking carries" in found["booking_cmrr_tie_out"].detail
 
 
 def spanning_invoices(warehouse: Warehouse) -> set[str]:
@@ -216,3 +216,47 @@ def test_an_edited_booking_is_merged_and_keeps_its_earlier_version(tenant: Sandb
     ]
     history = query(warehouse, f"SELECT notes, is_current FROM analytics.bookings_history {where} ORDER BY valid_from")
     assert history == [(None, False), ("Counted in Q3 by the sales team", True)]
+
+
+def test_bookings_carrying_totals_tie_out_under_the_setting_that_says_so(any_warehouse: Warehouse) -> None:
+    """A tenant whose Change and Churn bookings carry the order's figures after them (not the change): read as
+    deltas (the default), every changed order is a finding naming the setting; read with booking_amounts =
+    total, the bookings tie out and bookings_by_month books the same changes as a tenant sending deltas."""
+    config = SandboxConfig(
+        ym_items=0,
+        younium_invoices=30,
+        younium_accounts=20,
+        younium_subscriptions=30,
+        younium_job_seconds=0.05,
+        younium_booking_totals=True,
+    )
+    with SandboxServer(config=config) as server:
+        younium = server.sandbox.younium
+        younium.advance(subscription_events=len(younium.dataset.story.pending))
+        changed = orders_whose_bookings_do_not_add_up(server)
+        assert changed, "the story changes orders"
+        loaded(server, any_warehouse)
+        found = [f for f in commercial_findings(any_warehouse) if f.kind == "booking_cmrr_tie_out"]
+        assert {f.batch_id for f in found} == changed
+        assert all("set total" in f.detail for f in found), found[0].detail
+
+        sync("younium", any_warehouse, settings=younium_settings(server, booking_amounts="total"), sandbox=True)
+        assert query(any_warehouse, "SELECT booking_amounts FROM younium.tenant") == [("total",)]
+        assert_matches_story(any_warehouse, server)  # the changes booked per month, and no finding
+
+
+def orders_whose_bookings_do_not_add_up(server: SandboxServer) -> set[str]:
+    """The live subscriptions whose bookings, as the sandbox serves them, do not add up to their CMRR."""
+    orders = younium_records(server, "/Subscriptions")
+    bookings = younium_records(server, "/Bookings")
+    assert len(orders) < 100 and len(bookings) < 100, "one page holds them all"
+    sums: dict[str, Decimal] = {}
+    for booking in bookings:
+        number = booking["order"]["orderNumber"]
+        sums[number] = sums.get(number, Decimal(0)) + booking["cmrr"]["amount"]
+    return {
+        order["orderNumber"]
+        for order in orders
+        if order["status"] not in ("Draft", "Deleted")
+        and sums.get(order["orderNumber"], Decimal(0)) != order["cmrr"]["amount"]
+    }

@@ -102,7 +102,7 @@ def younium_source(settings: YouniumSettings, sweep: bool = False) -> Sequence[D
             name = feed.table.name if feed.table.name not in fed else f"{listed.name}_{feed.table.name}"
             fed.add(feed.table.name)
             resources.append(feed_of(feed, source, run, pii, name))
-    return [*resources, TENANT.shape(tenant(run, settings.legal_entity), pii)]
+    return [*resources, TENANT.shape(tenant(run, settings.legal_entity, settings.booking_amounts), pii)]
 
 
 def list_records(listed: ListRead, run: YouniumRun, windows: ModifiedWindows, shape: str) -> DltResource:
@@ -167,13 +167,19 @@ def younium_client(settings: YouniumSettings | None = None) -> YouniumClient:
 
 
 @dlt.resource(name="tenant")
-def tenant(run: YouniumRun, legal_entity: str | None) -> Iterator[pa.Table]:
-    """The legal entity this dataset holds and its base currency (written when that changed; left as it is
-    when Younium would not say it). Every run reads this table, so it records what this run was denied."""
+def tenant(run: YouniumRun, legal_entity: str | None, booking_amounts: str) -> Iterator[pa.Table]:
+    """The legal entity this dataset holds, its base currency and how its bookings carry amounts (written when
+    that changed; left as it is when Younium would not say the base currency). Every run reads this table, so
+    it records what this run was denied."""
     base = run.permissions.base_currency
     state = SourceState.current()
     state.denied = run.permissions.denied
-    row = {"key": legal_entity or "-", "legalEntity": legal_entity, "baseCurrency": base}
+    row = {
+        "key": legal_entity or "-",
+        "legalEntity": legal_entity,
+        "baseCurrency": base,
+        "bookingAmounts": booking_amounts,
+    }
     if base is not None and state.tenant_changed(row):
         yield TENANT.from_rows([row], UTC)
 

@@ -429,6 +429,12 @@ TENANT = Table(
             "legalEntity", doc="The legal entity this dataset holds (sources.younium.legal_entity); NULL: the default"
         ),
         Column("baseCurrency", doc="The base currency code (GET /Currency/BaseCurrency): what every base amount is in"),
+        Column(
+            "bookingAmounts",
+            wire=Wire.DERIVED,
+            doc="delta or total (sources.younium.booking_amounts): whether a Change or Churn booking carries the "
+            "change of its order's CMRR, ACV and TCV or the order's figures after it",
+        ),
     ),
     doc="The Younium tenant (legal entity) this dataset holds, with its base currency (one row)",
 )

@@ -17,6 +17,7 @@ MAX_PAGE_SIZE = 100
 # Never less: ModifiedAfter is floored to the second, a commit can become visible after its `modified`
 # time, and the two hosts' clocks drift.
 MIN_OVERLAP_MINUTES = 10.0
+BOOKING_AMOUNTS = ("delta", "total")
 
 
 @configspec
@@ -47,6 +48,10 @@ class YouniumSettings(SourceSettings):
     payments: bool = True
     subscriptions: bool = True
     base_currency: str | None = None
+    # Whether a Change or Churn booking carries the change of the order's CMRR, ACV and TCV ("delta") or the
+    # order's figures after it ("total"): the facts leave it open (commercial facts checklist 2). The views and
+    # `finsync check` read it from the tenant table.
+    booking_amounts: str = "delta"
     # Younium publishes no limit (and no 429); public clients fetch every page of a list at once.
     max_requests_per_second: float = 25.0
 
@@ -72,6 +77,8 @@ class YouniumSettings(SourceSettings):
         yield from at_least_one(self, "concurrency")
         if self.base_currency is not None and not re.fullmatch(r"[A-Z]{3}", self.base_currency):
             yield "base_currency", f"must be an ISO 4217 code such as EUR, not {self.base_currency!r}"
+        if self.booking_amounts not in BOOKING_AMOUNTS:
+            yield "booking_amounts", f"must be delta or total, not {self.booking_amounts!r}"
         if self.sweep_interval_hours <= 0:
             yield "sweep_interval_hours", f"must be positive, not {self.sweep_interval_hours}"
         yield from super().problems()
