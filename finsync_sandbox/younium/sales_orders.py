@@ -11,10 +11,11 @@ charges' `oneTimeFees`.
 The story: a quarter as many sales orders as subscriptions (none without subscriptions, at least one with
 any), each for a subscriber of the story, dated within the seeded history. Each has one version (the API
 has no change route for sales orders, §4.1) and one product of one or two OneOff charges. Its status is
-drawn: Order (not delivered yet), Delivered, Invoiced or Paid; a delivered one has its `deliveryDate` and
-no `remainingQuantity`; an invoiced (or paid) one was invoiced by the night's run: its charges'
-`chargedThroughDate` (the day after delivery) and `modified` moved, the order's `modified` did not, so
-ModifiedAfter finds it through its children (§1.2), like a subscription.
+drawn: Order (not delivered yet), Delivered, Invoiced or Paid; its charges are Flat (one price detail), with no
+discount or milestone. A delivered one has its `deliveryDate` and no `remainingQuantity`; an invoiced (or paid)
+one was invoiced by the night's run: its charges' `chargedThroughDate` (the day after delivery) and `modified`
+moved, the order's `modified` did not, so ModifiedAfter finds it through its children (§1.2), like a
+subscription.
 
 Bookings: the facts never show a sales order booked (the booking triggers of §5.2 are a subscription's
 lifecycle; CancelledDelivery and AssociatedCharge are only names), so the sandbox books none.
@@ -30,6 +31,7 @@ from .catalogue import Catalogue
 from .catalogue_records import kind_of, product_name
 from .order_records import subscription
 from .orders import ONE_OFF, Order, OrderCharge, OrderProduct, OrderStore, OrderVersion
+from .pricing_terms import tiers_of
 from .seed import RATES_E4, Account, YouniumSeed, to_base
 
 SALES_STATUSES = ("Order", "Delivered", "Invoiced", "Paid")
@@ -88,6 +90,7 @@ def tell_sales_orders(
                 version.id, ONE_OFF, "Monthly", units * 100, 0, day, day, at, at,
             )  # fmt: skip
             charge.base = to_base(units * 100, order.rate_e4)
+            charge.tiers = tiers_of("Flat", units * 100)
             if status in _INVOICED:
                 charge.charged_through = day + 1
                 charge.modified = start_of_day(day) + 22 * HOUR
