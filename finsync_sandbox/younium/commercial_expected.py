@@ -35,13 +35,14 @@ account that has an order gets every month.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date
 from decimal import Decimal
 from typing import Any
 
 from ..kernel.formats import day_of, money
 from .dataset import YouniumDataset
-from .orders import NO_MRR_STATUSES, RECURRING, Opened, OrderEvent
+from .orders import NO_MRR_STATUSES, RECURRING, Milestone, Opened, OrderDiscount, OrderEvent
 from .revenue_expected import account_cmrr, bookings_by_month, deferred_revenue, sales_orders
 
 TERMS = ("price_details", "discounts", "discount_charges", "milestones")
@@ -73,7 +74,9 @@ def commercial_expected(dataset: YouniumDataset) -> dict[str, Any]:
         delta = _replay(event, charges)
         embedded = held.setdefault(event.order_number, {})
         embedded.update((opened.id, opened) for opened in event.opened)
-        _version_terms(terms, event.order_number, event.version_id, list(embedded.values()), event)
+        _version_terms(
+            terms, event.order_number, event.version_id, list(embedded.values()), event.discounts, event.milestones
+        )
         for charge_id, _ in event.closed:
             embedded.pop(charge_id, None)  # embedded, closed, in the version that closed it; not after
         if event.booking is not None:
@@ -119,7 +122,8 @@ def _version_terms(
     number: str,
     version_id: str,
     embedded: list[Opened],
-    event: OrderEvent | None,
+    discounts: Sequence[OrderDiscount],
+    milestones: Sequence[Milestone],
 ) -> None:
     """The rows of the terms order version `version_id` holds: its charges' tiers, discounts, milestones."""
     at = {"orderVersionId": version_id, "orderNumber": number}
@@ -142,7 +146,7 @@ def _version_terms(
                     "lineDiscountAmount": money(0),
                 }
             )
-    for discount in event.discounts if event else ():
+    for discount in discounts:
         terms["discounts"].append(
             {
                 "key": f"{version_id}:{discount.id}",
@@ -164,7 +168,7 @@ def _version_terms(
             for c in embedded
             if c.number in discount.charge_numbers
         ]
-    for milestone in event.milestones if event else ():
+    for milestone in milestones:
         terms["milestones"].append(
             {
                 "key": f"{version_id}:{milestone.id}",
@@ -189,7 +193,7 @@ def _sales_terms(dataset: YouniumDataset) -> dict[str, list[dict[str, Any]]]:
                 Opened(c.id, c.number, c.order_version_id, c.charge_type, c.amount, c.base, c.start, c.end, c.tiers)
                 for c in order.charges
             ]
-            _version_terms(terms, order.order_number, version.id, charges, None)
+            _version_terms(terms, order.order_number, version.id, charges, order.discounts, order.milestones)
     return terms
 
 

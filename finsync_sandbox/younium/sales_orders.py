@@ -9,13 +9,13 @@ Delivered, Invoiced, Paid. Its charges are OneOff only, so it never counts in MR
 charges' `oneTimeFees`.
 
 The story: a quarter as many sales orders as subscriptions (none without subscriptions, at least one with
-any), each for a subscriber of the story, dated within the seeded history. Each has one version (the API
-has no change route for sales orders, §4.1) and one product of one or two OneOff charges. Its status is
-drawn: Order (not delivered yet), Delivered, Invoiced or Paid; its charges are Flat (one price detail), with no
-discount or milestone. A delivered one has its `deliveryDate` and no `remainingQuantity`; an invoiced (or paid)
-one was invoiced by the night's run: its charges' `chargedThroughDate` (the day after delivery) and `modified`
-moved, the order's `modified` did not, so ModifiedAfter finds it through its children (§1.2), like a
-subscription.
+any), each for a subscriber of the story, dated within the seeded history. Each has one version (the API has
+no change route for sales orders, §4.1) and one product of one or two OneOff charges. Its status is drawn:
+Order (not delivered yet), Delivered, Invoiced or Paid; its charges are Flat (one price detail); about half
+have a discount on their first charge, about half a Delivery milestone. A delivered one has its `deliveryDate`
+and no `remainingQuantity`; an invoiced (or paid) one was invoiced by the night's run: its charges'
+`chargedThroughDate` (the day after delivery) and `modified` moved, the order's `modified` did not, so
+ModifiedAfter finds it through its children (§1.2), like a subscription.
 
 Bookings: the facts never show a sales order booked (the booking triggers of §5.2 are a subscription's
 lifecycle; CancelledDelivery and AssociatedCharge are only names), so the sandbox books none.
@@ -30,7 +30,7 @@ from ..kernel.formats import HOUR, MINUTE, format_day, format_naive_instant, mon
 from .catalogue import Catalogue
 from .catalogue_records import kind_of, product_name
 from .order_records import subscription
-from .orders import ONE_OFF, Order, OrderCharge, OrderProduct, OrderStore, OrderVersion
+from .orders import ONE_OFF, Milestone, Order, OrderCharge, OrderDiscount, OrderProduct, OrderStore, OrderVersion
 from .pricing_terms import tiers_of
 from .seed import RATES_E4, Account, YouniumSeed, to_base
 
@@ -95,6 +95,15 @@ def tell_sales_orders(
                 charge.charged_through = day + 1
                 charge.modified = start_of_day(day) + 22 * HOUR
             order.charges.append(charge)
+        # A sales order carries the same discounts and milestones as a subscription (the same order schema):
+        # some get a discount on their first charge, some a delivery milestone, reached once delivered.
+        if d[6] % 2 == 0:
+            discount = seeded.uuid(b"sales-discount", number)
+            order.discounts.append(OrderDiscount(discount, version.id, 10, None, None, "Volume deal", (charge_number,)))
+        if d[7] % 2 == 0:
+            reached = day if status in _DELIVERED else None
+            order.milestones.append(Milestone(seeded.uuid(b"sales-milestone", number), version.id, "Delivery",
+                                              None, reached, day))  # fmt: skip
         store.add_sales(order)
 
 
