@@ -71,8 +71,8 @@ SALES_ORDERS = Table(
         EXTRA_FIELDS,
     ),
     doc="One Younium sales order (a one-off sale) as its latest version, from /SalesOrders, merged by order "
-    "number; an order a sweep no longer lists (deleted in Younium's UI) gets deleted_at. Its products and "
-    "charges are in order_products and order_charges; it never counts in MRR",
+    "number; an order a sweep no longer lists (deleted in Younium's UI) gets deleted_at. Its products, "
+    "charges, price details, discounts and milestones are in the order_… tables; it never counts in MRR",
 )
 
 SALES_ORDER_VERSIONS = Table(
