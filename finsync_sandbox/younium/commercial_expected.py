@@ -20,6 +20,11 @@ was booked), never from the store's records nor from what the routes served.
   `churn` (to 0: -opening), `expansion` / `contraction` (both above 0: the difference, up or down) and
   `closing`; opening + the movements = closing, exactly.
 
+- `price_details`, `discounts`, `discount_charges`, `milestones`: the terms each order version holds (of the
+  orders not hard-deleted, and of the sales orders), keyed `<order version id>:…` as a warehouse keeping
+  them per order version would: each price tier of each charge version the version embeds (the charges
+  replayed from the events, their tiers as the event that opened them wrote them down), and the discounts
+  (with the charge versions each lists) and milestones the event wrote down as the version's;
 - `bookings_by_month`, `deferred_revenue` (per accounting period), `account_cmrr` (per account id:
   `{amount, base, currency}`, what /Accounts says), `current_mrr` (per account id: the current month's
   `mrr` base, which agrees with `account_cmrr`'s base) and `sales_orders`: `younium.revenue_expected`.
@@ -30,15 +35,17 @@ account that has an order gets every month.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date
 from decimal import Decimal
 from typing import Any
 
 from ..kernel.formats import day_of, money
 from .dataset import YouniumDataset
-from .orders import NO_MRR_STATUSES, RECURRING, OrderEvent
+from .orders import NO_MRR_STATUSES, RECURRING, Milestone, Opened, OrderDiscount, OrderEvent
 from .revenue_expected import account_cmrr, bookings_by_month, deferred_revenue, sales_orders
 
+TERMS = ("price_details", "discounts", "discount_charges", "milestones")
 MOVEMENTS = ("opening", "new", "reactivation", "expansion", "contraction", "churn", "closing")
 
 
@@ -51,6 +58,8 @@ def commercial_expected(dataset: YouniumDataset) -> dict[str, Any]:
     versions: dict[str, list[dict[str, Any]]] = {}
     charges: dict[str, dict[str, Any]] = {}
     bookings: list[dict[str, Any]] = []
+    held: dict[str, dict[str, Opened]] = {}  # per order: the charge versions its latest version embeds
+    terms: dict[str, list[dict[str, Any]]] = {name: [] for name in TERMS}
     for event in events:
         versions.setdefault(event.order_number, []).append(
             {
@@ -63,6 +72,13 @@ def commercial_expected(dataset: YouniumDataset) -> dict[str, Any]:
             }
         )
         delta = _replay(event, charges)
+        embedded = held.setdefault(event.order_number, {})
+        embedded.update((opened.id, opened) for opened in event.opened)
+        _version_terms(
+            terms, event.order_number, event.version_id, list(embedded.values()), event.discounts, event.milestones
+        )
+        for charge_id, _ in event.closed:
+            embedded.pop(charge_id, None)  # embedded, closed, in the version that closed it; not after
         if event.booking is not None:
             facts = event.booking
             bookings.append(
@@ -79,6 +95,7 @@ def commercial_expected(dataset: YouniumDataset) -> dict[str, Any]:
                     **delta,
                 }
             )
+    sales = _sales_terms(dataset)
     kept = {number: listed for number, listed in versions.items() if number not in gone}
     kept_charges = [c for c in charges.values() if c["orderNumber"] not in gone]
     mrr = _mrr(kept, kept_charges, events, now)
@@ -96,7 +113,88 @@ def commercial_expected(dataset: YouniumDataset) -> dict[str, Any]:
         "account_cmrr": account_cmrr(kept_charges, kept, current),
         "current_mrr": {account: row["base"] for (account, m), row in mrr.items() if m == month},
         "sales_orders": sales_orders(dataset),
+        **{name: [r for r in rows if r["orderNumber"] not in gone] + sales[name] for name, rows in terms.items()},
     }
+
+
+def _version_terms(
+    terms: dict[str, list[dict[str, Any]]],
+    number: str,
+    version_id: str,
+    embedded: list[Opened],
+    discounts: Sequence[OrderDiscount],
+    milestones: Sequence[Milestone],
+) -> None:
+    """The rows of the terms order version `version_id` holds: its charges' tiers, discounts, milestones."""
+    at = {"orderVersionId": version_id, "orderNumber": number}
+    for charge in embedded:
+        for tier in charge.tiers:
+            terms["price_details"].append(
+                {
+                    "key": f"{version_id}:{charge.id}:{tier.tier}",
+                    **at,
+                    "orderChargeId": charge.id,
+                    "chargeNumber": f"OPC-{charge.number:06d}",
+                    "tier": tier.tier,
+                    "price": money(tier.price),
+                    "listPrice": money(tier.price),
+                    "description": tier.description,
+                    "fromQuantity": Decimal(tier.from_quantity),
+                    "toQuantity": Decimal(tier.to_quantity) if tier.to_quantity is not None else None,
+                    "priceBase": tier.price_base,
+                    "lineDiscountPercent": Decimal(0),
+                    "lineDiscountAmount": money(0),
+                }
+            )
+    for discount in discounts:
+        terms["discounts"].append(
+            {
+                "key": f"{version_id}:{discount.id}",
+                **at,
+                "id": discount.id,
+                "orderId": discount.order_version_id,
+                "startOn": "AlignToOrder" if discount.start is None else "SpecificeDate",
+                "endOn": "AlignToOrder" if discount.end is None else "SpecificeDate",
+                "startDate": None if discount.start is None else date.fromordinal(discount.start),
+                "endDate": None if discount.end is None else date.fromordinal(discount.end),
+                "percent": Decimal(discount.percent),
+                "discountType": "Percent",
+                "description": discount.description,
+                "onSpecificCharges": bool(discount.charge_numbers),
+            }
+        )
+        terms["discount_charges"] += [
+            {"key": f"{version_id}:{discount.id}:{c.id}", **at, "orderDiscountId": discount.id, "chargeId": c.id}
+            for c in embedded
+            if c.number in discount.charge_numbers
+        ]
+    for milestone in milestones:
+        terms["milestones"].append(
+            {
+                "key": f"{version_id}:{milestone.id}",
+                **at,
+                "id": milestone.id,
+                "orderId": milestone.order_version_id,
+                "name": milestone.name,
+                "description": milestone.description,
+                "milestoneDate": None if milestone.reached is None else date.fromordinal(milestone.reached),
+                "plannedDate": date.fromordinal(milestone.planned),
+            }
+        )
+
+
+def _sales_terms(dataset: YouniumDataset) -> dict[str, list[dict[str, Any]]]:
+    """The sales orders' terms: one version each, made whole when told (no event script: no bookings)."""
+    terms: dict[str, list[dict[str, Any]]] = {name: [] for name in TERMS}
+    with dataset.lock:
+        for order in dataset.orders.sales:
+            version = order.latest
+            charges = [
+                Opened(c.id, c.number, c.order_version_id, c.charge_type, c.amount, c.base, c.start, c.end, c.tiers)
+                for c in order.charges
+            ]
+            _version_terms(terms, order.order_number, version.id, charges, order.discounts, order.milestones)
+    return terms
 
 
 def _replay(event: OrderEvent, charges: dict[str, dict[str, Any]]) -> dict[str, Decimal]:

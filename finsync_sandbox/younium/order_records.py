@@ -1,5 +1,6 @@
 """Subscriptions and bookings as the API 2.1 writes them: SubscriptionResponse with its
-OrderProductResponses and their OrderProductChargeResponses (commercial facts §2.3-2.5), and
+OrderProductResponses and their OrderProductChargeResponses (commercial facts §2.3-2.5), the charges'
+price details, the order's discounts and milestones (§2.6-2.8, `younium.pricing_terms`), and
 BookingResponse with its BookingLineResponses (§5.3). Null members are left for the JSON writer to drop;
 timestamps are UTC without an offset, dates midnight; money is exact Decimals.
 
@@ -24,9 +25,12 @@ from .orders import (
     RECURRING,
     Booking,
     BookingLine,
+    Milestone,
     Order,
     OrderCharge,
+    OrderDiscount,
     OrderProduct,
+    PriceTier,
     add_months,
 )
 from .seed import BASE_CURRENCY
@@ -85,6 +89,8 @@ def subscription(order: Order, version: int) -> dict[str, Any]:
         "account": reference,
         "invoiceAccount": dict(reference),
         "products": [_product(order, p, [c for c in charges if c.product is p], version) for p in products],
+        "milestones": [_milestone(m) for m in order.milestones],
+        "orderDiscounts": [_discount(d, charges) for d in order.discounts],
         "currency": order.currency,
         **_metrics(order, live, months, None),
     }
@@ -111,6 +117,7 @@ def _charge(order: Order, charge: OrderCharge, version: int) -> dict[str, Any]:
     recurring = charge.charge_type == RECURRING
     price = charge.amount * PERIOD_MONTHS[charge.price_period] if recurring else charge.amount
     live = [charge] if charge.live_in(version) else []
+    discounts = [d for d in order.discounts if charge.number in d.charge_numbers]
     return {
         "id": charge.id,
         "chargeNumber": f"OPC-{charge.number:06d}",
@@ -121,10 +128,10 @@ def _charge(order: Order, charge: OrderCharge, version: int) -> dict[str, Any]:
         "orderId": charge.order_version_id,
         "chargeId": charge.product.catalogue_charge_id if recurring else None,
         "chargeType": charge.charge_type,
-        "priceModel": "Flat",
+        "priceModel": charge.price_model,
         "effectiveStartDate": format_day(charge.start),
         "effectiveEndDate": format_day(charge.end) if charge.end is not None else None,
-        "startOn": "AlignToSubscription",
+        "startOn": charge.start_on,
         "endOn": "AlignToSubscription",
         "chargedThroughDate": format_day(charge.charged_through) if charge.charged_through is not None else None,
         "quantity": _ONE,
@@ -133,7 +140,8 @@ def _charge(order: Order, charge: OrderCharge, version: int) -> dict[str, Any]:
         "estimatedQuantity": 0,
         "pricePeriod": charge.price_period,
         "displayPrice": money(price),
-        "priceDetails": [_price_detail(money(price))],
+        "priceDetails": [_price_detail(t) for t in charge.tiers],
+        "orderDiscounts": [{"orderDiscountId": d.id, "chargeId": charge.id} for d in discounts],
         "recurringMonthlyAmount": money(charge.amount) if recurring else None,
         "recurringMonthlyAmountBase": money(charge.base) if recurring else None,
         **_metrics(order, live, _months(order), format_day(order.start)),
@@ -154,16 +162,50 @@ def _charge(order: Order, charge: OrderCharge, version: int) -> dict[str, Any]:
     }
 
 
-def _price_detail(price: Decimal) -> dict[str, Any]:
-    """OrderChargeDetailsResponse of a Flat charge: one tier (0), no id, no timestamps."""
+def _price_detail(tier: PriceTier) -> dict[str, Any]:
+    """OrderChargeDetailsResponse: one tier of the charge's price, no id, no timestamps."""
     return {
-        "tier": 0,
-        "price": price,
-        "fromQuantity": _ZERO,
-        "toQuantity": _ZERO,
-        "priceBase": "Flat",
+        "tier": tier.tier,
+        "price": money(tier.price),
+        "listPrice": money(tier.price),
+        "description": tier.description,
+        "fromQuantity": Decimal(tier.from_quantity),
+        "toQuantity": Decimal(tier.to_quantity) if tier.to_quantity is not None else None,
+        "priceBase": tier.price_base,
         "lineDiscountPercent": _ZERO,
         "lineDiscountAmount": _ZERO,
+    }
+
+
+def _discount(discount: OrderDiscount, charges: Sequence[OrderCharge]) -> dict[str, Any]:
+    """OrderDiscountsResponse: the charge versions it lists are those of its charges the order version embeds."""
+    specific = bool(discount.charge_numbers)
+    return {
+        "id": discount.id,
+        "orderId": discount.order_version_id,
+        # The response's spelling (the request's is SpecificDate), commercial facts §2.7.
+        "startOn": "SpecificeDate" if discount.start is not None else "AlignToOrder",
+        "endOn": "SpecificeDate" if discount.end is not None else "AlignToOrder",
+        "startDate": format_day(discount.start) if discount.start is not None else None,
+        "endDate": format_day(discount.end) if discount.end is not None else None,
+        "percent": Decimal(discount.percent),
+        "discountType": "Percent",
+        "description": discount.description,
+        "orderProductCharges": [
+            {"orderDiscountId": discount.id, "chargeId": c.id} for c in charges if c.number in discount.charge_numbers
+        ],
+        "onSpecificCharges": specific,
+    }
+
+
+def _milestone(milestone: Milestone) -> dict[str, Any]:
+    return {
+        "id": milestone.id,
+        "orderId": milestone.order_version_id,
+        "name": milestone.name,
+        "description": milestone.description,
+        "milestoneDate": format_day(milestone.reached) if milestone.reached is not None else None,
+        "plannedDate": format_day(milestone.planned),
     }
 
 

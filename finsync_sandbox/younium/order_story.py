@@ -18,7 +18,8 @@ the tenant's clock, dated on the day they happen. A step whose order is gone (ha
 Active does nothing.
 
 An order has one or two products, each with one or two Recurring charges priced per month, quarter or
-year (billed as priced, in advance), the first sometimes with a OneOff setup fee; a Termed order runs 24
+year (billed as priced, in advance; some in Volume or Tiered price tiers), the first sometimes with a OneOff
+setup fee; some orders have a discount or milestones (`younium.pricing_terms`); a Termed order runs 24
 or 36 months (its inclusive end the day before), an Evergreen one has no end. A change makes a new order
 version effective the day it happens: the changed charge's version is closed the day before
 (CancelledFromChange) and a new version (NewFromChange) starts that day. A cancellation makes a new
@@ -56,6 +57,7 @@ from .orders import (
     OrderVersion,
     add_months,
 )
+from .pricing_terms import give_terms, model_of, tiers_of
 from .revenue import RevenueLedger
 from .sales_orders import sales_count, tell_sales_orders
 from .seed import RATES_E4, Account, YouniumSeed
@@ -220,9 +222,12 @@ class SubscriptionStory:
                     day, day if one_off else version.end, at, at,
                 )  # fmt: skip
                 charge.base = _to_base(charge.amount, order.rate_e4)
+                charge.price_model = model_of(cd[3], one_off)
+                charge.tiers = tiers_of(charge.price_model, charge.amount * (1 if one_off else PERIOD_MONTHS[period]))
                 opened.append(charge)
                 charge_number += 1
         order.charges.extend(opened)
+        give_terms(self.seeded, order, version.id, opened)
         store.add(order)
         facts = None if status == DRAFT else self._judge_activation(order)
         store.record("activate" if status == ACTIVE else "draft", order, at, opened, [], facts)
@@ -247,7 +252,8 @@ class SubscriptionStory:
         new = OrderCharge(
             self._charge_id(old.number, old.version + 1), old.number, old.version + 1, old.product, version.version,
             version.id, RECURRING, old.price_period, new_units * 100, _to_base(new_units * 100, order.rate_e4),
-            day, version.end, at, at, state="NewFromChange",
+            day, version.end, at, at, state="NewFromChange", price_model=old.price_model,
+            tiers=tiers_of(old.price_model, new_units * 100 * PERIOD_MONTHS[old.price_period]),
         )  # fmt: skip
         order.charges.append(new)
         old.product.modified = at

@@ -5,7 +5,8 @@ charge version any of them made (`OrderCharge`: `OPC-…` numbers stable across 
 version). What a version embeds: the charge versions made in it or before, not yet closed before it (a
 charge closed by a change or a cancellation in version v is embedded in v, closed, and no longer in v+1).
 A charge version is one record whichever order version embeds it: its end date and `changeState` are as
-they are now. Its `orderId` names the order version that made it.
+they are now. Its `orderId` names the order version that made it. A charge version carries its price tiers
+(`PriceTier`), and an order its discounts and milestones (`younium.pricing_terms` draws them).
 
 How the story unfolds (who subscribes, upgrades, cancels) is `younium.order_story`'s; it tells the store
 what happened through `activate`, `change`, `cancel` and `draft`, and each of those is written down in
@@ -60,6 +61,44 @@ class OrderProduct:
     modified: int
 
 
+@dataclass(frozen=True)
+class PriceTier:
+    """One price detail of a charge (OrderChargeDetailsResponse, facts §2.6): no id, no timestamps."""
+
+    tier: int  # 0-based
+    price: int  # cents, for the charge's price period
+    from_quantity: int
+    to_quantity: int | None  # None: the last tier, unbounded
+    price_base: str  # Flat | PerUnit
+    description: str | None = None
+
+
+@dataclass(frozen=True)
+class OrderDiscount:
+    """An order discount (OrderDiscountsResponse, facts §2.7), on the charges numbered `charge_numbers` alone
+    when there are any (`onSpecificCharges`), else on the whole order."""
+
+    id: str
+    order_version_id: str  # the version it was given in
+    percent: int
+    start: int | None  # None: aligned to the order
+    end: int | None
+    description: str
+    charge_numbers: tuple[int, ...] = ()
+
+
+@dataclass(frozen=True)
+class Milestone:
+    """An order milestone (SubscriptionMilestoneResponse, facts §2.8)."""
+
+    id: str
+    order_version_id: str
+    name: str
+    description: str | None
+    reached: int | None  # milestoneDate; None while not reached
+    planned: int
+
+
 @dataclass
 class OrderCharge:
     """One version of an order product charge."""
@@ -82,6 +121,9 @@ class OrderCharge:
     closed_in: int | None = None  # the order version that closed it
     charged_through: int | None = None  # exclusive: the first day not yet invoiced
     last: bool = True  # isLastVersion
+    price_model: str = "Flat"  # Flat | Volume | Tiered
+    tiers: tuple[PriceTier, ...] = ()
+    start_on: str = "AlignToSubscription"  # or Milestone
 
     def live_in(self, version: int) -> bool:
         """Whether the charge counts in order version `version` (made by then, not closed by then)."""
@@ -118,6 +160,9 @@ class Order:
     charges: list[OrderCharge] = field(default_factory=list)
     deleted: bool = False
     order_type: str = "Subscription"  # or SalesOrder (`younium.sales_orders`)
+    # Given when the order is made, held by every version after (none is ever removed).
+    discounts: list[OrderDiscount] = field(default_factory=list)
+    milestones: list[Milestone] = field(default_factory=list)
 
     @property
     def order_number(self) -> str:
@@ -162,6 +207,7 @@ class Opened:
     base: int
     start: int
     end: int | None
+    tiers: tuple[PriceTier, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -192,6 +238,8 @@ class OrderEvent:
     closed: tuple[tuple[str, int], ...]  # (charge version id, its new end date)
     booking: BookingFacts | None
     term_months: int  # what TCV multiplies CMRR by: the term, or 12 for an Evergreen order
+    discounts: tuple[OrderDiscount, ...] = ()  # those the version holds
+    milestones: tuple[Milestone, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -310,10 +358,10 @@ class OrderStore:
             OrderEvent(
                 kind, at, version.change_date or version.cancellation_date or order.start, order.order_number,
                 order.account.id, order.currency, version.id, version.version, version.status,
-                tuple(Opened(c.id, c.number, c.order_version_id, c.charge_type, c.amount, c.base, c.start, c.end)
-                      for c in opened),
+                tuple(Opened(c.id, c.number, c.order_version_id, c.charge_type, c.amount, c.base, c.start, c.end,
+                             c.tiers) for c in opened),
                 tuple((c.id, c.end) for c in closed if c.end is not None),
-                facts, term,
+                facts, term, tuple(order.discounts), tuple(order.milestones),
             )
         )  # fmt: skip
         if facts is None:

@@ -9,10 +9,11 @@ Delivered, Invoiced, Paid. Its charges are OneOff only, so it never counts in MR
 charges' `oneTimeFees`.
 
 The story: a quarter as many sales orders as subscriptions (none without subscriptions, at least one with
-any), each for a subscriber of the story, dated within the seeded history. Each has one version (the API
-has no change route for sales orders, §4.1) and one product of one or two OneOff charges. Its status is
-drawn: Order (not delivered yet), Delivered, Invoiced or Paid; a delivered one has its `deliveryDate` and
-no `remainingQuantity`; an invoiced (or paid) one was invoiced by the night's run: its charges'
+any), each for a subscriber of the story, dated within the seeded history. Each has one version (the API has
+no change route for sales orders, §4.1) and one product of one or two OneOff charges. Its status is drawn:
+Order (not delivered yet), Delivered, Invoiced or Paid; its charges are Flat (one price detail); about half
+have a discount on their first charge, about half a Delivery milestone. A delivered one has its `deliveryDate`
+and no `remainingQuantity`; an invoiced (or paid) one was invoiced by the night's run: its charges'
 `chargedThroughDate` (the day after delivery) and `modified` moved, the order's `modified` did not, so
 ModifiedAfter finds it through its children (§1.2), like a subscription.
 
@@ -29,7 +30,8 @@ from ..kernel.formats import HOUR, MINUTE, format_day, format_naive_instant, mon
 from .catalogue import Catalogue
 from .catalogue_records import kind_of, product_name
 from .order_records import subscription
-from .orders import ONE_OFF, Order, OrderCharge, OrderProduct, OrderStore, OrderVersion
+from .orders import ONE_OFF, Milestone, Order, OrderCharge, OrderDiscount, OrderProduct, OrderStore, OrderVersion
+from .pricing_terms import tiers_of
 from .seed import RATES_E4, Account, YouniumSeed, to_base
 
 SALES_STATUSES = ("Order", "Delivered", "Invoiced", "Paid")
@@ -88,10 +90,20 @@ def tell_sales_orders(
                 version.id, ONE_OFF, "Monthly", units * 100, 0, day, day, at, at,
             )  # fmt: skip
             charge.base = to_base(units * 100, order.rate_e4)
+            charge.tiers = tiers_of("Flat", units * 100)
             if status in _INVOICED:
                 charge.charged_through = day + 1
                 charge.modified = start_of_day(day) + 22 * HOUR
             order.charges.append(charge)
+        # A sales order carries the same discounts and milestones as a subscription (the same order schema):
+        # some get a discount on their first charge, some a delivery milestone, reached once delivered.
+        if d[6] % 2 == 0:
+            discount = seeded.uuid(b"sales-discount", number)
+            order.discounts.append(OrderDiscount(discount, version.id, 10, None, None, "Volume deal", (charge_number,)))
+        if d[7] % 2 == 0:
+            reached = day if status in _DELIVERED else None
+            order.milestones.append(Milestone(seeded.uuid(b"sales-milestone", number), version.id, "Delivery",
+                                              None, reached, day))  # fmt: skip
         store.add_sales(order)
 
 

@@ -1,12 +1,14 @@
-"""Younium's commercial side end to end, on DuckDB and PostgreSQL: subscriptions, their versions and charges,
-and bookings, loaded exactly through a scripted year of subscription events told a few at a time; a change to
-a charge alone found through `lastUpdated`; a deleted subscription marked by the sweep and gone from the
-metrics; `analytics.mrr` and `analytics.mrr_movements` equal to the sandbox's own figures (computed from its
-story's events, not from what it serves) for every customer-month, and the incremental warehouse equal to a
-fresh load of the same state."""
+"""Younium's commercial side end to end, on DuckDB and PostgreSQL: subscriptions, their versions, charges, price
+tiers, discounts and milestones, and bookings, loaded exactly through a scripted year of subscription events
+told a few at a time; a change to a charge alone found through `lastUpdated`; a deleted subscription marked by
+the sweep and gone from the metrics; `analytics.mrr` and `analytics.mrr_movements` equal to the sandbox's own
+figures (computed from its story's events, not from what it serves) for every customer-month, and the
+incremental warehouse equal to a fresh load of the same state."""
 
 from __future__ import annotations
 
+import re
+from collections import Counter
 from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
@@ -32,8 +34,20 @@ TABLES = {
     "order_products": f"order_version_id IN (SELECT id FROM younium.subscription_versions WHERE order_number IN "
     f"{LIVE})",
     "order_charges": f"order_number IN {LIVE}",
+    "order_charge_price_details": f"order_number IN {LIVE}",
+    "order_discounts": f"order_number IN {LIVE}",
+    "order_discount_charges": f"order_number IN {LIVE}",
+    "order_milestones": f"order_number IN {LIVE}",
     "bookings": "deleted_at IS NULL",
     "booking_lines": "TRUE",
+}
+
+# The terms each order version holds (the sandbox's expected rows by name), compared field by field.
+TERMS = {
+    "order_charge_price_details": "price_details",
+    "order_discounts": "discounts",
+    "order_discount_charges": "discount_charges",
+    "order_milestones": "milestones",
 }
 
 
@@ -51,7 +65,8 @@ def loaded(server: SandboxServer, warehouse: Warehouse, **more: Any) -> None:
 
 
 def assert_matches_story(warehouse: Warehouse, server: SandboxServer) -> None:
-    """Every order, version, charge and booking the story holds, and its MRR and movements per customer-month."""
+    """Every order, version, charge (and its price tiers), discount, milestone and booking the story holds, and its
+    MRR and movements per customer-month."""
     expected = server.sandbox.younium.commercial_expected()
     live = "deleted_at IS NULL"
     orders = query(warehouse, f"SELECT order_number, id, version, status, account_id, currency "
@@ -75,6 +90,13 @@ def assert_matches_story(warehouse: Warehouse, server: SandboxServer) -> None:
          c["effectiveEndDate"], c["recurringMonthlyAmount"], c["recurringMonthlyAmountBase"])
         for c in expected["charges"]
     }  # fmt: skip
+    # Price details, discounts and milestones: every row of every version, subscriptions' and sales orders'.
+    orders = numbers | {o["orderNumber"] for o in expected["sales_orders"]}
+    for table, name in TERMS.items():
+        fields = list(expected[name][0]) if expected[name] else ["key", "orderVersionId", "orderNumber"]
+        columns = ", ".join(re.sub(r"(?<!^)([A-Z])", r"_\1", f).lower() for f in fields)
+        held = [r for r in query(warehouse, f"SELECT {columns} FROM younium.{table}") if r[2] in orders]
+        assert Counter(held) == Counter(tuple(r[f] for f in fields) for r in expected[name]), table
     bookings = query(
         warehouse,
         "SELECT id, order_number, booking_type, change_type, account_category, classification_type, "

@@ -306,3 +306,81 @@ def test_drift_faults_apply_to_the_commercial_routes_and_the_control_api_makes_t
     refused = younium.http.post("/_sandbox/younium/change", json={"change": "touch_charge", "order": draft})
     assert refused.status_code == 400 and "only an Active one" in refused.json()["error"]
     assert younium.http.get("/_sandbox/expected").json()["younium"]["subscriptions"]["deleted"] == deleted.json()["ids"]
+
+
+def served_terms(younium: Younium) -> dict[str, list[dict[str, Any]]]:
+    """Every price tier, discount (and the charges it lists) and milestone each served order version holds, as rows
+    keyed by the version: what a warehouse keeping them per order version would hold."""
+    found: dict[str, list[dict[str, Any]]] = {"price_details": [], "discounts": [], "discount_charges": [],
+                                               "milestones": []}  # fmt: skip
+    numbers = [("Subscriptions", o["orderNumber"]) for o in younium.all("/Subscriptions")]
+    numbers += [("SalesOrders", o["orderNumber"]) for o in younium.all("/SalesOrders")]
+    for route, number in numbers:
+        for version in younium.get(f"/{route}/{number}/versions").json():
+            at = {"orderVersionId": version["id"], "orderNumber": number}
+            for charge in (c for p in version["products"] for c in p["charges"]):
+                for t in charge["priceDetails"]:
+                    found["price_details"].append({
+                        "key": f"{version['id']}:{charge['id']}:{t['tier']}", **at, "orderChargeId": charge["id"],
+                        "chargeNumber": charge["chargeNumber"], "description": None, "toQuantity": None, **t,
+                    })  # fmt: skip
+            for d in version["orderDiscounts"]:
+                charges = d.pop("orderProductCharges")
+                dated = {k: day(d[k]) if k in d else None for k in ("startDate", "endDate")}
+                found["discounts"].append({"key": f"{version['id']}:{d['id']}", **at, **d, **dated})
+                found["discount_charges"] += [{"key": f"{version['id']}:{d['id']}:{c['chargeId']}", **at, **c}
+                                              for c in charges]  # fmt: skip
+            for m in version["milestones"]:
+                dated = {k: day(m[k]) if k in m else None for k in ("milestoneDate", "plannedDate")}
+                found["milestones"].append({"key": f"{version['id']}:{m['id']}", **at, "description": None, **m,
+                                            **dated})  # fmt: skip
+    return found
+
+
+def test_every_versions_price_tiers_discounts_and_milestones_are_the_expected_ones() -> None:
+    younium = story()
+    younium.sandbox.younium.advance(subscription_events=len(younium.sandbox.younium.dataset.story.pending))
+    expected = younium.sandbox.younium.commercial_expected()
+    served = served_terms(younium)
+    for name in ("price_details", "discounts", "discount_charges", "milestones"):
+        assert expected[name], f"the story has {name}"
+        key = "key"
+        assert sorted(served[name], key=lambda r: r[key]) == sorted(expected[name], key=lambda r: r[key]), name
+        assert len({r[key] for r in expected[name]}) == len(expected[name]), f"{name} keys are unique"
+    versions = {v["id"] for v in expected["order_versions"]}
+    held = {r["orderVersionId"] for r in expected["discounts"]}
+    assert any(v in versions for v in held) and len(held) > len({r["orderNumber"] for r in expected["discounts"]}), (
+        "a discount is held by every later version of its order"
+    )
+
+
+def test_some_charges_are_tiered_and_a_discount_or_milestone_changes_no_amount() -> None:
+    younium = story()
+    orders = younium.all("/Subscriptions")
+    charges = [c for o in orders for p in o["products"] for c in p["charges"]]
+    tiered = [c for c in charges if c["priceModel"] in ("Volume", "Tiered")]
+    assert tiered and {c["priceModel"] for c in tiered} == {"Volume", "Tiered"}
+    for charge in tiered:
+        tiers = charge["priceDetails"]
+        assert [t["tier"] for t in tiers] == [0, 1, 2] and "toQuantity" not in tiers[-1]
+        assert [t["fromQuantity"] for t in tiers[1:]] == [t["toQuantity"] for t in tiers[:-1]]
+        months = {"Monthly": 1, "Quarterly": 3, "Annual": 12}[charge["pricePeriod"]]
+        assert Decimal(str(tiers[0]["price"])) == Decimal(str(charge["recurringMonthlyAmount"])) * months
+    assert all(len(c["priceDetails"]) == 1 and c["priceDetails"][0]["priceBase"] == "Flat"
+               for c in charges if c["priceModel"] == "Flat")  # fmt: skip
+    specific = [d for o in orders for d in o["orderDiscounts"] if d["onSpecificCharges"]]
+    assert specific and all(d["startOn"] == "SpecificeDate" and d["orderProductCharges"] for d in specific)
+    aligned = [d for o in orders for d in o["orderDiscounts"] if not d["onSpecificCharges"]]
+    assert aligned and all(d["startOn"] == "AlignToOrder" and "startDate" not in d for d in aligned)
+    for order in (o for o in orders if o["orderDiscounts"]):
+        listed = {c["chargeId"] for d in order["orderDiscounts"] for c in d["orderProductCharges"]}
+        referring = {c["id"] for p in order["products"] for c in p["charges"] if c["orderDiscounts"]}
+        assert listed == referring, "each discounted charge refers back to its discount"
+        recurring = [c for p in order["products"] for c in p["charges"] if c["chargeType"] == "Recurring"]
+        live = sum(Decimal(str(c["cmrr"]["amount"])) for c in recurring)
+        assert Decimal(str(order["cmrr"]["amount"])) == live, "the order's CMRR is its charges', undiscounted"
+    milestones = [o for o in orders if o["milestones"]]
+    assert milestones and all(not any("milestoneDate" in m for m in o["milestones"][1:]) for o in milestones)
+    assert any(c["startOn"] == "Milestone" for o in milestones for p in o["products"] for c in p["charges"])
+    sales = younium.all("/SalesOrders")
+    assert any(o["milestones"] for o in sales) and any(o["orderDiscounts"] for o in sales)

@@ -58,12 +58,17 @@ from .ledger import (
 from .order_rows import (
     booking_line_rows,
     charge_rows,
+    discount_charge_rows,
+    discount_rows,
+    milestone_rows,
+    price_detail_rows,
     product_rows,
     sales_order_versions,
     subscription_rows,
     subscription_versions,
     version_rows,
 )
+from .order_terms import ORDER_CHARGE_PRICE_DETAILS, ORDER_DISCOUNT_CHARGES, ORDER_DISCOUNTS, ORDER_MILESTONES
 from .orders import (
     BOOKING_LINES,
     BOOKINGS,
@@ -272,6 +277,10 @@ LISTS = (
             Feed(SUBSCRIPTION_VERSIONS, version_rows, through=subscription_versions),
             Feed(ORDER_PRODUCTS, product_rows, through=subscription_versions),
             Feed(ORDER_CHARGES, charge_rows, through=subscription_versions),
+            Feed(ORDER_CHARGE_PRICE_DETAILS, price_detail_rows, through=subscription_versions),
+            Feed(ORDER_DISCOUNTS, discount_rows, through=subscription_versions),
+            Feed(ORDER_DISCOUNT_CHARGES, discount_charge_rows, through=subscription_versions),
+            Feed(ORDER_MILESTONES, milestone_rows, through=subscription_versions),
             Feed(REVENUE_SCHEDULE_ITEMS, fan_out=revenue_schedule, through=subscription_versions),
         ),
         swept=True,
@@ -280,8 +289,8 @@ LISTS = (
         endpoint=SUBSCRIPTIONS_PATH,
         cursor=("lastUpdated", "modified"),
     ),
-    # A sales order is read as a subscription is (it is the same versioned order): its products and charges
-    # share their tables, keyed by the order version.
+    # A sales order is read as a subscription is (it is the same versioned order): its products, charges,
+    # price details, discounts and milestones share their tables, keyed by the order version.
     ListRead(
         "sales_orders",
         WINDOW,
@@ -292,6 +301,10 @@ LISTS = (
             Feed(SALES_ORDER_VERSIONS, version_rows, through=sales_order_versions),
             Feed(ORDER_PRODUCTS, product_rows, through=sales_order_versions),
             Feed(ORDER_CHARGES, charge_rows, through=sales_order_versions),
+            Feed(ORDER_CHARGE_PRICE_DETAILS, price_detail_rows, through=sales_order_versions),
+            Feed(ORDER_DISCOUNTS, discount_rows, through=sales_order_versions),
+            Feed(ORDER_DISCOUNT_CHARGES, discount_charge_rows, through=sales_order_versions),
+            Feed(ORDER_MILESTONES, milestone_rows, through=sales_order_versions),
         ),
         swept=True,
         marks_deleted=("sales_orders",),

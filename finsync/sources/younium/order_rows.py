@@ -1,6 +1,6 @@
 """The rows the subscription and booking tables make of their records: an order's latest version, the versions
-read per order (a bounded fan-out over `/Subscriptions/{orderNumber}/versions`), their products and charge
-versions, and a booking's lines."""
+read per order (a bounded fan-out over `/Subscriptions/{orderNumber}/versions`), their products, charge
+versions, price details, discounts and milestones, and a booking's lines."""
 
 from __future__ import annotations
 
@@ -17,6 +17,7 @@ from finsync.sources.state import SourceState
 from finsync.tables import Table, unnested
 
 from .client import YouniumClient
+from .order_terms import ORDER_CHARGE_PRICE_DETAILS, ORDER_DISCOUNT_CHARGES, ORDER_DISCOUNTS, ORDER_MILESTONES
 from .orders import ORDER_CHARGES, ORDER_PRODUCTS, SUBSCRIPTION_VERSIONS, version_records
 from .rows import children, joined, parent_ids, with_columns
 from .sales_orders import SALES_ORDER_VERSIONS, sales_version_records
@@ -46,13 +47,21 @@ def versions_fan_out(
     list_name: str, read_name: str, version_table: Table, records: Callable[[], pa.Schema], fetch: VersionsRead
 ) -> Any:
     """The dlt transformer reading every version of each order a window of `list_name` lists (one request
-    per order, `concurrency` at once), whole with its products and charges: the list's own record is only the
-    latest version. Its requests are counted as the list's fan-out in the run's summary."""
+    per order, `concurrency` at once), whole with its products, charges, discounts and milestones: the list's
+    own record is only the latest version. Its requests are counted as the list's fan-out in the run's summary."""
 
     def read(orders: pa.Table, run: YouniumRun) -> Iterator[pa.Table]:
         numbers = [str(n) for n in dict.fromkeys(orders.column("orderNumber").to_pylist()) if n]
         wire = run.wire.records(records())
-        tables = (version_table.name, ORDER_PRODUCTS.name, ORDER_CHARGES.name)
+        tables = (
+            version_table.name,
+            ORDER_PRODUCTS.name,
+            ORDER_CHARGES.name,
+            ORDER_CHARGE_PRICE_DETAILS.name,
+            ORDER_DISCOUNTS.name,
+            ORDER_DISCOUNT_CHARGES.name,
+            ORDER_MILESTONES.name,
+        )
         census = run.fan_out_census(read_name, tables)
         read = []
         for outcome in bounded_map(lambda n: fetch(run.client, n, wire), numbers, run.concurrency):
@@ -122,6 +131,52 @@ def charge_rows(versions: pa.Table) -> pa.Table:
     }
     key = joined(inherited["orderVersionId"], ":", found.rows.column("id"))
     return with_columns(found.rows, **inherited, key=key)
+
+
+def price_detail_rows(versions: pa.Table) -> pa.Table:
+    """Each price detail (tier) of each charge version, keyed by the order version, the charge and the tier."""
+    charges = charge_rows(versions)
+    found = children(charges, "priceDetails", keyed=False)
+    inherited = {
+        name: charges.column(source).combine_chunks().take(found.parent)
+        for name, source in (
+            ("orderVersionId", "orderVersionId"),
+            ("orderNumber", "orderNumber"),
+            ("orderChargeId", "id"),
+            ("chargeNumber", "chargeNumber"),
+        )
+    }
+    key = joined(inherited["orderVersionId"], ":", inherited["orderChargeId"], ":", found.rows.column("tier"))
+    return with_columns(found.rows, **inherited, key=key)
+
+
+def _of_version(versions: pa.Table, field: str) -> pa.Table:
+    """The records of each version's list `field` (with an id each), with the version's id and order number."""
+    found = children(versions, field)
+    version_ids = parent_ids(versions, found)
+    number = versions.column("orderNumber").combine_chunks().take(found.parent)
+    key = joined(version_ids, ":", found.rows.column("id"))
+    return with_columns(found.rows, orderVersionId=version_ids, orderNumber=number, key=key)
+
+
+def discount_rows(versions: pa.Table) -> pa.Table:
+    return _of_version(versions, "orderDiscounts")
+
+
+def discount_charge_rows(versions: pa.Table) -> pa.Table:
+    """The charges each discount of each version applies to, keyed by the version, the discount and the charge
+    (the discount they are listed under, whatever their own orderDiscountId says)."""
+    discounts = _of_version(versions, "orderDiscounts")
+    found = children(discounts, "orderProductCharges", keyed=False)
+    version_ids = discounts.column("orderVersionId").combine_chunks().take(found.parent)
+    number = discounts.column("orderNumber").combine_chunks().take(found.parent)
+    discount = discounts.column("id").combine_chunks().take(found.parent)
+    key = joined(version_ids, ":", discount, ":", found.rows.column("chargeId"))
+    return with_columns(found.rows, orderVersionId=version_ids, orderNumber=number, key=key)
+
+
+def milestone_rows(versions: pa.Table) -> pa.Table:
+    return _of_version(versions, "milestones")
 
 
 def booking_line_rows(bookings: pa.Table) -> pa.Table:

@@ -15,6 +15,7 @@ import pyarrow as pa
 from finsync.tables import EXTRA_FIELDS, Column, Kind, Table, Wire, list_of, records_of
 
 from .columns import CALENDAR_DATE, DELETED_AT, IN_UTC, stamps
+from .order_terms import charge_lists, version_lists
 
 SALES = "exact decimal in the order's (sales) currency"
 BASE = "exact decimal in the base currency, converted by Younium at its conversion date"
@@ -278,16 +279,20 @@ ORDER_CHARGES = Table(
 )
 
 
+def order_products() -> pa.DataType:
+    """An order version's `products` as the wire nests them: each product's `charges`, each charge's lists."""
+    return list_of(records_of(ORDER_PRODUCTS, charges=list_of(records_of(ORDER_CHARGES, **charge_lists()))))
+
+
 def version_records() -> pa.Schema:
-    """An order version as the wire nests it: its fields, `products`, and each product's `charges`."""
-    products = records_of(ORDER_PRODUCTS, charges=list_of(records_of(ORDER_CHARGES)))
-    return records_of(SUBSCRIPTION_VERSIONS, products=list_of(products))
+    """An order version as the wire nests it: its fields, `products` (and their charges), discounts and
+    milestones."""
+    return records_of(SUBSCRIPTION_VERSIONS, products=order_products(), **version_lists())
 
 
 def subscription_records() -> pa.Schema:
-    """A /Subscriptions record: an order's latest version with its products and charges."""
-    products = records_of(ORDER_PRODUCTS, charges=list_of(records_of(ORDER_CHARGES)))
-    return records_of(SUBSCRIPTIONS, products=list_of(products))
+    """A /Subscriptions record: an order's latest version with its products, charges and terms."""
+    return records_of(SUBSCRIPTIONS, products=order_products(), **version_lists())
 
 
 def booking_amounts(of: str) -> tuple[Column, ...]:

@@ -6,19 +6,21 @@ with the same products and charges, but it is a one-off sale: no term, renewal, 
 fields, no order-level metrics, `invoiceBatchGroup` a string (an object on a subscription), and its own
 `invoicingCurrency` and `accountsReceivableAccount`. So its headers get tables of their own
 (`sales_orders`, `sales_order_versions`: a shared orders table would hold a dozen columns always NULL for
-one kind and a string and an object in one column), while its products and charges go to the same
-`order_products` and `order_charges` as a subscription's (one schema on the wire, one declaration, keyed
-by the order version). It never counts in MRR: `analytics.mrr` reads the charges of `subscriptions` only.
+one kind and a string and an object in one column), while its products, charges, price details, discounts
+and milestones go to the same `order_products`, `order_charges` and `order_terms` tables as a subscription's
+(one schema on the wire, one declaration, keyed by the order version). It never counts in MRR:
+`analytics.mrr` reads the charges of `subscriptions` only.
 """
 
 from __future__ import annotations
 
 import pyarrow as pa
 
-from finsync.tables import EXTRA_FIELDS, Column, Kind, Table, Wire, list_of, records_of
+from finsync.tables import EXTRA_FIELDS, Column, Kind, Table, Wire, records_of
 
 from .columns import CALENDAR_DATE, DELETED_AT, IN_UTC, stamps
-from .orders import ORDER_CHARGES, ORDER_PRODUCTS
+from .order_terms import version_lists
+from .orders import order_products
 
 
 def sales_order_columns() -> tuple[Column, ...]:
@@ -69,8 +71,8 @@ SALES_ORDERS = Table(
         EXTRA_FIELDS,
     ),
     doc="One Younium sales order (a one-off sale) as its latest version, from /SalesOrders, merged by order "
-    "number; an order a sweep no longer lists (deleted in Younium's UI) gets deleted_at. Its products and "
-    "charges are in order_products and order_charges; it never counts in MRR",
+    "number; an order a sweep no longer lists (deleted in Younium's UI) gets deleted_at. Its products, "
+    "charges, price details, discounts and milestones are in the order_… tables; it never counts in MRR",
 )
 
 SALES_ORDER_VERSIONS = Table(
@@ -87,10 +89,8 @@ SALES_ORDER_VERSIONS = Table(
 
 
 def sales_version_records() -> pa.Schema:
-    products = records_of(ORDER_PRODUCTS, charges=list_of(records_of(ORDER_CHARGES)))
-    return records_of(SALES_ORDER_VERSIONS, products=list_of(products))
+    return records_of(SALES_ORDER_VERSIONS, products=order_products(), **version_lists())
 
 
 def sales_order_records() -> pa.Schema:
-    products = records_of(ORDER_PRODUCTS, charges=list_of(records_of(ORDER_CHARGES)))
-    return records_of(SALES_ORDERS, products=list_of(products))
+    return records_of(SALES_ORDERS, products=order_products(), **version_lists())
