@@ -33,6 +33,7 @@ from finsync_sandbox import SandboxConfig, SandboxServer
 
 from .conftest import FINSYNC
 from .expect import assert_ym_matches_sandbox, assert_younium_matches_sandbox
+from .story import assert_matches_story
 
 MODES = ("first", "incremental")
 # Where a load job's rows are committed but the job not yet recorded: the tables that matter most (YM's
@@ -200,12 +201,13 @@ class Stage:
 
     def assert_exact(self, warehouse: Warehouse, source: str) -> None:
         """Every table and view as the reference has them (every column, versions included), the source's
-        tables as the sandbox says, and no key twice."""
+        tables as the sandbox says (Younium's subscriptions as its story tells), and no key twice."""
         expected = self.reference(source)
         if source == "ym":
             assert_ym_matches_sandbox(warehouse, self.server)
         else:
             assert_younium_matches_sandbox(warehouse, self.server)
+            assert_matches_story(warehouse, self.server)
         got = snapshot(warehouse)
         assert sorted(got) == sorted(expected), "the warehouses hold different tables"
         for table, rows in expected.items():
