@@ -38,7 +38,7 @@ class YouniumSettings(SourceSettings):
     page_size: int = MAX_PAGE_SIZE
     concurrency: int = 4  # pages, batch logs and invoices read by id, fetched at once
     # The sweep reads the swept lists (invoices, accounts, products, invoice batches, subscriptions, sales orders,
-    # bookings) whole, to find what was deleted upstream, every this many hours (and on `finsync run --sweep`).
+    # bookings, usage) whole, to find what was deleted upstream, every this many hours (and on `finsync run --sweep`).
     sweep_interval_hours: float = 24.0
     sequential: bool = False
     # Features an API user may not be allowed to read (see `features`): false leaves one out, its tables as
@@ -46,6 +46,7 @@ class YouniumSettings(SourceSettings):
     ledger: bool = True
     payments: bool = True
     subscriptions: bool = True
+    usage: bool = True
     base_currency: str | None = None
     # Younium publishes no limit (and no 429); public clients fetch every page of a list at once.
     max_requests_per_second: float = 25.0
