@@ -174,6 +174,9 @@ class UsageStore:
         what = product_name(record.product) if record.product is not None else "Usage"
         return f"{what}, {date.fromordinal(record.first_day):%B %Y}"
 
+    def product_name(self, record: UsageRecord) -> str | None:
+        return product_name(record.product) if record.product is not None else None
+
     def unit(self, record: UsageRecord) -> str | None:
         return kind_of(record.product).unit if record.product is not None else None
 
@@ -196,7 +199,7 @@ def usage_record(store: UsageStore, record: UsageRecord) -> dict[str, object]:
         "source": record.source,
         "account": {"id": account.id, "accountNumber": account.account_number, "name": account.name},
         "order": {"id": refs[0], "orderNumber": refs[1]} if refs else None,
-        "product": {"id": refs[2], "productNumber": refs[3], "description": store.description(record)}
+        "product": {"id": refs[2], "productNumber": refs[3], "description": store.product_name(record)}
         if refs
         else None,
         "charge": {"id": refs[4], "chargeNumber": refs[5]} if refs else None,

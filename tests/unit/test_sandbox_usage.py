@@ -6,6 +6,10 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+import pytest
+
+from finsync_sandbox import SandboxConfig
+from finsync_sandbox.kernel.config import SCALE_KEYS
 from finsync_sandbox.kernel.formats import parse_moment
 
 from .test_sandbox_products import DAY, NAIVE_STAMP, nulls
@@ -78,3 +82,9 @@ def test_expected_usage_rows_are_what_is_served_column_by_column() -> None:
         assert row["modified"].isoformat()[:19] == r["modified"][:19]
     summary = younium.sandbox.younium.expected()["usage"]
     assert summary["rows"] == USAGE and summary["processed"] == sum(r["processed"] for r in served.values())
+
+
+def test_the_usage_knob_is_a_scale_and_never_negative() -> None:
+    assert "younium_usage" in SCALE_KEYS and SandboxConfig().scaled("younium_usage=9").younium_usage == 9
+    with pytest.raises(ValueError, match="_usage"):
+        SandboxConfig(younium_usage=-1)
