@@ -21,7 +21,9 @@ plain array) and /Bookings, with MRR and its movements expected per customer and
 orders at /SalesOrders and /SalesOrders/{orderNumber}/versions; the accounts' metrics on /Accounts and
 /Accounts/{id}/Summary; each recurring charge's revenue schedule at /RevenueSchedule/Charge/{chargeNumber},
 its invoicing and monthly recognition journaled through deferred revenue (`younium.revenue`), with the
-bookings by month and the deferred-revenue roll-forward expected. A tenant may have
+bookings by month and the deferred-revenue roll-forward expected. Usage (`SandboxConfig.younium_usage`, none
+by default; `younium.usage`) is served at /Usage, some of it rated and invoiced, and expected row by row. A
+tenant may have
 several legal entities (`SandboxConfig.younium_legal_entities`, `younium.entities`): one API client and
 token for all, a dataset of its own for each, chosen by the `legal-entity` header, then required.
 

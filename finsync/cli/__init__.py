@@ -188,9 +188,12 @@ def demo(duckdb_path: DuckdbPath = DEFAULT_DEMO_PATH) -> None:
     started = time.monotonic()
     # The sandbox's data is dated relative to today (UTC, the day the views' receivables are as of), and
     # Younium's invoices are batched and posted month by month up to the last few weeks, so they have every age;
-    # its customers subscribe, upgrade, downgrade, churn and come back, so there is recurring revenue to show.
+    # its customers subscribe, upgrade, downgrade, churn and come back, so there is recurring revenue to show, and
+    # they import usage, rated and invoiced in arrears.
     today = datetime.now(timezone.utc).date()
-    config = SandboxConfig(today=today, younium_batches=10, younium_batched_share=0.97, younium_subscriptions=40)
+    config = SandboxConfig(
+        today=today, younium_batches=10, younium_batched_share=0.97, younium_subscriptions=40, younium_usage=120
+    )
     with SandboxServer(config=config) as sandbox:
         say(f"sandbox listening on {sandbox.url}")
         settings = settings_from_env(sandbox.settings)

@@ -21,6 +21,7 @@ SCALE_KEYS: tuple[str, ...] = (
     "younium_invoices",
     "lines_per_invoice",
     "younium_subscriptions",
+    "younium_usage",
 )
 
 
@@ -82,6 +83,9 @@ class SandboxConfig:
     # change the event made (False): the facts leave it open (commercial facts checklist 2). Its lines carry the
     # change either way, and the story's expected figures are the changes.
     younium_booking_totals: bool = False
+    # Usage records (`younium.usage`: a month's usage of the catalogue's Usage product each, on the story's
+    # orders where the account has one); 0, the default, leaves /Usage empty.
+    younium_usage: int = 0
     younium_token_seconds: float = 86_400.0
     # A generate or post job reports Pending for this long, then Succeeded (or Failed, when a fault says so).
     younium_job_seconds: float = 0.2
@@ -91,9 +95,11 @@ class SandboxConfig:
             raise ValueError(f"status_style must be one of {STATUS_STYLES}, not {self.status_style!r}")
         if self.ym_items < 0 or self.batch_size < 1:
             raise ValueError("ym_items must be >= 0 and batch_size >= 1")
-        counts = (self.younium_invoices, self.younium_batches, self.younium_subscriptions)
+        counts = (self.younium_invoices, self.younium_batches, self.younium_subscriptions, self.younium_usage)
         if self.younium_accounts < 1 or min(counts) < 0:
-            raise ValueError("younium_accounts must be >= 1, younium_invoices, _batches and _subscriptions >= 0")
+            raise ValueError(
+                "younium_accounts must be >= 1, younium_invoices, _batches, _subscriptions and _usage >= 0"
+            )
         if not 0 < self.younium_batched_share <= 1:
             raise ValueError(f"younium_batched_share must be above 0 and at most 1, not {self.younium_batched_share}")
         if not 1 <= self.lines_per_invoice <= MAX_LINES_PER_INVOICE:

@@ -35,6 +35,7 @@ YOUNIUM_SALES_ORDERS = "younium.sales_orders"
 YOUNIUM_SALES_ORDER_VERSIONS = "younium.sales_order_versions"  # a plain array of every version of one sales order
 YOUNIUM_ACCOUNT_SUMMARY = "younium.account_summary"  # GET /Accounts/{id}/Summary: one object
 YOUNIUM_REVENUE_SCHEDULE = "younium.revenue_schedule"  # GET /RevenueSchedule/Charge/{chargeNumber}
+YOUNIUM_USAGE = "younium.usage"
 YOUNIUM_GENERATE = "younium.generate"
 YOUNIUM_POST = "younium.post"
 YOUNIUM_JOB_STATUS = "younium.job_status"
@@ -72,6 +73,7 @@ ROUTE_NAMES: tuple[str, ...] = (
     YOUNIUM_SALES_ORDER_VERSIONS,
     YOUNIUM_ACCOUNT_SUMMARY,
     YOUNIUM_REVENUE_SCHEDULE,
+    YOUNIUM_USAGE,
     YOUNIUM_GENERATE,
     YOUNIUM_POST,
     YOUNIUM_JOB_STATUS,
@@ -93,4 +95,5 @@ YOUNIUM_LISTS: tuple[str, ...] = (
     YOUNIUM_BOOKINGS,
     YOUNIUM_SALES_ORDERS,
     YOUNIUM_REVENUE_SCHEDULE,
+    YOUNIUM_USAGE,
 )

@@ -7,7 +7,8 @@ byte-identical pages. What changes is kept by the store of the entity it changes
 order), `lines` (`younium.lines`: edits and removals), `batches` (`younium.batches`), `payments`
 (`younium.payments`), `catalogue` (`younium.catalogue`), `gl`, the journals (`younium.gl`), and
 `orders`, the subscriptions, their versions and bookings (`younium.orders`, told by `story`:
-`younium.order_story`; their billings are invoices, `younium.subscription_invoices`). A step
+`younium.order_story`; their billings are invoices, `younium.subscription_invoices`), and `usage`
+(`younium.usage`). A step
 that changes several at once (a batch generated or posted, an invoice cancelled, credited or paid) is
 `billing`'s (`younium.billing`), and so is what an invoice still owes. Who takes which step is said
 elsewhere: the batch jobs in `younium.tenant`, time moving on in `younium.changes`, a user's changes by
@@ -50,6 +51,7 @@ from .payments import PaymentStore
 from .revenue import RevenueLedger
 from .seed import YouniumSeed
 from .subscription_invoices import SubscriptionInvoicer
+from .usage import UsageStore
 
 # Each event after the seeded history (advance, a job finishing, a change) happens this long after the previous one.
 EVENT_STEP = HOUR
@@ -68,9 +70,12 @@ class YouniumDataset:
         shift_days: int = 0,
         batched_share: float = BATCHED_SHARE,
         subscriptions: int = 0,
+        usage: int = 0,
     ) -> None:
-        if accounts < 1 or invoices < 0 or lines_per_invoice < 1 or batches < 0 or subscriptions < 0:
-            raise ValueError("accounts and lines_per_invoice must be >= 1, invoices, batches and subscriptions >= 0")
+        if accounts < 1 or invoices < 0 or lines_per_invoice < 1 or min(batches, subscriptions, usage) < 0:
+            raise ValueError(
+                "accounts and lines_per_invoice must be >= 1, invoices, batches, subscriptions and usage >= 0"
+            )
         self.seed = seed
         self.seeded = YouniumSeed(seed, shift_days)
         self.batch_groups = self.seeded.batch_groups
@@ -103,6 +108,10 @@ class YouniumDataset:
         if self.revenue.billings:
             self.gl.reseal()
             self.invoices.seal()  # their invoices, numbered after the seeded ones, listed in time
+        # Usage (none without `usage`), imported and invoiced before now, on the story's orders where it has some.
+        self.usage = UsageStore(
+            self.seeded, self.accounts.live(), self.catalogue, self.orders, usage, self._now, self.lock
+        )
         self.advances = 0  # how many times `advance` or a `modify` fault changed the tenant (see younium.changes)
 
     @property

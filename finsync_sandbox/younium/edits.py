@@ -22,7 +22,9 @@ The rules:
   fact, commercial facts §5.6): the booking is modified now, its amounts and lines stay;
 - `touch_charge` invoices a recurring charge in force of an Active subscription one period further (a
   change to a child alone: the order's `lastUpdated` moves, its `modified` does not); a Draft or
-  Cancelled subscription cannot be touched.
+  Cancelled subscription cannot be touched;
+- any usage record can be rated again (`rerate_usage`: a correction of its price, processed now, modified
+  now) or hard-deleted (`delete_usage`, DELETE /Usage/{id}): it leaves `GET /Usage` and the expectations.
 
 The ledger's changes (`reopen_period`, `close_period`, `post_into_closed_period`) are here too, for
 `change`; their rules (which period may be reopened or closed) are `younium.gl`'s. Setting a status
@@ -50,6 +52,7 @@ from ..kernel.formats import format_day, format_instant, money
 from .dataset import YouniumDataset
 from .gl import CLOSED, CORRECTION_ACCOUNTS, OPEN, period_name
 from .seed import CANCELLED, DRAFT, POSTED, STATUS_NAMES, InvoiceBatch, invoice_number
+from .usage import UsageRecord
 
 # The changes and the fields each takes (all strings), as `POST /_sandbox/younium/change` names them.
 CHANGES: dict[str, tuple[str, ...]] = {
@@ -62,6 +65,8 @@ CHANGES: dict[str, tuple[str, ...]] = {
     "delete_subscription": ("order",),
     "touch_charge": ("order",),
     "edit_booking": ("booking", "notes"),
+    "rerate_usage": ("usage",),
+    "delete_usage": ("usage",),
     "reopen_period": ("period",),
     "close_period": ("period",),
     "post_into_closed_period": ("period",),
@@ -220,6 +225,35 @@ def touch_charge(dataset: YouniumDataset, order_number: str) -> dict[str, Any]:
         "charged_through": format_day(through) if through is not None else None,
         "modified": format_instant(charge.modified),
     }
+
+
+def rerate_usage(dataset: YouniumDataset, usage_id: str) -> dict[str, Any]:
+    """Rate usage record `usage_id` again now, at the next price step (processed, if it was not yet)."""
+    record = _usage(dataset, usage_id)
+    at = dataset.tick()
+    dataset.usage.rerate(record, at)
+    rated = record.rated
+    return {
+        "change": "rerate_usage",
+        "usage": record.id,
+        "rated_price": str(money(rated)) if rated is not None else None,
+        "modified": format_instant(at),
+    }
+
+
+def delete_usage(dataset: YouniumDataset, usage_id: str) -> dict[str, Any]:
+    """Hard-delete usage record `usage_id` (DELETE /Usage/{id}): it leaves the list and the expectations."""
+    record = _usage(dataset, usage_id)
+    at = dataset.tick()
+    dataset.usage.drop(record)
+    return {"change": "delete_usage", "usage": record.id, "at": format_instant(at)}
+
+
+def _usage(dataset: YouniumDataset, usage_id: str) -> UsageRecord:
+    record = dataset.usage.find(usage_id)
+    if record is None:
+        raise ValueError(f"no usage record {usage_id!r}")
+    return record
 
 
 # -- the ledger's (the rules are younium.gl's) ---------------------------------------------------------

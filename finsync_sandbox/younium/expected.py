@@ -20,15 +20,19 @@ Deleted records are in none of these counts and sums; what is gone is named inst
 a test that checks a warehouse marked exactly those deleted: `invoices.deleted`, `invoice_lines.removed`
 (removed from their invoice, or deleted with it), `accounts.deleted`, `invoice_batches.deleted` and
 `products.deleted` (hard-deleted catalogue products). The catalogue (`products`) is stated as products
-per `productType` and how many charge plans and charges they have: it holds no money.
+per `productType` and how many charge plans and charges they have: it holds no money. With usage
+(`younium.usage`), `usage` states its rows, how many are processed, the quantity and rated prices summed and
+the hard-deleted ids, and `expected_usage` gives every row, column by column.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
+from datetime import datetime, timezone
+from decimal import Decimal
 from typing import Any
 
-from ..kernel.formats import money
+from ..kernel.formats import money, start_of_day
 from .catalogue import PRODUCT_TYPES
 from .dataset import YouniumDataset
 from .extras import earlier_rates
@@ -47,6 +51,7 @@ def expected_ids(dataset: YouniumDataset) -> dict[str, list[str]]:
             "invoice_batches": sorted(b.id for b in dataset.batches.all()),
             "payments": sorted(p.id for p in dataset.payments.all()),
             "products": sorted(p.id for p in dataset.catalogue.live()),
+            **({"usage": sorted(r.id for r in dataset.usage.live())} if _has_usage(dataset) else {}),
         }
 
 
@@ -105,6 +110,7 @@ def expected(dataset: YouniumDataset) -> dict[str, Any]:
             "payments": {"rows": len(payments), "amount": str(paid)},
             "payment_settlements": {"rows": len(payments), "amount": str(paid)},
             "products": expected_products(dataset),
+            **({"usage": expected_usage_summary(dataset)} if _has_usage(dataset) else {}),
             **expected_ledger(dataset),
         }
 
@@ -143,6 +149,72 @@ def expected_products(dataset: YouniumDataset) -> dict[str, Any]:
         "charges": sum(sum(p.shape()) for p in live),
         "deleted": dataset.catalogue.deleted_ids(),
     }
+
+
+def _has_usage(dataset: YouniumDataset) -> bool:
+    """Whether the tenant has (or had) usage: without any, /Usage is empty and the table never made."""
+    return bool(dataset.usage.live() or dataset.usage.deleted_ids())
+
+
+def expected_usage(dataset: YouniumDataset) -> list[dict[str, Any]]:
+    """Every live usage record as the warehouse's `usage` row holds it, every column but the load's own
+    (`deleted_at`, `extra_fields`): from the store's records (`younium.usage`), never from what /Usage served.
+    Quantities and prices are exact Decimals, times UTC datetimes, rows in id order."""
+    store = dataset.usage
+    rows = []
+    with dataset.lock:
+        for r in sorted(store.live(), key=lambda r: r.id):
+            refs = r.order or (None,) * 6
+            rated = r.rated
+            rows.append(
+                {
+                    "id": r.id,
+                    "description": store.description(r),
+                    "from_date": _utc(start_of_day(r.first_day)),
+                    "to_date": _utc(start_of_day(r.to_day) + r.to_time) if r.to_day is not None else None,
+                    "quantity": Decimal(r.quantity).scaleb(-3),
+                    "unit": store.unit(r),
+                    "source": r.source,
+                    "account_id": r.account.id,
+                    "account_number": r.account.account_number,
+                    "account_name": r.account.name,
+                    "order_id": refs[0],
+                    "order_number": refs[1],
+                    "product_id": refs[2],
+                    "product_number": refs[3],
+                    "charge_id": refs[4],
+                    "charge_number": refs[5],
+                    "import_date": _utc(r.imported),
+                    "processed": r.processed,
+                    "rated_price": money(rated) if rated is not None else None,
+                    "rated_price_currency_code": r.account.currency if rated is not None else None,
+                    "created": _utc(r.imported),
+                    "modified": _utc(r.modified),
+                }
+            )
+    return rows
+
+
+def expected_usage_summary(dataset: YouniumDataset) -> dict[str, Any]:
+    """Usage's rows, how many are processed, the quantity and the rated prices (per currency) summed, and the
+    hard-deleted records' ids."""
+    rows = expected_usage(dataset)
+    rated: dict[str, Decimal] = {}
+    for row in rows:
+        if row["rated_price"] is not None:
+            currency = row["rated_price_currency_code"]
+            rated[currency] = rated.get(currency, Decimal(0)) + row["rated_price"]
+    return {
+        "rows": len(rows),
+        "processed": sum(row["processed"] for row in rows),
+        "quantity": str(sum((row["quantity"] for row in rows), Decimal(0))),
+        "rated_price": {currency: str(total) for currency, total in sorted(rated.items())},
+        "deleted": dataset.usage.deleted_ids(),
+    }
+
+
+def _utc(ms: int) -> datetime:
+    return datetime.fromtimestamp(ms / 1000, tz=timezone.utc)
 
 
 def expected_ledger(dataset: YouniumDataset) -> dict[str, Any]:

@@ -2,7 +2,7 @@
 
 Besides batch jobs, `advance` moves the tenant's time on, and the changes a tenant's users make by hand
 (`delete_invoice`, `remove_line`, `set_status`, `delete_account`, `delete_batch`, `delete_product`,
-`delete_subscription`, `touch_charge`, and
+`delete_subscription`, `touch_charge`, `rerate_usage`, `delete_usage`, and
 the ledger's `reopen_period`, `close_period`, `post_into_closed_period`; or `change` by name; the rules
 are `younium.edits`' and `younium.gl`'s) let a test delete and revise records.
 
@@ -96,6 +96,7 @@ class YouniumTenant:
             config.history_shift_days(),
             config.younium_batched_share,
             config.younium_subscriptions,
+            config.younium_usage,
         )
         self.records = YouniumRecords(self.dataset)
         self.tokens = tokens if tokens is not None else Tokens(lambda: config.younium_token_seconds, clock)
@@ -185,6 +186,14 @@ class YouniumTenant:
     def edit_booking(self, booking_id: str, notes: str) -> dict[str, Any]:
         """Set a booking's notes, as PATCH /Bookings/{id} does: it is modified now, its amounts stay."""
         return self._edit(edits.edit_booking, booking_id, notes)
+
+    def rerate_usage(self, usage_id: str) -> dict[str, Any]:
+        """Rate a usage record again now, at a higher price (processed, if it was not): its `modified` moves."""
+        return self._edit(edits.rerate_usage, usage_id)
+
+    def delete_usage(self, usage_id: str) -> dict[str, Any]:
+        """Hard-delete a usage record: gone from /Usage and from the expected rows."""
+        return self._edit(edits.delete_usage, usage_id)
 
     def reopen_period(self, period: str) -> dict[str, Any]:
         """Reopen Closed accounting period `period` ("YYYY-MM"): Open, closedDate null; its journals (and

@@ -55,6 +55,7 @@ NEVER_SERVED = {
     # A booking's header names no currency in the payloads seen (commercial facts 5.3), and no booking of
     # the story has notes.
     "bookings": {"deleted_at", "extra_fields", "currency", "notes"},
+    "usage": {"deleted_at", "extra_fields"},
 }
 
 
@@ -111,6 +112,7 @@ SERVED_AT = {
     "subscriptions": "/Subscriptions",
     "sales_orders": "/SalesOrders",
     "bookings": "/Bookings",
+    "usage": "/Usage",
 }
 # Where the records read per record of a list are served: an order's versions (each charge's schedule items
 # are read per Recurring charge of those versions).
@@ -120,7 +122,7 @@ VERSIONS_AT = {"subscriptions": "/Subscriptions/{}/versions", "sales_orders": "/
 def younium_tables_as_served() -> dict[str, pa.Table]:
     """Every table of every list finsync declares, made from the pages the sandbox serves as finsync makes it,
     once a generate job has made a batch dated as the job said (the seeded batches were given no date)."""
-    younium = Younium(Sandbox(SandboxConfig(younium_job_seconds=0, younium_subscriptions=20)))
+    younium = Younium(Sandbox(SandboxConfig(younium_job_seconds=0, younium_subscriptions=20, younium_usage=30)))
     job = younium.generate(invoiceDate="2030-02-01").json()
     assert younium.status(job["jobId"])["resultStatus"] == "Succeeded"
     tables: dict[str, pa.Table] = {}

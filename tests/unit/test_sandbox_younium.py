@@ -816,6 +816,7 @@ def test_requests_are_counted_per_younium_route(younium: Younium) -> None:
         "younium.sales_order_versions": 0,
         "younium.account_summary": 0,
         "younium.revenue_schedule": 0,
+        "younium.usage": 0,
         "younium.generate": 1,
         "younium.post": 1,
         "younium.job_status": 1,

@@ -147,6 +147,8 @@ class Upstream:
         self.sales_orders: list[dict[str, Any]] = []
         self.sales_versions: dict[str, list[dict[str, Any]]] = {}
         self.schedules: dict[str, list[dict[str, Any]]] = {}
+        # GET /Usage: usage records (none: "No usage could be found").
+        self.usage: list[dict[str, Any]] = []
 
     def install(self, mock: respx.MockRouter) -> dict[str, respx.Route]:
         mock.post(f"{BASE}/auth/v2/token").mock(
@@ -181,6 +183,7 @@ class Upstream:
             "schedule": mock.get(url__regex=rf"^{BASE}/RevenueSchedule/Charge/[^/]+$").mock(side_effect=self.schedule),
             "bookings": mock.get(f"{BASE}/Bookings").mock(side_effect=lambda _r: self.answer(self.bookings)),
             "booking": mock.get(url__regex=rf"^{BASE}/Bookings/[^/]+$").mock(side_effect=self.booking),
+            "usage": mock.get(f"{BASE}/Usage").mock(side_effect=lambda _r: self.answer(self.usage)),
             "base_currency": mock.get(f"{BASE}/Currency/BaseCurrency").mock(
                 side_effect=lambda _r: httpx.Response(200, json=self.base_currency)
             ),

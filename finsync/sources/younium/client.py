@@ -54,6 +54,7 @@ SUBSCRIPTIONS_PATH = "/Subscriptions"
 BOOKINGS_PATH = "/Bookings"
 SALES_ORDERS_PATH = "/SalesOrders"
 REVENUE_SCHEDULE_PATH = "/RevenueSchedule/Charge"
+USAGE_PATH = "/Usage"
 
 logger = logging.getLogger(__name__)
 
@@ -331,6 +332,11 @@ class YouniumClient:
     def booking(self, booking_id: str) -> JsonObject | None:
         """One booking with all its lines (whether a window's page trims them is undocumented); None once gone."""
         return self._by_id(BOOKINGS_PATH, booking_id, "booking")
+
+    def usage(self, window: Window | None, records: pa.Schema) -> Iterator[Records]:
+        """Usage records; a window lists a record when it changed within it (re-rated, or invoiced: `processed`
+        set), as the list has no sub-entities. A record deleted upstream is gone: only a sweep tells."""
+        return self._window(USAGE_PATH, window, records)
 
     def journals(self, window: Window | None, records: pa.Schema) -> Iterator[Records]:
         """Journals with their vouchers; within a window the API filters the vouchers too."""

@@ -1,6 +1,6 @@
-"""What of a Younium tenant a run may read: the ledger, payments and subscriptions are features an API user may not
-be allowed to read (Younium names a permission per endpoint), and the base currency an endpoint an older tenant
-may not serve. A feature that is denied fails alone: its tables are left as the last run left them, everything
+"""What of a Younium tenant a run may read: the ledger, payments, subscriptions and usage are features an API user
+may not be allowed to read (Younium names a permission per endpoint), and the base currency an endpoint an older
+tenant may not serve. A feature that is denied fails alone: its tables are left as the last run left them, everything
 else loads, and the run ends with exit 1 and a paragraph naming the endpoint, the likely missing permission and
 the setting that leaves the feature out (with it out, the run exits 0).
 
@@ -28,6 +28,7 @@ from .client import (
     PAYMENTS_PATH,
     SALES_ORDERS_PATH,
     SUBSCRIPTIONS_PATH,
+    USAGE_PATH,
     YouniumClient,
 )
 
@@ -79,7 +80,15 @@ SUBSCRIPTIONS_FEATURE = Feature(
     (SUBSCRIPTIONS_PATH, SALES_ORDERS_PATH, BOOKINGS_PATH),
     "the Order View permission (subscriptions, sales orders, their versions and bookings)",
 )
-FEATURES = (LEDGER_FEATURE, PAYMENTS_FEATURE, SUBSCRIPTIONS_FEATURE)
+# Usage is imported and rated apart from orders: a role may read orders and not usage (the spec names no
+# permission for GET /Usage), and a tenant on an older API version may not serve the route at all.
+USAGE_FEATURE = Feature(
+    "usage",
+    "usage",
+    (USAGE_PATH,),
+    "read access to usage (the usage records imported for Usage charges)",
+)
+FEATURES = (LEDGER_FEATURE, PAYMENTS_FEATURE, SUBSCRIPTIONS_FEATURE, USAGE_FEATURE)
 
 
 def base_currency_denied(status: int | None) -> str:

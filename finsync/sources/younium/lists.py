@@ -40,9 +40,10 @@ from .client import (
     SALES_ORDERS_PATH,
     SUBSCRIPTIONS_PATH,
     SYSTEM,
+    USAGE_PATH,
     YouniumClient,
 )
-from .features import LEDGER_FEATURE, PAYMENTS_FEATURE, SUBSCRIPTIONS_FEATURE, Permissions
+from .features import LEDGER_FEATURE, PAYMENTS_FEATURE, SUBSCRIPTIONS_FEATURE, USAGE_FEATURE, Permissions
 from .ledger import (
     ACCOUNTING_PERIODS,
     ACCOUNTING_TRANSACTION_LINES,
@@ -101,6 +102,7 @@ from .schema import (
     PAYMENTS,
     invoice_records,
 )
+from .usage import USAGE
 
 UTC = timezone.utc
 
@@ -325,5 +327,15 @@ LISTS = (
         by_id=ById("bookingLines", lambda run, booking_id: run.client.booking(booking_id)),
         feature=SUBSCRIPTIONS_NAME,
         endpoint=BOOKINGS_PATH,
+    ),
+    # Usage is re-rated and invoiced upstream (merged), and hard-deleted (DELETE /Usage/{id}): a sweep finds
+    # what a window cannot. Its ModifiedAfter tests the record alone, which embeds nothing that changes apart.
+    ListRead.one_table(
+        "usage",
+        WINDOW,
+        lambda run, window, records: run.client.usage(window, records),
+        USAGE,
+        USAGE_FEATURE.name,
+        USAGE_PATH,
     ),
 )

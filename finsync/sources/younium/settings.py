@@ -39,7 +39,7 @@ class YouniumSettings(SourceSettings):
     page_size: int = MAX_PAGE_SIZE
     concurrency: int = 4  # pages, batch logs and invoices read by id, fetched at once
     # The sweep reads the swept lists (invoices, accounts, products, invoice batches, subscriptions, sales orders,
-    # bookings) whole, to find what was deleted upstream, every this many hours (and on `finsync run --sweep`).
+    # bookings, usage) whole, to find what was deleted upstream, every this many hours (and on `finsync run --sweep`).
     sweep_interval_hours: float = 24.0
     sequential: bool = False
     # Features an API user may not be allowed to read (see `features`): false leaves one out, its tables as
@@ -47,6 +47,7 @@ class YouniumSettings(SourceSettings):
     ledger: bool = True
     payments: bool = True
     subscriptions: bool = True
+    usage: bool = True
     base_currency: str | None = None
     # Whether a Change or Churn booking carries the change of the order's CMRR, ACV and TCV ("delta") or the
     # order's figures after it ("total"): the facts leave it open (commercial facts checklist 2). The views and
