@@ -139,6 +139,7 @@ YOUNIUM_PERSONAL = {
 # Tables whose rows deleted upstream stay, marked `deleted_at`.
 _MARKED = {"invoices", "invoice_lines", "accounts", "payments", "payment_settlements", "invoice_batches"}
 _MARKED |= {"chart_of_accounts", "currencies", "exchange_rates", "products"}
+_MARKED |= {"charge_plans", "catalogue_charges", "catalogue_price_details"}
 # Derived by finsync from a digest of the entry's message: not predicted.
 _LOG_KEY = frozenset({"key"})
 
@@ -216,6 +217,7 @@ def younium_tables(tenant: YouniumTenant) -> list[Wanted]:
             }.values()
         ),
         **ledger,
+        **tenant.expected_catalogue(),
         "currencies": [currency | {"isBase": currency["code"] == base} for currency in ledger["currencies"]],
         "tenant": [{"key": tenant.name, "legalEntity": tenant.name, "baseCurrency": base}],
     }
@@ -227,6 +229,7 @@ def younium_tables(tenant: YouniumTenant) -> list[Wanted]:
         "accounting_transactions": ("journal_id", "transaction_number"),
         "accounting_transaction_lines": ("transaction_key", "position"),
         "accounting_periods": ("fiscal_year", "fiscal_period"),
+        "catalogue_price_details": ("charge_id", "currency", "tier"),
         "tenant": ("key",),
     }
     wanted = []
