@@ -117,6 +117,7 @@ def test_expected_products_are_the_ids_and_counts_served() -> None:
     assert expected["rows"] == len(products) == 42, "a larger tenant sells more products"
     assert expected["charge_plans"] == sum(len(p["chargePlans"]) for p in products)
     assert expected["charges"] == sum(len(plan["charges"]) for p in products for plan in p["chargePlans"])
+    assert expected["price_details"] == sum(len(c["priceDetails"]) for c in charges_of(products))
     types = [p["productType"] for p in products]
     assert expected["by_type"] == {name: types.count(name) for name in expected["by_type"]}
 
