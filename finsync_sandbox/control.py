@@ -14,7 +14,9 @@ both APIs.
   `{"change": "remove_line", "invoice": ID, "line": LINE_ID}`, `{"change": "set_status", "invoice": ID,
   "status": "Posted" | "Cancelled"}`, `{"change": "delete_account", "account": ID}`,
   `{"change": "delete_batch", "batch": ID_OR_BATCH_NUMBER}`, `{"change": "delete_product", "product": ID}`
-  (a hard delete of a catalogue product), `{"change": "delete_subscription", "order": "O-000001"}` (a hard
+  (a hard delete of a catalogue product), `{"change": "reprice_charge", "charge": ID}` (a catalogue
+  charge's prices raised by 10%), `{"change": "remove_price", "charge": ID, "currency": "EUR"}` (its price
+  in one currency removed), `{"change": "delete_subscription", "order": "O-000001"}` (a hard
   delete of a subscription), `{"change": "touch_charge", "order": "O-000001"}` (a charge of it invoiced one
   period further: the order's `lastUpdated` moves, its `modified` does not), and the ledger's (`younium.gl`):
   `{"change": "reopen_period", "period": "YYYY-MM"}` (a Closed period: Open, closedDate null; answers

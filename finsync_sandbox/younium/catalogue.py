@@ -8,18 +8,22 @@ MultipleCharges 1 x many, MultipleChargePlans many x 1, Full many x many), categ
 and each charge's model, type, billing and prices. Plans and charges are numbered across the catalogue
 (`CP-000001`, `C-000001`) in the order their products were created.
 
-What changes between runs (`younium.changes.advance`, `younium.edits.delete_product`): a product is
-edited (it stops being sold to new customers: `endOfNewSalesDate` set, `modified` now), a product is
-created (all of it now), a product is hard-deleted (it leaves the list and its by-id read answers 404;
-the catalogue remembers its id so expectations can name it). Plans and charges never change on their own,
-so a product's `modified` is the latest of its own and its children's: the time ModifiedAfter tests.
+What changes between runs (`younium.changes.advance`, `younium.edits`): a product is edited (it stops
+being sold to new customers: `endOfNewSalesDate` set, `modified` now), a product is created (all of it
+now), a product is hard-deleted (it leaves the list and its by-id read answers 404; the catalogue remembers
+its id so expectations can name it), a charge's prices are raised (`reprice_charge`) or its price in one
+currency removed (`remove_price`, through a PATCH of the product upstream). A charge edited gets that
+`modified`, and so does its product: the facts say ModifiedAfter lists a product when it or any plan or
+charge changed (price details have no modified time of their own), not whether the product's own
+`modified` moves with them; the sandbox moves it, so a product's `modified` is always the latest of its
+own and its children's, the time ModifiedAfter tests.
 """
 
 from __future__ import annotations
 
 import threading
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING
 
@@ -43,6 +47,18 @@ def catalogue_size(accounts: int) -> int:
     return min(MAX_PRODUCTS, 20 + accounts // 25)
 
 
+RAISE_PERCENT = 10  # each repricing raises every price of the charge by this much (rounded down to the cent)
+
+
+@dataclass
+class ChargeEdit:
+    """What users changed on one catalogue charge since it was made, and when they last did."""
+
+    modified: int
+    raises: int = 0  # how many times its prices were raised
+    removed: tuple[str, ...] = ()  # the currencies whose prices were removed
+
+
 @dataclass
 class CatalogueProduct:
     """One product as it is now: its seeded facts come from `digest`; an edit sets `end_of_new_sales`."""
@@ -55,6 +71,7 @@ class CatalogueProduct:
     first_plan: int  # the number of its first charge plan (CP-…), the others follow
     first_charge: int  # the number of its first charge (C-…), the others follow
     end_of_new_sales: int | None = None  # a date ordinal an edit set
+    charge_edits: dict[int, ChargeEdit] = field(default_factory=dict)  # by charge number
 
     @property
     def product_type(self) -> str:
@@ -135,6 +152,29 @@ class Catalogue:
             product.end_of_new_sales = day_of(at) + 30
             product.modified = at
         return chosen
+
+    def find_charge(self, charge_id: str) -> tuple[CatalogueProduct, int] | None:
+        """A live product's charge by the charge's id: the product and the charge's number."""
+        wanted = charge_id.strip().lower()
+        for product in self.live():
+            for _i, _plan, charges in self.numbers(product):
+                for number in charges:
+                    if self.seeded.uuid(b"charge-id", number) == wanted:
+                        return product, number
+        return None
+
+    def edit_charge(
+        self, product: CatalogueProduct, number: int, at: int, *, raise_prices: bool = False, remove: str = ""
+    ) -> ChargeEdit:
+        """Raise charge `number`'s prices, or remove its price in currency `remove`, at `at`: the charge and
+        its product are modified then."""
+        edit = product.charge_edits.setdefault(number, ChargeEdit(at))
+        edit.modified = at
+        edit.raises += raise_prices
+        if remove:
+            edit.removed = (*edit.removed, remove)
+        product.modified = at
+        return edit
 
     def drop(self, product: CatalogueProduct) -> None:
         self._deleted[product.id] = product

@@ -16,6 +16,9 @@ The rules:
   outside any batch again, dated as before the batch (and modified then, being changed by it);
 - any catalogue product can be deleted (the sandbox has no orders that would use it), its charge plans
   and charges with it: a hard delete, it leaves `GET /Products` and `GET /Products/{id}` answers 404;
+- a live product's charge can be repriced (`reprice_charge`: every price of it raised by 10%) or have its
+  price in one currency removed (`remove_price`, not its last one: a priced charge keeps a price); the
+  charge and its product are modified then (see `younium.catalogue` on why the product is);
 - any subscription can be hard-deleted (`delete_subscription`, by order number): it leaves
   `GET /Subscriptions`, its `/versions` answer 404 and it leaves the expected figures; its bookings stay;
 - any booking's notes can be edited (`edit_booking`, PATCH /Bookings/{id}: bookings are edited after the
@@ -49,6 +52,8 @@ from collections.abc import Callable
 from typing import Any
 
 from ..kernel.formats import format_day, format_instant, money
+from .catalogue import CatalogueProduct
+from .catalogue_records import CURRENCIES
 from .dataset import YouniumDataset
 from .gl import CLOSED, CORRECTION_ACCOUNTS, OPEN, period_name
 from .seed import CANCELLED, DRAFT, POSTED, STATUS_NAMES, InvoiceBatch, invoice_number
@@ -62,6 +67,8 @@ CHANGES: dict[str, tuple[str, ...]] = {
     "delete_account": ("account",),
     "delete_batch": ("batch",),
     "delete_product": ("product",),
+    "reprice_charge": ("charge",),
+    "remove_price": ("charge", "currency"),
     "delete_subscription": ("order",),
     "touch_charge": ("order",),
     "edit_booking": ("booking", "notes"),
@@ -188,6 +195,36 @@ def delete_product(dataset: YouniumDataset, product_id: str) -> dict[str, Any]:
     return {"change": "delete_product", "product": product.id, "at": format_instant(at)}
 
 
+def reprice_charge(dataset: YouniumDataset, charge_id: str) -> dict[str, Any]:
+    """Raise every price of catalogue charge `charge_id` by 10%; it and its product are modified now."""
+    product, number = _catalogue_charge(dataset, charge_id)
+    at = dataset.tick()
+    dataset.catalogue.edit_charge(product, number, at, raise_prices=True)
+    return {"change": "reprice_charge", "product": product.id, "charge": charge_id, "modified": format_instant(at)}
+
+
+def remove_price(dataset: YouniumDataset, charge_id: str, currency: str) -> dict[str, Any]:
+    """Remove catalogue charge `charge_id`'s price in `currency` (all its tiers); it and its product are
+    modified now."""
+    product, number = _catalogue_charge(dataset, charge_id)
+    edit = product.charge_edits.get(number)
+    left = [c for c in CURRENCIES if edit is None or c not in edit.removed]
+    wanted = currency.strip().upper()
+    if wanted not in left:
+        raise ValueError(f"charge {charge_id!r} has no price in {currency!r}")
+    if len(left) == 1:
+        raise ValueError(f"{wanted} is the last price of charge {charge_id!r}: a priced charge keeps one")
+    at = dataset.tick()
+    dataset.catalogue.edit_charge(product, number, at, remove=wanted)
+    return {
+        "change": "remove_price",
+        "product": product.id,
+        "charge": charge_id,
+        "currency": wanted,
+        "modified": format_instant(at),
+    }
+
+
 def delete_subscription(dataset: YouniumDataset, order_number: str) -> dict[str, Any]:
     """Hard-delete subscription `order_number` (DELETE /Subscriptions/{id}): every version leaves the list
     and its versions read is 404; its bookings stay (a booking outlives its order)."""
@@ -298,6 +335,13 @@ def post_into_closed_period(dataset: YouniumDataset, period: str) -> dict[str, A
 
 
 # -- finding what a change names -----------------------------------------------------------------------
+
+
+def _catalogue_charge(dataset: YouniumDataset, charge_id: str) -> tuple[CatalogueProduct, int]:
+    found = dataset.catalogue.find_charge(charge_id)
+    if found is None:
+        raise ValueError(f"no catalogue charge {charge_id!r}")
+    return found
 
 
 def _invoice(dataset: YouniumDataset, invoice_id: str) -> int:

@@ -20,9 +20,10 @@ Deleted records are in none of these counts and sums; what is gone is named inst
 a test that checks a warehouse marked exactly those deleted: `invoices.deleted`, `invoice_lines.removed`
 (removed from their invoice, or deleted with it), `accounts.deleted`, `invoice_batches.deleted` and
 `products.deleted` (hard-deleted catalogue products). The catalogue (`products`) is stated as products
-per `productType` and how many charge plans and charges they have: it holds no money. With usage
-(`younium.usage`), `usage` states its rows, how many are processed, the quantity and rated prices summed and
-the hard-deleted ids, and `expected_usage` gives every row, column by column.
+per `productType` and how many charge plans, charges and prices they have (their rows are
+`younium.catalogue_expected`'s). With usage (`younium.usage`), `usage` states its rows, how many are processed,
+the quantity and rated prices summed and the hard-deleted ids, and `expected_usage` gives every row, column by
+column.
 """
 
 from __future__ import annotations
@@ -34,6 +35,7 @@ from typing import Any
 
 from ..kernel.formats import money, start_of_day
 from .catalogue import PRODUCT_TYPES
+from .catalogue_expected import expected_catalogue
 from .dataset import YouniumDataset
 from .extras import earlier_rates
 from .gl import ACCOUNTS, CLOSED, CURRENCIES, JOURNAL_TYPES, OPEN, GLLine, Journal, Voucher, period_name, voucher_lines
@@ -139,7 +141,7 @@ def expected_lines(dataset: YouniumDataset, invoices: Sequence[int]) -> dict[str
 
 
 def expected_products(dataset: YouniumDataset) -> dict[str, Any]:
-    """The catalogue: live products (per `productType`), their charge plans and charges; deleted ids."""
+    """The catalogue: live products (per `productType`), their charge plans, charges and prices; deleted ids."""
     live = dataset.catalogue.live()
     types = [p.product_type for p in live]
     return {
@@ -147,6 +149,7 @@ def expected_products(dataset: YouniumDataset) -> dict[str, Any]:
         "by_type": {name: types.count(name) for name in PRODUCT_TYPES},
         "charge_plans": sum(len(p.shape()) for p in live),
         "charges": sum(sum(p.shape()) for p in live),
+        "price_details": len(expected_catalogue(dataset)["catalogue_price_details"]),
         "deleted": dataset.catalogue.deleted_ids(),
     }
 

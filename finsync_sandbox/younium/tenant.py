@@ -2,7 +2,7 @@
 
 Besides batch jobs, `advance` moves the tenant's time on, and the changes a tenant's users make by hand
 (`delete_invoice`, `remove_line`, `set_status`, `delete_account`, `delete_batch`, `delete_product`,
-`delete_subscription`, `touch_charge`, `rerate_usage`, `delete_usage`, and
+`reprice_charge`, `remove_price`, `delete_subscription`, `touch_charge`, `rerate_usage`, `delete_usage`, and
 the ledger's `reopen_period`, `close_period`, `post_into_closed_period`; or `change` by name; the rules
 are `younium.edits`' and `younium.gl`'s) let a test delete and revise records.
 
@@ -27,6 +27,7 @@ from ..kernel.config import SandboxConfig
 from ..kernel.formats import money, uuid_of
 from . import edits
 from .auth import IdempotencyStore, Tokens
+from .catalogue_expected import expected_catalogue
 from .changes import Advanced, advance, touch
 from .commercial_expected import commercial_expected, commercial_summary
 from .dataset import YouniumDataset
@@ -172,6 +173,14 @@ class YouniumTenant:
         """Hard-delete a catalogue product, its charge plans and charges with it."""
         return self._edit(edits.delete_product, product_id)
 
+    def reprice_charge(self, charge_id: str) -> dict[str, Any]:
+        """Raise every price of a catalogue charge by 10%; the charge and its product are modified now."""
+        return self._edit(edits.reprice_charge, charge_id)
+
+    def remove_price(self, charge_id: str, currency: str) -> dict[str, Any]:
+        """Remove a catalogue charge's price in one currency; the charge and its product are modified now."""
+        return self._edit(edits.remove_price, charge_id, currency)
+
     def delete_subscription(self, order_number: str) -> dict[str, Any]:
         """Hard-delete a subscription (by order number): gone from /Subscriptions, its versions 404, and out
         of the expected figures; its bookings stay."""
@@ -244,6 +253,12 @@ class YouniumTenant:
         with self._lock:
             self.settle()
             return commercial_expected(self.dataset)
+
+    def expected_catalogue(self) -> dict[str, list[dict[str, Any]]]:
+        """The rows of the catalogue's charge plans, charges and prices (`younium.catalogue_expected`)."""
+        with self._lock:
+            self.settle()
+            return expected_catalogue(self.dataset)
 
     def expected_ids(self) -> dict[str, list[str]]:
         with self._lock:

@@ -151,6 +151,7 @@ YOUNIUM_PERSONAL = {
 # Tables whose rows deleted upstream stay, marked `deleted_at`.
 _MARKED = {"invoices", "invoice_lines", "accounts", "payments", "payment_settlements", "invoice_batches"}
 _MARKED |= {"chart_of_accounts", "currencies", "exchange_rates", "products"}
+_MARKED |= {"charge_plans", "catalogue_charges", "catalogue_price_details"}
 # Closing a period modifies none of its journals: a journal read while its period was open keeps it so (the
 # accounting_periods table has the period as it is now).
 _PERIOD_AS_READ = {"period_status": "Open", "period_closed_date": None}
@@ -231,6 +232,7 @@ def younium_tables(tenant: YouniumTenant) -> list[Wanted]:
             }.values()
         ),
         **ledger,
+        **tenant.expected_catalogue(),
         "currencies": [currency | {"isBase": currency["code"] == base} for currency in ledger["currencies"]],
         # How bookings carry amounts is a setting, not served: the tests read with its default.
         "tenant": [{"key": tenant.name, "legalEntity": tenant.name, "baseCurrency": base, "bookingAmounts": "delta"}],
@@ -243,6 +245,7 @@ def younium_tables(tenant: YouniumTenant) -> list[Wanted]:
         "accounting_transactions": ("journal_id", "transaction_number"),
         "accounting_transaction_lines": ("transaction_key", "position"),
         "accounting_periods": ("fiscal_year", "fiscal_period"),
+        "catalogue_price_details": ("charge_id", "currency", "tier"),
         "tenant": ("key",),
     }
     wanted = []

@@ -47,6 +47,9 @@ NEVER_SERVED = {
     "currencies": {"is_base", "deleted_at", "extra_fields"},
     "exchange_rates": {"deleted_at", "extra_fields"},
     "products": {"deleted_at", "extra_fields"},
+    "charge_plans": {"deleted_at"},
+    "catalogue_charges": {"deleted_at"},
+    "catalogue_price_details": {"deleted_at"},
     "journals": {"extra_fields"},
     # The sandbox's subscription story has no renewals: `lastRenewalDate` is never set.
     "subscriptions": {"deleted_at", "extra_fields", "last_renewal_date"},

@@ -117,6 +117,7 @@ def test_expected_products_are_the_ids_and_counts_served() -> None:
     assert expected["rows"] == len(products) == 42, "a larger tenant sells more products"
     assert expected["charge_plans"] == sum(len(p["chargePlans"]) for p in products)
     assert expected["charges"] == sum(len(plan["charges"]) for p in products for plan in p["chargePlans"])
+    assert expected["price_details"] == sum(len(c["priceDetails"]) for c in charges_of(products))
     types = [p["productType"] for p in products]
     assert expected["by_type"] == {name: types.count(name) for name in expected["by_type"]}
 
@@ -132,3 +133,100 @@ def test_each_legal_entity_has_a_catalogue_of_its_own() -> None:
         assert {p["legalEntityId"] for p in products} == {legal_entity}
         ids[name] = {p["id"] for p in products}
     assert not ids["Sandbox AB"] & ids["Sandbox Oy"]
+
+
+def charges_of(products: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    return [charge for product in products for plan in product["chargePlans"] for charge in plan["charges"]]
+
+
+def test_catalogue_charges_use_the_catalogue_names_and_price_each_currency_with_tiers_only_where_tiered() -> None:
+    younium = make()
+    products = younium.all("/Products")
+    charges = charges_of(products)
+    assert all("model" in c and "priceModel" not in c and "revenueRecognitionRule" not in c for c in charges)
+    assert any("revenueRecognition" in c for c in charges) and any("revenueRecognition" not in c for c in charges)
+    assert {c["model"] for c in charges} == {"Flat", "Quantity", "Volume", "Tiered"}
+    for charge in charges:
+        details = charge["priceDetails"]
+        if charge["model"] in ("Volume", "Tiered"):
+            for currency in ("SEK", "EUR"):
+                tiers = [d for d in details if d["currency"] == currency]
+                assert [d["tier"] for d in tiers] == [0, 1, 2] and [d["priceBase"] for d in tiers] == ["PerUnit"] * 3
+                assert [d["fromQuantity"] for d in tiers] == [0, 1000, 10000] and "toQuantity" not in tiers[-1]
+                assert [d["toQuantity"] for d in tiers[:2]] == [1000, 10000]
+                assert tiers[0]["price"] > tiers[1]["price"] > tiers[2]["price"] > 0
+        else:  # one price per currency, written as the facts' sample shows one: currency and price alone
+            assert [set(d) for d in details] == [{"currency", "price"}] * 2
+            assert [d["currency"] for d in details] == ["SEK", "EUR"] and all(d["price"] > 0 for d in details)
+    assert {c["defaultQuantity"] for c in charges} > {1}
+    assert any("externalCRMId" in c for c in charges) and any("externalCRMId" not in c for c in charges)
+    # A product with several plans: the first was replaced by the others, and stopped being sold.
+    many = [p for p in products if len(p["chargePlans"]) > 1]
+    assert {p["productType"] for p in many} == {"MultipleChargePlans", "Full"}
+    assert all(DAY.match(p["chargePlans"][0]["endOfNewSalesDate"]) for p in many)
+    assert all("endOfNewSalesDate" not in plan for p in many for plan in p["chargePlans"][1:])
+    assert any("effectiveEndDate" in p["chargePlans"][0] for p in many)
+    assert all(NAIVE_STAMP.match(plan["effectiveStartDate"]) for p in products for plan in p["chargePlans"])
+
+
+def test_a_charge_repriced_or_with_a_price_removed_moves_its_own_and_its_products_modified() -> None:
+    younium = make()
+    tenant = younium.sandbox.younium
+    before = younium.all("/Products")
+    cursor = max(p["modified"] for p in before)
+    product = next(p for p in before if p["productType"] == "Full")
+    charge = product["chargePlans"][1]["charges"][0]
+
+    raised = tenant.change("reprice_charge", charge=charge["id"])
+    reply = younium.http.post(
+        "/_sandbox/younium/change", json={"change": "remove_price", "charge": charge["id"], "currency": "eur"}
+    )
+
+    assert raised["product"] == product["id"] and reply.status_code == 200 and reply.json()["currency"] == "EUR"
+    changed = younium.all("/Products", ModifiedAfter=cursor)
+    assert [p["id"] for p in changed] == [product["id"]], "the product is listed by the change of its charge"
+    after = changed[0]
+    edited = after["chargePlans"][1]["charges"][0]
+    assert after["modified"] == edited["modified"] == reply.json()["modified"].removesuffix("Z") > cursor
+    assert edited["created"] == charge["created"]
+    old = {d["currency"]: d["price"] for d in charge["priceDetails"]}
+    # Raised by 10%, to the cent below; its EUR price is gone.
+    assert edited["priceDetails"] == [{"currency": "SEK", "price": old["SEK"] * 100 * 110 // 100 / 100}]
+    others = [c for plan in after["chargePlans"] for c in plan["charges"] if c["id"] != charge["id"]]
+    assert others == [c for plan in product["chargePlans"] for c in plan["charges"] if c["id"] != charge["id"]]
+    last = younium.http.post(
+        "/_sandbox/younium/change", json={"change": "remove_price", "charge": charge["id"], "currency": "SEK"}
+    )
+    assert last.status_code == 400 and "last price" in last.json()["error"]
+    gone = younium.http.post(
+        "/_sandbox/younium/change", json={"change": "remove_price", "charge": charge["id"], "currency": "EUR"}
+    )
+    assert gone.status_code == 400 and "no price in" in gone.json()["error"]
+    unknown = younium.http.post("/_sandbox/younium/change", json={"change": "reprice_charge", "charge": "c-0"})
+    assert unknown.status_code == 400 and "no catalogue charge" in unknown.json()["error"]
+
+
+def test_the_expected_catalogue_is_every_plan_charge_and_price_served_keyed_by_charge_currency_and_tier() -> None:
+    younium = make()
+    tenant = younium.sandbox.younium
+    tenant.delete_product(younium.all("/Products")[2]["id"])
+    products = younium.all("/Products")
+    expected = tenant.expected_catalogue()
+
+    plans = [(p["id"], plan["id"], plan["chargePlanNumber"]) for p in products for plan in p["chargePlans"]]
+    assert sorted((r["productId"], r["id"], r["chargePlanNumber"]) for r in expected["charge_plans"]) == sorted(plans)
+    assert all("charges" not in r for r in expected["charge_plans"])
+    charges = [(p["id"], plan["id"], c) for p in products for plan in p["chargePlans"] for c in plan["charges"]]
+    assert sorted(
+        (r["productId"], r["chargePlanId"], r["id"], r["defaultQuantity"]) for r in expected["catalogue_charges"]
+    ) == sorted((product, plan, c["id"], c["defaultQuantity"]) for product, plan, c in charges)
+    prices = expected["catalogue_price_details"]
+    assert len(prices) == sum(len(c["priceDetails"]) for *_, c in charges)
+    assert len({r["key"] for r in prices}) == len(prices)
+    for row in prices:
+        assert row["key"] == f"{row['chargeId']}:{row['currency']}:{row['tier']}"
+    # A price sent without a tier is its charge's one price in that currency: tier 0.
+    untiered = {c["id"] for *_, c in charges if "tier" not in c["priceDetails"][0]}
+    assert untiered and {r["tier"] for r in prices if r["chargeId"] in untiered} == {0}
+    tiered = [r for r in prices if r["chargeId"] not in untiered]
+    assert {r["tier"] for r in tiered} == {0, 1, 2} and all("toQuantity" in r for r in tiered if r["tier"] < 2)

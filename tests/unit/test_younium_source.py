@@ -184,6 +184,7 @@ class Upstream:
             "bookings": mock.get(f"{BASE}/Bookings").mock(side_effect=lambda _r: self.answer(self.bookings)),
             "booking": mock.get(url__regex=rf"^{BASE}/Bookings/[^/]+$").mock(side_effect=self.booking),
             "usage": mock.get(f"{BASE}/Usage").mock(side_effect=lambda _r: self.answer(self.usage)),
+            "product": mock.get(url__regex=rf"^{BASE}/Products/[^/]+$").mock(side_effect=self.product),
             "base_currency": mock.get(f"{BASE}/Currency/BaseCurrency").mock(
                 side_effect=lambda _r: httpx.Response(200, json=self.base_currency)
             ),
@@ -215,6 +216,11 @@ class Upstream:
     def booking(self, request: httpx.Request) -> httpx.Response:
         wanted = request.url.path.rsplit("/", 1)[-1]
         found = next((b for b in self.bookings if b["id"] == wanted), None)
+        return httpx.Response(200, json=found) if found else httpx.Response(404, json={"title": "Not Found"})
+
+    def product(self, request: httpx.Request) -> httpx.Response:
+        wanted = request.url.path.rsplit("/", 1)[-1]
+        found = next((p for p in self.products if p["id"] == wanted), None)
         return httpx.Response(200, json=found) if found else httpx.Response(404, json={"title": "Not Found"})
 
     @staticmethod

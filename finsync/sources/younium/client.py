@@ -272,6 +272,10 @@ class YouniumClient:
     def products(self, window: Window | None, records: pa.Schema) -> Iterator[Records]:
         return self._window(PRODUCTS_PATH, window, records)
 
+    def product(self, product_id: str) -> JsonObject | None:
+        """One product with all its plans, charges and prices; None once it is gone."""
+        return self._by_id(PRODUCTS_PATH, product_id, "product")
+
     def subscriptions(self, window: Window | None, records: pa.Schema) -> Iterator[Records]:
         """Orders of type Subscription, one record per order; a window lists an order when it or any of its
         products, charges, discounts or milestones changed within it."""

@@ -23,7 +23,16 @@ from finsync.sources.reads import WHOLE, WINDOW, ById, Feed, ListRead
 from finsync.sources.state import SourceState
 from finsync.tables import list_of, parse_timestamp, records_of
 
-from .catalogue import PRODUCTS
+from .catalogue import (
+    CATALOGUE_CHARGES,
+    CATALOGUE_PRICE_DETAILS,
+    CHARGE_PLANS,
+    PRODUCTS,
+    catalogue_charge_rows,
+    catalogue_price_rows,
+    catalogue_records,
+    plan_rows,
+)
 from .client import (
     ACCOUNTS_PATH,
     BOOKINGS_PATH,
@@ -201,11 +210,23 @@ LISTS = (
         ACCOUNTS,
         endpoint=ACCOUNTS_PATH,
     ),
-    ListRead.one_table(
+    # Whether a window's page trims a product's plans, charges and prices is undocumented: each product a
+    # window lists is read again by id, whole, before they replace the product's. A whole read writes every
+    # live product's, so those of a product deleted upstream are marked with it.
+    ListRead(
         "products",
         WINDOW,
+        catalogue_records,
         lambda run, window, records: run.client.products(window, records),
-        PRODUCTS,
+        (
+            Feed(PRODUCTS),
+            Feed(CHARGE_PLANS, plan_rows),
+            Feed(CATALOGUE_CHARGES, catalogue_charge_rows),
+            Feed(CATALOGUE_PRICE_DETAILS, catalogue_price_rows),
+        ),
+        swept=True,
+        marks_deleted=("products", CHARGE_PLANS.name, CATALOGUE_CHARGES.name, CATALOGUE_PRICE_DETAILS.name),
+        by_id=ById("chargePlans", lambda run, product_id: run.client.product(product_id)),
         endpoint=PRODUCTS_PATH,
     ),
     ListRead(
