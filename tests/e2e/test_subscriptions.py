@@ -13,6 +13,7 @@ from typing import Any
 
 import pytest
 
+from finsync.sources.younium import reads
 from finsync.warehouse.database import Warehouse
 from finsync.warehouse.runner import sync
 from finsync_sandbox import SandboxConfig, SandboxServer
@@ -114,3 +115,24 @@ def test_a_year_of_subscription_events_loads_exactly_and_the_mrr_is_the_storys(
         columns = [c for (c,) in named]
         sql = f"SELECT {', '.join(columns)} FROM younium.{table} WHERE {where}"
         assert sorted(query(any_warehouse, sql), key=repr) == sorted(query(fresh, sql), key=repr), table
+
+
+def test_a_fan_out_read_in_several_batches_of_orders_is_judged_on_all_it_read(
+    tenant: SandboxServer, warehouse: Warehouse, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Orders reach each fan-out (versions, revenue schedules) in batches (2,000 records on a real tenant; five
+    here): the one census each keeps for the run counts every record it read, not the last batch's alone."""
+    monkeypatch.setattr(reads, "GATHERED_RECORDS", 5)
+    loaded(tenant, warehouse, page_size=5)
+    assert query(warehouse, "SELECT COUNT(*) FROM younium.subscriptions")[0][0] > 10, "more than two batches"
+    counted = dict(
+        query(
+            warehouse,
+            "SELECT endpoint, records_read FROM finsync_meta.upstream_fields WHERE field = 'id' "
+            "AND (endpoint LIKE '%/Subscriptions/%versions%' OR endpoint LIKE '%/RevenueSchedule/%')",
+        )
+    )
+    versions = next(n for endpoint, n in counted.items() if "versions" in endpoint)
+    schedules = next(n for endpoint, n in counted.items() if "RevenueSchedule" in endpoint)
+    assert versions == query(warehouse, "SELECT COUNT(*) FROM younium.subscription_versions")[0][0]
+    assert schedules == query(warehouse, "SELECT COUNT(*) FROM younium.revenue_schedule_items")[0][0]
