@@ -73,6 +73,7 @@ CONFIGS: dict[str, dict[str, Any]] = {
         "younium_job_seconds": 0.02,
         "lines_per_invoice": 3,
         "younium_subscriptions": 20,
+        "younium_usage": 40,
     },
 }
 
@@ -107,6 +108,10 @@ ROUTES: dict[str, dict[str, tuple[str, str]]] = {
         "invoice_lines": ("younium.invoices", "invoiceLines."),
         "accounts": ("younium.accounts", ""),
         "products": ("younium.products", ""),
+        "charge_plans": ("younium.products", "chargePlans."),
+        "catalogue_charges": ("younium.products", "chargePlans.charges."),
+        "catalogue_price_details": ("younium.products", "chargePlans.charges.priceDetails."),
+        "usage": ("younium.usage", ""),
         "journals": ("younium.journals", ""),
         "accounting_transactions": ("younium.journals", "vouchers."),
         "accounting_transaction_lines": ("younium.journals", "vouchers.transactions."),
@@ -154,6 +159,7 @@ ENDPOINTS = {
     "younium.sales_orders": "GET /SalesOrders",
     "younium.sales_order_versions": "GET /SalesOrders/{orderNumber}/versions",
     "younium.bookings": "GET /Bookings",
+    "younium.usage": "GET /Usage",
 }
 # A column whose wire field is not its own name: the batch groups are a list of plain values.
 WIRE_NAMES = {("younium", "invoice_batches__batch_groups", "batch_group"): "batchGroups"}

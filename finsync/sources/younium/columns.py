@@ -36,3 +36,28 @@ def stamps(what: str) -> tuple[Column, ...]:
         Column("created", Kind.TIMESTAMP, doc=f"When the {what} was created in Younium, {IN_UTC}"),
         Column("modified", Kind.TIMESTAMP, doc=f"When the {what} was last modified in Younium, {IN_UTC}"),
     )
+
+
+def version_of(what: str, key: str = "") -> tuple[Column, ...]:
+    """The derived columns naming the order version a row was read in: its key (made as `key` says; by
+    default the version's id and the row's own) and the version."""
+    return (
+        Column(
+            "key",
+            nullable=False,
+            wire=Wire.DERIVED,
+            doc=f'Key derived by finsync: "{key or f"<order version id>:<{what} id>"}"',
+        ),
+        Column(
+            "orderVersionId",
+            nullable=False,
+            wire=Wire.DERIVED,
+            doc=f"Id of the order version the {what} belongs to, set by finsync; joins subscription_versions.id or "
+            "sales_order_versions.id",
+        ),
+        Column(
+            "orderNumber",
+            wire=Wire.DERIVED,
+            doc="Number of the order, set by finsync (joins subscriptions or sales_orders)",
+        ),
+    )

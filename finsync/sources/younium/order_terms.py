@@ -16,28 +16,9 @@ import pyarrow as pa
 
 from finsync.tables import Column, Kind, Table, Wire, list_of, records_of
 
-from .columns import CALENDAR_DATE
+from .columns import CALENDAR_DATE, version_of
 
 SALES = "exact decimal in the order's (sales) currency"
-VERSION_DOC = (
-    "Id of the order version the {what} was read in, set by finsync; joins subscription_versions.id or "
-    "sales_order_versions.id"
-)
-
-
-def in_version(what: str, key: str) -> tuple[Column, ...]:
-    """The derived columns: the key (`key` says how it is made) and the order version the row was read in."""
-    return (
-        Column("key", nullable=False, wire=Wire.DERIVED, doc=f'Key derived by finsync: "{key}"'),
-        Column("orderVersionId", nullable=False, wire=Wire.DERIVED, doc=VERSION_DOC.format(what=what)),
-        Column(
-            "orderNumber",
-            wire=Wire.DERIVED,
-            doc="Number of the order, set by finsync (joins subscriptions or sales_orders)",
-        ),
-    )
-
-
 # A price detail has no id. Its tier is a declared non-null int32, a 0-based index per currency (§2.6), and an
 # order charge is priced in its order's one currency: (charge version, tier) names one price detail, and a
 # key by tier (not by position) stays the same when a tier before it is removed.
@@ -45,7 +26,7 @@ ORDER_CHARGE_PRICE_DETAILS = Table(
     "order_charge_price_details",
     "key",
     (
-        *in_version("price detail", "<order version id>:<charge version id>:<tier>"),
+        *version_of("price detail", "<order version id>:<charge version id>:<tier>"),
         Column(
             "orderChargeId",
             nullable=False,
@@ -86,7 +67,7 @@ ORDER_DISCOUNTS = Table(
     "order_discounts",
     "key",
     (
-        *in_version("order discount", "<order version id>:<discount id>"),
+        *version_of("order discount", "<order version id>:<discount id>"),
         Column("id", wire=Wire.REQUIRED, doc="Younium's id of the order discount"),
         Column("orderId", doc="Id of the order (version) the discount was given on"),
         # Younium's responses spell it SpecificeDate (its requests SpecificDate): kept as sent.
@@ -113,7 +94,7 @@ ORDER_DISCOUNT_CHARGES = Table(
     "order_discount_charges",
     "key",
     (
-        *in_version("discount's charge", "<order version id>:<discount id>:<charge id>"),
+        *version_of("discount's charge", "<order version id>:<discount id>:<charge id>"),
         Column("orderDiscountId", doc="Id of the order discount; joins order_discounts.id"),
         Column("chargeId", doc="Id of the charge (version) the discount applies to; joins order_charges.id"),
     ),
@@ -126,7 +107,7 @@ ORDER_MILESTONES = Table(
     "order_milestones",
     "key",
     (
-        *in_version("milestone", "<order version id>:<milestone id>"),
+        *version_of("milestone", "<order version id>:<milestone id>"),
         Column("id", wire=Wire.REQUIRED, doc="Younium's id of the milestone"),
         Column("orderId", doc="Id of the order (version) the milestone belongs to"),
         Column("name", doc="Name of the milestone"),

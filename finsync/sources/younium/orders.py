@@ -14,7 +14,7 @@ import pyarrow as pa
 
 from finsync.tables import EXTRA_FIELDS, Column, Kind, Table, Wire, list_of, records_of
 
-from .columns import CALENDAR_DATE, DELETED_AT, IN_UTC, stamps
+from .columns import CALENDAR_DATE, DELETED_AT, IN_UTC, stamps, version_of
 from .order_terms import charge_lists, version_lists
 
 SALES = "exact decimal in the order's (sales) currency"
@@ -155,30 +155,6 @@ SUBSCRIPTION_VERSIONS = Table(
     doc="One version of a Younium subscription, from /Subscriptions/{orderNumber}/versions (read for every order "
     "a window lists); merged by the version's id",
 )
-
-
-def version_of(what: str) -> tuple[Column, ...]:
-    """The derived columns naming the order version a product or charge was read in."""
-    return (
-        Column(
-            "key",
-            nullable=False,
-            wire=Wire.DERIVED,
-            doc=f'Key derived by finsync: "<order version id>:<{what} id>"',
-        ),
-        Column(
-            "orderVersionId",
-            nullable=False,
-            wire=Wire.DERIVED,
-            doc=f"Id of the order version the {what} belongs to, set by finsync; joins subscription_versions.id or "
-            "sales_order_versions.id",
-        ),
-        Column(
-            "orderNumber",
-            wire=Wire.DERIVED,
-            doc="Number of the order, set by finsync (joins subscriptions or sales_orders)",
-        ),
-    )
 
 
 ORDER_PRODUCTS = Table(
