@@ -27,7 +27,12 @@ REVENUE_STATUSES = ("Posted", "Settled")
 @pytest.fixture(scope="module")
 def finance_sandbox() -> Iterator[SandboxServer]:
     config = SandboxConfig(
-        ym_items=1500, batch_size=200, export_latency_seconds=0.05, younium_invoices=800, younium_subscriptions=12
+        ym_items=1500,
+        batch_size=200,
+        export_latency_seconds=0.05,
+        younium_invoices=800,
+        younium_subscriptions=12,
+        younium_usage=30,
     )
     with SandboxServer(config=config) as server:
         yield server

@@ -29,7 +29,12 @@ TABLES = [f"{spec.name}.{table.name}" for spec in SOURCES.values() for table in 
 def clean(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Warehouse]:
     """Both systems loaded once; every table and history table holds rows."""
     config = SandboxConfig(
-        ym_items=600, batch_size=100, export_latency_seconds=0.05, younium_invoices=80, younium_subscriptions=8
+        ym_items=600,
+        batch_size=100,
+        export_latency_seconds=0.05,
+        younium_invoices=80,
+        younium_subscriptions=8,
+        younium_usage=20,
     )
     warehouse = Warehouse("duckdb", tmp_path_factory.mktemp("keys") / "clean.duckdb")
     with SandboxServer(config=config) as server:

@@ -171,8 +171,10 @@ def test_json_logs_are_one_object_per_line_and_hold_no_secret(sandbox: SandboxSe
 
 
 def test_a_rerun_that_changed_nothing_shows_no_new_row_or_version_in_any_table(tmp_path: Path) -> None:
-    # Every table has rows: the Younium tenant sells subscriptions too.
-    config = SandboxConfig(ym_items=3000, batch_size=200, export_latency_seconds=0.05, younium_subscriptions=12)
+    # Every table has rows: the Younium tenant sells subscriptions and usage too.
+    config = SandboxConfig(
+        ym_items=3000, batch_size=200, export_latency_seconds=0.05, younium_subscriptions=12, younium_usage=30
+    )
     with SandboxServer(config=config) as sandbox:
         env = env_for(sandbox, tmp_path)
         assert run_finsync(["run"], env, tmp_path).returncode == 0
