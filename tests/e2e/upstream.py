@@ -9,6 +9,7 @@ rule can be predicted, not compared (`unread`).
 
 from __future__ import annotations
 
+from datetime import datetime, timezone
 from typing import Any, NamedTuple
 
 from finsync_sandbox import SandboxServer, YouniumTenant
@@ -331,8 +332,12 @@ def younium_tables(tenant: YouniumTenant) -> list[Wanted]:
             for batch in batches
             for group in dict.fromkeys(batch.get("batchGroups", []))
         ],
+        # A record can be logged twice in one batch, the same message a second apart: the entry's time is part of
+        # its key, as the instant the warehouse holds.
         "invoice_batch_log": [
-            entry | {"invoiceBatchId": batch["id"]} for batch in batches for entry in batch.get("batchLog", [])
+            entry | {"invoiceBatchId": batch["id"], "created": _instant(entry["created"])}
+            for batch in batches
+            for entry in batch.get("batchLog", [])
         ],
         "payments": payments,
         "payment_settlements": [
@@ -377,7 +382,7 @@ def younium_tables(tenant: YouniumTenant) -> list[Wanted]:
     keys = {
         "invoice_batches__invoices": ("invoice_batch_id", "id"),
         "invoice_batches__batch_groups": ("invoice_batch_id", "batch_group"),
-        "invoice_batch_log": ("invoice_batch_id", "entity_id", "reference", "error_message"),
+        "invoice_batch_log": ("invoice_batch_id", "entity_id", "reference", "error_message", "created"),
         "payment_settlements": ("payment_id", "position"),
         "accounting_transactions": ("journal_id", "transaction_number"),
         "accounting_transaction_lines": ("transaction_key", "position"),
@@ -406,6 +411,11 @@ def younium_tables(tenant: YouniumTenant) -> list[Wanted]:
             )
         )
     return wanted
+
+
+def _instant(text: str) -> datetime:
+    """A Younium time (UTC, with or without its `Z`) as an aware instant."""
+    return datetime.fromisoformat(text.replace("Z", "+00:00")).replace(tzinfo=timezone.utc)
 
 
 # The tables kept per order version (a subscription's and a sales order's), keyed `<order version id>:…`.
