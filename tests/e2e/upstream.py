@@ -10,6 +10,7 @@ rule can be predicted, not compared (`unread`).
 from __future__ import annotations
 
 from datetime import datetime, timezone
+from decimal import Decimal
 from typing import Any, NamedTuple
 
 from finsync_sandbox import SandboxServer, YouniumTenant
@@ -408,6 +409,7 @@ def younium_tables(tenant: YouniumTenant) -> list[Wanted]:
                 as_read=_PERIOD_AS_READ if table == "journals" else {},
                 fields=naming.fields(),
                 gone=commercial.gone.get(table, {}),
+                earlier=commercial.earlier.get(table, {}),
             )
         )
     return wanted
@@ -432,6 +434,7 @@ _VERSIONED = (
 class _Commercial(NamedTuple):
     rows: dict[str, list[dict[str, Any]]]
     gone: dict[str, dict[str, frozenset[Any]]]  # table -> {column: values of rows not compared}
+    earlier: dict[str, dict[tuple[Any, ...], tuple[dict[str, Any], ...]]]  # table -> Wanted.earlier
 
 
 def _commercial(tenant: YouniumTenant) -> _Commercial:
@@ -464,6 +467,26 @@ def _commercial(tenant: YouniumTenant) -> _Commercial:
         for number in recurring
         for item in dataset.revenue.of_charge(int(number.removeprefix("OPC-")))
     ]
+    # A recognition run, or a period's closing, modifies no order: an item read before either is held as it
+    # was read until its charge's order is read again (finsync.sources.younium.revenue: the ledger's voucher
+    # says what was recognised). Read before its recognition, it was all deferred, modified when created; read
+    # before its period closed, its period was Open.
+    earlier: dict[tuple[Any, ...], tuple[dict[str, Any], ...]] = {}
+    for item in schedules:
+        recognised = item["recognizedRevenue"]
+        unrecognised = {
+            "deferred_revenue": recognised["amount"],
+            "deferred_revenue_base": recognised["baseCurrencyAmount"],
+            "recognized_revenue": Decimal(0),
+            "recognized_revenue_base": Decimal(0),
+            "modified": _instant(item["created"]),
+        }
+        opened = {"period_status": "Open"}
+        closed = item["accountingPeriod"]["status"] != "Open"
+        if recognised["amount"] or recognised["baseCurrencyAmount"]:
+            earlier[(item["id"],)] = (unrecognised | opened, unrecognised, opened) if closed else (unrecognised,)
+        elif closed:
+            earlier[(item["id"],)] = (opened,)
 
     def of(version: dict[str, Any], key: str) -> dict[str, Any]:
         """The derived columns of a row read in order version `version`: its version, its order, its key."""
@@ -520,6 +543,7 @@ def _commercial(tenant: YouniumTenant) -> _Commercial:
             **dict.fromkeys(("subscription_versions", *_VERSIONED), by_order),
             "revenue_schedule_items": {"charge_number": gone_charges},
         },
+        {"revenue_schedule_items": earlier},
     )
     # A table no record makes is never created (a tenant without subscriptions has none of these, one whose
     # orders have no milestones no order_milestones): nothing to compare.
