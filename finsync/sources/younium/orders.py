@@ -223,6 +223,11 @@ ORDER_CHARGES = Table(
         ),
         Column("name", doc="Name of the charge"),
         Column("orderProductId", doc="Id of the order product the charge belongs to"),
+        Column(
+            "orderId",
+            doc="Id of the order version the charge version was made in (a later version embeds it unchanged; "
+            "order_version_id is the version it was read in)",
+        ),
         Column("chargeId", doc="Id of the catalogue charge it was created from (not this charge's id)"),
         Column("chargeType", doc="OneOff, Recurring, Usage or Measured: only Recurring charges are MRR"),
         Column("priceModel", doc="Flat, Quantity, Volume, Tiered or Rated"),
