@@ -222,11 +222,8 @@ _ORDER_TERMS = (
 _SUBSCRIPTION_UNLOADED = (*_ORDER_TERMS, "cmrr.currencyCode", *_OTHER_CODES)
 # How a charge is invoiced and posted beyond its period and timing (its billing day and alignment, tiers per
 # line, tax template, GL accounts, unit, displayed price and estimates): the invoice lines it makes carry
-# what was invoiced. `orderId` is the order version that made the charge version, which a charge version
-# read in later versions of the order keeps; the warehouse names the version it was read in
-# (order_version_id), and the making one is the version whose charges first hold the charge version.
+# what was invoiced.
 _CHARGE_UNLOADED = (
-    "orderId",
     "startOn",
     "endOn",
     "unitCode",
