@@ -207,8 +207,9 @@ UNLOADED: dict[str, tuple[str, ...]] = {
 _OTHER_CODES = tuple(
     f"{m}.{code}" for m in (*_ORDER_AMOUNTS, "fmrr")[1:] for code in ("currencyCode", "baseCurrencyCode")
 )
-# An order's terms of invoicing and payment (its batch group, payment term, method): the account's, which
-# the accounts table keeps; the invoice account's number and name, the account's by id.
+# How an order is invoiced and paid (its batch group, payment term and method, separate invoicing, billing
+# period set by hand): the invoices it makes carry the terms they were made with. The invoice account's number
+# and name: the accounts table's, by invoice_account_id.
 _ORDER_TERMS = (
     "orderPaymentMethod",
     "invoiceSeparatly",
