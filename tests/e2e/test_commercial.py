@@ -19,6 +19,7 @@ from finsync.warehouse.runner import sync
 from finsync_sandbox import SandboxConfig, SandboxServer
 
 from .conftest import query, younium_records, younium_settings
+from .expect import assert_younium_matches_sandbox
 
 pytestmark = pytest.mark.slow
 
@@ -116,6 +117,7 @@ def test_commercial_figures_are_the_storys_and_the_checks_find_planted_differenc
         younium.advance(subscription_events=max(1, (left + 1) // 2))
         loaded(tenant, any_warehouse)
         assert_matches_story(any_warehouse, tenant)
+        assert_younium_matches_sandbox(any_warehouse, tenant)
 
     # Each check names what a planted difference touches, and only that.
     account, cmrr = query(any_warehouse, "SELECT id, cmrr_base FROM younium.accounts WHERE cmrr_base > 0 LIMIT 1")[0]
@@ -216,6 +218,7 @@ def test_an_edited_booking_is_merged_and_keeps_its_earlier_version(tenant: Sandb
     ]
     history = query(warehouse, f"SELECT notes, is_current FROM analytics.bookings_history {where} ORDER BY valid_from")
     assert history == [(None, False), ("Counted in Q3 by the sales team", True)]
+    assert_younium_matches_sandbox(warehouse, tenant)
 
 
 def test_bookings_carrying_totals_tie_out_under_the_setting_that_says_so(any_warehouse: Warehouse) -> None:

@@ -19,6 +19,7 @@ from finsync.warehouse.runner import sync
 from finsync_sandbox import SandboxConfig, SandboxServer
 
 from .conftest import query, younium_records, younium_settings
+from .expect import assert_younium_matches_sandbox
 from .story import assert_matches_story
 
 pytestmark = pytest.mark.slow
@@ -59,6 +60,7 @@ def test_a_year_of_subscription_events_loads_exactly_and_the_mrr_is_the_storys(
     younium = tenant.sandbox.younium
     loaded(tenant, any_warehouse)
     assert_matches_story(any_warehouse, tenant)
+    assert_younium_matches_sandbox(any_warehouse, tenant)
 
     # The rest of the story, a few events a run: upgrades, downgrades, second subscriptions, cancellations,
     # churn and returns, each a new version and a booking.
@@ -66,6 +68,7 @@ def test_a_year_of_subscription_events_loads_exactly_and_the_mrr_is_the_storys(
         younium.advance(subscription_events=min(left, max(1, left // 3)))
         loaded(tenant, any_warehouse)
         assert_matches_story(any_warehouse, tenant)
+        assert_younium_matches_sandbox(any_warehouse, tenant)
 
     # A change to a charge alone: the order's `modified` stays, its `lastUpdated` moves.
     active = next(o for o in younium_records(tenant, "/Subscriptions") if o["status"] == "Active")
@@ -91,6 +94,7 @@ def test_a_year_of_subscription_events_loads_exactly_and_the_mrr_is_the_storys(
     assert query(any_warehouse, f"SELECT deleted_at IS NOT NULL FROM younium.subscriptions "
                                 f"WHERE order_number = '{gone}'") == [(True,)]  # fmt: skip
     assert_matches_story(any_warehouse, tenant)
+    assert_younium_matches_sandbox(any_warehouse, tenant)
     closing = query(any_warehouse, "SELECT count(*) FROM analytics.mrr_movements WHERE opening_mrr_base + "
                                    "new_mrr_base + reactivation_mrr_base + expansion_mrr_base + contraction_mrr_base "
                                    "+ churn_mrr_base <> closing_mrr_base")  # fmt: skip

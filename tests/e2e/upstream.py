@@ -9,12 +9,18 @@ rule can be predicted, not compared (`unread`).
 
 from __future__ import annotations
 
-from typing import Any
+from datetime import datetime, timezone
+from decimal import Decimal
+from typing import Any, NamedTuple
 
 from finsync_sandbox import SandboxServer, YouniumTenant
 from finsync_sandbox.younium import gl_records as gl
 from finsync_sandbox.younium.account_metrics import account_record
 from finsync_sandbox.younium.catalogue_records import product_record
+from finsync_sandbox.younium.order_records import booking, subscription
+from finsync_sandbox.younium.orders import RECURRING
+from finsync_sandbox.younium.revenue_records import schedule_item
+from finsync_sandbox.younium.sales_orders import sales_order
 
 from .columns import Naming, Wanted, served, snake
 
@@ -88,6 +94,27 @@ _PERIOD = ("fiscalYear", "fiscalPeriod", "fiscalQuarter", "calendarYear", "calen
 # An account's metrics (CurrencyAmounts): the amount and its base twin, the currency codes not kept (the account
 # names its currency).
 _METRICS = {"cmrr": "cmrr", "acv": "acv", "tcv": "tcv", "emrr": "emrr", "oneTimeFees": "one_time_fees"}
+_ORDER_METRICS = {**_METRICS, "fmrr": "fmrr"}
+
+
+def _amounts(metrics: tuple[str, ...], base: str = "baseCurrencyAmount") -> dict[str, str]:
+    """Metrics (CurrencyAmounts, or a booking header's `{amount, amountInBaseCurrency}`) as their amount and
+    its base twin `<metric>_base`."""
+    return {
+        **{f"{m}.amount": _ORDER_METRICS[m] for m in metrics},
+        **{f"{m}.{base}": f"{_ORDER_METRICS[m]}_base" for m in metrics},
+    }
+
+
+_ORDER_AMOUNTS = ("cmrr", "acv", "tcv", "emrr", "oneTimeFees")
+# The currency codes of a row's metrics: its first metric's (cmrr's) kept once, as `currency` and
+# `base_currency`; an order's own `currency` names the first, so an order keeps the base code alone.
+_CODES = {"cmrr.currencyCode": "currency", "cmrr.baseCurrencyCode": "base_currency"}
+_ORDER = {
+    "account.accountNumber": "account_number",
+    **_amounts(_ORDER_AMOUNTS),
+    "cmrr.baseCurrencyCode": "base_currency",
+}
 RENAMED: dict[str, dict[str, str]] = {
     "invoices": {"account.accountNumber": "account_number"},
     "accounts": {
@@ -104,6 +131,40 @@ RENAMED: dict[str, dict[str, str]] = {
     },
     # A journal's accounting period, flattened: its name and dates prefixed `period_`, its numbers not.
     "journals": {f"accountingPeriod.{f}": ("period_" if f in _PERIOD_NAMED else "") + snake(f) for f in _PERIOD},
+    "subscriptions": _ORDER,
+    "subscription_versions": _ORDER,
+    "sales_orders": {"account.accountNumber": "account_number"},
+    "sales_order_versions": {"account.accountNumber": "account_number"},
+    "order_products": {**_amounts(_ORDER_AMOUNTS), **_CODES},
+    "order_charges": {
+        **_amounts(_ORDER_AMOUNTS),
+        **_CODES,
+        "cmrr.currencyConversionDate": "currency_conversion_date",
+    },
+    "bookings": {
+        **_amounts((*_ORDER_AMOUNTS, "fmrr"), "amountInBaseCurrency"),
+        "classification.classificationType": "classification_type",
+        "order.orderNumber": "order_number",
+    },
+    "booking_lines": {**_amounts((*_ORDER_AMOUNTS, "fmrr")), **_CODES, "charge.chargeNumber": "charge_number"},
+    "revenue_schedule_items": {
+        "orderProductCharge.id": "order_charge_id",
+        "orderProductCharge.name": "charge_name",
+        **{f"{m}.amount": snake(m) for m in ("deferredRevenue", "recognizedRevenue")},
+        **{f"{m}.baseCurrencyAmount": f"{snake(m)}_base" for m in ("deferredRevenue", "recognizedRevenue")},
+        "deferredRevenue.currencyCode": "currency",
+        "deferredRevenue.baseCurrencyCode": "base_currency",
+        **{f"accountingPeriod.{f}": snake(f) for f in ("fiscalYear", "fiscalPeriod")},
+        **{f"accountingPeriod.{f}": f"period_{snake(f)}" for f in ("startDate", "endDate", "status")},
+        "invoiceLine.id": "invoice_line_id",
+        "invoiceLine.invoiceId": "invoice_id",
+        "invoiceLine.invoiceDate": "invoice_date",
+        "invoiceLine.subtotal": "invoice_line_subtotal",
+        "invoiceLine.servicePeriodStartDate": "service_start_date",
+        "invoiceLine.servicePeriodEndDate": "service_end_date",
+        "invoiceLine.deferredRevenueAccount": "deferred_revenue_account",
+        "invoiceLine.recognizedRevenueAccount": "recognized_revenue_account",
+    },
 }
 
 
@@ -142,6 +203,79 @@ UNLOADED: dict[str, tuple[str, ...]] = {
         *(f"invoice.{f}" for f in ("totalAmount", "settledAmount")),
     ),
 }
+# The codes of the metrics after an order's first (the first's are kept: the same currency on all of them).
+_OTHER_CODES = tuple(
+    f"{m}.{code}" for m in (*_ORDER_AMOUNTS, "fmrr")[1:] for code in ("currencyCode", "baseCurrencyCode")
+)
+# How an order is invoiced and paid (its batch group, payment term and method, separate invoicing, billing
+# period set by hand): the invoices it makes carry the terms they were made with. The invoice account's number
+# and name: the accounts table's, by invoice_account_id.
+_ORDER_TERMS = (
+    "orderPaymentMethod",
+    "invoiceSeparatly",
+    "paymentTerm",
+    "useAccountInvoiceBatchGroup",
+    "setOrderBillingPeriod",
+    "invoiceBatchGroup.*",
+    "invoiceAccount.name",
+    "invoiceAccount.accountNumber",
+)
+_SUBSCRIPTION_UNLOADED = (*_ORDER_TERMS, "cmrr.currencyCode", *_OTHER_CODES)
+# How a charge is invoiced and posted beyond its period and timing (its billing day and alignment, tiers per
+# line, tax template, GL accounts, unit, displayed price and estimates): the invoice lines it makes carry
+# what was invoiced.
+_CHARGE_UNLOADED = (
+    "startOn",
+    "endOn",
+    "unitCode",
+    "estimatedUsage",
+    "estimatedQuantity",
+    "displayPrice",
+    "billingDay",
+    "specificBillingDay",
+    "periodAlignment",
+    "createInvoiceLinesPerTier",
+    "deferredRevenueAccount",
+    "recognizedRevenueAccount",
+    "taxTemplate",
+    "taxIncluded",
+    *_OTHER_CODES,
+    *(f"{m}.currencyConversionDate" for m in _ORDER_AMOUNTS[1:]),
+)
+UNLOADED.update(
+    {
+        "subscriptions": _SUBSCRIPTION_UNLOADED,
+        "subscription_versions": _SUBSCRIPTION_UNLOADED,
+        "sales_orders": _ORDER_TERMS,
+        "sales_order_versions": _ORDER_TERMS,
+        "order_products": _OTHER_CODES,
+        "order_charges": _CHARGE_UNLOADED,
+        # The classification's presentation (its description and chart colour, whether Younium made it): its
+        # type and name are kept.
+        "bookings": (
+            "classification.description",
+            "classification.chartColor",
+            "classification.isSystemClassification",
+        ),
+        # A line's metrics were converted at the booking's effective date (bookings keep it): their
+        # conversion dates are not kept.
+        "booking_lines": (
+            *_OTHER_CODES,
+            *(f"{m}.currencyConversionDate" for m in (*_ORDER_AMOUNTS, "fmrr")),
+        ),
+        # The charge's number is the one the item was read for (the derived chargeNumber); the period's name,
+        # quarter, calendar month and closing date are accounting_periods'; the invoice line's other fields
+        # (its invoice's number, quantity, price, total, tax, accounts receivable) are invoice_lines'.
+        "revenue_schedule_items": (
+            "orderProductCharge.chargeNumber",
+            "recognizedRevenue.currencyCode",
+            "recognizedRevenue.baseCurrencyCode",
+            *(f"accountingPeriod.{f}" for f in ("description", "fiscalQuarter", "calendarYear", "calendarMonth")),
+            "accountingPeriod.closedDate",
+            "invoiceLine.*",
+        ),
+    }
+)
 # Personal columns: gone under pii = "drop".
 YOUNIUM_PERSONAL = {
     "invoices": frozenset({"your_reference", "our_reference", "buyer_reference"}),
@@ -152,6 +286,7 @@ YOUNIUM_PERSONAL = {
 _MARKED = {"invoices", "invoice_lines", "accounts", "payments", "payment_settlements", "invoice_batches"}
 _MARKED |= {"chart_of_accounts", "currencies", "exchange_rates", "products"}
 _MARKED |= {"charge_plans", "catalogue_charges", "catalogue_price_details"}
+_MARKED |= {"subscriptions", "sales_orders", "bookings"}
 # Closing a period modifies none of its journals: a journal read while its period was open keeps it so (the
 # accounting_periods table has the period as it is now).
 _PERIOD_AS_READ = {"period_status": "Open", "period_closed_date": None}
@@ -171,6 +306,7 @@ def younium_tables(tenant: YouniumTenant) -> list[Wanted]:
         journals = [served(gl.journal(dataset, j)) for j in dataset.gl.journals()]
         catalogue = dataset.catalogue
         products = [served(product_record(catalogue, dataset.legal_entity_id, p)) for p in catalogue.live()]
+        commercial = _commercial(tenant)
         ledger = {
             "chart_of_accounts": [served(r) for r in gl.chart_of_accounts(dataset.seeded)],
             "currencies": [served(r) for r in gl.currencies(dataset.seeded)],
@@ -195,8 +331,12 @@ def younium_tables(tenant: YouniumTenant) -> list[Wanted]:
             for batch in batches
             for group in dict.fromkeys(batch.get("batchGroups", []))
         ],
+        # A record can be logged twice in one batch, the same message a second apart: the entry's time is part of
+        # its key, as the instant the warehouse holds.
         "invoice_batch_log": [
-            entry | {"invoiceBatchId": batch["id"]} for batch in batches for entry in batch.get("batchLog", [])
+            entry | {"invoiceBatchId": batch["id"], "created": _instant(entry["created"])}
+            for batch in batches
+            for entry in batch.get("batchLog", [])
         ],
         "payments": payments,
         "payment_settlements": [
@@ -236,17 +376,21 @@ def younium_tables(tenant: YouniumTenant) -> list[Wanted]:
         "currencies": [currency | {"isBase": currency["code"] == base} for currency in ledger["currencies"]],
         # How bookings carry amounts is a setting, not served: the tests read with its default.
         "tenant": [{"key": tenant.name, "legalEntity": tenant.name, "baseCurrency": base, "bookingAmounts": "delta"}],
+        **commercial.rows,
     }
     keys = {
         "invoice_batches__invoices": ("invoice_batch_id", "id"),
         "invoice_batches__batch_groups": ("invoice_batch_id", "batch_group"),
-        "invoice_batch_log": ("invoice_batch_id", "entity_id", "reference", "error_message"),
+        "invoice_batch_log": ("invoice_batch_id", "entity_id", "reference", "error_message", "created"),
         "payment_settlements": ("payment_id", "position"),
         "accounting_transactions": ("journal_id", "transaction_number"),
         "accounting_transaction_lines": ("transaction_key", "position"),
         "accounting_periods": ("fiscal_year", "fiscal_period"),
         "catalogue_price_details": ("charge_id", "currency", "tier"),
         "tenant": ("key",),
+        **dict.fromkeys(("subscriptions", "sales_orders"), ("order_number",)),
+        **dict.fromkeys(_VERSIONED, ("key",)),
+        "booking_lines": ("booking_id", "position"),
     }
     wanted = []
     for table, records_of_table in rows.items():
@@ -262,6 +406,143 @@ def younium_tables(tenant: YouniumTenant) -> list[Wanted]:
                 aging=frozenset({"days_past_due"}) if table == "invoices" else frozenset(),
                 as_read=_PERIOD_AS_READ if table == "journals" else {},
                 fields=naming.fields(),
+                gone=commercial.gone.get(table, {}),
+                earlier=commercial.earlier.get(table, {}),
             )
         )
     return wanted
+
+
+def _instant(text: str) -> datetime:
+    """A Younium time (UTC, with or without its `Z`) as an aware instant."""
+    return datetime.fromisoformat(text.replace("Z", "+00:00")).replace(tzinfo=timezone.utc)
+
+
+# The tables kept per order version (a subscription's and a sales order's), keyed `<order version id>:…`.
+_VERSIONED = (
+    "order_products",
+    "order_charges",
+    "order_charge_price_details",
+    "order_discounts",
+    "order_discount_charges",
+    "order_milestones",
+)
+
+
+class _Commercial(NamedTuple):
+    rows: dict[str, list[dict[str, Any]]]
+    gone: dict[str, dict[str, frozenset[Any]]]  # table -> {column: values of rows not compared}
+    earlier: dict[str, dict[tuple[Any, ...], tuple[dict[str, Any], ...]]]  # table -> Wanted.earlier
+
+
+def _commercial(tenant: YouniumTenant) -> _Commercial:
+    """The subscriptions, sales orders, their versions and what each version embeds, the bookings and the
+    revenue schedules of the live subscriptions' Recurring charges, as their routes serve them. Call with the
+    dataset's lock held."""
+    dataset = tenant.dataset
+    store = dataset.orders
+    live = store.live()
+    # /Subscriptions and /SalesOrders: each order's latest version; .../versions: every version of each.
+    subscriptions = [served(subscription(o, o.latest.version)) for o in live]
+    versions = [served(subscription(o, v.version)) for o in live for v in o.versions]
+    sales = [served(sales_order(o)) for o in store.sales]
+    # A sales order has one version: its versions route answers its record once per version.
+    sales_versions = [served(sales_order(o)) for o in store.sales for _ in o.versions]
+    totals = tenant.config.younium_booking_totals  # how /Bookings writes a header's amounts
+    bookings = [served(booking(b, totals)) for b in store.bookings]
+    # Schedules are read per charge number, for the Recurring charges the live subscriptions' versions embed.
+    recurring = sorted(
+        {
+            charge["chargeNumber"]
+            for version in versions
+            for product in version.get("products", [])
+            for charge in product.get("charges", [])
+            if charge.get("chargeType") == RECURRING
+        }
+    )
+    schedules = [
+        served(schedule_item(dataset, item)) | {"chargeNumber": number}
+        for number in recurring
+        for item in dataset.revenue.of_charge(int(number.removeprefix("OPC-")))
+    ]
+    # A recognition run, or a period's closing, modifies no order: an item read before either is held as it
+    # was read until its charge's order is read again (finsync.sources.younium.revenue: the ledger's voucher
+    # says what was recognised). Read before its recognition, it was all deferred, modified when created; read
+    # before its period closed, its period was Open.
+    earlier: dict[tuple[Any, ...], tuple[dict[str, Any], ...]] = {}
+    for item in schedules:
+        recognised = item["recognizedRevenue"]
+        unrecognised = {
+            "deferred_revenue": recognised["amount"],
+            "deferred_revenue_base": recognised["baseCurrencyAmount"],
+            "recognized_revenue": Decimal(0),
+            "recognized_revenue_base": Decimal(0),
+            "modified": _instant(item["created"]),
+        }
+        opened = {"period_status": "Open"}
+        closed = item["accountingPeriod"]["status"] != "Open"
+        if recognised["amount"] or recognised["baseCurrencyAmount"]:
+            earlier[(item["id"],)] = (unrecognised | opened, unrecognised, opened) if closed else (unrecognised,)
+        elif closed:
+            earlier[(item["id"],)] = (opened,)
+
+    def of(version: dict[str, Any], key: str) -> dict[str, Any]:
+        """The derived columns of a row read in order version `version`: its version, its order, its key."""
+        return {"orderVersionId": version["id"], "orderNumber": version["orderNumber"], "key": f"{version['id']}:{key}"}
+
+    products, charges, prices, discounts, discount_charges, milestones = [], [], [], [], [], []
+    for version in (*versions, *sales_versions):
+        for product in version.get("products", []):
+            products.append(product | of(version, product["id"]))
+            for charge in product.get("charges", []):
+                order = {"accountId": version["account"]["id"], "orderCurrency": version["currency"]}
+                charges.append(charge | order | of(version, charge["id"]))
+                prices += [
+                    detail
+                    | {"orderChargeId": charge["id"], "chargeNumber": charge["chargeNumber"]}
+                    | of(version, f"{charge['id']}:{detail['tier']}")
+                    for detail in charge.get("priceDetails", [])
+                ]
+        for discount in version.get("orderDiscounts", []):
+            discounts.append(discount | of(version, discount["id"]))
+            discount_charges += [
+                link | of(version, f"{discount['id']}:{link['chargeId']}")
+                for link in discount.get("orderProductCharges", [])
+            ]
+        milestones += [m | of(version, m["id"]) for m in version.get("milestones", [])]
+
+    # What the warehouse keeps of a hard-deleted subscription (no route serves it any more): its versions and
+    # what they embed, and the schedules of its charges, as they were last read.
+    deleted = store.deleted()
+    gone_orders = frozenset(o.order_number for o in deleted)
+    gone_charges = frozenset(f"OPC-{c.number:06d}" for o in deleted for c in o.charges) - set(recurring)
+    by_order = {"order_number": gone_orders}
+    tables = _Commercial(
+        {
+            "subscriptions": subscriptions,
+            "subscription_versions": versions,
+            "sales_orders": sales,
+            "sales_order_versions": sales_versions,
+            "order_products": products,
+            "order_charges": charges,
+            "order_charge_price_details": prices,
+            "order_discounts": discounts,
+            "order_discount_charges": discount_charges,
+            "order_milestones": milestones,
+            "bookings": bookings,
+            "booking_lines": [
+                line | {"bookingId": b["id"], "position": i, "key": f"{b['id']}:{i}"}
+                for b in bookings
+                for i, line in enumerate(b.get("bookingLines", []), start=1)
+            ],
+            "revenue_schedule_items": schedules,
+        },
+        {
+            **dict.fromkeys(("subscription_versions", *_VERSIONED), by_order),
+            "revenue_schedule_items": {"charge_number": gone_charges},
+        },
+        {"revenue_schedule_items": earlier},
+    )
+    # A table no record makes is never created (a tenant without subscriptions has none of these, one whose
+    # orders have no milestones no order_milestones): nothing to compare.
+    return tables._replace(rows={table: rows for table, rows in tables.rows.items() if rows})

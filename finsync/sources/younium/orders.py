@@ -27,6 +27,8 @@ METRICS = {
     "emrr": "EMRR, Younium's expected monthly recurring amount (definition not published)",
     "oneTimeFees": "one-time (OneOff) fees",
 }
+# Bookings alone carry FMRR (commercial facts §5.3), on their header and on each line.
+FMRR = "FMRR (not defined by Younium; 0 on new bookings)"
 
 
 def currency_amounts(of: str, names: tuple[str, ...] = tuple(METRICS), *, currency: bool = True) -> tuple[Column, ...]:
@@ -35,7 +37,7 @@ def currency_amounts(of: str, names: tuple[str, ...] = tuple(METRICS), *, curren
     columns: list[Column] = []
     for metric in names:
         name = "one_time_fees" if metric == "oneTimeFees" else metric
-        what = f"{METRICS[metric]} of the {of}"
+        what = f"{METRICS.get(metric, FMRR)} of the {of}"
         columns += [
             Column(f"{metric}.amount", Kind.MONEY, name=name, doc=f"{what} ({metric}.amount); {SALES}"),
             Column(f"{metric}.baseCurrencyAmount", Kind.MONEY, name=f"{name}_base", doc=f"{what}; {BASE}"),
@@ -197,6 +199,11 @@ ORDER_CHARGES = Table(
         ),
         Column("name", doc="Name of the charge"),
         Column("orderProductId", doc="Id of the order product the charge belongs to"),
+        Column(
+            "orderId",
+            doc="Id of the order version the charge version was made in (a later version embeds it unchanged; "
+            "order_version_id is the version it was read in)",
+        ),
         Column("chargeId", doc="Id of the catalogue charge it was created from (not this charge's id)"),
         Column("chargeType", doc="OneOff, Recurring, Usage or Measured: only Recurring charges are MRR"),
         Column("priceModel", doc="Flat, Quantity, Volume, Tiered or Rated"),
@@ -276,7 +283,7 @@ def booking_amounts(of: str) -> tuple[Column, ...]:
     columns: list[Column] = []
     for metric in ("cmrr", "acv", "tcv", "emrr", "fmrr", "oneTimeFees"):
         name = "one_time_fees" if metric == "oneTimeFees" else metric
-        what = METRICS.get(metric, "FMRR (not defined by Younium; 0 on new bookings)")
+        what = METRICS.get(metric, FMRR)
         columns += [
             Column(f"{metric}.amount", Kind.MONEY, name=name, doc=f"Booked {what} ({metric}.amount); {SALES}"),
             Column(
@@ -343,7 +350,7 @@ BOOKING_LINES = Table(
         Column("charge.id", name="charge_id", doc="Id of the charge version booked (charge.id)"),
         Column("charge.chargeNumber", name="charge_number", doc="Number of the charge booked (OPC-…)"),
         Column("charge.name", name="charge_name", doc="Name of the charge booked"),
-        *currency_amounts("booking line", ("cmrr", "acv", "tcv", "emrr", "oneTimeFees")),
+        *currency_amounts("booking line", ("cmrr", "acv", "tcv", "emrr", "oneTimeFees", "fmrr")),
         *stamps("booking line"),
     ),
     replaced_per="booking_id",
