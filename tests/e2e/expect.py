@@ -14,7 +14,8 @@ from finsync_sandbox.kernel.formats import money
 
 from .columns import assert_tables_match
 from .conftest import query
-from .upstream import ym_tables, younium_tables
+from .upstream import younium_tables
+from .upstream_ym import ym_tables
 
 
 def rows(warehouse: Warehouse, target: Target, sql: str) -> list[tuple[Any, ...]]:

@@ -1,5 +1,5 @@
-"""What the sandbox serves, table by table, as `Wanted` warehouse rows (see `columns`): the YM dataset's items
-and batches, a Younium legal entity's records, each as its route writes it.
+"""What the sandbox serves, table by table, as `Wanted` warehouse rows (see `columns`): a Younium legal entity's
+records, each as its route writes it (YM's are `upstream_ym`'s).
 
 Per table, the exceptions to "a field's column is the snake_case of its wire name": fields named otherwise
 (`RENAMED`), fields served but not kept (`UNLOADED`, patterns), and the columns finsync derives, either
@@ -9,76 +9,15 @@ rule can be predicted, not compared (`unread`).
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
-from decimal import Decimal
-from typing import Any, NamedTuple
+from typing import Any
 
-from finsync_sandbox import SandboxServer, YouniumTenant
+from finsync_sandbox import YouniumTenant
 from finsync_sandbox.younium import gl_records as gl
 from finsync_sandbox.younium.account_metrics import account_record
 from finsync_sandbox.younium.catalogue_records import product_record
-from finsync_sandbox.younium.order_records import booking, subscription
-from finsync_sandbox.younium.orders import RECURRING
-from finsync_sandbox.younium.revenue_records import schedule_item
-from finsync_sandbox.younium.sales_orders import sales_order
 
 from .columns import Naming, Wanted, served, snake
-
-# -- YM ----------------------------------------------------------------------------------------------------------
-
-_ADDRESS = ("address1", "address2", "city", "state", "province", "postal_code", "country")
-# Names, addresses, emails, phones and cards: gone under pii = "drop".
-YM_PERSONAL = frozenset(
-    {
-        *(f"{prefix}{part}" for prefix in ("", "original_invoice_billing_", "payment_billing_") for part in _ADDRESS),
-        *(f"invoice_name_{part}" for part in ("last", "first", "middle", "suffix")),
-        "email_address",
-        "phone",
-        "original_invoice_billing_phone",
-        "payment_billing_phone",
-        "payment_email_address",
-        *(
-            f"{who}_{what}"
-            for who in ("original_invoice", "payment")
-            for what in ("name_on_card", "card_number", "card_type", "card_exp_month", "card_exp_year")
-        ),
-    }
-)
-# Card numbers are never stored whole: finsync keeps the last four digits.
-YM_CARDS = frozenset({"original_invoice_card_number", "payment_card_number"})
-
-
-def ym_tables(server: SandboxServer) -> list[Wanted]:
-    """The YM tables of the sandbox's dataset. FinanceBatchDetails serves a batch's items with four name
-    fields named otherwise (NameOnInvoiceLast, ...) and the card expiry as text; the export file and
-    InvoiceItems serve them as InvoiceItemData, whose names the warehouse keeps: these rows are those."""
-    dataset = server.sandbox.dataset
-    naming = Naming()
-    # The records are written as they are (text, ints, exact decimals; YM's JSON keeps nulls): no JSON trip.
-    invoice_items = [naming.row(r) for r in (*dataset.records(1, dataset.items), *dataset.extra_records(0, None))]
-    batch_items = [
-        naming.row({"BatchID": batch.batch_id, **record})
-        for batch in dataset.batches()
-        if not batch.is_open
-        for record in dataset.batch_records(batch)
-    ]
-    batches = [naming.row(batch.record()) for batch in dataset.batches()]
-    config = server.sandbox.config
-    # Written by finsync from its settings: the client it reads and the zone it reads YM's times in (which
-    # must be the sandbox's); its currency and start date are settings the sandbox knows nothing of.
-    tenant = [{"client_id": config.client_id, "server_timezone": config.server_timezone}]
-    fields = naming.fields()
-
-    def items(table: str, rows: list[dict[str, Any]]) -> Wanted:
-        return Wanted(table, ("line_item_id",), rows, personal=YM_PERSONAL, masked=YM_CARDS, fields=fields)
-
-    return [
-        items("ym.invoice_items", invoice_items),
-        items("ym.finance_batch_items", batch_items),
-        Wanted("ym.finance_batches", ("batch_id",), batches, fields=fields),
-        Wanted("ym.tenant", ("client_id",), tenant, unread=frozenset({"currency", "start_date"})),
-    ]
-
+from .upstream_orders import VERSIONED, commercial_rows, instant
 
 # -- Younium -----------------------------------------------------------------------------------------------------
 
@@ -306,7 +245,7 @@ def younium_tables(tenant: YouniumTenant) -> list[Wanted]:
         journals = [served(gl.journal(dataset, j)) for j in dataset.gl.journals()]
         catalogue = dataset.catalogue
         products = [served(product_record(catalogue, dataset.legal_entity_id, p)) for p in catalogue.live()]
-        commercial = _commercial(tenant)
+        commercial = commercial_rows(tenant)
         ledger = {
             "chart_of_accounts": [served(r) for r in gl.chart_of_accounts(dataset.seeded)],
             "currencies": [served(r) for r in gl.currencies(dataset.seeded)],
@@ -334,7 +273,7 @@ def younium_tables(tenant: YouniumTenant) -> list[Wanted]:
         # A record can be logged twice in one batch, the same message a second apart: the entry's time is part of
         # its key, as the instant the warehouse holds.
         "invoice_batch_log": [
-            entry | {"invoiceBatchId": batch["id"], "created": _instant(entry["created"])}
+            entry | {"invoiceBatchId": batch["id"], "created": instant(entry["created"])}
             for batch in batches
             for entry in batch.get("batchLog", [])
         ],
@@ -389,7 +328,7 @@ def younium_tables(tenant: YouniumTenant) -> list[Wanted]:
         "catalogue_price_details": ("charge_id", "currency", "tier"),
         "tenant": ("key",),
         **dict.fromkeys(("subscriptions", "sales_orders"), ("order_number",)),
-        **dict.fromkeys(_VERSIONED, ("key",)),
+        **dict.fromkeys(VERSIONED, ("key",)),
         "booking_lines": ("booking_id", "position"),
     }
     wanted = []
@@ -411,138 +350,3 @@ def younium_tables(tenant: YouniumTenant) -> list[Wanted]:
             )
         )
     return wanted
-
-
-def _instant(text: str) -> datetime:
-    """A Younium time (UTC, with or without its `Z`) as an aware instant."""
-    return datetime.fromisoformat(text.replace("Z", "+00:00")).replace(tzinfo=timezone.utc)
-
-
-# The tables kept per order version (a subscription's and a sales order's), keyed `<order version id>:…`.
-_VERSIONED = (
-    "order_products",
-    "order_charges",
-    "order_charge_price_details",
-    "order_discounts",
-    "order_discount_charges",
-    "order_milestones",
-)
-
-
-class _Commercial(NamedTuple):
-    rows: dict[str, list[dict[str, Any]]]
-    gone: dict[str, dict[str, frozenset[Any]]]  # table -> {column: values of rows not compared}
-    earlier: dict[str, dict[tuple[Any, ...], tuple[dict[str, Any], ...]]]  # table -> Wanted.earlier
-
-
-def _commercial(tenant: YouniumTenant) -> _Commercial:
-    """The subscriptions, sales orders, their versions and what each version embeds, the bookings and the
-    revenue schedules of the live subscriptions' Recurring charges, as their routes serve them. Call with the
-    dataset's lock held."""
-    dataset = tenant.dataset
-    store = dataset.orders
-    live = store.live()
-    # /Subscriptions and /SalesOrders: each order's latest version; .../versions: every version of each.
-    subscriptions = [served(subscription(o, o.latest.version)) for o in live]
-    versions = [served(subscription(o, v.version)) for o in live for v in o.versions]
-    sales = [served(sales_order(o)) for o in store.sales]
-    # A sales order has one version: its versions route answers its record once per version.
-    sales_versions = [served(sales_order(o)) for o in store.sales for _ in o.versions]
-    totals = tenant.config.younium_booking_totals  # how /Bookings writes a header's amounts
-    bookings = [served(booking(b, totals)) for b in store.bookings]
-    # Schedules are read per charge number, for the Recurring charges the live subscriptions' versions embed.
-    recurring = sorted(
-        {
-            charge["chargeNumber"]
-            for version in versions
-            for product in version.get("products", [])
-            for charge in product.get("charges", [])
-            if charge.get("chargeType") == RECURRING
-        }
-    )
-    schedules = [
-        served(schedule_item(dataset, item)) | {"chargeNumber": number}
-        for number in recurring
-        for item in dataset.revenue.of_charge(int(number.removeprefix("OPC-")))
-    ]
-    # A recognition run, or a period's closing, modifies no order: an item read before either is held as it
-    # was read until its charge's order is read again (finsync.sources.younium.revenue: the ledger's voucher
-    # says what was recognised). Read before its recognition, it was all deferred, modified when created; read
-    # before its period closed, its period was Open.
-    earlier: dict[tuple[Any, ...], tuple[dict[str, Any], ...]] = {}
-    for item in schedules:
-        recognised = item["recognizedRevenue"]
-        unrecognised = {
-            "deferred_revenue": recognised["amount"],
-            "deferred_revenue_base": recognised["baseCurrencyAmount"],
-            "recognized_revenue": Decimal(0),
-            "recognized_revenue_base": Decimal(0),
-            "modified": _instant(item["created"]),
-        }
-        opened = {"period_status": "Open"}
-        closed = item["accountingPeriod"]["status"] != "Open"
-        if recognised["amount"] or recognised["baseCurrencyAmount"]:
-            earlier[(item["id"],)] = (unrecognised | opened, unrecognised, opened) if closed else (unrecognised,)
-        elif closed:
-            earlier[(item["id"],)] = (opened,)
-
-    def of(version: dict[str, Any], key: str) -> dict[str, Any]:
-        """The derived columns of a row read in order version `version`: its version, its order, its key."""
-        return {"orderVersionId": version["id"], "orderNumber": version["orderNumber"], "key": f"{version['id']}:{key}"}
-
-    products, charges, prices, discounts, discount_charges, milestones = [], [], [], [], [], []
-    for version in (*versions, *sales_versions):
-        for product in version.get("products", []):
-            products.append(product | of(version, product["id"]))
-            for charge in product.get("charges", []):
-                order = {"accountId": version["account"]["id"], "orderCurrency": version["currency"]}
-                charges.append(charge | order | of(version, charge["id"]))
-                prices += [
-                    detail
-                    | {"orderChargeId": charge["id"], "chargeNumber": charge["chargeNumber"]}
-                    | of(version, f"{charge['id']}:{detail['tier']}")
-                    for detail in charge.get("priceDetails", [])
-                ]
-        for discount in version.get("orderDiscounts", []):
-            discounts.append(discount | of(version, discount["id"]))
-            discount_charges += [
-                link | of(version, f"{discount['id']}:{link['chargeId']}")
-                for link in discount.get("orderProductCharges", [])
-            ]
-        milestones += [m | of(version, m["id"]) for m in version.get("milestones", [])]
-
-    # What the warehouse keeps of a hard-deleted subscription (no route serves it any more): its versions and
-    # what they embed, and the schedules of its charges, as they were last read.
-    deleted = store.deleted()
-    gone_orders = frozenset(o.order_number for o in deleted)
-    gone_charges = frozenset(f"OPC-{c.number:06d}" for o in deleted for c in o.charges) - set(recurring)
-    by_order = {"order_number": gone_orders}
-    tables = _Commercial(
-        {
-            "subscriptions": subscriptions,
-            "subscription_versions": versions,
-            "sales_orders": sales,
-            "sales_order_versions": sales_versions,
-            "order_products": products,
-            "order_charges": charges,
-            "order_charge_price_details": prices,
-            "order_discounts": discounts,
-            "order_discount_charges": discount_charges,
-            "order_milestones": milestones,
-            "bookings": bookings,
-            "booking_lines": [
-                line | {"bookingId": b["id"], "position": i, "key": f"{b['id']}:{i}"}
-                for b in bookings
-                for i, line in enumerate(b.get("bookingLines", []), start=1)
-            ],
-            "revenue_schedule_items": schedules,
-        },
-        {
-            **dict.fromkeys(("subscription_versions", *_VERSIONED), by_order),
-            "revenue_schedule_items": {"charge_number": gone_charges},
-        },
-        {"revenue_schedule_items": earlier},
-    )
-    # A table no record makes is never created (a tenant without subscriptions has none of these, one whose
-    # orders have no milestones no order_milestones): nothing to compare.
-    return tables._replace(rows={table: rows for table, rows in tables.rows.items() if rows})
