@@ -12,7 +12,7 @@ import httpx
 import pytest
 import respx
 
-from finsync.errors import SyncError
+from finsync.errors import FinsyncError, SyncError
 from finsync.warehouse.runner import Warehouse, sync
 
 BASE = "https://younium.example.test"
@@ -238,6 +238,16 @@ def run(warehouse: Warehouse, upstream: Upstream, **settings: Any) -> dict[str, 
         routes = upstream.install(mock)
         sync("younium", warehouse, settings={"client_id": "cid-1", "secret": "secret-1", "base_url": BASE, **settings})
     return routes
+
+
+def refused(warehouse: Warehouse, upstream: Upstream, path: str) -> str:
+    """The message a run ends with when `path` answers 403 (a feature the API user may not read)."""
+    with respx.mock(assert_all_called=False) as mock:
+        upstream.install(mock)
+        mock.get(f"{BASE}{path}").mock(return_value=httpx.Response(403, json={"title": "Forbidden"}))
+        with pytest.raises(FinsyncError) as raised:
+            sync("younium", warehouse, settings={"client_id": "c", "secret": "s", "base_url": BASE})
+    return str(raised.value)
 
 
 def rows(warehouse: Warehouse, sql: str) -> list[tuple[Any, ...]]:

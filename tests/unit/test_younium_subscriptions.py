@@ -7,13 +7,11 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-import httpx
 import respx
 
-from finsync.errors import FinsyncError
 from finsync.warehouse.runner import Warehouse, sync
 
-from .test_younium_source import BASE, Upstream, pipeline, rows, run
+from .test_younium_source import BASE, Upstream, pipeline, refused, rows, run
 
 __all__ = ["pipeline"]
 
@@ -211,15 +209,7 @@ def test_a_403_on_subscriptions_fails_only_that_feature_and_names_the_permission
     pipeline: Warehouse,
 ) -> None:
     found = upstream()
-    with respx.mock(assert_all_called=False) as mock:
-        found.install(mock)
-        mock.get(f"{BASE}/Subscriptions").mock(return_value=httpx.Response(403, json={"title": "Forbidden"}))
-        try:
-            sync("younium", pipeline, settings={"client_id": "c", "secret": "s", "base_url": BASE})
-        except FinsyncError as error:
-            message = str(error)
-        else:
-            raise AssertionError("a denied feature must end the run with an error")
+    message = refused(pipeline, found, "/Subscriptions")
     assert "Order View" in message and "sources.younium.subscriptions = false" in message
     assert rows(pipeline, "SELECT id FROM invoices") == [("i-1",)]
     tables = {t for (t,) in rows(pipeline, "SELECT table_name FROM information_schema.tables")}

@@ -6,13 +6,9 @@ from __future__ import annotations
 import copy
 from decimal import Decimal
 
-import httpx
-import respx
+from finsync.warehouse.runner import Warehouse
 
-from finsync.errors import FinsyncError
-from finsync.warehouse.runner import Warehouse, sync
-
-from .test_younium_source import BASE, Upstream, pipeline, rows, run
+from .test_younium_source import Upstream, pipeline, refused, rows, run
 from .test_younium_usage_client import RECORD
 
 __all__ = ["pipeline"]
@@ -54,15 +50,7 @@ def test_usage_loads_and_a_rerating_is_read_in_the_next_window_and_a_hard_delete
 
 def test_a_403_on_usage_fails_only_usage_and_with_it_off_nothing_is_asked(pipeline: Warehouse) -> None:
     found = upstream()
-    with respx.mock(assert_all_called=False) as mock:
-        found.install(mock)
-        mock.get(f"{BASE}/Usage").mock(return_value=httpx.Response(403, json={"title": "Forbidden"}))
-        try:
-            sync("younium", pipeline, settings={"client_id": "c", "secret": "s", "base_url": BASE})
-        except FinsyncError as error:
-            message = str(error)
-        else:
-            raise AssertionError("a denied feature must end the run with an error")
+    message = refused(pipeline, found, "/Usage")
     assert "GET /Usage (HTTP 403)" in message and "sources.younium.usage = false" in message
     assert rows(pipeline, "SELECT id FROM invoices") == [("i-1",)]
     assert "usage" not in {t for (t,) in rows(pipeline, "SELECT table_name FROM information_schema.tables")}
