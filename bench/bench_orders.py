@@ -1,7 +1,7 @@
 """What Younium's commercial side costs a run (on demand: `python bench/bench_orders.py [--orders N]`).
 
 Through finsync's runner into DuckDB, against a sandbox in its own process (the subscription story of
-`--orders` orders over 500 accounts, beside 2,000 invoices), in one go:
+`--orders` orders over 500 accounts, beside 2,000 invoices and 2,000 usage records), in one go:
 
 - a first run (everything, every order's versions read);
 - the no-op incremental run of the whole Younium source (the baseline; it should stay under 2.5 s);
@@ -52,7 +52,9 @@ def main() -> None:
     parser.add_argument("--orders", type=int, default=3_000)
     parser.add_argument("--changed", type=int, default=1_000)
     args = parser.parse_args()
-    scale = f"ym_items=10,younium_invoices=2000,younium_accounts=500,younium_subscriptions={args.orders}"
+    scale = (
+        f"ym_items=10,younium_invoices=2000,younium_accounts=500,younium_usage=2000,younium_subscriptions={args.orders}"
+    )
     with sandbox_process(scale) as settings, tempfile.TemporaryDirectory() as tmp:
         younium = settings["younium"]
         control_url = younium["base_url"].rsplit("/younium", 1)[0] + "/_sandbox"
@@ -81,10 +83,9 @@ def main() -> None:
         "",
         f"_Machine: {machine()}._",
         "",
-        f"{args.orders:,} subscription orders over 500 accounts (beside 2,000 invoices), into DuckDB through "
-        "finsync's runner; the sandbox runs in its own process and counts requests per route. Loaded: "
-        + ", ".join(f"{t} {n:,}" for t, n in rows.items())
-        + ".",
+        f"{args.orders:,} subscription orders over 500 accounts (beside 2,000 invoices and 2,000 usage records), "
+        "into DuckDB through finsync's runner; the sandbox runs in its own process and counts requests per "
+        "route. Loaded: " + ", ".join(f"{t} {n:,}" for t, n in rows.items()) + ".",
         "",
         "| run | wall time | requests | of which commercial | versions reads | revenue-schedule reads |",
         "|---|---:|---:|---:|---:|---:|",
