@@ -23,6 +23,8 @@ from .expect import assert_ym_matches_sandbox, assert_younium_matches_sandbox
 pytestmark = pytest.mark.slow
 
 ALWAYS = 0  # a fault's `times` that keeps it until the faults are cleared
+# What a run's notes say when declared fields of the order versions stopped arriving.
+VERSIONS_FLAGGED = "GET /Subscriptions/{orderNumber}/versions: declared field(s)"
 
 
 def drift(server: SandboxServer, route: str, kind: str, field: str, **options: Any) -> None:
@@ -137,3 +139,39 @@ def test_a_field_upstream_adds_is_named_and_kept_only_when_asked(any_warehouse: 
                 "AND table_name = 'invoice_items' AND column_name = 'extra_fields'",
             )
         assert not columns
+
+
+def test_a_field_some_order_versions_carry_is_flagged_when_a_sweep_reads_every_version_without_it(
+    warehouse: Warehouse,
+) -> None:
+    """Younium leaves null fields out, so a field only some versions carry (a cancellation date) is judged on a
+    whole read: a sweep reads every order's versions, and one that finds the field on none is flagged at once.
+    An incremental run after a sweep reads a few orders' versions: finding it on none of them says nothing."""
+    config = SandboxConfig(ym_items=0, younium_invoices=30, younium_accounts=12, younium_subscriptions=12)
+    with SandboxServer(config=config) as server:
+        sync("younium", warehouse, settings=younium_settings(server), sandbox=True)
+        younium = server.sandbox.younium
+        story = younium.dataset.story
+        younium.advance(subscription_events=len(story.pending) // 2)
+        report = sync("younium", warehouse, settings=younium_settings(server, sweep=True), sandbox=True)
+        assert VERSIONS_FLAGGED not in " ".join(report.notes)
+
+        # A charge of an order never cancelled is invoiced: the next run reads its versions alone, none of which
+        # carries a cancellation date.
+        never = [o for o in younium_records(server, "/Subscriptions") if o["status"] == "Active"]
+        younium.touch_charge(next(o["orderNumber"] for o in never if "cancellationDate" not in o))
+        report = sync("younium", warehouse, settings=younium_settings(server), sandbox=True)
+        assert VERSIONS_FLAGGED not in " ".join(report.notes), "judged on a partial read"
+
+        drift(server, "younium.subscription_versions", "remove", "cancellationDate")
+        report = sync("younium", warehouse, settings=younium_settings(server, sweep=True), sandbox=True)
+        said = " ".join(report.notes)
+        assert VERSIONS_FLAGGED in said, said
+        assert "cancellationDate" in said.split("came in none")[0], said
+        with warehouse.connect(read_only=True) as connection:
+            flagged = query(
+                connection,
+                "SELECT missing_since IS NOT NULL FROM finsync_meta.upstream_fields "
+                "WHERE endpoint = 'GET /Subscriptions/{orderNumber}/versions' AND field = 'cancellationDate'",
+            )
+        assert [tuple(r) for r in flagged] == [(True,)]

@@ -125,12 +125,22 @@ class YouniumRun:
     concurrency: int
     permissions: Permissions
     wire: WireSettings = field(default_factory=WireSettings)
-    fan_outs: dict[str, ListCensus] = field(default_factory=dict)
+    fan_outs: dict[str, tuple[ListCensus, str]] = field(default_factory=dict)  # name: (its census, its list)
 
-    def fan_out_census(self, name: str, tables: tuple[str, ...]) -> ListCensus:
-        """The one census of fan-out `name` this run: a fan-out is read in several calls (one per batch of
-        its parents), and what each remembers must be all it read so far, not its own batch alone."""
-        return self.fan_outs.setdefault(name, self.wire.census(SYSTEM, name, tables, omits_nulls=OMITS_NULLS))
+    def fan_out_census(self, name: str, tables: tuple[str, ...], over: str) -> ListCensus:
+        """The one census of fan-out `name` this run, over the records of list `over`: a fan-out is read in
+        several calls (one per batch of its parents), and what each remembers must be all it read so far, not
+        its own batch alone."""
+        census = self.wire.census(SYSTEM, name, tables, omits_nulls=OMITS_NULLS)
+        return self.fan_outs.setdefault(name, (census, over))[0]
+
+    def remember_fan_out(self, name: str) -> None:
+        """What fan-out `name` read so far, for the steps after the load: read whole when its list is (every
+        parent read, so every record of the fan-out), which lets a field a whole read no longer finds be
+        flagged at once (`finsync.warehouse.upstream`)."""
+        census, over = self.fan_outs[name]
+        state = SourceState.current()
+        census.remember(state.list(name), whole=state.list(over).read_whole_this_run)
 
     def currencies(self, again: bool, records: pa.Schema) -> Iterator[pa.Table]:
         """The currencies, the base currency flagged (so a change of it is a change of the list); unknown
@@ -146,7 +156,7 @@ def invoice_batch_log(batches: pa.Table, run: YouniumRun) -> Iterator[pa.Table]:
     """The log of every batch read this run, several batches at a time (one request per batch)."""
     ids = [str(batch_id) for batch_id in batches.column("id").to_pylist() if batch_id]
     records = records_of(INVOICE_BATCH_LOG)
-    census = run.fan_out_census("invoice_batch_log", (INVOICE_BATCH_LOG.name,))
+    census = run.fan_out_census("invoice_batch_log", (INVOICE_BATCH_LOG.name,), over="invoice_batches")
     for outcome in bounded_map(lambda batch: run.client.batch_log(batch, records), ids, run.concurrency):
         if outcome.error is not None:
             raise outcome.error
@@ -154,7 +164,7 @@ def invoice_batch_log(batches: pa.Table, run: YouniumRun) -> Iterator[pa.Table]:
         rows = [batch_log_row(outcome.item, entry) for entry in log.to_pylist()]
         if rows:
             yield INVOICE_BATCH_LOG.from_rows(rows, UTC)
-    census.remember(SourceState.current().list("invoice_batch_log"))
+    run.remember_fan_out("invoice_batch_log")
 
 
 def batch_log_row(batch_id: str, entry: JsonObject) -> dict[str, Any]:

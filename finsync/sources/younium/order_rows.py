@@ -62,7 +62,7 @@ def versions_fan_out(
             ORDER_DISCOUNT_CHARGES.name,
             ORDER_MILESTONES.name,
         )
-        census = run.fan_out_census(read_name, tables)
+        census = run.fan_out_census(read_name, tables, over=list_name)
         read = []
         for outcome in bounded_map(lambda n: fetch(run.client, n, wire), numbers, run.concurrency):
             if outcome.error is not None:
@@ -73,7 +73,7 @@ def versions_fan_out(
         SourceState.current().list(list_name).fanned_out(len(numbers))
         if found := [page for page in read if page.num_rows]:
             yield pa.concat_tables(found, promote_options="permissive")
-        census.remember(SourceState.current().list(read_name))
+        run.remember_fan_out(read_name)
 
     return dlt.transformer(read, name=f"{read_name}_records", selected=False)
 

@@ -149,6 +149,9 @@ class ModifiedWindows:
                 yield page
 
         whole = window.complete
+        # Said before the first page (and again at the end, with the sweep's cost): a fan-out over this list's
+        # records is read whole when the list is, and remembers so as it goes.
+        memory.read_this_run(whole=whole, sweep_cost=None)
         if by_id is None:
             self.unchanged.begin(table, whole=whole)
         for rows in gathered(counted(pages(window))):

@@ -116,7 +116,7 @@ def revenue_schedule(versions: pa.Table, run: YouniumRun) -> Iterator[pa.Table]:
     are the run summary's fan-out of `revenue_schedule_items`."""
     numbers = recurring_charge_numbers(versions)
     records = run.wire.records(records_of(REVENUE_SCHEDULE_ITEMS))
-    census = run.fan_out_census(READ, (READ,))
+    census = run.fan_out_census(READ, (READ,), over="subscriptions")
     found = []
     for outcome in bounded_map(lambda n: run.client.revenue_schedule(n, records), numbers, run.concurrency):
         if outcome.error is not None:
@@ -130,4 +130,4 @@ def revenue_schedule(versions: pa.Table, run: YouniumRun) -> Iterator[pa.Table]:
     if found:
         table = pa.concat_tables(found, promote_options="permissive")
         yield REVENUE_SCHEDULE_ITEMS.from_rows(table, timezone.utc)
-    census.remember(SourceState.current().list(READ))
+    run.remember_fan_out(READ)
