@@ -96,7 +96,11 @@ ORDER_DISCOUNT_CHARGES = Table(
     (
         *version_of("discount's charge", "<order version id>:<discount id>:<charge id>"),
         Column("orderDiscountId", doc="Id of the order discount; joins order_discounts.id"),
-        Column("chargeId", doc="Id of the charge (version) the discount applies to; joins order_charges.id"),
+        Column(
+            "chargeId",
+            wire=Wire.REQUIRED,
+            doc="Id of the charge (version) the discount applies to; joins order_charges.id",
+        ),
     ),
     replaced_per="order_version_id",
     doc="One charge an order discount of a Younium order version applies to (orderDiscounts[]."

@@ -164,7 +164,7 @@ ORDER_PRODUCTS = Table(
     "key",
     (
         *version_of("order product"),
-        Column("id", doc="Younium's id of the order product"),
+        Column("id", wire=Wire.REQUIRED, doc="Younium's id of the order product"),
         Column("productNumber", doc="Number of the order product (OP-…, not the catalogue's P-…)"),
         Column("name", doc="Name of the product"),
         Column("chargePlanId", doc="Id of the catalogue charge plan the product was ordered from"),
@@ -188,7 +188,7 @@ ORDER_CHARGES = Table(
             "accountId", wire=Wire.DERIVED, doc="Id of the order's customer account, set by finsync; joins accounts.id"
         ),
         Column("orderCurrency", wire=Wire.DERIVED, doc="Currency code of the order (its currency), set by finsync"),
-        Column("id", doc="Younium's id of the charge version (invoice lines' orderChargeId)"),
+        Column("id", wire=Wire.REQUIRED, doc="Younium's id of the charge version (invoice lines' orderChargeId)"),
         Column("chargeNumber", doc="Number of the charge (OPC-…), the same on every version of it"),
         Column("version", Kind.INT, doc="Version number of the charge"),
         Column("isLastVersion", Kind.BOOL, doc="Whether this is the charge's latest version"),
