@@ -178,6 +178,20 @@ def batch_log_row(batch_id: str, entry: JsonObject) -> dict[str, Any]:
     return {**entry, "invoiceBatchId": batch_id, "key": "|".join(str(p or "") for p in parts)}
 
 
+def embedded_in(versions: Any) -> tuple[Feed, ...]:
+    """The tables of what an order version embeds (its products, charges, price details, discounts and
+    milestones), fed through the fan-out `versions` reads them with: a subscription's and a sales order's
+    share them, keyed by the order version."""
+    return (
+        Feed(ORDER_PRODUCTS, product_rows, through=versions),
+        Feed(ORDER_CHARGES, charge_rows, through=versions),
+        Feed(ORDER_CHARGE_PRICE_DETAILS, price_detail_rows, through=versions),
+        Feed(ORDER_DISCOUNTS, discount_rows, through=versions),
+        Feed(ORDER_DISCOUNT_CHARGES, discount_charge_rows, through=versions),
+        Feed(ORDER_MILESTONES, milestone_rows, through=versions),
+    )
+
+
 LEDGER = LEDGER_FEATURE.name
 SUBSCRIPTIONS_NAME = SUBSCRIPTIONS_FEATURE.name
 LISTS = (
@@ -308,12 +322,7 @@ LISTS = (
         (
             Feed(SUBSCRIPTIONS, subscription_rows),
             Feed(SUBSCRIPTION_VERSIONS, version_rows, through=subscription_versions),
-            Feed(ORDER_PRODUCTS, product_rows, through=subscription_versions),
-            Feed(ORDER_CHARGES, charge_rows, through=subscription_versions),
-            Feed(ORDER_CHARGE_PRICE_DETAILS, price_detail_rows, through=subscription_versions),
-            Feed(ORDER_DISCOUNTS, discount_rows, through=subscription_versions),
-            Feed(ORDER_DISCOUNT_CHARGES, discount_charge_rows, through=subscription_versions),
-            Feed(ORDER_MILESTONES, milestone_rows, through=subscription_versions),
+            *embedded_in(subscription_versions),
             Feed(REVENUE_SCHEDULE_ITEMS, fan_out=revenue_schedule, through=subscription_versions),
         ),
         swept=True,
@@ -332,12 +341,7 @@ LISTS = (
         (
             Feed(SALES_ORDERS, subscription_rows),
             Feed(SALES_ORDER_VERSIONS, version_rows, through=sales_order_versions),
-            Feed(ORDER_PRODUCTS, product_rows, through=sales_order_versions),
-            Feed(ORDER_CHARGES, charge_rows, through=sales_order_versions),
-            Feed(ORDER_CHARGE_PRICE_DETAILS, price_detail_rows, through=sales_order_versions),
-            Feed(ORDER_DISCOUNTS, discount_rows, through=sales_order_versions),
-            Feed(ORDER_DISCOUNT_CHARGES, discount_charge_rows, through=sales_order_versions),
-            Feed(ORDER_MILESTONES, milestone_rows, through=sales_order_versions),
+            *embedded_in(sales_order_versions),
         ),
         swept=True,
         marks_deleted=("sales_orders",),

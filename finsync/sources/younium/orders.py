@@ -74,23 +74,39 @@ def account_metrics() -> tuple[Column, ...]:
     return tuple(columns)
 
 
-def order_columns(what: str) -> tuple[Column, ...]:
-    """The fields of an order version (SubscriptionResponse) that a subscriptions table keeps."""
+def order_header(what: str, statuses: str, order_type: str) -> tuple[Column, ...]:
+    """The fields every order version has, a subscription's and a sales order's: its version, status, type,
+    customer and currency (`statuses` and `order_type` say what the table's orders hold)."""
     return (
         Column("version", Kind.INT, wire=Wire.REQUIRED, doc=f"Version number of the {what}, from 1"),
         Column("isLastVersion", Kind.BOOL, doc=f"Whether the {what} is the order's latest version"),
-        Column(
-            "status",
-            doc="Status of the order version: Draft, Active, Cancelled, Inactive, Deleted (and the sales-order "
-            "statuses OrderDraft, Order, …)",
-        ),
-        Column("orderType", doc="Subscription (this table) or SalesOrder"),
+        Column("status", doc=statuses),
+        Column("orderType", doc=order_type),
         Column("description", doc="Description of the order"),
         Column("account.id", name="account_id", doc="Id of the customer's account (account.id); joins accounts.id"),
         Column("account.accountNumber", name="account_number", doc="Number of the customer's account"),
         Column("account.name", name="account_name", doc="Name of the customer's account (account.name)"),
         Column("invoiceAccount.id", name="invoice_account_id", doc="Id of the account invoiced for the order"),
         Column("currency", doc="Currency code of the order: the (sales) currency of its amounts"),
+    )
+
+
+LAST_UPDATED = Column(
+    "lastUpdated",
+    Kind.TIMESTAMP,
+    wire=Wire.OPTIONAL,
+    doc=f"When the order or any of its products and charges was last updated, {IN_UTC} (a field newer tenants send)",
+)
+
+
+def order_columns(what: str) -> tuple[Column, ...]:
+    """The fields of an order version (SubscriptionResponse) that a subscriptions table keeps."""
+    statuses = (
+        "Status of the order version: Draft, Active, Cancelled, Inactive, Deleted (and the sales-order statuses "
+        "OrderDraft, Order, …)"
+    )
+    return (
+        *order_header(what, statuses, "Subscription (this table) or SalesOrder"),
         Column("effectiveStartDate", Kind.DATE, wire=Wire.REQUIRED, doc=f"First day of the order, {CALENDAR_DATE}"),
         Column(
             "effectiveEndDate",
@@ -110,13 +126,7 @@ def order_columns(what: str) -> tuple[Column, ...]:
         Column("orderBillingPeriod", doc="Billing period of the order: Monthly, Quarterly, Annual, EndOfTerm, …"),
         *currency_amounts("order version", currency=False),
         *stamps("order version"),
-        Column(
-            "lastUpdated",
-            Kind.TIMESTAMP,
-            wire=Wire.OPTIONAL,
-            doc=f"When the order or any of its products and charges was last updated, {IN_UTC} (a field newer "
-            "tenants send)",
-        ),
+        LAST_UPDATED,
     )
 
 

@@ -18,40 +18,27 @@ import pyarrow as pa
 
 from finsync.tables import EXTRA_FIELDS, Column, Kind, Table, Wire, records_of
 
-from .columns import CALENDAR_DATE, DELETED_AT, IN_UTC, stamps
+from .columns import CALENDAR_DATE, DELETED_AT, stamps
 from .order_terms import version_lists
-from .orders import order_products
+from .orders import LAST_UPDATED, order_header, order_products
 
 
 def sales_order_columns() -> tuple[Column, ...]:
     """The fields of a sales order version that its tables keep."""
     what = "sales order version"
     return (
-        Column("version", Kind.INT, wire=Wire.REQUIRED, doc=f"Version number of the {what}, from 1"),
-        Column("isLastVersion", Kind.BOOL, doc=f"Whether the {what} is the order's latest version"),
-        Column(
-            "status",
-            doc="Status of the sales order: OrderDraft, Order, PartiallyDelivered, Delivered, Invoiced, "
-            "PartiallyPaid or Paid",
+        *order_header(
+            what,
+            "Status of the sales order: OrderDraft, Order, PartiallyDelivered, Delivered, Invoiced, PartiallyPaid or "
+            "Paid",
+            "SalesOrder (this table)",
         ),
-        Column("orderType", doc="SalesOrder (this table)"),
-        Column("description", doc="Description of the order"),
-        Column("account.id", name="account_id", doc="Id of the customer's account (account.id); joins accounts.id"),
-        Column("account.accountNumber", name="account_number", doc="Number of the customer's account"),
-        Column("account.name", name="account_name", doc="Name of the customer's account (account.name)"),
-        Column("invoiceAccount.id", name="invoice_account_id", doc="Id of the account invoiced for the order"),
-        Column("currency", doc="Currency code of the order: the (sales) currency of its amounts"),
         Column("invoicingCurrency", doc="Currency code the order is invoiced in"),
         Column("orderDate", Kind.DATE, doc=f"Order date (a sales order's only date), {CALENDAR_DATE}"),
         Column("invoiceBatchGroup", doc="Code of the invoice batch group (a string on a sales order)"),
         Column("accountsReceivableAccount", doc="Accounts-receivable GL account code of the order"),
         *stamps(what),
-        Column(
-            "lastUpdated",
-            Kind.TIMESTAMP,
-            wire=Wire.OPTIONAL,
-            doc=f"When the order or any of its products and charges was last updated, {IN_UTC}",
-        ),
+        LAST_UPDATED,
     )
 
 
